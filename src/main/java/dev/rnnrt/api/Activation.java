@@ -1,0 +1,215 @@
+package dev.rnnrt.api;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The element-wise activations a recurrent layer can use, each with the exact Keras definition.
+ * Computed in float64.
+ *
+ * <p>{@code hard_sigmoid} has two definitions, so it is two constants: {@link #HARD_SIGMOID_KERAS2}
+ * (Keras 1, 2 and tf.keras: {@code clip(0.2x + 0.5, 0, 1)}) and {@link #HARD_SIGMOID_KERAS3}
+ * ({@code relu6(x + 3) / 6}). Look it up by name with {@link #named(String, KerasVersion)}.
+ * The definitions follow keras/src/activations/activations.py (Keras 3) and
+ * keras/activations.py (Keras 2).
+ */
+public enum Activation {
+    LINEAR("linear") {
+        @Override
+        public double apply(double x) {
+            return x;
+        }
+    },
+    TANH("tanh") {
+        @Override
+        public double apply(double x) {
+            return Math.tanh(x);
+        }
+    },
+    SIGMOID("sigmoid") {
+        @Override
+        public double apply(double x) {
+            return sigmoid(x);
+        }
+    },
+    /** Keras 1 and 2, tf.keras: {@code clip(0.2x + 0.5, 0, 1)}. */
+    HARD_SIGMOID_KERAS2("hard_sigmoid") {
+        @Override
+        public double apply(double x) {
+            return Math.min(1.0, Math.max(0.0, 0.2 * x + 0.5));
+        }
+    },
+    /** Keras 3: {@code relu6(x + 3) / 6}. */
+    HARD_SIGMOID_KERAS3("hard_sigmoid") {
+        @Override
+        public double apply(double x) {
+            return hardSigmoid3(x);
+        }
+    },
+    RELU("relu") {
+        @Override
+        public double apply(double x) {
+            return x > 0 ? x : 0.0;
+        }
+    },
+    RELU6("relu6") {
+        @Override
+        public double apply(double x) {
+            return Math.min(6.0, Math.max(0.0, x));
+        }
+    },
+    /** Keras 3's {@code leaky_relu} with its default {@code negative_slope=0.2}. */
+    LEAKY_RELU("leaky_relu") {
+        @Override
+        public double apply(double x) {
+            return x >= 0 ? x : 0.2 * x;
+        }
+    },
+    /** {@code alpha = 1}. */
+    ELU("elu") {
+        @Override
+        public double apply(double x) {
+            return x > 0 ? x : Math.expm1(x);
+        }
+    },
+    SELU("selu") {
+        @Override
+        public double apply(double x) {
+            return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x));
+        }
+    },
+    SOFTSIGN("softsign") {
+        @Override
+        public double apply(double x) {
+            return x / (1.0 + Math.abs(x));
+        }
+    },
+    /** {@code log(1 + exp(x))}, computed without overflow. */
+    SOFTPLUS("softplus") {
+        @Override
+        public double apply(double x) {
+            return softplus(x);
+        }
+    },
+    /** {@code x * sigmoid(x)}; Keras also calls it {@code silu}. */
+    SWISH("swish") {
+        @Override
+        public double apply(double x) {
+            return x * sigmoid(x);
+        }
+    },
+    /** Keras 3's {@code hard_silu} (also {@code hard_swish}): {@code x * relu6(x + 3) / 6}. */
+    HARD_SILU("hard_silu") {
+        @Override
+        public double apply(double x) {
+            return x * hardSigmoid3(x);
+        }
+    },
+    /** {@code x * tanh(softplus(x))}. */
+    MISH("mish") {
+        @Override
+        public double apply(double x) {
+            return x * Math.tanh(softplus(x));
+        }
+    },
+    /** The exact GELU, {@code x * Φ(x)} with the normal CDF: Keras' default {@code approximate=False}. */
+    GELU("gelu") {
+        @Override
+        public double apply(double x) {
+            return 0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0)));
+        }
+    },
+    EXPONENTIAL("exponential") {
+        @Override
+        public double apply(double x) {
+            return Math.exp(x);
+        }
+    };
+
+    /** SELU constants from Klambauer et al. (2017), as Keras defines them. */
+    static final double SELU_ALPHA = 1.6732632423543772848170429916717;
+    static final double SELU_SCALE = 1.0507009873554804934193349852946;
+
+    private final String kerasName;
+
+    Activation(String kerasName) {
+        this.kerasName = kerasName;
+    }
+
+    /** Applies the activation to one value. */
+    public abstract double apply(double x);
+
+    /** The name Keras uses in configs ({@code "tanh"}, {@code "hard_sigmoid"}, …). */
+    public String kerasName() {
+        return kerasName;
+    }
+
+    /**
+     * The activation a Keras config names, e.g. {@code "tanh"} or {@code "hard_sigmoid"}.
+     *
+     * @param name    a Keras activation name; case and a {@code keras.activations.} prefix are ignored
+     * @param version the Keras version the name comes from: it decides what {@code hard_sigmoid} means
+     * @throws IllegalArgumentException for a name rnnrt does not know, listing the names it does
+     */
+    public static Activation named(String name, KerasVersion version) {
+        if (version == null) {
+            throw new IllegalArgumentException("A Keras version is needed to look up activation '" + name
+                    + "': hard_sigmoid means clip(0.2x+0.5, 0, 1) in Keras 2 and relu6(x+3)/6 in Keras 3.");
+        }
+        String key = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+        if (key.startsWith("keras.activations.")) {
+            key = key.substring("keras.activations.".length());
+        }
+        switch (key) {
+            case "hard_sigmoid":
+                return version.hardSigmoid();
+            case "silu":
+                return SWISH;
+            case "hard_swish":
+                return HARD_SILU;
+            case "":
+            case "none":
+                return LINEAR;
+            default:
+                for (Activation a : values()) {
+                    if (a.kerasName.equals(key)) {
+                        return a;
+                    }
+                }
+                throw new IllegalArgumentException("Unknown activation '" + name + "'. Supported: "
+                        + String.join(", ", supportedNames())
+                        + ". Custom activations cannot be loaded; retrain or re-export with a built-in one.");
+        }
+    }
+
+    /** The Keras names rnnrt knows, aliases included. */
+    public static List<String> supportedNames() {
+        List<String> names = new ArrayList<>();
+        for (Activation a : values()) {
+            if (!names.contains(a.kerasName)) {
+                names.add(a.kerasName);
+            }
+        }
+        names.add("silu");
+        names.add("hard_swish");
+        return names;
+    }
+
+    static double sigmoid(double x) {
+        // Written so that neither branch overflows.
+        if (x >= 0) {
+            return 1.0 / (1.0 + Math.exp(-x));
+        }
+        double e = Math.exp(x);
+        return e / (1.0 + e);
+    }
+
+    static double hardSigmoid3(double x) {
+        return Math.min(6.0, Math.max(0.0, x + 3.0)) / 6.0;
+    }
+
+    static double softplus(double x) {
+        return Math.max(x, 0.0) + Math.log1p(Math.exp(-Math.abs(x)));
+    }
+}

@@ -1,0 +1,62 @@
+package dev.rnnrt.api;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Keras version a model was written by, where the meaning of a name depends on it.
+ *
+ * <p>Two defaults differ between versions and change the numbers:
+ * <ul>
+ *   <li>{@code hard_sigmoid} is {@code clip(0.2x + 0.5, 0, 1)} in Keras 1 and 2 (and tf.keras)
+ *       and {@code relu6(x + 3) / 6} from Keras 3 on;</li>
+ *   <li>GRU's {@code reset_after} defaults to False before Keras 2.3 and to True from 2.3 on.</li>
+ * </ul>
+ *
+ * @param major major version, e.g. 2
+ * @param minor minor version, e.g. 15
+ */
+public record KerasVersion(int major, int minor) {
+
+    /** Keras 2.2: the last version whose GRU defaults to {@code reset_after=False}. */
+    public static final KerasVersion KERAS_2_2 = new KerasVersion(2, 2);
+    /** Keras 2.15: the last Keras 2 (tf.keras) release. */
+    public static final KerasVersion KERAS_2 = new KerasVersion(2, 15);
+    /** Keras 3. */
+    public static final KerasVersion KERAS_3 = new KerasVersion(3, 0);
+
+    private static final Pattern VERSION = Pattern.compile("^\\s*(\\d+)(?:\\.(\\d+))?.*$");
+
+    public KerasVersion {
+        if (major < 1 || minor < 0) {
+            throw new IllegalArgumentException("Keras version " + major + "." + minor
+                    + " is not a Keras version; expected 1.x, 2.x or 3.x.");
+        }
+    }
+
+    /** Parses a {@code keras_version} string such as {@code "2.4.0"}, {@code "3.9.2"} or {@code "2.15.0-tf"}. */
+    public static KerasVersion parse(String text) {
+        Matcher m = VERSION.matcher(text == null ? "" : text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("Cannot read the Keras version '" + text
+                    + "'; expected a version such as '2.15.0' or '3.9.2'.");
+        }
+        int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+        return new KerasVersion(Integer.parseInt(m.group(1)), minor);
+    }
+
+    /** The function {@code hard_sigmoid} names in this version. */
+    public Activation hardSigmoid() {
+        return major >= 3 ? Activation.HARD_SIGMOID_KERAS3 : Activation.HARD_SIGMOID_KERAS2;
+    }
+
+    /** GRU's default {@code reset_after} in this version: True from Keras 2.3 on. */
+    public boolean gruResetAfterDefault() {
+        return major > 2 || (major == 2 && minor >= 3);
+    }
+
+    @Override
+    public String toString() {
+        return major + "." + minor;
+    }
+}

@@ -1,0 +1,65 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.backend.CellKind;
+
+/**
+ * Keras {@code GRU}. Gates z, r, h; kernel [I, 3H], recurrent kernel [H, 3H]; bias [2, 3H]
+ * (input row, recurrent row) with {@code reset_after=True}, [3H] with {@code reset_after=False}.
+ */
+public final class Gru extends RecurrentLayer {
+
+    private final boolean resetAfter;
+
+    private Gru(Builder b) {
+        super(CellKind.GRU, b, b.resolvedRecurrentActivation());
+        this.resetAfter = b.resetAfter != null ? b.resetAfter : b.kerasVersion.gruResetAfterDefault();
+    }
+
+    /** A builder with Keras' defaults for {@code units} units. */
+    public static Builder builder(int units) {
+        return new Builder(units);
+    }
+
+    /** Keras {@code reset_after}: the reset gate is applied after the recurrent product. */
+    @Override
+    public boolean resetAfter() {
+        return resetAfter;
+    }
+
+    /** Keras {@code recurrent_activation}. */
+    public dev.rnnrt.api.Activation recurrentActivation() {
+        return recurrentActivationOrNull();
+    }
+
+    @Override
+    int[] biasShape() {
+        return resetAfter ? new int[] {2, 3 * units()} : new int[] {3 * units()};
+    }
+
+    /** GRU arguments; see {@link RecurrentLayer.Builder} for the shared ones. */
+    public static final class Builder extends GatedBuilder<Builder> {
+        Boolean resetAfter; // null: the Keras version's default
+
+        Builder(int units) {
+            super(units);
+        }
+
+        @Override
+        Builder self() {
+            return this;
+        }
+
+        /**
+         * Keras {@code reset_after}; default true (Keras 2.3 and later), false with a
+         * {@link #kerasVersion} before 2.3.
+         */
+        public Builder resetAfter(boolean v) {
+            this.resetAfter = v;
+            return this;
+        }
+
+        public Gru build() {
+            return new Gru(this);
+        }
+    }
+}

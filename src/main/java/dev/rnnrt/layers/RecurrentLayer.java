@@ -1,0 +1,694 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.CellKind;
+import dev.rnnrt.backend.CellSpec;
+import dev.rnnrt.backend.LoopSpec;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.RecurrentResult;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A Keras recurrent layer: {@link SimpleRnn}, {@link Lstm} or {@link Gru}. This class holds
+ * Keras' semantics (arguments, weights, states, masks, what is returned) and checks every
+ * argument; the arithmetic is done by a {@link RecurrentBackend}, the CPU reference by default.
+ *
+ * <p>Weights are made on first use from the initializers (as Keras builds a layer on its first
+ * call), by {@link #build(int)}, or set in Keras' layout with {@link #setWeights(List)}.
+ *
+ * <p>A layer that is not {@code stateful} is safe to call from several threads at once. Calls of
+ * a stateful layer are serialised, since each call starts from the states the previous one left.
+ */
+public abstract class RecurrentLayer {
+
+    private static final Map<String, AtomicInteger> NAME_COUNTERS = new ConcurrentHashMap<>();
+
+    private final CellKind kind;
+    private final String name;
+    private final int units;
+    private final Activation activation;
+    private final Activation recurrentActivation;
+    private final boolean useBias;
+    private final Initializer kernelInitializer;
+    private final Initializer recurrentInitializer;
+    private final Initializer biasInitializer;
+    private final boolean returnSequences;
+    private final boolean returnState;
+    private final boolean goBackwards;
+    private final boolean stateful;
+    private final boolean timeMajor;
+    private final boolean zeroOutputForMask;
+    private final double dropout;
+    private final double recurrentDropout;
+    private final RecurrentBackend backend;
+
+    private volatile CellSpec cell; // null until built
+    private List<Tensor> statefulStates; // guarded by this; null until the first stateful call
+
+    RecurrentLayer(CellKind kind, Builder<?> b, Activation recurrentActivation) {
+        this.kind = kind;
+        if (b.units < 1) {
+            throw new IllegalArgumentException(kind.kerasName() + ": units must be a positive integer; got "
+                    + b.units + ".");
+        }
+        checkRate("dropout", b.dropout, kind);
+        checkRate("recurrent_dropout", b.recurrentDropout, kind);
+        this.name = b.name != null ? b.name : defaultName(kind);
+        this.units = b.units;
+        this.activation = b.resolvedActivation();
+        this.recurrentActivation = recurrentActivation;
+        this.useBias = b.useBias;
+        this.kernelInitializer = Objects.requireNonNull(b.kernelInitializer, "kernel_initializer");
+        this.recurrentInitializer = Objects.requireNonNull(b.recurrentInitializer, "recurrent_initializer");
+        this.biasInitializer = Objects.requireNonNull(b.biasInitializer, "bias_initializer");
+        this.returnSequences = b.returnSequences;
+        this.returnState = b.returnState;
+        this.goBackwards = b.goBackwards;
+        this.stateful = b.stateful;
+        this.timeMajor = b.timeMajor;
+        this.zeroOutputForMask = b.zeroOutputForMask;
+        this.dropout = b.dropout;
+        this.recurrentDropout = b.recurrentDropout;
+        this.backend = Objects.requireNonNull(b.backend, "backend");
+    }
+
+    // ---- what subclasses decide -------------------------------------------------------------
+
+    /** The bias shape: [G], or [2, G] for a GRU with reset_after. */
+    abstract int[] biasShape();
+
+    /** Makes the bias from the initializer; LSTM overrides it for unit_forget_bias. */
+    float[] initialBias() {
+        return biasInitializer().sample(biasShape());
+    }
+
+    /** GRU's reset_after; false for the other cells. */
+    boolean resetAfter() {
+        return false;
+    }
+
+    // ---- building and weights ----------------------------------------------------------------
+
+    /**
+     * Makes the weights from the initializers for inputs of {@code inputSize} features, as
+     * Keras' {@code build} does. Does nothing if the layer already has weights for that size.
+     *
+     * @throws IllegalArgumentException if the layer already has weights for another input size
+     */
+    public synchronized void build(int inputSize) {
+        if (inputSize < 1) {
+            throw new IllegalArgumentException(describe() + ": the input must have at least one feature; got "
+                    + inputSize + ".");
+        }
+        CellSpec current = cell;
+        if (current != null) {
+            if (current.inputSize() != inputSize) {
+                throw new IllegalArgumentException(describe() + " was built for inputs of " + current.inputSize()
+                        + " features; it cannot be rebuilt for " + inputSize + ".");
+            }
+            return;
+        }
+        int g = kind.gates() * units;
+        Tensor kernel = Tensor.wrap(checkSample("kernel_initializer",
+                kernelInitializer.sample(inputSize, g), inputSize, g), inputSize, g);
+        Tensor recurrent = Tensor.wrap(checkSample("recurrent_initializer",
+                recurrentInitializer.sample(units, g), units, g), units, g);
+        Tensor bias = useBias ? Tensor.wrap(checkSample("bias_initializer", initialBias(), biasShape()), biasShape())
+                : null;
+        cell = spec(kernel, recurrent, bias);
+    }
+
+    /** True once the layer has weights. */
+    public boolean isBuilt() {
+        return cell != null;
+    }
+
+    /**
+     * Sets the weights in Keras' layout and order, as Keras' {@code set_weights}: kernel [I, G],
+     * recurrent kernel [H, G] and, with {@code use_bias}, the bias ([G]; [2, G] for a GRU with
+     * {@code reset_after}). G is 4H for LSTM (gates i, f, c, o), 3H for GRU (z, r, h), H for
+     * SimpleRNN. The tensors are copied.
+     *
+     * @throws IllegalArgumentException naming the weight, its expected and actual shape
+     */
+    public synchronized void setWeights(List<Tensor> weights) {
+        int expectedCount = useBias ? 3 : 2;
+        if (weights == null || weights.size() != expectedCount) {
+            throw new IllegalArgumentException(describe() + " has " + expectedCount + " weights ("
+                    + String.join(", ", weightNames()) + "); got " + (weights == null ? 0 : weights.size()) + ".");
+        }
+        Tensor kernel = weights.get(0);
+        Tensor recurrent = weights.get(1);
+        Tensor bias = useBias ? weights.get(2) : null;
+        int g = kind.gates() * units;
+        if (kernel == null || kernel.rank() != 2 || kernel.dim(1) != g || kernel.dim(0) < 1) {
+            throw new IllegalArgumentException(describe() + ": weight 'kernel' must have shape [I, " + g
+                    + "] (I = input features, " + kind.gates() + " x " + units + " units); got "
+                    + shapeOf(kernel) + ".");
+        }
+        CellSpec current = cell;
+        if (current != null && current.inputSize() != kernel.dim(0)) {
+            throw new IllegalArgumentException(describe() + ": weight 'kernel' must have shape ["
+                    + current.inputSize() + ", " + g + "] (the layer was built for " + current.inputSize()
+                    + " input features); got " + shapeOf(kernel) + ".");
+        }
+        checkWeightShape("recurrent_kernel", recurrent, units, g);
+        if (useBias) {
+            checkWeightShape("bias", bias, biasShape());
+        }
+        cell = spec(copy(kernel), copy(recurrent), bias == null ? null : copy(bias));
+    }
+
+    /** The weights in Keras' order ([kernel, recurrent_kernel, bias]); copies. Builds nothing. */
+    public List<Tensor> getWeights() {
+        CellSpec c = requireBuilt();
+        List<Tensor> out = new ArrayList<>();
+        out.add(copy(c.kernel()));
+        out.add(copy(c.recurrentKernel()));
+        if (c.bias() != null) {
+            out.add(copy(c.bias()));
+        }
+        return out;
+    }
+
+    /** The Keras names of the weights, in order. */
+    public List<String> weightNames() {
+        return useBias ? List.of("kernel", "recurrent_kernel", "bias") : List.of("kernel", "recurrent_kernel");
+    }
+
+    // ---- calling -----------------------------------------------------------------------------
+
+    /** Runs the layer on {@code inputs} with zero (or, if stateful, the carried) initial states and no mask. */
+    public RecurrentOutput call(Tensor inputs) {
+        return call(inputs, null, null);
+    }
+
+    /** Runs the layer with a mask and no initial state. */
+    public RecurrentOutput call(Tensor inputs, Mask mask) {
+        return call(inputs, null, mask);
+    }
+
+    /**
+     * Runs the layer, as Keras' {@code layer(inputs, initial_state=..., mask=...)}.
+     *
+     * @param inputs       [batch, timesteps, features], or [timesteps, batch, features] with
+     *                     {@code time_major}; not modified
+     * @param initialState null for zeros (or the carried states of a stateful layer), else one
+     *                     [batch, units] tensor per state: [h, c] for LSTM, [h] otherwise; not modified
+     * @param mask         null, or [batch, timesteps] ([timesteps, batch] with {@code time_major}):
+     *                     false skips a step; not modified
+     * @return the output and final states; {@link RecurrentOutput#asList()} gives what Keras returns
+     * @throws IllegalArgumentException naming the layer, the expected and the actual shape when an
+     *                                  argument does not fit
+     */
+    public RecurrentOutput call(Tensor inputs, List<Tensor> initialState, Mask mask) {
+        if (inputs == null) {
+            throw new IllegalArgumentException(describe() + ": inputs must not be null.");
+        }
+        String layout = timeMajor ? "[timesteps, batch, features]" : "[batch, timesteps, features]";
+        if (inputs.rank() != 3) {
+            throw new IllegalArgumentException(describe() + " expects input " + layout
+                    + " (rank 3); got rank " + inputs.rank() + " " + shapeOf(inputs) + "."
+                    + (inputs.rank() == 2 ? " A single sequence needs a batch axis: reshape it to [1, "
+                            + inputs.dim(0) + ", " + inputs.dim(1) + "]." : ""));
+        }
+        Tensor x = timeMajor ? inputs.swapFirstAxes() : inputs;
+        int batch = x.dim(0);
+        int time = x.dim(1);
+        int features = x.dim(2);
+        if (batch < 1 || time < 1) {
+            throw new IllegalArgumentException(describe() + " expects input " + layout
+                    + " with at least one sequence and one timestep; got " + shapeOf(inputs) + ".");
+        }
+        CellSpec spec = cell;
+        if (spec == null) {
+            build(features);
+            spec = cell;
+        }
+        if (features != spec.inputSize()) {
+            String expected = timeMajor ? "[timesteps, batch, " + spec.inputSize() + "]"
+                    : "[batch, timesteps, " + spec.inputSize() + "]";
+            throw new IllegalArgumentException(describe() + " expects input " + expected + "; got "
+                    + shapeOf(inputs) + ". Check the last axis of the input, or use the layer built for "
+                    + features + " features.");
+        }
+        Mask m = null;
+        if (mask != null) {
+            int rows = timeMajor ? time : batch;
+            int cols = timeMajor ? batch : time;
+            if (mask.rows() != rows || mask.cols() != cols) {
+                throw new IllegalArgumentException(describe() + ": the mask must have shape "
+                        + (timeMajor ? "[timesteps, batch] = " : "[batch, timesteps] = ") + "[" + rows + ", " + cols
+                        + "] to match input " + shapeOf(inputs) + "; got " + Tensor.shapeString(mask.shape()) + ".");
+            }
+            m = timeMajor ? mask.transpose() : mask;
+        }
+        if (initialState != null) {
+            checkStates("initial_state", initialState, batch);
+        }
+        LoopSpec loop = new LoopSpec(goBackwards, returnSequences, zeroOutputForMask);
+        RecurrentResult result;
+        if (stateful) {
+            synchronized (this) {
+                List<Tensor> start = initialState;
+                if (start == null) {
+                    if (statefulStates != null && statefulStates.get(0).dim(0) != batch) {
+                        throw new IllegalArgumentException(describe() + " is stateful and holds states for a batch of "
+                                + statefulStates.get(0).dim(0) + " sequences; got a batch of " + batch
+                                + ". Call resetStates() to start again with another batch size.");
+                    }
+                    start = statefulStates != null ? statefulStates : zeroStates(batch);
+                }
+                result = backend.forward(spec, loop, x, m, start);
+                statefulStates = result.states();
+            }
+        } else {
+            result = backend.forward(spec, loop, x, m, initialState != null ? initialState : zeroStates(batch));
+        }
+        Tensor output = result.output();
+        if (timeMajor && returnSequences) {
+            output = output.swapFirstAxes();
+        }
+        return new RecurrentOutput(output, result.states(), returnState);
+    }
+
+    // ---- stateful layers ---------------------------------------------------------------------
+
+    /** Forgets the carried states of a stateful layer: the next call starts from zeros, with any batch size. */
+    public synchronized void resetStates() {
+        requireStateful("resetStates");
+        statefulStates = null;
+    }
+
+    /**
+     * Sets the carried states of a stateful layer, as Keras' {@code reset_states(states)}.
+     *
+     * @param states one [batch, units] tensor per state ([h, c] for LSTM); copied
+     */
+    public synchronized void resetStates(List<Tensor> states) {
+        requireStateful("resetStates");
+        if (states == null || states.isEmpty()) {
+            throw new IllegalArgumentException(describe() + ": resetStates needs " + kind.stateCount()
+                    + " state tensor(s) [batch, " + units + "]; got none. Use resetStates() for zeros.");
+        }
+        checkStates("states", states, states.get(0) == null ? -1 : states.get(0).dim(0));
+        List<Tensor> copies = new ArrayList<>();
+        for (Tensor s : states) {
+            copies.add(copy(s));
+        }
+        statefulStates = List.copyOf(copies);
+    }
+
+    /** The states a stateful layer carries into its next call (copies); empty before its first call. */
+    public synchronized List<Tensor> states() {
+        requireStateful("states");
+        List<Tensor> out = new ArrayList<>();
+        if (statefulStates != null) {
+            for (Tensor s : statefulStates) {
+                out.add(copy(s));
+            }
+        }
+        return out;
+    }
+
+    // ---- configuration, as Keras names it ----------------------------------------------------
+
+    public String name() {
+        return name;
+    }
+
+    /** The Keras class name: "LSTM", "GRU" or "SimpleRNN". */
+    public String className() {
+        return kind.kerasName();
+    }
+
+    public CellKind kind() {
+        return kind;
+    }
+
+    public int units() {
+        return units;
+    }
+
+    public Activation activation() {
+        return activation;
+    }
+
+    public boolean useBias() {
+        return useBias;
+    }
+
+    public boolean returnSequences() {
+        return returnSequences;
+    }
+
+    public boolean returnState() {
+        return returnState;
+    }
+
+    public boolean goBackwards() {
+        return goBackwards;
+    }
+
+    public boolean stateful() {
+        return stateful;
+    }
+
+    public boolean timeMajor() {
+        return timeMajor;
+    }
+
+    public boolean zeroOutputForMask() {
+        return zeroOutputForMask;
+    }
+
+    /** Accepted for Keras compatibility; has no effect at inference. */
+    public double dropout() {
+        return dropout;
+    }
+
+    /** Accepted for Keras compatibility; has no effect at inference. */
+    public double recurrentDropout() {
+        return recurrentDropout;
+    }
+
+    public RecurrentBackend backend() {
+        return backend;
+    }
+
+    Activation recurrentActivationOrNull() {
+        return recurrentActivation;
+    }
+
+    Initializer biasInitializer() {
+        return biasInitializer;
+    }
+
+    /** The number of state tensors: 2 for LSTM, 1 for GRU and SimpleRNN. */
+    public int stateCount() {
+        return kind.stateCount();
+    }
+
+    /** "Layer 'lstm' (LSTM, units=64)", the way messages name this layer. */
+    public String describe() {
+        return "Layer '" + name + "' (" + kind.kerasName() + ", units=" + units + ")";
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private CellSpec spec(Tensor kernel, Tensor recurrent, Tensor bias) {
+        Activation rec = recurrentActivation != null ? recurrentActivation : Activation.LINEAR;
+        return new CellSpec(kind, units, activation, rec, resetAfter(), kernel, recurrent, bias);
+    }
+
+    private CellSpec requireBuilt() {
+        CellSpec c = cell;
+        if (c == null) {
+            throw new IllegalStateException(describe() + " has no weights yet: call build(inputSize), "
+                    + "setWeights(...) or the layer itself first.");
+        }
+        return c;
+    }
+
+    private void requireStateful(String what) {
+        if (!stateful) {
+            throw new IllegalStateException(describe() + " is not stateful, so it carries no states; " + what
+                    + " applies to layers built with stateful(true).");
+        }
+    }
+
+    private void checkStates(String what, List<Tensor> states, int batch) {
+        if (states.size() != kind.stateCount()) {
+            String names = kind == CellKind.LSTM ? "[h, c]" : "[h]";
+            throw new IllegalArgumentException(describe() + ": " + what + " must be " + kind.stateCount()
+                    + " tensor(s) " + names + " of shape [batch, " + units + "]; got " + states.size() + ".");
+        }
+        for (int s = 0; s < states.size(); s++) {
+            Tensor t = states.get(s);
+            if (t == null || !t.hasShape(batch, units)) {
+                throw new IllegalArgumentException(describe() + ": " + what + "[" + s + "] must have shape ["
+                        + batch + ", " + units + "] (batch, units); got " + shapeOf(t) + ".");
+            }
+        }
+    }
+
+    private void checkWeightShape(String weight, Tensor t, int... expected) {
+        if (t == null || !t.hasShape(expected)) {
+            throw new IllegalArgumentException(describe() + ": weight '" + weight + "' must have shape "
+                    + Tensor.shapeString(expected) + "; got " + shapeOf(t) + ".");
+        }
+    }
+
+    private float[] checkSample(String which, float[] values, int... shape) {
+        if (values == null || values.length != Initializer.count(shape)) {
+            throw new IllegalStateException(describe() + ": " + which + " returned "
+                    + (values == null ? "nothing" : values.length + " values") + " for shape "
+                    + Tensor.shapeString(shape) + ", which holds " + Initializer.count(shape) + ".");
+        }
+        return values;
+    }
+
+    private List<Tensor> zeroStates(int batch) {
+        List<Tensor> zeros = new ArrayList<>();
+        for (int s = 0; s < kind.stateCount(); s++) {
+            zeros.add(Tensor.zeros(batch, units));
+        }
+        return zeros;
+    }
+
+    private static Tensor copy(Tensor t) {
+        return Tensor.of(t.data(), t.shape());
+    }
+
+    private static String shapeOf(Tensor t) {
+        return t == null ? "null" : Tensor.shapeString(t.shape());
+    }
+
+    private static void checkRate(String arg, double rate, CellKind kind) {
+        if (!(rate >= 0.0 && rate <= 1.0)) {
+            throw new IllegalArgumentException(kind.kerasName() + ": " + arg + " must be between 0 and 1; got "
+                    + rate + ".");
+        }
+    }
+
+    private static String defaultName(CellKind kind) {
+        String base = switch (kind) {
+            case SIMPLE_RNN -> "simple_rnn";
+            case LSTM -> "lstm";
+            case GRU -> "gru";
+        };
+        int n = NAME_COUNTERS.computeIfAbsent(base, k -> new AtomicInteger()).getAndIncrement();
+        return n == 0 ? base : base + "_" + n;
+    }
+
+    /**
+     * The arguments every recurrent layer shares, named as Keras names them, with Keras' defaults.
+     *
+     * @param <S> the concrete builder, so that chained calls keep its type
+     */
+    public abstract static class Builder<S extends Builder<S>> {
+        final int units;
+        String name;
+        Activation activation = Activation.TANH;
+        String activationName; // resolved at build, once the Keras version is known
+        boolean useBias = true;
+        Initializer kernelInitializer = Initializer.glorotUniform();
+        Initializer recurrentInitializer = Initializer.orthogonal();
+        Initializer biasInitializer = Initializer.zeros();
+        boolean returnSequences;
+        boolean returnState;
+        boolean goBackwards;
+        boolean stateful;
+        boolean timeMajor;
+        boolean zeroOutputForMask;
+        double dropout;
+        double recurrentDropout;
+        KerasVersion kerasVersion = KerasVersion.KERAS_3;
+        RecurrentBackend backend = RecurrentReference.INSTANCE;
+
+        Builder(int units) {
+            this.units = units;
+        }
+
+        abstract S self();
+
+        /** The layer's name, used in messages and model files; default "lstm", "lstm_1", … as Keras numbers them. */
+        public S name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return self();
+        }
+
+        /** Keras {@code activation}; default tanh. */
+        public S activation(Activation activation) {
+            this.activation = Objects.requireNonNull(activation, "activation");
+            this.activationName = null;
+            return self();
+        }
+
+        /** Keras {@code activation} by name ("tanh", "relu", …); hard_sigmoid as in {@link #kerasVersion}. */
+        public S activation(String name) {
+            Activation.named(name, kerasVersion); // an unknown name fails here, at the call that gave it
+            this.activationName = name;
+            return self();
+        }
+
+        /** Keras {@code use_bias}; default true. */
+        public S useBias(boolean useBias) {
+            this.useBias = useBias;
+            return self();
+        }
+
+        /** Keras {@code kernel_initializer}; default glorot_uniform. */
+        public S kernelInitializer(Initializer init) {
+            this.kernelInitializer = Objects.requireNonNull(init, "kernel_initializer");
+            return self();
+        }
+
+        /** Keras {@code kernel_initializer} by name. */
+        public S kernelInitializer(String name) {
+            return kernelInitializer(Initializer.named(name));
+        }
+
+        /** Keras {@code recurrent_initializer}; default orthogonal. */
+        public S recurrentInitializer(Initializer init) {
+            this.recurrentInitializer = Objects.requireNonNull(init, "recurrent_initializer");
+            return self();
+        }
+
+        /** Keras {@code recurrent_initializer} by name. */
+        public S recurrentInitializer(String name) {
+            return recurrentInitializer(Initializer.named(name));
+        }
+
+        /** Keras {@code bias_initializer}; default zeros. */
+        public S biasInitializer(Initializer init) {
+            this.biasInitializer = Objects.requireNonNull(init, "bias_initializer");
+            return self();
+        }
+
+        /** Keras {@code bias_initializer} by name. */
+        public S biasInitializer(String name) {
+            return biasInitializer(Initializer.named(name));
+        }
+
+        /** Keras {@code return_sequences}: return every step's output; default false (the last only). */
+        public S returnSequences(boolean v) {
+            this.returnSequences = v;
+            return self();
+        }
+
+        /** Keras {@code return_state}: also return the final states; default false. */
+        public S returnState(boolean v) {
+            this.returnState = v;
+            return self();
+        }
+
+        /** Keras {@code go_backwards}: process the sequence in reverse; default false. */
+        public S goBackwards(boolean v) {
+            this.goBackwards = v;
+            return self();
+        }
+
+        /** Keras {@code stateful}: carry final states into the next call until reset; default false. */
+        public S stateful(boolean v) {
+            this.stateful = v;
+            return self();
+        }
+
+        /** Keras 2 {@code time_major}: inputs, masks and sequence outputs are [timesteps, batch, …]; default false. */
+        public S timeMajor(boolean v) {
+            this.timeMajor = v;
+            return self();
+        }
+
+        /** Keras {@code zero_output_for_mask}: masked steps output zeros; default false. */
+        public S zeroOutputForMask(boolean v) {
+            this.zeroOutputForMask = v;
+            return self();
+        }
+
+        /** Keras {@code dropout}: accepted, no effect at inference; must be in [0, 1]. */
+        public S dropout(double rate) {
+            this.dropout = rate;
+            return self();
+        }
+
+        /** Keras {@code recurrent_dropout}: accepted, no effect at inference; must be in [0, 1]. */
+        public S recurrentDropout(double rate) {
+            this.recurrentDropout = rate;
+            return self();
+        }
+
+        /**
+         * The Keras version whose defaults and names apply: what {@code "hard_sigmoid"} means, the
+         * default {@code recurrent_activation} (hard_sigmoid before Keras 2.3, sigmoid from 2.3 on)
+         * and GRU's default {@code reset_after}. Default: Keras 3.
+         */
+        public S kerasVersion(KerasVersion version) {
+            this.kerasVersion = Objects.requireNonNull(version, "kerasVersion");
+            return self();
+        }
+
+        /** The backend that runs the arithmetic; default the CPU reference. */
+        public S backend(RecurrentBackend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
+            return self();
+        }
+
+        Activation resolvedActivation() {
+            return activationName != null ? Activation.named(activationName, kerasVersion) : activation;
+        }
+
+        /** The default recurrent_activation of {@link #kerasVersion}: hard_sigmoid before Keras 2.3, else sigmoid. */
+        Activation defaultRecurrentActivation() {
+            boolean before23 = kerasVersion.major() < 2 || (kerasVersion.major() == 2 && kerasVersion.minor() < 3);
+            return before23 ? kerasVersion.hardSigmoid() : Activation.SIGMOID;
+        }
+    }
+
+    /** A builder for the gated cells (LSTM, GRU), which add {@code recurrent_activation}. */
+    public abstract static class GatedBuilder<S extends GatedBuilder<S>> extends Builder<S> {
+        Activation recurrentActivation; // null: the Keras version's default
+        String recurrentActivationName; // resolved at build, once the Keras version is known
+
+        GatedBuilder(int units) {
+            super(units);
+        }
+
+        /** Keras {@code recurrent_activation}; default sigmoid (hard_sigmoid before Keras 2.3). */
+        public S recurrentActivation(Activation activation) {
+            this.recurrentActivation = Objects.requireNonNull(activation, "recurrent_activation");
+            this.recurrentActivationName = null;
+            return self();
+        }
+
+        /** Keras {@code recurrent_activation} by name; hard_sigmoid as in {@link #kerasVersion}. */
+        public S recurrentActivation(String name) {
+            Activation.named(name, kerasVersion); // an unknown name fails here, at the call that gave it
+            this.recurrentActivationName = name;
+            this.recurrentActivation = null;
+            return self();
+        }
+
+        Activation resolvedRecurrentActivation() {
+            if (recurrentActivationName != null) {
+                return Activation.named(recurrentActivationName, kerasVersion);
+            }
+            return recurrentActivation != null ? recurrentActivation : defaultRecurrentActivation();
+        }
+    }
+}
