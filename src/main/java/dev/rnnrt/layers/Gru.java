@@ -58,6 +58,7 @@ public final class Gru extends RecurrentLayer {
             return this;
         }
 
+        @Override
         public Gru build() {
             return new Gru(this);
         }

@@ -76,6 +76,7 @@ public final class Lstm extends RecurrentLayer {
             return this;
         }
 
+        @Override
         public Lstm build() {
             return new Lstm(this);
         }

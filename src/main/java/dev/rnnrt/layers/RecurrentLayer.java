@@ -526,6 +526,9 @@ public abstract class RecurrentLayer {
 
         abstract S self();
 
+        /** The layer, with no weights until it is built, called, or given weights. */
+        public abstract RecurrentLayer build();
+
         /** The layer's name, used in messages and model files; default "lstm", "lstm_1", … as Keras numbers them. */
         public S name(String name) {
             this.name = Objects.requireNonNull(name, "name");

@@ -30,6 +30,7 @@ public final class SimpleRnn extends RecurrentLayer {
             return this;
         }
 
+        @Override
         public SimpleRnn build() {
             return new SimpleRnn(this);
         }

@@ -1,0 +1,146 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Tensor;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class InitializerTest {
+
+    @Test
+    void constants() {
+        assertArrayEquals(new float[6], Initializer.zeros().sample(2, 3));
+        float[] ones = Initializer.ones().sample(4);
+        for (float v : ones) {
+            assertEquals(1f, v);
+        }
+        for (float v : Initializer.constant(0.1).sample(3, 2)) {
+            assertEquals(0.1f, v);
+        }
+    }
+
+    @Test
+    void seededInitializersAreDeterministicAndSeedDependent() {
+        List<java.util.function.LongFunction<Initializer>> makers = List.of(Initializer::glorotUniform,
+                s -> Initializer.orthogonal(1.0, s), s -> Initializer.randomUniform(-0.05, 0.05, s),
+                s -> Initializer.randomNormal(0.0, 0.05, s));
+        for (java.util.function.LongFunction<Initializer> make : makers) {
+            float[] a = make.apply(7).sample(5, 12);
+            assertArrayEquals(a, make.apply(7).sample(5, 12));
+            assertFalse(Arrays.equals(a, make.apply(8).sample(5, 12)));
+        }
+        assertFalse(Arrays.equals(Initializer.glorotUniform().sample(8, 8), Initializer.glorotUniform().sample(8, 8)),
+                "unseeded draws differ");
+    }
+
+    @Test
+    void glorotUniformStaysWithinItsLimitAndFillsIt() {
+        int fanIn = 40;
+        int fanOut = 160;
+        double limit = Math.sqrt(6.0 / (fanIn + fanOut));
+        float[] w = Initializer.glorotUniform(3).sample(fanIn, fanOut);
+        double max = 0;
+        double sumSq = 0;
+        for (float v : w) {
+            assertTrue(Math.abs(v) <= limit, "value " + v + " beyond " + limit);
+            max = Math.max(max, Math.abs(v));
+            sumSq += v * v;
+        }
+        assertTrue(max > 0.95 * limit);
+        // the variance of U(-l, l) is l²/3
+        assertEquals(limit * limit / 3, sumSq / w.length, 0.05 * limit * limit / 3);
+    }
+
+    @Test
+    void orthogonalRowsForWideAndColumnsForTallWeights() {
+        // an LSTM recurrent kernel [H, 4H] gets orthonormal rows
+        assertOrthonormal(Initializer.orthogonal(1.0, 11).sample(6, 24), 6, 24, true, 1.0);
+        // a tall [12, 5] weight gets orthonormal columns, scaled by the gain
+        assertOrthonormal(Initializer.orthogonal(2.0, 12).sample(12, 5), 12, 5, false, 2.0);
+        // square
+        assertOrthonormal(Initializer.orthogonal(1.0, 13).sample(7, 7), 7, 7, true, 1.0);
+    }
+
+    @Test
+    void randomUniformAndNormalHaveTheirMoments() {
+        float[] u = Initializer.randomUniform(-0.5, 1.5, 5).sample(100, 100);
+        double mean = 0;
+        for (float v : u) {
+            assertTrue(v >= -0.5 && v < 1.5);
+            mean += v;
+        }
+        assertEquals(0.5, mean / u.length, 0.02);
+        float[] n = Initializer.randomNormal(1.0, 0.5, 5).sample(100, 100);
+        double m = 0;
+        double sq = 0;
+        for (float v : n) {
+            m += v;
+            sq += v * v;
+        }
+        m /= n.length;
+        assertEquals(1.0, m, 0.02);
+        assertEquals(0.5, Math.sqrt(sq / n.length - m * m), 0.02);
+    }
+
+    @Test
+    void namesAsKerasWritesThem() {
+        assertArrayEquals(new float[4], Initializer.named("zeros").sample(4));
+        assertArrayEquals(new float[4], Initializer.named("Zeros").sample(4));
+        assertEquals(1f, Initializer.named("ones").sample(1)[0]);
+        for (String name : List.of("glorot_uniform", "GlorotUniform", "orthogonal", "Orthogonal", "random_uniform",
+                "RandomUniform", "random_normal", "RandomNormal", "constant")) {
+            assertEquals(12, Initializer.named(name).sample(3, 4).length, name);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Initializer.named("he_uniformm"));
+        assertTrue(e.getMessage().contains("'he_uniformm'") && e.getMessage().contains("glorot_uniform"),
+                e.getMessage());
+    }
+
+    @Test
+    void layersUseTheirInitializers() {
+        Lstm lstm = Lstm.builder(3).kernelInitializer(Initializer.glorotUniform(1))
+                .recurrentInitializer(Initializer.orthogonal(1.0, 2)).biasInitializer(Initializer.constant(0.25))
+                .build();
+        lstm.build(4);
+        List<Tensor> w = lstm.getWeights();
+        assertArrayEquals(Initializer.glorotUniform(1).sample(4, 12), w.get(0).data());
+        assertArrayEquals(Initializer.orthogonal(1.0, 2).sample(3, 12), w.get(1).data());
+        // unit_forget_bias: [init(H), ones(H), init(2H)]
+        assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 1, 1, 1, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f, 0.25f},
+                w.get(2).data());
+
+        Lstm plain = Lstm.builder(2).unitForgetBias(false).biasInitializer(Initializer.constant(0.5)).build();
+        plain.build(1);
+        assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f}, plain.getWeights().get(2).data());
+
+        Gru gru = Gru.builder(2).biasInitializer(Initializer.ones()).build();
+        gru.build(3);
+        assertArrayEquals(new int[] {2, 6}, gru.getWeights().get(2).shape());
+        Gru old = Gru.builder(2).resetAfter(false).build();
+        old.build(3);
+        assertArrayEquals(new int[] {6}, old.getWeights().get(2).shape());
+    }
+
+    private static void assertOrthonormal(float[] w, int rows, int cols, boolean byRows, double gain) {
+        int n = byRows ? rows : cols;
+        int len = byRows ? cols : rows;
+        for (int a = 0; a < n; a++) {
+            for (int b = 0; b < n; b++) {
+                double dot = 0;
+                for (int k = 0; k < len; k++) {
+                    double x = byRows ? w[a * cols + k] : w[k * cols + a];
+                    double y = byRows ? w[b * cols + k] : w[k * cols + b];
+                    dot += x * y;
+                }
+                assertEquals(a == b ? gain * gain : 0.0, dot, 1e-5, "dot(" + a + ", " + b + ")");
+            }
+        }
+    }
+}

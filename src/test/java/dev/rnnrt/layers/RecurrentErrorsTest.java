@@ -1,0 +1,130 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.testing.RandomTensors;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Bad input fails at the public boundary with a message naming the layer, what was expected and what came. */
+class RecurrentErrorsTest {
+
+    private final RandomTensors random = new RandomTensors(99);
+
+    private Lstm lstm() {
+        Lstm lstm = Lstm.builder(3).name("encoder").build();
+        lstm.build(2);
+        return lstm;
+    }
+
+    private static void assertMessage(Class<? extends Throwable> type, Executable call, String... parts) {
+        Throwable e = assertThrows(type, call);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void wrongRank() {
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(random.uniform(1, 3, 2)),
+                "Layer 'encoder' (LSTM, units=3)", "[batch, timesteps, features]", "rank 2", "[3, 2]", "[1, 3, 2]");
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(random.uniform(1, 1, 3, 2, 1)),
+                "'encoder'", "rank 4");
+    }
+
+    @Test
+    void wrongFeatureSize() {
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(random.uniform(1, 8, 5, 7)),
+                "'encoder'", "[batch, timesteps, 2]", "[8, 5, 7]");
+    }
+
+    @Test
+    void emptyBatchOrTime() {
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(Tensor.zeros(2, 0, 2)),
+                "'encoder'", "at least one", "[2, 0, 2]");
+    }
+
+    @Test
+    void initialStateOfTheWrongCountOrShape() {
+        Tensor x = random.uniform(1, 4, 5, 2);
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(x, List.of(random.uniform(1, 4, 3)), null),
+                "'encoder'", "initial_state", "2 tensor(s) [h, c]", "got 1");
+        assertMessage(IllegalArgumentException.class,
+                () -> lstm().call(x, List.of(random.uniform(1, 4, 3), random.uniform(1, 3, 3)), null),
+                "'encoder'", "initial_state[1]", "[4, 3]", "[3, 3]");
+        Gru gru = Gru.builder(2).name("dec").build();
+        assertMessage(IllegalArgumentException.class,
+                () -> gru.call(x, List.of(random.uniform(1, 4, 2), random.uniform(1, 4, 2)), null),
+                "'dec' (GRU, units=2)", "1 tensor(s) [h]", "got 2");
+    }
+
+    @Test
+    void maskOfTheWrongShape() {
+        Tensor x = random.uniform(1, 4, 5, 2);
+        assertMessage(IllegalArgumentException.class, () -> lstm().call(x, Mask.all(5, 4)),
+                "'encoder'", "[batch, timesteps] = [4, 5]", "[5, 4]");
+        Lstm timeMajor = Lstm.builder(3).name("tm").timeMajor(true).build();
+        // x read time-major is 4 timesteps of a batch of 5
+        assertMessage(IllegalArgumentException.class, () -> timeMajor.call(x, Mask.all(5, 4)),
+                "'tm'", "[timesteps, batch] = [4, 5]", "got [5, 4]");
+    }
+
+    @Test
+    void unknownActivationOrInitializerName() {
+        assertMessage(IllegalArgumentException.class, () -> Lstm.builder(3).activation("tanhh"),
+                "'tanhh'", "Supported");
+        assertMessage(IllegalArgumentException.class, () -> Gru.builder(3).recurrentActivation("sigmoidd"),
+                "'sigmoidd'", "Supported");
+        assertMessage(IllegalArgumentException.class, () -> SimpleRnn.builder(3).kernelInitializer("glorot"),
+                "'glorot'", "glorot_uniform");
+    }
+
+    @Test
+    void weightsOfTheWrongShapeOrCount() {
+        Lstm l = Lstm.builder(3).name("enc2").build();
+        assertMessage(IllegalArgumentException.class,
+                () -> l.setWeights(List.of(random.uniform(1, 2, 8), random.uniform(1, 3, 12), random.uniform(1, 12))),
+                "'enc2'", "'kernel'", "[I, 12]", "[2, 8]");
+        assertMessage(IllegalArgumentException.class,
+                () -> l.setWeights(List.of(random.uniform(1, 2, 12), random.uniform(1, 12, 3), random.uniform(1, 12))),
+                "'enc2'", "'recurrent_kernel'", "[3, 12]", "[12, 3]");
+        assertMessage(IllegalArgumentException.class,
+                () -> l.setWeights(List.of(random.uniform(1, 2, 12), random.uniform(1, 3, 12), random.uniform(1, 2, 12))),
+                "'enc2'", "'bias'", "[12]", "[2, 12]");
+        assertMessage(IllegalArgumentException.class,
+                () -> l.setWeights(List.of(random.uniform(1, 2, 12), random.uniform(1, 3, 12))),
+                "'enc2'", "3 weights", "kernel, recurrent_kernel, bias", "got 2");
+        Gru gru = Gru.builder(2).name("g").build(); // reset_after: bias [2, 6]
+        assertMessage(IllegalArgumentException.class,
+                () -> gru.setWeights(List.of(random.uniform(1, 4, 6), random.uniform(1, 2, 6), random.uniform(1, 6))),
+                "'g'", "'bias'", "[2, 6]", "[6]");
+        Lstm built = lstm();
+        assertMessage(IllegalArgumentException.class,
+                () -> built.setWeights(List.of(random.uniform(1, 5, 12), random.uniform(1, 3, 12), random.uniform(1, 12))),
+                "'encoder'", "[2, 12]", "built for 2", "[5, 12]");
+    }
+
+    @Test
+    void badArguments() {
+        assertMessage(IllegalArgumentException.class, () -> Lstm.builder(0).build(), "LSTM", "units", "got 0");
+        assertMessage(IllegalArgumentException.class, () -> Gru.builder(2).dropout(1.5).build(),
+                "GRU", "dropout", "1.5");
+        assertMessage(IllegalStateException.class, () -> Lstm.builder(2).name("fresh").build().getWeights(),
+                "'fresh'", "no weights");
+        assertMessage(IllegalStateException.class, () -> lstm().resetStates(), "'encoder'", "not stateful");
+    }
+
+    @Test
+    void statefulBatchSizeIsFixedUntilReset() {
+        Gru gru = Gru.builder(2).name("s").stateful(true).build();
+        gru.call(random.uniform(1, 4, 3, 2));
+        assertMessage(IllegalArgumentException.class, () -> gru.call(random.uniform(1, 5, 3, 2)),
+                "'s'", "batch of 4", "batch of 5", "resetStates()");
+        gru.resetStates();
+        gru.call(random.uniform(1, 5, 3, 2));
+    }
+}

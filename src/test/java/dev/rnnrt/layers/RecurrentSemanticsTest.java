@@ -1,0 +1,227 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** Keras rules that relate one call to another: time_major, stateful, defaults, no-ops. */
+class RecurrentSemanticsTest {
+
+    private static final long SEED = 20261122L;
+
+    /** Each cell kind with random weights, distinct per unit. */
+    private static List<Supplier<RecurrentLayer.Builder<?>>> builders(int units) {
+        return List.of(() -> Lstm.builder(units), () -> Gru.builder(units), () -> Gru.builder(units).resetAfter(false),
+                () -> SimpleRnn.builder(units));
+    }
+
+    private static <L extends RecurrentLayer> L withRandomWeights(L layer, int inputSize, RandomTensors r) {
+        layer.build(inputSize);
+        List<Tensor> w = new ArrayList<>();
+        for (Tensor t : layer.getWeights()) {
+            w.add(r.uniform(0.6, t.shape()));
+        }
+        layer.setWeights(w);
+        return layer;
+    }
+
+    @Test
+    void timeMajorIsTheTransposedBatchMajorCall() {
+        RandomTensors r = new RandomTensors(SEED);
+        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+            RecurrentLayer batchMajor = withRandomWeights(b.get().returnSequences(true).returnState(true).build(), 4, r);
+            RecurrentLayer timeMajor = b.get().returnSequences(true).returnState(true).timeMajor(true).build();
+            timeMajor.setWeights(batchMajor.getWeights());
+            Tensor x = r.uniform(1.0, 2, 5, 4);
+            Mask mask = r.mask(2, 5, 0.7);
+            RecurrentOutput expected = batchMajor.call(x, null, mask);
+            RecurrentOutput actual = timeMajor.call(x.swapFirstAxes(), null, mask.transpose());
+            Compare.assertIdentical("time_major sequence, seed " + SEED, expected.output().swapFirstAxes(), actual.output());
+            Compare.assertIdentical("time_major state", expected.h(), actual.h());
+        }
+    }
+
+    @Test
+    void statefulCallsEqualOneCallOverTheWholeSequence() {
+        RandomTensors r = new RandomTensors(SEED + 1);
+        for (Supplier<RecurrentLayer.Builder<?>> b : builders(4)) {
+            RecurrentLayer whole = withRandomWeights(b.get().returnSequences(true).build(), 3, r);
+            RecurrentLayer stateful = b.get().returnSequences(true).stateful(true).build();
+            stateful.setWeights(whole.getWeights());
+            Tensor x = r.uniform(1.0, 2, 6, 3);
+            Tensor first = slice(x, 0, 4);
+            Tensor second = slice(x, 4, 6);
+            Tensor expected = whole.call(x).output();
+            Tensor y1 = stateful.call(first).output();
+            Tensor y2 = stateful.call(second).output();
+            Compare.assertClose(stateful + " first chunk", slice(expected, 0, 4), y1, Tolerance.FP32);
+            Compare.assertClose(stateful + " second chunk", slice(expected, 4, 6), y2, Tolerance.FP32);
+
+            // after a reset it starts from zeros again
+            stateful.resetStates();
+            Compare.assertIdentical("after reset", y1, stateful.call(first).output());
+            assertEquals(stateful.stateCount(), stateful.states().size());
+        }
+    }
+
+    @Test
+    void statefulResetWithExplicitStatesActsAsInitialState() {
+        RandomTensors r = new RandomTensors(SEED + 2);
+        Lstm plain = withRandomWeights(Lstm.builder(3).build(), 2, r);
+        Lstm stateful = Lstm.builder(3).stateful(true).build();
+        stateful.setWeights(plain.getWeights());
+        List<Tensor> init = List.of(r.uniform(1, 2, 3), r.uniform(1, 2, 3));
+        Tensor x = r.uniform(1, 2, 4, 2);
+        stateful.resetStates(init);
+        Compare.assertIdentical("reset_states(states)", plain.call(x, init, null).output(), stateful.call(x).output());
+    }
+
+    @Test
+    void aLayerThatIsNotStatefulGivesTheSameResultTwice() {
+        RandomTensors r = new RandomTensors(SEED + 3);
+        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+            RecurrentLayer layer = withRandomWeights(b.get().returnSequences(true).build(), 2, r);
+            Tensor x = r.uniform(1, 3, 4, 2);
+            Compare.assertIdentical(layer.describe(), layer.call(x).output(), layer.call(x).output());
+        }
+    }
+
+    @Test
+    void dropoutHasNoEffectAtInference() {
+        RandomTensors r = new RandomTensors(SEED + 4);
+        Gru plain = withRandomWeights(Gru.builder(3).returnSequences(true).build(), 2, r);
+        Gru dropped = Gru.builder(3).returnSequences(true).dropout(0.5).recurrentDropout(0.3).build();
+        dropped.setWeights(plain.getWeights());
+        Tensor x = r.uniform(1, 2, 5, 2);
+        Compare.assertIdentical("dropout", plain.call(x).output(), dropped.call(x).output());
+        assertEquals(0.5, dropped.dropout());
+        assertEquals(0.3, dropped.recurrentDropout());
+    }
+
+    @Test
+    void inputsAndStatesAreNotModified() {
+        RandomTensors r = new RandomTensors(SEED + 5);
+        Lstm lstm = withRandomWeights(Lstm.builder(2).returnSequences(true).build(), 3, r);
+        Tensor x = r.uniform(1, 2, 3, 3);
+        float[] before = x.toArray();
+        List<Tensor> init = List.of(r.uniform(1, 2, 2), r.uniform(1, 2, 2));
+        float[] h0 = init.get(0).toArray();
+        lstm.call(x, init, Mask.all(2, 3));
+        assertArrayEquals(before, x.data());
+        assertArrayEquals(h0, init.get(0).data());
+    }
+
+    @Test
+    void weightsAreCopiedInAndOut() {
+        RandomTensors r = new RandomTensors(SEED + 6);
+        SimpleRnn rnn = SimpleRnn.builder(2).build();
+        float[] k = r.uniform(1, 3, 2).toArray();
+        Tensor kernel = Tensor.wrap(k, 3, 2);
+        rnn.setWeights(List.of(kernel, r.uniform(1, 2, 2), r.uniform(1, 2)));
+        k[0] = 99f;
+        assertFalse(rnn.getWeights().get(0).get(0, 0) == 99f);
+        rnn.getWeights().get(0).data()[1] = 77f;
+        assertFalse(rnn.getWeights().get(0).get(0, 1) == 77f);
+    }
+
+    @Test
+    void kerasDefaults() {
+        Lstm lstm = Lstm.builder(4).build();
+        assertEquals(Activation.TANH, lstm.activation());
+        assertEquals(Activation.SIGMOID, lstm.recurrentActivation());
+        assertTrue(lstm.unitForgetBias());
+        assertTrue(lstm.useBias());
+        assertFalse(lstm.returnSequences() || lstm.returnState() || lstm.goBackwards() || lstm.stateful()
+                || lstm.timeMajor() || lstm.zeroOutputForMask());
+        assertTrue(Gru.builder(2).build().resetAfter());
+        Gru old = Gru.builder(2).kerasVersion(KerasVersion.parse("2.2.4")).build();
+        assertFalse(old.resetAfter());
+        assertEquals(Activation.HARD_SIGMOID_KERAS2, old.recurrentActivation());
+        assertEquals(Activation.SIGMOID, Gru.builder(2).kerasVersion(KerasVersion.parse("2.3.1")).build()
+                .recurrentActivation());
+        // a name given before the version still means what that version says
+        assertEquals(Activation.HARD_SIGMOID_KERAS2, Lstm.builder(1).recurrentActivation("hard_sigmoid")
+                .kerasVersion(KerasVersion.KERAS_2).build().recurrentActivation());
+    }
+
+    @Test
+    void defaultNamesAreNumberedAsKerasNumbersThem() {
+        String a = SimpleRnn.builder(1).build().name();
+        String b = SimpleRnn.builder(1).build().name();
+        assertTrue(a.startsWith("simple_rnn") && b.startsWith("simple_rnn_"), a + ", " + b);
+        assertFalse(a.equals(b));
+        assertEquals("encoder", Lstm.builder(1).name("encoder").build().name());
+    }
+
+    @Test
+    void goBackwardsIsTheForwardLayerOnTheReversedInput() {
+        RandomTensors r = new RandomTensors(SEED + 7);
+        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+            RecurrentLayer forward = withRandomWeights(b.get().returnSequences(true).build(), 2, r);
+            RecurrentLayer backward = b.get().returnSequences(true).goBackwards(true).build();
+            backward.setWeights(forward.getWeights());
+            Tensor x = r.uniform(1, 2, 5, 2);
+            Compare.assertIdentical(backward.describe(), forward.call(reverseTime(x)).output(), backward.call(x).output());
+        }
+    }
+
+    @Test
+    void concurrentCallsOfOneLayerAgree() throws Exception {
+        RandomTensors r = new RandomTensors(SEED + 8);
+        Lstm lstm = withRandomWeights(Lstm.builder(8).returnSequences(true).build(), 5, r);
+        Tensor x = r.uniform(1, 4, 10, 5);
+        Tensor expected = lstm.call(x).output();
+        List<Thread> threads = new ArrayList<>();
+        List<Tensor> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int k = 0; k < 8; k++) {
+            Thread t = new Thread(() -> results.add(lstm.call(x).output()));
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(8, results.size());
+        for (Tensor y : results) {
+            Compare.assertIdentical("concurrent call", expected, y);
+        }
+    }
+
+    /** x[:, from:to, :] */
+    static Tensor slice(Tensor x, int from, int to) {
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int f = x.dim(2);
+        float[] out = new float[b * (to - from) * f];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(x.data(), (i * t + from) * f, out, i * (to - from) * f, (to - from) * f);
+        }
+        return Tensor.wrap(out, b, to - from, f);
+    }
+
+    static Tensor reverseTime(Tensor x) {
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int f = x.dim(2);
+        float[] out = new float[x.size()];
+        for (int i = 0; i < b; i++) {
+            for (int s = 0; s < t; s++) {
+                System.arraycopy(x.data(), (i * t + s) * f, out, (i * t + (t - 1 - s)) * f, f);
+            }
+        }
+        return Tensor.wrap(out, b, t, f);
+    }
+}
