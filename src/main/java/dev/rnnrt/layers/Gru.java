@@ -32,6 +32,12 @@ public final class Gru extends RecurrentLayer {
     }
 
     @Override
+    Gru recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask)
+                .recurrentActivation(recurrentActivation()).resetAfter(resetAfter).build();
+    }
+
+    @Override
     int[] biasShape() {
         return resetAfter ? new int[] {2, 3 * units()} : new int[] {3 * units()};
     }

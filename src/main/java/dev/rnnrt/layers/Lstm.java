@@ -36,6 +36,12 @@ public final class Lstm extends RecurrentLayer {
     }
 
     @Override
+    Lstm recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask)
+                .recurrentActivation(recurrentActivation()).unitForgetBias(unitForgetBias).build();
+    }
+
+    @Override
     int[] biasShape() {
         return new int[] {4 * units()};
     }

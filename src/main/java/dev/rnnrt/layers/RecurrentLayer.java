@@ -12,10 +12,8 @@ import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Collections;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A Keras recurrent layer: {@link SimpleRnn}, {@link Lstm} or {@link Gru}. This class holds
@@ -28,12 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>A layer that is not {@code stateful} is safe to call from several threads at once. Calls of
  * a stateful layer are serialised, since each call starts from the states the previous one left.
  */
-public abstract class RecurrentLayer {
-
-    private static final Map<String, AtomicInteger> NAME_COUNTERS = new ConcurrentHashMap<>();
+public abstract class RecurrentLayer extends Layer {
 
     private final CellKind kind;
-    private final String name;
     private final int units;
     private final Activation activation;
     private final Activation recurrentActivation;
@@ -55,6 +50,7 @@ public abstract class RecurrentLayer {
     private List<Tensor> statefulStates; // guarded by this; null until the first stateful call
 
     RecurrentLayer(CellKind kind, Builder<?> b, Activation recurrentActivation) {
+        super(b.name != null ? b.name : defaultName(kind));
         this.kind = kind;
         if (b.units < 1) {
             throw new IllegalArgumentException(kind.kerasName() + ": units must be a positive integer; got "
@@ -62,7 +58,6 @@ public abstract class RecurrentLayer {
         }
         checkRate("dropout", b.dropout, kind);
         checkRate("recurrent_dropout", b.recurrentDropout, kind);
-        this.name = b.name != null ? b.name : defaultName(kind);
         this.units = b.units;
         this.activation = b.resolvedActivation();
         this.recurrentActivation = recurrentActivation;
@@ -211,6 +206,44 @@ public abstract class RecurrentLayer {
      *                                  argument does not fit
      */
     public RecurrentOutput call(Tensor inputs, List<Tensor> initialState, Mask mask) {
+        return run(inputs, initialState, mask, returnSequences, true);
+    }
+
+    /**
+     * The step API: runs one timestep (x is [batch, features]) or a few (x is [batch, steps,
+     * features]) from explicit states, and returns the output of each step with the new states.
+     * Use it to decode step by step, feeding each output back as the next input. It neither reads
+     * nor changes the carried states of a stateful layer.
+     *
+     * @param x      [batch, features] for one step, [batch, steps, features] for several; not modified
+     * @param states the states to start from: [h, c] for LSTM, [h] otherwise, each [batch, units];
+     *               null for zeros; not modified
+     * @return output [batch, units] for one step or [batch, steps, units] (in processing order),
+     *         and the states after the last step
+     */
+    public RecurrentOutput step(Tensor x, List<Tensor> states) {
+        if (x == null || (x.rank() != 2 && x.rank() != 3)) {
+            throw new IllegalArgumentException(describe() + ": step expects x [batch, features] for one step or "
+                    + "[batch, steps, features] for several; got " + (x == null ? "null" : Tensor.shapeString(x.shape()))
+                    + ".");
+        }
+        if (timeMajor) {
+            throw new IllegalArgumentException(describe() + " is time_major; step takes batch-major input. "
+                    + "Build the layer without timeMajor(true) to decode step by step.");
+        }
+        boolean single = x.rank() == 2;
+        Tensor seq = single ? x.reshape(x.dim(0), 1, x.dim(1)) : x;
+        RecurrentOutput out = run(seq, states, null, true, false);
+        Tensor y = single ? out.output().reshape(x.dim(0), units) : out.output();
+        return new RecurrentOutput(y, out.states(), true);
+    }
+
+    /**
+     * @param sequences  return every step's output
+     * @param useCarried a stateful layer reads and updates its carried states
+     */
+    private RecurrentOutput run(Tensor inputs, List<Tensor> initialState, Mask mask, boolean sequences,
+                                boolean useCarried) {
         if (inputs == null) {
             throw new IllegalArgumentException(describe() + ": inputs must not be null.");
         }
@@ -255,9 +288,9 @@ public abstract class RecurrentLayer {
         if (initialState != null) {
             checkStates("initial_state", initialState, batch);
         }
-        LoopSpec loop = new LoopSpec(goBackwards, returnSequences, zeroOutputForMask);
+        LoopSpec loop = new LoopSpec(goBackwards, sequences, zeroOutputForMask);
         RecurrentResult result;
-        if (stateful) {
+        if (stateful && useCarried) {
             synchronized (this) {
                 List<Tensor> start = initialState;
                 if (start == null) {
@@ -275,10 +308,159 @@ public abstract class RecurrentLayer {
             result = backend.forward(spec, loop, x, m, initialState != null ? initialState : zeroStates(batch));
         }
         Tensor output = result.output();
-        if (timeMajor && returnSequences) {
+        if (timeMajor && sequences) {
             output = output.swapFirstAxes();
         }
         return new RecurrentOutput(output, result.states(), returnState);
+    }
+
+    // ---- copies, as Keras' from_config(get_config()) ------------------------------------------
+
+    /**
+     * A new layer with this configuration and no weights, under {@code name}, with
+     * {@code go_backwards} and {@code zero_output_for_mask} as given. Bidirectional makes its two
+     * directions this way, as Keras recreates them from the wrapped layer's config.
+     */
+    abstract RecurrentLayer recreate(String name, boolean goBackwards, boolean zeroOutputForMask);
+
+    /** Copies the shared configuration into {@code b}. */
+    <S extends Builder<S>> S copyInto(S b, String name, boolean goBackwards, boolean zeroOutputForMask) {
+        return b.name(name).activation(activation).useBias(useBias).kernelInitializer(kernelInitializer)
+                .recurrentInitializer(recurrentInitializer).biasInitializer(biasInitializer)
+                .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards)
+                .stateful(stateful).timeMajor(timeMajor).zeroOutputForMask(zeroOutputForMask).dropout(dropout)
+                .recurrentDropout(recurrentDropout).backend(backend);
+    }
+
+    // ---- as a layer in a model -----------------------------------------------------------------
+
+    /** Inputs: x [T, I], then optionally the initial states, each [H]. */
+    @Override
+    public List<int[]> outputShapes(List<int[]> inputShapes) {
+        checkInputCount(inputShapes.size());
+        if (timeMajor) {
+            throw new IllegalArgumentException(describe() + " is time_major, but models are batch-major. "
+                    + "Build the layer without timeMajor(true) to use it in a model.");
+        }
+        int[] x = inputShapes.get(0);
+        checkRank(x, 2, "[batch, timesteps, features]");
+        if (x[1] < 1) {
+            throw new IllegalArgumentException(describe() + " needs a known number of input features; got "
+                    + shapeText(x) + ".");
+        }
+        CellSpec spec = cell;
+        if (spec != null && spec.inputSize() != x[1]) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + spec.inputSize()
+                    + "]; got " + shapeText(x) + ".");
+        }
+        if (inputShapes.size() > 1) {
+            if (inputShapes.size() != 1 + kind.stateCount()) {
+                throw new IllegalArgumentException(describe() + ": initial_state must be " + kind.stateCount()
+                        + " tensor(s) of shape [batch, " + units + "]; got " + (inputShapes.size() - 1) + ".");
+            }
+            for (int k = 1; k < inputShapes.size(); k++) {
+                int[] st = inputShapes.get(k);
+                if (st.length != 1 || (st[0] >= 0 && st[0] != units)) {
+                    throw new IllegalArgumentException(describe() + ": initial_state[" + (k - 1) + "] must have shape [batch, "
+                            + units + "]; got " + shapeText(st) + ".");
+                }
+            }
+        }
+        List<int[]> out = new ArrayList<>();
+        out.add(returnSequences ? new int[] {x[0], units} : new int[] {units});
+        if (returnState) {
+            for (int k = 0; k < kind.stateCount(); k++) {
+                out.add(new int[] {units});
+            }
+        }
+        return out;
+    }
+
+    /** Inputs: x, then optionally the initial states; the mask applies to x. Outputs as Keras returns them. */
+    @Override
+    public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+        checkInputCount(inputs.size());
+        List<Tensor> states = inputs.size() > 1 ? inputs.subList(1, inputs.size()) : null;
+        Mask mask = masks == null || masks.isEmpty() ? null : masks.get(0);
+        return call(inputs.get(0), states, mask).asList();
+    }
+
+    /** The sequence output keeps x's mask with return_sequences (keras/src/layers/rnn/rnn.py, compute_mask); states carry none. */
+    @Override
+    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
+        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
+        if (returnSequences && masks != null && !masks.isEmpty()) {
+            out.set(0, masks.get(0));
+        }
+        return out;
+    }
+
+    @Override
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
+        out.set(0, returnSequences && !inputsMasked.isEmpty() && inputsMasked.get(0));
+        return out;
+    }
+
+    @Override
+    public int maxInputs() {
+        return 1 + kind.stateCount();
+    }
+
+    @Override
+    public long parameterCount() {
+        CellSpec c = cell;
+        if (c == null) {
+            return 0;
+        }
+        return (long) c.kernel().size() + c.recurrentKernel().size() + (c.bias() == null ? 0 : c.bias().size());
+    }
+
+    @Override
+    public boolean isStateful() {
+        return stateful;
+    }
+
+    @Override
+    public void resetState() {
+        if (stateful) {
+            resetStates();
+        }
+    }
+
+    @Override
+    public String describeOptions() {
+        StringBuilder sb = new StringBuilder("units=" + units + ", activation=" + activation.kerasName());
+        if (recurrentActivation != null) {
+            sb.append(", recurrent_activation=").append(recurrentActivation.kerasName());
+            if (recurrentActivation == Activation.HARD_SIGMOID_KERAS2) {
+                sb.append(" (Keras 2)");
+            } else if (recurrentActivation == Activation.HARD_SIGMOID_KERAS3) {
+                sb.append(" (Keras 3)");
+            }
+        }
+        if (kind == CellKind.GRU) {
+            sb.append(", reset_after=").append(resetAfter() ? "True" : "False");
+        }
+        if (!useBias) {
+            sb.append(", use_bias=False");
+        }
+        if (returnSequences) {
+            sb.append(", return_sequences=True");
+        }
+        if (returnState) {
+            sb.append(", return_state=True");
+        }
+        if (goBackwards) {
+            sb.append(", go_backwards=True");
+        }
+        if (stateful) {
+            sb.append(", stateful=True");
+        }
+        if (zeroOutputForMask) {
+            sb.append(", zero_output_for_mask=True");
+        }
+        return sb.toString();
     }
 
     // ---- stateful layers ---------------------------------------------------------------------
@@ -322,11 +504,8 @@ public abstract class RecurrentLayer {
 
     // ---- configuration, as Keras names it ----------------------------------------------------
 
-    public String name() {
-        return name;
-    }
-
     /** The Keras class name: "LSTM", "GRU" or "SimpleRNN". */
+    @Override
     public String className() {
         return kind.kerasName();
     }
@@ -399,13 +578,9 @@ public abstract class RecurrentLayer {
     }
 
     /** "Layer 'lstm' (LSTM, units=64)", the way messages name this layer. */
-    public String describe() {
-        return "Layer '" + name + "' (" + kind.kerasName() + ", units=" + units + ")";
-    }
-
     @Override
-    public String toString() {
-        return describe();
+    public String describe() {
+        return "Layer '" + name() + "' (" + kind.kerasName() + ", units=" + units + ")";
     }
 
     // ---- helpers -----------------------------------------------------------------------------
@@ -491,8 +666,7 @@ public abstract class RecurrentLayer {
             case LSTM -> "lstm";
             case GRU -> "gru";
         };
-        int n = NAME_COUNTERS.computeIfAbsent(base, k -> new AtomicInteger()).getAndIncrement();
-        return n == 0 ? base : base + "_" + n;
+        return uniqueName(base);
     }
 
     /**

@@ -15,6 +15,11 @@ public final class SimpleRnn extends RecurrentLayer {
     }
 
     @Override
+    SimpleRnn recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask).build();
+    }
+
+    @Override
     int[] biasShape() {
         return new int[] {units()};
     }

@@ -1,0 +1,343 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Keras {@code Bidirectional(layer, merge_mode, backward_layer)} (keras/src/layers/rnn/bidirectional.py).
+ *
+ * <ul>
+ *   <li>Both directions are made from the wrapped layer's configuration, named
+ *       "forward_&lt;name&gt;" and "backward_&lt;name&gt;"; the backward one has {@code go_backwards}
+ *       flipped, unless an explicit backward layer is given (it must have the opposite
+ *       {@code go_backwards} and the same return modes).</li>
+ *   <li>Both get {@code zero_output_for_mask = return_sequences}, as Keras forces.</li>
+ *   <li>The backward sequence output is reversed back to input time before merging.</li>
+ *   <li>{@code merge_mode}: concat [fwd, bwd] on the last axis (default), sum, mul, ave, or
+ *       none (both outputs, in that order).</li>
+ *   <li>{@code initial_state} is split in half, forward states first; returned states come
+ *       forward first, then backward.</li>
+ * </ul>
+ * Weights are ordered as Keras orders them: the forward layer's, then the backward layer's.
+ */
+public final class Bidirectional extends Layer {
+
+    /** Keras' {@code merge_mode}. */
+    public enum MergeMode {
+        CONCAT("concat"), SUM("sum"), MUL("mul"), AVE("ave"), NONE("None");
+
+        private final String kerasName;
+
+        MergeMode(String kerasName) {
+            this.kerasName = kerasName;
+        }
+
+        /** The name in a Keras config ("concat", …; null or "None" for NONE). */
+        public String kerasName() {
+            return kerasName;
+        }
+
+        /** The mode a Keras config names; null means NONE. */
+        public static MergeMode named(String name) {
+            if (name == null || name.equalsIgnoreCase("none")) {
+                return NONE;
+            }
+            for (MergeMode m : values()) {
+                if (m.kerasName.equals(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("Unknown Bidirectional merge_mode '" + name
+                    + "'. Supported: concat, sum, mul, ave, None.");
+        }
+    }
+
+    private final RecurrentLayer forward;
+    private final RecurrentLayer backward;
+    private final MergeMode mergeMode;
+
+    private Bidirectional(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer) {
+        super(name != null ? name : uniqueName("bidirectional"));
+        Objects.requireNonNull(layer, "layer");
+        this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
+        boolean seq = layer.returnSequences();
+        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), seq);
+        if (backwardLayer == null) {
+            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), seq);
+        } else {
+            check(layer, backwardLayer);
+            this.backward = backwardLayer.recreate("backward_" + backwardLayer.name(), backwardLayer.goBackwards(), seq);
+            copyWeightsIfBuilt(backwardLayer, backward);
+        }
+        copyWeightsIfBuilt(layer, forward);
+    }
+
+    /** {@code Bidirectional(layer)} with merge_mode concat. */
+    public static Bidirectional of(RecurrentLayer layer) {
+        return new Bidirectional(null, layer, MergeMode.CONCAT, null);
+    }
+
+    /** {@code Bidirectional(layer, merge_mode)}. */
+    public static Bidirectional of(RecurrentLayer layer, MergeMode mergeMode) {
+        return new Bidirectional(null, layer, mergeMode, null);
+    }
+
+    /**
+     * {@code Bidirectional(layer, merge_mode, backward_layer)}, named.
+     *
+     * @param name          null for "bidirectional", "bidirectional_1", …
+     * @param backwardLayer null to derive it from {@code layer}
+     */
+    public static Bidirectional of(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer) {
+        return new Bidirectional(name, layer, mergeMode, backwardLayer);
+    }
+
+    /** The forward direction (its weights can be set on it directly). */
+    public RecurrentLayer forwardLayer() {
+        return forward;
+    }
+
+    /** The backward direction. */
+    public RecurrentLayer backwardLayer() {
+        return backward;
+    }
+
+    public MergeMode mergeMode() {
+        return mergeMode;
+    }
+
+    @Override
+    public String className() {
+        return "Bidirectional";
+    }
+
+    /** Builds both directions for inputs of {@code inputSize} features. */
+    public void build(int inputSize) {
+        forward.build(inputSize);
+        backward.build(inputSize);
+    }
+
+    /** Forward weights, then backward weights, each in its layer's Keras order; copied. */
+    public void setWeights(List<Tensor> weights) {
+        int nf = forward.weightNames().size();
+        int nb = backward.weightNames().size();
+        if (weights == null || weights.size() != nf + nb) {
+            throw new IllegalArgumentException(describe() + " has " + (nf + nb) + " weights (forward "
+                    + forward.weightNames() + ", then backward " + backward.weightNames() + "); got "
+                    + (weights == null ? 0 : weights.size()) + ".");
+        }
+        forward.setWeights(weights.subList(0, nf));
+        backward.setWeights(weights.subList(nf, nf + nb));
+    }
+
+    /** Forward weights, then backward weights (copies). */
+    public List<Tensor> getWeights() {
+        List<Tensor> w = new ArrayList<>(forward.getWeights());
+        w.addAll(backward.getWeights());
+        return w;
+    }
+
+    @Override
+    public int maxInputs() {
+        return 1 + forward.stateCount() + backward.stateCount();
+    }
+
+    @Override
+    public List<int[]> outputShapes(List<int[]> inputShapes) {
+        checkInputCount(inputShapes.size());
+        List<int[]> fIn = new ArrayList<>();
+        List<int[]> bIn = new ArrayList<>();
+        fIn.add(inputShapes.get(0));
+        bIn.add(inputShapes.get(0));
+        if (inputShapes.size() > 1) {
+            int half = (inputShapes.size() - 1) / 2;
+            if (inputShapes.size() - 1 != forward.stateCount() + backward.stateCount()) {
+                throw new IllegalArgumentException(describe() + ": initial_state must be "
+                        + (forward.stateCount() + backward.stateCount()) + " tensors (forward states, then backward); got "
+                        + (inputShapes.size() - 1) + ".");
+            }
+            fIn.addAll(inputShapes.subList(1, 1 + half));
+            bIn.addAll(inputShapes.subList(1 + half, inputShapes.size()));
+        }
+        List<int[]> f = forward.outputShapes(fIn);
+        List<int[]> b = backward.outputShapes(bIn);
+        List<int[]> out = new ArrayList<>();
+        int[] y = f.get(0).clone();
+        if (mergeMode == MergeMode.CONCAT) {
+            y[y.length - 1] = f.get(0)[y.length - 1] + b.get(0)[y.length - 1];
+            out.add(y);
+        } else if (mergeMode == MergeMode.NONE) {
+            out.add(y);
+            out.add(b.get(0).clone());
+        } else {
+            out.add(y);
+        }
+        out.addAll(f.subList(1, f.size()));
+        out.addAll(b.subList(1, b.size()));
+        return out;
+    }
+
+    /** Inputs: x [B, T, I], then optionally forward and backward initial states. */
+    @Override
+    public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+        checkInputCount(inputs.size());
+        Tensor x = inputs.get(0);
+        Mask mask = masks == null || masks.isEmpty() ? null : masks.get(0);
+        List<Tensor> fStates = null;
+        List<Tensor> bStates = null;
+        if (inputs.size() > 1) {
+            int n = inputs.size() - 1;
+            if (n != forward.stateCount() + backward.stateCount()) {
+                throw new IllegalArgumentException(describe() + ": initial_state must be "
+                        + (forward.stateCount() + backward.stateCount()) + " tensors (forward states, then backward); got "
+                        + n + ".");
+            }
+            fStates = inputs.subList(1, 1 + forward.stateCount());
+            bStates = inputs.subList(1 + forward.stateCount(), inputs.size());
+        }
+        RecurrentOutput f = forward.call(x, fStates, mask);
+        RecurrentOutput b = backward.call(x, bStates, mask);
+        Tensor y = f.output();
+        Tensor yRev = b.output();
+        if (forward.returnSequences()) {
+            yRev = reverseTime(yRev);
+        }
+        List<Tensor> out = new ArrayList<>();
+        switch (mergeMode) {
+            case CONCAT:
+                out.add(concatLast(y, yRev));
+                break;
+            case NONE:
+                out.add(y);
+                out.add(yRev);
+                break;
+            default:
+                out.add(combine(y, yRev));
+        }
+        if (forward.returnState()) {
+            out.addAll(f.states());
+            out.addAll(b.states());
+        }
+        return out;
+    }
+
+    /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */
+    @Override
+    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
+        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
+        Mask m = masks == null || masks.isEmpty() ? null : masks.get(0);
+        if (forward.returnSequences() && m != null) {
+            out.set(0, m);
+            if (mergeMode == MergeMode.NONE) {
+                out.set(1, m);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
+        boolean m = forward.returnSequences() && !inputsMasked.isEmpty() && inputsMasked.get(0);
+        out.set(0, m);
+        if (mergeMode == MergeMode.NONE) {
+            out.set(1, m);
+        }
+        return out;
+    }
+
+    @Override
+    public long parameterCount() {
+        return forward.parameterCount() + backward.parameterCount();
+    }
+
+    @Override
+    public boolean isStateful() {
+        return forward.isStateful() || backward.isStateful();
+    }
+
+    @Override
+    public void resetState() {
+        forward.resetState();
+        backward.resetState();
+    }
+
+    @Override
+    public String describeOptions() {
+        return "merge_mode=" + mergeMode.kerasName() + ", layer=" + forward.className() + "("
+                + forward.describeOptions() + ")";
+    }
+
+    private Tensor combine(Tensor a, Tensor b) {
+        float[] out = new float[a.size()];
+        for (int k = 0; k < out.length; k++) {
+            float x = a.data()[k];
+            float y = b.data()[k];
+            switch (mergeMode) {
+                case SUM:
+                    out[k] = x + y;
+                    break;
+                case MUL:
+                    out[k] = x * y;
+                    break;
+                default: // AVE
+                    out[k] = (x + y) / 2;
+            }
+        }
+        return Tensor.wrap(out, a.shape());
+    }
+
+    /** [..., H1] and [..., H2] to [..., H1 + H2]. */
+    static Tensor concatLast(Tensor a, Tensor b) {
+        int ha = a.dim(-1);
+        int hb = b.dim(-1);
+        int rows = a.size() / ha;
+        float[] out = new float[rows * (ha + hb)];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(a.data(), r * ha, out, r * (ha + hb), ha);
+            System.arraycopy(b.data(), r * hb, out, r * (ha + hb) + ha, hb);
+        }
+        int[] shape = a.shape();
+        shape[shape.length - 1] = ha + hb;
+        return Tensor.wrap(out, shape);
+    }
+
+    /** y is [B, T, H]; returns it with the time axis reversed. */
+    static Tensor reverseTime(Tensor y) {
+        int b = y.dim(0);
+        int t = y.dim(1);
+        int h = y.dim(2);
+        float[] out = new float[y.size()];
+        for (int i = 0; i < b; i++) {
+            for (int s = 0; s < t; s++) {
+                System.arraycopy(y.data(), (i * t + s) * h, out, (i * t + (t - 1 - s)) * h, h);
+            }
+        }
+        return Tensor.wrap(out, b, t, h);
+    }
+
+    /** Keras' _verify_layer_config for an explicit backward layer. */
+    private static void check(RecurrentLayer layer, RecurrentLayer backwardLayer) {
+        if (backwardLayer.goBackwards() == layer.goBackwards()) {
+            throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
+                    + " must have go_backwards=" + (!layer.goBackwards() ? "True" : "False")
+                    + ", the opposite of the forward layer's.");
+        }
+        if (backwardLayer.returnSequences() != layer.returnSequences()
+                || backwardLayer.returnState() != layer.returnState()) {
+            throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
+                    + " must have the same return_sequences and return_state as the forward layer " + layer.describe()
+                    + ".");
+        }
+    }
+
+    private static void copyWeightsIfBuilt(RecurrentLayer from, RecurrentLayer to) {
+        if (from.isBuilt()) {
+            to.setWeights(from.getWeights());
+        }
+    }
+}

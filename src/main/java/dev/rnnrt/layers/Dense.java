@@ -1,0 +1,210 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.cpu.reference.DenseReference;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Keras {@code Dense}: {@code y = act(x·W + b)} on the last axis, so on [batch, timesteps,
+ * features] it acts on every step (as {@code TimeDistributed(Dense)} does) and keeps the mask.
+ * Kernel [I, units], bias [units].
+ */
+public final class Dense extends Layer {
+
+    private final int units;
+    private final OutputActivation activation;
+    private final boolean useBias;
+    private final Initializer kernelInitializer;
+    private final Initializer biasInitializer;
+    private volatile Tensor kernel;
+    private volatile Tensor bias;
+
+    private Dense(Builder b) {
+        super(b.name != null ? b.name : uniqueName("dense"));
+        if (b.units < 1) {
+            throw new IllegalArgumentException("Dense: units must be a positive integer; got " + b.units + ".");
+        }
+        this.units = b.units;
+        this.activation = b.activation;
+        this.useBias = b.useBias;
+        this.kernelInitializer = b.kernelInitializer;
+        this.biasInitializer = b.biasInitializer;
+    }
+
+    /** A builder with Keras' defaults: linear activation, bias, glorot_uniform kernel, zero bias. */
+    public static Builder builder(int units) {
+        return new Builder(units);
+    }
+
+    @Override
+    public String className() {
+        return "Dense";
+    }
+
+    public int units() {
+        return units;
+    }
+
+    public OutputActivation activation() {
+        return activation;
+    }
+
+    /** Makes the weights from the initializers for inputs of {@code inputSize} features, if not yet made. */
+    public synchronized void build(int inputSize) {
+        if (kernel != null) {
+            if (kernel.dim(0) != inputSize) {
+                throw new IllegalArgumentException(describe() + " was built for inputs of " + kernel.dim(0)
+                        + " features; it cannot take " + inputSize + ".");
+            }
+            return;
+        }
+        bias = useBias ? Tensor.wrap(biasInitializer.sample(units), units) : null;
+        kernel = Tensor.wrap(kernelInitializer.sample(inputSize, units), inputSize, units);
+    }
+
+    /** Sets [kernel [I, units], bias [units]] (bias only with use_bias), as Keras orders them; copied. */
+    public synchronized void setWeights(List<Tensor> weights) {
+        int expected = useBias ? 2 : 1;
+        if (weights == null || weights.size() != expected) {
+            throw new IllegalArgumentException(describe() + " has " + expected + " weight(s) ("
+                    + (useBias ? "kernel, bias" : "kernel") + "); got " + (weights == null ? 0 : weights.size()) + ".");
+        }
+        Tensor k = weights.get(0);
+        if (k == null || k.rank() != 2 || k.dim(1) != units || (kernel != null && k.dim(0) != kernel.dim(0))) {
+            throw new IllegalArgumentException(describe() + ": weight 'kernel' must have shape ["
+                    + (kernel != null ? Integer.toString(kernel.dim(0)) : "I") + ", " + units + "]; got "
+                    + (k == null ? "null" : Tensor.shapeString(k.shape())) + ".");
+        }
+        if (useBias) {
+            Tensor b = weights.get(1);
+            if (b == null || !b.hasShape(units)) {
+                throw new IllegalArgumentException(describe() + ": weight 'bias' must have shape [" + units + "]; got "
+                        + (b == null ? "null" : Tensor.shapeString(b.shape())) + ".");
+            }
+            bias = Tensor.of(b.data(), b.shape());
+        }
+        kernel = Tensor.of(k.data(), k.shape());
+    }
+
+    /** [kernel, bias] (copies). */
+    public List<Tensor> getWeights() {
+        Tensor k = kernel;
+        if (k == null) {
+            throw new IllegalStateException(describe() + " has no weights yet: build it or set its weights first.");
+        }
+        Tensor kc = Tensor.of(k.data(), k.shape());
+        return useBias ? List.of(kc, Tensor.of(bias.data(), bias.shape())) : List.of(kc);
+    }
+
+    @Override
+    public List<int[]> outputShapes(List<int[]> inputShapes) {
+        checkInputCount(inputShapes.size());
+        int[] x = inputShapes.get(0);
+        if (x.length < 1 || x[x.length - 1] < 1) {
+            throw new IllegalArgumentException(describe() + " needs input with a known last axis; got "
+                    + shapeText(x) + ".");
+        }
+        Tensor k = kernel;
+        if (k != null && k.dim(0) != x[x.length - 1]) {
+            throw new IllegalArgumentException(describe() + " expects input whose last axis is " + k.dim(0)
+                    + "; got " + shapeText(x) + ".");
+        }
+        int[] out = x.clone();
+        out[out.length - 1] = units;
+        return List.of(out);
+    }
+
+    /** x is [..., I]; returns [..., units]. */
+    @Override
+    public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+        checkInputCount(inputs.size());
+        return List.of(apply(inputs.get(0)));
+    }
+
+    /** Applies the layer to x [..., I]; returns [..., units]. Builds the weights on first use. */
+    public Tensor apply(Tensor x) {
+        if (x.rank() < 2) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, ..., features]; got "
+                    + Tensor.shapeString(x.shape()) + ".");
+        }
+        int in = x.dim(-1);
+        if (kernel == null) {
+            build(in);
+        }
+        Tensor k = kernel;
+        if (k.dim(0) != in) {
+            throw new IllegalArgumentException(describe() + " expects input whose last axis is " + k.dim(0)
+                    + "; got " + Tensor.shapeString(x.shape()) + ".");
+        }
+        int rows = x.size() / Math.max(1, in);
+        Tensor b = bias;
+        float[] y = DenseReference.affine(x.data(), rows, in, k.data(), b == null ? null : b.data(), units);
+        activation.applyInPlace(y, units);
+        int[] shape = x.shape();
+        shape[shape.length - 1] = units;
+        return Tensor.wrap(y, shape);
+    }
+
+    @Override
+    public long parameterCount() {
+        Tensor k = kernel;
+        return k == null ? 0 : (long) k.size() + (useBias ? units : 0);
+    }
+
+    @Override
+    public String describeOptions() {
+        return "units=" + units + ", activation=" + activation.kerasName() + (useBias ? "" : ", use_bias=False");
+    }
+
+    /** Dense arguments, with Keras' names and defaults. */
+    public static final class Builder {
+        private final int units;
+        private String name;
+        private OutputActivation activation = OutputActivation.of(dev.rnnrt.api.Activation.LINEAR);
+        private boolean useBias = true;
+        private Initializer kernelInitializer = Initializer.glorotUniform();
+        private Initializer biasInitializer = Initializer.zeros();
+
+        Builder(int units) {
+            this.units = units;
+        }
+
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** Keras {@code activation}; default linear. */
+        public Builder activation(OutputActivation activation) {
+            this.activation = Objects.requireNonNull(activation, "activation");
+            return this;
+        }
+
+        /** Keras {@code activation} by name, Keras 3 meanings. */
+        public Builder activation(String name) {
+            return activation(OutputActivation.named(name, KerasVersion.KERAS_3));
+        }
+
+        public Builder useBias(boolean useBias) {
+            this.useBias = useBias;
+            return this;
+        }
+
+        public Builder kernelInitializer(Initializer init) {
+            this.kernelInitializer = Objects.requireNonNull(init, "kernel_initializer");
+            return this;
+        }
+
+        public Builder biasInitializer(Initializer init) {
+            this.biasInitializer = Objects.requireNonNull(init, "bias_initializer");
+            return this;
+        }
+
+        public Dense build() {
+            return new Dense(this);
+        }
+    }
+}

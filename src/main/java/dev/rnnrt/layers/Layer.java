@@ -1,0 +1,155 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A Keras layer that can sit in a model: it knows its output shapes for given input shapes, how
+ * masks pass through it, and how to run.
+ *
+ * <p>Shapes here leave out the batch axis, as Keras' {@code input_shape} does, and write an
+ * unknown size (Keras' {@code None}) as -1. Tensors passed to {@link #call} have the batch axis.
+ */
+public abstract class Layer {
+
+    private static final Map<String, AtomicInteger> NAME_COUNTERS = new ConcurrentHashMap<>();
+
+    private final String name;
+
+    protected Layer(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("A layer name must not be empty.");
+        }
+        this.name = name;
+    }
+
+    /** A fresh Keras-style name: "dense", then "dense_1", "dense_2", … */
+    protected static String uniqueName(String base) {
+        int n = NAME_COUNTERS.computeIfAbsent(base, k -> new AtomicInteger()).getAndIncrement();
+        return n == 0 ? base : base + "_" + n;
+    }
+
+    /** The layer's name, unique within a model. */
+    public String name() {
+        return name;
+    }
+
+    /** The Keras class name, e.g. "Dense". */
+    public abstract String className();
+
+    /**
+     * The shapes this layer outputs for inputs of the given shapes (no batch axis, -1 = unknown).
+     *
+     * @throws IllegalArgumentException naming this layer, the expected and the actual shape
+     */
+    public abstract List<int[]> outputShapes(List<int[]> inputShapes);
+
+    /**
+     * Runs the layer.
+     *
+     * @param inputs one tensor per input, each with the batch axis first; not modified
+     * @param masks  one entry per input: its [batch, timesteps] mask, or null
+     * @return the outputs, in the order of {@link #outputShapes}
+     */
+    public abstract List<Tensor> call(List<Tensor> inputs, List<Mask> masks);
+
+    /** Keras' {@code supports_masking}: whether a mask may reach this layer. Default: true. */
+    public boolean supportsMasking() {
+        return true;
+    }
+
+    /**
+     * The output masks, one per output (null for none). Default, as Keras' base layer with
+     * {@code supports_masking}: every output carries the first input's mask.
+     */
+    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
+        Mask m = masks.isEmpty() ? null : masks.get(0);
+        return Collections.nCopies(outputs.size(), m);
+    }
+
+    /** Which outputs carry a mask, given which inputs do; the static form of {@link #outputMasks}. */
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        boolean m = !inputsMasked.isEmpty() && inputsMasked.get(0);
+        return Collections.nCopies(outputCount, m);
+    }
+
+    /** The fewest inputs the layer takes. */
+    public int minInputs() {
+        return 1;
+    }
+
+    /** The most inputs the layer takes. */
+    public int maxInputs() {
+        return 1;
+    }
+
+    /** The number of weight values. */
+    public long parameterCount() {
+        return 0;
+    }
+
+    /** Whether the layer carries state from one call to the next. */
+    public boolean isStateful() {
+        return false;
+    }
+
+    /** Forgets carried state; a no-op for layers without any. */
+    public void resetState() {
+    }
+
+    /** The options worth showing in a model summary, Keras names, e.g. "units=64, activation=tanh". */
+    public String describeOptions() {
+        return "";
+    }
+
+    /** "Layer 'dense_1' (Dense)", the way messages name this layer. */
+    public String describe() {
+        return "Layer '" + name + "' (" + className() + ")";
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---- helpers for subclasses ----------------------------------------------------------------
+
+    /** A shape without batch axis as messages print it: [batch, ?, 64]. */
+    public static String shapeText(int[] shapeWithoutBatch) {
+        StringBuilder sb = new StringBuilder("[batch");
+        for (int d : shapeWithoutBatch) {
+            sb.append(", ").append(d < 0 ? "?" : Integer.toString(d));
+        }
+        return sb.append(']').toString();
+    }
+
+    /** Checks the input count; the message names this layer. */
+    protected final void checkInputCount(int count) {
+        if (count < minInputs() || count > maxInputs()) {
+            String expected = minInputs() == maxInputs() ? Integer.toString(minInputs())
+                    : minInputs() + " to " + (maxInputs() == Integer.MAX_VALUE ? "any number" : maxInputs());
+            throw new IllegalArgumentException(describe() + " takes " + expected + " input(s); got " + count + ".");
+        }
+    }
+
+    /** Checks a shape's rank; the message names this layer. */
+    protected final void checkRank(int[] shape, int rankWithoutBatch, String expected) {
+        if (shape.length != rankWithoutBatch) {
+            throw new IllegalArgumentException(describe() + " expects input " + expected + "; got "
+                    + shapeText(shape) + ".");
+        }
+    }
+
+    /** Element-wise copy of a list into a new mutable list. */
+    protected static <T> List<T> listOf(T first) {
+        List<T> l = new ArrayList<>();
+        l.add(first);
+        return l;
+    }
+}

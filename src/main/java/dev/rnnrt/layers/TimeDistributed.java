@@ -1,0 +1,104 @@
+package dev.rnnrt.layers;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Keras {@code TimeDistributed(layer)}: applies the inner layer to every timestep of
+ * [batch, timesteps, ...] and keeps the mask. The inner layer sees [batch × timesteps, ...].
+ */
+public final class TimeDistributed extends Layer {
+
+    private final Layer inner;
+
+    private TimeDistributed(String name, Layer inner) {
+        super(name);
+        this.inner = inner;
+        if (inner.maxInputs() < 1 || inner instanceof RecurrentLayer) {
+            throw new IllegalArgumentException("TimeDistributed cannot wrap " + inner.describe()
+                    + "; it wraps layers that act on one step, such as Dense.");
+        }
+    }
+
+    /** Wraps {@code inner}, named "time_distributed", "time_distributed_1", … */
+    public static TimeDistributed of(Layer inner) {
+        return new TimeDistributed(uniqueName("time_distributed"), inner);
+    }
+
+    /** Wraps {@code inner} under the given name. */
+    public static TimeDistributed of(String name, Layer inner) {
+        return new TimeDistributed(name, inner);
+    }
+
+    /** The wrapped layer. */
+    public Layer inner() {
+        return inner;
+    }
+
+    @Override
+    public String className() {
+        return "TimeDistributed";
+    }
+
+    @Override
+    public List<int[]> outputShapes(List<int[]> inputShapes) {
+        checkInputCount(inputShapes.size());
+        int[] x = inputShapes.get(0);
+        if (x.length < 2) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, ...]; got "
+                    + shapeText(x) + ".");
+        }
+        int[] step = java.util.Arrays.copyOfRange(x, 1, x.length);
+        List<int[]> innerOut;
+        try {
+            innerOut = inner.outputShapes(List.of(step));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(describe() + ": " + e.getMessage(), e);
+        }
+        List<int[]> out = new ArrayList<>();
+        for (int[] s : innerOut) {
+            int[] o = new int[s.length + 1];
+            o[0] = x[0];
+            System.arraycopy(s, 0, o, 1, s.length);
+            out.add(o);
+        }
+        return out;
+    }
+
+    /** x is [B, T, ...]; the inner layer runs on [B·T, ...]. */
+    @Override
+    public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+        checkInputCount(inputs.size());
+        Tensor x = inputs.get(0);
+        if (x.rank() < 3) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, ...]; got "
+                    + Tensor.shapeString(x.shape()) + ".");
+        }
+        int[] shape = x.shape();
+        int[] flat = new int[shape.length - 1];
+        flat[0] = shape[0] * shape[1];
+        System.arraycopy(shape, 2, flat, 1, shape.length - 2);
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor y : inner.call(List.of(x.reshape(flat)), java.util.Collections.singletonList(null))) {
+            int[] ys = y.shape();
+            int[] back = new int[ys.length + 1];
+            back[0] = shape[0];
+            back[1] = shape[1];
+            System.arraycopy(ys, 1, back, 2, ys.length - 1);
+            out.add(y.reshape(back));
+        }
+        return out;
+    }
+
+    @Override
+    public long parameterCount() {
+        return inner.parameterCount();
+    }
+
+    @Override
+    public String describeOptions() {
+        return "layer=" + inner.className() + "(" + inner.describeOptions() + ")";
+    }
+}

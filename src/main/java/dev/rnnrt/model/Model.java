@@ -1,0 +1,316 @@
+package dev.rnnrt.model;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Layer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Keras model: a Sequential stack or a functional graph of layers, with named inputs and
+ * ordered outputs. Built by {@link #sequential} or {@link #functional}, which check the graph.
+ *
+ * <p>{@link #predict} runs the whole model on a batch. A model without stateful layers is safe to
+ * call from several threads at once. With stateful layers, calls are serialised and each call
+ * starts from the states the previous one left, until {@link #resetStates()}.
+ */
+public final class Model {
+
+    private final String name;
+    private final LinkedHashMap<String, int[]> inputs;
+    private final List<Node> nodes;
+    private final List<Ref> outputs;
+    private final List<int[]> outputShapes;
+    private final boolean stateful;
+
+    Model(String name, LinkedHashMap<String, int[]> inputs, List<Node> nodes, List<Ref> outputs,
+          List<int[]> outputShapes) {
+        this.name = name;
+        this.inputs = inputs;
+        this.nodes = List.copyOf(nodes);
+        this.outputs = List.copyOf(outputs);
+        this.outputShapes = List.copyOf(outputShapes);
+        boolean s = false;
+        for (Node n : nodes) {
+            s |= n.layer().isStateful();
+        }
+        this.stateful = s;
+    }
+
+    /** A builder for a Sequential model: one input, layers applied in order. */
+    public static SequentialBuilder sequential(String name) {
+        return new SequentialBuilder(name);
+    }
+
+    /** A builder for a functional model (several inputs and outputs, shared states). */
+    public static ModelBuilder functional(String name) {
+        return new ModelBuilder(name);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The input names, in order. */
+    public List<String> inputNames() {
+        return List.copyOf(inputs.keySet());
+    }
+
+    /** The input shapes without the batch axis (-1 = any size), in order; copies. */
+    public List<int[]> inputShapes() {
+        List<int[]> out = new ArrayList<>();
+        for (int[] s : inputs.values()) {
+            out.add(s.clone());
+        }
+        return out;
+    }
+
+    /** The output shapes without the batch axis (-1 = any size), in order; copies. */
+    public List<int[]> outputShapes() {
+        List<int[]> out = new ArrayList<>();
+        for (int[] s : outputShapes) {
+            out.add(s.clone());
+        }
+        return out;
+    }
+
+    /** The output references ("layer" or "layer[k]"), in order. */
+    public List<String> outputNames() {
+        List<String> out = new ArrayList<>();
+        for (Ref r : outputs) {
+            out.add(r.toString());
+        }
+        return out;
+    }
+
+    /** The layers, in the order they run. */
+    public List<Layer> layers() {
+        List<Layer> out = new ArrayList<>();
+        for (Node n : nodes) {
+            out.add(n.layer());
+        }
+        return out;
+    }
+
+    /** The layer with this name. */
+    public Layer layer(String layerName) {
+        for (Node n : nodes) {
+            if (n.layer().name().equals(layerName)) {
+                return n.layer();
+            }
+        }
+        List<String> names = new ArrayList<>();
+        for (Node n : nodes) {
+            names.add(n.layer().name());
+        }
+        throw new IllegalArgumentException("Model '" + name + "' has no layer '" + layerName + "'. Its layers: "
+                + String.join(", ", names) + ".");
+    }
+
+    List<Node> nodes() {
+        return nodes;
+    }
+
+    /** The total number of weight values. */
+    public long parameterCount() {
+        long n = 0;
+        for (Node node : nodes) {
+            n += node.layer().parameterCount();
+        }
+        return n;
+    }
+
+    /** Whether some layer carries state between calls. */
+    public boolean isStateful() {
+        return stateful;
+    }
+
+    /** Forgets the states of every stateful layer. */
+    public void resetStates() {
+        synchronized (this) {
+            for (Node n : nodes) {
+                n.layer().resetState();
+            }
+        }
+    }
+
+    /** Runs a single-input, single-output model. */
+    public Tensor predict(Tensor input) {
+        if (inputs.size() != 1 || outputs.size() != 1) {
+            throw new IllegalArgumentException("Model '" + name + "' has " + inputs.size() + " input(s) and "
+                    + outputs.size() + " output(s); use predict(List) for it.");
+        }
+        return predict(List.of(input)).get(0);
+    }
+
+    /**
+     * Runs the model on one batch.
+     *
+     * @param inputValues one tensor per model input, in {@link #inputNames()} order, each with the
+     *                    batch axis first and the same batch size; not modified
+     * @return one tensor per output, in order
+     * @throws IllegalArgumentException naming the input, the expected and the actual shape
+     */
+    public List<Tensor> predict(List<Tensor> inputValues) {
+        int batch = checkInputs(inputValues);
+        if (batch == 0) {
+            throw new IllegalArgumentException("Model '" + name + "': the inputs hold no sequences (batch of 0).");
+        }
+        if (stateful) {
+            synchronized (this) {
+                return run(inputValues);
+            }
+        }
+        return run(inputValues);
+    }
+
+    /**
+     * Runs the model over any number of sequences, {@code batchSize} at a time, and joins the
+     * results, as Keras' {@code predict(x, batch_size)}. For a stateful model the chunks run in
+     * order and each starts from the states the previous one left, as in Keras.
+     *
+     * @param inputValues one tensor per model input, each [N, ...] with the same N; not modified
+     * @param batchSize   the most sequences per chunk, ≥ 1
+     */
+    public List<Tensor> predict(List<Tensor> inputValues, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("Model '" + name + "': batch size must be at least 1; got " + batchSize
+                    + ".");
+        }
+        int n = checkInputs(inputValues);
+        if (n <= batchSize) {
+            return predict(inputValues);
+        }
+        List<List<Tensor>> parts;
+        if (stateful) {
+            synchronized (this) {
+                parts = runChunks(inputValues, n, batchSize);
+            }
+        } else {
+            parts = runChunks(inputValues, n, batchSize);
+        }
+        List<Tensor> joined = new ArrayList<>();
+        for (int o = 0; o < outputs.size(); o++) {
+            List<Tensor> pieces = new ArrayList<>();
+            for (List<Tensor> p : parts) {
+                pieces.add(p.get(o));
+            }
+            joined.add(concatRows(pieces));
+        }
+        return joined;
+    }
+
+    /** A readable summary: each layer with its class, output shapes, parameters and options. */
+    public String summary() {
+        return Summary.of(this, nodes, inputs, outputs);
+    }
+
+    @Override
+    public String toString() {
+        return "Model '" + name + "' (" + nodes.size() + " layers, " + parameterCount() + " parameters)";
+    }
+
+    // ---- running -------------------------------------------------------------------------------
+
+    private List<List<Tensor>> runChunks(List<Tensor> inputValues, int n, int batchSize) {
+        List<List<Tensor>> parts = new ArrayList<>();
+        for (int start = 0; start < n; start += batchSize) {
+            int end = Math.min(n, start + batchSize);
+            List<Tensor> chunk = new ArrayList<>();
+            for (Tensor t : inputValues) {
+                chunk.add(rows(t, start, end));
+            }
+            parts.add(run(chunk));
+        }
+        return parts;
+    }
+
+    private List<Tensor> run(List<Tensor> inputValues) {
+        Map<String, List<Tensor>> values = new HashMap<>();
+        Map<String, List<Mask>> masks = new HashMap<>();
+        int k = 0;
+        for (String in : inputs.keySet()) {
+            values.put(in, List.of(inputValues.get(k++)));
+            masks.put(in, Collections.singletonList(null));
+        }
+        for (Node node : nodes) {
+            List<Tensor> in = new ArrayList<>();
+            List<Mask> inMasks = new ArrayList<>();
+            for (Ref r : node.inputs()) {
+                in.add(values.get(r.name()).get(r.index()));
+                inMasks.add(masks.get(r.name()).get(r.index()));
+            }
+            List<Tensor> out = node.layer().call(in, inMasks);
+            values.put(node.layer().name(), out);
+            masks.put(node.layer().name(), node.layer().outputMasks(in, inMasks, out));
+        }
+        List<Tensor> result = new ArrayList<>();
+        for (Ref r : outputs) {
+            result.add(values.get(r.name()).get(r.index()));
+        }
+        return result;
+    }
+
+    /** Checks count, ranks, known sizes and equal batch sizes; returns the batch size. */
+    private int checkInputs(List<Tensor> inputValues) {
+        if (inputValues == null || inputValues.size() != inputs.size()) {
+            throw new IllegalArgumentException("Model '" + name + "' takes " + inputs.size() + " input(s) "
+                    + inputs.keySet() + "; got " + (inputValues == null ? 0 : inputValues.size()) + ".");
+        }
+        int batch = -1;
+        int k = 0;
+        for (Map.Entry<String, int[]> in : inputs.entrySet()) {
+            Tensor t = inputValues.get(k++);
+            int[] expected = in.getValue();
+            if (t == null) {
+                throw new IllegalArgumentException("Model '" + name + "': input '" + in.getKey() + "' is null.");
+            }
+            boolean ok = t.rank() == expected.length + 1;
+            for (int d = 0; ok && d < expected.length; d++) {
+                ok = expected[d] < 0 || expected[d] == t.dim(d + 1);
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("Model '" + name + "': input '" + in.getKey() + "' must have shape "
+                        + Layer.shapeText(expected) + "; got " + Arrays.toString(t.shape()) + ".");
+            }
+            if (batch >= 0 && t.dim(0) != batch) {
+                throw new IllegalArgumentException("Model '" + name + "': every input needs the same batch size; input '"
+                        + inputNames().get(0) + "' has " + batch + " sequences but '" + in.getKey() + "' has "
+                        + t.dim(0) + ".");
+            }
+            batch = t.dim(0);
+        }
+        return batch;
+    }
+
+    /** t[start:end] along the batch axis. */
+    private static Tensor rows(Tensor t, int start, int end) {
+        int per = t.size() / Math.max(1, t.dim(0));
+        int[] shape = t.shape();
+        shape[0] = end - start;
+        return Tensor.wrap(Arrays.copyOfRange(t.data(), start * per, end * per), shape);
+    }
+
+    private static Tensor concatRows(List<Tensor> parts) {
+        int total = 0;
+        int size = 0;
+        for (Tensor p : parts) {
+            total += p.dim(0);
+            size += p.size();
+        }
+        float[] out = new float[size];
+        int off = 0;
+        for (Tensor p : parts) {
+            System.arraycopy(p.data(), 0, out, off, p.size());
+            off += p.size();
+        }
+        int[] shape = parts.get(0).shape();
+        shape[0] = total;
+        return Tensor.wrap(out, shape);
+    }
+}

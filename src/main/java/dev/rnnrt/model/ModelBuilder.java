@@ -1,0 +1,322 @@
+package dev.rnnrt.model;
+
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.TimeDistributed;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Builds a functional (graph) model: named inputs, layers that take references to inputs or to
+ * other layers' outputs, and the outputs. References are {@code "name"} for the first output of
+ * an input or layer and {@code "name[k]"} for output k. Layers may be added in any order.
+ *
+ * <pre>{@code
+ * Model m = Model.functional("seq2seq")
+ *     .input("encoder_inputs", -1, 8)
+ *     .input("decoder_inputs", -1, 8)
+ *     .add(encoder, "encoder_inputs")                                 // LSTM, return_state: [out, h, c]
+ *     .add(decoder, "decoder_inputs", "encoder[1]", "encoder[2]")     // initial_state = [h, c]
+ *     .add(head, "decoder")
+ *     .outputs("head")
+ *     .build();
+ * }</pre>
+ *
+ * {@link #build()} checks the whole graph and fails with a message naming the layers involved:
+ * a reference to nothing, a cycle, shapes that do not fit, a mask reaching a layer that cannot
+ * take one. It builds layers without weights from their initializers.
+ */
+public final class ModelBuilder {
+
+    private final String name;
+    private final Map<String, int[]> inputs = new LinkedHashMap<>();
+    private final Map<String, Layer> layers = new LinkedHashMap<>();
+    private final Map<String, List<String>> layerInputs = new HashMap<>();
+    private final List<String> outputs = new ArrayList<>();
+
+    ModelBuilder(String name) {
+        this.name = Objects.requireNonNull(name, "name");
+    }
+
+    /**
+     * Declares a model input.
+     *
+     * @param shape the shape without the batch axis; -1 for a size that may vary (Keras' None)
+     */
+    public ModelBuilder input(String inputName, int... shape) {
+        checkNewName(inputName);
+        for (int d : shape) {
+            if (d == 0 || d < -1) {
+                throw new IllegalArgumentException("Model '" + name + "': input '" + inputName + "' has shape "
+                        + Layer.shapeText(shape) + "; sizes must be positive, or -1 for any size.");
+            }
+        }
+        inputs.put(inputName, shape.clone());
+        return this;
+    }
+
+    /**
+     * Adds a layer fed by the given references: for a recurrent layer the first is its input and
+     * the rest its initial states; for a merge layer, every input in order.
+     */
+    public ModelBuilder add(Layer layer, String... inputRefs) {
+        Objects.requireNonNull(layer, "layer");
+        if (layers.containsValue(layer)) {
+            throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
+                    + " is added twice. A layer appears once in a model; use a second layer object for a second place.");
+        }
+        checkNewName(layer.name());
+        if (inputRefs.length == 0) {
+            throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
+                    + " is added without inputs; name the model input or layer it takes.");
+        }
+        layers.put(layer.name(), layer);
+        layerInputs.put(layer.name(), List.of(inputRefs));
+        return this;
+    }
+
+    /** The model's outputs, in order. */
+    public ModelBuilder outputs(String... refs) {
+        outputs.addAll(List.of(refs));
+        return this;
+    }
+
+    /** Checks and builds the model. */
+    public Model build() {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("Model '" + name + "' has no inputs; declare them with input(name, shape).");
+        }
+        if (outputs.isEmpty()) {
+            throw new IllegalArgumentException("Model '" + name + "' has no outputs; name them with outputs(...).");
+        }
+        Map<String, List<Ref>> refs = new HashMap<>();
+        for (Map.Entry<String, List<String>> e : layerInputs.entrySet()) {
+            List<Ref> r = new ArrayList<>();
+            for (String text : e.getValue()) {
+                Ref ref = Ref.parse(text, layers.get(e.getKey()).describe());
+                requireKnown(ref, "Layer '" + e.getKey() + "' takes input '" + text + "'");
+                r.add(ref);
+            }
+            refs.put(e.getKey(), r);
+        }
+        List<Ref> outputRefs = new ArrayList<>();
+        for (String text : outputs) {
+            Ref ref = Ref.parse(text, "Model '" + name + "' output");
+            requireKnown(ref, "Model '" + name + "' has output '" + text + "'");
+            outputRefs.add(ref);
+        }
+
+        List<String> order = topologicalOrder(refs);
+
+        // Shapes and masks, in order.
+        Map<String, List<int[]>> shapes = new HashMap<>();
+        Map<String, List<Boolean>> masked = new HashMap<>();
+        Map<String, List<String>> maskOrigin = new HashMap<>();
+        for (Map.Entry<String, int[]> in : inputs.entrySet()) {
+            shapes.put(in.getKey(), List.of(in.getValue()));
+            masked.put(in.getKey(), List.of(false));
+            maskOrigin.put(in.getKey(), java.util.Collections.singletonList(null));
+        }
+        List<Node> nodes = new ArrayList<>();
+        for (String layerName : order) {
+            Layer layer = layers.get(layerName);
+            List<Ref> in = refs.get(layerName);
+            List<int[]> inShapes = new ArrayList<>();
+            List<Boolean> inMasked = new ArrayList<>();
+            String origin = null;
+            for (Ref r : in) {
+                List<int[]> produced = shapes.get(r.name());
+                if (r.index() >= produced.size()) {
+                    throw new IllegalArgumentException(layer.describe() + " takes '" + r + "', but '" + r.name()
+                            + "' has " + produced.size() + " output(s) (0 to " + (produced.size() - 1) + ").");
+                }
+                inShapes.add(produced.get(r.index()));
+                boolean m = masked.get(r.name()).get(r.index());
+                inMasked.add(m);
+                if (m && origin == null) {
+                    origin = maskOrigin.get(r.name()).get(r.index());
+                }
+            }
+            if (origin != null && !layer.supportsMasking()) {
+                throw new IllegalArgumentException(layer.describe() + " does not support masking, but its input "
+                        + "carries the mask made by layer '" + origin + "'. Remove the mask there, or put a layer "
+                        + "that drops it (a recurrent layer without return_sequences) before '" + layerName + "'.");
+            }
+            if (in.size() < layer.minInputs() || in.size() > layer.maxInputs()) {
+                throw new IllegalArgumentException(layer.describe() + " takes " + layer.minInputs()
+                        + (layer.maxInputs() == layer.minInputs() ? "" : " to "
+                        + (layer.maxInputs() == Integer.MAX_VALUE ? "any number of" : Integer.toString(layer.maxInputs())))
+                        + " input(s); it is given " + in.size() + ": " + in + ".");
+            }
+            List<int[]> outShapes;
+            try {
+                outShapes = layer.outputShapes(inShapes);
+                buildWeights(layer, inShapes);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage() + " (" + describeSources(in, inShapes) + ")", e);
+            }
+            List<Boolean> outMasked = layer.outputsMasked(inMasked, outShapes.size());
+            List<String> outOrigin = new ArrayList<>();
+            for (boolean m : outMasked) {
+                outOrigin.add(m ? (origin != null ? origin : layerName) : null);
+            }
+            shapes.put(layerName, outShapes);
+            masked.put(layerName, outMasked);
+            maskOrigin.put(layerName, outOrigin);
+            nodes.add(new Node(layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked)));
+        }
+        for (Ref r : outputRefs) {
+            List<int[]> produced = shapes.get(r.name());
+            if (r.index() >= produced.size()) {
+                throw new IllegalArgumentException("Model '" + name + "' has output '" + r + "', but '" + r.name()
+                        + "' has " + produced.size() + " output(s).");
+            }
+        }
+        List<int[]> outputShapes = new ArrayList<>();
+        for (Ref r : outputRefs) {
+            outputShapes.add(shapes.get(r.name()).get(r.index()));
+        }
+        return new Model(name, new LinkedHashMap<>(inputs), nodes, outputRefs, outputShapes);
+    }
+
+    private void checkNewName(String n) {
+        if (n == null || n.isBlank()) {
+            throw new IllegalArgumentException("Model '" + name + "': a name must not be empty.");
+        }
+        if (inputs.containsKey(n) || layers.containsKey(n)) {
+            throw new IllegalArgumentException("Model '" + name + "' already has an input or layer named '" + n
+                    + "'. Names must be unique within a model.");
+        }
+        if (n.contains("[") || n.contains("]")) {
+            throw new IllegalArgumentException("Model '" + name + "': the name '" + n
+                    + "' contains brackets, which references use for output numbers.");
+        }
+    }
+
+    private void requireKnown(Ref ref, String what) {
+        if (!inputs.containsKey(ref.name()) && !layers.containsKey(ref.name())) {
+            List<String> known = new ArrayList<>(inputs.keySet());
+            known.addAll(layers.keySet());
+            throw new IllegalArgumentException(what + ", which is neither an input nor a layer of model '" + name
+                    + "'. Known names: " + String.join(", ", known) + ".");
+        }
+    }
+
+    /** Kahn's algorithm; on a cycle, names the layers on it. */
+    private List<String> topologicalOrder(Map<String, List<Ref>> refs) {
+        Map<String, Integer> pending = new LinkedHashMap<>();
+        Map<String, List<String>> consumers = new HashMap<>();
+        for (String layerName : layers.keySet()) {
+            int n = 0;
+            for (Ref r : refs.get(layerName)) {
+                if (layers.containsKey(r.name())) {
+                    n++;
+                    consumers.computeIfAbsent(r.name(), k -> new ArrayList<>()).add(layerName);
+                }
+            }
+            pending.put(layerName, n);
+        }
+        Deque<String> ready = new ArrayDeque<>();
+        pending.forEach((k, v) -> {
+            if (v == 0) {
+                ready.add(k);
+            }
+        });
+        List<String> order = new ArrayList<>();
+        while (!ready.isEmpty()) {
+            String n = ready.poll();
+            order.add(n);
+            for (String c : consumers.getOrDefault(n, List.of())) {
+                if (pending.merge(c, -1, Integer::sum) == 0) {
+                    ready.add(c);
+                }
+            }
+        }
+        if (order.size() < layers.size()) {
+            throw new IllegalArgumentException("Model '" + name + "' has a cycle: " + findCycle(refs, new HashSet<>(order))
+                    + ". A layer cannot take its own output, directly or through other layers.");
+        }
+        return order;
+    }
+
+    private String findCycle(Map<String, List<Ref>> refs, Set<String> acyclic) {
+        for (String start : layers.keySet()) {
+            if (acyclic.contains(start)) {
+                continue;
+            }
+            // Walk producers from a layer left over by Kahn's algorithm until a name repeats.
+            List<String> path = new ArrayList<>();
+            String current = start;
+            while (!path.contains(current)) {
+                path.add(current);
+                String next = null;
+                for (Ref r : refs.get(current)) {
+                    if (layers.containsKey(r.name()) && !acyclic.contains(r.name())) {
+                        next = r.name();
+                        break;
+                    }
+                }
+                if (next == null) {
+                    break;
+                }
+                current = next;
+            }
+            int from = path.indexOf(current);
+            if (from >= 0) {
+                List<String> cycle = new ArrayList<>(path.subList(from, path.size()));
+                java.util.Collections.reverse(cycle);
+                cycle.add(cycle.get(0));
+                StringBuilder sb = new StringBuilder();
+                for (String c : cycle) {
+                    if (sb.length() > 0) {
+                        sb.append(" -> ");
+                    }
+                    sb.append('\'').append(c).append('\'');
+                }
+                return sb.toString();
+            }
+        }
+        return "(among " + layers.keySet() + ")";
+    }
+
+    private static String describeSources(List<Ref> in, List<int[]> shapes) {
+        StringBuilder sb = new StringBuilder("its input");
+        sb.append(in.size() == 1 ? " is " : "s are ");
+        for (int k = 0; k < in.size(); k++) {
+            if (k > 0) {
+                sb.append(", ");
+            }
+            sb.append('\'').append(in.get(k)).append("' ").append(Layer.shapeText(shapes.get(k)));
+        }
+        return sb.toString();
+    }
+
+    /** Makes missing weights from initializers, now that the input size is known (Keras' build). */
+    private static void buildWeights(Layer layer, List<int[]> inShapes) {
+        int[] x = inShapes.get(0);
+        int features = x.length == 0 ? -1 : x[x.length - 1];
+        if (features < 1) {
+            return;
+        }
+        if (layer instanceof RecurrentLayer r && !r.isBuilt()) {
+            r.build(features);
+        } else if (layer instanceof Bidirectional b) {
+            b.forwardLayer().build(features);
+            b.backwardLayer().build(features);
+        } else if (layer instanceof Dense d) {
+            d.build(features);
+        } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
+            d.build(features);
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.rnnrt.model;
+
+import dev.rnnrt.layers.Layer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The text of {@link Model#summary()}, laid out like Keras' {@code model.summary()}. */
+final class Summary {
+
+    private Summary() {
+    }
+
+    static String of(Model model, List<Node> nodes, Map<String, int[]> inputs, List<Ref> outputs) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"Layer (type)", "Output Shape", "Param #", "Connected to", "Options"});
+        for (Map.Entry<String, int[]> in : inputs.entrySet()) {
+            rows.add(new String[] {in.getKey() + " (InputLayer)", Layer.shapeText(in.getValue()), "0", "", ""});
+        }
+        for (Node n : nodes) {
+            Layer l = n.layer();
+            List<String> shapes = new ArrayList<>();
+            for (int[] s : n.outputShapes()) {
+                shapes.add(Layer.shapeText(s));
+            }
+            List<String> from = new ArrayList<>();
+            for (Ref r : n.inputs()) {
+                from.add(r.toString());
+            }
+            rows.add(new String[] {l.name() + " (" + l.className() + ")", String.join(", ", shapes),
+                    Long.toString(l.parameterCount()), String.join(", ", from), l.describeOptions()});
+        }
+        int[] width = new int[5];
+        for (String[] r : rows) {
+            for (int c = 0; c < 5; c++) {
+                width[c] = Math.max(width[c], r[c].length());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("Model: \"").append(model.name()).append("\"\n");
+        int total = 0;
+        for (int w : width) {
+            total += w + 2;
+        }
+        String rule = "-".repeat(total) + "\n";
+        for (int k = 0; k < rows.size(); k++) {
+            if (k <= 1) {
+                sb.append(k == 0 ? "=".repeat(total) + "\n" : rule);
+            }
+            String[] r = rows.get(k);
+            StringBuilder line = new StringBuilder();
+            for (int c = 0; c < 5; c++) {
+                line.append(String.format("%-" + (width[c] + 2) + "s", r[c]));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
+        }
+        sb.append("=".repeat(total)).append('\n');
+        List<String> outs = new ArrayList<>();
+        for (Ref r : outputs) {
+            outs.add(r.toString());
+        }
+        sb.append("Outputs: ").append(String.join(", ", outs)).append('\n');
+        sb.append("Total params: ").append(model.parameterCount()).append('\n');
+        return sb.toString();
+    }
+}
