@@ -1,0 +1,135 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The layers around recurrent ones, on hand-checkable values. */
+class AroundLayersTest {
+
+    private static final List<Mask> NO_MASK = Collections.singletonList(null);
+
+    @Test
+    void denseActsOnTheLastAxis() {
+        Dense dense = Dense.builder(2).activation(OutputActivation.of(Activation.RELU)).build();
+        dense.setWeights(List.of(Tensor.of(new float[] {1, -1, 2, 0.5f}, 2, 2), Tensor.of(new float[] {0.5f, -4}, 2)));
+        // x = [[1, 2], [3, -1]] as [1, 2, 2]: rows -> [1+4+0.5, -1+1-4] = [5.5, -4 -> 0]; [3-2+0.5, -3-0.5-4] = [1.5, 0]
+        Tensor y = dense.apply(Tensor.of(new float[] {1, 2, 3, -1}, 1, 2, 2));
+        assertArrayEquals(new int[] {1, 2, 2}, y.shape());
+        assertArrayEquals(new float[] {5.5f, 0f, 1.5f, 0f}, y.data(), 1e-6f);
+        assertThrows(IllegalArgumentException.class, () -> dense.apply(Tensor.zeros(1, 3)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> dense.setWeights(List.of(Tensor.zeros(2, 3), Tensor.zeros(2))));
+        assertTrue(e.getMessage().contains("'kernel'") && e.getMessage().contains("[2, 2]")
+                && e.getMessage().contains("[2, 3]"), e.getMessage());
+    }
+
+    @Test
+    void softmaxOverTheLastAxis() {
+        OutputActivation softmax = OutputActivation.named("softmax", KerasVersion.KERAS_3);
+        float[] v = {0f, (float) Math.log(3), 1000f, 1000f};
+        softmax.applyInPlace(v, 2);
+        assertArrayEquals(new float[] {0.25f, 0.75f, 0.5f, 0.5f}, v, 1e-6f);
+        float[] l = {0f, (float) Math.log(3)};
+        OutputActivation.named("log_softmax", KerasVersion.KERAS_3).applyInPlace(l, 2);
+        assertEquals(Math.log(0.25), l[0], 1e-6);
+    }
+
+    @Test
+    void timeDistributedDenseEqualsDenseOnEachStep() {
+        Dense dense = Dense.builder(3).kernelInitializer(Initializer.glorotUniform(5))
+                .biasInitializer(Initializer.constant(0.1)).build();
+        TimeDistributed td = TimeDistributed.of(dense);
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 2, 3, 2);
+        Tensor y = td.call(List.of(x), NO_MASK).get(0);
+        assertArrayEquals(new int[] {2, 3, 3}, y.shape());
+        assertArrayEquals(dense.apply(x).data(), y.data());
+        assertArrayEquals(new int[] {-1, 3}, td.outputShapes(List.of(new int[] {-1, 2})).get(0));
+    }
+
+    @Test
+    void embeddingLooksUpRowsAndMasksZero() {
+        Embedding e = Embedding.of("emb", 3, 2, true, Initializer.zeros());
+        e.setWeights(List.of(Tensor.of(new float[] {0, 0, 1, 2, 3, 4}, 3, 2)));
+        Tensor ids = Tensor.of(new float[] {2, 0, 1}, 1, 3);
+        Tensor y = e.call(List.of(ids), NO_MASK).get(0);
+        assertArrayEquals(new float[] {3, 4, 0, 0, 1, 2}, y.data());
+        Mask m = e.outputMasks(List.of(ids), NO_MASK, List.of(y)).get(0);
+        assertTrue(m.get(0, 0) && !m.get(0, 1) && m.get(0, 2));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> e.call(List.of(Tensor.of(new float[] {1, 3}, 1, 2)), NO_MASK));
+        assertTrue(bad.getMessage().contains("'emb'") && bad.getMessage().contains("[0, 3)")
+                && bad.getMessage().contains("[0, 1]"), bad.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> e.call(List.of(Tensor.of(new float[] {0.5f}, 1, 1)), NO_MASK));
+        Embedding plain = Embedding.of(3, 2, false);
+        assertNull(plain.outputMasks(List.of(ids), NO_MASK, List.of(y)).get(0));
+    }
+
+    @Test
+    void maskingMasksStepsEqualToTheValueAndZeroesThem() {
+        Masking masking = Masking.of(-1.0);
+        Tensor x = Tensor.of(new float[] {1, -1, -1, -1, 0, 0}, 1, 3, 2);
+        Tensor y = masking.call(List.of(x), NO_MASK).get(0);
+        assertArrayEquals(new float[] {1, -1, 0, 0, 0, 0}, y.data());
+        Mask m = masking.outputMasks(List.of(x), NO_MASK, List.of(y)).get(0);
+        assertTrue(m.get(0, 0));
+        assertTrue(!m.get(0, 1));
+        assertTrue(m.get(0, 2)); // zeros differ from the mask value -1
+    }
+
+    @Test
+    void mergeLayers() {
+        Tensor a = Tensor.of(new float[] {1, 2, 3, 4}, 1, 2, 2);
+        Tensor b = Tensor.of(new float[] {10, 20, 30, 40}, 1, 2, 2);
+        assertArrayEquals(new float[] {11, 22, 33, 44}, Merge.add().call(List.of(a, b), List.of()).get(0).data());
+        assertArrayEquals(new float[] {10, 40, 90, 160}, Merge.multiply().call(List.of(a, b), List.of()).get(0).data());
+        assertArrayEquals(new float[] {5.5f, 11, 16.5f, 22}, Merge.average().call(List.of(a, b), List.of()).get(0).data());
+        Tensor last = Merge.concatenate().call(List.of(a, b), List.of()).get(0);
+        assertArrayEquals(new int[] {1, 2, 4}, last.shape());
+        assertArrayEquals(new float[] {1, 2, 10, 20, 3, 4, 30, 40}, last.data());
+        Tensor time = Merge.concatenate("c", 1).call(List.of(a, b), List.of()).get(0);
+        assertArrayEquals(new int[] {1, 4, 2}, time.shape());
+        assertArrayEquals(new float[] {1, 2, 3, 4, 10, 20, 30, 40}, time.data());
+        assertArrayEquals(new int[] {-1, 4}, Merge.concatenate().outputShapes(List.of(new int[] {-1, 1}, new int[] {-1, 3})).get(0));
+        // masks are ANDed, an input without a mask counting as all true
+        Mask m1 = Mask.of(new boolean[][] {{true, false}});
+        Mask m2 = Mask.of(new boolean[][] {{false, false}});
+        Mask and = Merge.add().outputMasks(List.of(a, b), Arrays.asList(m1, null), List.of(a)).get(0);
+        assertTrue(and.get(0, 0) && !and.get(0, 1));
+        Mask both = Merge.add().outputMasks(List.of(a, b), Arrays.asList(m1, m2), List.of(a)).get(0);
+        assertTrue(!both.get(0, 0) && !both.get(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> Merge.add().call(List.of(a), List.of()));
+    }
+
+    @Test
+    void repeatVectorFlattenAndNoOps() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        Tensor r = RepeatVector.of(3).call(List.of(x), NO_MASK).get(0);
+        assertArrayEquals(new int[] {2, 3, 2}, r.shape());
+        assertArrayEquals(new float[] {1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4}, r.data());
+        Tensor f = Flatten.create().call(List.of(r), NO_MASK).get(0);
+        assertArrayEquals(new int[] {2, 6}, f.shape());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Flatten.named("fl").outputShapes(List.of(new int[] {-1, 4})));
+        assertTrue(e.getMessage().contains("'fl'") && e.getMessage().contains("[batch, ?, 4]"), e.getMessage());
+        for (InferenceNoOp op : List.of(InferenceNoOp.dropout(0.5), InferenceNoOp.spatialDropout1D(0.2),
+                InferenceNoOp.gaussianNoise(0.1))) {
+            assertSame(r, op.call(List.of(r), NO_MASK).get(0), op.className());
+        }
+        assertTrue(InferenceNoOp.spatialDropout1D(0.2).name().startsWith("spatial_dropout1d"));
+        ActivationLayer tanh = ActivationLayer.of(OutputActivation.of(Activation.TANH));
+        assertEquals((float) Math.tanh(2), tanh.call(List.of(x), NO_MASK).get(0).get(0, 1), 1e-7f);
+    }
+}

@@ -1,0 +1,120 @@
+package dev.rnnrt.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.Flatten;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.Merge;
+import dev.rnnrt.layers.RepeatVector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Bad graphs fail when the model is built, naming the layers involved. */
+class GraphErrorsTest {
+
+    private static void assertMessage(Executable build, String... parts) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, build);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+    }
+
+    @Test
+    void shapeMismatchBetweenLayers() {
+        Lstm second = Lstm.builder(4).name("second").build();
+        second.build(7); // weights for 7 features, but the first layer gives 5
+        assertMessage(() -> Model.sequential("m").input(-1, 3)
+                        .add(Lstm.builder(5).name("first").returnSequences(true).build()).add(second).build(),
+                "'second'", "[batch, timesteps, 7]", "[batch, ?, 5]", "'first'");
+        // an RNN after a layer that dropped the time axis
+        assertMessage(() -> Model.sequential("m2").input(-1, 3)
+                        .add(Gru.builder(5).name("encoder").build())
+                        .add(Gru.builder(2).name("decoder").build()).build(),
+                "'decoder'", "[batch, timesteps, features]", "[batch, 5]", "'encoder'");
+        assertMessage(() -> Model.functional("m3").input("a", -1, 3).input("b", -1, 4)
+                        .add(Merge.of("sum", Merge.Mode.ADD), "a", "b").outputs("sum").build(),
+                "'sum' (Add)", "equal shapes", "[batch, ?, 3]", "[batch, ?, 4]");
+    }
+
+    @Test
+    void maskReachingALayerThatCannotTakeOne() {
+        assertMessage(() -> Model.sequential("m").input(5, 3)
+                        .add(Masking.of("masking", 0.0))
+                        .add(Lstm.builder(4).name("lstm").returnSequences(true).build())
+                        .add(Flatten.named("flatten")).build(),
+                "'flatten' (Flatten) does not support masking", "'masking'");
+        assertMessage(() -> Model.sequential("m2").input(6)
+                        .add(Embedding.of(10, 4, true)).add(Flatten.named("flat2")).build(),
+                "'flat2'", "does not support masking", "'embedding");
+        // a recurrent layer without return_sequences drops the mask: no error
+        Model.sequential("ok").input(-1, 3).add(Masking.of(0.0)).add(Lstm.builder(4).build())
+                .add(RepeatVector.of(2)).build();
+    }
+
+    @Test
+    void cycle() {
+        assertMessage(() -> Model.functional("loop").input("x", -1, 3)
+                        .add(Merge.of("join", Merge.Mode.CONCATENATE), "x", "b")
+                        .add(Lstm.builder(3).name("a").returnSequences(true).build(), "join")
+                        .add(Dense.builder(3).name("b").build(), "a")
+                        .outputs("b").build(),
+                "Model 'loop' has a cycle", "'join'", "'a'", "'b'");
+    }
+
+    @Test
+    void missingInput() {
+        assertMessage(() -> Model.functional("m").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("lstm").build(), "x")
+                        .add(Dense.builder(2).name("dense").build(), "lstm_9")
+                        .outputs("dense").build(),
+                "Layer 'dense' takes input 'lstm_9'", "neither an input nor a layer", "x, lstm");
+        assertMessage(() -> Model.functional("m2").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("lstm").build(), "x").outputs("lstm[1]").build(),
+                "'lstm[1]'", "1 output(s)");
+        assertMessage(() -> Model.functional("m3").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("lstm").build(), "x")
+                        .add(Dense.builder(3).name("dense").build(), "lstm[2]").outputs("dense").build(),
+                "'dense'", "'lstm[2]'", "1 output(s)");
+        assertMessage(() -> Model.functional("m4").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("lstm").build(), "x").outputs("nothing").build(),
+                "output 'nothing'", "neither an input nor a layer");
+    }
+
+    @Test
+    void namesAndCounts() {
+        assertMessage(() -> Model.functional("m").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("x").build(), "x"),
+                "already has an input or layer named 'x'");
+        Lstm lstm = Lstm.builder(3).name("once").returnSequences(true).build();
+        assertMessage(() -> Model.functional("m").input("x", -1, 3).add(lstm, "x").add(lstm, "once"),
+                "added twice");
+        assertMessage(() -> Model.functional("m").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("enc").build(), "x", "x", "x", "x").outputs("enc").build(),
+                "'enc'", "1 to 3 input(s)", "given 4");
+        assertMessage(() -> Model.functional("m").input("x", -1, 3)
+                        .add(Lstm.builder(3).name("enc2").build(), "x", "x").outputs("enc2").build(),
+                "'enc2'", "initial_state");
+        assertMessage(() -> Model.sequential("seq").input(-1, 3)
+                        .add(Lstm.builder(3).name("with_state").returnState(true).build()).build(),
+                "'with_state'", "3 outputs", "functional");
+        assertMessage(() -> Model.sequential("none").add(Lstm.builder(3).build()).build(), "no input shape");
+        assertMessage(() -> Model.functional("nothing").input("x", 3).build(), "no outputs");
+    }
+
+    @Test
+    void bidirectionalBackwardLayerMustMirrorTheForwardOne() {
+        assertMessage(() -> Bidirectional.of("bi", Lstm.builder(3).build(), Bidirectional.MergeMode.CONCAT,
+                        Lstm.builder(3).name("back").build()),
+                "'back'", "go_backwards=True");
+        assertMessage(() -> Bidirectional.of("bi", Lstm.builder(3).returnSequences(true).build(),
+                        Bidirectional.MergeMode.CONCAT, Lstm.builder(3).name("back2").goBackwards(true).build()),
+                "'back2'", "return_sequences");
+        assertMessage(() -> Bidirectional.MergeMode.named("max"), "'max'", "concat, sum, mul, ave, None");
+    }
+}

@@ -1,0 +1,281 @@
+package dev.rnnrt.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentOutput;
+import dev.rnnrt.layers.TimeDistributed;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** Running models: the step API, batch prediction, threads, stateful models, summaries. */
+class ModelTest {
+
+    private static final long SEED = 424242L;
+
+    static void randomize(RandomTensors r, RecurrentLayer layer, int inputSize) {
+        layer.build(inputSize);
+        List<Tensor> w = new ArrayList<>();
+        for (Tensor t : layer.getWeights()) {
+            w.add(r.uniform(0.5, t.shape()));
+        }
+        layer.setWeights(w);
+    }
+
+    static void randomize(RandomTensors r, Dense dense, int inputSize) {
+        dense.build(inputSize);
+        List<Tensor> w = new ArrayList<>();
+        for (Tensor t : dense.getWeights()) {
+            w.add(r.uniform(0.5, t.shape()));
+        }
+        dense.setWeights(w);
+    }
+
+    /**
+     * The seed article's decoder loop, written with the step API: each step's output, through the
+     * Dense head, is the next step's input, and the states carry over. Running the decoder once over
+     * the whole sequence of inputs the loop fed it, from the same initial states, gives the same
+     * outputs and final states.
+     */
+    @Test
+    void decoderLoopWithTheStepApiEqualsTheWholeSequence() {
+        RandomTensors r = new RandomTensors(SEED);
+        int latentDim = 6;
+        int features = 4;
+        int batch = 3;
+        int maxDecoderSeqLength = 7;
+        Lstm encoder = Lstm.builder(latentDim).returnState(true).build();
+        randomize(r, encoder, features);
+        Lstm decoderLstm = Lstm.builder(latentDim).returnSequences(true).returnState(true).build();
+        randomize(r, decoderLstm, features);
+        Dense decoderDense = Dense.builder(features).activation("softmax").build();
+        randomize(r, decoderDense, latentDim);
+
+        List<Tensor> encoderStates = encoder.call(r.uniform(1, batch, 5, features)).states();
+
+        // for _ in range(max_decoder_seq_length): outputs, h, c = decoder_lstm(inputs, initial_state=states) ...
+        Tensor inputs = r.uniform(1, batch, features);
+        List<Tensor> states = encoderStates;
+        List<Tensor> fed = new ArrayList<>();
+        List<Tensor> allOutputs = new ArrayList<>();
+        for (int step = 0; step < maxDecoderSeqLength; step++) {
+            fed.add(inputs);
+            RecurrentOutput out = decoderLstm.step(inputs, states);
+            Tensor outputs = decoderDense.apply(out.output());
+            allOutputs.add(outputs);
+            inputs = outputs;
+            states = out.states();
+        }
+
+        RecurrentOutput whole = decoderLstm.call(stackTime(fed), encoderStates, null);
+        Tensor wholeOutputs = decoderDense.apply(whole.output());
+        Compare.assertClose("decoder outputs, seed " + SEED, wholeOutputs, stackTime(allOutputs), Tolerance.FP32);
+        Compare.assertClose("decoder h", whole.h(), states.get(0), Tolerance.FP32);
+        Compare.assertClose("decoder c", whole.c(), states.get(1), Tolerance.FP32);
+    }
+
+    /** The same loop through an inference decoder model whose states are inputs and outputs (Keras' decoder_model). */
+    @Test
+    void decoderModelStepByStepEqualsTheTrainingModel() {
+        RandomTensors r = new RandomTensors(SEED + 1);
+        Model training = ModelFixtureTest.EncoderDecoder.model("training");
+        for (String n : List.of("encoder", "decoder")) {
+            randomize(r, (RecurrentLayer) training.layer(n), 4);
+        }
+        Dense head = (Dense) ((TimeDistributed) training.layer("head")).inner();
+        randomize(r, head, 3);
+
+        Model encoderModel = Model.functional("encoder_model").input("encoder_inputs", -1, 4)
+                .add(training.layer("encoder"), "encoder_inputs").outputs("encoder[1]", "encoder[2]").build();
+        Model decoderModel = Model.functional("decoder_model")
+                .input("decoder_inputs", -1, 4).input("h", 3).input("c", 3)
+                .add(training.layer("decoder"), "decoder_inputs", "h", "c")
+                .add(training.layer("head"), "decoder")
+                .outputs("head", "decoder[1]", "decoder[2]").build();
+
+        Tensor enc = r.uniform(1, 2, 5, 4);
+        Tensor dec = r.uniform(1, 2, 6, 4);
+        List<Tensor> expected = training.predict(List.of(enc, dec));
+
+        List<Tensor> states = encoderModel.predict(List.of(enc));
+        List<Tensor> steps = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            List<Tensor> out = decoderModel.predict(List.of(timeSlice(dec, t), states.get(0), states.get(1)));
+            steps.add(out.get(0).reshape(2, 4));
+            states = out.subList(1, 3);
+        }
+        Compare.assertClose("decoder model outputs", expected.get(0), stackTime(steps), Tolerance.FP32);
+        Compare.assertClose("decoder model h", expected.get(1), states.get(0), Tolerance.FP32);
+        Compare.assertClose("decoder model c", expected.get(2), states.get(1), Tolerance.FP32);
+    }
+
+    @Test
+    void concurrentPredictFromEightThreadsIsIdenticalToOneThread() throws Exception {
+        RandomTensors r = new RandomTensors(SEED + 2);
+        Model model = bidirectionalTagger(r);
+        List<Tensor> inputs = new ArrayList<>();
+        List<Tensor> expected = new ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            Tensor x = r.uniform(1, 5, 9, 4);
+            inputs.add(x);
+            expected.add(model.predict(x));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 3; round++) {
+                List<Future<Tensor>> futures = new ArrayList<>();
+                for (int k = 0; k < 8; k++) {
+                    Tensor x = inputs.get(k);
+                    futures.add(pool.submit((Callable<Tensor>) () -> model.predict(List.of(x), 2).get(0)));
+                }
+                for (int k = 0; k < 8; k++) {
+                    Compare.assertIdentical("thread " + k, expected.get(k), futures.get(k).get());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void predictInChunksEqualsOneBatch() {
+        RandomTensors r = new RandomTensors(SEED + 3);
+        Model model = bidirectionalTagger(r);
+        Tensor x = r.uniform(1, 11, 6, 4);
+        Tensor whole = model.predict(x);
+        for (int batchSize : new int[] {1, 3, 4, 11, 50}) {
+            Compare.assertIdentical("batch size " + batchSize, whole, model.predict(List.of(x), batchSize).get(0));
+        }
+    }
+
+    @Test
+    void statefulModelCarriesStatesAcrossCallsUntilReset() {
+        RandomTensors r = new RandomTensors(SEED + 4);
+        Gru plainGru = Gru.builder(5).returnSequences(true).build();
+        randomize(r, plainGru, 3);
+        Gru statefulGru = Gru.builder(5).returnSequences(true).stateful(true).build();
+        statefulGru.setWeights(plainGru.getWeights());
+        Model plain = Model.sequential("plain").input(-1, 3).add(plainGru).build();
+        Model stateful = Model.sequential("stateful").input(-1, 3).add(statefulGru).build();
+        assertTrue(stateful.isStateful());
+
+        Tensor x = r.uniform(1, 2, 8, 3);
+        Tensor expected = plain.predict(x);
+        Tensor first = stateful.predict(slice(x, 0, 5));
+        Tensor second = stateful.predict(slice(x, 5, 8));
+        Compare.assertClose("first call", slice(expected, 0, 5), first, Tolerance.FP32);
+        Compare.assertClose("second call continues", slice(expected, 5, 8), second, Tolerance.FP32);
+        stateful.resetStates();
+        Compare.assertIdentical("after reset", first, stateful.predict(slice(x, 0, 5)));
+    }
+
+    @Test
+    void predictChecksItsInputs() {
+        RandomTensors r = new RandomTensors(SEED + 5);
+        Model model = ModelFixtureTest.EncoderDecoder.model("seq2seq");
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> model.predict(List.of(r.uniform(1, 2, 5, 4))));
+        assertTrue(count.getMessage().contains("'seq2seq' takes 2 input(s)") && count.getMessage().contains("got 1"),
+                count.getMessage());
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> model.predict(List.of(r.uniform(1, 2, 5, 4), r.uniform(1, 2, 5, 3))));
+        assertTrue(shape.getMessage().contains("'decoder_inputs'") && shape.getMessage().contains("[batch, ?, 4]")
+                && shape.getMessage().contains("[2, 5, 3]"), shape.getMessage());
+        IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
+                () -> model.predict(List.of(r.uniform(1, 2, 5, 4), r.uniform(1, 3, 5, 4))));
+        assertTrue(batch.getMessage().contains("same batch size"), batch.getMessage());
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> model.predict(List.of(r.uniform(1, 2, 5, 4), r.uniform(1, 2, 5, 4)), 0));
+        assertTrue(size.getMessage().contains("batch size"), size.getMessage());
+    }
+
+    @Test
+    void summaryShowsLayersShapesParametersAndOptions() {
+        RandomTensors r = new RandomTensors(SEED + 6);
+        Model model = bidirectionalTagger(r);
+        String s = model.summary();
+        assertTrue(s.contains("Model: \"tagger\""), s);
+        assertTrue(s.contains("bidirectional (Bidirectional)") || s.contains("(Bidirectional)"), s);
+        assertTrue(s.contains("[batch, ?, 12]"), s); // concat of 2 x 6 units
+        assertTrue(s.contains("merge_mode=concat"), s);
+        assertTrue(s.contains("return_sequences=True"), s);
+        // Bidirectional LSTM(6) on 4 features: 2 x (4*24 + 6*24 + 24) = 528; Dense 12 -> 3: 39
+        assertTrue(s.contains("528"), s);
+        assertEquals(528 + 39, model.parameterCount());
+        assertTrue(s.contains("Total params: 567"), s);
+    }
+
+    private static Model bidirectionalTagger(RandomTensors r) {
+        Bidirectional bi = Bidirectional.of(Lstm.builder(6).returnSequences(true).build());
+        bi.build(4);
+        randomize(r, bi.forwardLayer(), 4);
+        randomize(r, bi.backwardLayer(), 4);
+        Dense dense = Dense.builder(3).activation("softmax").build();
+        randomize(r, dense, 12);
+        return Model.sequential("tagger").input(-1, 4).add(Masking.of(0.0)).add(bi)
+                .add(TimeDistributed.of(dense)).build();
+    }
+
+    /** [B, F] tensors, one per step, to [B, T, F]. */
+    static Tensor stackTime(List<Tensor> steps) {
+        int b = steps.get(0).dim(0);
+        int f = steps.get(0).dim(1);
+        int t = steps.size();
+        float[] out = new float[b * t * f];
+        for (int s = 0; s < t; s++) {
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(steps.get(s).data(), i * f, out, (i * t + s) * f, f);
+            }
+        }
+        return Tensor.wrap(out, b, t, f);
+    }
+
+    /** x[:, t:t+1, :] */
+    static Tensor timeSlice(Tensor x, int t) {
+        return slice(x, t, t + 1);
+    }
+
+    static Tensor slice(Tensor x, int from, int to) {
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int f = x.dim(2);
+        float[] out = new float[b * (to - from) * f];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(x.data(), (i * t + from) * f, out, i * (to - from) * f, (to - from) * f);
+        }
+        return Tensor.wrap(out, b, to - from, f);
+    }
+
+    @Test
+    void layersListAndLookup() {
+        Model model = ModelFixtureTest.EncoderDecoder.model("ed");
+        List<String> names = new ArrayList<>();
+        for (Layer l : model.layers()) {
+            names.add(l.name());
+        }
+        assertEquals(List.of("encoder", "decoder", "head"), names);
+        assertEquals(List.of("encoder_inputs", "decoder_inputs"), model.inputNames());
+        assertEquals(List.of("head", "decoder[1]", "decoder[2]"), model.outputNames());
+        assertArrayEquals(new int[] {-1, 4}, model.outputShapes().get(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.layer("dense"));
+        assertTrue(e.getMessage().contains("encoder, decoder, head"), e.getMessage());
+    }
+}
