@@ -1,0 +1,257 @@
+package dev.rnnrt.io.keras;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.model.ModelBuilder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads a Keras model config ({@code model_config}, {@code model.to_json()}, {@code config.json})
+ * into layers and a graph: Sequential (a bare list up to Keras 2.2, a dict later) and functional
+ * ({@code Model} / {@code Functional}) configs, with Keras 2's and Keras 3's inbound node formats.
+ */
+final class ConfigReader {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** One layer of the config, in order, with where its inputs come from. */
+    record Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
+    }
+
+    /** The parsed model: inputs (name → shape without batch), layers, outputs. */
+    record Parsed(String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers, List<String> outputs) {
+
+        Model build() {
+            ModelBuilder b = Model.functional(name);
+            inputs.forEach(b::input);
+            for (Entry e : layers) {
+                b.add(e.layer(), e.inputs().toArray(new String[0]));
+            }
+            return b.outputs(outputs.toArray(new String[0])).build();
+        }
+    }
+
+    private final String source;
+    private final LayerFactory factory;
+    private final Map<String, Integer> positions = new HashMap<>();
+
+    ConfigReader(String source, LayerFactory factory) {
+        this.source = source;
+        this.factory = factory;
+    }
+
+    static JsonNode parse(String json, String source) {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new ModelLoadException(source + ": the model config is not valid JSON ("
+                    + e.getOriginalMessage() + ").", e);
+        }
+    }
+
+    Parsed read(JsonNode root) {
+        String cls = root.path("class_name").asText("");
+        JsonNode cfg = root.path("config");
+        switch (cls) {
+            case "Sequential":
+                return sequential(cfg);
+            case "Model":
+            case "Functional":
+                return functional(cfg);
+            default:
+                throw new ModelLoadException(source + ": the model is a '" + cls + "'; rnnrt loads Sequential and "
+                        + "functional (Model) configs. A subclassed model cannot be loaded from its config.");
+        }
+    }
+
+    private Parsed sequential(JsonNode cfg) {
+        JsonNode layers = cfg.isArray() ? cfg : cfg.path("layers");
+        String name = cfg.isObject() ? cfg.path("name").asText("sequential") : "sequential";
+        if (!layers.isArray() || layers.isEmpty()) {
+            throw new ModelLoadException(source + ": the Sequential config has no layers.");
+        }
+        int[] inputShape = null;
+        String inputName = name + "_input";
+        List<Entry> entries = new ArrayList<>();
+        String previous = null;
+        for (JsonNode spec : layers) {
+            String cls = spec.path("class_name").asText("");
+            JsonNode lc = spec.path("config");
+            if (cls.equals("InputLayer")) {
+                inputShape = batchShape(lc, "InputLayer");
+                inputName = lc.path("name").asText(inputName);
+                continue;
+            }
+            if (inputShape == null && entries.isEmpty()) {
+                inputShape = firstLayerInputShape(lc, spec);
+            }
+            Layer layer = factory.create(spec);
+            String from = previous == null ? inputName : previous;
+            entries.add(new Entry(layer, cls, positionalKey(cls), List.of(from)));
+            previous = layer.name();
+        }
+        if (inputShape == null) {
+            throw new ModelLoadException(source + ": the Sequential config gives no input shape (no InputLayer, "
+                    + "batch_input_shape or build_config). Build the model on an input before saving it.");
+        }
+        if (previous == null) {
+            throw new ModelLoadException(source + ": the Sequential config has only an InputLayer.");
+        }
+        LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
+        inputs.put(inputName, inputShape);
+        return new Parsed(name, inputs, entries, List.of(previous));
+    }
+
+    private Parsed functional(JsonNode cfg) {
+        String name = cfg.path("name").asText("model");
+        LinkedHashMap<String, int[]> declared = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        Set<String> inputLayers = new HashSet<>();
+        for (JsonNode spec : cfg.path("layers")) {
+            String cls = spec.path("class_name").asText("");
+            String layerName = spec.path("name").asText(spec.path("config").path("name").asText(null));
+            if (cls.equals("InputLayer")) {
+                declared.put(layerName, batchShape(spec.path("config"), "InputLayer '" + layerName + "'"));
+                inputLayers.add(layerName);
+                continue;
+            }
+            JsonNode nodes = spec.path("inbound_nodes");
+            if (nodes.size() > 1) {
+                throw new ModelLoadException(source + ": layer '" + layerName + "' is used " + nodes.size()
+                        + " times in the graph (a shared layer); rnnrt places each layer once. Give each use its own layer.");
+            }
+            List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
+            Layer layer = factory.create(spec);
+            entries.add(new Entry(layer, cls, positionalKey(cls), inputs));
+        }
+        LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
+        for (String in : tensorList(cfg.path("input_layers"), "input_layers")) {
+            String n = in.contains("[") ? in.substring(0, in.indexOf('[')) : in;
+            if (!declared.containsKey(n)) {
+                throw new ModelLoadException(source + ": input '" + n + "' is listed in input_layers but is not an InputLayer.");
+            }
+            inputs.put(n, declared.get(n));
+        }
+        List<String> outputs = tensorList(cfg.path("output_layers"), "output_layers");
+        return new Parsed(name, inputs, entries, outputs);
+    }
+
+    /** The references one inbound node feeds a layer, in order (x first, then initial states). */
+    private List<String> inbound(String layerName, JsonNode node) {
+        List<String> refs = new ArrayList<>();
+        if (node.isArray()) { // Keras 2: [[name, node_index, tensor_index, kwargs], ...]
+            for (JsonNode entry : node) {
+                refs.add(history(layerName, entry));
+            }
+            return refs;
+        }
+        // Keras 3: {"args": [...], "kwargs": {"initial_state": [...], "mask": ...}}
+        collectTensors(layerName, node.path("args"), refs);
+        JsonNode kwargs = node.path("kwargs");
+        if (kwargs.has("initial_state")) {
+            collectTensors(layerName, kwargs.path("initial_state"), refs);
+        }
+        if (kwargs.hasNonNull("mask")) {
+            throw new ModelLoadException(source + ": layer '" + layerName + "' is called with an explicit mask "
+                    + "tensor; rnnrt takes masks from Masking and Embedding(mask_zero=True) layers.");
+        }
+        return refs;
+    }
+
+    private void collectTensors(String layerName, JsonNode v, List<String> refs) {
+        if (v.isArray()) {
+            for (JsonNode e : v) {
+                collectTensors(layerName, e, refs);
+            }
+        } else if (v.isObject() && v.path("class_name").asText("").equals("__keras_tensor__")) {
+            refs.add(history(layerName, v.path("config").path("keras_history")));
+        }
+    }
+
+    /** [name, node_index, tensor_index] to a model reference "name" or "name[k]". */
+    private String history(String layerName, JsonNode h) {
+        if (!h.isArray() || h.size() < 3 || !h.get(0).isTextual()) {
+            throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
+        }
+        if (h.get(1).asInt() != 0) {
+            throw new ModelLoadException(source + ": layer '" + layerName + "' takes the output of the second use of "
+                    + "layer '" + h.get(0).asText() + "' (a shared layer); rnnrt places each layer once.");
+        }
+        int k = h.get(2).asInt();
+        return k == 0 ? h.get(0).asText() : h.get(0).asText() + "[" + k + "]";
+    }
+
+    /** input_layers / output_layers: [[name, 0, k], ...] or, for one tensor in Keras 3, [name, 0, k]. */
+    private List<String> tensorList(JsonNode v, String what) {
+        List<String> out = new ArrayList<>();
+        if (v.isArray() && v.size() > 0 && v.get(0).isTextual()) {
+            out.add(history(what, v));
+            return out;
+        }
+        for (JsonNode e : v) {
+            out.add(history(what, e));
+        }
+        if (out.isEmpty()) {
+            throw new ModelLoadException(source + ": the functional config lists no " + what + ".");
+        }
+        return out;
+    }
+
+    /** Keras 3 names weight groups by class and position: "dense", "dense_1", … */
+    private String positionalKey(String cls) {
+        String base = WeightStore.snake(cls);
+        int n = positions.merge(base, 1, Integer::sum) - 1;
+        return n == 0 ? base : base + "_" + n;
+    }
+
+    private int[] batchShape(JsonNode cfg, String what) {
+        JsonNode s = cfg.has("batch_shape") ? cfg.get("batch_shape") : cfg.get("batch_input_shape");
+        if (s == null || !s.isArray() || s.isEmpty()) {
+            throw new ModelLoadException(source + ": " + what + " has no batch_shape / batch_input_shape.");
+        }
+        return withoutBatch(s);
+    }
+
+    private int[] firstLayerInputShape(JsonNode lc, JsonNode spec) {
+        if (lc.has("batch_input_shape")) {
+            return withoutBatch(lc.get("batch_input_shape"));
+        }
+        if (lc.has("batch_shape")) {
+            return withoutBatch(lc.get("batch_shape"));
+        }
+        if (lc.has("input_shape")) {
+            JsonNode s = lc.get("input_shape");
+            int[] shape = new int[s.size()];
+            for (int k = 0; k < shape.length; k++) {
+                shape[k] = s.get(k).isNull() ? -1 : s.get(k).asInt();
+            }
+            return shape;
+        }
+        JsonNode build = spec.path("build_config").path("input_shape");
+        if (build.isArray() && !build.isEmpty()) {
+            return withoutBatch(build);
+        }
+        return null;
+    }
+
+    private int[] withoutBatch(JsonNode s) {
+        int[] shape = new int[s.size() - 1];
+        for (int k = 1; k < s.size(); k++) {
+            JsonNode d = s.get(k);
+            shape[k - 1] = d.isNull() ? -1 : d.asInt();
+            if (!d.isNull() && d.asInt() < 1) {
+                throw new ModelLoadException(source + ": an input shape " + s + " has a size below 1.");
+            }
+        }
+        return shape;
+    }
+}

@@ -1,0 +1,245 @@
+package dev.rnnrt.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Conv1D;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.TimeDistributed;
+import dev.rnnrt.model.Model;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Loads Keras models:
+ * <ul>
+ *   <li>Keras 1 / 2 / tf.keras full-model HDF5 ({@code model.save("m.h5")}): the
+ *       {@code model_config} attribute and the {@code model_weights} group;</li>
+ *   <li>Keras 3 {@code .keras} archives: {@code config.json}, {@code metadata.json} and
+ *       {@code model.weights.h5};</li>
+ *   <li>weights-only HDF5 ({@code save_weights}) with the architecture as JSON
+ *       ({@code model.to_json()}), matched by layer name.</li>
+ * </ul>
+ * Loading never executes anything from the file: Lambda and custom layers are refused. Reads are
+ * bounded: a corrupt, truncated or oversized file gives a {@link ModelLoadException} naming the
+ * file and the place in it. Weights with NaN or infinite values load, with a warning.
+ */
+public final class KerasModelLoader {
+
+    private static final System.Logger LOG = System.getLogger("dev.rnnrt.io.keras");
+    private static final byte[] HDF5_MAGIC = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+    private KerasModelLoader() {
+    }
+
+    /** Loads a {@code .h5} or {@code .keras} model file, whichever its first bytes say it is. */
+    public static LoadedModel load(Path path) {
+        String source = path.getFileName() == null ? path.toString() : path.getFileName().toString();
+        byte[] head = head(path, source);
+        if (startsWith(head, HDF5_MAGIC)) {
+            return loadHdf5(path, source);
+        }
+        if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            return KerasArchive.load(path, source);
+        }
+        throw new ModelLoadException(source + " is neither an HDF5 file (.h5) nor a zip archive (.keras). "
+                + "rnnrt loads models saved by Keras' model.save; a SavedModel folder or an ONNX file is not supported.");
+    }
+
+    /**
+     * Loads weights saved by {@code save_weights} into the architecture {@code model.to_json()}
+     * gave, layer by layer by name (layers in the file that the architecture lacks are ignored).
+     */
+    public static LoadedModel loadWeights(Path weightsFile, String architectureJson) {
+        String source = weightsFile.getFileName() == null ? weightsFile.toString() : weightsFile.getFileName().toString();
+        byte[] head = head(weightsFile, source);
+        if (!startsWith(head, HDF5_MAGIC)) {
+            throw new ModelLoadException(source + " is not an HDF5 weights file.");
+        }
+        try (Hdf5 h5 = Hdf5.open(weightsFile, source)) {
+            Group root = h5.root();
+            Node mw = h5.child(root, "model_weights");
+            Group weightsRoot = mw instanceof Group g ? g : root;
+            String version = h5.stringAttribute(weightsRoot, "keras_version");
+            if (version == null) {
+                version = h5.stringAttribute(root, "keras_version");
+            }
+            JsonNode config = ConfigReader.parse(architectureJson, source + " architecture JSON");
+            return assemble(source, version, config, new WeightStore.Legacy(h5, weightsRoot), "weights-only HDF5 + JSON");
+        }
+    }
+
+    private static LoadedModel loadHdf5(Path path, String source) {
+        try (Hdf5 h5 = Hdf5.open(path, source)) {
+            Group root = h5.root();
+            String config = h5.stringAttribute(root, "model_config");
+            if (config == null) {
+                throw new ModelLoadException(source + " holds weights only (no model_config attribute), as "
+                        + "save_weights writes. Load it with KerasModelLoader.loadWeights(file, architectureJson), "
+                        + "giving the architecture from model.to_json().");
+            }
+            Node mw = h5.child(root, "model_weights");
+            if (!(mw instanceof Group weights)) {
+                throw new ModelLoadException(source + " has a model_config but no model_weights group. "
+                        + "The file may be truncated; export it again from Keras.");
+            }
+            String version = h5.stringAttribute(root, "keras_version");
+            if (version == null) {
+                version = h5.stringAttribute(weights, "keras_version");
+            }
+            return assemble(source, version, ConfigReader.parse(config, source), new WeightStore.Legacy(h5, weights),
+                    "HDF5");
+        }
+    }
+
+    /** Builds layers from the config, gives each its weights, and checks the graph. */
+    static LoadedModel assemble(String source, String versionText, JsonNode config, WeightStore store, String format) {
+        KerasVersion version;
+        List<String> warnings = new ArrayList<>();
+        if (versionText == null) {
+            version = KerasVersion.KERAS_2;
+            warnings.add(source + " does not say which Keras wrote it; reading it as Keras 2 "
+                    + "(hard_sigmoid = clip(0.2x + 0.5, 0, 1)).");
+        } else {
+            try {
+                version = KerasVersion.parse(versionText);
+            } catch (IllegalArgumentException e) {
+                throw new ModelLoadException(source + ": unreadable keras_version '" + versionText + "'.", e);
+            }
+        }
+        ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version));
+        ConfigReader.Parsed parsed = reader.read(config);
+        for (ConfigReader.Entry e : parsed.layers()) {
+            assign(source, e, store, warnings);
+        }
+        Model model;
+        try {
+            model = parsed.build();
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ": " + e.getMessage(), e);
+        }
+        for (String w : warnings) {
+            LOG.log(System.Logger.Level.WARNING, w);
+        }
+        return new LoadedModel(model, versionText, format, warnings);
+    }
+
+    private static void assign(String source, ConfigReader.Entry e, WeightStore store, List<String> warnings) {
+        Layer layer = e.layer();
+        String where = source + ", layer '" + layer.name() + "' (" + e.className() + ")";
+        List<NamedWeight> raw = store.weights(layer.name(), e.className(), e.positionalKey());
+        for (NamedWeight w : raw) {
+            int bad = nonFinite(w.value());
+            if (bad > 0) {
+                warnings.add(where + ", weight '" + w.name() + "': " + bad + " of " + w.value().size()
+                        + " values are NaN or infinite; the outputs will be too.");
+            }
+        }
+        try {
+            if (layer instanceof RecurrentLayer r) {
+                r.setWeights(checkCount(where, r, raw, r.weightNames(),
+                        WeightConversions.recurrent(where, r.className(), raw, r.units())));
+            } else if (layer instanceof Bidirectional b) {
+                int nf = b.forwardLayer().weightNames().size();
+                int nb = b.backwardLayer().weightNames().size();
+                if (raw.size() != nf + nb) {
+                    throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, a Bidirectional "
+                            + b.forwardLayer().className() + " needs " + (nf + nb) + " (forward " + b.forwardLayer().weightNames()
+                            + ", then backward). The file may be truncated; export it again from Keras.");
+                }
+                b.forwardLayer().setWeights(WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
+                        raw.subList(0, nf), b.forwardLayer().units()));
+                b.backwardLayer().setWeights(WeightConversions.recurrent(where + " backward",
+                        b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
+            } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
+                d.setWeights(required(where, raw, "kernel, bias"));
+            } else if (layer instanceof Dense d) {
+                d.setWeights(required(where, raw, "kernel, bias"));
+            } else if (layer instanceof Embedding emb) {
+                emb.setWeights(required(where, raw, "embeddings"));
+            } else if (layer instanceof Conv1D c) {
+                c.setWeights(required(where, raw, "kernel, bias"));
+            } else if (!raw.isEmpty()) {
+                warnings.add(where + ": the file holds " + raw.size() + " weight arrays for a layer that has none; "
+                        + "they are ignored.");
+            }
+        } catch (IllegalArgumentException ex) {
+            throw new ModelLoadException(where + ": " + ex.getMessage()
+                    + " The weights in the file disagree with the model config.", ex);
+        }
+    }
+
+    private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, List<String> names,
+                                           List<Tensor> converted) {
+        if (raw.isEmpty()) {
+            throw new ModelLoadException(where + ": the file has no weights for it; a " + r.className() + " needs "
+                    + names.size() + " (" + String.join(", ", names) + "). The file may be truncated; export it again.");
+        }
+        if (converted.size() != names.size()) {
+            throw new ModelLoadException(where + ": found " + converted.size() + " weight arrays, a " + r.className()
+                    + " needs " + names.size() + " (" + String.join(", ", names)
+                    + "). The file may be truncated; export it again from Keras.");
+        }
+        return converted;
+    }
+
+    private static List<Tensor> required(String where, List<NamedWeight> raw, String names) {
+        if (raw.isEmpty()) {
+            throw new ModelLoadException(where + ": the file has no weights for it (" + names
+                    + "). The file may be truncated; export it again from Keras.");
+        }
+        return WeightConversions.values(raw);
+    }
+
+    private static int nonFinite(Tensor t) {
+        int n = 0;
+        for (float v : t.data()) {
+            if (!Float.isFinite(v)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static byte[] head(Path path, String source) {
+        if (!Files.exists(path)) {
+            throw new ModelLoadException(source + ": no such file (" + path.toAbsolutePath() + ").");
+        }
+        if (Files.isDirectory(path)) {
+            throw new ModelLoadException(source + " is a folder; rnnrt loads a .h5 or .keras file "
+                    + "(a TensorFlow SavedModel folder is not supported).");
+        }
+        try (InputStream in = Files.newInputStream(path)) {
+            return in.readNBytes(8);
+        } catch (IOException e) {
+            throw new ModelLoadException(source + ": cannot read the file (" + e.getMessage() + ").", e);
+        }
+    }
+
+    private static boolean startsWith(byte[] head, byte[] magic) {
+        if (head.length < magic.length) {
+            return false;
+        }
+        for (int k = 0; k < magic.length; k++) {
+            if (head[k] != magic[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static String utf8(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}

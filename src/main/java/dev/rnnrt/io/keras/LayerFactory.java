@@ -1,0 +1,291 @@
+package dev.rnnrt.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.layers.ActivationLayer;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Conv1D;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.Flatten;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.InferenceNoOp;
+import dev.rnnrt.layers.Initializer;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.Merge;
+import dev.rnnrt.layers.OutputActivation;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RepeatVector;
+import dev.rnnrt.layers.Reshape;
+import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.layers.TimeDistributed;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Makes rnnrt layers from Keras layer configs (Keras 1, 2 and 3 key names). Never executes
+ * anything from the file: Lambda and unknown (custom) classes are refused.
+ */
+final class LayerFactory {
+
+    /** The Keras classes rnnrt builds, for messages. */
+    static final List<String> SUPPORTED = List.of("InputLayer", "SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU",
+            "Bidirectional", "TimeDistributed", "Dense", "Embedding", "Masking", "Activation", "Dropout",
+            "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+            "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Conv1D");
+
+    private final String source;
+    private final KerasVersion version;
+
+    LayerFactory(String source, KerasVersion version) {
+        this.source = source;
+        this.version = version;
+    }
+
+    /** A layer from {@code {"class_name": ..., "config": {...}}}. */
+    Layer create(JsonNode layerSpec) {
+        String cls = text(layerSpec, "class_name", null);
+        JsonNode cfg = layerSpec.path("config");
+        String name = text(cfg, "name", null);
+        if (cls == null) {
+            throw new ModelLoadException(source + ": a layer in the config has no class_name.");
+        }
+        if (name == null) {
+            name = text(layerSpec, "name", null);
+        }
+        try {
+            return build(cls, name, cfg);
+        } catch (ModelLoadException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): " + e.getMessage(), e);
+        }
+    }
+
+    private Layer build(String cls, String name, JsonNode cfg) {
+        switch (cls) {
+            case "LSTM":
+            case "CuDNNLSTM":
+            case "GRU":
+            case "CuDNNGRU":
+            case "SimpleRNN":
+                return recurrent(cls, name, cfg);
+            case "Bidirectional": {
+                Layer inner = create(cfg.path("layer"));
+                if (!(inner instanceof RecurrentLayer forward)) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional) wraps "
+                            + inner.describe() + "; it can only wrap SimpleRNN, LSTM or GRU.");
+                }
+                RecurrentLayer backward = null;
+                if (cfg.hasNonNull("backward_layer")) {
+                    Layer b = create(cfg.path("backward_layer"));
+                    if (!(b instanceof RecurrentLayer rb)) {
+                        throw new ModelLoadException(source + ", layer '" + name
+                                + "' (Bidirectional): backward_layer must be SimpleRNN, LSTM or GRU.");
+                    }
+                    backward = rb;
+                }
+                JsonNode mode = cfg.path("merge_mode");
+                Bidirectional.MergeMode m = mode.isMissingNode() ? Bidirectional.MergeMode.CONCAT
+                        : Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText());
+                return Bidirectional.of(name, forward, m, backward);
+            }
+            case "TimeDistributed": {
+                Layer inner = create(cfg.path("layer"));
+                return TimeDistributed.of(name, inner);
+            }
+            case "Dense": {
+                int units = integer(cfg, cls, "units", "output_dim");
+                return Dense.builder(units).name(name).activation(activation(cfg, "activation", "linear"))
+                        .useBias(bool(cfg, "use_bias", bool(cfg, "bias", true))).build();
+            }
+            case "Embedding": {
+                int in = integer(cfg, cls, "input_dim");
+                int out = integer(cfg, cls, "output_dim");
+                return Embedding.of(name, in, out, bool(cfg, "mask_zero", false), Initializer.zeros());
+            }
+            case "Masking":
+                return Masking.of(name, cfg.path("mask_value").asDouble(0.0));
+            case "Activation":
+                return ActivationLayer.of(name, activation(cfg, "activation", "linear"));
+            case "RepeatVector":
+                return RepeatVector.of(name, integer(cfg, cls, "n"));
+            case "Flatten":
+                return Flatten.named(name);
+            case "Reshape": {
+                JsonNode t = cfg.path("target_shape");
+                int[] shape = new int[t.size()];
+                for (int k = 0; k < shape.length; k++) {
+                    shape[k] = t.get(k).asInt();
+                }
+                return new Reshape(name, shape);
+            }
+            case "Concatenate":
+                return Merge.concatenate(name, cfg.path("axis").asInt(-1));
+            case "Add":
+                return Merge.of(name, Merge.Mode.ADD);
+            case "Multiply":
+                return Merge.of(name, Merge.Mode.MULTIPLY);
+            case "Average":
+                return Merge.of(name, Merge.Mode.AVERAGE);
+            case "Conv1D": {
+                String format = text(cfg, "data_format", "channels_last");
+                if (!format.equals("channels_last")) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): data_format '" + format
+                            + "' is not supported; rnnrt runs channels_last.");
+                }
+                return new Conv1D(name, integer(cfg, cls, "filters"), first(cfg, "kernel_size", 1),
+                        first(cfg, "strides", 1), first(cfg, "dilation_rate", 1), text(cfg, "padding", "valid"),
+                        activation(cfg, "activation", "linear"), bool(cfg, "use_bias", true));
+            }
+            case "Lambda":
+                throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "
+                        + "code. rnnrt never runs code from a model file. Replace the Lambda with built-in layers "
+                        + "and export the model again. Supported layers: " + String.join(", ", SUPPORTED) + ".");
+            default:
+                if (InferenceNoOp.CLASSES.contains(cls)) {
+                    return InferenceNoOp.of(name, cls, noOpOptions(cfg));
+                }
+                throw new ModelLoadException(source + ": layer '" + name + "' has class '" + cls
+                        + "', which rnnrt does not support (a custom layer cannot be loaded: rnnrt never runs code "
+                        + "from a model file). Supported layers: " + String.join(", ", SUPPORTED) + ".");
+        }
+    }
+
+    private RecurrentLayer recurrent(String cls, String name, JsonNode cfg) {
+        int units = integer(cfg, cls, "units", "output_dim");
+        boolean cudnn = cls.startsWith("CuDNN");
+        if (bool(cfg, "time_major", false)) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + ") is time_major; rnnrt's models "
+                    + "are batch-major. Export the model with time_major=False.");
+        }
+        if (cfg.hasNonNull("cell") || cfg.has("cells")) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + ") is built from a custom cell; "
+                    + "rnnrt runs the built-in SimpleRNN, LSTM and GRU cells.");
+        }
+        RecurrentLayer.Builder<?> b;
+        if (cls.endsWith("LSTM")) {
+            Lstm.Builder lb = Lstm.builder(units).kerasVersion(version)
+                    .unitForgetBias(bool(cfg, "unit_forget_bias", true));
+            if (!cudnn) {
+                String ra = recurrentActivationName(cfg);
+                if (ra != null) {
+                    lb.recurrentActivation(elementwise(name, cls, ra));
+                }
+            }
+            b = lb;
+        } else if (cls.endsWith("GRU")) {
+            // a file without reset_after predates Keras 2.3 and means False; CuDNNGRU is reset_after=True
+            Gru.Builder gb = Gru.builder(units).kerasVersion(version)
+                    .resetAfter(cudnn || bool(cfg, "reset_after", false));
+            if (!cudnn) {
+                String ra = recurrentActivationName(cfg);
+                if (ra != null) {
+                    gb.recurrentActivation(elementwise(name, cls, ra));
+                }
+            }
+            b = gb;
+        } else {
+            b = SimpleRnn.builder(units).kerasVersion(version);
+        }
+        b.name(name)
+                .useBias(bool(cfg, "use_bias", true))
+                .returnSequences(bool(cfg, "return_sequences", false))
+                .returnState(bool(cfg, "return_state", false))
+                .goBackwards(bool(cfg, "go_backwards", false))
+                .stateful(bool(cfg, "stateful", false))
+                .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
+                .dropout(cfg.path("dropout").asDouble(cfg.path("dropout_W").asDouble(0)))
+                .recurrentDropout(cfg.path("recurrent_dropout").asDouble(cfg.path("dropout_U").asDouble(0)));
+        if (!cudnn) {
+            b.activation(elementwise(name, cls, activationName(cfg, "activation", "tanh")));
+        }
+        return b.build();
+    }
+
+    private dev.rnnrt.api.Activation elementwise(String name, String cls, String activation) {
+        try {
+            return dev.rnnrt.api.Activation.named(activation, version);
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): " + e.getMessage(), e);
+        }
+    }
+
+    private String recurrentActivationName(JsonNode cfg) {
+        if (cfg.has("recurrent_activation")) {
+            return activationName(cfg, "recurrent_activation", null);
+        }
+        if (cfg.has("inner_activation")) { // Keras 1
+            return activationName(cfg, "inner_activation", null);
+        }
+        return null; // the Keras version's default
+    }
+
+    private OutputActivation activation(JsonNode cfg, String key, String fallback) {
+        return OutputActivation.named(activationName(cfg, key, fallback), version);
+    }
+
+    /** An activation is a name, or (some Keras 3 configs) {"class_name": ..., "config": {"name": ...}}. */
+    private String activationName(JsonNode cfg, String key, String fallback) {
+        JsonNode a = cfg.path(key);
+        if (a.isMissingNode() || a.isNull()) {
+            return fallback;
+        }
+        if (a.isTextual()) {
+            return a.asText();
+        }
+        if (a.isObject()) {
+            JsonNode inner = a.path("config");
+            if (inner.isTextual()) {
+                return inner.asText();
+            }
+            if (inner.path("name").isTextual()) {
+                return inner.path("name").asText();
+            }
+            return a.path("class_name").asText();
+        }
+        throw new ModelLoadException(source + ": cannot read the activation " + a + ".");
+    }
+
+    private String noOpOptions(JsonNode cfg) {
+        List<String> parts = new ArrayList<>();
+        for (String k : List.of("rate", "stddev", "noise_shape")) {
+            if (cfg.hasNonNull(k)) {
+                parts.add(k + "=" + cfg.get(k));
+            }
+        }
+        return String.join(", ", parts);
+    }
+
+    private int integer(JsonNode cfg, String cls, String... keys) {
+        for (String k : keys) {
+            JsonNode v = cfg.path(k);
+            if (v.canConvertToInt() && v.isNumber()) {
+                return v.asInt();
+            }
+        }
+        throw new ModelLoadException(source + ", layer '" + text(cfg, "name", "?") + "' (" + cls + "): the config lacks '"
+                + keys[0] + "' or it is not an integer.");
+    }
+
+    /** kernel_size / strides / dilation_rate: an integer or a one-element list. */
+    private static int first(JsonNode cfg, String key, int fallback) {
+        JsonNode v = cfg.path(key);
+        if (v.isArray() && v.size() > 0) {
+            return v.get(0).asInt(fallback);
+        }
+        return v.isNumber() ? v.asInt() : fallback;
+    }
+
+    private static boolean bool(JsonNode cfg, String key, boolean fallback) {
+        JsonNode v = cfg.path(key);
+        return v.isBoolean() ? v.asBoolean() : fallback;
+    }
+
+    private static String text(JsonNode cfg, String key, String fallback) {
+        JsonNode v = cfg.path(key);
+        return v.isTextual() ? v.asText() : fallback;
+    }
+}

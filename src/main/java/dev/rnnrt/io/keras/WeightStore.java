@@ -1,0 +1,161 @@
+package dev.rnnrt.io.keras;
+
+import dev.rnnrt.api.Tensor;
+import io.jhdf.api.Group;
+import io.jhdf.api.Node;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Where a file keeps each layer's weights, in the order Keras saved them. */
+abstract class WeightStore {
+
+    /** The most bytes of weights rnnrt reads from one file (2 GiB). */
+    static final long MAX_WEIGHT_BYTES = 2L << 30;
+
+    protected final Hdf5 h5;
+    protected final long[] budget = {MAX_WEIGHT_BYTES};
+
+    WeightStore(Hdf5 h5) {
+        this.h5 = h5;
+    }
+
+    /**
+     * The weights saved for a layer, in Keras order; empty when the file has none for it.
+     *
+     * @param name      the layer's name in the config
+     * @param className its Keras class
+     * @param position  its place among the model's layers that are not InputLayers
+     * @param positionalKey  the name Keras 3 gives its weight group ("dense_1")
+     */
+    abstract List<NamedWeight> weights(String name, String className, String positionalKey);
+
+    /**
+     * Keras 1 and 2 .h5 ({@code model.save} and {@code save_weights}): group {@code <layer>}
+     * below the weights root, with the weight order in its {@code weight_names} attribute, each
+     * name a dataset path below the group (e.g. "lstm/lstm_cell/kernel:0", "lstm_1_W_i").
+     */
+    static final class Legacy extends WeightStore {
+        private final Group root;
+
+        Legacy(Hdf5 h5, Group root) {
+            super(h5);
+            this.root = root;
+        }
+
+        @Override
+        List<NamedWeight> weights(String name, String className, String positionalKey) {
+            Node group = h5.child(root, name);
+            List<NamedWeight> out = new ArrayList<>();
+            if (!(group instanceof Group g)) {
+                return out;
+            }
+            for (String weightName : h5.stringListAttribute(g, "weight_names")) {
+                Tensor t = h5.floatDataset(g, weightName, budget);
+                out.add(new NamedWeight(weightName, t));
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Keras 3 {@code model.weights.h5}: {@code layers/<key>/vars/<i>}, recurrent layers under
+     * {@code cell/vars}, Bidirectional under {@code forward_layer} and {@code backward_layer},
+     * TimeDistributed under {@code layer}. {@code <key>} is made from the class and position
+     * ("dense", "dense_1"); the {@code vars} group also carries the layer's config name, which
+     * is matched first.
+     */
+    static final class Keras3 extends WeightStore {
+        private final Group layers;
+        private final Map<String, String> keyByConfigName = new HashMap<>();
+
+        Keras3(Hdf5 h5) {
+            super(h5);
+            Node n = h5.child(h5.root(), "layers");
+            this.layers = n instanceof Group g ? g : null;
+            if (layers != null) {
+                for (String key : h5.children(layers)) {
+                    Node vars = h5.child(layers, key + "/vars");
+                    if (vars != null) {
+                        String configName = h5.stringAttribute(vars, "name");
+                        if (configName != null) {
+                            keyByConfigName.putIfAbsent(configName, key);
+                        }
+                    }
+                }
+            }
+        }
+
+        @Override
+        List<NamedWeight> weights(String name, String className, String positionalKey) {
+            List<NamedWeight> out = new ArrayList<>();
+            if (layers == null) {
+                return out;
+            }
+            String key = keyByConfigName.getOrDefault(name, positionalKey);
+            Node group = h5.child(layers, key);
+            if (!(group instanceof Group g)) {
+                return out;
+            }
+            collect(g, key, className, out);
+            return out;
+        }
+
+        private void collect(Group g, String path, String className, List<NamedWeight> out) {
+            vars(g, path, out);
+            switch (className) {
+                case "LSTM", "GRU", "SimpleRNN" -> sub(g, path, "cell", "", out);
+                case "Bidirectional" -> {
+                    sub(g, path, "forward_layer", "RNN", out);
+                    sub(g, path, "backward_layer", "RNN", out);
+                }
+                case "TimeDistributed" -> sub(g, path, "layer", "", out);
+                default -> {
+                }
+            }
+        }
+
+        private void sub(Group g, String path, String child, String kind, List<NamedWeight> out) {
+            Node n = h5.child(g, child);
+            if (n instanceof Group c) {
+                vars(c, path + "/" + child, out);
+                if (kind.equals("RNN")) {
+                    sub(c, path + "/" + child, "cell", "", out);
+                }
+            }
+        }
+
+        private void vars(Group g, String path, List<NamedWeight> out) {
+            Node v = h5.child(g, "vars");
+            if (!(v instanceof Group vars)) {
+                return;
+            }
+            List<String> names = h5.children(vars);
+            names.sort((a, b) -> Integer.compare(index(a), index(b)));
+            for (String n : names) {
+                out.add(new NamedWeight(path + "/vars/" + n, h5.floatDataset(vars, n, budget)));
+            }
+        }
+
+        private int index(String name) {
+            try {
+                return Integer.parseInt(name);
+            } catch (NumberFormatException e) {
+                throw new ModelLoadException(h5.source() + ": unexpected weight '" + name
+                        + "' in a Keras 3 vars group; expected numbered arrays 0, 1, 2, …");
+            }
+        }
+    }
+
+    private static final Pattern CAMEL_1 = Pattern.compile("(.)([A-Z][a-z]+)");
+    private static final Pattern CAMEL_2 = Pattern.compile("([a-z])([A-Z])");
+
+    /** Keras' to_snake_case: "SimpleRNN" → "simple_rnn", "Conv1D" → "conv1d". */
+    static String snake(String className) {
+        String s = CAMEL_1.matcher(className).replaceAll("$1_$2");
+        return CAMEL_2.matcher(s).replaceAll("$1_$2").toLowerCase(Locale.ROOT);
+    }
+}
