@@ -1,0 +1,132 @@
+package dev.rnnrt.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.Tensor;
+import io.jhdf.HdfFile;
+import io.jhdf.WritableHdfFile;
+import io.jhdf.api.WritableGroup;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Writes model files with the layout Keras writes, for tests: Keras 2 full-model HDF5
+ * ({@code model_config} + {@code model_weights/<layer>/<weight path>} with {@code weight_names}) and
+ * Keras 3 archives (config.json, metadata.json, model.weights.h5 with {@code layers/<key>/.../vars/<i>}).
+ */
+final class KerasFileWriter {
+
+    /** One layer's weights: names as Keras 2 records them, each with its value. */
+    static final class LayerWeights {
+        final Map<String, Tensor> byName = new LinkedHashMap<>();
+
+        LayerWeights put(String name, Tensor value) {
+            byName.put(name, value);
+            return this;
+        }
+    }
+
+    private KerasFileWriter() {
+    }
+
+    /** A Keras 2 ".h5" full-model file. */
+    static void writeHdf5(Path path, String kerasVersion, JsonNode config, Map<String, LayerWeights> weights) {
+        try (WritableHdfFile f = HdfFile.write(path)) {
+            f.putAttribute("keras_version", kerasVersion);
+            f.putAttribute("backend", "tensorflow");
+            f.putAttribute("model_config", config.toString());
+            WritableGroup mw = f.putGroup("model_weights");
+            mw.putAttribute("keras_version", kerasVersion);
+            mw.putAttribute("layer_names", weights.keySet().toArray(new String[0]));
+            for (Map.Entry<String, LayerWeights> layer : weights.entrySet()) {
+                WritableGroup g = mw.putGroup(layer.getKey());
+                g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));
+                for (Map.Entry<String, Tensor> w : layer.getValue().byName.entrySet()) {
+                    put(g, w.getKey(), w.getValue());
+                }
+            }
+        }
+    }
+
+    /**
+     * A Keras 3 ".keras" archive. {@code weights} maps a group path below {@code layers/}
+     * (e.g. "lstm/cell", "bidirectional/forward_layer/cell", "dense_1") to its vars in order.
+     */
+    static void writeKeras(Path path, JsonNode config, Map<String, List<Tensor>> weights) throws IOException {
+        Path h5 = Files.createTempFile("model.weights", ".h5");
+        try {
+            try (WritableHdfFile f = HdfFile.write(h5)) {
+                WritableGroup layers = f.putGroup("layers");
+                for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
+                    WritableGroup g = layers;
+                    for (String part : e.getKey().split("/")) {
+                        g = g.getChild(part) instanceof WritableGroup existing ? existing : g.putGroup(part);
+                    }
+                    WritableGroup vars = g.putGroup("vars");
+                    List<Tensor> list = e.getValue();
+                    for (int k = 0; k < list.size(); k++) {
+                        put(vars, Integer.toString(k), list.get(k));
+                    }
+                }
+            }
+            try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
+                entry(zip, "metadata.json", "{\"keras_version\": \"3.9.2\", \"date_saved\": \"2026-11-22@12:00:00\"}"
+                        .getBytes(StandardCharsets.UTF_8));
+                entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
+                entry(zip, "model.weights.h5", Files.readAllBytes(h5));
+            }
+        } finally {
+            Files.deleteIfExists(h5);
+        }
+    }
+
+    static void entry(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /** Puts a dataset at a path with "/" in it, making the groups on the way. */
+    private static void put(WritableGroup group, String path, Tensor t) {
+        String[] parts = path.split("/");
+        WritableGroup g = group;
+        for (int k = 0; k < parts.length - 1; k++) {
+            g = g.getChild(parts[k]) instanceof WritableGroup existing ? existing : g.putGroup(parts[k]);
+        }
+        g.putDataset(parts[parts.length - 1], nested(t));
+    }
+
+    /** float[] for rank 1, float[][] for rank 2, float[][][] for rank 3. */
+    private static Object nested(Tensor t) {
+        float[] d = t.data();
+        switch (t.rank()) {
+            case 1:
+                return d.clone();
+            case 2: {
+                float[][] m = new float[t.dim(0)][t.dim(1)];
+                for (int i = 0; i < m.length; i++) {
+                    System.arraycopy(d, i * t.dim(1), m[i], 0, t.dim(1));
+                }
+                return m;
+            }
+            case 3: {
+                float[][][] m = new float[t.dim(0)][t.dim(1)][t.dim(2)];
+                for (int i = 0; i < t.dim(0); i++) {
+                    for (int j = 0; j < t.dim(1); j++) {
+                        System.arraycopy(d, (i * t.dim(1) + j) * t.dim(2), m[i][j], 0, t.dim(2));
+                    }
+                }
+                return m;
+            }
+            default:
+                throw new IllegalArgumentException("rank " + t.rank());
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package dev.rnnrt.io.keras;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Initializer;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.layers.TimeDistributed;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Files the tests write with the layout Keras writes, one per layer option: the loaded model
+ * must equal the same model built in Java with the same weights, bit for bit.
+ */
+class SyntheticKerasFilesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int I = 4;
+    private static final int H = 3;
+    private static final int T = 6;
+
+    @TempDir
+    Path dir;
+
+    private final RandomTensors random = new RandomTensors(31337);
+
+    /** One recurrent layer with options, between a Masking layer and a Dense head, saved by Keras 2.4. */
+    @Test
+    void everyRecurrentOptionInAKeras2File() {
+        List<Map<String, Object>> options = List.of(
+                Map.of("return_sequences", true),
+                Map.of("return_sequences", false, "go_backwards", true),
+                Map.of("return_sequences", true, "use_bias", false),
+                Map.of("return_sequences", true, "zero_output_for_mask", true),
+                Map.of("return_sequences", false, "activation", "relu", "recurrent_activation", "hard_sigmoid"),
+                Map.of("return_sequences", false, "activation", "elu", "dropout", 0.3, "recurrent_dropout", 0.2));
+        int fileNo = 0;
+        for (String cls : List.of("LSTM", "GRU", "GRU_before", "SimpleRNN")) {
+            for (Map<String, Object> opt : options) {
+                Map<String, Object> cfg = new LinkedHashMap<>(opt);
+                String kerasClass = cls.equals("GRU_before") ? "GRU" : cls;
+                if (kerasClass.equals("GRU")) {
+                    cfg.put("reset_after", cls.equals("GRU"));
+                }
+                if (cls.equals("SimpleRNN")) {
+                    cfg.remove("recurrent_activation");
+                }
+                String where = cls + " " + cfg;
+                RecurrentLayer expected = javaLayer(kerasClass, cfg);
+                List<Tensor> w = randomWeights(expected, I);
+                expected.setWeights(w);
+                boolean seq = (Boolean) cfg.get("return_sequences");
+                Dense head = Dense.builder(2).name("dense").activation("softmax").build();
+                head.setWeights(List.of(random.uniform(0.5, seq ? H : H, 2), random.uniform(0.5, 2)));
+                Model java = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(expected)
+                        .add(seq ? TimeDistributed.of("td", head) : head).build();
+
+                Map<String, Object> rnn = layerSpec(kerasClass, "rnn", cfg, H);
+                Map<String, Object> headSpec = seq
+                        ? spec("TimeDistributed", "td", Map.of("layer", spec("Dense", "dense",
+                                Map.of("units", 2, "activation", "softmax"))))
+                        : spec("Dense", "dense", Map.of("units", 2, "activation", "softmax"));
+                Map<String, Object> masking = spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I)));
+                JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential",
+                        "config", Map.of("name", "synthetic", "layers", List.of(masking, rnn, headSpec))));
+                Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+                KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+                String cell = kerasClass.toLowerCase().replace("simplernn", "simple_rnn") + "_cell";
+                String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+                for (int k = 0; k < w.size(); k++) {
+                    rw.put("rnn/" + cell + "/" + names[k], w.get(k));
+                }
+                weights.put("rnn", rw);
+                List<Tensor> hw = head.getWeights();
+                weights.put(seq ? "td" : "dense", new KerasFileWriter.LayerWeights()
+                        .put((seq ? "td" : "dense") + "/kernel:0", hw.get(0)).put((seq ? "td" : "dense") + "/bias:0", hw.get(1)));
+                Path file = dir.resolve("m" + (fileNo++) + ".h5");
+                KerasFileWriter.writeHdf5(file, "2.4.0", config, weights);
+
+                LoadedModel loaded = KerasModelLoader.load(file);
+                Tensor x = paddedInput();
+                Compare.assertIdentical(where, java.predict(x), loaded.model().predict(x));
+                assertTrue(loaded.warnings().isEmpty(), where + " " + loaded.warnings());
+            }
+        }
+    }
+
+    /** Keras 3: Embedding(mask_zero) -> Bidirectional(GRU) (every merge mode) -> LSTM -> Dense, in a .keras archive. */
+    @Test
+    void keras3ArchiveWithEmbeddingAndBidirectional() throws IOException {
+        for (String mode : List.of("concat", "sum", "mul", "ave")) {
+            Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+            Tensor table = random.uniform(1, 7, I);
+            emb.setWeights(List.of(table));
+            Bidirectional bi = Bidirectional.of("bidirectional", Gru.builder(H).name("gru").returnSequences(true).build(),
+                    Bidirectional.MergeMode.named(mode), null);
+            List<Tensor> fw = randomWeights(bi.forwardLayer(), I);
+            List<Tensor> bw = randomWeights(bi.backwardLayer(), I);
+            bi.forwardLayer().setWeights(fw);
+            bi.backwardLayer().setWeights(bw);
+            int biOut = mode.equals("concat") ? 2 * H : H;
+            Lstm lstm = Lstm.builder(5).name("lstm").build();
+            List<Tensor> lw = randomWeights(lstm, biOut);
+            lstm.setWeights(lw);
+            Dense dense = Dense.builder(2).name("out").activation("softmax").build();
+            Tensor dk = random.uniform(0.5, 5, 2);
+            Tensor db = random.uniform(0.5, 2);
+            dense.setWeights(List.of(dk, db));
+            Model java = Model.sequential("java").input(T).add(emb).add(bi).add(lstm).add(dense).build();
+
+            Map<String, Object> inner = layerSpec("GRU", "gru", Map.of("return_sequences", true, "reset_after", true), H);
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                    "layers", List.of(
+                            spec("InputLayer", "input", Map.of("batch_shape", nullFirst(T))),
+                            spec("Embedding", "embedding", Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)),
+                            spec("Bidirectional", "bidirectional", Map.of("layer", inner, "merge_mode", mode)),
+                            layerSpec("LSTM", "lstm", Map.of(), 5),
+                            spec("Dense", "out", Map.of("units", 2, "activation", "softmax"))))));
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("embedding", List.of(table));
+            weights.put("bidirectional/forward_layer/cell", fw);
+            weights.put("bidirectional/backward_layer/cell", bw);
+            weights.put("lstm/cell", lw);
+            weights.put("dense", List.of(dk, db)); // by class and position: config name "out" is not used
+            Path file = dir.resolve("k3_" + mode + ".keras");
+            KerasFileWriter.writeKeras(file, config, weights);
+
+            LoadedModel loaded = KerasModelLoader.load(file);
+            assertEquals("Keras 3 archive", loaded.format());
+            Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 0, 0, 2, 4, 6, 1}, 2, T);
+            Compare.assertIdentical("Keras 3 " + mode, java.predict(ids), loaded.model().predict(ids));
+        }
+    }
+
+    /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
+    @Test
+    void keras3FunctionalEncoderDecoder() throws IOException {
+        Lstm encoder = Lstm.builder(H).name("encoder").returnState(true).build();
+        List<Tensor> ew = randomWeights(encoder, I);
+        encoder.setWeights(ew);
+        Lstm decoder = Lstm.builder(H).name("decoder").returnSequences(true).returnState(true).build();
+        List<Tensor> dw = randomWeights(decoder, I);
+        decoder.setWeights(dw);
+        Model java = Model.functional("java").input("enc_in", -1, I).input("dec_in", -1, I)
+                .add(encoder, "enc_in").add(decoder, "dec_in", "encoder[1]", "encoder[2]")
+                .outputs("decoder", "decoder[2]").build();
+
+        Map<String, Object> enc = new LinkedHashMap<>(layerSpec("LSTM", "encoder", Map.of("return_state", true), H));
+        enc.put("name", "encoder");
+        enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
+        Map<String, Object> dec = new LinkedHashMap<>(layerSpec("LSTM", "decoder",
+                Map.of("return_sequences", true, "return_state", true), H));
+        dec.put("name", "decoder");
+        dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)),
+                "kwargs", Map.of("initial_state", List.of(tensor("encoder", 1), tensor("encoder", 2))))));
+        List<Object> layers = List.of(
+                input("enc_in"), input("dec_in"), enc, dec);
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "seq2seq",
+                "layers", layers,
+                "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
+                "output_layers", List.of(List.of("decoder", 0, 0), List.of("decoder", 0, 2)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("lstm/cell", ew);
+        weights.put("lstm_1/cell", dw);
+        Path file = dir.resolve("seq2seq.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        Model loaded = KerasModelLoader.load(file).model();
+        List<Tensor> in = List.of(random.uniform(1, 2, 5, I), random.uniform(1, 2, 3, I));
+        List<Tensor> expected = java.predict(in);
+        List<Tensor> actual = loaded.predict(in);
+        Compare.assertIdentical("decoder sequence", expected.get(0), actual.get(0));
+        Compare.assertIdentical("decoder c", expected.get(1), actual.get(1));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private Tensor paddedInput() {
+        Tensor x = random.uniform(1, 3, T, I);
+        float[] d = x.data();
+        java.util.Arrays.fill(d, (0 * T + 4) * I, T * I, 0f); // sequence 0: last two steps padded
+        java.util.Arrays.fill(d, (1 * T) * I, (1 * T + 1) * I, 0f); // sequence 1: first step padded
+        return x;
+    }
+
+    private static RecurrentLayer javaLayer(String cls, Map<String, Object> cfg) {
+        RecurrentLayer.Builder<?> b = switch (cls) {
+            case "LSTM" -> {
+                Lstm.Builder l = Lstm.builder(H);
+                if ("hard_sigmoid".equals(cfg.get("recurrent_activation"))) {
+                    l.recurrentActivation(Activation.HARD_SIGMOID_KERAS2); // a Keras 2 file
+                }
+                yield l;
+            }
+            case "GRU" -> {
+                Gru.Builder g = Gru.builder(H).resetAfter((Boolean) cfg.get("reset_after"));
+                if ("hard_sigmoid".equals(cfg.get("recurrent_activation"))) {
+                    g.recurrentActivation(Activation.HARD_SIGMOID_KERAS2);
+                }
+                yield g;
+            }
+            default -> SimpleRnn.builder(H);
+        };
+        b.name("rnn").returnSequences((Boolean) cfg.get("return_sequences"))
+                .goBackwards(Boolean.TRUE.equals(cfg.get("go_backwards")))
+                .useBias(!Boolean.FALSE.equals(cfg.get("use_bias")))
+                .zeroOutputForMask(Boolean.TRUE.equals(cfg.get("zero_output_for_mask")));
+        if (cfg.containsKey("activation")) {
+            b.activation(Activation.named((String) cfg.get("activation"), dev.rnnrt.api.KerasVersion.KERAS_2));
+        }
+        return b.build();
+    }
+
+    private List<Tensor> randomWeights(RecurrentLayer layer, int inputSize) {
+        RecurrentLayer probe = layer;
+        probe.build(inputSize);
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : probe.getWeights()) {
+            out.add(random.uniform(0.6, t.shape()));
+        }
+        return out;
+    }
+
+    private static Map<String, Object> layerSpec(String cls, String name, Map<String, Object> opts, int units) {
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("units", units);
+        cfg.put("activation", "tanh");
+        if (!cls.equals("SimpleRNN")) {
+            cfg.put("recurrent_activation", "sigmoid");
+        }
+        cfg.put("use_bias", true);
+        cfg.put("return_sequences", false);
+        cfg.put("return_state", false);
+        cfg.put("go_backwards", false);
+        cfg.put("stateful", false);
+        cfg.put("unroll", false);
+        cfg.putAll(opts);
+        return spec(cls, name, cfg);
+    }
+
+    private static Map<String, Object> spec(String cls, String name, Map<String, Object> cfg) {
+        Map<String, Object> c = new LinkedHashMap<>(cfg);
+        c.put("name", name);
+        return Map.of("class_name", cls, "config", c);
+    }
+
+    private static Map<String, Object> input(String name) {
+        Map<String, Object> s = new LinkedHashMap<>(spec("InputLayer", name, Map.of("batch_shape", nullFirst(-1, I))));
+        s.put("name", name);
+        s.put("inbound_nodes", List.of());
+        return s;
+    }
+
+    private static Map<String, Object> tensor(String layer, int index) {
+        return Map.of("class_name", "__keras_tensor__",
+                "config", Map.of("shape", nullFirst(-1, H), "dtype", "float32", "keras_history", List.of(layer, 0, index)));
+    }
+
+    /** [null, d1, d2, …] with -1 written as null. */
+    private static List<Object> nullFirst(int... dims) {
+        List<Object> out = new ArrayList<>();
+        out.add(null);
+        for (int d : dims) {
+            out.add(d < 0 ? null : d);
+        }
+        return out;
+    }
+}
