@@ -33,7 +33,7 @@ final class Hdf5 implements AutoCloseable {
     static Hdf5 open(byte[] bytes, String source) {
         try {
             return new Hdf5(HdfFile.fromBytes(bytes), source, bytes.length);
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw new ModelLoadException(source + " is not a readable HDF5 file (" + describe(e)
                     + "). It may be truncated or corrupt; export it again from Keras.", e);
         }
@@ -46,7 +46,7 @@ final class Hdf5 implements AutoCloseable {
             return new Hdf5(new HdfFile(path), source, size);
         } catch (java.io.IOException e) {
             throw new ModelLoadException(source + ": cannot read the file (" + describe(e) + ").", e);
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw new ModelLoadException(source + " is not a readable HDF5 file (" + describe(e)
                     + "). It may be truncated or corrupt; export it again from Keras.", e);
         }
@@ -77,7 +77,7 @@ final class Hdf5 implements AutoCloseable {
                 }
             }
             return n;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw corrupt(group.getPath() + "/" + path, e);
         }
     }
@@ -86,7 +86,7 @@ final class Hdf5 implements AutoCloseable {
     List<String> children(Group group) {
         try {
             return new ArrayList<>(group.getChildren().keySet());
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw corrupt(group.getPath(), e);
         }
     }
@@ -191,7 +191,7 @@ final class Hdf5 implements AutoCloseable {
             return Tensor.wrap(values, dims);
         } catch (ModelLoadException e) {
             throw e;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw corrupt(where, e);
         }
     }
@@ -218,7 +218,7 @@ final class Hdf5 implements AutoCloseable {
             return a.getData();
         } catch (ModelLoadException e) {
             throw e;
-        } catch (RuntimeException | StackOverflowError e) {
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
             throw corrupt(node.getPath() + " attribute '" + name + "'", e);
         }
     }

@@ -33,11 +33,11 @@ import java.util.List;
  * </ul>
  * Loading never executes anything from the file: Lambda and custom layers are refused. Reads are
  * bounded: a corrupt, truncated or oversized file gives a {@link ModelLoadException} naming the
- * file and the place in it. Weights with NaN or infinite values load, with a warning.
+ * file and the place in it. Weights with NaN or infinite values load, with a warning in
+ * {@link LoadedModel#warnings()}: the caller decides how to show it.
  */
 public final class KerasModelLoader {
 
-    private static final System.Logger LOG = System.getLogger("dev.rnnrt.io.keras");
     private static final byte[] HDF5_MAGIC = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
     private KerasModelLoader() {
@@ -128,9 +128,6 @@ public final class KerasModelLoader {
             model = parsed.build();
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(source + ": " + e.getMessage(), e);
-        }
-        for (String w : warnings) {
-            LOG.log(System.Logger.Level.WARNING, w);
         }
         return new LoadedModel(model, versionText, format, warnings);
     }

@@ -44,7 +44,9 @@ final class KerasFileWriter {
             f.putAttribute("model_config", config.toString());
             WritableGroup mw = f.putGroup("model_weights");
             mw.putAttribute("keras_version", kerasVersion);
-            mw.putAttribute("layer_names", weights.keySet().toArray(new String[0]));
+            if (!weights.isEmpty()) { // jhdf cannot write an empty string array
+                mw.putAttribute("layer_names", weights.keySet().toArray(new String[0]));
+            }
             for (Map.Entry<String, LayerWeights> layer : weights.entrySet()) {
                 WritableGroup g = mw.putGroup(layer.getKey());
                 g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));

@@ -1,0 +1,185 @@
+package dev.rnnrt.io.keras;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.testing.RandomTensors;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the loader refuses, and how it says so. */
+class KerasRefusalTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final RandomTensors random = new RandomTensors(77);
+
+    private static ModelLoadException assertRefused(Executable load, String... parts) {
+        ModelLoadException e = assertThrows(ModelLoadException.class, load);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+        return e;
+    }
+
+    @SafeVarargs
+    private final JsonNode sequential(Map<String, Object>... layers) {
+        return JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s", "layers", List.of(layers))));
+    }
+
+    private static Map<String, Object> layer(String cls, String name, Map<String, Object> cfg) {
+        Map<String, Object> c = new LinkedHashMap<>(cfg);
+        c.put("name", name);
+        return Map.of("class_name", cls, "config", c);
+    }
+
+    private Path lstmFile(String name, Map<String, Object> extraLayer, Tensor kernel) {
+        Map<String, Object> lstm = layer("LSTM", "lstm", Map.of("units", 3, "batch_input_shape", Arrays.asList(null, 5, 2)));
+        JsonNode config = extraLayer == null ? sequential(lstm) : sequential(lstm, extraLayer);
+        Map<String, KerasFileWriter.LayerWeights> w = new LinkedHashMap<>();
+        w.put("lstm", new KerasFileWriter.LayerWeights().put("lstm/kernel:0", kernel)
+                .put("lstm/recurrent_kernel:0", random.uniform(1, 3, 12)).put("lstm/bias:0", random.uniform(1, 12)));
+        Path p = dir.resolve(name);
+        KerasFileWriter.writeHdf5(p, "2.2.4", config, w);
+        return p;
+    }
+
+    @Test
+    void lambdaLayersAreRefused() {
+        Path p = lstmFile("lambda.h5", layer("Lambda", "lambda_1", Map.of("function", "4wEAAAAAAAAA")), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(p), "lambda.h5", "'lambda_1'", "Lambda", "never runs code",
+                "Supported layers");
+    }
+
+    @Test
+    void customLayersAreRefusedNamingTheClass() {
+        Path p = lstmFile("custom.h5", layer("AttentionWeightedAverage", "attention", Map.of()), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(p), "'attention'", "'AttentionWeightedAverage'", "custom layer",
+                "LSTM, GRU");
+    }
+
+    @Test
+    void textgenrnnWholeModelIsRefusedAtItsCustomLayer() {
+        String architecture = "{\"class_name\": \"Model\", \"config\": {\"name\": \"textgenrnn\", \"layers\": ["
+                + "{\"name\": \"input\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 40], \"name\": \"input\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"embedding\", \"class_name\": \"Embedding\", \"config\": {\"name\": \"embedding\", \"input_dim\": 465, \"output_dim\": 100}, \"inbound_nodes\": [[[\"input\", 0, 0, {}]]]},"
+                + "{\"name\": \"rnn_1\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"rnn_1\", \"units\": 128, \"return_sequences\": true}, \"inbound_nodes\": [[[\"embedding\", 0, 0, {}]]]},"
+                + "{\"name\": \"rnn_2\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"rnn_2\", \"units\": 128, \"return_sequences\": true}, \"inbound_nodes\": [[[\"rnn_1\", 0, 0, {}]]]},"
+                + "{\"name\": \"rnn_concat\", \"class_name\": \"Concatenate\", \"config\": {\"name\": \"rnn_concat\", \"axis\": -1}, \"inbound_nodes\": [[[\"embedding\", 0, 0, {}], [\"rnn_1\", 0, 0, {}], [\"rnn_2\", 0, 0, {}]]]},"
+                + "{\"name\": \"attention\", \"class_name\": \"AttentionWeightedAverage\", \"config\": {\"name\": \"attention\"}, \"inbound_nodes\": [[[\"rnn_concat\", 0, 0, {}]]]},"
+                + "{\"name\": \"output\", \"class_name\": \"Dense\", \"config\": {\"name\": \"output\", \"units\": 465, \"activation\": \"softmax\"}, \"inbound_nodes\": [[[\"attention\", 0, 0, {}]]]}],"
+                + "\"input_layers\": [[\"input\", 0, 0]], \"output_layers\": [[\"output\", 0, 0]]}}";
+        Path weights = KerasTestFiles.path("textgenrnn_cudnnlstm_weights_only_k215.h5");
+        assertRefused(() -> KerasModelLoader.loadWeights(weights, architecture), "'attention'", "AttentionWeightedAverage");
+        // and the file alone is not a model
+        assertRefused(() -> KerasModelLoader.load(weights), "weights only", "loadWeights");
+    }
+
+    @Test
+    void weightShapesThatDisagreeWithTheConfig() {
+        Path p = lstmFile("shape.h5", null, random.uniform(1, 2, 8)); // an LSTM(3) kernel is [2, 12]
+        assertRefused(() -> KerasModelLoader.load(p), "shape.h5", "'lstm'", "'kernel'", "[I, 12]", "[2, 8]",
+                "disagree with the model config");
+        Path wrongInput = lstmFile("input.h5", null, random.uniform(1, 7, 12)); // the config says 2 features
+        assertRefused(() -> KerasModelLoader.load(wrongInput), "input.h5", "'lstm'", "[batch, timesteps, 7]", "[batch, 5, 2]");
+    }
+
+    @Test
+    void missingWeightsAndWrongCounts() {
+        Map<String, Object> lstm = layer("LSTM", "lstm", Map.of("units", 3, "batch_input_shape", Arrays.asList(null, 5, 2)));
+        Path none = dir.resolve("none.h5");
+        KerasFileWriter.writeHdf5(none, "2.2.4", sequential(lstm), Map.of("other", new KerasFileWriter.LayerWeights()
+                .put("other/x:0", random.uniform(1, 2))));
+        assertRefused(() -> KerasModelLoader.load(none), "'lstm'", "no weights", "needs 3", "kernel, recurrent_kernel, bias");
+        Path two = dir.resolve("two.h5");
+        KerasFileWriter.writeHdf5(two, "2.2.4", sequential(lstm), Map.of("lstm", new KerasFileWriter.LayerWeights()
+                .put("lstm/kernel:0", random.uniform(1, 2, 12)).put("lstm/recurrent_kernel:0", random.uniform(1, 3, 12))));
+        assertRefused(() -> KerasModelLoader.load(two), "'lstm'", "found 2 weight arrays", "needs 3");
+    }
+
+    @Test
+    void nonFiniteWeightsLoadWithAWarning() {
+        Tensor kernel = random.uniform(1, 2, 12);
+        kernel.data()[3] = Float.NaN;
+        kernel.data()[5] = Float.POSITIVE_INFINITY;
+        LoadedModel m = KerasModelLoader.load(lstmFile("nan.h5", null, kernel));
+        assertEquals(1, m.warnings().size(), m.warnings().toString());
+        assertTrue(m.warnings().get(0).contains("'lstm'") && m.warnings().get(0).contains("2 of 24"),
+                m.warnings().get(0));
+    }
+
+    @Test
+    void sharedLayersAreRefused() {
+        String json = "{\"class_name\": \"Model\", \"config\": {\"name\": \"m\", \"layers\": ["
+                + "{\"name\": \"a\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 4, 2], \"name\": \"a\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"b\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 4, 2], \"name\": \"b\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3}, \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]}],"
+                + "\"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"lstm\", 0, 0], [\"lstm\", 1, 0]]}}";
+        Path weights = lstmFile("shared_weights.h5", null, random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.loadWeights(weights, json), "'lstm'", "shared layer");
+    }
+
+    @Test
+    void filesThatAreNotModels() throws IOException {
+        Path text = dir.resolve("notes.h5");
+        Files.writeString(text, "not a model");
+        assertRefused(() -> KerasModelLoader.load(text), "notes.h5", "neither an HDF5 file", "zip");
+        assertRefused(() -> KerasModelLoader.load(dir.resolve("missing.keras")), "missing.keras", "no such file");
+        assertRefused(() -> KerasModelLoader.load(dir), "is a folder");
+        Path truncated = dir.resolve("truncated.h5");
+        byte[] whole = Files.readAllBytes(KerasTestFiles.path("masking_lstm_k220.h5"));
+        Files.write(truncated, Arrays.copyOf(whole, whole.length / 3));
+        assertRefused(() -> KerasModelLoader.load(truncated), "truncated.h5");
+        Path badJson = dir.resolve("badjson.h5");
+        KerasFileWriter.writeHdf5(badJson, "2.2.4", JSON.valueToTree(Map.of("class_name", "Sequential")), Map.of());
+        assertRefused(() -> KerasModelLoader.load(badJson), "badjson.h5", "no layers");
+    }
+
+    @Test
+    void archiveEntriesOutsideTheRootAreRefused() throws IOException {
+        Path evil = dir.resolve("evil.keras");
+        try (OutputStream out = Files.newOutputStream(evil); ZipOutputStream zip = new ZipOutputStream(out)) {
+            KerasFileWriter.entry(zip, "config.json", "{}".getBytes(StandardCharsets.UTF_8));
+            KerasFileWriter.entry(zip, "../../etc/cron.d/evil", "x".getBytes(StandardCharsets.UTF_8));
+        }
+        assertRefused(() -> KerasModelLoader.load(evil), "evil.keras", "'../../etc/cron.d/evil'", "outside the archive root");
+        Path missing = dir.resolve("incomplete.keras");
+        try (OutputStream out = Files.newOutputStream(missing); ZipOutputStream zip = new ZipOutputStream(out)) {
+            KerasFileWriter.entry(zip, "metadata.json", "{}".getBytes(StandardCharsets.UTF_8));
+        }
+        assertRefused(() -> KerasModelLoader.load(missing), "incomplete.keras", "no config.json");
+    }
+
+    @Test
+    void oversizedArchiveEntriesAreRefusedWithoutReadingThemWhole() throws IOException {
+        Path big = dir.resolve("big.keras");
+        byte[] chunk = new byte[1 << 20];
+        Arrays.fill(chunk, (byte) ' ');
+        try (OutputStream out = Files.newOutputStream(big); ZipOutputStream zip = new ZipOutputStream(out)) {
+            zip.putNextEntry(new java.util.zip.ZipEntry("config.json"));
+            for (long written = 0; written <= KerasArchive.MAX_JSON_BYTES; written += chunk.length) {
+                zip.write(chunk);
+            }
+            zip.closeEntry();
+        }
+        assertRefused(() -> KerasModelLoader.load(big), "big.keras", "config.json", "more than");
+    }
+}
