@@ -38,11 +38,23 @@ final class KerasFileWriter {
 
     /** A Keras 2 ".h5" full-model file. */
     static void writeHdf5(Path path, String kerasVersion, JsonNode config, Map<String, LayerWeights> weights) {
+        write(path, kerasVersion, config, weights);
+    }
+
+    /** A Keras 2 {@code save_weights} file: the layer groups at the root, no model_config. */
+    static void writeWeightsOnly(Path path, String kerasVersion, Map<String, LayerWeights> weights) {
+        write(path, kerasVersion, null, weights);
+    }
+
+    private static void write(Path path, String kerasVersion, JsonNode config, Map<String, LayerWeights> weights) {
         try (WritableHdfFile f = HdfFile.write(path)) {
             f.putAttribute("keras_version", kerasVersion);
             f.putAttribute("backend", "tensorflow");
-            f.putAttribute("model_config", config.toString());
-            WritableGroup mw = f.putGroup("model_weights");
+            WritableGroup mw = f;
+            if (config != null) {
+                f.putAttribute("model_config", config.toString());
+                mw = f.putGroup("model_weights");
+            }
             mw.putAttribute("keras_version", kerasVersion);
             if (!weights.isEmpty()) { // jhdf cannot write an empty string array
                 mw.putAttribute("layer_names", weights.keySet().toArray(new String[0]));

@@ -195,6 +195,37 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("decoder c", expected.get(1), actual.get(1));
     }
 
+    /** save_weights + to_json: weights matched to the architecture's layers by name. */
+    @Test
+    void weightsOnlyFileWithArchitectureJson() {
+        Gru gru = Gru.builder(H).name("gru_a").resetAfter(false).returnSequences(true).build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        Dense dense = Dense.builder(2).name("head").build();
+        Tensor dk = random.uniform(0.5, H, 2);
+        Tensor db = random.uniform(0.5, 2);
+        dense.setWeights(List.of(dk, db));
+        Model java = Model.sequential("java").input(-1, I).add(gru).add(TimeDistributed.of("td", dense)).build();
+
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("gru_a", new KerasFileWriter.LayerWeights().put("gru_a/kernel:0", gw.get(0))
+                .put("gru_a/recurrent_kernel:0", gw.get(1)).put("gru_a/bias:0", gw.get(2)));
+        weights.put("td", new KerasFileWriter.LayerWeights().put("td/kernel:0", dk).put("td/bias:0", db));
+        weights.put("unused_layer", new KerasFileWriter.LayerWeights().put("unused_layer/w:0", random.uniform(1, 3)));
+        Path file = dir.resolve("weights.h5");
+        KerasFileWriter.writeWeightsOnly(file, "2.1.6", weights);
+        // Keras 2.1: a Sequential config is a bare list, and GRU has no reset_after key (False)
+        String json = "{\"class_name\": \"Sequential\", \"config\": ["
+                + "{\"class_name\": \"GRU\", \"config\": {\"name\": \"gru_a\", \"units\": 3, \"return_sequences\": true,"
+                + " \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\", \"batch_input_shape\": [null, null, 4]}},"
+                + "{\"class_name\": \"TimeDistributed\", \"config\": {\"name\": \"td\", \"layer\": {\"class_name\": \"Dense\","
+                + " \"config\": {\"name\": \"head\", \"units\": 2, \"activation\": \"linear\"}}}}]}";
+        LoadedModel loaded = KerasModelLoader.loadWeights(file, json);
+        assertEquals("weights-only HDF5 + JSON", loaded.format());
+        Tensor x = random.uniform(1, 2, 5, I);
+        Compare.assertIdentical("weights-only", java.predict(x), loaded.model().predict(x));
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private Tensor paddedInput() {
