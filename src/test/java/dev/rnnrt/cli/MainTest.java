@@ -32,16 +32,26 @@ class MainTest {
     }
 
     @Test
-    void noCommandRunsTheDemo() {
+    void noCommandPrintsTheUsage() {
         assertEquals(0, run());
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("0.02572775"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("predict") && text.contains("summary") && text.contains("info") && text.contains("demo"),
+                text);
     }
 
     @Test
-    void unknownCommandFailsWithUsage() {
+    void unknownCommandFailsWithOneLine() {
         assertEquals(2, run("predictt"));
         String e = err.toString(StandardCharsets.UTF_8);
-        assertTrue(e.contains("unknown command 'predictt'") && e.contains("usage"), e);
+        assertTrue(e.startsWith("rnnrt: ") && e.contains("predictt"), e);
+        assertEquals(1, e.strip().lines().count(), e);
         assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void infoSaysWhatRunsHere() {
+        assertEquals(0, run("info"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("Java") && text.contains("CPU") && text.contains("cuda"), text);
     }
 }

@@ -25,7 +25,7 @@ final class KerasArchive {
     private KerasArchive() {
     }
 
-    static LoadedModel load(Path path, String source) {
+    static LoadedModel load(Path path, String source, dev.rnnrt.backend.RecurrentBackend backend) {
         try (ZipFile zip = new ZipFile(path.toFile())) {
             checkNames(zip, source);
             String config = KerasModelLoader.utf8(read(zip, "config.json", MAX_JSON_BYTES, source, true));
@@ -39,7 +39,7 @@ final class KerasArchive {
             try (Hdf5 h5 = Hdf5.open(weights, source + " (model.weights.h5)")) {
                 return KerasModelLoader.assemble(source, version == null ? "3.0" : version,
                         ConfigReader.parse(config, source + " config.json"), new WeightStore.Keras3(h5),
-                        "Keras 3 archive");
+                        "Keras 3 archive", backend);
             }
         } catch (ZipException e) {
             throw new ModelLoadException(source + " is not a readable zip archive (" + e.getMessage()

@@ -3,6 +3,8 @@ package dev.rnnrt.io.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
@@ -43,15 +45,20 @@ public final class KerasModelLoader {
     private KerasModelLoader() {
     }
 
-    /** Loads a {@code .h5} or {@code .keras} model file, whichever its first bytes say it is. */
+    /** Loads a {@code .h5} or {@code .keras} model file, whichever its first bytes say it is; CPU reference backend. */
     public static LoadedModel load(Path path) {
+        return load(path, RecurrentReference.INSTANCE);
+    }
+
+    /** Loads a model file whose recurrent layers run on {@code backend}. */
+    public static LoadedModel load(Path path, RecurrentBackend backend) {
         String source = path.getFileName() == null ? path.toString() : path.getFileName().toString();
         byte[] head = head(path, source);
         if (startsWith(head, HDF5_MAGIC)) {
-            return loadHdf5(path, source);
+            return loadHdf5(path, source, backend);
         }
         if (head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            return KerasArchive.load(path, source);
+            return KerasArchive.load(path, source, backend);
         }
         throw new ModelLoadException(source + " is neither an HDF5 file (.h5) nor a zip archive (.keras). "
                 + "rnnrt loads models saved by Keras' model.save; a SavedModel folder or an ONNX file is not supported.");
@@ -62,6 +69,11 @@ public final class KerasModelLoader {
      * gave, layer by layer by name (layers in the file that the architecture lacks are ignored).
      */
     public static LoadedModel loadWeights(Path weightsFile, String architectureJson) {
+        return loadWeights(weightsFile, architectureJson, RecurrentReference.INSTANCE);
+    }
+
+    /** {@link #loadWeights(Path, String)} with the recurrent layers on {@code backend}. */
+    public static LoadedModel loadWeights(Path weightsFile, String architectureJson, RecurrentBackend backend) {
         String source = weightsFile.getFileName() == null ? weightsFile.toString() : weightsFile.getFileName().toString();
         byte[] head = head(weightsFile, source);
         if (!startsWith(head, HDF5_MAGIC)) {
@@ -76,11 +88,12 @@ public final class KerasModelLoader {
                 version = h5.stringAttribute(root, "keras_version");
             }
             JsonNode config = ConfigReader.parse(architectureJson, source + " architecture JSON");
-            return assemble(source, version, config, new WeightStore.Legacy(h5, weightsRoot), "weights-only HDF5 + JSON");
+            return assemble(source, version, config, new WeightStore.Legacy(h5, weightsRoot), "weights-only HDF5 + JSON",
+                    backend);
         }
     }
 
-    private static LoadedModel loadHdf5(Path path, String source) {
+    private static LoadedModel loadHdf5(Path path, String source, RecurrentBackend backend) {
         try (Hdf5 h5 = Hdf5.open(path, source)) {
             Group root = h5.root();
             String config = h5.stringAttribute(root, "model_config");
@@ -99,12 +112,13 @@ public final class KerasModelLoader {
                 version = h5.stringAttribute(weights, "keras_version");
             }
             return assemble(source, version, ConfigReader.parse(config, source), new WeightStore.Legacy(h5, weights),
-                    "HDF5");
+                    "HDF5", backend);
         }
     }
 
     /** Builds layers from the config, gives each its weights, and checks the graph. */
-    static LoadedModel assemble(String source, String versionText, JsonNode config, WeightStore store, String format) {
+    static LoadedModel assemble(String source, String versionText, JsonNode config, WeightStore store, String format,
+                                RecurrentBackend backend) {
         KerasVersion version;
         List<String> warnings = new ArrayList<>();
         if (versionText == null) {
@@ -118,7 +132,7 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(source + ": unreadable keras_version '" + versionText + "'.", e);
             }
         }
-        ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version));
+        ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version, backend));
         ConfigReader.Parsed parsed = reader.read(config);
         for (ConfigReader.Entry e : parsed.layers()) {
             assign(source, e, store, warnings);

@@ -38,10 +38,12 @@ final class LayerFactory {
 
     private final String source;
     private final KerasVersion version;
+    private final dev.rnnrt.backend.RecurrentBackend backend;
 
-    LayerFactory(String source, KerasVersion version) {
+    LayerFactory(String source, KerasVersion version, dev.rnnrt.backend.RecurrentBackend backend) {
         this.source = source;
         this.version = version;
+        this.backend = backend;
     }
 
     /** A layer from {@code {"class_name": ..., "config": {...}}}. */
@@ -191,6 +193,7 @@ final class LayerFactory {
             b = SimpleRnn.builder(units).kerasVersion(version);
         }
         b.name(name)
+                .backend(backend)
                 .useBias(bool(cfg, "use_bias", true))
                 .returnSequences(bool(cfg, "return_sequences", false))
                 .returnState(bool(cfg, "return_state", false))

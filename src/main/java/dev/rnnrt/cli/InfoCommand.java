@@ -1,0 +1,46 @@
+package dev.rnnrt.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code rnnrt info}: versions, the CPU, and whether CUDA can be used here. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Prints versions, the CPU, and whether CUDA, a device, cuBLAS and rnnrt's kernels are usable here.")
+final class InfoCommand implements Runnable {
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Override
+    public void run() {
+        PrintStream out = Main.Streams.out();
+        out.println("rnnrt " + Main.version());
+        out.println("Java  " + System.getProperty("java.vm.name") + " " + Runtime.version() + " ("
+                + System.getProperty("java.vendor") + ")");
+        out.println("OS    " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        out.println("CPU   " + cpuModel().orElse("unknown") + ", " + Runtime.getRuntime().availableProcessors()
+                + " cores available to the JVM");
+        out.println("Backends:");
+        out.println("  cpu   available: the CPU reference (float64 accumulation)");
+        out.println("  cuda  not available: this build of rnnrt has no CUDA backend yet");
+    }
+
+    static Optional<String> cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return Optional.of(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,405 @@
+package dev.rnnrt.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.io.keras.KerasModelLoader;
+import dev.rnnrt.io.keras.LoadedModel;
+import dev.rnnrt.io.npy.NpyDtype;
+import dev.rnnrt.io.npy.NpyReader;
+import dev.rnnrt.io.npy.NpyWriter;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.model.Model;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rnnrt predict}: runs a Keras model on .npy inputs, batch by batch, and writes one .npy per
+ * output plus summary.json. Without {@code --model} it runs the bundled example.
+ */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Runs a Keras model on .npy inputs and writes DIR/out_0.npy, DIR/out_1.npy, … "
+                + "(in the model's output order) and DIR/summary.json.",
+                "Without --model: runs a small bundled example model on a bundled input and prints the results."})
+final class PredictCommand implements Callable<Integer> {
+
+    /** Extra output files besides out_k.npy. */
+    static final String SUMMARY_FILE = "summary.json";
+
+    @Option(names = "--model", paramLabel = "PATH", description = "A Keras .h5 or .keras model file.")
+    Path model;
+
+    @Option(names = "--input", paramLabel = "X.npy",
+            description = "One .npy per model input, in the model's input order (float32, float64, int32 or int64).")
+    List<Path> inputs = new ArrayList<>();
+
+    @Option(names = "--output-dir", paramLabel = "DIR", description = "Where to write out_<k>.npy and summary.json.")
+    Path outputDir;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda",
+            description = "auto (CUDA when usable, else the CPU), cpu, or cuda (fail if it cannot be used). Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
+            description = "Sequences per batch. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|tf32",
+            description = "fp32 (default), or tf32 for CUDA's tensor-core GEMMs.")
+    String precision;
+
+    @Option(names = "--overwrite", description = "Replace existing output files.")
+    boolean overwrite;
+
+    @Option(names = "--quiet", description = "No progress bar and no notes on stderr.")
+    boolean quiet;
+
+    @Mixin
+    VerboseOption verbose;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintStream out = Main.Streams.out();
+        PrintStream err = quiet ? new PrintStream(PrintStream.nullOutputStream()) : Main.Streams.err();
+        if (batchSize < 1) {
+            throw CliException.usage("--batch-size must be at least 1; got " + batchSize + ".");
+        }
+        String prec = precision.toLowerCase(Locale.ROOT);
+        if (!prec.equals("fp32") && !prec.equals("tf32")) {
+            throw CliException.usage("--precision must be fp32 or tf32; got '" + precision + "'.");
+        }
+        Device dev;
+        try {
+            dev = Device.valueOf(device.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("--device must be auto, cpu or cuda; got '" + device + "'.");
+        }
+        boolean example = model == null;
+        if (example && !inputs.isEmpty()) {
+            throw CliException.usage("--input needs --model: name the model the inputs are for.");
+        }
+        if (!example && outputDir == null) {
+            throw CliException.usage("predict --model needs --output-dir DIR for the results.");
+        }
+        Path tempDir = example ? Files.createTempDirectory("rnnrt-example") : null;
+        try {
+            Path modelPath = example ? extract("example_model.h5", tempDir) : model;
+            List<Path> inputPaths = example ? List.of(extract("example_input.npy", tempDir)) : inputs;
+            return run(out, err, dev, prec, example, modelPath, inputPaths);
+        } finally {
+            if (tempDir != null) {
+                deleteTree(tempDir);
+            }
+        }
+    }
+
+    private int run(PrintStream out, PrintStream err, Device dev, String prec, boolean example, Path modelPath,
+                    List<Path> inputPaths) throws IOException {
+        Device.Choice choice = dev.resolve(prec, err);
+        long loadStart = System.nanoTime();
+        LoadedModel loaded = KerasModelLoader.load(modelPath, choice.backend());
+        double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+        for (String w : loaded.warnings()) {
+            err.println("rnnrt: warning: " + w);
+        }
+        Model m = loaded.model();
+        List<NpyReader> readers = openInputs(m, inputPaths);
+        try {
+            int n = readers.get(0).rows();
+            List<Path> finals = new ArrayList<>();
+            if (outputDir != null) {
+                finals = prepareOutputDir(m.outputNames().size());
+            }
+            Run result = predict(m, readers, n, err, finals);
+            Map<String, Object> summary = summary(loaded, modelPath, inputPaths, readers, result, choice, prec,
+                    loadSeconds, example);
+            if (outputDir != null) {
+                Path s = outputDir.resolve(SUMMARY_FILE);
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(s.toFile(), summary);
+            }
+            report(out, loaded, example, inputPaths, readers, result, choice, finals);
+            return 0;
+        } finally {
+            for (NpyReader r : readers) {
+                r.close();
+            }
+        }
+    }
+
+    /** What a run produced: the output shapes, the outputs themselves when kept in memory, timings. */
+    private record Run(List<int[]> shapes, List<Tensor> kept, int sequences, double seconds) {
+    }
+
+    private Run predict(Model m, List<NpyReader> readers, int n, PrintStream err, List<Path> finals) throws IOException {
+        int outputs = m.outputNames().size();
+        List<NpyWriter> writers = new ArrayList<>();
+        List<Path> partials = new ArrayList<>();
+        List<List<Tensor>> kept = new ArrayList<>();
+        List<int[]> shapes = new ArrayList<>();
+        boolean progress = !quiet && System.console() != null;
+        long start = System.nanoTime();
+        ProgressBar bar = new ProgressBar(Main.Streams.err(), progress, n, start);
+        boolean done = false;
+        try {
+            for (int from = 0; from < n; from += batchSize) {
+                int count = Math.min(batchSize, n - from);
+                List<Tensor> batch = new ArrayList<>();
+                for (NpyReader r : readers) {
+                    batch.add(r.readRows(from, count));
+                }
+                List<Tensor> y = m.predict(batch);
+                if (from == 0) {
+                    for (int k = 0; k < outputs; k++) {
+                        int[] s = y.get(k).shape();
+                        s[0] = n;
+                        shapes.add(s);
+                        kept.add(new ArrayList<>());
+                        if (!finals.isEmpty()) {
+                            Path partial = finals.get(k).resolveSibling("." + finals.get(k).getFileName() + ".partial");
+                            partials.add(partial);
+                            writers.add(NpyWriter.create(partial, NpyDtype.FLOAT32, s, true));
+                        }
+                    }
+                }
+                for (int k = 0; k < outputs; k++) {
+                    if (writers.isEmpty()) {
+                        kept.get(k).add(y.get(k));
+                    } else {
+                        writers.get(k).append(y.get(k));
+                    }
+                }
+                bar.update(from + count, System.nanoTime());
+            }
+            for (NpyWriter w : writers) {
+                w.close();
+            }
+            writers.clear();
+            for (int k = 0; k < partials.size(); k++) {
+                Files.move(partials.get(k), finals.get(k), StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+            }
+            done = true;
+        } finally {
+            bar.finish();
+            if (!done) {
+                for (NpyWriter w : writers) {
+                    try {
+                        w.close();
+                    } catch (RuntimeException ignored) {
+                        // the run already failed; the partial file is removed below
+                    }
+                }
+                for (Path p : partials) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        List<Tensor> joined = new ArrayList<>();
+        if (finals.isEmpty()) {
+            for (int k = 0; k < outputs; k++) {
+                joined.add(concat(kept.get(k), shapes.get(k)));
+            }
+        }
+        return new Run(shapes, joined, n, seconds);
+    }
+
+    private List<NpyReader> openInputs(Model m, List<Path> paths) {
+        List<String> names = m.inputNames();
+        if (paths.size() != names.size()) {
+            throw new CliException("model '" + m.name() + "' takes " + names.size() + " input(s) (" + String.join(", ", names)
+                    + ", in that order); got " + paths.size() + " --input file(s).");
+        }
+        List<NpyReader> readers = new ArrayList<>();
+        try {
+            List<int[]> expected = m.inputShapes();
+            int n = -1;
+            for (int k = 0; k < paths.size(); k++) {
+                NpyReader r = NpyReader.open(paths.get(k));
+                readers.add(r);
+                int[] s = r.shape();
+                int[] e = expected.get(k);
+                boolean ok = s.length == e.length + 1;
+                for (int d = 0; ok && d < e.length; d++) {
+                    ok = e[d] < 0 || e[d] == s[d + 1];
+                }
+                if (!ok) {
+                    throw new CliException(paths.get(k) + " has shape " + Arrays.toString(s) + " but model input '"
+                            + names.get(k) + "' takes " + Layer.shapeText(e) + ".");
+                }
+                if (n >= 0 && s[0] != n) {
+                    throw new CliException(paths.get(k) + " holds " + s[0] + " sequences but " + paths.get(0) + " holds "
+                            + n + "; every input needs the same number.");
+                }
+                n = s[0];
+            }
+            if (n == 0) {
+                throw new CliException(paths.get(0) + " holds no sequences (its first axis is 0).");
+            }
+            return readers;
+        } catch (RuntimeException e) {
+            for (NpyReader r : readers) {
+                r.close();
+            }
+            throw e;
+        }
+    }
+
+    /** Creates the folder, checks it is writable and that nothing would be overwritten unasked. */
+    private List<Path> prepareOutputDir(int outputs) throws IOException {
+        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) {
+            throw new CliException("--output-dir " + outputDir + " is a file, not a folder.");
+        }
+        try {
+            Files.createDirectories(outputDir);
+        } catch (IOException e) {
+            throw new CliException("cannot create the output folder " + outputDir + " (" + e.getMessage() + ").", e);
+        }
+        Path probe;
+        try {
+            probe = Files.createTempFile(outputDir, ".rnnrt-write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new CliException("the output folder " + outputDir + " is not writable (" + e.getMessage() + ").", e);
+        }
+        List<Path> finals = new ArrayList<>();
+        List<String> existing = new ArrayList<>();
+        for (int k = 0; k < outputs; k++) {
+            Path p = outputDir.resolve("out_" + k + ".npy");
+            finals.add(p);
+            if (Files.exists(p)) {
+                existing.add(p.getFileName().toString());
+            }
+        }
+        if (Files.exists(outputDir.resolve(SUMMARY_FILE))) {
+            existing.add(SUMMARY_FILE);
+        }
+        if (!existing.isEmpty() && !overwrite) {
+            throw new CliException(outputDir + " already holds " + String.join(", ", existing)
+                    + "; pass --overwrite to replace them, or choose another --output-dir.");
+        }
+        return finals;
+    }
+
+    private Map<String, Object> summary(LoadedModel loaded, Path modelPath, List<Path> inputPaths, List<NpyReader> readers,
+                                        Run run, Device.Choice choice, String prec, double loadSeconds, boolean example) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("rnnrt_version", Main.version());
+        s.put("model", example ? "bundled example (example_model.h5)" : modelPath.toString());
+        s.put("model_name", loaded.model().name());
+        s.put("format", loaded.format());
+        s.put("keras_version", loaded.kerasVersion());
+        List<Map<String, Object>> ins = new ArrayList<>();
+        for (int k = 0; k < readers.size(); k++) {
+            Map<String, Object> i = new LinkedHashMap<>();
+            i.put("name", loaded.model().inputNames().get(k));
+            i.put("file", example ? "example_input.npy" : inputPaths.get(k).toString());
+            i.put("shape", readers.get(k).shape());
+            i.put("dtype", readers.get(k).dtype().descr());
+            ins.add(i);
+        }
+        s.put("inputs", ins);
+        List<Map<String, Object>> outs = new ArrayList<>();
+        for (int k = 0; k < run.shapes().size(); k++) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("name", loaded.model().outputNames().get(k));
+            o.put("file", "out_" + k + ".npy");
+            o.put("shape", run.shapes().get(k));
+            outs.add(o);
+        }
+        s.put("outputs", outs);
+        s.put("device", choice.description());
+        s.put("precision", prec);
+        s.put("batch_size", batchSize);
+        s.put("sequences", run.sequences());
+        s.put("load_time_s", round(loadSeconds));
+        s.put("wall_time_s", round(run.seconds()));
+        s.put("sequences_per_second", round(run.sequences() / Math.max(run.seconds(), 1e-9)));
+        s.put("warnings", loaded.warnings());
+        return s;
+    }
+
+    private void report(PrintStream out, LoadedModel loaded, boolean example, List<Path> inputPaths,
+                        List<NpyReader> readers, Run run, Device.Choice choice, List<Path> finals) {
+        Model m = loaded.model();
+        if (example) {
+            out.println("rnnrt predict: no --model given, so this runs the bundled example.");
+            out.println("Model: a tf.keras " + loaded.kerasVersion() + " file, Bidirectional(LSTM(6)) -> relu -> "
+                    + "RepeatVector(5) -> Bidirectional(LSTM(4)) -> relu.");
+            out.println();
+            out.print(m.summary());
+            out.println();
+            out.println("Input: six sine waves of four steps, shape " + Arrays.toString(readers.get(0).shape()) + ".");
+        }
+        for (int k = 0; k < run.shapes().size(); k++) {
+            String name = m.outputNames().get(k);
+            if (!finals.isEmpty()) {
+                out.println("out_" + k + ".npy  " + name + "  " + Arrays.toString(run.shapes().get(k)));
+            } else {
+                out.println("Output " + k + " (" + name + "), shape " + Arrays.toString(run.shapes().get(k)) + ":");
+                out.println(run.kept().get(k));
+            }
+        }
+        out.println(String.format(Locale.ROOT, "%d sequences in %.3f s (%.0f sequences/s) on %s, batch size %d%s",
+                run.sequences(), run.seconds(), run.sequences() / Math.max(run.seconds(), 1e-9), choice.description(),
+                batchSize, outputDir == null ? "" : "; wrote " + outputDir.resolve(SUMMARY_FILE)));
+        if (example) {
+            out.println();
+            out.println("Run your own model: ./rnnrt predict --model model.h5 --input x.npy --output-dir results");
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1e4) / 1e4;
+    }
+
+    private static Tensor concat(List<Tensor> parts, int[] shape) {
+        int size = 0;
+        for (Tensor t : parts) {
+            size += t.size();
+        }
+        float[] all = new float[size];
+        int off = 0;
+        for (Tensor t : parts) {
+            System.arraycopy(t.data(), 0, all, off, t.size());
+            off += t.size();
+        }
+        return Tensor.wrap(all, shape);
+    }
+
+    private static Path extract(String resource, Path dir) throws IOException {
+        Path target = dir.resolve(resource);
+        try (InputStream in = PredictCommand.class.getResourceAsStream("/dev/rnnrt/examples/" + resource)) {
+            if (in == null) {
+                throw new CliException("the bundled example " + resource + " is missing from this build.");
+            }
+            Files.copy(in, target);
+        }
+        return target;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException ignored) {
+            // a temporary folder; the OS cleans it eventually
+        }
+    }
+}

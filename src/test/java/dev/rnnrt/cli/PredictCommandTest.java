@@ -1,0 +1,198 @@
+package dev.rnnrt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.io.npy.NpyDtype;
+import dev.rnnrt.io.npy.NpyReader;
+import dev.rnnrt.io.npy.NpyWriter;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Tolerance;
+import io.jhdf.HdfFile;
+import io.jhdf.api.Dataset;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The predict command end to end: real model files in, .npy files out, and its error cases. */
+class PredictCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    static Path resource(String name) {
+        try {
+            return Path.of(PredictCommandTest.class.getClassLoader().getResource("keras/" + name).toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A dataset of a Keras golden-data file, written as a float32 .npy. */
+    private Tensor golden(String file, String dataset) {
+        try (HdfFile f = new HdfFile(resource(file))) {
+            Dataset d = f.getDatasetByPath(dataset);
+            return Tensor.of((float[]) d.getDataFlat(), d.getDimensions());
+        }
+    }
+
+    @Test
+    void theBundledExampleRunsWithoutArguments() {
+        assertEquals(0, run("predict", "--quiet"));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("bundled example") && text.contains("Bidirectional") && text.contains("[6, 8]")
+                && text.contains("sequences/s"), text);
+    }
+
+    @Test
+    void predictWritesKerasNumbersInBatches() throws IOException {
+        String goldenFile = "simplernn_flatten_fixedbatch_k213.inputs_and_outputs.h5";
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, golden(goldenFile, "inputs/simple_rnn_1_input"), false);
+        Path results = dir.resolve("results");
+        assertEquals(0, run("predict", "--model", resource("simplernn_flatten_fixedbatch_k213.h5").toString(),
+                "--input", x.toString(), "--output-dir", results.toString(), "--batch-size", "7", "--device", "cpu"),
+                err());
+        try (NpyReader r = NpyReader.open(results.resolve("out_0.npy"))) {
+            Compare.assertClose("predict out_0.npy vs Keras", golden(goldenFile, "predictions/dense_1"),
+                    r.readRows(0, r.rows()), Tolerance.FP32);
+        }
+        JsonNode summary = new ObjectMapper().readTree(results.resolve("summary.json").toFile());
+        assertEquals(7, summary.get("batch_size").asInt());
+        assertEquals(25, summary.get("sequences").asInt());
+        assertTrue(summary.get("device").asText().startsWith("cpu"));
+        assertEquals("[25,1]", summary.get("outputs").get(0).get("shape").toString());
+        assertTrue(summary.get("sequences_per_second").asDouble() > 0);
+        assertEquals("2.1.3", summary.get("keras_version").asText());
+        try (var files = Files.list(results)) {
+            assertEquals(2, files.count(), "only out_0.npy and summary.json, no partial files");
+        }
+    }
+
+    @Test
+    void intIdsAndSeveralOutputs() throws IOException {
+        // Keras 1 file: LSTM -> Dense; int64 ids are refused by shape (the model wants [n, 1, 1] floats)
+        Path x = dir.resolve("x64.npy");
+        try (NpyWriter w = NpyWriter.create(x, NpyDtype.FLOAT64, new int[] {3, 1, 1}, false)) {
+            w.appendRaw(new double[] {0.1, 0.5, -0.25});
+        }
+        assertEquals(0, run("predict", "--model", resource("keras1_lstm_theano_sequential.h5").toString(), "--input",
+                x.toString(), "--output-dir", dir.resolve("o").toString(), "--quiet"), err());
+        try (NpyReader r = NpyReader.open(dir.resolve("o/out_0.npy"))) {
+            assertEquals(3, r.rows());
+        }
+    }
+
+    @Test
+    void errorCases() throws IOException {
+        String model = resource("simplernn_flatten_fixedbatch_k213.h5").toString();
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, Tensor.zeros(4, 1, 1), false);
+
+        assertFails(1, "no such file", "predict", "--model", dir.resolve("missing.h5").toString(), "--input", x.toString(),
+                "--output-dir", dir.resolve("a").toString());
+        assertFails(1, "takes 1 input(s)", "predict", "--model", model, "--input", x.toString(), "--input", x.toString(),
+                "--output-dir", dir.resolve("b").toString());
+        Path wrongShape = dir.resolve("wrong.npy");
+        NpyWriter.write(wrongShape, Tensor.zeros(4, 2, 1), false);
+        assertFails(1, "[4, 2, 1]", "predict", "--model", model, "--input", wrongShape.toString(), "--output-dir",
+                dir.resolve("c").toString());
+        Path f16 = dir.resolve("f16.npy");
+        Files.write(f16, npyBytes("<f2", "(4, 1, 1)", 8));
+        assertFails(1, "'<f2'", "predict", "--model", model, "--input", f16.toString(), "--output-dir",
+                dir.resolve("d").toString());
+        Path aFile = dir.resolve("plain.txt");
+        Files.writeString(aFile, "x");
+        assertFails(1, "not a folder", "predict", "--model", model, "--input", x.toString(), "--output-dir",
+                aFile.toString());
+        assertFails(1, "cannot create the output folder", "predict", "--model", model, "--input", x.toString(),
+                "--output-dir", aFile.resolve("sub").toString());
+        assertFails(2, "--output-dir", "predict", "--model", model, "--input", x.toString());
+        assertFails(2, "auto, cpu or cuda", "predict", "--device", "gpu");
+        assertFails(2, "--batch-size", "predict", "--batch-size", "0");
+        assertFails(1, "--device cuda was requested", "predict", "--device", "cuda");
+        assertFails(2, "--input needs --model", "predict", "--input", x.toString());
+    }
+
+    @Test
+    void existingOutputsAreNotOverwrittenUnlessAsked() throws IOException {
+        String model = resource("simplernn_flatten_fixedbatch_k213.h5").toString();
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, Tensor.zeros(2, 1, 1), false);
+        Path results = dir.resolve("results");
+        Files.createDirectories(results);
+        Path mine = results.resolve("out_0.npy");
+        Files.writeString(mine, "precious");
+        assertFails(1, "already holds out_0.npy", "predict", "--model", model, "--input", x.toString(), "--output-dir",
+                results.toString(), "--quiet");
+        assertEquals("precious", Files.readString(mine));
+        assertFalse(Files.exists(results.resolve("summary.json")));
+        out.reset();
+        err.reset();
+        assertEquals(0, run("predict", "--model", model, "--input", x.toString(), "--output-dir", results.toString(),
+                "--overwrite", "--quiet"), err());
+        try (NpyReader r = NpyReader.open(mine)) {
+            assertEquals(2, r.rows());
+        }
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        assertEquals(1, run("summary", "--model", dir.resolve("none.h5").toString(), "--verbose"));
+        assertTrue(err().contains("no such file") && err().contains("\tat "), err());
+        err.reset();
+        assertEquals(1, run("summary", "--model", dir.resolve("none.h5").toString()));
+        assertEquals(1, err().strip().lines().count(), err());
+    }
+
+    @Test
+    void summaryCommandPrintsTheModel() {
+        assertEquals(0, run("summary", "--model", resource("medaka_bigru_resetafter_false_k215.h5").toString()));
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("keras_version 2.1.5") && text.contains("reset_after=False")
+                && text.contains("Total params"), text);
+    }
+
+    private void assertFails(int code, String part, String... args) {
+        out.reset();
+        err.reset();
+        int rc = run(args);
+        assertEquals(code, rc, String.join(" ", args) + " -> " + err());
+        assertTrue(err().contains(part), "stderr lacks '" + part + "': " + err());
+        assertEquals(1, err().strip().lines().filter(l -> l.startsWith("rnnrt: ") && !l.contains("running on")).count(),
+                err());
+    }
+
+    private static byte[] npyBytes(String descr, String shape, int dataBytes) {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        String h = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        byte[] head = h.getBytes(StandardCharsets.US_ASCII);
+        byte[] b = new byte[10 + head.length + dataBytes];
+        byte[] magic = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) head.length, (byte) (head.length >> 8)};
+        System.arraycopy(magic, 0, b, 0, 10);
+        System.arraycopy(head, 0, b, 10, head.length);
+        return b;
+    }
+}

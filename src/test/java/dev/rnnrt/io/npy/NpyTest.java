@@ -1,0 +1,143 @@
+package dev.rnnrt.io.npy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Tensor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NpyTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everySupportedDtypeRoundTrips() {
+        int[] shape = {3, 2, 2};
+        Object[] arrays = {
+            new float[] {1.5f, -2, 3, 4, 5, 6, 7, 8, 9, 10, 11, -1e-7f},
+            new double[] {1.5, -2, 3, 4, 5, 6, 7, 8, 9, 10, 11, Math.PI},
+            new int[] {1, -2, 3, 4, 5, 6, 7, 8, 9, 10, 11, Integer.MIN_VALUE},
+            new long[] {1, -2, 3, 4, 5, 6, 7, 8, 9, 10, 11, Long.MAX_VALUE}};
+        NpyDtype[] dtypes = {NpyDtype.FLOAT32, NpyDtype.FLOAT64, NpyDtype.INT32, NpyDtype.INT64};
+        for (int k = 0; k < dtypes.length; k++) {
+            Path p = dir.resolve(dtypes[k] + ".npy");
+            try (NpyWriter w = NpyWriter.create(p, dtypes[k], shape, false)) {
+                w.appendRaw(arrays[k]);
+            }
+            try (NpyReader r = NpyReader.open(p)) {
+                assertEquals(dtypes[k], r.dtype());
+                assertArrayEquals(shape, r.shape());
+                Object back = r.readAll();
+                assertEquals(arrays[k].getClass(), back.getClass());
+                assertTrue(java.util.Objects.deepEquals(arrays[k], back), dtypes[k].toString());
+                // rows as float32: the first two rows, for every dtype (row 2 holds values float32 cannot)
+                Tensor rows = r.readRows(0, 2);
+                assertArrayEquals(new int[] {2, 2, 2}, rows.shape());
+                assertEquals(-2f, rows.get(0, 0, 1));
+                assertEquals(5f, rows.get(1, 0, 0));
+            }
+        }
+    }
+
+    @Test
+    void readsFilesNumpyWrote() {
+        // example_input.npy was written by numpy.save (format 1.0, '<f4')
+        try (NpyReader r = NpyReader.open(Path.of("src/main/resources/dev/rnnrt/examples/example_input.npy"))) {
+            assertArrayEquals(new int[] {6, 4, 1}, r.shape());
+            assertEquals(NpyDtype.FLOAT32, r.dtype());
+            float[] all = (float[]) r.readAll();
+            for (float v : all) {
+                assertTrue(v >= -1 && v <= 1);
+            }
+        }
+    }
+
+    @Test
+    void theHeaderIsAlignedAsNumpyWritesIt() throws IOException {
+        Path p = dir.resolve("aligned.npy");
+        NpyWriter.write(p, Tensor.of(new float[] {1, 2, 3}, 3), false);
+        byte[] b = Files.readAllBytes(p);
+        int headerLen = (b[8] & 0xff) | (b[9] & 0xff) << 8;
+        assertEquals(0, (10 + headerLen) % 64);
+        assertEquals('\n', b[10 + headerLen - 1]);
+        assertTrue(new String(b, 10, headerLen, StandardCharsets.US_ASCII).contains("'shape': (3,)"));
+    }
+
+    @Test
+    void otherDtypesAndLayoutsAreRefused() throws IOException {
+        refused(header("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8), "'>f4'", "float32");
+        refused(header("{'descr': '<f2', 'fortran_order': False, 'shape': (2,), }", 4), "'<f2'");
+        refused(header("{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", 2), "'|b1'");
+        refused(header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", 16), "'|O'");
+        refused(header("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16), "'<c8'");
+        refused(header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16), "Fortran order");
+        refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", 8), "truncated");
+        refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4), "scalar");
+        refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }", 8), "'extra'");
+        Path text = dir.resolve("text.npy");
+        Files.writeString(text, "hello, not numpy");
+        refused(text, "not a .npy file");
+        refused(dir.resolve("missing.npy"), "no such file");
+    }
+
+    @Test
+    void writerRefusesToOverwriteAndChecksTheCount() {
+        Path p = dir.resolve("once.npy");
+        NpyWriter.write(p, Tensor.of(new float[] {1}, 1), false);
+        NpyException e = assertThrows(NpyException.class, () -> NpyWriter.write(p, Tensor.of(new float[] {2}, 1), false));
+        assertTrue(e.getMessage().contains("already exists") && e.getMessage().contains("--overwrite"), e.getMessage());
+        NpyWriter.write(p, Tensor.of(new float[] {2}, 1), true);
+        NpyWriter w = NpyWriter.create(dir.resolve("short.npy"), NpyDtype.FLOAT32, new int[] {4}, false);
+        w.append(Tensor.of(new float[] {1, 2}, 2));
+        NpyException incomplete = assertThrows(NpyException.class, w::close);
+        assertTrue(incomplete.getMessage().contains("incomplete"), incomplete.getMessage());
+    }
+
+    @Test
+    void largeIntegersThatFloat32CannotHoldAreRefused() {
+        Path p = dir.resolve("ids.npy");
+        try (NpyWriter w = NpyWriter.create(p, NpyDtype.INT64, new int[] {1, 2}, false)) {
+            w.appendRaw(new long[] {3, (1L << 24) + 1});
+        }
+        try (NpyReader r = NpyReader.open(p)) {
+            NpyException e = assertThrows(NpyException.class, () -> r.readRows(0, 1));
+            assertTrue(e.getMessage().contains("16777217") && e.getMessage().contains("2^24"), e.getMessage());
+        }
+    }
+
+    private void refused(Path p, String part) {
+        NpyException e = assertThrows(NpyException.class, () -> NpyReader.open(p).close());
+        assertTrue(e.getMessage().contains(part), "message lacks '" + part + "': " + e.getMessage());
+    }
+
+    private void refused(Path p, String part, String part2) {
+        refused(p, part);
+        refused(p, part2);
+    }
+
+    private int counter;
+
+    /** A version 1.0 .npy with the given header dictionary and {@code dataBytes} bytes of data. */
+    private Path header(String dict, int dataBytes) throws IOException {
+        String h = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        out.write(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN).putShort((short) h.length()).array());
+        out.write(h.getBytes(StandardCharsets.US_ASCII));
+        out.write(new byte[dataBytes]);
+        Path p = dir.resolve("h" + (counter++) + ".npy");
+        Files.write(p, out.toByteArray());
+        return p;
+    }
+}
