@@ -124,16 +124,6 @@ public final class Conv1D extends Layer {
     }
 
     @Override
-    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        return java.util.Collections.singletonList(null);
-    }
-
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        return List.of(false);
-    }
-
-    @Override
     public long parameterCount() {
         Tensor k = kernel;
         return k == null ? 0 : (long) k.size() + (useBias ? filters : 0);

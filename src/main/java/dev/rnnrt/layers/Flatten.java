@@ -49,14 +49,4 @@ public final class Flatten extends Layer {
         Tensor x = inputs.get(0);
         return List.of(x.reshape(x.dim(0), x.size() / Math.max(1, x.dim(0))));
     }
-
-    @Override
-    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        return java.util.Collections.singletonList(null);
-    }
-
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        return List.of(false);
-    }
 }

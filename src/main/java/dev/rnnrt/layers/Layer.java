@@ -65,17 +65,17 @@ public abstract class Layer {
     }
 
     /**
-     * The output masks, one per output (null for none). Default, as Keras' base layer with
-     * {@code supports_masking}: every output carries the first input's mask.
+     * The output masks, one per output (null for none). Default, as Keras' base layer: with
+     * {@code supports_masking} every output carries the first input's mask; without it, none.
      */
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        Mask m = masks.isEmpty() ? null : masks.get(0);
+        Mask m = masks.isEmpty() || !supportsMasking() ? null : masks.get(0);
         return Collections.nCopies(outputs.size(), m);
     }
 
     /** Which outputs carry a mask, given which inputs do; the static form of {@link #outputMasks}. */
     public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        boolean m = !inputsMasked.isEmpty() && inputsMasked.get(0);
+        boolean m = supportsMasking() && !inputsMasked.isEmpty() && inputsMasked.get(0);
         return Collections.nCopies(outputCount, m);
     }
 

@@ -64,16 +64,6 @@ public final class RepeatVector extends Layer {
     }
 
     @Override
-    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        return java.util.Collections.singletonList(null);
-    }
-
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        return List.of(false);
-    }
-
-    @Override
     public String describeOptions() {
         return "n=" + n;
     }

@@ -62,16 +62,6 @@ public final class Reshape extends Layer {
     }
 
     @Override
-    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        return java.util.Collections.singletonList(null);
-    }
-
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        return List.of(false);
-    }
-
-    @Override
     public String describeOptions() {
         return "target_shape=" + java.util.Arrays.toString(targetShape);
     }

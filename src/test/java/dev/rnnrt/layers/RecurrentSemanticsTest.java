@@ -11,6 +11,7 @@ import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Sequences;
 import dev.rnnrt.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,13 +63,13 @@ class RecurrentSemanticsTest {
             RecurrentLayer stateful = b.get().returnSequences(true).stateful(true).build();
             stateful.setWeights(whole.getWeights());
             Tensor x = r.uniform(1.0, 2, 6, 3);
-            Tensor first = slice(x, 0, 4);
-            Tensor second = slice(x, 4, 6);
+            Tensor first = Sequences.slice(x, 0, 4);
+            Tensor second = Sequences.slice(x, 4, 6);
             Tensor expected = whole.call(x).output();
             Tensor y1 = stateful.call(first).output();
             Tensor y2 = stateful.call(second).output();
-            Compare.assertClose(stateful + " first chunk", slice(expected, 0, 4), y1, Tolerance.FP32);
-            Compare.assertClose(stateful + " second chunk", slice(expected, 4, 6), y2, Tolerance.FP32);
+            Compare.assertClose(stateful + " first chunk", Sequences.slice(expected, 0, 4), y1, Tolerance.FP32);
+            Compare.assertClose(stateful + " second chunk", Sequences.slice(expected, 4, 6), y2, Tolerance.FP32);
 
             // after a reset it starts from zeros again
             stateful.resetStates();
@@ -174,7 +175,7 @@ class RecurrentSemanticsTest {
             RecurrentLayer backward = b.get().returnSequences(true).goBackwards(true).build();
             backward.setWeights(forward.getWeights());
             Tensor x = r.uniform(1, 2, 5, 2);
-            Compare.assertIdentical(backward.describe(), forward.call(reverseTime(x)).output(), backward.call(x).output());
+            Compare.assertIdentical(backward.describe(), forward.call(Sequences.reverseTime(x)).output(), backward.call(x).output());
         }
     }
 
@@ -200,28 +201,5 @@ class RecurrentSemanticsTest {
         }
     }
 
-    /** x[:, from:to, :] */
-    static Tensor slice(Tensor x, int from, int to) {
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int f = x.dim(2);
-        float[] out = new float[b * (to - from) * f];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(x.data(), (i * t + from) * f, out, i * (to - from) * f, (to - from) * f);
-        }
-        return Tensor.wrap(out, b, to - from, f);
-    }
 
-    static Tensor reverseTime(Tensor x) {
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int f = x.dim(2);
-        float[] out = new float[x.size()];
-        for (int i = 0; i < b; i++) {
-            for (int s = 0; s < t; s++) {
-                System.arraycopy(x.data(), (i * t + s) * f, out, (i * t + (t - 1 - s)) * f, f);
-            }
-        }
-        return Tensor.wrap(out, b, t, f);
-    }
 }

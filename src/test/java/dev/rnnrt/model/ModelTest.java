@@ -17,6 +17,7 @@ import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Sequences;
 import dev.rnnrt.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,9 +86,9 @@ class ModelTest {
             states = out.states();
         }
 
-        RecurrentOutput whole = decoderLstm.call(stackTime(fed), encoderStates, null);
+        RecurrentOutput whole = decoderLstm.call(Sequences.stack(fed), encoderStates, null);
         Tensor wholeOutputs = decoderDense.apply(whole.output());
-        Compare.assertClose("decoder outputs, seed " + SEED, wholeOutputs, stackTime(allOutputs), Tolerance.FP32);
+        Compare.assertClose("decoder outputs, seed " + SEED, wholeOutputs, Sequences.stack(allOutputs), Tolerance.FP32);
         Compare.assertClose("decoder h", whole.h(), states.get(0), Tolerance.FP32);
         Compare.assertClose("decoder c", whole.c(), states.get(1), Tolerance.FP32);
     }
@@ -118,11 +119,11 @@ class ModelTest {
         List<Tensor> states = encoderModel.predict(List.of(enc));
         List<Tensor> steps = new ArrayList<>();
         for (int t = 0; t < 6; t++) {
-            List<Tensor> out = decoderModel.predict(List.of(timeSlice(dec, t), states.get(0), states.get(1)));
+            List<Tensor> out = decoderModel.predict(List.of(Sequences.slice(dec, t, t + 1), states.get(0), states.get(1)));
             steps.add(out.get(0).reshape(2, 4));
             states = out.subList(1, 3);
         }
-        Compare.assertClose("decoder model outputs", expected.get(0), stackTime(steps), Tolerance.FP32);
+        Compare.assertClose("decoder model outputs", expected.get(0), Sequences.stack(steps), Tolerance.FP32);
         Compare.assertClose("decoder model h", expected.get(1), states.get(0), Tolerance.FP32);
         Compare.assertClose("decoder model c", expected.get(2), states.get(1), Tolerance.FP32);
     }
@@ -179,12 +180,12 @@ class ModelTest {
 
         Tensor x = r.uniform(1, 2, 8, 3);
         Tensor expected = plain.predict(x);
-        Tensor first = stateful.predict(slice(x, 0, 5));
-        Tensor second = stateful.predict(slice(x, 5, 8));
-        Compare.assertClose("first call", slice(expected, 0, 5), first, Tolerance.FP32);
-        Compare.assertClose("second call continues", slice(expected, 5, 8), second, Tolerance.FP32);
+        Tensor first = stateful.predict(Sequences.slice(x, 0, 5));
+        Tensor second = stateful.predict(Sequences.slice(x, 5, 8));
+        Compare.assertClose("first call", Sequences.slice(expected, 0, 5), first, Tolerance.FP32);
+        Compare.assertClose("second call continues", Sequences.slice(expected, 5, 8), second, Tolerance.FP32);
         stateful.resetStates();
-        Compare.assertIdentical("after reset", first, stateful.predict(slice(x, 0, 5)));
+        Compare.assertIdentical("after reset", first, stateful.predict(Sequences.slice(x, 0, 5)));
     }
 
     @Test
@@ -234,35 +235,8 @@ class ModelTest {
                 .add(TimeDistributed.of(dense)).build();
     }
 
-    /** [B, F] tensors, one per step, to [B, T, F]. */
-    static Tensor stackTime(List<Tensor> steps) {
-        int b = steps.get(0).dim(0);
-        int f = steps.get(0).dim(1);
-        int t = steps.size();
-        float[] out = new float[b * t * f];
-        for (int s = 0; s < t; s++) {
-            for (int i = 0; i < b; i++) {
-                System.arraycopy(steps.get(s).data(), i * f, out, (i * t + s) * f, f);
-            }
-        }
-        return Tensor.wrap(out, b, t, f);
-    }
 
-    /** x[:, t:t+1, :] */
-    static Tensor timeSlice(Tensor x, int t) {
-        return slice(x, t, t + 1);
-    }
 
-    static Tensor slice(Tensor x, int from, int to) {
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int f = x.dim(2);
-        float[] out = new float[b * (to - from) * f];
-        for (int i = 0; i < b; i++) {
-            System.arraycopy(x.data(), (i * t + from) * f, out, i * (to - from) * f, (to - from) * f);
-        }
-        return Tensor.wrap(out, b, to - from, f);
-    }
 
     @Test
     void layersListAndLookup() {
