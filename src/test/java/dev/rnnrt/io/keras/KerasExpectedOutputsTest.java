@@ -1,0 +1,74 @@
+package dev.rnnrt.io.keras;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.Tolerance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every real Keras file in src/test/resources/keras against the outputs make_expected.py
+ * computed for it with its own reading of the file (h5py, PyTorch float64).
+ */
+class KerasExpectedOutputsTest {
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bilstm_repeatvector_bilstm_tfk224.h5", "circuit_3gru_resetafter_true_tfk230.h5",
+        "emg_2gru_k392.keras", "emg_reshape_lstm_unroll_k392.keras", "keras1_lstm_theano_sequential.h5",
+        "masking_lstm_k220.h5", "medaka_bigru_resetafter_false_k215.h5", "simplernn_flatten_fixedbatch_k213.h5",
+        "sunspot_conv1d_3lstm_k214.h5"})
+    void fileMatchesItsIndependentExpectedOutputs(String file) {
+        Model model = KerasModelLoader.load(KerasTestFiles.path(file)).model();
+        String stem = file.substring(0, file.lastIndexOf('.'));
+        check(file, model, Fixtures.json("keras/" + stem + ".expected.json"));
+    }
+
+    /** The Embedding -> LSTM -> LSTM part of textgenrnn: CuDNNLSTM weights, an architecture given as JSON. */
+    @Test
+    void textgenrnnWeightsWithAnArchitectureJson() throws IOException {
+        String json = Files.readString(KerasTestFiles.path("textgenrnn_lstm_part.json"));
+        LoadedModel loaded = KerasModelLoader.loadWeights(
+                KerasTestFiles.path("textgenrnn_cudnnlstm_weights_only_k215.h5"), json);
+        check("textgenrnn", loaded.model(), Fixtures.json("keras/textgenrnn_lstm_part.expected.json"));
+    }
+
+    @Test
+    void everyModelFileHasExpectedOutputs() throws IOException {
+        try (Stream<java.nio.file.Path> files = Files.list(KerasTestFiles.path("PROVENANCE.md").getParent())) {
+            List<String> models = files.map(p -> p.getFileName().toString())
+                    .filter(n -> (n.endsWith(".h5") || n.endsWith(".keras")) && !n.contains("inputs_and_outputs")
+                            && !n.startsWith("textgenrnn"))
+                    .sorted().toList();
+            assertEquals(9, models.size(), models.toString());
+            for (String m : models) {
+                String stem = m.substring(0, m.lastIndexOf('.'));
+                assertEquals(true, Files.exists(KerasTestFiles.path(stem + ".expected.json")), m);
+            }
+        }
+    }
+
+    private static void check(String file, Model model, JsonNode expected) {
+        List<Tensor> inputs = new ArrayList<>();
+        for (JsonNode in : expected.get("inputs")) {
+            inputs.add(Fixtures.tensor(in));
+        }
+        List<Tensor> out = model.predict(inputs);
+        JsonNode outputs = expected.get("outputs");
+        assertEquals(outputs.size(), out.size(), file + ": number of outputs");
+        for (int k = 0; k < out.size(); k++) {
+            Compare.assertClose(file + " output " + k, Fixtures.shape(outputs.get(k)), Fixtures.doubles(outputs.get(k)),
+                    out.get(k), Tolerance.FP32);
+        }
+    }
+}
