@@ -1,7 +1,7 @@
 package dev.rnnrt.cli;
 
 import dev.rnnrt.backend.RecurrentBackend;
-import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
 import java.io.PrintStream;
 
 /** {@code --device}: where the recurrent layers run. */
@@ -39,6 +39,6 @@ enum Device {
     }
 
     private static Choice cpu() {
-        return new Choice(RecurrentReference.INSTANCE, "cpu (" + RecurrentReference.INSTANCE.name() + ")");
+        return new Choice(RecurrentCpu.INSTANCE, "cpu (" + RecurrentCpu.INSTANCE.name() + ")");
     }
 }

@@ -27,7 +27,10 @@ final class InfoCommand implements Runnable {
         out.println("CPU   " + cpuModel().orElse("unknown") + ", " + Runtime.getRuntime().availableProcessors()
                 + " cores available to the JVM");
         out.println("Backends:");
-        out.println("  cpu   available: the CPU reference (float64 accumulation)");
+        out.println("  cpu   available: " + dev.rnnrt.backend.cpu.RecurrentCpu.INSTANCE.name()
+                + (dev.rnnrt.backend.cpu.Sgemm.best() instanceof dev.rnnrt.backend.cpu.VectorSgemm ? ""
+                : " (start the JVM with --add-modules jdk.incubator.vector for the Vector API SGEMM, about 7x faster)"));
+        out.println("  cpu-reference  available: plain loops, float64 accumulation (the ground truth)");
         out.println("  cuda  not available: this build of rnnrt has no CUDA backend yet");
     }
 
