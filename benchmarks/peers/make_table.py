@@ -19,7 +19,7 @@ for f in glob.glob(os.path.join(res_dir, "jmh-*.json")):
     for r in json.load(open(f)):
         p = r["params"]
         key = (p["cell"], int(p["units"]), int(p["batch"]), int(p["time"]))
-        alloc = r.get("secondaryMetrics", {}).get("·gc.alloc.rate.norm", {}).get("score")
+        alloc = r.get("secondaryMetrics", {}).get("gc.alloc.rate.norm", {}).get("score")
         rows.setdefault(key, {})[p["backend"]] = (r["primaryMetric"]["score"], r["primaryMetric"]["scoreError"], alloc)
 torch_path = os.path.join(res_dir, "torch.json")
 if os.path.exists(torch_path):
@@ -35,7 +35,7 @@ def flops(cell, h, b, t):
 
 
 lines = ["| cell | H=I | B | T | backend | ms/op (± error) | sequences/s | GFLOP/s | % of peak | alloc B/op |"
-         " rnnrt cpu speed-up vs it |",
+         " rnnrt cpu speed vs it (its time / rnnrt cpu time) |",
          "|---|---|---|---|---|---|---|---|---|---|---|"]
 for key in sorted(rows):
     cell, h, b, t = key
