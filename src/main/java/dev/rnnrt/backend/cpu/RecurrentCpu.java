@@ -28,7 +28,9 @@ import java.util.concurrent.Future;
  *       need no synchronisation;</li>
  *   <li>all buffers are allocated once per call, none inside the time loop.</li>
  * </ul>
- * float32 storage, float64 activations. Safe to call from several threads at once.
+ * float32 storage; tanh/sigmoid LSTM and GRU gates run as Vector API lanes in float32 when the
+ * module is present ({@link FusedGates}), other activations as scalar float64. Safe to call from
+ * several threads at once.
  */
 public final class RecurrentCpu implements RecurrentBackend {
 
@@ -39,11 +41,13 @@ public final class RecurrentCpu implements RecurrentBackend {
     private static final int CHUNK_FLOATS = 1 << 22;
 
     private final Sgemm gemm;
+    private final FusedGates gates;
     private final int threads;
     private volatile ExecutorService pool;
 
     private RecurrentCpu(Sgemm gemm, int threads) {
         this.gemm = gemm;
+        this.gates = gemm instanceof VectorSgemm ? FusedGates.available() : null;
         this.threads = Math.max(1, threads);
     }
 
@@ -230,6 +234,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         private void lstmStep(float[] proj, float[] rec, int s, int steps, int t) {
             Activation act = cell.activation();
             Activation ra = cell.recurrentActivation();
+            boolean vector = gates != null && act == Activation.TANH && ra == Activation.SIGMOID;
             for (int r = 0; r < rows; r++) {
                 if (!keep(r, t)) {
                     masked(r);
@@ -238,6 +243,11 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int pr = (r * steps + s) * g;
                 int rr = r * g;
                 int hr = r * units;
+                if (vector) {
+                    gates.lstm(proj, pr, rec, rr, c, h, hr, units);
+                    System.arraycopy(h, hr, out, hr, units);
+                    continue;
+                }
                 for (int j = 0; j < units; j++) {
                     double i = apply(ra, proj[pr + j] + rec[rr + j]);
                     double f = apply(ra, proj[pr + units + j] + rec[rr + units + j]);
@@ -254,6 +264,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         private void gruResetAfterStep(float[] proj, float[] rec, int s, int steps, int t) {
             Activation act = cell.activation();
             Activation ra = cell.recurrentActivation();
+            boolean vector = gates != null && act == Activation.TANH && ra == Activation.SIGMOID;
             for (int r = 0; r < rows; r++) {
                 if (!keep(r, t)) {
                     masked(r);
@@ -262,6 +273,11 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int pr = (r * steps + s) * g;
                 int rr = r * g;
                 int hr = r * units;
+                if (vector) {
+                    gates.gruResetAfter(proj, pr, rec, rr, h, hr, units);
+                    System.arraycopy(h, hr, out, hr, units);
+                    continue;
+                }
                 for (int j = 0; j < units; j++) {
                     double z = apply(ra, proj[pr + j] + rec[rr + j]);
                     double rg = apply(ra, proj[pr + units + j] + rec[rr + units + j]);
