@@ -2,43 +2,65 @@ package dev.rnnrt.cli;
 
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.backend.cuda.CudaProbe;
+import dev.rnnrt.backend.cuda.CudaStatus;
+import dev.rnnrt.backend.cuda.CudaUnavailableException;
+import dev.rnnrt.backend.cuda.RecurrentCuda;
 import java.io.PrintStream;
 
 /** {@code --device}: where the recurrent layers run. */
 enum Device {
     AUTO, CPU, CUDA;
 
-    /** The backend chosen for a device and precision, and how to name it in summaries. */
-    record Choice(RecurrentBackend backend, String description) {
+    /** The backend chosen, how to name it in summaries, and what to close after the run. */
+    record Choice(RecurrentBackend backend, String description, AutoCloseable resource) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            if (resource != null) {
+                resource.close();
+            }
+        }
     }
 
     /**
      * AUTO runs on CUDA when it is usable and otherwise on the CPU, saying why in one line on
-     * {@code err}; CUDA fails with what is missing; TF32 needs CUDA.
+     * {@code err}; CUDA fails naming what is missing; TF32 needs CUDA.
      */
     Choice resolve(String precision, PrintStream err) {
-        String cudaMissing = "this build of rnnrt has no CUDA backend yet";
-        switch (this) {
-            case CUDA:
-                throw new CliException("--device cuda was requested but CUDA cannot be used: " + cudaMissing
+        boolean tf32 = precision.equals("tf32");
+        if (this == CPU) {
+            if (tf32) {
+                throw new CliException("--precision tf32 applies to CUDA; the CPU computes in fp32. "
+                        + "Use --precision fp32 with --device cpu.");
+            }
+            return cpu();
+        }
+        CudaStatus status = CudaProbe.status();
+        if (!status.usable()) {
+            if (this == CUDA) {
+                throw new CliException("--device cuda was requested but CUDA cannot be used: " + status.describe()
                         + ". Use --device auto or --device cpu to run on the CPU.");
-            case AUTO:
-                if (precision.equals("tf32")) {
-                    throw new CliException("--precision tf32 needs a CUDA device, and " + cudaMissing
-                            + ". Use --precision fp32.");
-                }
-                err.println("rnnrt: running on the CPU (" + cudaMissing + ").");
-                return cpu();
-            default:
-                if (precision.equals("tf32")) {
-                    throw new CliException("--precision tf32 applies to CUDA; the CPU computes in fp32. "
-                            + "Use --precision fp32 with --device cpu.");
-                }
-                return cpu();
+            }
+            if (tf32) {
+                throw new CliException("--precision tf32 needs CUDA, which cannot be used here: " + status.describe()
+                        + ". Use --precision fp32.");
+            }
+            err.println("rnnrt: running on the CPU (CUDA cannot be used: " + status.describe() + ").");
+            return cpu();
+        }
+        try {
+            RecurrentCuda cuda = RecurrentCuda.open(tf32);
+            return new Choice(cuda, "cuda (" + status.device() + ", " + cuda.name() + ")", cuda);
+        } catch (CudaUnavailableException e) {
+            if (this == CUDA) {
+                throw new CliException(e.getMessage() + " Use --device cpu to run on the CPU.", e);
+            }
+            err.println("rnnrt: running on the CPU (" + e.getMessage() + ").");
+            return cpu();
         }
     }
 
     private static Choice cpu() {
-        return new Choice(RecurrentCpu.INSTANCE, "cpu (" + RecurrentCpu.INSTANCE.name() + ")");
+        return new Choice(RecurrentCpu.INSTANCE, "cpu (" + RecurrentCpu.INSTANCE.name() + ")", null);
     }
 }

@@ -31,7 +31,12 @@ final class InfoCommand implements Runnable {
                 + (dev.rnnrt.backend.cpu.Sgemm.best() instanceof dev.rnnrt.backend.cpu.VectorSgemm ? ""
                 : " (start the JVM with --add-modules jdk.incubator.vector for the Vector API SGEMM, about 7x faster)"));
         out.println("  cpu-reference  available: plain loops, float64 accumulation (the ground truth)");
-        out.println("  cuda  not available: this build of rnnrt has no CUDA backend yet");
+        dev.rnnrt.backend.cuda.CudaStatus cuda = dev.rnnrt.backend.cuda.CudaProbe.status();
+        out.println("  cuda  " + (cuda.usable() ? "available: " : "not available: ") + cuda.describe());
+        out.println("        driver: " + (cuda.driver() ? "loaded" : "not loaded") + "; device: "
+                + (cuda.device() == null ? "none" : cuda.device()) + "; cuBLAS 12: "
+                + (cuda.cublas() ? "loaded" : "not loaded (rnnrt's SGEMM kernel is used)") + "; kernels: "
+                + (cuda.kernels() ? "in this build" : "missing"));
     }
 
     static Optional<String> cpuModel() {

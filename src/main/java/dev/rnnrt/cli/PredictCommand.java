@@ -109,7 +109,17 @@ final class PredictCommand implements Callable<Integer> {
 
     private int run(PrintStream out, PrintStream err, Device dev, String prec, boolean example, Path modelPath,
                     List<Path> inputPaths) throws IOException {
-        Device.Choice choice = dev.resolve(prec, err);
+        try (Device.Choice choice = dev.resolve(prec, err)) {
+            return run(out, err, choice, prec, example, modelPath, inputPaths);
+        } catch (RuntimeException | IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CliException("could not release the device: " + e.getMessage(), e);
+        }
+    }
+
+    private int run(PrintStream out, PrintStream err, Device.Choice choice, String prec, boolean example,
+                    Path modelPath, List<Path> inputPaths) throws IOException {
         long loadStart = System.nanoTime();
         LoadedModel loaded = KerasModelLoader.load(modelPath, choice.backend());
         double loadSeconds = (System.nanoTime() - loadStart) / 1e9;

@@ -1,0 +1,66 @@
+// Shared device code for rnnrt's kernels: activation codes and functions, and the error macro.
+// The activation codes are the ordinals of dev.rnnrt.api.Activation; ActivationCodesTest checks
+// that this table and the Java enum agree.
+#pragma once
+
+#define ACT_LINEAR 0
+#define ACT_TANH 1
+#define ACT_SIGMOID 2
+#define ACT_HARD_SIGMOID_KERAS2 3
+#define ACT_HARD_SIGMOID_KERAS3 4
+#define ACT_RELU 5
+#define ACT_RELU6 6
+#define ACT_LEAKY_RELU 7
+#define ACT_ELU 8
+#define ACT_SELU 9
+#define ACT_SOFTSIGN 10
+#define ACT_SOFTPLUS 11
+#define ACT_SWISH 12
+#define ACT_HARD_SILU 13
+#define ACT_MISH 14
+#define ACT_GELU 15
+#define ACT_EXPONENTIAL 16
+
+__device__ __forceinline__ float rnnrt_softplus(float x) {
+    return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+__device__ __forceinline__ float rnnrt_sigmoid(float x) {
+    return 1.0f / (1.0f + expf(-x));
+}
+
+// Each definition follows dev.rnnrt.api.Activation (Keras' definitions).
+__device__ __forceinline__ float rnnrt_activate(int code, float x) {
+    switch (code) {
+        case ACT_LINEAR: return x;
+        case ACT_TANH: return tanhf(x);
+        case ACT_SIGMOID: return rnnrt_sigmoid(x);
+        case ACT_HARD_SIGMOID_KERAS2: return fminf(1.0f, fmaxf(0.0f, 0.2f * x + 0.5f));
+        case ACT_HARD_SIGMOID_KERAS3: return fminf(6.0f, fmaxf(0.0f, x + 3.0f)) / 6.0f;
+        case ACT_RELU: return x > 0.0f ? x : 0.0f;
+        case ACT_RELU6: return fminf(6.0f, fmaxf(0.0f, x));
+        case ACT_LEAKY_RELU: return x >= 0.0f ? x : 0.2f * x;
+        case ACT_ELU: return x > 0.0f ? x : expm1f(x);
+        case ACT_SELU: return 1.0507009873554805f * (x > 0.0f ? x : 1.6732632423543772f * expm1f(x));
+        case ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
+        case ACT_SOFTPLUS: return rnnrt_softplus(x);
+        case ACT_SWISH: return x * rnnrt_sigmoid(x);
+        case ACT_HARD_SILU: return x * fminf(6.0f, fmaxf(0.0f, x + 3.0f)) / 6.0f;
+        case ACT_MISH: return x * tanhf(rnnrt_softplus(x));
+        case ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+        case ACT_EXPONENTIAL: return expf(x);
+        default: return __int_as_float(0x7fc00000);  // NaN: an unknown code must not pass silently
+    }
+}
+
+// The masked-step rule shared by every cell (keras/src/backend/tensorflow/rnn.py): the states stay,
+// and the output repeats the previous one, or is zero with zero_output_for_mask.
+// out_prev is [B, H]; seq, when not null, is [B, T, H] and receives step p.
+__device__ __forceinline__ void rnnrt_emit(float* out_prev, float* seq, int b, int j, int H, int T, int p,
+                                           bool keep, int zero_output, float h_new) {
+    float o = keep ? h_new : (zero_output ? 0.0f : out_prev[b * H + j]);
+    out_prev[b * H + j] = o;
+    if (seq != nullptr) {
+        seq[((size_t) b * T + p) * H + j] = o;
+    }
+}

@@ -1,0 +1,207 @@
+package dev.rnnrt.backend.cuda;
+
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.CellKind;
+import dev.rnnrt.backend.CellSpec;
+import dev.rnnrt.backend.LoopSpec;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.RecurrentResult;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The CUDA backend: the input projection of every timestep as ONE GEMM ([T·B, I] × [I, G], input
+ * bias added after it), then per step the recurrent GEMM ([B, H] × [H, G]) on cuBLAS (or rnnrt's
+ * sgemm_v1 kernel when cuBLAS 12 is missing) and ONE fused kernel from cuda/ that applies the
+ * activations, updates h and c, applies the mask and writes the output slice. GRU with
+ * reset_after=False takes two kernels around a second GEMM, (r⊙h)·U_h.
+ *
+ * <p>Weights are uploaded once per layer and kept; the workspace is allocated per call, never
+ * inside the time loop. Calls are serialised on the one context. fp32 by default, TF32 tensor-core
+ * GEMMs when opened with {@code tf32}. Not yet: CUDA graph capture of the step loop, and running
+ * the two directions of a Bidirectional layer on two streams.
+ *
+ * <p>Written and compiled without a GPU: its tests ({@code @Tag("gpu")}) run on a GPU machine.
+ */
+public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
+
+    private final CudaContext ctx;
+    private final boolean tf32;
+    private final Map<Tensor, DeviceBuffer[]> weights = new IdentityHashMap<>();
+    private boolean closed;
+
+    private RecurrentCuda(CudaContext ctx, boolean tf32) {
+        this.ctx = ctx;
+        this.tf32 = tf32;
+    }
+
+    /**
+     * Opens device 0.
+     *
+     * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
+     */
+    public static RecurrentCuda open(boolean tf32) {
+        CudaStatus status = CudaProbe.status();
+        if (!status.usable()) {
+            throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
+        }
+        try {
+            return new RecurrentCuda(new CudaContext(tf32), tf32);
+        } catch (RuntimeException | LinkageError e) {
+            throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32");
+    }
+
+    /** x is [B, T, I], mask [B, T] or null, states each [B, H]. */
+    @Override
+    public synchronized RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask,
+                                                List<Tensor> initialState) {
+        if (closed) {
+            throw new IllegalStateException("The CUDA backend was used after it was closed.");
+        }
+        ctx.makeCurrent();
+        int b = x.dim(0);
+        int t = x.dim(1);
+        int in = x.dim(2);
+        int h = cell.units();
+        int g = cell.gateWidth();
+        boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
+        int recWidth = resetBefore ? 2 * h : g;
+        DeviceBuffer[] w = deviceWeights(cell);
+        try (DeviceBuffer xs = new DeviceBuffer("x (time-major)", (long) t * b * in);
+             DeviceBuffer proj = new DeviceBuffer("input projection", (long) t * b * g);
+             DeviceBuffer rec = new DeviceBuffer("recurrent product", (long) b * recWidth);
+             DeviceBuffer hs = new DeviceBuffer("h", (long) b * h);
+             DeviceBuffer cs = new DeviceBuffer("c", cell.kind() == CellKind.LSTM ? (long) b * h : 1);
+             DeviceBuffer prev = new DeviceBuffer("previous output", (long) b * h);
+             DeviceBuffer seq = new DeviceBuffer("sequence output", loop.returnSequences() ? (long) b * t * h : 1);
+             DeviceBuffer maskBuf = new DeviceBuffer("mask", mask == null ? 1 : ((long) b * t + 3) / 4);
+             DeviceBuffer z = new DeviceBuffer("z", resetBefore ? (long) b * h : 1);
+             DeviceBuffer rh = new DeviceBuffer("r*h", resetBefore ? (long) b * h : 1);
+             DeviceBuffer hz = new DeviceBuffer("(r*h)U_h", resetBefore ? (long) b * h : 1)) {
+            // [T·B, I] time-major, so that step t's rows are contiguous: proj_t = proj + t·B·G
+            xs.upload(x.swapFirstAxes().data(), t * b * in);
+            hs.upload(initialState.get(0).data(), b * h);
+            if (cell.kind() == CellKind.LSTM) {
+                cs.upload(initialState.get(1).data(), b * h);
+            }
+            JCudaDriver.cuMemsetD32(prev.ptr(), 0, (long) b * h);
+            if (loop.returnSequences()) {
+                seq.poison(b * t * h);
+            }
+            Pointer maskPtr = new CUdeviceptr();
+            if (mask != null) {
+                byte[] m = new byte[b * t];
+                for (int i = 0; i < b; i++) {
+                    for (int s = 0; s < t; s++) {
+                        m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
+                    }
+                }
+                JCudaDriver.cuMemcpyHtoD(maskBuf.ptr(), Pointer.to(m), m.length);
+                maskPtr = maskBuf.ptr();
+            }
+            // proj[T·B, G] = x[T·B, I] · W[I, G], then + b_input
+            ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, t * b, g, in, false);
+            if (w[2] != null) {
+                ctx.launch("add_row_bias_v1", (long) t * b * g, t * b, g, proj.ptr(), w[2].ptr());
+            }
+            Pointer seqPtr = loop.returnSequences() ? seq.ptr() : new CUdeviceptr();
+            int zero = loop.zeroOutputForMask() ? 1 : 0;
+            int act = cell.activation().ordinal();
+            int recAct = cell.recurrentActivation().ordinal();
+            for (int p = 0; p < t; p++) {
+                int step = loop.goBackwards() ? t - 1 - p : p;
+                Pointer projT = proj.at((long) step * b * g);
+                // rec[B, width] = h[B, H] · U[H, 0:width]
+                ctx.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
+                switch (cell.kind()) {
+                    case LSTM -> ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, step, projT, rec.ptr(),
+                            hs.ptr(), cs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                    case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
+                            rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
+                    case GRU -> {
+                        if (!resetBefore) {
+                            if (w[2] != null) {
+                                ctx.launch("add_row_bias_v1", (long) b * g, b, g, rec.ptr(), w[2].at(g));
+                            }
+                            ctx.launch("gru_reset_after_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
+                                    rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                        } else {
+                            ctx.launch("gru_reset_before_gates_v1", (long) b * h, b, h, projT, rec.ptr(), hs.ptr(),
+                                    z.ptr(), rh.ptr(), recAct);
+                            // hz[B, H] = (r⊙h)[B, H] · U[H, 2H:3H]
+                            ctx.gemm(rh.ptr(), h, w[1].at(2L * h), g, hz.ptr(), h, b, h, h, false);
+                            ctx.launch("gru_reset_before_update_v1", (long) b * h, b, h, t, p, step, projT, hz.ptr(),
+                                    z.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
+                        }
+                    }
+                    default -> throw new IllegalStateException("No CUDA kernels for " + cell.kind());
+                }
+            }
+            ctx.synchronize();
+            float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
+            (loop.returnSequences() ? seq : prev).download(out, out.length);
+            List<Tensor> states = new ArrayList<>();
+            float[] hOut = new float[b * h];
+            hs.download(hOut, hOut.length);
+            states.add(Tensor.wrap(hOut, b, h));
+            if (cell.kind() == CellKind.LSTM) {
+                float[] cOut = new float[b * h];
+                cs.download(cOut, cOut.length);
+                states.add(Tensor.wrap(cOut, b, h));
+            }
+            Tensor output = loop.returnSequences() ? Tensor.wrap(out, b, t, h) : Tensor.wrap(out, b, h);
+            return new RecurrentResult(output, states);
+        } catch (jcuda.CudaException e) {
+            throw new IllegalStateException("CUDA failed in " + cell.kind().kerasName() + " (B=" + b + ", T=" + t
+                    + ", I=" + in + ", H=" + h + ") on " + CudaProbe.status().device() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The layer's weights on the device, uploaded on first use: kernel, recurrent kernel, bias or null. */
+    private DeviceBuffer[] deviceWeights(CellSpec cell) {
+        return weights.computeIfAbsent(cell.kernel(), k -> {
+            DeviceBuffer[] w = new DeviceBuffer[3];
+            w[0] = upload("kernel", cell.kernel());
+            w[1] = upload("recurrent_kernel", cell.recurrentKernel());
+            w[2] = cell.bias() == null ? null : upload("bias", cell.bias());
+            return w;
+        });
+    }
+
+    private static DeviceBuffer upload(String name, Tensor t) {
+        DeviceBuffer b = new DeviceBuffer(name, t.size());
+        b.upload(t.data(), t.size());
+        return b;
+    }
+
+    /** Frees the weights and the context. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ctx.makeCurrent();
+        for (DeviceBuffer[] w : weights.values()) {
+            for (DeviceBuffer d : w) {
+                if (d != null) {
+                    d.close();
+                }
+            }
+        }
+        weights.clear();
+        ctx.close();
+    }
+}
