@@ -54,6 +54,17 @@ final class PlainSgemm implements Sgemm {
         }
     }
 
+    @Override
+    public PackedB pack(float[] b, int bOff, int ldb, int k, int n) {
+        return new PackedB(b, bOff, ldb, k, n, 0);
+    }
+
+    @Override
+    public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
+                         boolean accumulate) {
+        multiply(a, aOff, lda, b.data(), b.offset(), b.ld(), c, cOff, ldc, m, b.n(), b.k(), accumulate);
+    }
+
     /** Four rows of C over one panel: c[r][j] += Σ_p a[r][p]·b[p][j]. */
     private static void block4(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
                                int nb, int kb) {

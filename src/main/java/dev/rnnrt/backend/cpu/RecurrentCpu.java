@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
  *       with reset_after=False adds the second, reset-gated product (r⊙h)·U_h);</li>
  *   <li>the batch is split across threads, each running its rows through every step, so steps
  *       need no synchronisation;</li>
- *   <li>all buffers are allocated once per call, none inside the time loop.</li>
+ *   <li>the weights are packed for the SGEMM once per layer and kept while the layer lives; the
+ *       other buffers are allocated once per call, none inside the time loop.</li>
  * </ul>
  * float32 storage; tanh/sigmoid LSTM and GRU gates run as Vector API lanes in float32 when the
  * module is present ({@link FusedGates}), other activations as scalar float64. Safe to call from
@@ -42,6 +43,9 @@ public final class RecurrentCpu implements RecurrentBackend {
 
     private final Sgemm gemm;
     private final FusedGates gates;
+    /** Packed weights per layer: weights never change under a CellSpec (setWeights makes a new one). */
+    private final java.util.Map<CellSpec, Packed> packedCache =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final int threads;
     private volatile ExecutorService pool;
 
@@ -72,14 +76,15 @@ public final class RecurrentCpu implements RecurrentBackend {
         int stateCount = cell.kind().stateCount();
         float[][] states = new float[stateCount][batch * units];
         int parts = Math.min(threads, batch);
+        Packed packed = packedCache.computeIfAbsent(cell, this::pack);
         List<Future<?>> futures = new ArrayList<>();
         for (int p = 1; p < parts; p++) {
             int b0 = batch * p / parts;
             int b1 = batch * (p + 1) / parts;
             futures.add(pool().submit(() -> new Rows(cell, loop, x, mask, initialState, b0, b1)
-                    .run(seq, last, states)));
+                    .run(packed, seq, last, states)));
         }
-        new Rows(cell, loop, x, mask, initialState, 0, batch / parts).run(seq, last, states);
+        new Rows(cell, loop, x, mask, initialState, 0, batch / parts).run(packed, seq, last, states);
         for (Future<?> f : futures) {
             try {
                 f.get();
@@ -100,6 +105,21 @@ public final class RecurrentCpu implements RecurrentBackend {
             st.add(Tensor.wrap(s, batch, units));
         }
         return new RecurrentResult(out, st);
+    }
+
+    /** The GEMMs' B operands, packed once per layer and shared by the threads (read only). */
+    private record Packed(PackedB kernel, PackedB recurrent, PackedB recurrentH) {
+    }
+
+    /** W [I, G]; U [H, 0:width] (width 2H, z and r, for a GRU with reset_after=False); U_h = U[H, 2H:3H]. */
+    private Packed pack(CellSpec cell) {
+        int g = cell.gateWidth();
+        int h = cell.units();
+        boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
+        float[] u = cell.recurrentKernel().data();
+        return new Packed(gemm.pack(cell.kernel().data(), 0, g, cell.inputSize(), g),
+                gemm.pack(u, 0, g, h, resetBefore ? 2 * h : g),
+                resetBefore ? gemm.pack(u, 2 * h, g, h, h) : null);
     }
 
     private ExecutorService pool() {
@@ -152,7 +172,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         }
 
         /** seq is [B, T, H] or null; last [B, H]; states each [B, H]: this part writes its rows. */
-        void run(float[] seq, float[] last, float[][] states) {
+        void run(Packed packed, float[] seq, float[] last, float[][] states) {
             if (rows == 0) {
                 return;
             }
@@ -164,8 +184,9 @@ public final class RecurrentCpu implements RecurrentBackend {
             float[] rec = new float[rows * recurrentWidth];
             float[] rh = resetBefore ? new float[rows * units] : null;
             float[] hz = resetBefore ? new float[rows * units] : null;
-            float[] w = cell.kernel().data();
-            float[] u = cell.recurrentKernel().data();
+            PackedB w = packed.kernel();
+            PackedB u = packed.recurrent();
+            PackedB uh = packed.recurrentH();
             float[] bias = cell.bias() == null ? null : cell.bias().data();
             float[] xd = x.data();
 
@@ -179,7 +200,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                     }
                 }
                 // proj[rows·steps, G] = xs[rows·steps, I] · W[I, G] + b_input
-                gemm.multiply(xs, 0, in, w, 0, g, proj, 0, g, rows * steps, g, in, false);
+                gemm.multiply(xs, 0, in, w, proj, 0, g, rows * steps, false);
                 if (bias != null) {
                     addRow(proj, rows * steps, g, bias, 0);
                 }
@@ -187,7 +208,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                     int p = s0 + s;
                     int t = timeOf(p);
                     // rec[rows, width] = h[rows, H] · U[H, 0:width]
-                    gemm.multiply(h, 0, units, u, 0, g, rec, 0, recurrentWidth, rows, recurrentWidth, units, false);
+                    gemm.multiply(h, 0, units, u, rec, 0, recurrentWidth, rows, false);
                     if (cell.kind() == CellKind.GRU && cell.resetAfter() && bias != null) {
                         addRow(rec, rows, g, bias, g); // the recurrent bias row
                     }
@@ -195,7 +216,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                         case LSTM -> lstmStep(proj, rec, s, steps, t);
                         case GRU -> {
                             if (resetBefore) {
-                                gruResetBeforeStep(proj, rec, rh, hz, u, s, steps, t);
+                                gruResetBeforeStep(proj, rec, rh, hz, uh, s, steps, t);
                             } else {
                                 gruResetAfterStep(proj, rec, s, steps, t);
                             }
@@ -289,7 +310,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         }
 
         /** rec holds h·U for z and r ([rows, 2H]); the candidate needs (r⊙h)·U_h, a second product. */
-        private void gruResetBeforeStep(float[] proj, float[] rec, float[] rh, float[] hz, float[] u, int s, int steps,
+        private void gruResetBeforeStep(float[] proj, float[] rec, float[] rh, float[] hz, PackedB uh, int s, int steps,
                                         int t) {
             Activation act = cell.activation();
             Activation ra = cell.recurrentActivation();
@@ -302,7 +323,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                 }
             }
             // hz[rows, H] = (r⊙h)[rows, H] · U[H, 2H:3H]
-            gemm.multiply(rh, 0, units, u, 2 * units, g, hz, 0, units, rows, units, units, false);
+            gemm.multiply(rh, 0, units, uh, hz, 0, units, rows, false);
             for (int r = 0; r < rows; r++) {
                 if (!keep(r, t)) {
                     masked(r);

@@ -20,6 +20,12 @@ public interface Sgemm {
     void multiply(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
                   int m, int n, int k, boolean accumulate);
 
+    /** B [k, n] (row p at {@code bOff + p·ldb}) prepared for {@link #multiply(float[], int, int, PackedB, float[], int, int, int, boolean)}; B is not modified. */
+    PackedB pack(float[] b, int bOff, int ldb, int k, int n);
+
+    /** C[m, n] (+)= A[m, k] · B, with B as {@link #pack} prepared it. */
+    void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m, boolean accumulate);
+
     /** The fastest SGEMM this JVM can run: the Vector API one when jdk.incubator.vector is present. */
     static Sgemm best() {
         return Holder.BEST;

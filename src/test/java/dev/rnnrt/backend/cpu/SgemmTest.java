@@ -25,7 +25,13 @@ class SgemmTest {
                     float[] b = random(r, 1 + k * ldb);
                     float[] c = random(r, 4 + m * ldc);
                     float[] c0 = c.clone();
+                    float[] cPacked = c.clone();
                     gemm.multiply(a, 2, lda, b, 1, ldb, c, 4, ldc, m, n, k, accumulate);
+                    gemm.multiply(a, 2, lda, gemm.pack(b, 1, ldb, k, n), cPacked, 4, ldc, m, accumulate);
+                    for (int q = 0; q < c.length; q++) {
+                        assertEquals(c[q], cPacked[q], 1e-5f * Math.max(1f, Math.abs(c[q])) * (float) Math.sqrt(k),
+                                gemm.name() + " packed vs unpacked at " + q);
+                    }
                     for (int i = 0; i < m; i++) {
                         for (int j = 0; j < n; j++) {
                             double e = accumulate ? c0[4 + i * ldc + j] : 0;
