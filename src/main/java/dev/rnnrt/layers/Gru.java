@@ -42,8 +42,8 @@ public final class Gru extends RecurrentLayer {
         return resetAfter ? new int[] {2, 3 * units()} : new int[] {3 * units()};
     }
 
-    /** GRU arguments; see {@link RecurrentLayer.Builder} for the shared ones. */
-    public static final class Builder extends GatedBuilder<Builder> {
+    /** GRU arguments; see {@link RecurrentLayerBuilder} for the shared ones. */
+    public static final class Builder extends GatedLayerBuilder<Builder> {
         Boolean resetAfter; // null: the Keras version's default
 
         Builder(int units) {

@@ -63,8 +63,8 @@ public final class Lstm extends RecurrentLayer {
         return bias;
     }
 
-    /** LSTM arguments; see {@link RecurrentLayer.Builder} for the shared ones. */
-    public static final class Builder extends GatedBuilder<Builder> {
+    /** LSTM arguments; see {@link RecurrentLayerBuilder} for the shared ones. */
+    public static final class Builder extends GatedLayerBuilder<Builder> {
         boolean unitForgetBias = true;
 
         Builder(int units) {

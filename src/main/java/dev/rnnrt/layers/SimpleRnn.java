@@ -24,8 +24,8 @@ public final class SimpleRnn extends RecurrentLayer {
         return new int[] {units()};
     }
 
-    /** SimpleRNN arguments; see {@link RecurrentLayer.Builder}. */
-    public static final class Builder extends RecurrentLayer.Builder<Builder> {
+    /** SimpleRNN arguments; see {@link RecurrentLayerBuilder}. */
+    public static final class Builder extends RecurrentLayerBuilder<Builder> {
         Builder(int units) {
             super(units);
         }

@@ -24,7 +24,7 @@ class RecurrentSemanticsTest {
     private static final long SEED = 20261122L;
 
     /** Each cell kind with random weights, distinct per unit. */
-    private static List<Supplier<RecurrentLayer.Builder<?>>> builders(int units) {
+    private static List<Supplier<RecurrentLayerBuilder<?>>> builders(int units) {
         return List.of(() -> Lstm.builder(units), () -> Gru.builder(units), () -> Gru.builder(units).resetAfter(false),
                 () -> SimpleRnn.builder(units));
     }
@@ -42,7 +42,7 @@ class RecurrentSemanticsTest {
     @Test
     void timeMajorIsTheTransposedBatchMajorCall() {
         RandomTensors r = new RandomTensors(SEED);
-        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(3)) {
             RecurrentLayer batchMajor = withRandomWeights(b.get().returnSequences(true).returnState(true).build(), 4, r);
             RecurrentLayer timeMajor = b.get().returnSequences(true).returnState(true).timeMajor(true).build();
             timeMajor.setWeights(batchMajor.getWeights());
@@ -58,7 +58,7 @@ class RecurrentSemanticsTest {
     @Test
     void statefulCallsEqualOneCallOverTheWholeSequence() {
         RandomTensors r = new RandomTensors(SEED + 1);
-        for (Supplier<RecurrentLayer.Builder<?>> b : builders(4)) {
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(4)) {
             RecurrentLayer whole = withRandomWeights(b.get().returnSequences(true).build(), 3, r);
             RecurrentLayer stateful = b.get().returnSequences(true).stateful(true).build();
             stateful.setWeights(whole.getWeights());
@@ -93,7 +93,7 @@ class RecurrentSemanticsTest {
     @Test
     void aLayerThatIsNotStatefulGivesTheSameResultTwice() {
         RandomTensors r = new RandomTensors(SEED + 3);
-        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(3)) {
             RecurrentLayer layer = withRandomWeights(b.get().returnSequences(true).build(), 2, r);
             Tensor x = r.uniform(1, 3, 4, 2);
             Compare.assertIdentical(layer.describe(), layer.call(x).output(), layer.call(x).output());
@@ -170,7 +170,7 @@ class RecurrentSemanticsTest {
     @Test
     void goBackwardsIsTheForwardLayerOnTheReversedInput() {
         RandomTensors r = new RandomTensors(SEED + 7);
-        for (Supplier<RecurrentLayer.Builder<?>> b : builders(3)) {
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(3)) {
             RecurrentLayer forward = withRandomWeights(b.get().returnSequences(true).build(), 2, r);
             RecurrentLayer backward = b.get().returnSequences(true).goBackwards(true).build();
             backward.setWeights(forward.getWeights());

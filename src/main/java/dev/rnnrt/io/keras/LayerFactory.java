@@ -17,6 +17,7 @@ import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RepeatVector;
 import dev.rnnrt.layers.Reshape;
 import dev.rnnrt.layers.SimpleRnn;
@@ -167,7 +168,7 @@ final class LayerFactory {
             throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + ") is built from a custom cell; "
                     + "rnnrt runs the built-in SimpleRNN, LSTM and GRU cells.");
         }
-        RecurrentLayer.Builder<?> b;
+        RecurrentLayerBuilder<?> b;
         if (cls.endsWith("LSTM")) {
             Lstm.Builder lb = Lstm.builder(units).kerasVersion(version)
                     .unitForgetBias(bool(cfg, "unit_forget_bias", true));

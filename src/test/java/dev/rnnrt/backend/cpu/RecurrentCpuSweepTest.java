@@ -6,6 +6,7 @@ import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.testing.Compare;
@@ -24,7 +25,7 @@ class RecurrentCpuSweepTest {
     private static final long SEED = 8675309L;
 
     private interface Factory {
-        RecurrentLayer.Builder<?> make(int units);
+        RecurrentLayerBuilder<?> make(int units);
     }
 
     private static final List<Factory> CELLS = List.of(u -> Lstm.builder(u), u -> Gru.builder(u),

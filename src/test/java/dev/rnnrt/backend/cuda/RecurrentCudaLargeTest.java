@@ -8,6 +8,7 @@ import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.testing.Compare;
@@ -29,7 +30,7 @@ class RecurrentCudaLargeTest {
 
     private static final long SEED = 4242L;
 
-    private static final List<IntFunction<RecurrentLayer.Builder<?>>> CELLS = List.of(Lstm::builder,
+    private static final List<IntFunction<RecurrentLayerBuilder<?>>> CELLS = List.of(Lstm::builder,
             Gru::builder, u -> Gru.builder(u).resetAfter(false), SimpleRnn::builder);
 
     @Test
@@ -37,7 +38,7 @@ class RecurrentCudaLargeTest {
         GpuAvailable.assume();
         try (RecurrentCuda cuda = RecurrentCuda.open(false)) {
             RandomTensors r = new RandomTensors(SEED);
-            for (IntFunction<RecurrentLayer.Builder<?>> cell : CELLS) {
+            for (IntFunction<RecurrentLayerBuilder<?>> cell : CELLS) {
                 compare(r, cell, cuda, RecurrentReference.INSTANCE, 8, 40, 96, 128, Tolerance.FP32);
                 compare(r, cell, cuda, RecurrentReference.INSTANCE, 3, 17, 33, 65, Tolerance.FP32);
             }
@@ -52,7 +53,7 @@ class RecurrentCudaLargeTest {
             try (RecurrentCuda cuda = RecurrentCuda.open(tf32)) {
                 RandomTensors r = new RandomTensors(SEED + 1);
                 for (int[] s : shapes) {
-                    for (IntFunction<RecurrentLayer.Builder<?>> cell : CELLS) {
+                    for (IntFunction<RecurrentLayerBuilder<?>> cell : CELLS) {
                         compare(r, cell, cuda, RecurrentCpu.INSTANCE, s[0], s[1], s[2], s[3],
                                 tf32 ? Tolerance.TF32 : Tolerance.FP32);
                     }
@@ -61,7 +62,7 @@ class RecurrentCudaLargeTest {
         }
     }
 
-    private static void compare(RandomTensors r, IntFunction<RecurrentLayer.Builder<?>> cell, RecurrentBackend gpu,
+    private static void compare(RandomTensors r, IntFunction<RecurrentLayerBuilder<?>> cell, RecurrentBackend gpu,
                                 RecurrentBackend cpu, int b, int t, int i, int h, double threshold) {
         RecurrentLayer ref = cell.apply(h).returnSequences(true).returnState(true).goBackwards(t % 2 == 1)
                 .backend(cpu).build();

@@ -15,6 +15,7 @@ import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
@@ -237,7 +238,7 @@ class SyntheticKerasFilesTest {
     }
 
     private static RecurrentLayer javaLayer(String cls, Map<String, Object> cfg) {
-        RecurrentLayer.Builder<?> b = switch (cls) {
+        RecurrentLayerBuilder<?> b = switch (cls) {
             case "LSTM" -> {
                 Lstm.Builder l = Lstm.builder(H);
                 if ("hard_sigmoid".equals(cfg.get("recurrent_activation"))) {
