@@ -7,6 +7,8 @@ package dev.rnnrt.backend.cuda;
  */
 public final class CudaFailure extends IllegalStateException {
 
+    private static final long serialVersionUID = 1L;
+
     CudaFailure(String op, WorkspacePlan plan, String device, Throwable cause) {
         super(message(op, plan, device, cause.getMessage()), cause);
     }
