@@ -1,5 +1,6 @@
 package dev.rnnrt.backend.cuda;
 
+import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
@@ -8,11 +9,13 @@ import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentResult;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -25,8 +28,9 @@ import jcuda.driver.JCudaDriver;
  * <p>Weights are uploaded once per layer and kept; the workspace ({@link WorkspacePlan}) is kept
  * for the last shape and reused by calls with that shape, and nothing is allocated inside the time
  * loop. Calls are serialised on the one context. fp32 by default, TF32 tensor-core
- * GEMMs when opened with {@code tf32}. Not yet: CUDA graph capture of the step loop, and running
- * the two directions of a Bidirectional layer on two streams.
+ * GEMMs when opened with {@code tf32}. Opened with {@code graphs}, the input GEMM and the step
+ * loop are captured once per shape and layer into a CUDA graph and replayed (off by default until
+ * it has run on a GPU). Not yet: the two directions of a Bidirectional layer on two streams.
  *
  * <p>Written and compiled without a GPU: its tests ({@code @Tag("gpu")}) run on a GPU machine.
  */
@@ -34,15 +38,38 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     private final CudaContext ctx;
     private final boolean tf32;
+    private final boolean graphs;
+    /**
+     * Captured step loops of the current workspace, one per layer (its weights) and loop. A graph
+     * records device pointers, so the workspace and the weights must outlive it: it is destroyed
+     * with the workspace it was captured on.
+     */
+    private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
     private final Map<Tensor, DeviceBuffer[]> weights = new IdentityHashMap<>();
     private Workspace workspace;
     /** What forward is doing, for the message when a CUDA call fails. */
     private String phase = "";
     private boolean closed;
 
-    private RecurrentCuda(CudaContext ctx, boolean tf32) {
+    /** What a captured step loop depends on beyond its workspace's shape; workspace and weights by identity. */
+    private record GraphKey(Workspace workspace, DeviceBuffer[] weights, Activation activation,
+                            Activation recurrentActivation, LoopSpec loop) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof GraphKey k && k.workspace == workspace && k.weights == weights
+                    && k.activation == activation && k.recurrentActivation == recurrentActivation && k.loop.equals(loop);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(workspace) * 31 + System.identityHashCode(weights);
+        }
+    }
+
+    private RecurrentCuda(CudaContext ctx, boolean tf32, boolean graphs) {
         this.ctx = ctx;
         this.tf32 = tf32;
+        this.graphs = graphs;
     }
 
     /**
@@ -51,12 +78,23 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
      */
     public static RecurrentCuda open(boolean tf32) {
+        return open(tf32, false);
+    }
+
+    /**
+     * Opens device 0; with {@code graphs}, the input GEMM and the step loop of each shape and layer
+     * are captured once into a CUDA graph and replayed on later calls (fewer launch costs at small
+     * batches). Off by default until the graph path has run on a GPU.
+     *
+     * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
+     */
+    public static RecurrentCuda open(boolean tf32, boolean graphs) {
         CudaStatus status = CudaProbe.status();
         if (!status.usable()) {
             throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
         }
         try {
-            return new RecurrentCuda(new CudaContext(tf32), tf32);
+            return new RecurrentCuda(new CudaContext(tf32), tf32, graphs);
         } catch (RuntimeException | LinkageError e) {
             throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
         }
@@ -64,7 +102,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     @Override
     public String name() {
-        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32");
+        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32")
+                + (graphs ? "-graph" : "");
     }
 
     /** x is [B, T, I], mask [B, T] or null, states each [B, H]. */
@@ -95,10 +134,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         if (workspace != null && workspace.plan().equals(plan)) {
             return workspace;
         }
-        if (workspace != null) {
-            workspace.close();
-            workspace = null;
-        }
+        dropWorkspace();
         workspace = new Workspace(plan);
         return workspace;
     }
@@ -109,15 +145,10 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int t = plan.timesteps();
         int in = plan.inputSize();
         int h = plan.units();
-        int g = plan.gateWidth();
-        int recWidth = plan.recurrentWidth();
         boolean lstm = cell.kind() == CellKind.LSTM;
         DeviceBuffer xs = ws.get("x");
-        DeviceBuffer proj = ws.get("proj");
-        DeviceBuffer rec = ws.get("rec");
         DeviceBuffer hs = ws.get("h");
         DeviceBuffer prev = ws.get("prev");
-        Pointer cs = lstm ? ws.get("c").ptr() : new CUdeviceptr();
         phase = "upload of the inputs";
         // [T·B, I] time-major, so that step t's rows are contiguous: proj_t = proj + t·B·G
         xs.upload(x.swapFirstAxes().data(), t * b * in);
@@ -140,6 +171,56 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             JCudaDriver.cuMemcpyHtoD(ws.get("mask").ptr(), Pointer.to(m), m.length);
             maskPtr = ws.get("mask").ptr();
         }
+        Pointer mp = maskPtr;
+        if (graphs) {
+            GraphKey key = new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop);
+            CUgraphExec exec = graphCache.get(key);
+            if (exec == null) {
+                phase = "capture of the step loop into a CUDA graph";
+                exec = ctx.capture(() -> enqueueLoop(cell, loop, plan, ws, w, mp));
+                graphCache.put(key, exec);
+            }
+            phase = "replay of the step loop's CUDA graph";
+            ctx.replay(exec);
+        } else {
+            enqueueLoop(cell, loop, plan, ws, w, mp);
+        }
+        phase = "synchronisation after the time loop (a kernel or GEMM of the loop failed)";
+        ctx.synchronize();
+        phase = "download of the outputs";
+        float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
+        (loop.returnSequences() ? ws.get("seq") : prev).download(out, out.length);
+        List<Tensor> states = new ArrayList<>();
+        float[] hOut = new float[b * h];
+        hs.download(hOut, hOut.length);
+        states.add(Tensor.wrap(hOut, b, h));
+        if (lstm) {
+            float[] cOut = new float[b * h];
+            ws.get("c").download(cOut, cOut.length);
+            states.add(Tensor.wrap(cOut, b, h));
+        }
+        Tensor output = loop.returnSequences() ? Tensor.wrap(out, b, t, h) : Tensor.wrap(out, b, h);
+        return new RecurrentResult(output, states);
+    }
+
+    /**
+     * Puts the input projection and the whole time loop on the stream: launches and GEMMs only,
+     * so that it can be captured into a graph as it is.
+     */
+    private void enqueueLoop(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
+                             Pointer maskPtr) {
+        int b = plan.batch();
+        int t = plan.timesteps();
+        int in = plan.inputSize();
+        int h = plan.units();
+        int g = plan.gateWidth();
+        int recWidth = plan.recurrentWidth();
+        DeviceBuffer xs = ws.get("x");
+        DeviceBuffer proj = ws.get("proj");
+        DeviceBuffer rec = ws.get("rec");
+        DeviceBuffer hs = ws.get("h");
+        DeviceBuffer prev = ws.get("prev");
+        Pointer cs = cell.kind() == CellKind.LSTM ? ws.get("c").ptr() : new CUdeviceptr();
         phase = "input projection GEMM";
         // proj[T·B, G] = x[T·B, I] · W[I, G], then + b_input
         ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, t * b, g, in, false);
@@ -183,22 +264,18 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
                 default -> throw new IllegalStateException("No CUDA kernels for " + cell.kind());
             }
         }
-        phase = "synchronisation after the time loop (a kernel or GEMM of the loop failed)";
-        ctx.synchronize();
-        phase = "download of the outputs";
-        float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
-        (loop.returnSequences() ? ws.get("seq") : prev).download(out, out.length);
-        List<Tensor> states = new ArrayList<>();
-        float[] hOut = new float[b * h];
-        hs.download(hOut, hOut.length);
-        states.add(Tensor.wrap(hOut, b, h));
-        if (lstm) {
-            float[] cOut = new float[b * h];
-            ws.get("c").download(cOut, cOut.length);
-            states.add(Tensor.wrap(cOut, b, h));
+    }
+
+    /** Destroys the graphs captured on the workspace, then frees it. */
+    private void dropWorkspace() {
+        for (CUgraphExec exec : graphCache.values()) {
+            ctx.destroy(exec);
         }
-        Tensor output = loop.returnSequences() ? Tensor.wrap(out, b, t, h) : Tensor.wrap(out, b, h);
-        return new RecurrentResult(output, states);
+        graphCache.clear();
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
+        }
     }
 
     /** The layer's weights on the device, uploaded on first use: kernel, recurrent kernel, bias or null. */
@@ -226,6 +303,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         closed = true;
         ctx.makeCurrent();
+        dropWorkspace();
         for (DeviceBuffer[] w : weights.values()) {
             for (DeviceBuffer d : w) {
                 if (d != null) {
@@ -234,10 +312,6 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             }
         }
         weights.clear();
-        if (workspace != null) {
-            workspace.close();
-            workspace = null;
-        }
         ctx.close();
     }
 }
