@@ -47,30 +47,61 @@ final class CudaContext implements AutoCloseable {
         JCudaDriver.cuInit(0);
         JCudaDriver.cuDeviceGet(device, 0);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-        JCudaDriver.cuCtxSetCurrent(context);
-        for (String file : KernelModule.FILES) {
-            CUmodule m = KernelModule.load(file);
-            modules.add(m);
-        }
-        // Flags 0: a blocking stream, ordered with the legacy stream that cuMemcpyHtoD and
-        // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra events.
-        JCudaDriver.cuStreamCreate(stream, 0);
+        boolean streamCreated = false;
         cublasHandle h = null;
         DeviceBuffer workspace = null;
-        if (CudaProbe.status().cublas()) {
-            JCublas2.setExceptionsEnabled(true);
-            h = new cublasHandle();
-            JCublas2.cublasCreate(h);
-            // fp32 by default; TF32 tensor cores only when asked for
-            JCublas2.cublasSetMathMode(h, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
-            // cuBLAS calls capture into a graph only on the capturing stream and with a workspace
-            // of our own (it must not allocate while a stream is capturing)
-            JCublas2.cublasSetStream(h, new cudaStream_t(stream));
-            workspace = new DeviceBuffer("cuBLAS workspace", CUBLAS_WORKSPACE_BYTES / Float.BYTES);
-            JCublas2.cublasSetWorkspace(h, workspace.ptr(), CUBLAS_WORKSPACE_BYTES);
+        try {
+            JCudaDriver.cuCtxSetCurrent(context);
+            for (String file : KernelModule.FILES) {
+                CUmodule m = KernelModule.load(file);
+                modules.add(m);
+            }
+            // Flags 0: a blocking stream, ordered with the legacy stream that cuMemcpyHtoD and
+            // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra events.
+            JCudaDriver.cuStreamCreate(stream, 0);
+            streamCreated = true;
+            if (CudaProbe.status().cublas()) {
+                JCublas2.setExceptionsEnabled(true);
+                cublasHandle created = new cublasHandle();
+                JCublas2.cublasCreate(created);
+                h = created;
+                // fp32 by default; TF32 tensor cores only when asked for
+                JCublas2.cublasSetMathMode(h, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH
+                        : cublasMath.CUBLAS_DEFAULT_MATH);
+                // cuBLAS calls capture into a graph only on the capturing stream and with a workspace
+                // of our own (it must not allocate while a stream is capturing)
+                JCublas2.cublasSetStream(h, new cudaStream_t(stream));
+                workspace = new DeviceBuffer("cuBLAS workspace", CUBLAS_WORKSPACE_BYTES / Float.BYTES);
+                JCublas2.cublasSetWorkspace(h, workspace.ptr(), CUBLAS_WORKSPACE_BYTES);
+            }
+        } catch (RuntimeException | Error e) {
+            // release what was made, newest first, and report the first failure
+            cublasHandle madeHandle = h;
+            DeviceBuffer madeWorkspace = workspace;
+            quietly(e, madeHandle == null ? null : () -> JCublas2.cublasDestroy(madeHandle));
+            quietly(e, madeWorkspace == null ? null : madeWorkspace::close);
+            quietly(e, streamCreated ? () -> JCudaDriver.cuStreamDestroy(stream) : null);
+            for (int k = modules.size() - 1; k >= 0; k--) {
+                CUmodule m = modules.get(k);
+                quietly(e, () -> JCudaDriver.cuModuleUnload(m));
+            }
+            quietly(e, () -> JCudaDriver.cuDevicePrimaryCtxRelease(device));
+            throw e;
         }
         this.cublas = h;
         this.cublasWorkspace = workspace;
+    }
+
+    /** Runs a release step of a failed construction; its own failure is attached to the first one. */
+    private static void quietly(Throwable first, Runnable release) {
+        if (release == null) {
+            return;
+        }
+        try {
+            release.run();
+        } catch (RuntimeException | Error second) {
+            first.addSuppressed(second);
+        }
     }
 
     boolean usesCublas() {
