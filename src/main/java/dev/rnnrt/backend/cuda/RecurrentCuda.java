@@ -10,7 +10,6 @@ import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentResult;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
@@ -45,7 +44,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * with the workspace it was captured on.
      */
     private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
-    private final Map<Tensor, DeviceBuffer[]> weights = new IdentityHashMap<>();
+    /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
+    private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
     private Workspace workspace;
     /** What forward is doing, for the message when a CUDA call fails. */
     private String phase = "";
@@ -119,6 +119,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int in = x.dim(2);
         WorkspacePlan plan = WorkspacePlan.of(cell, loop, b, t, in, mask != null);
         try {
+            phase = "release of weights no layer uses any more";
+            freeUnusedWeights();
             phase = "upload of the weights";
             DeviceBuffer[] w = deviceWeights(cell);
             phase = "allocation of the workspace (" + plan.totalBytes() + " bytes)";
@@ -266,6 +268,28 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
+    /** Frees the device weights of layers whose kernel tensors were collected, and their graphs. */
+    private void freeUnusedWeights() {
+        for (DeviceBuffer[] dead : weights.purge()) {
+            graphCache.entrySet().removeIf(e -> {
+                if (e.getKey().weights() == dead) {
+                    ctx.destroy(e.getValue());
+                    return true;
+                }
+                return false;
+            });
+            close(dead);
+        }
+    }
+
+    private static void close(DeviceBuffer[] w) {
+        for (DeviceBuffer d : w) {
+            if (d != null) {
+                d.close();
+            }
+        }
+    }
+
     /** Destroys the graphs captured on the workspace, then frees it. */
     private void dropWorkspace() {
         for (CUgraphExec exec : graphCache.values()) {
@@ -280,7 +304,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /** The layer's weights on the device, uploaded on first use: kernel, recurrent kernel, bias or null. */
     private DeviceBuffer[] deviceWeights(CellSpec cell) {
-        return weights.computeIfAbsent(cell.kernel(), k -> {
+        return weights.get(cell.kernel(), k -> {
             DeviceBuffer[] w = new DeviceBuffer[3];
             w[0] = upload("kernel", cell.kernel());
             w[1] = upload("recurrent_kernel", cell.recurrentKernel());
@@ -304,14 +328,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         closed = true;
         ctx.makeCurrent();
         dropWorkspace();
-        for (DeviceBuffer[] w : weights.values()) {
-            for (DeviceBuffer d : w) {
-                if (d != null) {
-                    d.close();
-                }
-            }
+        for (DeviceBuffer[] w : weights.clear()) {
+            close(w);
         }
-        weights.clear();
         ctx.close();
     }
 }
