@@ -3,6 +3,7 @@ package dev.rnnrt.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
@@ -41,6 +42,35 @@ class RecurrentCudaReuseTest {
                 assertArrayEquals(first.asList().get(0).data(), again.asList().get(0).data(), "call " + k);
             }
             assertEquals(freeAfterFirst, freeBytes(), "device memory free after the first call and after 1000 more");
+        }
+    }
+
+    @Test
+    void replacedWeightsAreFreedOnceTheirTensorsAreGone() throws InterruptedException {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(80L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false)) {
+            RecurrentLayer layer = layer(cuda, r, 256, 256);
+            Tensor x = r.uniform(1, 4, 5, 256);
+            layer.call(x, null, null);
+            long baseline = freeBytes();
+            // each setWeights copies, so each call below uploads 2 MiB of new device weights (LSTM, I = H = 256)
+            for (int k = 0; k < 200; k++) {
+                List<Tensor> w = new ArrayList<>();
+                for (Tensor t : layer.getWeights()) {
+                    w.add(r.uniform(0.3, t.shape()));
+                }
+                layer.setWeights(w);
+                layer.call(x, null, null);
+            }
+            for (int k = 0; k < 5; k++) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            layer.call(x, null, null); // frees what the collector released
+            long leaked = baseline - freeBytes();
+            // without freeing, 200 uploads would hold about 400 MiB
+            assertTrue(leaked < (16L << 20), "device memory still held after 200 setWeights: " + leaked + " bytes");
         }
     }
 
