@@ -21,16 +21,17 @@
 #define ACT_GELU 15
 #define ACT_EXPONENTIAL 16
 
-__device__ __forceinline__ float rnnrt_softplus(float x) {
+__host__ __device__ __forceinline__ float rnnrt_softplus(float x) {
     return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
 }
 
-__device__ __forceinline__ float rnnrt_sigmoid(float x) {
+__host__ __device__ __forceinline__ float rnnrt_sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
 }
 
-// Each definition follows dev.rnnrt.api.Activation (Keras' definitions).
-__device__ __forceinline__ float rnnrt_activate(int code, float x) {
+// Each definition follows dev.rnnrt.api.Activation (Keras' definitions). Also compiled for the host,
+// where ActivationFormulasTest compares it with the Java enum on a grid of inputs.
+__host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
     switch (code) {
         case ACT_LINEAR: return x;
         case ACT_TANH: return tanhf(x);
@@ -49,7 +50,12 @@ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_MISH: return x * tanhf(rnnrt_softplus(x));
         case ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
         case ACT_EXPONENTIAL: return expf(x);
-        default: return __int_as_float(0x7fc00000);  // NaN: an unknown code must not pass silently
+        // NaN: an unknown code must not pass silently
+#ifdef __CUDA_ARCH__
+        default: return __int_as_float(0x7fc00000);
+#else
+        default: return __builtin_nanf("");
+#endif
     }
 }
 

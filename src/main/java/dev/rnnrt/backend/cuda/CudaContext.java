@@ -8,29 +8,38 @@ import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
+import jcuda.runtime.cudaStream_t;
 
 /**
  * Device 0's primary context, rnnrt's kernel modules, and a cuBLAS handle when cuBLAS loads
- * (otherwise GEMMs run on the sgemm_v1 kernel). Owns all of them; close releases them in reverse
+ * (otherwise GEMMs run on the sgemm_v1 kernel), one stream for all launches and GEMMs, and
+ * cuBLAS's workspace. Owns all of them; close releases them in reverse
  * order, once. JCuda exceptions are switched on here, so every driver and cuBLAS call is checked.
  */
 final class CudaContext implements AutoCloseable {
 
     private static final int BLOCK = 256;
+    /** cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper (4 MiB suffices before it). */
+    static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
 
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final cublasHandle cublas;
-    private final CUstream stream = new CUstream(); // the legacy default stream
+    /** Every launch and GEMM goes on this stream, so that the step loop can be captured into a graph. */
+    private final CUstream stream = new CUstream();
+    private final DeviceBuffer cublasWorkspace;
     private boolean closed;
 
     CudaContext(boolean tf32) {
@@ -38,20 +47,61 @@ final class CudaContext implements AutoCloseable {
         JCudaDriver.cuInit(0);
         JCudaDriver.cuDeviceGet(device, 0);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-        JCudaDriver.cuCtxSetCurrent(context);
-        for (String file : KernelModule.FILES) {
-            CUmodule m = KernelModule.load(file);
-            modules.add(m);
-        }
+        boolean streamCreated = false;
         cublasHandle h = null;
-        if (CudaProbe.status().cublas()) {
-            JCublas2.setExceptionsEnabled(true);
-            h = new cublasHandle();
-            JCublas2.cublasCreate(h);
-            // fp32 by default; TF32 tensor cores only when asked for
-            JCublas2.cublasSetMathMode(h, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
+        DeviceBuffer workspace = null;
+        try {
+            JCudaDriver.cuCtxSetCurrent(context);
+            for (String file : KernelModule.FILES) {
+                CUmodule m = KernelModule.load(file);
+                modules.add(m);
+            }
+            // Flags 0: a blocking stream, ordered with the legacy stream that cuMemcpyHtoD and
+            // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra events.
+            JCudaDriver.cuStreamCreate(stream, 0);
+            streamCreated = true;
+            if (CudaProbe.status().cublas()) {
+                JCublas2.setExceptionsEnabled(true);
+                cublasHandle created = new cublasHandle();
+                JCublas2.cublasCreate(created);
+                h = created;
+                // fp32 by default; TF32 tensor cores only when asked for
+                JCublas2.cublasSetMathMode(h, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH
+                        : cublasMath.CUBLAS_DEFAULT_MATH);
+                // cuBLAS calls capture into a graph only on the capturing stream and with a workspace
+                // of our own (it must not allocate while a stream is capturing)
+                JCublas2.cublasSetStream(h, new cudaStream_t(stream));
+                workspace = new DeviceBuffer("cuBLAS workspace", CUBLAS_WORKSPACE_BYTES / Float.BYTES);
+                JCublas2.cublasSetWorkspace(h, workspace.ptr(), CUBLAS_WORKSPACE_BYTES);
+            }
+        } catch (RuntimeException | Error e) {
+            // release what was made, newest first, and report the first failure
+            cublasHandle madeHandle = h;
+            DeviceBuffer madeWorkspace = workspace;
+            quietly(e, madeHandle == null ? null : () -> JCublas2.cublasDestroy(madeHandle));
+            quietly(e, madeWorkspace == null ? null : madeWorkspace::close);
+            quietly(e, streamCreated ? () -> JCudaDriver.cuStreamDestroy(stream) : null);
+            for (int k = modules.size() - 1; k >= 0; k--) {
+                CUmodule m = modules.get(k);
+                quietly(e, () -> JCudaDriver.cuModuleUnload(m));
+            }
+            quietly(e, () -> JCudaDriver.cuDevicePrimaryCtxRelease(device));
+            throw e;
         }
         this.cublas = h;
+        this.cublasWorkspace = workspace;
+    }
+
+    /** Runs a release step of a failed construction; its own failure is attached to the first one. */
+    private static void quietly(Throwable first, Runnable release) {
+        if (release == null) {
+            return;
+        }
+        try {
+            release.run();
+        } catch (RuntimeException | Error second) {
+            first.addSuppressed(second);
+        }
     }
 
     boolean usesCublas() {
@@ -119,6 +169,50 @@ final class CudaContext implements AutoCloseable {
         JCudaDriver.cuCtxSynchronize();
     }
 
+    /**
+     * Records what {@code enqueue} puts on the stream (launches and cuBLAS calls only: no
+     * allocation, copy or synchronisation) into a graph, and returns it instantiated. Nothing runs
+     * until {@link #replay}. Kernel arguments and GEMM scalars are recorded by value, device
+     * pointers as they are: the buffers must outlive the graph.
+     */
+    CUgraphExec capture(Runnable enqueue) {
+        check();
+        CUgraph graph = new CUgraph();
+        JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        boolean ended = false;
+        try {
+            enqueue.run();
+            JCudaDriver.cuStreamEndCapture(stream, graph);
+            ended = true;
+        } finally {
+            if (!ended) {
+                // leave the stream usable: end the broken capture, keep the first error
+                try {
+                    JCudaDriver.cuStreamEndCapture(stream, graph);
+                } catch (RuntimeException ignored) {
+                    // the capture was already invalidated
+                }
+            }
+        }
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+            return exec;
+        } finally {
+            JCudaDriver.cuGraphDestroy(graph);
+        }
+    }
+
+    /** Runs a captured graph on the stream. */
+    void replay(CUgraphExec exec) {
+        check();
+        JCudaDriver.cuGraphLaunch(exec, stream);
+    }
+
+    void destroy(CUgraphExec exec) {
+        JCudaDriver.cuGraphExecDestroy(exec);
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -127,7 +221,9 @@ final class CudaContext implements AutoCloseable {
         closed = true;
         if (cublas != null) {
             JCublas2.cublasDestroy(cublas);
+            cublasWorkspace.close();
         }
+        JCudaDriver.cuStreamDestroy(stream);
         for (int k = modules.size() - 1; k >= 0; k--) {
             JCudaDriver.cuModuleUnload(modules.get(k));
         }

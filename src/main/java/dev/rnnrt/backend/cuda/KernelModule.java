@@ -37,11 +37,40 @@ final class KernelModule {
             byte[] ptx = in.readAllBytes();
             byte[] terminated = java.util.Arrays.copyOf(ptx, ptx.length + 1); // the driver wants a C string
             CUmodule module = new CUmodule();
-            JCudaDriver.cuModuleLoadData(module, terminated);
+            try {
+                JCudaDriver.cuModuleLoadData(module, terminated);
+            } catch (jcuda.CudaException e) {
+                throw new IllegalStateException(loadFailure(file, toolkitRelease(ptx), e.getMessage()), e);
+            }
             return module;
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read kernel resource " + resource(file), e);
         }
+    }
+
+    private static final java.util.regex.Pattern RELEASE =
+            java.util.regex.Pattern.compile("Cuda compilation tools, release (\\d+\\.\\d+)");
+
+    /** The CUDA toolkit release that compiled a PTX file, from nvcc's header comment; null if absent. */
+    static String toolkitRelease(byte[] ptx) {
+        String head = new String(ptx, 0, Math.min(ptx.length, 512), java.nio.charset.StandardCharsets.US_ASCII);
+        java.util.regex.Matcher m = RELEASE.matcher(head);
+        return m.find() ? m.group(1) : null;
+    }
+
+    /**
+     * The message when the driver refuses our PTX. The usual cause is a driver older than the
+     * toolkit that compiled the PTX: a driver JIT-compiles PTX from its own CUDA release or older.
+     */
+    static String loadFailure(String file, String release, String cudaSays) {
+        String cause = cudaSays == null ? "" : cudaSays;
+        String advice = cause.contains("UNSUPPORTED_PTX_VERSION") || cause.contains("INVALID_PTX")
+                ? "; the PTX was compiled by CUDA " + (release == null ? "(unknown release)" : release)
+                        + " and needs an NVIDIA driver for CUDA " + (release == null ? "that release" : release)
+                        + " or newer: update the driver, or rebuild the PTX with the CUDA toolkit the driver "
+                        + "supports (cuda/build-ptx.sh)"
+                : "";
+        return "The CUDA driver could not load rnnrt's kernels " + resource(file) + " (" + cause + ")" + advice + ".";
     }
 
     static CUfunction function(CUmodule module, String name) {

@@ -1,5 +1,6 @@
 package dev.rnnrt.backend.cuda;
 
+import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
@@ -8,11 +9,12 @@ import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentResult;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -22,10 +24,12 @@ import jcuda.driver.JCudaDriver;
  * activations, updates h and c, applies the mask and writes the output slice. GRU with
  * reset_after=False takes two kernels around a second GEMM, (r⊙h)·U_h.
  *
- * <p>Weights are uploaded once per layer and kept; the workspace is allocated per call, never
- * inside the time loop. Calls are serialised on the one context. fp32 by default, TF32 tensor-core
- * GEMMs when opened with {@code tf32}. Not yet: CUDA graph capture of the step loop, and running
- * the two directions of a Bidirectional layer on two streams.
+ * <p>Weights are uploaded once per layer and kept; the workspace ({@link WorkspacePlan}) is kept
+ * for the last shape and reused by calls with that shape, and nothing is allocated inside the time
+ * loop. Calls are serialised on the one context. fp32 by default, TF32 tensor-core
+ * GEMMs when opened with {@code tf32}. Opened with {@code graphs}, the input GEMM and the step
+ * loop are captured once per shape and layer into a CUDA graph and replayed (off by default until
+ * it has run on a GPU). Not yet: the two directions of a Bidirectional layer on two streams.
  *
  * <p>Written and compiled without a GPU: its tests ({@code @Tag("gpu")}) run on a GPU machine.
  */
@@ -33,12 +37,39 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     private final CudaContext ctx;
     private final boolean tf32;
-    private final Map<Tensor, DeviceBuffer[]> weights = new IdentityHashMap<>();
+    private final boolean graphs;
+    /**
+     * Captured step loops of the current workspace, one per layer (its weights) and loop. A graph
+     * records device pointers, so the workspace and the weights must outlive it: it is destroyed
+     * with the workspace it was captured on.
+     */
+    private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
+    /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
+    private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
+    private Workspace workspace;
+    /** What forward is doing, for the message when a CUDA call fails. */
+    private String phase = "";
     private boolean closed;
 
-    private RecurrentCuda(CudaContext ctx, boolean tf32) {
+    /** What a captured step loop depends on beyond its workspace's shape; workspace and weights by identity. */
+    private record GraphKey(Workspace workspace, DeviceBuffer[] weights, Activation activation,
+                            Activation recurrentActivation, LoopSpec loop) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof GraphKey k && k.workspace == workspace && k.weights == weights
+                    && k.activation == activation && k.recurrentActivation == recurrentActivation && k.loop.equals(loop);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(workspace) * 31 + System.identityHashCode(weights);
+        }
+    }
+
+    private RecurrentCuda(CudaContext ctx, boolean tf32, boolean graphs) {
         this.ctx = ctx;
         this.tf32 = tf32;
+        this.graphs = graphs;
     }
 
     /**
@@ -47,12 +78,23 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
      */
     public static RecurrentCuda open(boolean tf32) {
+        return open(tf32, false);
+    }
+
+    /**
+     * Opens device 0; with {@code graphs}, the input GEMM and the step loop of each shape and layer
+     * are captured once into a CUDA graph and replayed on later calls (fewer launch costs at small
+     * batches). Off by default until the graph path has run on a GPU.
+     *
+     * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
+     */
+    public static RecurrentCuda open(boolean tf32, boolean graphs) {
         CudaStatus status = CudaProbe.status();
         if (!status.usable()) {
             throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
         }
         try {
-            return new RecurrentCuda(new CudaContext(tf32), tf32);
+            return new RecurrentCuda(new CudaContext(tf32), tf32, graphs);
         } catch (RuntimeException | LinkageError e) {
             throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
         }
@@ -60,7 +102,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     @Override
     public String name() {
-        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32");
+        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32")
+                + (graphs ? "-graph" : "");
     }
 
     /** x is [B, T, I], mask [B, T] or null, states each [B, H]. */
@@ -74,104 +117,194 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int b = x.dim(0);
         int t = x.dim(1);
         int in = x.dim(2);
-        int h = cell.units();
-        int g = cell.gateWidth();
-        boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
-        int recWidth = resetBefore ? 2 * h : g;
-        DeviceBuffer[] w = deviceWeights(cell);
-        try (DeviceBuffer xs = new DeviceBuffer("x (time-major)", (long) t * b * in);
-             DeviceBuffer proj = new DeviceBuffer("input projection", (long) t * b * g);
-             DeviceBuffer rec = new DeviceBuffer("recurrent product", (long) b * recWidth);
-             DeviceBuffer hs = new DeviceBuffer("h", (long) b * h);
-             DeviceBuffer cs = new DeviceBuffer("c", cell.kind() == CellKind.LSTM ? (long) b * h : 1);
-             DeviceBuffer prev = new DeviceBuffer("previous output", (long) b * h);
-             DeviceBuffer seq = new DeviceBuffer("sequence output", loop.returnSequences() ? (long) b * t * h : 1);
-             DeviceBuffer maskBuf = new DeviceBuffer("mask", mask == null ? 1 : ((long) b * t + 3) / 4);
-             DeviceBuffer z = new DeviceBuffer("z", resetBefore ? (long) b * h : 1);
-             DeviceBuffer rh = new DeviceBuffer("r*h", resetBefore ? (long) b * h : 1);
-             DeviceBuffer hz = new DeviceBuffer("(r*h)U_h", resetBefore ? (long) b * h : 1)) {
-            // [T·B, I] time-major, so that step t's rows are contiguous: proj_t = proj + t·B·G
-            xs.upload(x.swapFirstAxes().data(), t * b * in);
-            hs.upload(initialState.get(0).data(), b * h);
-            if (cell.kind() == CellKind.LSTM) {
-                cs.upload(initialState.get(1).data(), b * h);
-            }
-            JCudaDriver.cuMemsetD32(prev.ptr(), 0, (long) b * h);
-            if (loop.returnSequences()) {
-                seq.poison(b * t * h);
-            }
-            Pointer maskPtr = new CUdeviceptr();
-            if (mask != null) {
-                byte[] m = new byte[b * t];
-                for (int i = 0; i < b; i++) {
-                    for (int s = 0; s < t; s++) {
-                        m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
-                    }
-                }
-                JCudaDriver.cuMemcpyHtoD(maskBuf.ptr(), Pointer.to(m), m.length);
-                maskPtr = maskBuf.ptr();
-            }
-            // proj[T·B, G] = x[T·B, I] · W[I, G], then + b_input
-            ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, t * b, g, in, false);
-            if (w[2] != null) {
-                ctx.launch("add_row_bias_v1", (long) t * b * g, t * b, g, proj.ptr(), w[2].ptr());
-            }
-            Pointer seqPtr = loop.returnSequences() ? seq.ptr() : new CUdeviceptr();
-            int zero = loop.zeroOutputForMask() ? 1 : 0;
-            int act = cell.activation().ordinal();
-            int recAct = cell.recurrentActivation().ordinal();
-            for (int p = 0; p < t; p++) {
-                int step = loop.goBackwards() ? t - 1 - p : p;
-                Pointer projT = proj.at((long) step * b * g);
-                // rec[B, width] = h[B, H] · U[H, 0:width]
-                ctx.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
-                switch (cell.kind()) {
-                    case LSTM -> ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, step, projT, rec.ptr(),
-                            hs.ptr(), cs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
-                    case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
-                            rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
-                    case GRU -> {
-                        if (!resetBefore) {
-                            if (w[2] != null) {
-                                ctx.launch("add_row_bias_v1", (long) b * g, b, g, rec.ptr(), w[2].at(g));
-                            }
-                            ctx.launch("gru_reset_after_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
-                                    rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
-                        } else {
-                            ctx.launch("gru_reset_before_gates_v1", (long) b * h, b, h, projT, rec.ptr(), hs.ptr(),
-                                    z.ptr(), rh.ptr(), recAct);
-                            // hz[B, H] = (r⊙h)[B, H] · U[H, 2H:3H]
-                            ctx.gemm(rh.ptr(), h, w[1].at(2L * h), g, hz.ptr(), h, b, h, h, false);
-                            ctx.launch("gru_reset_before_update_v1", (long) b * h, b, h, t, p, step, projT, hz.ptr(),
-                                    z.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
-                        }
-                    }
-                    default -> throw new IllegalStateException("No CUDA kernels for " + cell.kind());
-                }
-            }
-            ctx.synchronize();
-            float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
-            (loop.returnSequences() ? seq : prev).download(out, out.length);
-            List<Tensor> states = new ArrayList<>();
-            float[] hOut = new float[b * h];
-            hs.download(hOut, hOut.length);
-            states.add(Tensor.wrap(hOut, b, h));
-            if (cell.kind() == CellKind.LSTM) {
-                float[] cOut = new float[b * h];
-                cs.download(cOut, cOut.length);
-                states.add(Tensor.wrap(cOut, b, h));
-            }
-            Tensor output = loop.returnSequences() ? Tensor.wrap(out, b, t, h) : Tensor.wrap(out, b, h);
-            return new RecurrentResult(output, states);
+        WorkspacePlan plan = WorkspacePlan.of(cell, loop, b, t, in, mask != null);
+        try {
+            phase = "release of weights no layer uses any more";
+            freeUnusedWeights();
+            phase = "upload of the weights";
+            DeviceBuffer[] w = deviceWeights(cell);
+            phase = "allocation of the workspace (" + plan.totalBytes() + " bytes)";
+            Workspace ws = workspace(plan);
+            return run(cell, loop, x, mask, initialState, plan, ws, w);
         } catch (jcuda.CudaException e) {
-            throw new IllegalStateException("CUDA failed in " + cell.kind().kerasName() + " (B=" + b + ", T=" + t
-                    + ", I=" + in + ", H=" + h + ") on " + CudaProbe.status().device() + ": " + e.getMessage(), e);
+            throw new CudaFailure(phase, plan, CudaProbe.status().device(), e);
+        }
+    }
+
+    /** The workspace for this shape: the last one when the shape is the same, else a new one. */
+    private Workspace workspace(WorkspacePlan plan) {
+        if (workspace != null && workspace.plan().equals(plan)) {
+            return workspace;
+        }
+        dropWorkspace();
+        workspace = new Workspace(plan);
+        return workspace;
+    }
+
+    private RecurrentResult run(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState,
+                                WorkspacePlan plan, Workspace ws, DeviceBuffer[] w) {
+        int b = plan.batch();
+        int t = plan.timesteps();
+        int in = plan.inputSize();
+        int h = plan.units();
+        boolean lstm = cell.kind() == CellKind.LSTM;
+        DeviceBuffer xs = ws.get("x");
+        DeviceBuffer hs = ws.get("h");
+        DeviceBuffer prev = ws.get("prev");
+        phase = "upload of the inputs";
+        // [T·B, I] time-major, so that step t's rows are contiguous: proj_t = proj + t·B·G
+        xs.upload(x.swapFirstAxes().data(), t * b * in);
+        hs.upload(initialState.get(0).data(), b * h);
+        if (lstm) {
+            ws.get("c").upload(initialState.get(1).data(), b * h);
+        }
+        JCudaDriver.cuMemsetD32(prev.ptr(), 0, (long) b * h);
+        if (loop.returnSequences()) {
+            ws.get("seq").poison(b * t * h);
+        }
+        Pointer maskPtr = new CUdeviceptr();
+        if (mask != null) {
+            byte[] m = new byte[b * t];
+            for (int i = 0; i < b; i++) {
+                for (int s = 0; s < t; s++) {
+                    m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
+                }
+            }
+            JCudaDriver.cuMemcpyHtoD(ws.get("mask").ptr(), Pointer.to(m), m.length);
+            maskPtr = ws.get("mask").ptr();
+        }
+        Pointer mp = maskPtr;
+        if (graphs) {
+            GraphKey key = new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop);
+            CUgraphExec exec = graphCache.get(key);
+            if (exec == null) {
+                phase = "capture of the step loop into a CUDA graph";
+                exec = ctx.capture(() -> enqueueLoop(cell, loop, plan, ws, w, mp));
+                graphCache.put(key, exec);
+            }
+            phase = "replay of the step loop's CUDA graph";
+            ctx.replay(exec);
+        } else {
+            enqueueLoop(cell, loop, plan, ws, w, mp);
+        }
+        phase = "synchronisation after the time loop (a kernel or GEMM of the loop failed)";
+        ctx.synchronize();
+        phase = "download of the outputs";
+        float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
+        (loop.returnSequences() ? ws.get("seq") : prev).download(out, out.length);
+        List<Tensor> states = new ArrayList<>();
+        float[] hOut = new float[b * h];
+        hs.download(hOut, hOut.length);
+        states.add(Tensor.wrap(hOut, b, h));
+        if (lstm) {
+            float[] cOut = new float[b * h];
+            ws.get("c").download(cOut, cOut.length);
+            states.add(Tensor.wrap(cOut, b, h));
+        }
+        Tensor output = loop.returnSequences() ? Tensor.wrap(out, b, t, h) : Tensor.wrap(out, b, h);
+        return new RecurrentResult(output, states);
+    }
+
+    /**
+     * Puts the input projection and the whole time loop on the stream: launches and GEMMs only,
+     * so that it can be captured into a graph as it is.
+     */
+    private void enqueueLoop(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
+                             Pointer maskPtr) {
+        int b = plan.batch();
+        int t = plan.timesteps();
+        int in = plan.inputSize();
+        int h = plan.units();
+        int g = plan.gateWidth();
+        int recWidth = plan.recurrentWidth();
+        DeviceBuffer xs = ws.get("x");
+        DeviceBuffer proj = ws.get("proj");
+        DeviceBuffer rec = ws.get("rec");
+        DeviceBuffer hs = ws.get("h");
+        DeviceBuffer prev = ws.get("prev");
+        Pointer cs = cell.kind() == CellKind.LSTM ? ws.get("c").ptr() : new CUdeviceptr();
+        phase = "input projection GEMM";
+        // proj[T·B, G] = x[T·B, I] · W[I, G], then + b_input
+        ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, t * b, g, in, false);
+        if (w[2] != null) {
+            ctx.launch("add_row_bias_v1", (long) t * b * g, t * b, g, proj.ptr(), w[2].ptr());
+        }
+        Pointer seqPtr = loop.returnSequences() ? ws.get("seq").ptr() : new CUdeviceptr();
+        Pointer z = plan.resetBefore() ? ws.get("z").ptr() : null;
+        Pointer rh = plan.resetBefore() ? ws.get("rh").ptr() : null;
+        Pointer hz = plan.resetBefore() ? ws.get("hz").ptr() : null;
+        int zero = loop.zeroOutputForMask() ? 1 : 0;
+        int act = cell.activation().ordinal();
+        int recAct = cell.recurrentActivation().ordinal();
+        for (int p = 0; p < t; p++) {
+            int step = loop.goBackwards() ? t - 1 - p : p;
+            phase = "step " + p + " (recurrent GEMM and fused kernel)";
+            Pointer projT = proj.at((long) step * b * g);
+            // rec[B, width] = h[B, H] · U[H, 0:width]
+            ctx.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
+            switch (cell.kind()) {
+                case LSTM -> ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, step, projT, rec.ptr(),
+                        hs.ptr(), cs, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
+                        rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
+                case GRU -> {
+                    if (!plan.resetBefore()) {
+                        if (w[2] != null) {
+                            ctx.launch("add_row_bias_v1", (long) b * g, b, g, rec.ptr(), w[2].at(g));
+                        }
+                        ctx.launch("gru_reset_after_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
+                                rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                    } else {
+                        ctx.launch("gru_reset_before_gates_v1", (long) b * h, b, h, projT, rec.ptr(), hs.ptr(),
+                                z, rh, recAct);
+                        // hz[B, H] = (r⊙h)[B, H] · U[H, 2H:3H]
+                        ctx.gemm(rh, h, w[1].at(2L * h), g, hz, h, b, h, h, false);
+                        ctx.launch("gru_reset_before_update_v1", (long) b * h, b, h, t, p, step, projT, hz,
+                                z, hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
+                    }
+                }
+                default -> throw new IllegalStateException("No CUDA kernels for " + cell.kind());
+            }
+        }
+    }
+
+    /** Frees the device weights of layers whose kernel tensors were collected, and their graphs. */
+    private void freeUnusedWeights() {
+        for (DeviceBuffer[] dead : weights.purge()) {
+            graphCache.entrySet().removeIf(e -> {
+                if (e.getKey().weights() == dead) {
+                    ctx.destroy(e.getValue());
+                    return true;
+                }
+                return false;
+            });
+            close(dead);
+        }
+    }
+
+    private static void close(DeviceBuffer[] w) {
+        for (DeviceBuffer d : w) {
+            if (d != null) {
+                d.close();
+            }
+        }
+    }
+
+    /** Destroys the graphs captured on the workspace, then frees it. */
+    private void dropWorkspace() {
+        for (CUgraphExec exec : graphCache.values()) {
+            ctx.destroy(exec);
+        }
+        graphCache.clear();
+        if (workspace != null) {
+            workspace.close();
+            workspace = null;
         }
     }
 
     /** The layer's weights on the device, uploaded on first use: kernel, recurrent kernel, bias or null. */
     private DeviceBuffer[] deviceWeights(CellSpec cell) {
-        return weights.computeIfAbsent(cell.kernel(), k -> {
+        return weights.get(cell.kernel(), k -> {
             DeviceBuffer[] w = new DeviceBuffer[3];
             w[0] = upload("kernel", cell.kernel());
             w[1] = upload("recurrent_kernel", cell.recurrentKernel());
@@ -194,14 +327,10 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         closed = true;
         ctx.makeCurrent();
-        for (DeviceBuffer[] w : weights.values()) {
-            for (DeviceBuffer d : w) {
-                if (d != null) {
-                    d.close();
-                }
-            }
+        dropWorkspace();
+        for (DeviceBuffer[] w : weights.clear()) {
+            close(w);
         }
-        weights.clear();
         ctx.close();
     }
 }

@@ -78,4 +78,19 @@ class CudaHostTest {
                 CudaProbe.concise(new UnsatisfiedLinkError(jcudaStyle)));
         assertEquals("something else", CudaProbe.concise(new RuntimeException("something else\nmore")));
     }
+
+    @Test
+    void aDriverTooOldForThePtxIsToldToUpdate() throws IOException {
+        for (String f : KernelModule.FILES) {
+            byte[] ptx = Files.readAllBytes(Path.of("src/main/resources/dev/rnnrt/cuda/" + f + ".ptx"));
+            assertTrue(KernelModule.toolkitRelease(ptx).matches("\\d+\\.\\d+"), f);
+        }
+        assertEquals("The CUDA driver could not load rnnrt's kernels /dev/rnnrt/cuda/sgemm.ptx "
+                + "(CUDA_ERROR_UNSUPPORTED_PTX_VERSION); the PTX was compiled by CUDA 13.0 and needs an NVIDIA "
+                + "driver for CUDA 13.0 or newer: update the driver, or rebuild the PTX with the CUDA toolkit the "
+                + "driver supports (cuda/build-ptx.sh).",
+                KernelModule.loadFailure("sgemm", "13.0", "CUDA_ERROR_UNSUPPORTED_PTX_VERSION"));
+        assertEquals("The CUDA driver could not load rnnrt's kernels /dev/rnnrt/cuda/sgemm.ptx "
+                + "(CUDA_ERROR_OUT_OF_MEMORY).", KernelModule.loadFailure("sgemm", "13.0", "CUDA_ERROR_OUT_OF_MEMORY"));
+    }
 }

@@ -5,6 +5,7 @@ import dev.rnnrt.backend.RecurrentBackendContract;
 import dev.rnnrt.testing.Tolerance;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 
 /** The CUDA backend (fp32) against the independent fixtures. Skips without a GPU. */
@@ -15,8 +16,15 @@ class RecurrentCudaTest extends RecurrentBackendContract {
 
     @BeforeAll
     static void open() {
+        if (CudaProbe.status().usable()) {
+            cuda = RecurrentCuda.open(false);
+        }
+    }
+
+    /** Per case, so that every skipped case is reported with the reason. */
+    @BeforeEach
+    void needsAGpu() {
         GpuAvailable.assume();
-        cuda = RecurrentCuda.open(false);
     }
 
     @AfterAll

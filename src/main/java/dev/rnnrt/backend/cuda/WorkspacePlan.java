@@ -1,0 +1,94 @@
+package dev.rnnrt.backend.cuda;
+
+import dev.rnnrt.backend.CellKind;
+import dev.rnnrt.backend.CellSpec;
+import dev.rnnrt.backend.LoopSpec;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The device buffers one forward call needs for one shape, sized on the host so that the sizes are
+ * tested without a GPU. Equal plans share a {@link Workspace}: a call with the shape of the last
+ * one allocates nothing, and nothing is ever allocated inside the time loop.
+ *
+ * <p>Buffers (float32 element counts; B batch, T timesteps, I input features, H units, G gates·H):
+ * <ul>
+ *   <li>{@code x} [T·B, I], time-major so that step t's rows are contiguous;
+ *   <li>{@code proj} [T·B, G], the input projection of every step, input bias added;
+ *   <li>{@code rec} [B, G], the recurrent product h·U ([B, 2H] for GRU reset_after=False: z and r only);
+ *   <li>{@code h}, {@code prev} [B, H]: the state and the previous output;
+ *   <li>{@code c} [B, H], LSTM only;
+ *   <li>{@code seq} [B, T, H], with return_sequences only;
+ *   <li>{@code mask} B·T bytes rounded up to whole floats, with a mask only;
+ *   <li>{@code z}, {@code rh}, {@code hz} [B, H], GRU reset_after=False only: z, r⊙h, (r⊙h)·U_h.
+ * </ul>
+ */
+record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timesteps, int inputSize, int units,
+                     boolean sequences, boolean masked) {
+
+    WorkspacePlan {
+        if (batch < 1 || timesteps < 1 || inputSize < 1 || units < 1) {
+            throw new IllegalArgumentException("A CUDA workspace needs B, T, I and H of at least 1; got B=" + batch
+                    + ", T=" + timesteps + ", I=" + inputSize + ", H=" + units + ".");
+        }
+    }
+
+    static WorkspacePlan of(CellSpec cell, LoopSpec loop, int batch, int timesteps, int inputSize, boolean masked) {
+        boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
+        return new WorkspacePlan(cell.kind(), resetBefore, batch, timesteps, inputSize, cell.units(),
+                loop.returnSequences(), masked);
+    }
+
+    /** G: gates × H. */
+    int gateWidth() {
+        return switch (kind) {
+            case SIMPLE_RNN -> units;
+            case GRU -> 3 * units;
+            case LSTM -> 4 * units;
+        };
+    }
+
+    /** The width of the per-step recurrent GEMM's output: G, or 2H (z and r) for GRU reset_after=False. */
+    int recurrentWidth() {
+        return resetBefore ? 2 * units : gateWidth();
+    }
+
+    /** Buffer name → float32 element count, in allocation order. */
+    Map<String, Long> sizes() {
+        long b = batch;
+        long t = timesteps;
+        long h = units;
+        Map<String, Long> s = new LinkedHashMap<>();
+        s.put("x", t * b * inputSize);
+        s.put("proj", t * b * gateWidth());
+        s.put("rec", b * recurrentWidth());
+        s.put("h", b * h);
+        s.put("prev", b * h);
+        if (kind == CellKind.LSTM) {
+            s.put("c", b * h);
+        }
+        if (sequences) {
+            s.put("seq", b * t * h);
+        }
+        if (masked) {
+            s.put("mask", (b * t + 3) / 4);
+        }
+        if (resetBefore) {
+            s.put("z", b * h);
+            s.put("rh", b * h);
+            s.put("hz", b * h);
+        }
+        return Collections.unmodifiableMap(s);
+    }
+
+    long totalBytes() {
+        return sizes().values().stream().mapToLong(Long::longValue).sum() * Float.BYTES;
+    }
+
+    /** For error messages: the cell and its shapes. */
+    String describe() {
+        return kind.kerasName() + (resetBefore ? " (reset_after=False)" : "") + " B=" + batch + ", T=" + timesteps
+                + ", I=" + inputSize + ", H=" + units;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.rnnrt.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.CellKind;
+import dev.rnnrt.backend.CellSpec;
+import dev.rnnrt.backend.LoopSpec;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The CUDA workspace's sizes, worked out by hand, and when two calls share a workspace. No GPU needed. */
+class WorkspacePlanTest {
+
+    private static CellSpec cell(CellKind kind, int in, int h, boolean resetAfter) {
+        int g = kind.gates() * h;
+        return new CellSpec(kind, h, Activation.TANH, Activation.SIGMOID, resetAfter,
+                Tensor.wrap(new float[in * g], in, g), Tensor.wrap(new float[h * g], h, g), null);
+    }
+
+    @Test
+    void lstmWithSequencesAndMask() {
+        // B=3, T=5, I=7, H=2: G=8
+        WorkspacePlan p = WorkspacePlan.of(cell(CellKind.LSTM, 7, 2, true), new LoopSpec(false, true, false), 3, 5, 7,
+                true);
+        Map<String, Long> s = p.sizes();
+        assertEquals(List.of("x", "proj", "rec", "h", "prev", "c", "seq", "mask"), List.copyOf(s.keySet()));
+        assertEquals(5L * 3 * 7, s.get("x"));
+        assertEquals(5L * 3 * 8, s.get("proj"));
+        assertEquals(3L * 8, s.get("rec"));
+        assertEquals(6L, s.get("h"));
+        assertEquals(6L, s.get("c"));
+        assertEquals(3L * 5 * 2, s.get("seq"));
+        assertEquals(4L, s.get("mask"), "15 mask bytes take 4 floats");
+        assertEquals((105L + 120 + 24 + 6 + 6 + 6 + 30 + 4) * 4, p.totalBytes());
+    }
+
+    @Test
+    void gruResetBeforeHasTheSecondGemmsBuffersAndANarrowRecurrentProduct() {
+        WorkspacePlan p = WorkspacePlan.of(cell(CellKind.GRU, 4, 10, false), new LoopSpec(true, false, false), 2, 3, 4,
+                false);
+        assertTrue(p.resetBefore());
+        assertEquals(30, p.gateWidth());
+        assertEquals(20, p.recurrentWidth());
+        Map<String, Long> s = p.sizes();
+        assertEquals(2L * 20, s.get("rec"), "h·U[:, 0:2H] only: z and r");
+        assertEquals(20L, s.get("z"));
+        assertEquals(20L, s.get("rh"));
+        assertEquals(20L, s.get("hz"));
+        assertFalse(s.containsKey("c"));
+        assertFalse(s.containsKey("seq"));
+        assertFalse(s.containsKey("mask"));
+        assertTrue(p.describe().contains("reset_after=False"), p.describe());
+    }
+
+    @Test
+    void gruResetAfterAndSimpleRnnUseTheFullGateWidth() {
+        WorkspacePlan gru = WorkspacePlan.of(cell(CellKind.GRU, 4, 10, true), new LoopSpec(false, false, false), 2, 3, 4,
+                false);
+        assertFalse(gru.resetBefore());
+        assertEquals(2L * 30, gru.sizes().get("rec"));
+        assertFalse(gru.sizes().containsKey("z"));
+        WorkspacePlan rnn = WorkspacePlan.of(cell(CellKind.SIMPLE_RNN, 4, 10, true), new LoopSpec(false, false, false),
+                2, 3, 4, false);
+        assertEquals(10, rnn.gateWidth());
+        assertEquals(List.of("x", "proj", "rec", "h", "prev"), List.copyOf(rnn.sizes().keySet()));
+    }
+
+    @Test
+    void theLargestTestedShapeIsSizedInLongs() {
+        // H=1024, B=256, T=512, I=1024: proj alone has 2^31 floats, past int
+        WorkspacePlan p = WorkspacePlan.of(cell(CellKind.LSTM, 1024, 1024, true), new LoopSpec(false, true, false), 256,
+                512, 1024, false);
+        assertEquals(512L * 256 * 4096, p.sizes().get("proj"));
+        assertTrue(p.totalBytes() > Integer.MAX_VALUE);
+    }
+
+    @Test
+    void callsWithTheSameShapeShareAWorkspaceAndOthersDoNot() {
+        CellSpec lstm = cell(CellKind.LSTM, 7, 2, true);
+        LoopSpec loop = new LoopSpec(false, true, false);
+        assertEquals(WorkspacePlan.of(lstm, loop, 3, 5, 7, false), WorkspacePlan.of(lstm, loop, 3, 5, 7, false));
+        assertNotEquals(WorkspacePlan.of(lstm, loop, 3, 5, 7, false), WorkspacePlan.of(lstm, loop, 4, 5, 7, false));
+        assertNotEquals(WorkspacePlan.of(lstm, loop, 3, 5, 7, false), WorkspacePlan.of(lstm, loop, 3, 5, 7, true));
+        assertNotEquals(WorkspacePlan.of(lstm, loop, 3, 5, 7, false),
+                WorkspacePlan.of(lstm, new LoopSpec(false, false, false), 3, 5, 7, false));
+    }
+
+    @Test
+    void emptyShapesAreRefusedNamingThem() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkspacePlan.of(cell(CellKind.LSTM, 7, 2, true), new LoopSpec(false, true, false), 0, 5, 7, false));
+        assertTrue(e.getMessage().contains("B=0"), e.getMessage());
+    }
+
+    @Test
+    void aFailureNamesTheOperationTheShapesAndTheDevice() {
+        WorkspacePlan p = WorkspacePlan.of(cell(CellKind.GRU, 4, 10, false), new LoopSpec(false, false, false), 2, 3, 4,
+                false);
+        String m = CudaFailure.message("step 2 (recurrent GEMM and fused kernel)", p, "NVIDIA H100 80GB HBM3",
+                "CUDA_ERROR_ILLEGAL_ADDRESS");
+        assertEquals("CUDA failed in step 2 (recurrent GEMM and fused kernel) for GRU (reset_after=False) B=2, T=3, "
+                + "I=4, H=10 on NVIDIA H100 80GB HBM3: CUDA_ERROR_ILLEGAL_ADDRESS", m);
+    }
+}
