@@ -32,7 +32,7 @@ public enum Backend {
      * An opened backend. Close it when done: for CUDA that frees the device weights, workspace
      * and context; for the CPU it does nothing.
      *
-     * @param backend     what the layers run on ({@code RecurrentLayer.Builder.backend})
+     * @param backend     what the layers run on ({@code RecurrentLayerBuilder.backend})
      * @param description the backend and, for CUDA, the device and GEMM engine
      * @param owned       what close releases, or null
      */

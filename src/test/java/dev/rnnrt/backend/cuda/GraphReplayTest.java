@@ -7,6 +7,7 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.testing.RandomTensors;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.Test;
 @Tag("gpu")
 class GraphReplayTest {
 
-    private static final List<IntFunction<RecurrentLayer.Builder<?>>> CELLS = List.of(Lstm::builder, Gru::builder,
+    private static final List<IntFunction<RecurrentLayerBuilder<?>>> CELLS = List.of(Lstm::builder, Gru::builder,
             u -> Gru.builder(u).resetAfter(false), SimpleRnn::builder);
 
     @Test
@@ -33,7 +34,7 @@ class GraphReplayTest {
         RandomTensors r = new RandomTensors(99L);
         try (RecurrentCuda launches = RecurrentCuda.open(false, false);
              RecurrentCuda graphs = RecurrentCuda.open(false, true)) {
-            for (IntFunction<RecurrentLayer.Builder<?>> cell : CELLS) {
+            for (IntFunction<RecurrentLayerBuilder<?>> cell : CELLS) {
                 for (boolean back : new boolean[] {false, true}) {
                     RecurrentLayer a = cell.apply(48).returnSequences(true).returnState(true).goBackwards(back)
                             .backend(launches).build();
