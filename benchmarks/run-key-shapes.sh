@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 mvn -q -f ../pom.xml install -DskipTests
-mvn -q package
+mvn -q clean package
 out=target/results
 mkdir -p "$out"
-run() { java -jar target/benchmarks.jar RecurrentBenchmark "$@" -wi 2 -w 2 -i 5 -r 2 -prof gc -rf json -rff "$out/jmh-$RANDOM.json"; }
+run() { java -jar target/benchmarks.jar RecurrentBenchmark "$@" -wi 2 -w 2 -i 5 -r 2 -foe true -prof gc -rf json -rff "$out/jmh-$RANDOM.json"; }
 run -p cell=LSTM,GRU -p units=128 -p batch=16 -p time=32 -p backend=cpu,onnxruntime,cpu-reference
 run -p cell=LSTM,GRU -p units=512 -p batch=1,16,128 -p time=32 -p backend=cpu,onnxruntime
 run -p cell=LSTM,GRU -p units=512 -p batch=1 -p time=256 -p backend=cpu,onnxruntime

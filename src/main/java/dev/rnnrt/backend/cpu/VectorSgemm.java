@@ -120,10 +120,23 @@ public final class VectorSgemm implements Sgemm {
                     c31 = a3.fma(b1, c31);
                 }
                 int co = cOff + i * ldc + j;
-                store(c, co, c00, c01, m0, m1, accumulate);
-                store(c, co + ldc, c10, c11, m0, m1, accumulate);
-                store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
-                store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+                if (full && !accumulate) {
+                    // stores written out here, not in a helper: vectors passed to a method that C2 does
+                    // not inline get boxed, which showed as ~100 MB/op of garbage in JMH's GC profiler
+                    c00.intoArray(c, co);
+                    c01.intoArray(c, co + L);
+                    c10.intoArray(c, co + ldc);
+                    c11.intoArray(c, co + ldc + L);
+                    c20.intoArray(c, co + 2 * ldc);
+                    c21.intoArray(c, co + 2 * ldc + L);
+                    c30.intoArray(c, co + 3 * ldc);
+                    c31.intoArray(c, co + 3 * ldc + L);
+                } else {
+                    store(c, co, c00, c01, m0, m1, accumulate);
+                    store(c, co + ldc, c10, c11, m0, m1, accumulate);
+                    store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
+                    store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+                }
             }
             for (; i < m; i++) {
                 FloatVector c0 = FloatVector.zero(S);
@@ -135,7 +148,12 @@ public final class VectorSgemm implements Sgemm {
                     c0 = av.fma(FloatVector.fromArray(S, bp, br), c0);
                     c1 = av.fma(FloatVector.fromArray(S, bp, br + L), c1);
                 }
-                store(c, cOff + i * ldc + j, c0, c1, m0, m1, accumulate);
+                if (full && !accumulate) {
+                    c0.intoArray(c, cOff + i * ldc + j);
+                    c1.intoArray(c, cOff + i * ldc + j + L);
+                } else {
+                    store(c, cOff + i * ldc + j, c0, c1, m0, m1, accumulate);
+                }
             }
         }
     }
