@@ -7,7 +7,11 @@ import java.util.Map;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
@@ -28,7 +32,7 @@ import jcuda.runtime.cudaStream_t;
  */
 final class CudaContext implements AutoCloseable {
 
-    private static final int BLOCK = 256;
+    static final int BLOCK = 256;
     /** cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper (4 MiB suffices before it). */
     static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
 
@@ -40,6 +44,8 @@ final class CudaContext implements AutoCloseable {
     /** Every launch and GEMM goes on this stream, so that the step loop can be captured into a graph. */
     private final CUstream stream = new CUstream();
     private final DeviceBuffer cublasWorkspace;
+    /** Dynamic shared memory the fused step kernels may use on this device (bytes). */
+    private final int fusedSharedBytes;
     private boolean closed;
 
     CudaContext(boolean tf32) {
@@ -60,6 +66,7 @@ final class CudaContext implements AutoCloseable {
             // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra events.
             JCudaDriver.cuStreamCreate(stream, 0);
             streamCreated = true;
+            fusedSharedBytes = raiseFusedSharedLimit();
             if (CudaProbe.status().cublas()) {
                 JCublas2.setExceptionsEnabled(true);
                 cublasHandle created = new cublasHandle();
@@ -104,6 +111,27 @@ final class CudaContext implements AutoCloseable {
         }
     }
 
+    /**
+     * The fused step kernels copy h into dynamic shared memory: lets them take up to
+     * {@link WorkspacePlan#FUSED_MAX_H_BYTES}, or what the device allows a block beside their 4 KiB
+     * of static shared memory, and returns that (past 48 KiB a kernel must ask for it).
+     */
+    private int raiseFusedSharedLimit() {
+        int[] optIn = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(optIn,
+                CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
+        int bytes = Math.max(0, Math.min(WorkspacePlan.FUSED_MAX_H_BYTES, optIn[0] - 4096));
+        for (String kernel : new String[] {"lstm_step_fused_v1", "gru_step_fused_v1"}) {
+            JCudaDriver.cuFuncSetAttribute(function(kernel),
+                    CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        }
+        return bytes;
+    }
+
+    int fusedSharedBytes() {
+        return fusedSharedBytes;
+    }
+
     boolean usesCublas() {
         return cublas != null;
     }
@@ -130,6 +158,12 @@ final class CudaContext implements AutoCloseable {
 
     /** Launches a 1-D kernel over {@code n} threads; args are Integer or Pointer (device pointers). */
     void launch(String kernel, long n, Object... args) {
+        int grid = (int) ((n + BLOCK - 1) / BLOCK);
+        launchBlocks(kernel, Math.max(1, grid), 0, args);
+    }
+
+    /** Launches {@code blocks} blocks of {@value #BLOCK} threads with {@code sharedBytes} of dynamic shared memory. */
+    void launchBlocks(String kernel, int blocks, int sharedBytes, Object... args) {
         Pointer[] params = new Pointer[args.length];
         for (int k = 0; k < args.length; k++) {
             Object a = args[k];
@@ -141,8 +175,7 @@ final class CudaContext implements AutoCloseable {
                 throw new IllegalArgumentException("Kernel argument " + k + " of " + kernel + " is " + a);
             }
         }
-        int grid = (int) ((n + BLOCK - 1) / BLOCK);
-        JCudaDriver.cuLaunchKernel(function(kernel), Math.max(1, grid), 1, 1, BLOCK, 1, 1, 0, stream,
+        JCudaDriver.cuLaunchKernel(function(kernel), blocks, 1, 1, BLOCK, 1, 1, sharedBytes, stream,
                 Pointer.to(params), null);
     }
 
@@ -207,6 +240,42 @@ final class CudaContext implements AutoCloseable {
     void replay(CUgraphExec exec) {
         check();
         JCudaDriver.cuGraphLaunch(exec, stream);
+    }
+
+    /**
+     * For benchmarks: runs {@code work} (which only enqueues on this context's stream) {@code warmup}
+     * times, then {@code reps} times between two events each, and returns each run's device time in
+     * milliseconds. The host waits for each run, so launch costs on the host are part of the time.
+     */
+    float[] time(Runnable work, int warmup, int reps) {
+        check();
+        CUevent start = new CUevent();
+        CUevent end = new CUevent();
+        JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+        try {
+            JCudaDriver.cuEventCreate(end, CUevent_flags.CU_EVENT_DEFAULT);
+            try {
+                for (int k = 0; k < warmup; k++) {
+                    work.run();
+                }
+                JCudaDriver.cuStreamSynchronize(stream);
+                float[] ms = new float[reps];
+                float[] one = new float[1];
+                for (int k = 0; k < reps; k++) {
+                    JCudaDriver.cuEventRecord(start, stream);
+                    work.run();
+                    JCudaDriver.cuEventRecord(end, stream);
+                    JCudaDriver.cuEventSynchronize(end);
+                    JCudaDriver.cuEventElapsedTime(one, start, end);
+                    ms[k] = one[0];
+                }
+                return ms;
+            } finally {
+                JCudaDriver.cuEventDestroy(end);
+            }
+        } finally {
+            JCudaDriver.cuEventDestroy(start);
+        }
     }
 
     void destroy(CUgraphExec exec) {

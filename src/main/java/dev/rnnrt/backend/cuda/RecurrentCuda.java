@@ -10,6 +10,7 @@ import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentResult;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
@@ -22,31 +23,42 @@ import jcuda.driver.JCudaDriver;
  * bias added after it), then per step the recurrent GEMM ([B, H] × [H, G]) on cuBLAS (or rnnrt's
  * sgemm_v1 kernel when cuBLAS 12 is missing) and ONE fused kernel from cuda/ that applies the
  * activations, updates h and c, applies the mask and writes the output slice. GRU with
- * reset_after=False takes two kernels around a second GEMM, (r⊙h)·U_h.
+ * reset_after=False takes two kernels around a second GEMM, (r⊙h)·U_h. At batches up to
+ * {@value #DEFAULT_FUSED_MAX_BATCH}, an LSTM or GRU (reset_after) step is ONE kernel that computes
+ * h·U and the gates together (cuda/recurrent_fused.cu): there a cuBLAS GEMM fills few SMs and
+ * costs a launch of its own.
  *
- * <p>Weights are uploaded once per layer and kept; the workspace ({@link WorkspacePlan}) is kept
- * for the last shape and reused by calls with that shape, and nothing is allocated inside the time
- * loop. Calls are serialised on the one context. fp32 by default, TF32 tensor-core
- * GEMMs when opened with {@code tf32}. Opened with {@code graphs}, the input GEMM and the step
- * loop are captured once per shape and layer into a CUDA graph and replayed (off by default until
- * it has run on a GPU). Not yet: the two directions of a Bidirectional layer on two streams.
+ * <p>Weights are uploaded once per layer and kept; the workspaces ({@link WorkspacePlan}) of the
+ * last {@value #KEPT_WORKSPACES} shapes are kept and reused by calls with those shapes, and nothing
+ * is allocated inside the time loop. Calls are serialised on the one context. fp32 by default,
+ * TF32 tensor-core GEMMs when opened with {@code tf32}. By default the input GEMM and the step loop
+ * are captured once per shape and layer into a CUDA graph and replayed, which removes most of the
+ * launch cost per step (measured in benchmarks/results/). Not yet: the two directions of a
+ * Bidirectional layer on two streams.
  *
- * <p>Written and compiled without a GPU: its tests ({@code @Tag("gpu")}) run on a GPU machine.
+ * <p>Its tests ({@code @Tag("gpu")}) run on a GPU machine and skip elsewhere.
  */
 public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     private final CudaContext ctx;
     private final boolean tf32;
     private final boolean graphs;
+    /** Batches up to this run each step as one fused kernel (LSTM, GRU reset_after); 0: never. */
+    private final int fusedMaxBatch;
     /**
-     * Captured step loops of the current workspace, one per layer (its weights) and loop. A graph
-     * records device pointers, so the workspace and the weights must outlive it: it is destroyed
-     * with the workspace it was captured on.
+     * Captured step loops of the kept workspaces, one per workspace, layer (its weights) and loop. A
+     * graph records device pointers, so the workspace and the weights must outlive it: it is
+     * destroyed with the workspace it was captured on, or with the weights.
      */
     private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
     /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
     private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
-    private Workspace workspace;
+    /**
+     * The workspaces of the last {@value #KEPT_WORKSPACES} shapes, least recently used first, so
+     * that the layers of a stack (each its own shape) keep theirs and their graphs across calls.
+     */
+    private final LinkedHashMap<WorkspacePlan, Workspace> workspaces = new LinkedHashMap<>(16, 0.75f, true);
+    static final int KEPT_WORKSPACES = 4;
     /** What forward is doing, for the message when a CUDA call fails. */
     private String phase = "";
     private boolean closed;
@@ -66,35 +78,47 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
-    private RecurrentCuda(CudaContext ctx, boolean tf32, boolean graphs) {
+    private RecurrentCuda(CudaContext ctx, boolean tf32, boolean graphs, int fusedMaxBatch) {
         this.ctx = ctx;
         this.tf32 = tf32;
         this.graphs = graphs;
+        this.fusedMaxBatch = fusedMaxBatch;
     }
 
     /**
-     * Opens device 0.
+     * Opens device 0, with CUDA graphs.
      *
      * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
      */
     public static RecurrentCuda open(boolean tf32) {
-        return open(tf32, false);
+        return open(tf32, true);
     }
 
     /**
      * Opens device 0; with {@code graphs}, the input GEMM and the step loop of each shape and layer
-     * are captured once into a CUDA graph and replayed on later calls (fewer launch costs at small
-     * batches). Off by default until the graph path has run on a GPU.
+     * are captured once into a CUDA graph and replayed on later calls (fewer launch costs); without,
+     * every call launches each step's kernels and GEMMs.
      *
      * @throws CudaUnavailableException naming what is missing (driver, device, kernels) and what to install
      */
     public static RecurrentCuda open(boolean tf32, boolean graphs) {
+        return open(tf32, graphs, DEFAULT_FUSED_MAX_BATCH);
+    }
+
+    /**
+     * Batches up to this size run each LSTM / GRU (reset_after) step as one fused kernel instead of
+     * a cuBLAS GEMM and a gate kernel; larger ones use cuBLAS, whose tiles fill the GPU there.
+     */
+    static final int DEFAULT_FUSED_MAX_BATCH = 16;
+
+    /** As {@link #open(boolean, boolean)}, with the batch limit of the fused step kernels (0: never fused). */
+    static RecurrentCuda open(boolean tf32, boolean graphs, int fusedMaxBatch) {
         CudaStatus status = CudaProbe.status();
         if (!status.usable()) {
             throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
         }
         try {
-            return new RecurrentCuda(new CudaContext(tf32), tf32, graphs);
+            return new RecurrentCuda(new CudaContext(tf32), tf32, graphs, fusedMaxBatch);
         } catch (RuntimeException | LinkageError e) {
             throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
         }
@@ -117,7 +141,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int b = x.dim(0);
         int t = x.dim(1);
         int in = x.dim(2);
-        WorkspacePlan plan = WorkspacePlan.of(cell, loop, b, t, in, mask != null);
+        WorkspacePlan plan = WorkspacePlan.of(cell, loop, b, t, in, mask != null, fusedMaxBatch,
+                ctx.fusedSharedBytes());
         try {
             phase = "release of weights no layer uses any more";
             freeUnusedWeights();
@@ -131,14 +156,21 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
-    /** The workspace for this shape: the last one when the shape is the same, else a new one. */
+    /**
+     * The workspace for this shape: a kept one when a recent call had the same shape, else a new
+     * one, after the least recently used is freed when {@value #KEPT_WORKSPACES} are kept.
+     */
     private Workspace workspace(WorkspacePlan plan) {
-        if (workspace != null && workspace.plan().equals(plan)) {
-            return workspace;
+        Workspace kept = workspaces.get(plan);
+        if (kept != null) {
+            return kept;
         }
-        dropWorkspace();
-        workspace = new Workspace(plan);
-        return workspace;
+        if (workspaces.size() >= KEPT_WORKSPACES) {
+            drop(workspaces.keySet().iterator().next());
+        }
+        Workspace ws = new Workspace(plan);
+        workspaces.put(plan, ws);
+        return ws;
     }
 
     private RecurrentResult run(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState,
@@ -194,7 +226,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         (loop.returnSequences() ? ws.get("seq") : prev).download(out, out.length);
         List<Tensor> states = new ArrayList<>();
         float[] hOut = new float[b * h];
-        hs.download(hOut, hOut.length);
+        // fused steps alternate between h and h2: step p writes h2 when p is even
+        (plan.fused() && t % 2 == 1 ? ws.get("h2") : hs).download(hOut, hOut.length);
         states.add(Tensor.wrap(hOut, b, h));
         if (lstm) {
             float[] cOut = new float[b * h];
@@ -219,7 +252,6 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int recWidth = plan.recurrentWidth();
         DeviceBuffer xs = ws.get("x");
         DeviceBuffer proj = ws.get("proj");
-        DeviceBuffer rec = ws.get("rec");
         DeviceBuffer hs = ws.get("h");
         DeviceBuffer prev = ws.get("prev");
         Pointer cs = cell.kind() == CellKind.LSTM ? ws.get("c").ptr() : new CUdeviceptr();
@@ -236,6 +268,11 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int zero = loop.zeroOutputForMask() ? 1 : 0;
         int act = cell.activation().ordinal();
         int recAct = cell.recurrentActivation().ordinal();
+        if (plan.fused()) {
+            enqueueFusedSteps(cell, loop, plan, ws, w, seqPtr, maskPtr, zero, act, recAct);
+            return;
+        }
+        DeviceBuffer rec = ws.get("rec");
         for (int p = 0; p < t; p++) {
             int step = loop.goBackwards() ? t - 1 - p : p;
             phase = "step " + p + " (recurrent GEMM and fused kernel)";
@@ -268,6 +305,66 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
+    /**
+     * For benchmarks: the device time of the input GEMM and the step loop alone, without the
+     * transfers of {@link #forward}: runs forward once on {@code x} (upload, and capture when
+     * graphs are on), then times {@code reps} replays (or launch sequences) on the uploaded data with
+     * CUDA events and returns each one's milliseconds. Each run continues from the state the last
+     * one left, which changes no cost.
+     */
+    synchronized float[] timeDeviceLoop(CellSpec cell, LoopSpec loop, Tensor x, List<Tensor> initialState,
+                                        int warmup, int reps) {
+        forward(cell, loop, x, null, initialState);
+        WorkspacePlan plan = WorkspacePlan.of(cell, loop, x.dim(0), x.dim(1), x.dim(2), false, fusedMaxBatch,
+                ctx.fusedSharedBytes());
+        Workspace ws = workspace(plan);
+        DeviceBuffer[] w = deviceWeights(cell);
+        Runnable once;
+        if (graphs) {
+            CUgraphExec exec = graphCache.get(new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop));
+            once = () -> ctx.replay(exec);
+        } else {
+            Pointer noMask = new CUdeviceptr();
+            once = () -> enqueueLoop(cell, loop, plan, ws, w, noMask);
+        }
+        ctx.makeCurrent();
+        return ctx.time(once, warmup, reps);
+    }
+
+    /**
+     * The time loop with one fused kernel per step (cuda/recurrent_fused.cu): h·Uᵀ and the gates,
+     * reading h from one buffer and writing the other.
+     */
+    private void enqueueFusedSteps(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
+                                   Pointer seqPtr, Pointer maskPtr, int zero, int act, int recAct) {
+        DeviceBuffer proj = ws.get("proj");
+        DeviceBuffer h = ws.get("h");
+        DeviceBuffer h2 = ws.get("h2");
+        DeviceBuffer prev = ws.get("prev");
+        int b = plan.batch();
+        int t = plan.timesteps();
+        int units = plan.units();
+        int g = plan.gateWidth();
+        int blocks = (units + WorkspacePlan.FUSED_UNITS - 1) / WorkspacePlan.FUSED_UNITS;
+        int sharedBytes = b * units * Float.BYTES; // h, copied by each block
+        boolean lstm = cell.kind() == CellKind.LSTM;
+        Pointer recBias = w[2] == null ? new CUdeviceptr() : w[2].at(g);
+        for (int p = 0; p < t; p++) {
+            int step = loop.goBackwards() ? t - 1 - p : p;
+            phase = "step " + p + " (fused recurrent product and gates)";
+            Pointer projT = proj.at((long) step * b * g);
+            Pointer in = (p % 2 == 0 ? h : h2).ptr();
+            Pointer out = (p % 2 == 0 ? h2 : h).ptr();
+            if (lstm) {
+                ctx.launchBlocks("lstm_step_fused_v1", blocks, sharedBytes, b, units, t, p, step, projT, w[3].ptr(), in, out,
+                        ws.get("c").ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+            } else {
+                ctx.launchBlocks("gru_step_fused_v1", blocks, sharedBytes, b, units, t, p, step, projT, w[3].ptr(), recBias, in, out,
+                        prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+            }
+        }
+    }
+
     /** Frees the device weights of layers whose kernel tensors were collected, and their graphs. */
     private void freeUnusedWeights() {
         for (DeviceBuffer[] dead : weights.purge()) {
@@ -290,27 +387,45 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
-    /** Destroys the graphs captured on the workspace, then frees it. */
-    private void dropWorkspace() {
-        for (CUgraphExec exec : graphCache.values()) {
-            ctx.destroy(exec);
-        }
-        graphCache.clear();
-        if (workspace != null) {
-            workspace.close();
-            workspace = null;
-        }
+    /** Destroys the graphs captured on the plan's workspace, then frees it. */
+    private void drop(WorkspacePlan plan) {
+        Workspace ws = workspaces.remove(plan);
+        graphCache.entrySet().removeIf(e -> {
+            if (e.getKey().workspace() == ws) {
+                ctx.destroy(e.getValue());
+                return true;
+            }
+            return false;
+        });
+        ws.close();
     }
 
     /** The layer's weights on the device, uploaded on first use: kernel, recurrent kernel, bias or null. */
     private DeviceBuffer[] deviceWeights(CellSpec cell) {
         return weights.get(cell.kernel(), k -> {
-            DeviceBuffer[] w = new DeviceBuffer[3];
+            DeviceBuffer[] w = new DeviceBuffer[4];
             w[0] = upload("kernel", cell.kernel());
             w[1] = upload("recurrent_kernel", cell.recurrentKernel());
             w[2] = cell.bias() == null ? null : upload("bias", cell.bias());
+            if (fusedMaxBatch > 0 && (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter())) {
+                // Uᵀ [G, H] for the fused step kernels, which read each gate column contiguously
+                w[3] = upload("recurrent_kernel (transposed)", transpose(cell.recurrentKernel()));
+            }
             return w;
         });
+    }
+
+    private static Tensor transpose(Tensor m) {
+        int rows = m.dim(0);
+        int cols = m.dim(1);
+        float[] src = m.data();
+        float[] dst = new float[src.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                dst[c * rows + r] = src[r * cols + c];
+            }
+        }
+        return Tensor.wrap(dst, cols, rows);
     }
 
     private static DeviceBuffer upload(String name, Tensor t) {
@@ -327,7 +442,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         closed = true;
         ctx.makeCurrent();
-        dropWorkspace();
+        for (WorkspacePlan plan : List.copyOf(workspaces.keySet())) {
+            drop(plan);
+        }
         for (DeviceBuffer[] w : weights.clear()) {
             close(w);
         }

@@ -23,9 +23,12 @@ import java.util.Map;
  *   <li>{@code mask} B·T bytes rounded up to whole floats, with a mask only;
  *   <li>{@code z}, {@code rh}, {@code hz} [B, H], GRU reset_after=False only: z, r⊙h, (r⊙h)·U_h.
  * </ul>
+ * With {@code fused} steps (one kernel per step computes h·U and the gates, see
+ * cuda/recurrent_fused.cu) there is no {@code rec}, and {@code h2} [B, H] is h's second buffer: step p
+ * reads one and writes the other.
  */
 record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timesteps, int inputSize, int units,
-                     boolean sequences, boolean masked) {
+                     boolean sequences, boolean masked, boolean fused) {
 
     WorkspacePlan {
         if (batch < 1 || timesteps < 1 || inputSize < 1 || units < 1) {
@@ -34,10 +37,34 @@ record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timestep
         }
     }
 
+    /** The largest batch the fused step kernels take (FUSED_MAX_BATCH in cuda/recurrent_fused.cu). */
+    static final int FUSED_KERNEL_MAX_BATCH = 128;
+    /** Units per block of the fused step kernels (FUSED_UNITS in cuda/recurrent_fused.cu). */
+    static final int FUSED_UNITS = 2;
+    /**
+     * The most bytes of h (B·H floats) the fused kernels copy into shared memory (FUSED_MAX_H_BYTES),
+     * where the device allows that much.
+     */
+    static final int FUSED_MAX_H_BYTES = 40 * 1024;
+
     static WorkspacePlan of(CellSpec cell, LoopSpec loop, int batch, int timesteps, int inputSize, boolean masked) {
+        return of(cell, loop, batch, timesteps, inputSize, masked, 0, 0);
+    }
+
+    /**
+     * The plan, with fused steps when the cell has a fused kernel (LSTM, GRU with reset_after), the
+     * batch is at most {@code fusedMaxBatch} (and the kernels' own limit), and h (B·H floats) fits
+     * the kernels' shared memory, {@code fusedSharedBytes} (what the device gives them, at most
+     * {@value #FUSED_MAX_H_BYTES}).
+     */
+    static WorkspacePlan of(CellSpec cell, LoopSpec loop, int batch, int timesteps, int inputSize, boolean masked,
+                            int fusedMaxBatch, int fusedSharedBytes) {
         boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
+        boolean fusable = cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter();
+        boolean fused = fusable && batch <= Math.min(fusedMaxBatch, FUSED_KERNEL_MAX_BATCH)
+                && (long) batch * cell.units() * Float.BYTES <= Math.min(fusedSharedBytes, FUSED_MAX_H_BYTES);
         return new WorkspacePlan(cell.kind(), resetBefore, batch, timesteps, inputSize, cell.units(),
-                loop.returnSequences(), masked);
+                loop.returnSequences(), masked, fused);
     }
 
     /** G: gates × H. */
@@ -62,8 +89,13 @@ record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timestep
         Map<String, Long> s = new LinkedHashMap<>();
         s.put("x", t * b * inputSize);
         s.put("proj", t * b * gateWidth());
-        s.put("rec", b * recurrentWidth());
+        if (!fused) {
+            s.put("rec", b * recurrentWidth());
+        }
         s.put("h", b * h);
+        if (fused) {
+            s.put("h2", b * h);
+        }
         s.put("prev", b * h);
         if (kind == CellKind.LSTM) {
             s.put("c", b * h);
@@ -89,6 +121,6 @@ record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timestep
     /** For error messages: the cell and its shapes. */
     String describe() {
         return kind.kerasName() + (resetBefore ? " (reset_after=False)" : "") + " B=" + batch + ", T=" + timesteps
-                + ", I=" + inputSize + ", H=" + units;
+                + ", I=" + inputSize + ", H=" + units + (fused ? ", fused steps" : "");
     }
 }

@@ -46,6 +46,23 @@ class RecurrentCudaLargeTest {
     }
 
     @Test
+    void fusedStepsUpToTheirLargestBatchAgainstTheReference() {
+        GpuAvailable.assume();
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true, WorkspacePlan.FUSED_KERNEL_MAX_BATCH)) {
+            RandomTensors r = new RandomTensors(SEED + 2);
+            for (IntFunction<RecurrentLayerBuilder<?>> cell : CELLS) {
+                // H not a multiple of 4 (scalar loads) with odd units per block, and a multiple of 4
+                // (16-byte loads); B·H within the kernels' shared memory, B past their 8 rows per pass
+                compare(r, cell, cuda, RecurrentReference.INSTANCE, 64, 9, 40, 131, Tolerance.FP32);
+                compare(r, cell, cuda, RecurrentReference.INSTANCE, 33, 12, 17, 5, Tolerance.FP32);
+                compare(r, cell, cuda, RecurrentReference.INSTANCE, 19, 7, 20, 512, Tolerance.FP32);
+                // 40 KiB of h, the most the kernels take
+                compare(r, cell, cuda, RecurrentReference.INSTANCE, 10, 5, 16, 1024, Tolerance.FP32);
+            }
+        }
+    }
+
+    @Test
     void largeShapesAgainstTheFastCpuPath() {
         GpuAvailable.assume();
         int[][] shapes = {{256, 64, 512, 512}, {64, 512, 256, 256}, {32, 64, 1024, 1024}, {1, 512, 128, 128}};

@@ -97,6 +97,34 @@ class RecurrentCudaReuseTest {
     }
 
     @Test
+    void shapesTakenInTurnGiveTheSameBitsEachRoundAndLeakNothing() {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(81L);
+        // more shapes than the backend keeps workspaces for, so that rounds evict and re-create them
+        int[][] shapes = new int[RecurrentCuda.KEPT_WORKSPACES + 2][];
+        for (int k = 0; k < shapes.length; k++) {
+            shapes[k] = new int[] {1 + 7 * k, 3 + k};
+        }
+        try (RecurrentCuda cuda = RecurrentCuda.open(false)) {
+            RecurrentLayer layer = layer(cuda, r, 12, 24);
+            List<Tensor> inputs = new ArrayList<>();
+            List<float[]> first = new ArrayList<>();
+            for (int[] bt : shapes) {
+                inputs.add(r.uniform(1, bt[0], bt[1], 12));
+                first.add(layer.call(inputs.get(inputs.size() - 1), null, null).asList().get(0).data());
+            }
+            long afterFirstRound = freeBytes();
+            for (int round = 0; round < 20; round++) {
+                for (int k = 0; k < shapes.length; k++) {
+                    assertArrayEquals(first.get(k), layer.call(inputs.get(k), null, null).asList().get(0).data(),
+                            "round " + round + ", B=" + shapes[k][0] + " T=" + shapes[k][1]);
+                }
+            }
+            assertEquals(afterFirstRound, freeBytes(), "device memory free after the first round and after 20 more");
+        }
+    }
+
+    @Test
     void useAfterCloseSaysSo() {
         GpuAvailable.assume();
         RecurrentCuda cuda = RecurrentCuda.open(false);

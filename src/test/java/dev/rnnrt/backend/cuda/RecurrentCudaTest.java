@@ -8,7 +8,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 
-/** The CUDA backend (fp32) against the independent fixtures. Skips without a GPU. */
+/** The CUDA backend (fp32, each step launched on the stream, no graphs) against the independent fixtures. Skips without a GPU. */
 @Tag("gpu")
 class RecurrentCudaTest extends RecurrentBackendContract {
 
@@ -17,7 +17,7 @@ class RecurrentCudaTest extends RecurrentBackendContract {
     @BeforeAll
     static void open() {
         if (CudaProbe.status().usable()) {
-            cuda = RecurrentCuda.open(false);
+            cuda = RecurrentCuda.open(false, false);
         }
     }
 

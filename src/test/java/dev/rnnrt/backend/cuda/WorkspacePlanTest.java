@@ -11,12 +11,19 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.LoopSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The CUDA workspace's sizes, worked out by hand, and when two calls share a workspace. No GPU needed. */
 class WorkspacePlanTest {
+
+    private static final int MAX = WorkspacePlan.FUSED_MAX_H_BYTES;
 
     private static CellSpec cell(CellKind kind, int in, int h, boolean resetAfter) {
         int g = kind.gates() * h;
@@ -107,5 +114,56 @@ class WorkspacePlanTest {
                 "CUDA_ERROR_ILLEGAL_ADDRESS");
         assertEquals("CUDA failed in step 2 (recurrent GEMM and fused kernel) for GRU (reset_after=False) B=2, T=3, "
                 + "I=4, H=10 on NVIDIA H100 80GB HBM3: CUDA_ERROR_ILLEGAL_ADDRESS", m);
+    }
+
+    @Test
+    void fusedStepsReplaceTheRecurrentProductBufferWithASecondHBuffer() {
+        LoopSpec loop = new LoopSpec(false, false, false);
+        // LSTM B=3, T=5, I=7, H=2 with fused steps up to B=16
+        WorkspacePlan p = WorkspacePlan.of(cell(CellKind.LSTM, 7, 2, true), loop, 3, 5, 7, false, 16, MAX);
+        assertTrue(p.fused());
+        Map<String, Long> s = p.sizes();
+        assertEquals(List.of("x", "proj", "h", "h2", "prev", "c"), List.copyOf(s.keySet()));
+        assertEquals(6L, s.get("h2"));
+        assertTrue(p.describe().endsWith("fused steps"), p.describe());
+    }
+
+    @Test
+    void fusedStepsOnlyForCellsWithAFusedKernelAndBatchesUpToTheLimit() {
+        LoopSpec loop = new LoopSpec(false, false, false);
+        assertTrue(WorkspacePlan.of(cell(CellKind.GRU, 4, 10, true), loop, 16, 3, 4, false, 16, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.GRU, 4, 10, true), loop, 17, 3, 4, false, 16, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.GRU, 4, 10, false), loop, 2, 3, 4, false, 16, MAX).fused(),
+                "GRU reset_after=False has no fused kernel");
+        assertFalse(WorkspacePlan.of(cell(CellKind.SIMPLE_RNN, 4, 10, true), loop, 2, 3, 4, false, 16, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.LSTM, 4, 10, true), loop, 2, 3, 4, false, 0, MAX).fused());
+        int limit = WorkspacePlan.FUSED_KERNEL_MAX_BATCH;
+        assertTrue(WorkspacePlan.of(cell(CellKind.LSTM, 4, 10, true), loop, limit, 3, 4, false, 1000, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.LSTM, 4, 10, true), loop, limit + 1, 3, 4, false, 1000, MAX).fused(),
+                "the kernels' own batch limit holds whatever is asked for");
+        // h must fit the kernels' shared memory: 40 KiB is B·H ≤ 10240 floats, 20 KiB B·H ≤ 5120
+        assertTrue(WorkspacePlan.of(cell(CellKind.LSTM, 4, 1024, true), loop, 10, 3, 4, false, 1000, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.LSTM, 4, 1024, true), loop, 11, 3, 4, false, 1000, MAX).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.LSTM, 4, 1024, true), loop, 11, 3, 4, false, 1000, 2 * MAX).fused(),
+                "never past the kernels' own limit");
+        assertTrue(WorkspacePlan.of(cell(CellKind.LSTM, 4, 1024, true), loop, 5, 3, 4, false, 1000, 20 * 1024).fused());
+        assertFalse(WorkspacePlan.of(cell(CellKind.LSTM, 4, 1024, true), loop, 6, 3, 4, false, 1000, 20 * 1024).fused(),
+                "a device that gives less shared memory");
+    }
+
+    @Test
+    void hostConstantsMatchTheFusedKernelsDefines() throws IOException {
+        String cu = Files.readString(Path.of("cuda", "recurrent_fused.cu"));
+        assertEquals(WorkspacePlan.FUSED_UNITS, define(cu, "FUSED_UNITS"));
+        assertEquals(CudaContext.BLOCK, define(cu, "FUSED_THREADS"), "the launch's block size");
+        assertEquals(WorkspacePlan.FUSED_KERNEL_MAX_BATCH, define(cu, "FUSED_THREADS") / define(cu, "FUSED_UNITS"));
+        assertTrue(cu.contains("#define FUSED_MAX_H_BYTES (" + WorkspacePlan.FUSED_MAX_H_BYTES / 1024 + " * 1024)"),
+                "FUSED_MAX_H_BYTES");
+    }
+
+    private static int define(String source, String name) {
+        Matcher m = Pattern.compile("#define " + name + " (\\d+)").matcher(source);
+        assertTrue(m.find(), name + " not defined in cuda/recurrent_fused.cu");
+        return Integer.parseInt(m.group(1));
     }
 }
