@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch/cuDNN on the GPU benchmark's cases (written by dev.rnnrt.backend.cuda.GpuBenchmark):
-torch.nn.LSTM / GRU on CUDA with the same weights and input (Keras layout mapped to PyTorch's:
-LSTM gates i, f, g, o = Keras i, f, c, o; GRU r, z, n from Keras z, r, h, bias rows -> bias_ih,
-bias_hh, which is Keras reset_after=True). Before timing, cuDNN's final h (and c) in fp32 are
+torch.nn.LSTM / GRU on CUDA with the same weights and input (mapped by peers/keras_torch.py; the
+GRU is Keras reset_after=True). Before timing, cuDNN's final h (and c) in fp32 are
 checked against rnnrt's: relative error at most 1e-4, or the case fails. Then fp32 (TF32 off) and
 TF32 are timed like rnnrt: CUDA events around each call, median of 20 after 5 warm-ups.
 
@@ -15,26 +14,10 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from keras_torch import torch_module  # noqa: E402
+
 WARMUP, REPS, CHECK = 5, 20, 1e-4
-
-
-def module(cell, k, u, bias, h):
-    i = k.shape[0]
-    if cell == "LSTM":
-        m = torch.nn.LSTM(i, h, batch_first=True)
-        m.weight_ih_l0.copy_(torch.from_numpy(k.T.copy()))
-        m.weight_hh_l0.copy_(torch.from_numpy(u.T.copy()))
-        m.bias_ih_l0.copy_(torch.from_numpy(bias))
-        m.bias_hh_l0.zero_()
-    else:
-        def reorder(a):
-            return np.concatenate([a[h:2 * h], a[:h], a[2 * h:]], axis=0)
-        m = torch.nn.GRU(i, h, batch_first=True)
-        m.weight_ih_l0.copy_(torch.from_numpy(reorder(k.T).copy()))
-        m.weight_hh_l0.copy_(torch.from_numpy(reorder(u.T).copy()))
-        m.bias_ih_l0.copy_(torch.from_numpy(reorder(bias[0]).copy()))
-        m.bias_hh_l0.copy_(torch.from_numpy(reorder(bias[1]).copy()))
-    return m.cuda()
 
 
 def rel(a, ref):
@@ -67,7 +50,7 @@ def main():
         d = os.path.join(root, name)
         load = lambda f: np.load(os.path.join(d, f + ".npy"))
         with torch.inference_mode():
-            m = module(cell, load("kernel"), load("recurrent_kernel"), load("bias"), h)
+            m = torch_module(cell, load("kernel"), load("recurrent_kernel"), load("bias"), h).cuda()
             x = torch.from_numpy(load("x")).cuda()
             torch.backends.cuda.matmul.allow_tf32 = False
             torch.backends.cudnn.allow_tf32 = False

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch (CPU) on the benchmark cases that make_case.py wrote: torch.nn.LSTM / GRU with the same
-weights (Keras layout mapped to PyTorch's: LSTM gates i, f, g, o = Keras i, f, c, o; GRU r, z, n
-from Keras z, r, h; Keras GRU bias rows -> bias_ih, bias_hh), outputs checked against the
+weights (Keras layout mapped to PyTorch's by keras_torch.py), outputs checked against the
 float64 result of the same module, then timed: 3 warm-ups, median of 7 calls. Prints JSON.
 
     OMP_WAIT_POLICY=PASSIVE python3 torch_bench.py CASES_DIR
@@ -14,6 +13,8 @@ import time
 import numpy as np
 import torch
 
+from keras_torch import torch_module
+
 torch.set_num_threads(os.cpu_count())
 root = sys.argv[1]
 results = []
@@ -22,22 +23,8 @@ for name in sorted(os.listdir(root)):
     cell, h, b, t = name.split("_")
     H, B, T = int(h[1:]), int(b[1:]), int(t[1:])
     k, u, bias, x = (np.load(os.path.join(d, f + ".npy")) for f in ("kernel", "recurrent_kernel", "bias", "x"))
-    I = k.shape[0]
     with torch.inference_mode():
-        if cell == "LSTM":
-            m = torch.nn.LSTM(I, H, batch_first=True)
-            m.weight_ih_l0.copy_(torch.from_numpy(k.T.copy()))
-            m.weight_hh_l0.copy_(torch.from_numpy(u.T.copy()))
-            m.bias_ih_l0.copy_(torch.from_numpy(bias))
-            m.bias_hh_l0.zero_()
-        else:
-            def reorder(a):
-                return np.concatenate([a[H:2 * H], a[:H], a[2 * H:]], axis=0)
-            m = torch.nn.GRU(I, H, batch_first=True)
-            m.weight_ih_l0.copy_(torch.from_numpy(reorder(k.T).copy()))
-            m.weight_hh_l0.copy_(torch.from_numpy(reorder(u.T).copy()))
-            m.bias_ih_l0.copy_(torch.from_numpy(reorder(bias[0])))
-            m.bias_hh_l0.copy_(torch.from_numpy(reorder(bias[1])))
+        m = torch_module(cell, k, u, bias, H)
         xt = torch.from_numpy(x)
         y32 = m(xt)[0]
         y64 = m.double()(xt.double())[0]

@@ -1,46 +1,13 @@
 package dev.rnnrt.backend.cuda;
 
-import dev.rnnrt.backend.RecurrentBackend;
-import dev.rnnrt.backend.RecurrentBackendContract;
-import dev.rnnrt.testing.Tolerance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 
-/** The CUDA backend with the step loop captured into CUDA graphs, against the fixtures. Skips without a GPU. */
+/** The CUDA backend as it opens by default (the step loop replayed as a CUDA graph) against the fixtures. */
 @Tag("gpu")
-class RecurrentCudaGraphTest extends RecurrentBackendContract {
-
-    private static RecurrentCuda cuda;
-
-    @BeforeAll
-    static void open() {
-        if (CudaProbe.status().usable()) {
-            cuda = RecurrentCuda.open(false, true);
-        }
-    }
-
-    /** Per case, so that every skipped case is reported with the reason. */
-    @BeforeEach
-    void needsAGpu() {
-        GpuAvailable.assume();
-    }
-
-    @AfterAll
-    static void close() {
-        if (cuda != null) {
-            cuda.close();
-        }
-    }
+class RecurrentCudaGraphTest extends CudaBackendContract {
 
     @Override
-    protected RecurrentBackend backend() {
-        return cuda;
-    }
-
-    @Override
-    protected double threshold() {
-        return Tolerance.FP32;
+    RecurrentCuda openBackend() {
+        return RecurrentCuda.open(false);
     }
 }
