@@ -59,6 +59,11 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
     }
 }
 
+// Element k of a bias vector, or 0 when the layer has none (bias == null).
+__host__ __device__ __forceinline__ float rnnrt_bias(const float* bias, int k) {
+    return bias == nullptr ? 0.0f : bias[k];
+}
+
 // The masked-step rule shared by every cell (keras/src/backend/tensorflow/rnn.py): the states stay,
 // and the output repeats the previous one, or is zero with zero_output_for_mask.
 // out_prev is [B, H]; seq, when not null, is [B, T, H] and receives step p.

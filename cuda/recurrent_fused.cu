@@ -21,6 +21,11 @@
 // |         | four 16-byte U loads in flight per lane; h up to 40 KiB       |                                                           |
 // | v3      | v2 with eight U loads in flight, at most 64 registers (4      | slower: 3.9, 5.2, 10.6 us/step; and with 64 KiB of h,     |
 // |         | blocks per SM) and up to 64 KiB of h (opt-in shared memory)   | LSTM H=1024 B=16 took 7.2 ms against cuBLAS' 5.2: reverted |
+// | v4      | v2 reading the input bias itself, with proj batch-major (a    | benchmarks/results/ (gpu)                                 |
+// |         | row stride): no bias pass, no transpose on the host           |                                                           |
+//
+// The kernels' names carry the version of their arguments (_v2: proj_stride and bias), not of
+// the table above.
 #include "common.cuh"
 
 #define FUSED_UNITS 2
@@ -121,12 +126,13 @@ __device__ __forceinline__ void fused_recurrent_product(int B, int H, int gates,
     }
 }
 
-// proj is this step's input projection [B, 4H] (input bias included); ut = Uᵀ [4H, H];
+// proj is this step's x·W (row b at proj + b·proj_stride, 4H wide), bias the input bias [4H] or
+// null; ut = Uᵀ [4H, H];
 // h_in, h_out, c, out_prev [B, H]; mask [B, T] (1 = keep) or null. Grid: ceil(H / FUSED_UNITS)
 // blocks of FUSED_THREADS, B·H·4 bytes of dynamic shared memory.
 extern "C" __global__ void __launch_bounds__(FUSED_THREADS)
-lstm_step_fused_v1(int B, int H, int T, int p, int t, const float* __restrict__ proj,
-                   const float* __restrict__ ut, const float* __restrict__ h_in, float* __restrict__ h_out,
+lstm_step_fused_v2(int B, int H, int T, int p, int t, const float* __restrict__ proj, int proj_stride,
+                   const float* __restrict__ bias, const float* __restrict__ ut, const float* __restrict__ h_in, float* __restrict__ h_out,
                    float* c, float* out_prev, float* seq, const unsigned char* __restrict__ mask,
                    int zero_output, int act, int rec_act) {
     __shared__ float s_rec[FUSED_MAX_BATCH * 4 * FUSED_UNITS];
@@ -141,11 +147,11 @@ lstm_step_fused_v1(int B, int H, int T, int p, int t, const float* __restrict__ 
     float pi = 0.0f, pf = 0.0f, pc = 0.0f, po = 0.0f, c_old = 0.0f;
     bool keep = true;
     if (mine) {
-        const float* pz = proj + (size_t) b * 4 * H;
-        pi = pz[j];
-        pf = pz[H + j];
-        pc = pz[2 * H + j];
-        po = pz[3 * H + j];
+        const float* pz = proj + (size_t) b * proj_stride;
+        pi = pz[j] + rnnrt_bias(bias, j);
+        pf = pz[H + j] + rnnrt_bias(bias, H + j);
+        pc = pz[2 * H + j] + rnnrt_bias(bias, 2 * H + j);
+        po = pz[3 * H + j] + rnnrt_bias(bias, 3 * H + j);
         c_old = c[(size_t) b * H + j];
         keep = mask == nullptr || mask[(size_t) b * T + t] != 0;
     }
@@ -170,11 +176,12 @@ lstm_step_fused_v1(int B, int H, int T, int p, int t, const float* __restrict__ 
     rnnrt_emit(out_prev, seq, b, j, H, T, p, keep, zero_output, h_new);
 }
 
-// GRU, reset_after=True: proj [B, 3H] (input bias included), ut = Uᵀ [3H, H], rec_bias [3H] (the
-// recurrent bias row) or null. Grid and shared memory as for the LSTM.
+// GRU, reset_after=True: proj this step's x·W (row b at proj + b·proj_stride, 3H wide), bias the
+// input bias [3H] or null, ut = Uᵀ [3H, H], rec_bias [3H] (the recurrent bias row) or null. Grid
+// and shared memory as for the LSTM.
 extern "C" __global__ void __launch_bounds__(FUSED_THREADS)
-gru_step_fused_v1(int B, int H, int T, int p, int t, const float* __restrict__ proj,
-                  const float* __restrict__ ut, const float* __restrict__ rec_bias,
+gru_step_fused_v2(int B, int H, int T, int p, int t, const float* __restrict__ proj, int proj_stride,
+                  const float* __restrict__ bias, const float* __restrict__ ut, const float* __restrict__ rec_bias,
                   const float* __restrict__ h_in, float* __restrict__ h_out, float* out_prev, float* seq,
                   const unsigned char* __restrict__ mask, int zero_output, int act, int rec_act) {
     __shared__ float s_rec[FUSED_MAX_BATCH * 3 * FUSED_UNITS];
@@ -188,10 +195,10 @@ gru_step_fused_v1(int B, int H, int T, int p, int t, const float* __restrict__ p
     float pz_ = 0.0f, pr = 0.0f, ph = 0.0f, bz = 0.0f, br = 0.0f, bh = 0.0f;
     bool keep = true;
     if (mine) {
-        const float* pz = proj + (size_t) b * 3 * H;
-        pz_ = pz[j];
-        pr = pz[H + j];
-        ph = pz[2 * H + j];
+        const float* pz = proj + (size_t) b * proj_stride;
+        pz_ = pz[j] + rnnrt_bias(bias, j);
+        pr = pz[H + j] + rnnrt_bias(bias, H + j);
+        ph = pz[2 * H + j] + rnnrt_bias(bias, 2 * H + j);
         if (rec_bias != nullptr) {
             bz = rec_bias[j];
             br = rec_bias[H + j];

@@ -3,12 +3,14 @@
 //
 // | version | idea                                   | measured |
 // |---------|----------------------------------------|----------|
-// | v1      | straight port: one thread per (b, j)   | not yet measured on a GPU |
+// | v1      | straight port: one thread per (b, j)   | passes the GPU suite (H100); not timed |
+// | v2      | v1 reading the input bias itself and proj batch-major (row stride) | passes the GPU suite; not timed |
 #include "common.cuh"
 
-// proj [B, H] (input bias included), rec = h·U [B, H].
-extern "C" __global__ void simple_rnn_pointwise_v1(int B, int H, int T, int p, int t,
-                                                   const float* __restrict__ proj, const float* __restrict__ rec,
+// proj: this step's x·W, row b at proj + b·proj_stride (H wide); bias [H] or null; rec = h·U [B, H].
+extern "C" __global__ void simple_rnn_pointwise_v2(int B, int H, int T, int p, int t,
+                                                   const float* __restrict__ proj, int proj_stride,
+                                                   const float* __restrict__ bias, const float* __restrict__ rec,
                                                    float* h, float* out_prev, float* seq,
                                                    const unsigned char* __restrict__ mask, int zero_output, int act) {
     int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -18,16 +20,8 @@ extern "C" __global__ void simple_rnn_pointwise_v1(int B, int H, int T, int p, i
     bool keep = mask == nullptr || mask[(size_t) b * T + t] != 0;
     float h_new = h[idx];
     if (keep) {
-        h_new = rnnrt_activate(act, proj[idx] + rec[idx]);
+        h_new = rnnrt_activate(act, (proj[(size_t) b * proj_stride + j] + rnnrt_bias(bias, j)) + rec[idx]);
         h[idx] = h_new;
     }
     rnnrt_emit(out_prev, seq, b, j, H, T, p, keep, zero_output, h_new);
-}
-
-// Adds a bias row to every row of m [rows, n] (the input bias after the projection GEMM, the
-// recurrent bias of a reset_after GRU after the recurrent GEMM).
-extern "C" __global__ void add_row_bias_v1(int rows, int n, float* m, const float* __restrict__ bias) {
-    size_t idx = (size_t) blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (size_t) rows * n) return;
-    m[idx] += bias[idx % n];
 }

@@ -121,7 +121,7 @@ final class CudaContext implements AutoCloseable {
         JCudaDriver.cuDeviceGetAttribute(optIn,
                 CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device);
         int bytes = Math.max(0, Math.min(WorkspacePlan.FUSED_MAX_H_BYTES, optIn[0] - 4096));
-        for (String kernel : new String[] {"lstm_step_fused_v1", "gru_step_fused_v1"}) {
+        for (String kernel : new String[] {"lstm_step_fused_v2", "gru_step_fused_v2"}) {
             JCudaDriver.cuFuncSetAttribute(function(kernel),
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
         }

@@ -19,8 +19,8 @@ import jcuda.driver.CUgraphExec;
 import jcuda.driver.JCudaDriver;
 
 /**
- * The CUDA backend: the input projection of every timestep as ONE GEMM ([T·B, I] × [I, G], input
- * bias added after it), then per step the recurrent GEMM ([B, H] × [H, G]) on cuBLAS (or rnnrt's
+ * The CUDA backend: the input projection of every timestep as ONE GEMM ([B·T, I] × [I, G], x as
+ * given, the input bias added by the kernels that read it), then per step the recurrent GEMM ([B, H] × [H, G]) on cuBLAS (or rnnrt's
  * sgemm_v1 kernel when cuBLAS 12 is missing) and ONE fused kernel from cuda/ that applies the
  * activations, updates h and c, applies the mask and writes the output slice. GRU with
  * reset_after=False takes two kernels around a second GEMM, (r⊙h)·U_h. At batches up to
@@ -184,8 +184,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         DeviceBuffer hs = ws.get("h");
         DeviceBuffer prev = ws.get("prev");
         phase = "upload of the inputs";
-        // [T·B, I] time-major, so that step t's rows are contiguous: proj_t = proj + t·B·G
-        xs.upload(x.swapFirstAxes().data(), t * b * in);
+        // [B·T, I] as given (batch-major): the kernels find step t's row of b at proj + (b·T + t)·G
+        xs.upload(x.data(), b * t * in);
         hs.upload(initialState.get(0).data(), b * h);
         if (lstm) {
             ws.get("c").upload(initialState.get(1).data(), b * h);
@@ -256,11 +256,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         DeviceBuffer prev = ws.get("prev");
         Pointer cs = cell.kind() == CellKind.LSTM ? ws.get("c").ptr() : new CUdeviceptr();
         phase = "input projection GEMM";
-        // proj[T·B, G] = x[T·B, I] · W[I, G], then + b_input
-        ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, t * b, g, in, false);
-        if (w[2] != null) {
-            ctx.launch("add_row_bias_v1", (long) t * b * g, t * b, g, proj.ptr(), w[2].ptr());
-        }
+        // proj[B·T, G] = x[B·T, I] · W[I, G]; the kernels add the input bias as they read it
+        ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, b * t, g, in, false);
+        Pointer inBias = w[2] == null ? new CUdeviceptr() : w[2].ptr();
+        // GRU reset_after: the recurrent bias row, added by the gate kernels to h·U
+        Pointer recBias = w[2] == null || !cell.resetAfter() || cell.kind() != CellKind.GRU ? new CUdeviceptr()
+                : w[2].at(g);
+        int stride = t * g;
         Pointer seqPtr = loop.returnSequences() ? ws.get("seq").ptr() : new CUdeviceptr();
         Pointer z = plan.resetBefore() ? ws.get("z").ptr() : null;
         Pointer rh = plan.resetBefore() ? ws.get("rh").ptr() : null;
@@ -269,34 +271,31 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int act = cell.activation().ordinal();
         int recAct = cell.recurrentActivation().ordinal();
         if (plan.fused()) {
-            enqueueFusedSteps(cell, loop, plan, ws, w, seqPtr, maskPtr, zero, act, recAct);
+            enqueueFusedSteps(cell, loop, plan, ws, w, inBias, recBias, seqPtr, maskPtr, zero, act, recAct);
             return;
         }
         DeviceBuffer rec = ws.get("rec");
         for (int p = 0; p < t; p++) {
             int step = loop.goBackwards() ? t - 1 - p : p;
             phase = "step " + p + " (recurrent GEMM and fused kernel)";
-            Pointer projT = proj.at((long) step * b * g);
+            Pointer projT = proj.at((long) step * g);
             // rec[B, width] = h[B, H] · U[H, 0:width]
             ctx.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
             switch (cell.kind()) {
-                case LSTM -> ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, step, projT, rec.ptr(),
-                        hs.ptr(), cs, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
-                case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
-                        rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
+                case LSTM -> ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias,
+                        rec.ptr(), hs.ptr(), cs, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
+                        inBias, rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
                 case GRU -> {
                     if (!plan.resetBefore()) {
-                        if (w[2] != null) {
-                            ctx.launch("add_row_bias_v1", (long) b * g, b, g, rec.ptr(), w[2].at(g));
-                        }
-                        ctx.launch("gru_reset_after_pointwise_v1", (long) b * h, b, h, t, p, step, projT,
-                                rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                        ctx.launch("gru_reset_after_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
+                                inBias, rec.ptr(), recBias, hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
                     } else {
-                        ctx.launch("gru_reset_before_gates_v1", (long) b * h, b, h, projT, rec.ptr(), hs.ptr(),
-                                z, rh, recAct);
+                        ctx.launch("gru_reset_before_gates_v2", (long) b * h, b, h, projT, stride, inBias, rec.ptr(),
+                                hs.ptr(), z, rh, recAct);
                         // hz[B, H] = (r⊙h)[B, H] · U[H, 2H:3H]
                         ctx.gemm(rh, h, w[1].at(2L * h), g, hz, h, b, h, h, false);
-                        ctx.launch("gru_reset_before_update_v1", (long) b * h, b, h, t, p, step, projT, hz,
+                        ctx.launch("gru_reset_before_update_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias, hz,
                                 z, hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
                     }
                 }
@@ -336,7 +335,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * reading h from one buffer and writing the other.
      */
     private void enqueueFusedSteps(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
-                                   Pointer seqPtr, Pointer maskPtr, int zero, int act, int recAct) {
+                                   Pointer inBias, Pointer recBias, Pointer seqPtr, Pointer maskPtr, int zero,
+                                   int act, int recAct) {
         DeviceBuffer proj = ws.get("proj");
         DeviceBuffer h = ws.get("h");
         DeviceBuffer h2 = ws.get("h2");
@@ -348,19 +348,19 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int blocks = (units + WorkspacePlan.FUSED_UNITS - 1) / WorkspacePlan.FUSED_UNITS;
         int sharedBytes = b * units * Float.BYTES; // h, copied by each block
         boolean lstm = cell.kind() == CellKind.LSTM;
-        Pointer recBias = w[2] == null ? new CUdeviceptr() : w[2].at(g);
+        int stride = t * g;
         for (int p = 0; p < t; p++) {
             int step = loop.goBackwards() ? t - 1 - p : p;
             phase = "step " + p + " (fused recurrent product and gates)";
-            Pointer projT = proj.at((long) step * b * g);
+            Pointer projT = proj.at((long) step * g);
             Pointer in = (p % 2 == 0 ? h : h2).ptr();
             Pointer out = (p % 2 == 0 ? h2 : h).ptr();
             if (lstm) {
-                ctx.launchBlocks("lstm_step_fused_v1", blocks, sharedBytes, b, units, t, p, step, projT, w[3].ptr(), in, out,
-                        ws.get("c").ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                ctx.launchBlocks("lstm_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
+                        w[3].ptr(), in, out, ws.get("c").ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
             } else {
-                ctx.launchBlocks("gru_step_fused_v1", blocks, sharedBytes, b, units, t, p, step, projT, w[3].ptr(), recBias, in, out,
-                        prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
+                ctx.launchBlocks("gru_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
+                        w[3].ptr(), recBias, in, out, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
             }
         }
     }

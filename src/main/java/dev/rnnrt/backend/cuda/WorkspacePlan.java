@@ -14,8 +14,8 @@ import java.util.Map;
  *
  * <p>Buffers (float32 element counts; B batch, T timesteps, I input features, H units, G gates·H):
  * <ul>
- *   <li>{@code x} [T·B, I], time-major so that step t's rows are contiguous;
- *   <li>{@code proj} [T·B, G], the input projection of every step, input bias added;
+ *   <li>{@code x} [B·T, I], the input as given (batch-major);
+ *   <li>{@code proj} [B·T, G], x·W for every step (the kernels add the input bias as they read it);
  *   <li>{@code rec} [B, G], the recurrent product h·U ([B, 2H] for GRU reset_after=False: z and r only);
  *   <li>{@code h}, {@code prev} [B, H]: the state and the previous output;
  *   <li>{@code c} [B, H], LSTM only;

@@ -154,7 +154,8 @@ public final class GpuBenchmark {
              DeviceBuffer cs = filled("c", b * h, r);
              DeviceBuffer prev = filled("prev", b * h, r);
              DeviceBuffer seq = filled("seq", t * b * h, r);
-             DeviceBuffer h2 = filled("h2", b * h, r)) {
+             DeviceBuffer h2 = filled("h2", b * h, r);
+             DeviceBuffer bias = filled("bias", g, r)) {
             ctx.makeCurrent();
             Pointer noMask = new CUdeviceptr();
             int act = Activation.TANH.ordinal();
@@ -166,23 +167,23 @@ public final class GpuBenchmark {
             };
             Runnable kernels = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), rec.ptr(),
-                            hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
+                    ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
+                            rec.ptr(), hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
                 }
             };
             Runnable steps = () -> {
                 for (int p = 0; p < t; p++) {
                     ctx.gemm(hs.ptr(), h, u.ptr(), g, rec.ptr(), g, b, g, h, false);
-                    ctx.launch("lstm_pointwise_v1", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), rec.ptr(),
-                            hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
+                    ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
+                            rec.ptr(), hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
                 }
             };
             Runnable inputGemm = () -> ctx.gemm(x.ptr(), h, w.ptr(), g, proj.ptr(), g, t * b, g, h, false);
             int fusedBlocks = (h + WorkspacePlan.FUSED_UNITS - 1) / WorkspacePlan.FUSED_UNITS;
             Runnable fused = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.launchBlocks("lstm_step_fused_v1", fusedBlocks, b * h * Float.BYTES, b, h, t, p, p,
-                            proj.at((long) p * b * g), u.ptr(),
+                    ctx.launchBlocks("lstm_step_fused_v2", fusedBlocks, b * h * Float.BYTES, b, h, t, p, p,
+                            proj.at((long) p * b * g), g, bias.ptr(), u.ptr(),
                             (p % 2 == 0 ? hs : h2).ptr(), (p % 2 == 0 ? h2 : hs).ptr(), cs.ptr(), prev.ptr(), seq.ptr(),
                             noMask, 0, act, recAct);
                 }
