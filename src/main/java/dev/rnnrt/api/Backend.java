@@ -62,8 +62,17 @@ public enum Backend {
      * @throws CudaUnavailableException for {@link #CUDA} when CUDA cannot be used here
      */
     public Opened open(boolean tf32) {
-        return open(tf32, this == CPU || this == CPU_REFERENCE ? null : CudaProbe.status(),
-                line -> LOG.log(System.Logger.Level.INFO, line));
+        return open(tf32, line -> LOG.log(System.Logger.Level.INFO, line));
+    }
+
+    /**
+     * Opens this backend, giving AUTO's one line about falling back to the CPU to {@code log}
+     * instead of {@link System.Logger} (a command line prints it).
+     *
+     * @throws CudaUnavailableException for {@link #CUDA} when CUDA cannot be used here
+     */
+    public Opened open(boolean tf32, Consumer<String> log) {
+        return open(tf32, this == CPU || this == CPU_REFERENCE ? null : CudaProbe.status(), log);
     }
 
     /** The decision, with the probe's status and the log passed in so that it is tested without a GPU. */

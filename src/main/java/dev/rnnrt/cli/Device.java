@@ -1,66 +1,50 @@
 package dev.rnnrt.cli;
 
-import dev.rnnrt.backend.RecurrentBackend;
-import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.api.Backend;
 import dev.rnnrt.backend.cuda.CudaProbe;
 import dev.rnnrt.backend.cuda.CudaStatus;
 import dev.rnnrt.backend.cuda.CudaUnavailableException;
-import dev.rnnrt.backend.cuda.RecurrentCuda;
 import java.io.PrintStream;
 
-/** {@code --device}: where the recurrent layers run. */
+/**
+ * {@code --device}: where the recurrent layers run. The choice itself is {@link Backend}'s (AUTO
+ * runs on CUDA when it is usable and otherwise on the CPU, saying why in one line); this adds the
+ * command line's words to its refusals.
+ */
 enum Device {
-    AUTO, CPU, CUDA;
+    AUTO(Backend.AUTO), CPU(Backend.CPU), CUDA(Backend.CUDA);
 
-    /** The backend chosen, how to name it in summaries, and what to close after the run. */
-    record Choice(RecurrentBackend backend, String description, AutoCloseable resource) implements AutoCloseable {
-        @Override
-        public void close() throws Exception {
-            if (resource != null) {
-                resource.close();
-            }
-        }
+    private final Backend backend;
+
+    Device(Backend backend) {
+        this.backend = backend;
     }
 
     /**
-     * AUTO runs on CUDA when it is usable and otherwise on the CPU, saying why in one line on
-     * {@code err}; CUDA fails naming what is missing; TF32 needs CUDA.
+     * Opens the backend; AUTO's fallback line goes to {@code err}. CUDA fails naming what is
+     * missing; TF32 needs CUDA (AUTO does not fall back to fp32 when it was asked for).
      */
-    Choice resolve(String precision, PrintStream err) {
+    Backend.Opened resolve(String precision, PrintStream err) {
         boolean tf32 = precision.equals("tf32");
-        if (this == CPU) {
-            if (tf32) {
-                throw new CliException("--precision tf32 applies to CUDA; the CPU computes in fp32. "
-                        + "Use --precision fp32 with --device cpu.");
-            }
-            return cpu();
+        if (tf32 && this == CPU) {
+            throw new CliException("--precision tf32 applies to CUDA; the CPU computes in fp32. "
+                    + "Use --precision fp32 with --device cpu.");
         }
-        CudaStatus status = CudaProbe.status();
-        if (!status.usable()) {
-            if (this == CUDA) {
-                throw new CliException("--device cuda was requested but CUDA cannot be used: " + status.describe()
-                        + ". Use --device auto or --device cpu to run on the CPU.");
-            }
-            if (tf32) {
-                throw new CliException("--precision tf32 needs CUDA, which cannot be used here: " + status.describe()
-                        + ". Use --precision fp32.");
-            }
-            err.println("rnnrt: running on the CPU (CUDA cannot be used: " + status.describe() + ").");
-            return cpu();
+        CudaStatus status = this == CPU ? null : CudaProbe.status();
+        if (tf32 && this == AUTO && !status.usable()) {
+            throw new CliException("--precision tf32 needs CUDA, which cannot be used here: " + status.describe()
+                    + ". Use --precision fp32.");
         }
         try {
-            RecurrentCuda cuda = RecurrentCuda.open(tf32);
-            return new Choice(cuda, "cuda (" + status.device() + ", " + cuda.name() + ")", cuda);
+            return backend.open(tf32, err::println);
         } catch (CudaUnavailableException e) {
-            if (this == CUDA) {
-                throw new CliException(e.getMessage() + " Use --device cpu to run on the CPU.", e);
+            if (!status.usable()) {
+                throw new CliException("--device cuda was requested but CUDA cannot be used: " + status.describe()
+                        + ". Use --device auto or --device cpu to run on the CPU.", e);
             }
-            err.println("rnnrt: running on the CPU (" + e.getMessage() + ").");
-            return cpu();
+            // CUDA is there but would not start: the backend's reason, in the command line's words
+            String reason = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+            throw new CliException(reason + " Use --device cpu to run on the CPU.", e);
         }
-    }
-
-    private static Choice cpu() {
-        return new Choice(RecurrentCpu.INSTANCE, "cpu (" + RecurrentCpu.INSTANCE.name() + ")", null);
     }
 }

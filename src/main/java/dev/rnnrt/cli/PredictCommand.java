@@ -2,6 +2,7 @@ package dev.rnnrt.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.rnnrt.api.Backend;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.io.keras.KerasModelLoader;
 import dev.rnnrt.io.keras.LoadedModel;
@@ -109,7 +110,7 @@ final class PredictCommand implements Callable<Integer> {
 
     private int run(PrintStream out, PrintStream err, Device dev, String prec, boolean example, Path modelPath,
                     List<Path> inputPaths) throws IOException {
-        try (Device.Choice choice = dev.resolve(prec, err)) {
+        try (Backend.Opened choice = dev.resolve(prec, err)) {
             return run(out, err, choice, prec, example, modelPath, inputPaths);
         } catch (RuntimeException | IOException e) {
             throw e;
@@ -118,7 +119,7 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    private int run(PrintStream out, PrintStream err, Device.Choice choice, String prec, boolean example,
+    private int run(PrintStream out, PrintStream err, Backend.Opened choice, String prec, boolean example,
                     Path modelPath, List<Path> inputPaths) throws IOException {
         long loadStart = System.nanoTime();
         LoadedModel loaded = KerasModelLoader.load(modelPath, choice.backend());
@@ -306,7 +307,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> summary(LoadedModel loaded, Path modelPath, List<Path> inputPaths, List<NpyReader> readers,
-                                        Run run, Device.Choice choice, String prec, double loadSeconds, boolean example) {
+                                        Run run, Backend.Opened choice, String prec, double loadSeconds, boolean example) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("rnnrt_version", Main.version());
         s.put("model", example ? "bundled example (example_model.h5)" : modelPath.toString());
@@ -344,7 +345,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     private void report(PrintStream out, LoadedModel loaded, boolean example, List<Path> inputPaths,
-                        List<NpyReader> readers, Run run, Device.Choice choice, List<Path> finals) {
+                        List<NpyReader> readers, Run run, Backend.Opened choice, List<Path> finals) {
         Model m = loaded.model();
         if (example) {
             out.println("rnnrt predict: no --model given, so this runs the bundled example.");
