@@ -8,16 +8,20 @@ package dev.rnnrt.backend.cpu;
 interface FusedGates {
 
     /**
-     * One LSTM row: z = proj[pr:pr+4H] + rec[rr:rr+4H] (gates i, f, c, o);
-     * c' = σ(f)·c + σ(i)·tanh(c̃); h' = σ(o)·tanh(c'); c and h updated in place at hr.
+     * One LSTM row: z = (proj[pr:pr+4H] + bias[bo:bo+4H]) + rec[rr:rr+4H] (gates i, f, c, o; no
+     * bias when it is null); c' = σ(f)·c + σ(i)·tanh(c̃); h' = σ(o)·tanh(c'); c and h updated in
+     * place at hr. Gate q of each array starts q·units after its offset.
      */
-    void lstm(float[] proj, int pr, float[] rec, int rr, float[] c, float[] h, int hr, int units);
+    void lstm(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] c, float[] h, int hr,
+              int units);
 
     /**
-     * One GRU (reset_after) row: z = σ(px_z + rec_z), r = σ(px_r + rec_r),
-     * ĥ = tanh(px_h + r·rec_h), h' = z·h + (1 − z)·ĥ; h updated in place at hr.
+     * One GRU (reset_after) row, with x = proj + inBias and u = rec + recBias (either bias may be
+     * null): z = σ(x_z + u_z), r = σ(x_r + u_r), ĥ = tanh(x_h + r·u_h), h' = z·h + (1 − z)·ĥ;
+     * h updated in place at hr.
      */
-    void gruResetAfter(float[] proj, int pr, float[] rec, int rr, float[] h, int hr, int units);
+    void gruResetAfter(float[] proj, int pr, float[] rec, int rr, float[] inBias, int io, float[] recBias, int ro,
+                       float[] h, int hr, int units);
 
     /** The Vector API implementation, or null when the module is absent. */
     static FusedGates available() {

@@ -25,7 +25,8 @@ import java.util.concurrent.Future;
  *       that applies the activations, updates the states, the mask and the output in place (GRU
  *       with reset_after=False adds the second, reset-gated product (r⊙h)·U_h);</li>
  *   <li>the batch is split across threads, each running its rows through every step, so steps
- *       need no synchronisation;</li>
+ *       need no synchronisation; a batch smaller than the thread count (batch 1) splits the units
+ *       instead, with one barrier per step ({@link SplitUnits});</li>
  *   <li>the weights are packed for the SGEMM once per layer and kept while the layer lives; the
  *       other buffers are allocated once per call, none inside the time loop.</li>
  * </ul>
@@ -45,6 +46,9 @@ public final class RecurrentCpu implements RecurrentBackend {
     private final FusedGates gates;
     /** Packed weights per layer: weights never change under a CellSpec (setWeights makes a new one). */
     private final java.util.Map<CellSpec, Packed> packedCache =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    /** Per-part packed columns for batches smaller than the thread count ({@link SplitUnits}). */
+    private final java.util.Map<CellSpec, SplitUnits.Part[]> splitCache =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final int threads;
     private volatile ExecutorService pool;
@@ -68,6 +72,12 @@ public final class RecurrentCpu implements RecurrentBackend {
     /** x is [B, T, I], mask [B, T] or null, states each [B, H]. */
     @Override
     public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState) {
+        if (SplitUnits.applies(cell, x.dim(0), threads, gates)) {
+            // fewer rows than threads: split the units across the threads instead of the batch
+            SplitUnits.Part[] parts = splitCache.computeIfAbsent(cell, c -> SplitUnits.plan(c, gemm, threads));
+            return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, CHUNK_FLOATS,
+                    task -> pool().submit(task));
+        }
         int batch = x.dim(0);
         int time = x.dim(1);
         int units = cell.units();
@@ -154,6 +164,10 @@ public final class RecurrentCpu implements RecurrentBackend {
         private final float[] h;
         private final float[] c;
         private final float[] out;
+        /** Whether the vector gates run this cell (LSTM, GRU reset_after; tanh and sigmoid). */
+        private final boolean vectorGates;
+        /** [G], or [2, G] for a GRU with reset_after (input row, recurrent row); null without bias. */
+        private final float[] bias;
 
         Rows(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState, int b0, int b1) {
             this.cell = cell;
@@ -169,6 +183,10 @@ public final class RecurrentCpu implements RecurrentBackend {
             this.h = slice(initialState.get(0), b0, rows, units);
             this.c = cell.kind() == CellKind.LSTM ? slice(initialState.get(1), b0, rows, units) : null;
             this.out = new float[rows * units];
+            this.bias = cell.bias() == null ? null : cell.bias().data();
+            this.vectorGates = gates != null && cell.activation() == Activation.TANH
+                    && cell.recurrentActivation() == Activation.SIGMOID
+                    && (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter());
         }
 
         /** seq is [B, T, H] or null; last [B, H]; states each [B, H]: this part writes its rows. */
@@ -187,7 +205,6 @@ public final class RecurrentCpu implements RecurrentBackend {
             PackedB w = packed.kernel();
             PackedB u = packed.recurrent();
             PackedB uh = packed.recurrentH();
-            float[] bias = cell.bias() == null ? null : cell.bias().data();
             float[] xd = x.data();
 
             for (int s0 = 0; s0 < time; s0 += chunk) {
@@ -199,9 +216,10 @@ public final class RecurrentCpu implements RecurrentBackend {
                         System.arraycopy(xd, ((b0 + r) * time + t) * in, xs, (r * steps + s) * in, in);
                     }
                 }
-                // proj[rows·steps, G] = xs[rows·steps, I] · W[I, G] + b_input
+                // proj[rows·steps, G] = xs[rows·steps, I] · W[I, G] (+ b_input here, unless the vector
+                // gates add the biases as they read proj and rec)
                 gemm.multiply(xs, 0, in, w, proj, 0, g, rows * steps, false);
-                if (bias != null) {
+                if (bias != null && !vectorGates) {
                     addRow(proj, rows * steps, g, bias, 0);
                 }
                 for (int s = 0; s < steps; s++) {
@@ -209,7 +227,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                     int t = timeOf(p);
                     // rec[rows, width] = h[rows, H] · U[H, 0:width]
                     gemm.multiply(h, 0, units, u, rec, 0, recurrentWidth, rows, false);
-                    if (cell.kind() == CellKind.GRU && cell.resetAfter() && bias != null) {
+                    if (cell.kind() == CellKind.GRU && cell.resetAfter() && bias != null && !vectorGates) {
                         addRow(rec, rows, g, bias, g); // the recurrent bias row
                     }
                     switch (cell.kind()) {
@@ -255,7 +273,6 @@ public final class RecurrentCpu implements RecurrentBackend {
         private void lstmStep(float[] proj, float[] rec, int s, int steps, int t) {
             Activation act = cell.activation();
             Activation ra = cell.recurrentActivation();
-            boolean vector = gates != null && act == Activation.TANH && ra == Activation.SIGMOID;
             for (int r = 0; r < rows; r++) {
                 if (!keep(r, t)) {
                     masked(r);
@@ -264,8 +281,8 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int pr = (r * steps + s) * g;
                 int rr = r * g;
                 int hr = r * units;
-                if (vector) {
-                    gates.lstm(proj, pr, rec, rr, c, h, hr, units);
+                if (vectorGates) {
+                    gates.lstm(proj, pr, rec, rr, bias, 0, c, h, hr, units);
                     System.arraycopy(h, hr, out, hr, units);
                     continue;
                 }
@@ -285,7 +302,6 @@ public final class RecurrentCpu implements RecurrentBackend {
         private void gruResetAfterStep(float[] proj, float[] rec, int s, int steps, int t) {
             Activation act = cell.activation();
             Activation ra = cell.recurrentActivation();
-            boolean vector = gates != null && act == Activation.TANH && ra == Activation.SIGMOID;
             for (int r = 0; r < rows; r++) {
                 if (!keep(r, t)) {
                     masked(r);
@@ -294,8 +310,8 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int pr = (r * steps + s) * g;
                 int rr = r * g;
                 int hr = r * units;
-                if (vector) {
-                    gates.gruResetAfter(proj, pr, rec, rr, h, hr, units);
+                if (vectorGates) {
+                    gates.gruResetAfter(proj, pr, rec, rr, bias, 0, bias, g, h, hr, units);
                     System.arraycopy(h, hr, out, hr, units);
                     continue;
                 }

@@ -20,13 +20,16 @@ public final class VectorGates implements FusedGates {
     }
 
     @Override
-    public void lstm(float[] proj, int pr, float[] rec, int rr, float[] c, float[] h, int hr, int units) {
+    public void lstm(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] c, float[] h, int hr,
+                     int units) {
         for (int j = 0; j < units; j += S.length()) {
             VectorMask<Float> m = S.indexInRange(j, units);
-            FloatVector i = sigmoid(pre(proj, pr, rec, rr, j, m));
-            FloatVector f = sigmoid(pre(proj, pr + units, rec, rr + units, j, m));
-            FloatVector cand = pre(proj, pr + 2 * units, rec, rr + 2 * units, j, m).lanewise(VectorOperators.TANH);
-            FloatVector o = sigmoid(pre(proj, pr + 3 * units, rec, rr + 3 * units, j, m));
+            FloatVector i = sigmoid(pre(proj, pr, bias, bo, j, m).add(load(rec, rr, j, m)));
+            FloatVector f = sigmoid(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units, j, m)));
+            FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j, m)
+                    .add(load(rec, rr + 2 * units, j, m)).lanewise(VectorOperators.TANH);
+            FloatVector o = sigmoid(pre(proj, pr + 3 * units, bias, bo + 3 * units, j, m)
+                    .add(load(rec, rr + 3 * units, j, m)));
             FloatVector cNext = f.mul(FloatVector.fromArray(S, c, hr + j, m)).add(i.mul(cand));
             cNext.intoArray(c, hr + j, m);
             o.mul(cNext.lanewise(VectorOperators.TANH)).intoArray(h, hr + j, m);
@@ -34,20 +37,28 @@ public final class VectorGates implements FusedGates {
     }
 
     @Override
-    public void gruResetAfter(float[] proj, int pr, float[] rec, int rr, float[] h, int hr, int units) {
+    public void gruResetAfter(float[] proj, int pr, float[] rec, int rr, float[] inBias, int io, float[] recBias,
+                              int ro, float[] h, int hr, int units) {
         for (int j = 0; j < units; j += S.length()) {
             VectorMask<Float> m = S.indexInRange(j, units);
-            FloatVector z = sigmoid(pre(proj, pr, rec, rr, j, m));
-            FloatVector r = sigmoid(pre(proj, pr + units, rec, rr + units, j, m));
-            FloatVector cand = FloatVector.fromArray(S, proj, pr + 2 * units + j, m)
-                    .add(r.mul(FloatVector.fromArray(S, rec, rr + 2 * units + j, m))).lanewise(VectorOperators.TANH);
+            FloatVector z = sigmoid(pre(proj, pr, inBias, io, j, m).add(pre(rec, rr, recBias, ro, j, m)));
+            FloatVector r = sigmoid(pre(proj, pr + units, inBias, io + units, j, m)
+                    .add(pre(rec, rr + units, recBias, ro + units, j, m)));
+            FloatVector cand = pre(proj, pr + 2 * units, inBias, io + 2 * units, j, m)
+                    .add(r.mul(pre(rec, rr + 2 * units, recBias, ro + 2 * units, j, m))).lanewise(VectorOperators.TANH);
             FloatVector hv = FloatVector.fromArray(S, h, hr + j, m);
             z.mul(hv).add(z.neg().add(1f).mul(cand)).intoArray(h, hr + j, m);
         }
     }
 
-    private static FloatVector pre(float[] proj, int pr, float[] rec, int rr, int j, VectorMask<Float> m) {
-        return FloatVector.fromArray(S, proj, pr + j, m).add(FloatVector.fromArray(S, rec, rr + j, m));
+    /** a[off + j:] + bias[bo + j:], or a alone when bias is null: in the order the bias passes used. */
+    private static FloatVector pre(float[] a, int off, float[] bias, int bo, int j, VectorMask<Float> m) {
+        FloatVector v = load(a, off, j, m);
+        return bias == null ? v : v.add(load(bias, bo, j, m));
+    }
+
+    private static FloatVector load(float[] a, int off, int j, VectorMask<Float> m) {
+        return FloatVector.fromArray(S, a, off + j, m);
     }
 
     private static FloatVector sigmoid(FloatVector x) {
