@@ -55,6 +55,13 @@ public final class VectorSgemm implements Sgemm {
      * C[m, n] (+)= A · B over packed panels: an 8 × 2L register tile (then 4 × 2L, then single rows
      * for the rest of m) accumulates the whole of k with contiguous loads of B.
      */
+    /**
+     * C[m, n] (+)= A · B over packed panels: an 8 × 2L register tile (then 4 × 2L, then single rows
+     * for the rest of m) accumulates the whole of k with contiguous loads of B. The 4-row and
+     * single-row tiles are methods of their own: with all three in one method C2 ran out of
+     * inlining budget on some call profiles (GRU, batch 1), left the FMAs of the 8-row tile as
+     * calls to the Vector API's Java fallback and allocated ~30 MB per call.
+     */
     @Override
     public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
                          boolean accumulate) {
@@ -70,7 +77,6 @@ public final class VectorSgemm implements Sgemm {
             VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
             VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
             int i = 0;
-            // 8 rows × 2 vectors: 16 accumulators, so that each B load feeds 8 FMAs
             for (; i + 8 <= m; i += 8) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);
@@ -120,6 +126,8 @@ public final class VectorSgemm implements Sgemm {
                 }
                 int co = cOff + i * ldc + j;
                 if (full && !accumulate) {
+                    // stores written out here, not in a helper: vectors passed to a method that C2 does
+                    // not inline get boxed, which showed as ~100 MB/op of garbage in JMH's GC profiler
                     c00.intoArray(c, co + 0 * ldc);
                     c01.intoArray(c, co + 0 * ldc + L);
                     c10.intoArray(c, co + 1 * ldc);
@@ -147,69 +155,88 @@ public final class VectorSgemm implements Sgemm {
                     store(c, co + 7 * ldc, c70, c71, m0, m1, accumulate);
                 }
             }
-            // then 4 rows, then single rows, for what is left
-            for (; i + 4 <= m; i += 4) {
-                FloatVector c00 = FloatVector.zero(S);
-                FloatVector c01 = FloatVector.zero(S);
-                FloatVector c10 = FloatVector.zero(S);
-                FloatVector c11 = FloatVector.zero(S);
-                FloatVector c20 = FloatVector.zero(S);
-                FloatVector c21 = FloatVector.zero(S);
-                FloatVector c30 = FloatVector.zero(S);
-                FloatVector c31 = FloatVector.zero(S);
-                int ao = aOff + i * lda;
-                for (int p = 0; p < k; p++) {
-                    int br = base + p * 2 * L;
-                    FloatVector b0 = FloatVector.fromArray(S, bp, br);
-                    FloatVector b1 = FloatVector.fromArray(S, bp, br + L);
-                    FloatVector a0 = FloatVector.broadcast(S, a[ao + p]);
-                    c00 = a0.fma(b0, c00);
-                    c01 = a0.fma(b1, c01);
-                    FloatVector a1 = FloatVector.broadcast(S, a[ao + lda + p]);
-                    c10 = a1.fma(b0, c10);
-                    c11 = a1.fma(b1, c11);
-                    FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * lda + p]);
-                    c20 = a2.fma(b0, c20);
-                    c21 = a2.fma(b1, c21);
-                    FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * lda + p]);
-                    c30 = a3.fma(b0, c30);
-                    c31 = a3.fma(b1, c31);
-                }
-                int co = cOff + i * ldc + j;
-                if (full && !accumulate) {
-                    // stores written out here, not in a helper: vectors passed to a method that C2 does
-                    // not inline get boxed, which showed as ~100 MB/op of garbage in JMH's GC profiler
-                    c00.intoArray(c, co);
-                    c01.intoArray(c, co + L);
-                    c10.intoArray(c, co + ldc);
-                    c11.intoArray(c, co + ldc + L);
-                    c20.intoArray(c, co + 2 * ldc);
-                    c21.intoArray(c, co + 2 * ldc + L);
-                    c30.intoArray(c, co + 3 * ldc);
-                    c31.intoArray(c, co + 3 * ldc + L);
-                } else {
-                    store(c, co, c00, c01, m0, m1, accumulate);
-                    store(c, co + ldc, c10, c11, m0, m1, accumulate);
-                    store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
-                    store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
-                }
+            i = rows4(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
+            rows1(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
+        }
+    }
+
+    /** Rows i0, i0 + 4, … of C's panel at column j, 4 at a time; returns the first row left over. */
+    private static int rows4(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
+                              int j, int n, int i0, int m, boolean accumulate) {
+        boolean full = j + 2 * L <= n;
+        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
+        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+        int i = i0;
+        for (; i + 4 <= m; i += 4) {
+            FloatVector c00 = FloatVector.zero(S);
+            FloatVector c01 = FloatVector.zero(S);
+            FloatVector c10 = FloatVector.zero(S);
+            FloatVector c11 = FloatVector.zero(S);
+            FloatVector c20 = FloatVector.zero(S);
+            FloatVector c21 = FloatVector.zero(S);
+            FloatVector c30 = FloatVector.zero(S);
+            FloatVector c31 = FloatVector.zero(S);
+            int ao = aOff + i * lda;
+            for (int p = 0; p < k; p++) {
+                int br = base + p * 2 * L;
+                FloatVector b0 = FloatVector.fromArray(S, bp, br);
+                FloatVector b1 = FloatVector.fromArray(S, bp, br + L);
+                FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * lda + p]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                FloatVector a1 = FloatVector.broadcast(S, a[ao + 1 * lda + p]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * lda + p]);
+                c20 = a2.fma(b0, c20);
+                c21 = a2.fma(b1, c21);
+                FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * lda + p]);
+                c30 = a3.fma(b0, c30);
+                c31 = a3.fma(b1, c31);
             }
-            for (; i < m; i++) {
-                FloatVector c0 = FloatVector.zero(S);
-                FloatVector c1 = FloatVector.zero(S);
-                int ao = aOff + i * lda;
-                for (int p = 0; p < k; p++) {
-                    int br = base + p * 2 * L;
-                    FloatVector av = FloatVector.broadcast(S, a[ao + p]);
-                    c0 = av.fma(FloatVector.fromArray(S, bp, br), c0);
-                    c1 = av.fma(FloatVector.fromArray(S, bp, br + L), c1);
-                }
-                if (full && !accumulate) {
-                    c0.intoArray(c, cOff + i * ldc + j);
-                    c1.intoArray(c, cOff + i * ldc + j + L);
-                } else {
-                    store(c, cOff + i * ldc + j, c0, c1, m0, m1, accumulate);
-                }
+            int co = cOff + i * ldc + j;
+            if (full && !accumulate) {
+                // stores written out here, not in a helper: vectors passed to a method that C2 does
+                // not inline get boxed, which showed as ~100 MB/op of garbage in JMH's GC profiler
+                c00.intoArray(c, co + 0 * ldc);
+                c01.intoArray(c, co + 0 * ldc + L);
+                c10.intoArray(c, co + 1 * ldc);
+                c11.intoArray(c, co + 1 * ldc + L);
+                c20.intoArray(c, co + 2 * ldc);
+                c21.intoArray(c, co + 2 * ldc + L);
+                c30.intoArray(c, co + 3 * ldc);
+                c31.intoArray(c, co + 3 * ldc + L);
+            } else {
+                store(c, co + 0 * ldc, c00, c01, m0, m1, accumulate);
+                store(c, co + 1 * ldc, c10, c11, m0, m1, accumulate);
+                store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
+                store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+            }
+        }
+        return i;
+    }
+
+    /** Rows i0 … m − 1 of C's panel at column j, one at a time. */
+    private static void rows1(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
+                              int j, int n, int i0, int m, boolean accumulate) {
+        boolean full = j + 2 * L <= n;
+        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
+        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+        for (int i = i0; i < m; i++) {
+            FloatVector c0 = FloatVector.zero(S);
+            FloatVector c1 = FloatVector.zero(S);
+            int ao = aOff + i * lda;
+            for (int p = 0; p < k; p++) {
+                int br = base + p * 2 * L;
+                FloatVector av = FloatVector.broadcast(S, a[ao + p]);
+                c0 = av.fma(FloatVector.fromArray(S, bp, br), c0);
+                c1 = av.fma(FloatVector.fromArray(S, bp, br + L), c1);
+            }
+            if (full && !accumulate) {
+                c0.intoArray(c, cOff + i * ldc + j);
+                c1.intoArray(c, cOff + i * ldc + j + L);
+            } else {
+                store(c, cOff + i * ldc + j, c0, c1, m0, m1, accumulate);
             }
         }
     }
