@@ -19,8 +19,9 @@ import java.util.concurrent.Future;
  * The fast CPU backend. Same semantics as the reference ({@code RecurrentReference}), computed
  * the way fast RNN implementations are:
  * <ul>
- *   <li>the input projection of a chunk of timesteps is one GEMM, [rows·steps, I] × [I, G], with
- *       the input bias added after it;</li>
+ *   <li>the input projection of a chunk of timesteps ({@link ChunkPlan}) is one GEMM,
+ *       [rows·steps, I] × [I, G]; the vector gates add the biases as they read it (the scalar
+ *       gates, after the GEMM);</li>
  *   <li>each step is one recurrent GEMM, [rows, H] × [H, G], and one fused pass over the gates
  *       that applies the activations, updates the states, the mask and the output in place (GRU
  *       with reset_after=False adds the second, reset-gated product (r⊙h)·U_h);</li>
@@ -37,10 +38,8 @@ import java.util.concurrent.Future;
 public final class RecurrentCpu implements RecurrentBackend {
 
     /** The fastest SGEMM available and every core. */
-    public static final RecurrentCpu INSTANCE = new RecurrentCpu(Sgemm.best(), Runtime.getRuntime().availableProcessors());
-
-    /** Projected-input floats per thread and chunk of steps (16 MiB). */
-    private static final int CHUNK_FLOATS = 1 << 22;
+    public static final RecurrentCpu INSTANCE = new RecurrentCpu(Sgemm.best(), Runtime.getRuntime().availableProcessors(),
+            ChunkPlan.DEFAULT);
 
     private final Sgemm gemm;
     private final FusedGates gates;
@@ -51,17 +50,25 @@ public final class RecurrentCpu implements RecurrentBackend {
     private final java.util.Map<CellSpec, SplitUnits.Part[]> splitCache =
             java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
     private final int threads;
+    /** Steps per input projection. */
+    private final ChunkPlan chunks;
     private volatile ExecutorService pool;
 
-    private RecurrentCpu(Sgemm gemm, int threads) {
+    private RecurrentCpu(Sgemm gemm, int threads, ChunkPlan chunks) {
         this.gemm = gemm;
         this.gates = gemm instanceof VectorSgemm ? FusedGates.available() : null;
         this.threads = Math.max(1, threads);
+        this.chunks = chunks;
     }
 
     /** A backend with a given SGEMM and thread count (tests and benchmarks compare them). */
     public static RecurrentCpu create(Sgemm gemm, int threads) {
-        return new RecurrentCpu(gemm, threads);
+        return new RecurrentCpu(gemm, threads, ChunkPlan.DEFAULT);
+    }
+
+    /** As {@link #create(Sgemm, int)} with another chunk plan (tests force many small chunks). */
+    static RecurrentCpu create(Sgemm gemm, int threads, ChunkPlan chunks) {
+        return new RecurrentCpu(gemm, threads, chunks);
     }
 
     @Override
@@ -75,7 +82,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         if (SplitUnits.applies(cell, x.dim(0), threads, gates)) {
             // fewer rows than threads: split the units across the threads instead of the batch
             SplitUnits.Part[] parts = splitCache.computeIfAbsent(cell, c -> SplitUnits.plan(c, gemm, threads));
-            return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, CHUNK_FLOATS,
+            return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, chunks,
                     task -> pool().submit(task));
         }
         int batch = x.dim(0);
@@ -196,7 +203,7 @@ public final class RecurrentCpu implements RecurrentBackend {
             }
             boolean resetBefore = cell.kind() == CellKind.GRU && !cell.resetAfter();
             int recurrentWidth = resetBefore ? 2 * units : g; // z and r only, when the reset comes first
-            int chunk = (int) Math.max(1, Math.min(time, CHUNK_FLOATS / ((long) rows * g)));
+            int chunk = chunks.steps(rows, g, time);
             float[] xs = new float[rows * chunk * in];
             float[] proj = new float[rows * chunk * g];
             float[] rec = new float[rows * recurrentWidth];

@@ -95,18 +95,18 @@ final class SplitUnits {
 
     /** Runs the parts: part 0 on the calling thread, the others through {@code submit}. */
     static RecurrentResult run(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState,
-                               Part[] parts, Sgemm gemm, FusedGates gates, int chunkFloats,
+                               Part[] parts, Sgemm gemm, FusedGates gates, ChunkPlan chunks,
                                java.util.function.Function<Callable<Void>, java.util.concurrent.Future<Void>> submit) {
         Shared s = new Shared(cell, loop, x, mask, initialState, parts.length);
         List<java.util.concurrent.Future<Void>> futures = new ArrayList<>();
         for (int k = 1; k < parts.length; k++) {
             Part part = parts[k];
             futures.add(submit.apply(() -> {
-                s.work(part, gemm, gates, chunkFloats);
+                s.work(part, gemm, gates, chunks);
                 return null;
             }));
         }
-        s.work(parts[0], gemm, gates, chunkFloats);
+        s.work(parts[0], gemm, gates, chunks);
         for (java.util.concurrent.Future<Void> f : futures) {
             try {
                 f.get();
@@ -155,22 +155,22 @@ final class SplitUnits {
             this.barrier = new SpinBarrier(parts);
         }
 
-        void work(Part part, Sgemm gemm, FusedGates gates, int chunkFloats) {
+        void work(Part part, Sgemm gemm, FusedGates gates, ChunkPlan chunks) {
             try {
-                steps(part, gemm, gates, chunkFloats);
+                steps(part, gemm, gates, chunks);
             } catch (RuntimeException | Error e) {
                 barrier.breakIt();
                 throw e;
             }
         }
 
-        private void steps(Part part, Sgemm gemm, FusedGates gates, int chunkFloats) {
+        private void steps(Part part, Sgemm gemm, FusedGates gates, ChunkPlan chunks) {
             int in = x.dim(2);
             int u0 = part.u0();
             int hu = part.units();
             int width = cell.kind().gates() * hu;
             boolean lstm = cell.kind() == CellKind.LSTM;
-            int chunk = (int) Math.max(1, Math.min(time, chunkFloats / ((long) batch * width)));
+            int chunk = chunks.steps(batch, width, time);
             float[] xs = new float[batch * chunk * in];
             float[] proj = new float[batch * chunk * width];
             float[] rec = new float[batch * width];
