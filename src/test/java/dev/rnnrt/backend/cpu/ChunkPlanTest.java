@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
-import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
-import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
@@ -74,37 +70,17 @@ class ChunkPlanTest {
 
     private static void compare(RandomTensors r, IntFunction<RecurrentLayerBuilder<?>> cell, RecurrentCpu whole,
                                 ChunkPlan plan, int b, int t, int i, int h, boolean masked) {
-        RecurrentLayer ref = cell.apply(h).returnSequences(true).returnState(true).goBackwards(masked).build();
-        ref.build(i);
-        List<Tensor> w = new ArrayList<>();
-        for (Tensor wt : ref.getWeights()) {
-            w.add(r.uniform(1.5 / Math.sqrt(Math.max(i, h)), wt.shape()));
-        }
-        ref.setWeights(w);
-        RecurrentLayer a = cell.apply(h).returnSequences(true).returnState(true).goBackwards(masked)
-                .backend(whole).build();
-        a.setWeights(w);
-        RecurrentCpu chunked = RecurrentCpu.create(Sgemm.best(), 2, plan);
-        RecurrentLayer c = cell.apply(h).returnSequences(true).returnState(true).goBackwards(masked)
-                .backend(chunked).build();
-        c.setWeights(w);
-        Tensor x = r.uniform(1, b, t, i);
-        Mask mask = masked ? r.mask(b, t, 0.6) : null;
-        List<Tensor> init = new ArrayList<>();
-        for (int k = 0; k < ref.stateCount(); k++) {
-            init.add(r.uniform(0.5, b, h));
-        }
-        RecurrentOutput expected = ref.call(x, init, mask);
-        RecurrentOutput inOne = a.call(x, init, mask);
-        RecurrentOutput inMany = c.call(x, init, mask);
-        String ctx = ref.className() + " B=" + b + " I=" + i + " H=" + h + " mask=" + masked + " " + plan
+        SameWeights run = new SameWeights(r, () -> cell.apply(h).returnSequences(true).returnState(true)
+                .goBackwards(masked), b, t, i, h, masked, whole, RecurrentCpu.create(Sgemm.best(), 2, plan));
+        List<Tensor> expected = run.outputs.get(0).asList();
+        String ctx = run.className + " B=" + b + " I=" + i + " H=" + h + " mask=" + masked + " " + plan
                 + " seed=" + r.seed();
-        for (int k = 0; k < expected.asList().size(); k++) {
+        for (int k = 0; k < expected.size(); k++) {
+            Tensor inOne = run.outputs.get(1).asList().get(k);
+            Tensor inMany = run.outputs.get(2).asList().get(k);
             // the same products; only the SGEMM's row tiles (8, 4, 1 rows) may sum in another order
-            Compare.assertClose(ctx + " output " + k + " vs one chunk", inOne.asList().get(k),
-                    inMany.asList().get(k), 1e-6);
-            Compare.assertClose(ctx + " output " + k, expected.asList().get(k), inMany.asList().get(k),
-                    Tolerance.FP32);
+            Compare.assertClose(ctx + " output " + k + " vs one chunk", inOne, inMany, 1e-6);
+            Compare.assertClose(ctx + " output " + k, expected.get(k), inMany, Tolerance.FP32);
         }
     }
 }

@@ -5,19 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Activation;
-import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
-import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
-import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
@@ -118,36 +114,16 @@ class SplitUnitsTest {
     private static void compare(RandomTensors r, IntFunction<RecurrentLayerBuilder<?>> cell, RecurrentCpu split,
                                 RecurrentCpu one, int b, int t, int i, int h, boolean masked, boolean backwards,
                                 boolean zeroOutput) {
-        RecurrentLayer ref = cell.apply(h).returnSequences(true).returnState(true).goBackwards(backwards)
-                .zeroOutputForMask(zeroOutput).build();
-        ref.build(i);
-        List<Tensor> w = new ArrayList<>();
-        for (Tensor wt : ref.getWeights()) {
-            w.add(r.uniform(1.5 / Math.sqrt(Math.max(i, h)), wt.shape()));
-        }
-        ref.setWeights(w);
-        RecurrentLayer a = cell.apply(h).returnSequences(true).returnState(true).goBackwards(backwards)
-                .zeroOutputForMask(zeroOutput).backend(split).build();
-        a.setWeights(w);
-        RecurrentLayer c = cell.apply(h).returnSequences(true).returnState(true).goBackwards(backwards)
-                .zeroOutputForMask(zeroOutput).backend(one).build();
-        c.setWeights(w);
-        Tensor x = r.uniform(1, b, t, i);
-        Mask mask = masked ? r.mask(b, t, 0.6) : null;
-        List<Tensor> init = new ArrayList<>();
-        for (int s = 0; s < ref.stateCount(); s++) {
-            init.add(r.uniform(0.5, b, h));
-        }
-        RecurrentOutput expected = ref.call(x, init, mask);
-        RecurrentOutput viaSplit = a.call(x, init, mask);
-        RecurrentOutput viaOne = c.call(x, init, mask);
-        String ctx = ref.className() + " " + split.name() + " B=" + b + " T=" + t + " I=" + i + " H=" + h + " mask="
+        SameWeights run = new SameWeights(r, () -> cell.apply(h).returnSequences(true).returnState(true)
+                .goBackwards(backwards).zeroOutputForMask(zeroOutput), b, t, i, h, masked, split, one);
+        List<Tensor> expected = run.outputs.get(0).asList();
+        String ctx = run.className + " " + split.name() + " B=" + b + " T=" + t + " I=" + i + " H=" + h + " mask="
                 + masked + " seed=" + r.seed();
-        for (int k = 0; k < expected.asList().size(); k++) {
-            Compare.assertClose(ctx + " output " + k + " vs one thread", viaOne.asList().get(k),
-                    viaSplit.asList().get(k), SAME_PATH);
-            Compare.assertClose(ctx + " output " + k, expected.asList().get(k), viaSplit.asList().get(k),
-                    Tolerance.FP32);
+        for (int k = 0; k < expected.size(); k++) {
+            Tensor viaSplit = run.outputs.get(1).asList().get(k);
+            Compare.assertClose(ctx + " output " + k + " vs one thread", run.outputs.get(2).asList().get(k),
+                    viaSplit, SAME_PATH);
+            Compare.assertClose(ctx + " output " + k, expected.get(k), viaSplit, Tolerance.FP32);
         }
     }
 }
