@@ -4,8 +4,6 @@ import dev.rnnrt.api.Backend;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.RecurrentCpu;
-import dev.rnnrt.layers.Gru;
-import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,7 +82,8 @@ public class CudaBenchmark {
             default -> throw new IllegalArgumentException("backend " + backend + ": expected cuda, cuda-tf32 or cpu");
         }
         layer = layer(weights, opened.backend());
-        check(expected, layer.call(x).output(), tf32 ? 5e-3 : 1e-4);
+        BenchLayers.check(backend + " on " + cell + " H=" + units + " B=" + batch + " T=" + time, expected,
+                layer.call(x).output(), tf32 ? 5e-3 : 1e-4);
     }
 
     @TearDown(Level.Trial)
@@ -100,10 +99,7 @@ public class CudaBenchmark {
     }
 
     private RecurrentLayer layer(List<Tensor> weights, RecurrentBackend b) {
-        RecurrentLayer l = cell.equals("LSTM") ? Lstm.builder(units).returnSequences(true).backend(b).build()
-                : Gru.builder(units).resetAfter(true).returnSequences(true).backend(b).build();
-        l.setWeights(weights);
-        return l;
+        return BenchLayers.layer(cell, units, weights, b);
     }
 
     private static Tensor uniform(SplittableRandom r, double scale, int... shape) {
@@ -113,21 +109,5 @@ public class CudaBenchmark {
             d[i] = (float) (scale * (2 * r.nextDouble() - 1));
         }
         return t;
-    }
-
-    private void check(Tensor expected, Tensor actual, double tolerance) {
-        double d = 0;
-        double n = 0;
-        for (int k = 0; k < expected.size(); k++) {
-            double e = expected.data()[k];
-            double a = actual.data()[k];
-            d += (e - a) * (e - a);
-            n += e * e;
-        }
-        double rel = Math.sqrt(d / n);
-        if (!(rel <= tolerance)) {
-            throw new IllegalStateException(backend + " disagrees with rnnrt's fast CPU path on " + cell + " H=" + units
-                    + " B=" + batch + " T=" + time + ": relative error " + rel + " > " + tolerance);
-        }
     }
 }

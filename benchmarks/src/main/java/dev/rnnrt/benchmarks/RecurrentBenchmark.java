@@ -8,8 +8,6 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.RecurrentCpu;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
-import dev.rnnrt.layers.Gru;
-import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -124,26 +122,12 @@ public class RecurrentBenchmark {
     }
 
     private RecurrentLayer layer(BenchCase c, RecurrentBackend b) {
-        RecurrentLayer l = cell.equals("LSTM") ? Lstm.builder(units).returnSequences(true).backend(b).build()
-                : Gru.builder(units).resetAfter(true).returnSequences(true).backend(b).build();
-        l.setWeights(List.of(c.kernel, c.recurrentKernel, c.bias));
-        return l;
+        return BenchLayers.layer(cell, units, List.of(c.kernel, c.recurrentKernel, c.bias), b);
     }
 
-    /** ‖a − b‖ / ‖a‖ ≤ 1e-4: the peers compute in float32 with their own orders of summation. */
+    /** The peers compute in float32 with their own orders of summation: ≤ 1e-4. */
     private void check(Tensor expected, Tensor actual) {
-        double d = 0;
-        double n = 0;
-        for (int k = 0; k < expected.size(); k++) {
-            double e = expected.data()[k];
-            double a = actual.data()[k];
-            d += (e - a) * (e - a);
-            n += e * e;
-        }
-        double rel = Math.sqrt(d / n);
-        if (!(rel <= 1e-4)) {
-            throw new IllegalStateException(backend + " disagrees with rnnrt's fast CPU path on " + cell + " H=" + units
-                    + " B=" + batch + " T=" + time + ": relative error " + rel);
-        }
+        BenchLayers.check(backend + " on " + cell + " H=" + units + " B=" + batch + " T=" + time, expected, actual,
+                1e-4);
     }
 }
