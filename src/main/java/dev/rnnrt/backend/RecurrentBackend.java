@@ -2,6 +2,7 @@ package dev.rnnrt.backend;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,4 +26,18 @@ public interface RecurrentBackend {
      * @param initialState one [B, H] tensor per state ([h, c] for LSTM)
      */
     RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState);
+
+    /**
+     * Runs calls that do not depend on each other (no call reads another's result), such as the
+     * two directions of a Bidirectional layer, and returns their results in order. A backend may
+     * run them concurrently (the CUDA backend puts them on streams of their own); the results are
+     * those of {@link #forward} on each call. This default runs them one after the other.
+     */
+    default List<RecurrentResult> forwardAll(List<RecurrentCall> calls) {
+        List<RecurrentResult> out = new ArrayList<>(calls.size());
+        for (RecurrentCall c : calls) {
+            out.add(forward(c.cell(), c.loop(), c.x(), c.mask(), c.initialState()));
+        }
+        return out;
+    }
 }

@@ -199,8 +199,10 @@ public final class Bidirectional extends Layer {
             fStates = inputs.subList(1, 1 + forward.stateCount());
             bStates = inputs.subList(1 + forward.stateCount(), inputs.size());
         }
-        RecurrentOutput f = forward.call(x, fStates, mask);
-        RecurrentOutput b = backward.call(x, bStates, mask);
+        // one backend gets both directions together and may run them at once (CUDA: two streams)
+        RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
+        RecurrentOutput f = both[0];
+        RecurrentOutput b = both[1];
         Tensor y = f.output();
         Tensor yRev = b.output();
         if (forward.returnSequences()) {

@@ -8,12 +8,14 @@ import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Collections;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * A Keras recurrent layer: {@link SimpleRnn}, {@link Lstm} or {@link Gru}. This class holds
@@ -244,6 +246,39 @@ public abstract class RecurrentLayer extends Layer {
      */
     private RecurrentOutput run(Tensor inputs, List<Tensor> initialState, Mask mask, boolean sequences,
                                 boolean useCarried) {
+        Call c = prepare(inputs, initialState, mask, sequences, useCarried);
+        return locked(c, () -> finish(c, backend.forward(c.spec, c.loop, c.x, c.mask, start(c))));
+    }
+
+    /**
+     * Calls {@code first} and {@code second} on the same input, as {@link #call(Tensor, List, Mask)}
+     * on each, and returns both outputs. When both run on one backend, the backend gets the two
+     * calls together ({@link RecurrentBackend#forwardAll}), so that it may run them at once: the
+     * two directions of a Bidirectional layer.
+     */
+    static RecurrentOutput[] callBoth(RecurrentLayer first, List<Tensor> firstState, RecurrentLayer second,
+                                      List<Tensor> secondState, Tensor inputs, Mask mask) {
+        if (first.backend != second.backend) {
+            return new RecurrentOutput[] {first.call(inputs, firstState, mask), second.call(inputs, secondState, mask)};
+        }
+        Call a = first.prepare(inputs, firstState, mask, first.returnSequences, true);
+        Call b = second.prepare(inputs, secondState, mask, second.returnSequences, true);
+        // a stateful layer's carried states are read and replaced under its lock, first's before second's
+        return first.locked(a, () -> second.locked(b, () -> {
+            List<RecurrentResult> r = first.backend.forwardAll(List.of(
+                    new RecurrentCall(a.spec, a.loop, a.x, a.mask, first.start(a)),
+                    new RecurrentCall(b.spec, b.loop, b.x, b.mask, second.start(b))));
+            return new RecurrentOutput[] {first.finish(a, r.get(0)), second.finish(b, r.get(1))};
+        }));
+    }
+
+    /** A checked call: what the backend gets, and whether it reads and replaces the carried states. */
+    private record Call(CellSpec spec, LoopSpec loop, Tensor x, Mask mask,
+                        List<Tensor> initialState, boolean carried, boolean sequences) {
+    }
+
+    /** Checks the arguments (naming the layer and the shapes) and builds the layer on first use. */
+    private Call prepare(Tensor inputs, List<Tensor> initialState, Mask mask, boolean sequences, boolean useCarried) {
         if (inputs == null) {
             throw new IllegalArgumentException(describe() + ": inputs must not be null.");
         }
@@ -288,27 +323,47 @@ public abstract class RecurrentLayer extends Layer {
         if (initialState != null) {
             checkStates("initial_state", initialState, batch);
         }
-        LoopSpec loop = new LoopSpec(goBackwards, sequences, zeroOutputForMask);
-        RecurrentResult result;
-        if (stateful && useCarried) {
-            synchronized (this) {
-                List<Tensor> start = initialState;
-                if (start == null) {
-                    if (statefulStates != null && statefulStates.get(0).dim(0) != batch) {
-                        throw new IllegalArgumentException(describe() + " is stateful and holds states for a batch of "
-                                + statefulStates.get(0).dim(0) + " sequences; got a batch of " + batch
-                                + ". Call resetStates() to start again with another batch size.");
-                    }
-                    start = statefulStates != null ? statefulStates : zeroStates(batch);
-                }
-                result = backend.forward(spec, loop, x, m, start);
-                statefulStates = result.states();
+        return new Call(spec, new LoopSpec(goBackwards, sequences, zeroOutputForMask), x, m, initialState,
+                stateful && useCarried, sequences);
+    }
+
+    /** Runs {@code body} holding this layer's lock when the call reads and replaces its carried states. */
+    private <T> T locked(Call c, Supplier<T> body) {
+        if (!c.carried) {
+            return body.get();
+        }
+        synchronized (this) {
+            return body.get();
+        }
+    }
+
+    /**
+     * The states the call starts from: those given, else the carried ones of a stateful layer (under
+     * its lock), else zeros.
+     */
+    private List<Tensor> start(Call c) {
+        if (c.initialState != null) {
+            return c.initialState;
+        }
+        int batch = c.x.dim(0);
+        if (c.carried && statefulStates != null) {
+            if (statefulStates.get(0).dim(0) != batch) {
+                throw new IllegalArgumentException(describe() + " is stateful and holds states for a batch of "
+                        + statefulStates.get(0).dim(0) + " sequences; got a batch of " + batch
+                        + ". Call resetStates() to start again with another batch size.");
             }
-        } else {
-            result = backend.forward(spec, loop, x, m, initialState != null ? initialState : zeroStates(batch));
+            return statefulStates;
+        }
+        return zeroStates(batch);
+    }
+
+    /** The layer's output from the backend's result; a carried call keeps the final states. */
+    private RecurrentOutput finish(Call c, RecurrentResult result) {
+        if (c.carried) {
+            statefulStates = result.states();
         }
         Tensor output = result.output();
-        if (timeMajor && sequences) {
+        if (timeMajor && c.sequences) {
             output = output.swapFirstAxes();
         }
         return new RecurrentOutput(output, result.states(), returnState);
