@@ -85,6 +85,17 @@ def main():
     for p in parts:
         print(f"| {p} | " + " | ".join(f"{cell((p, h, b, 'stream'))} | {cell((p, h, b, 'graph'))}"
                                       for h, b in shapes) + " |")
+    bi = os.path.join(run, "rnnrt-gpu-bidirectional.csv")
+    if os.path.exists(bi):
+        print()
+        print("A Bidirectional layer's two directions (whole calls with their transfers, fp32 graphs, median of "
+              "20, host clock): one after the other, and together on two streams:")
+        print()
+        print("| cell | H | T | B | one after the other ms | together ms | speed-up | largest relative difference |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in read(bi):
+            print(f"| {r['cell']} | {r['units']} | {r['time']} | {r['batch']} | {float(r['one_after_the_other_ms']):.3f} "
+                  f"| {float(r['together_ms']):.3f} | {float(r['speedup']):.2f}x | {float(r['rel_err']):.1e} |")
 
 if __name__ == "__main__":
     main()

@@ -25,69 +25,227 @@ import jcuda.jcublas.cublasOperation;
 import jcuda.runtime.cudaStream_t;
 
 /**
- * Device 0's primary context, rnnrt's kernel modules, and a cuBLAS handle when cuBLAS loads
- * (otherwise GEMMs run on the sgemm_v1 kernel), one stream for all launches and GEMMs, and
- * cuBLAS's workspace. Owns all of them; close releases them in reverse
- * order, once. JCuda exceptions are switched on here, so every driver and cuBLAS call is checked.
+ * Device 0's primary context, rnnrt's kernel modules, and {@value #LANES} {@link Lane}s: each a
+ * stream with a cuBLAS handle of its own when cuBLAS loads (otherwise GEMMs run on the sgemm_v1
+ * kernel) and that handle's workspace. Owns all of them; close releases them in reverse order, once. JCuda exceptions are switched on here, so every driver and cuBLAS call is checked.
  */
 final class CudaContext implements AutoCloseable {
 
     static final int BLOCK = 256;
     /** cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper (4 MiB suffices before it). */
     static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+    /** Streams (with their cuBLAS handles): calls run together, as Bidirectional's two directions, take one each. */
+    static final int LANES = 2;
 
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
-    private final cublasHandle cublas;
-    /** Every launch and GEMM goes on this stream, so that the step loop can be captured into a graph. */
-    private final CUstream stream = new CUstream();
-    private final DeviceBuffer cublasWorkspace;
+    /** The lanes: lane 0 takes every single call, lane k the k-th of calls run together. */
+    private final List<Lane> lanes = new ArrayList<>();
+    private final boolean cublasLoaded;
     /** Dynamic shared memory the fused step kernels may use on this device (bytes). */
     private final int fusedSharedBytes;
     private boolean closed;
+
+    /**
+     * One stream, with a cuBLAS handle of its own bound to it and that handle's workspace. Every
+     * launch and GEMM of a call goes on its lane's stream, so that the call's step loop can be
+     * captured into a graph, and two calls on two lanes run at the same time. A handle per lane
+     * because graphs captured on two lanes may run at once, and a cuBLAS workspace must not be
+     * shared by GEMMs that run at once.
+     */
+    final class Lane {
+        private final int index;
+        private final CUstream stream = new CUstream();
+        private cublasHandle cublas;
+        private DeviceBuffer cublasWorkspace;
+
+        private Lane(int index) {
+            this.index = index;
+        }
+
+        int index() {
+            return index;
+        }
+
+        /** Creates the stream, then the handle when cuBLAS loads; what was made is released by close. */
+        private void open(boolean tf32) {
+            // Flags 0: a blocking stream, ordered with the legacy stream that cuMemcpyHtoD and
+            // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra
+            // events; two such streams still run at the same time as each other.
+            JCudaDriver.cuStreamCreate(stream, 0);
+            lanes.add(this);
+            if (cublasLoaded) {
+                JCublas2.setExceptionsEnabled(true);
+                cublasHandle created = new cublasHandle();
+                JCublas2.cublasCreate(created);
+                cublas = created;
+                // fp32 by default; TF32 tensor cores only when asked for
+                JCublas2.cublasSetMathMode(cublas, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH
+                        : cublasMath.CUBLAS_DEFAULT_MATH);
+                // cuBLAS calls capture into a graph only on the capturing stream and with a workspace
+                // of our own (it must not allocate while a stream is capturing)
+                JCublas2.cublasSetStream(cublas, new cudaStream_t(stream));
+                cublasWorkspace = new DeviceBuffer("cuBLAS workspace", CUBLAS_WORKSPACE_BYTES / Float.BYTES);
+                JCublas2.cublasSetWorkspace(cublas, cublasWorkspace.ptr(), CUBLAS_WORKSPACE_BYTES);
+            }
+        }
+
+        /** Launches a 1-D kernel over {@code n} threads; args are Integer or Pointer (device pointers). */
+        void launch(String kernel, long n, Object... args) {
+            int grid = (int) ((n + BLOCK - 1) / BLOCK);
+            launchBlocks(kernel, Math.max(1, grid), 0, args);
+        }
+
+        /** Launches {@code blocks} blocks of {@value #BLOCK} threads with {@code sharedBytes} of dynamic shared memory. */
+        void launchBlocks(String kernel, int blocks, int sharedBytes, Object... args) {
+            Pointer[] params = new Pointer[args.length];
+            for (int k = 0; k < args.length; k++) {
+                Object a = args[k];
+                if (a instanceof Integer i) {
+                    params[k] = Pointer.to(new int[] {i});
+                } else if (a instanceof Pointer p) {
+                    params[k] = Pointer.to(p);
+                } else {
+                    throw new IllegalArgumentException("Kernel argument " + k + " of " + kernel + " is " + a);
+                }
+            }
+            JCudaDriver.cuLaunchKernel(function(kernel), blocks, 1, 1, BLOCK, 1, 1, sharedBytes, stream,
+                    Pointer.to(params), null);
+        }
+
+        /**
+         * Row-major C[m, n] = A[m, k] · B[k, n] (+ C when accumulate).
+         * cuBLAS is column-major: a row-major [r, c] matrix with leading dimension ld is the
+         * column-major [c, r] matrix with the same ld, i.e. its transpose. So C = A·B row-major is
+         * Cᵀ = Bᵀ·Aᵀ column-major: cublasSgemm(N, N, n, m, k, B, ldb, A, lda, C, ldc), no transposes.
+         */
+        void gemm(Pointer a, int lda, Pointer b, int ldb, Pointer c, int ldc, int m, int n, int k, boolean accumulate) {
+            if (cublas != null) {
+                JCublas2.cublasSgemm(cublas, cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N, n, m, k,
+                        Pointer.to(new float[] {1f}), b, ldb, a, lda, Pointer.to(new float[] {accumulate ? 1f : 0f}),
+                        c, ldc);
+                return;
+            }
+            Pointer[] params = {Pointer.to(new int[] {m}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
+                Pointer.to(a), Pointer.to(new int[] {lda}), Pointer.to(b), Pointer.to(new int[] {ldb}), Pointer.to(c),
+                Pointer.to(new int[] {ldc}), Pointer.to(new int[] {accumulate ? 1 : 0})};
+            JCudaDriver.cuLaunchKernel(function("sgemm_v1"), (n + 15) / 16, (m + 15) / 16, 1, 16, 16, 1, 0, stream,
+                    Pointer.to(params), null);
+        }
+
+        /**
+         * Records what {@code enqueue} puts on this lane's stream (launches and cuBLAS calls only: no
+         * allocation, copy or synchronisation) into a graph, and returns it instantiated. Nothing runs
+         * until {@link #replay}. Kernel arguments and GEMM scalars are recorded by value, device
+         * pointers as they are: the buffers must outlive the graph. Replay it on this lane only (its
+         * GEMMs use this lane's cuBLAS workspace).
+         */
+        CUgraphExec capture(Runnable enqueue) {
+            check();
+            CUgraph graph = new CUgraph();
+            JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+            boolean ended = false;
+            try {
+                enqueue.run();
+                JCudaDriver.cuStreamEndCapture(stream, graph);
+                ended = true;
+            } finally {
+                if (!ended) {
+                    // leave the stream usable: end the broken capture, keep the first error
+                    try {
+                        JCudaDriver.cuStreamEndCapture(stream, graph);
+                    } catch (RuntimeException ignored) {
+                        // the capture was already invalidated
+                    }
+                }
+            }
+            try {
+                CUgraphExec exec = new CUgraphExec();
+                JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+                return exec;
+            } finally {
+                JCudaDriver.cuGraphDestroy(graph);
+            }
+        }
+
+        /** Runs a graph captured on this lane. */
+        void replay(CUgraphExec exec) {
+            check();
+            JCudaDriver.cuGraphLaunch(exec, stream);
+        }
+
+        /**
+         * For benchmarks: runs {@code work} (which only enqueues on this lane's stream) {@code warmup}
+         * times, then {@code reps} times between two events each, and returns each run's device time
+         * in milliseconds. The host waits for each run, so launch costs on the host are part of the time.
+         */
+        float[] time(Runnable work, int warmup, int reps) {
+            check();
+            CUevent start = new CUevent();
+            CUevent end = new CUevent();
+            JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
+            try {
+                JCudaDriver.cuEventCreate(end, CUevent_flags.CU_EVENT_DEFAULT);
+                try {
+                    for (int k = 0; k < warmup; k++) {
+                        work.run();
+                    }
+                    JCudaDriver.cuStreamSynchronize(stream);
+                    float[] ms = new float[reps];
+                    float[] one = new float[1];
+                    for (int k = 0; k < reps; k++) {
+                        JCudaDriver.cuEventRecord(start, stream);
+                        work.run();
+                        JCudaDriver.cuEventRecord(end, stream);
+                        JCudaDriver.cuEventSynchronize(end);
+                        JCudaDriver.cuEventElapsedTime(one, start, end);
+                        ms[k] = one[0];
+                    }
+                    return ms;
+                } finally {
+                    JCudaDriver.cuEventDestroy(end);
+                }
+            } finally {
+                JCudaDriver.cuEventDestroy(start);
+            }
+        }
+
+        /** Releases the handle, its workspace and the stream, newest first. */
+        private void close() {
+            if (cublas != null) {
+                JCublas2.cublasDestroy(cublas);
+            }
+            if (cublasWorkspace != null) {
+                cublasWorkspace.close();
+            }
+            JCudaDriver.cuStreamDestroy(stream);
+        }
+    }
 
     CudaContext(boolean tf32) {
         JCudaDriver.setExceptionsEnabled(true);
         JCudaDriver.cuInit(0);
         JCudaDriver.cuDeviceGet(device, 0);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-        boolean streamCreated = false;
-        cublasHandle h = null;
-        DeviceBuffer workspace = null;
+        cublasLoaded = CudaProbe.status().cublas();
         try {
             JCudaDriver.cuCtxSetCurrent(context);
             for (String file : KernelModule.FILES) {
                 CUmodule m = KernelModule.load(file);
                 modules.add(m);
             }
-            // Flags 0: a blocking stream, ordered with the legacy stream that cuMemcpyHtoD and
-            // cuMemsetD32 use, so uploads before the loop and downloads after it need no extra events.
-            JCudaDriver.cuStreamCreate(stream, 0);
-            streamCreated = true;
             fusedSharedBytes = raiseFusedSharedLimit();
-            if (CudaProbe.status().cublas()) {
-                JCublas2.setExceptionsEnabled(true);
-                cublasHandle created = new cublasHandle();
-                JCublas2.cublasCreate(created);
-                h = created;
-                // fp32 by default; TF32 tensor cores only when asked for
-                JCublas2.cublasSetMathMode(h, tf32 ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH
-                        : cublasMath.CUBLAS_DEFAULT_MATH);
-                // cuBLAS calls capture into a graph only on the capturing stream and with a workspace
-                // of our own (it must not allocate while a stream is capturing)
-                JCublas2.cublasSetStream(h, new cudaStream_t(stream));
-                workspace = new DeviceBuffer("cuBLAS workspace", CUBLAS_WORKSPACE_BYTES / Float.BYTES);
-                JCublas2.cublasSetWorkspace(h, workspace.ptr(), CUBLAS_WORKSPACE_BYTES);
+            for (int k = 0; k < LANES; k++) {
+                new Lane(k).open(tf32);
             }
         } catch (RuntimeException | Error e) {
             // release what was made, newest first, and report the first failure
-            cublasHandle madeHandle = h;
-            DeviceBuffer madeWorkspace = workspace;
-            quietly(e, madeHandle == null ? null : () -> JCublas2.cublasDestroy(madeHandle));
-            quietly(e, madeWorkspace == null ? null : madeWorkspace::close);
-            quietly(e, streamCreated ? () -> JCudaDriver.cuStreamDestroy(stream) : null);
+            for (int k = lanes.size() - 1; k >= 0; k--) {
+                Lane lane = lanes.get(k);
+                quietly(e, lane::close);
+            }
             for (int k = modules.size() - 1; k >= 0; k--) {
                 CUmodule m = modules.get(k);
                 quietly(e, () -> JCudaDriver.cuModuleUnload(m));
@@ -95,8 +253,6 @@ final class CudaContext implements AutoCloseable {
             quietly(e, () -> JCudaDriver.cuDevicePrimaryCtxRelease(device));
             throw e;
         }
-        this.cublas = h;
-        this.cublasWorkspace = workspace;
     }
 
     /** Runs a release step of a failed construction; its own failure is attached to the first one. */
@@ -133,7 +289,13 @@ final class CudaContext implements AutoCloseable {
     }
 
     boolean usesCublas() {
-        return cublas != null;
+        return cublasLoaded;
+    }
+
+    /** Lane {@code k}, 0 ≤ k < {@value #LANES}. */
+    Lane lane(int k) {
+        check();
+        return lanes.get(k);
     }
 
     /** Makes the context current on the calling thread. */
@@ -156,126 +318,9 @@ final class CudaContext implements AutoCloseable {
         });
     }
 
-    /** Launches a 1-D kernel over {@code n} threads; args are Integer or Pointer (device pointers). */
-    void launch(String kernel, long n, Object... args) {
-        int grid = (int) ((n + BLOCK - 1) / BLOCK);
-        launchBlocks(kernel, Math.max(1, grid), 0, args);
-    }
-
-    /** Launches {@code blocks} blocks of {@value #BLOCK} threads with {@code sharedBytes} of dynamic shared memory. */
-    void launchBlocks(String kernel, int blocks, int sharedBytes, Object... args) {
-        Pointer[] params = new Pointer[args.length];
-        for (int k = 0; k < args.length; k++) {
-            Object a = args[k];
-            if (a instanceof Integer i) {
-                params[k] = Pointer.to(new int[] {i});
-            } else if (a instanceof Pointer p) {
-                params[k] = Pointer.to(p);
-            } else {
-                throw new IllegalArgumentException("Kernel argument " + k + " of " + kernel + " is " + a);
-            }
-        }
-        JCudaDriver.cuLaunchKernel(function(kernel), blocks, 1, 1, BLOCK, 1, 1, sharedBytes, stream,
-                Pointer.to(params), null);
-    }
-
-    /**
-     * Row-major C[m, n] = A[m, k] · B[k, n] (+ C when accumulate).
-     * cuBLAS is column-major: a row-major [r, c] matrix with leading dimension ld is the
-     * column-major [c, r] matrix with the same ld, i.e. its transpose. So C = A·B row-major is
-     * Cᵀ = Bᵀ·Aᵀ column-major: cublasSgemm(N, N, n, m, k, B, ldb, A, lda, C, ldc), no transposes.
-     */
-    void gemm(Pointer a, int lda, Pointer b, int ldb, Pointer c, int ldc, int m, int n, int k, boolean accumulate) {
-        if (cublas != null) {
-            JCublas2.cublasSgemm(cublas, cublasOperation.CUBLAS_OP_N, cublasOperation.CUBLAS_OP_N, n, m, k,
-                    Pointer.to(new float[] {1f}), b, ldb, a, lda, Pointer.to(new float[] {accumulate ? 1f : 0f}), c, ldc);
-            return;
-        }
-        Pointer[] params = {Pointer.to(new int[] {m}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
-            Pointer.to(a), Pointer.to(new int[] {lda}), Pointer.to(b), Pointer.to(new int[] {ldb}), Pointer.to(c),
-            Pointer.to(new int[] {ldc}), Pointer.to(new int[] {accumulate ? 1 : 0})};
-        JCudaDriver.cuLaunchKernel(function("sgemm_v1"), (n + 15) / 16, (m + 15) / 16, 1, 16, 16, 1, 0, stream,
-                Pointer.to(params), null);
-    }
-
+    /** Waits for the work of every lane. */
     void synchronize() {
         JCudaDriver.cuCtxSynchronize();
-    }
-
-    /**
-     * Records what {@code enqueue} puts on the stream (launches and cuBLAS calls only: no
-     * allocation, copy or synchronisation) into a graph, and returns it instantiated. Nothing runs
-     * until {@link #replay}. Kernel arguments and GEMM scalars are recorded by value, device
-     * pointers as they are: the buffers must outlive the graph.
-     */
-    CUgraphExec capture(Runnable enqueue) {
-        check();
-        CUgraph graph = new CUgraph();
-        JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
-        boolean ended = false;
-        try {
-            enqueue.run();
-            JCudaDriver.cuStreamEndCapture(stream, graph);
-            ended = true;
-        } finally {
-            if (!ended) {
-                // leave the stream usable: end the broken capture, keep the first error
-                try {
-                    JCudaDriver.cuStreamEndCapture(stream, graph);
-                } catch (RuntimeException ignored) {
-                    // the capture was already invalidated
-                }
-            }
-        }
-        try {
-            CUgraphExec exec = new CUgraphExec();
-            JCudaDriver.cuGraphInstantiate(exec, graph, 0);
-            return exec;
-        } finally {
-            JCudaDriver.cuGraphDestroy(graph);
-        }
-    }
-
-    /** Runs a captured graph on the stream. */
-    void replay(CUgraphExec exec) {
-        check();
-        JCudaDriver.cuGraphLaunch(exec, stream);
-    }
-
-    /**
-     * For benchmarks: runs {@code work} (which only enqueues on this context's stream) {@code warmup}
-     * times, then {@code reps} times between two events each, and returns each run's device time in
-     * milliseconds. The host waits for each run, so launch costs on the host are part of the time.
-     */
-    float[] time(Runnable work, int warmup, int reps) {
-        check();
-        CUevent start = new CUevent();
-        CUevent end = new CUevent();
-        JCudaDriver.cuEventCreate(start, CUevent_flags.CU_EVENT_DEFAULT);
-        try {
-            JCudaDriver.cuEventCreate(end, CUevent_flags.CU_EVENT_DEFAULT);
-            try {
-                for (int k = 0; k < warmup; k++) {
-                    work.run();
-                }
-                JCudaDriver.cuStreamSynchronize(stream);
-                float[] ms = new float[reps];
-                float[] one = new float[1];
-                for (int k = 0; k < reps; k++) {
-                    JCudaDriver.cuEventRecord(start, stream);
-                    work.run();
-                    JCudaDriver.cuEventRecord(end, stream);
-                    JCudaDriver.cuEventSynchronize(end);
-                    JCudaDriver.cuEventElapsedTime(one, start, end);
-                    ms[k] = one[0];
-                }
-                return ms;
-            } finally {
-                JCudaDriver.cuEventDestroy(end);
-            }
-        } finally {
-            JCudaDriver.cuEventDestroy(start);
-        }
     }
 
     void destroy(CUgraphExec exec) {
@@ -288,11 +333,9 @@ final class CudaContext implements AutoCloseable {
             return;
         }
         closed = true;
-        if (cublas != null) {
-            JCublas2.cublasDestroy(cublas);
-            cublasWorkspace.close();
+        for (int k = lanes.size() - 1; k >= 0; k--) {
+            lanes.get(k).close();
         }
-        JCudaDriver.cuStreamDestroy(stream);
         for (int k = modules.size() - 1; k >= 0; k--) {
             JCudaDriver.cuModuleUnload(modules.get(k));
         }

@@ -7,6 +7,7 @@ import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,12 +30,14 @@ import jcuda.driver.JCudaDriver;
  * costs a launch of its own.
  *
  * <p>Weights are uploaded once per layer and kept; the workspaces ({@link WorkspacePlan}) of the
- * last {@value #KEPT_WORKSPACES} shapes are kept and reused by calls with those shapes, and nothing
- * is allocated inside the time loop. Calls are serialised on the one context. fp32 by default,
- * TF32 tensor-core GEMMs when opened with {@code tf32}. By default the input GEMM and the step loop
- * are captured once per shape and layer into a CUDA graph and replayed, which removes most of the
- * launch cost per step (measured in benchmarks/results/). Not yet: the two directions of a
- * Bidirectional layer on two streams.
+ * last {@value #KEPT_WORKSPACES} shapes (and lanes) are kept and reused by calls with those shapes,
+ * and nothing is allocated inside the time loop. Calls are serialised on the one context; the calls
+ * given together to {@link #forwardAll} (the two directions of a Bidirectional layer) run at the
+ * same time, each on a stream of its own with its own cuBLAS handle and workspace
+ * ({@link CudaContext.Lane}). fp32 by default, TF32 tensor-core GEMMs when opened with
+ * {@code tf32}. By default the input GEMM and the step loop are captured once per shape, layer and
+ * lane into a CUDA graph and replayed, which removes most of the launch cost per step (measured in
+ * benchmarks/results/).
  *
  * <p>Its tests ({@code @Tag("gpu")}) run on a GPU machine and skip elsewhere.
  */
@@ -54,11 +57,18 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
     private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
     /**
-     * The workspaces of the last {@value #KEPT_WORKSPACES} shapes, least recently used first, so
-     * that the layers of a stack (each its own shape) keep theirs and their graphs across calls.
+     * The workspaces of the last {@value #KEPT_WORKSPACES} shapes and lanes, least recently used
+     * first, so that the layers of a stack (each its own shape) keep theirs and their graphs across
+     * calls.
      */
-    private final LinkedHashMap<WorkspacePlan, Workspace> workspaces = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Slot, Workspace> workspaces = new LinkedHashMap<>(16, 0.75f, true);
+    /** Room for a stack of four layers, or of two Bidirectional ones (a workspace per direction). */
     static final int KEPT_WORKSPACES = 4;
+
+    /** A workspace's shape and the lane it serves: calls run together never share one. */
+    private record Slot(WorkspacePlan plan, int lane) {
+    }
+
     /** What forward is doing, for the message when a CUDA call fails. */
     private String phase = "";
     private boolean closed;
@@ -132,104 +142,161 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /** x is [B, T, I], mask [B, T] or null, states each [B, H]. */
     @Override
-    public synchronized RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask,
-                                                List<Tensor> initialState) {
+    public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState) {
+        return forwardAll(List.of(new RecurrentCall(cell, loop, x, mask, initialState))).get(0);
+    }
+
+    /**
+     * Runs the calls {@value CudaContext#LANES} at a time, each of a group on a stream of its own, so
+     * that the two directions of a Bidirectional layer run at the same time: every call's inputs are
+     * uploaded, then each call's loop is put on its lane (replaying its graph), then the host waits
+     * for all of them and downloads the outputs.
+     */
+    @Override
+    public synchronized List<RecurrentResult> forwardAll(List<RecurrentCall> calls) {
         if (closed) {
             throw new IllegalStateException("The CUDA backend was used after it was closed.");
         }
         ctx.makeCurrent();
-        int b = x.dim(0);
-        int t = x.dim(1);
-        int in = x.dim(2);
-        WorkspacePlan plan = WorkspacePlan.of(cell, loop, b, t, in, mask != null, fusedMaxBatch,
-                ctx.fusedSharedBytes());
+        List<RecurrentResult> out = new ArrayList<>(calls.size());
+        for (int from = 0; from < calls.size(); from += CudaContext.LANES) {
+            out.addAll(runTogether(calls.subList(from, Math.min(calls.size(), from + CudaContext.LANES))));
+        }
+        return out;
+    }
+
+    /** One call of a group: its lane, plan, workspace and weights. */
+    private record Staged(RecurrentCall call, CudaContext.Lane lane, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
+                          Pointer mask) {
+    }
+
+    /** At most {@value CudaContext#LANES} calls, call k on lane k. */
+    private List<RecurrentResult> runTogether(List<RecurrentCall> group) {
+        List<Staged> staged = new ArrayList<>(group.size());
+        WorkspacePlan plan = null;
         try {
             phase = "release of weights no layer uses any more";
             freeUnusedWeights();
-            phase = "upload of the weights";
-            DeviceBuffer[] w = deviceWeights(cell);
-            phase = "allocation of the workspace (" + plan.totalBytes() + " bytes)";
-            Workspace ws = workspace(plan);
-            return run(cell, loop, x, mask, initialState, plan, ws, w);
+            for (int k = 0; k < group.size(); k++) {
+                RecurrentCall c = group.get(k);
+                plan = planOf(c);
+                phase = "upload of the weights";
+                DeviceBuffer[] w = deviceWeights(c.cell());
+                phase = "allocation of the workspace (" + plan.totalBytes() + " bytes)";
+                Workspace ws = workspace(new Slot(plan, k));
+                phase = "upload of the inputs";
+                staged.add(new Staged(c, ctx.lane(k), plan, ws, w, upload(c, plan, ws)));
+            }
+            for (Staged st : staged) {
+                plan = st.plan();
+                enqueue(st);
+            }
+            phase = "synchronisation after the time loop (a kernel or GEMM of the loop failed)";
+            ctx.synchronize();
+            List<RecurrentResult> out = new ArrayList<>(staged.size());
+            for (Staged st : staged) {
+                plan = st.plan();
+                phase = "download of the outputs";
+                out.add(download(st));
+            }
+            return out;
         } catch (jcuda.CudaException e) {
             throw new CudaFailure(phase, plan, CudaProbe.status().device(), e);
         }
     }
 
+    private WorkspacePlan planOf(RecurrentCall c) {
+        Tensor x = c.x();
+        return WorkspacePlan.of(c.cell(), c.loop(), x.dim(0), x.dim(1), x.dim(2), c.mask() != null, fusedMaxBatch,
+                ctx.fusedSharedBytes());
+    }
+
     /**
-     * The workspace for this shape: a kept one when a recent call had the same shape, else a new
-     * one, after the least recently used is freed when {@value #KEPT_WORKSPACES} are kept.
+     * The workspace for this shape and lane: a kept one when a recent call had them, else a new one,
+     * after the least recently used is freed when {@value #KEPT_WORKSPACES} are kept. Two calls of
+     * one group never share a workspace (their lanes differ), and neither's is freed for the other's
+     * ({@value #KEPT_WORKSPACES} ≥ {@value CudaContext#LANES}).
      */
-    private Workspace workspace(WorkspacePlan plan) {
-        Workspace kept = workspaces.get(plan);
+    private Workspace workspace(Slot slot) {
+        Workspace kept = workspaces.get(slot);
         if (kept != null) {
             return kept;
         }
         if (workspaces.size() >= KEPT_WORKSPACES) {
             drop(workspaces.keySet().iterator().next());
         }
-        Workspace ws = new Workspace(plan);
-        workspaces.put(plan, ws);
+        Workspace ws = new Workspace(slot.plan());
+        workspaces.put(slot, ws);
         return ws;
     }
 
-    private RecurrentResult run(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState,
-                                WorkspacePlan plan, Workspace ws, DeviceBuffer[] w) {
+    /** Copies the input, initial states and mask to the workspace (on the legacy stream); returns the mask pointer. */
+    private Pointer upload(RecurrentCall c, WorkspacePlan plan, Workspace ws) {
         int b = plan.batch();
         int t = plan.timesteps();
         int in = plan.inputSize();
         int h = plan.units();
-        boolean lstm = cell.kind() == CellKind.LSTM;
-        DeviceBuffer xs = ws.get("x");
         DeviceBuffer hs = ws.get("h");
-        DeviceBuffer prev = ws.get("prev");
-        phase = "upload of the inputs";
         // [B·T, I] as given (batch-major): the kernels find step t's row of b at proj + (b·T + t)·G
-        xs.upload(x.data(), b * t * in);
-        hs.upload(initialState.get(0).data(), b * h);
-        if (lstm) {
-            ws.get("c").upload(initialState.get(1).data(), b * h);
+        ws.get("x").upload(c.x().data(), b * t * in);
+        hs.upload(c.initialState().get(0).data(), b * h);
+        if (c.cell().kind() == CellKind.LSTM) {
+            ws.get("c").upload(c.initialState().get(1).data(), b * h);
         }
-        JCudaDriver.cuMemsetD32(prev.ptr(), 0, (long) b * h);
-        if (loop.returnSequences()) {
+        JCudaDriver.cuMemsetD32(ws.get("prev").ptr(), 0, (long) b * h);
+        if (c.loop().returnSequences()) {
             ws.get("seq").poison(b * t * h);
         }
-        Pointer maskPtr = new CUdeviceptr();
-        if (mask != null) {
-            byte[] m = new byte[b * t];
-            for (int i = 0; i < b; i++) {
-                for (int s = 0; s < t; s++) {
-                    m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
-                }
-            }
-            JCudaDriver.cuMemcpyHtoD(ws.get("mask").ptr(), Pointer.to(m), m.length);
-            maskPtr = ws.get("mask").ptr();
+        Mask mask = c.mask();
+        if (mask == null) {
+            return new CUdeviceptr();
         }
-        Pointer mp = maskPtr;
+        byte[] m = new byte[b * t];
+        for (int i = 0; i < b; i++) {
+            for (int s = 0; s < t; s++) {
+                m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
+            }
+        }
+        JCudaDriver.cuMemcpyHtoD(ws.get("mask").ptr(), Pointer.to(m), m.length);
+        return ws.get("mask").ptr();
+    }
+
+    /** Puts the call's loop on its lane: its graph's replay (captured on first use), or the launches. */
+    private void enqueue(Staged st) {
+        RecurrentCall c = st.call();
+        CellSpec cell = c.cell();
         if (graphs) {
-            GraphKey key = new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop);
+            GraphKey key = new GraphKey(st.ws(), st.w(), cell.activation(), cell.recurrentActivation(), c.loop());
             CUgraphExec exec = graphCache.get(key);
             if (exec == null) {
                 phase = "capture of the step loop into a CUDA graph";
-                exec = ctx.capture(() -> enqueueLoop(cell, loop, plan, ws, w, mp));
+                exec = st.lane().capture(() -> enqueueLoop(st.lane(), cell, c.loop(), st.plan(), st.ws(), st.w(),
+                        st.mask()));
                 graphCache.put(key, exec);
             }
             phase = "replay of the step loop's CUDA graph";
-            ctx.replay(exec);
+            st.lane().replay(exec);
         } else {
-            enqueueLoop(cell, loop, plan, ws, w, mp);
+            enqueueLoop(st.lane(), cell, c.loop(), st.plan(), st.ws(), st.w(), st.mask());
         }
-        phase = "synchronisation after the time loop (a kernel or GEMM of the loop failed)";
-        ctx.synchronize();
-        phase = "download of the outputs";
+    }
+
+    /** The output and final states of a finished call. */
+    private static RecurrentResult download(Staged st) {
+        WorkspacePlan plan = st.plan();
+        Workspace ws = st.ws();
+        LoopSpec loop = st.call().loop();
+        int b = plan.batch();
+        int t = plan.timesteps();
+        int h = plan.units();
         float[] out = new float[loop.returnSequences() ? b * t * h : b * h];
-        (loop.returnSequences() ? ws.get("seq") : prev).download(out, out.length);
+        (loop.returnSequences() ? ws.get("seq") : ws.get("prev")).download(out, out.length);
         List<Tensor> states = new ArrayList<>();
         float[] hOut = new float[b * h];
         // fused steps alternate between h and h2: step p writes h2 when p is even
-        (plan.fused() && t % 2 == 1 ? ws.get("h2") : hs).download(hOut, hOut.length);
+        (plan.fused() && t % 2 == 1 ? ws.get("h2") : ws.get("h")).download(hOut, hOut.length);
         states.add(Tensor.wrap(hOut, b, h));
-        if (lstm) {
+        if (st.call().cell().kind() == CellKind.LSTM) {
             float[] cOut = new float[b * h];
             ws.get("c").download(cOut, cOut.length);
             states.add(Tensor.wrap(cOut, b, h));
@@ -242,8 +309,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * Puts the input projection and the whole time loop on the stream: launches and GEMMs only,
      * so that it can be captured into a graph as it is.
      */
-    private void enqueueLoop(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
-                             Pointer maskPtr) {
+    private void enqueueLoop(CudaContext.Lane lane, CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws,
+                             DeviceBuffer[] w, Pointer maskPtr) {
         int b = plan.batch();
         int t = plan.timesteps();
         int in = plan.inputSize();
@@ -257,7 +324,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         Pointer cs = cell.kind() == CellKind.LSTM ? ws.get("c").ptr() : new CUdeviceptr();
         phase = "input projection GEMM";
         // proj[B·T, G] = x[B·T, I] · W[I, G]; the kernels add the input bias as they read it
-        ctx.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, b * t, g, in, false);
+        lane.gemm(xs.ptr(), in, w[0].ptr(), g, proj.ptr(), g, b * t, g, in, false);
         Pointer inBias = w[2] == null ? new CUdeviceptr() : w[2].ptr();
         // GRU reset_after: the recurrent bias row, added by the gate kernels to h·U
         Pointer recBias = w[2] == null || !cell.resetAfter() || cell.kind() != CellKind.GRU ? new CUdeviceptr()
@@ -271,7 +338,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int act = cell.activation().ordinal();
         int recAct = cell.recurrentActivation().ordinal();
         if (plan.fused()) {
-            enqueueFusedSteps(cell, loop, plan, ws, w, inBias, recBias, seqPtr, maskPtr, zero, act, recAct);
+            enqueueFusedSteps(lane, cell, loop, plan, ws, w, inBias, recBias, seqPtr, maskPtr, zero, act, recAct);
             return;
         }
         DeviceBuffer rec = ws.get("rec");
@@ -280,22 +347,22 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             phase = "step " + p + " (recurrent GEMM and fused kernel)";
             Pointer projT = proj.at((long) step * g);
             // rec[B, width] = h[B, H] · U[H, 0:width]
-            ctx.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
+            lane.gemm(hs.ptr(), h, w[1].ptr(), g, rec.ptr(), recWidth, b, recWidth, h, false);
             switch (cell.kind()) {
-                case LSTM -> ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias,
+                case LSTM -> lane.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias,
                         rec.ptr(), hs.ptr(), cs, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
-                case SIMPLE_RNN -> ctx.launch("simple_rnn_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
+                case SIMPLE_RNN -> lane.launch("simple_rnn_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
                         inBias, rec.ptr(), hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
                 case GRU -> {
                     if (!plan.resetBefore()) {
-                        ctx.launch("gru_reset_after_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
+                        lane.launch("gru_reset_after_pointwise_v2", (long) b * h, b, h, t, p, step, projT, stride,
                                 inBias, rec.ptr(), recBias, hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
                     } else {
-                        ctx.launch("gru_reset_before_gates_v2", (long) b * h, b, h, projT, stride, inBias, rec.ptr(),
+                        lane.launch("gru_reset_before_gates_v2", (long) b * h, b, h, projT, stride, inBias, rec.ptr(),
                                 hs.ptr(), z, rh, recAct);
                         // hz[B, H] = (r⊙h)[B, H] · U[H, 2H:3H]
-                        ctx.gemm(rh, h, w[1].at(2L * h), g, hz, h, b, h, h, false);
-                        ctx.launch("gru_reset_before_update_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias, hz,
+                        lane.gemm(rh, h, w[1].at(2L * h), g, hz, h, b, h, h, false);
+                        lane.launch("gru_reset_before_update_v2", (long) b * h, b, h, t, p, step, projT, stride, inBias, hz,
                                 z, hs.ptr(), prev.ptr(), seqPtr, maskPtr, zero, act);
                     }
                 }
@@ -316,25 +383,26 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         forward(cell, loop, x, null, initialState);
         WorkspacePlan plan = WorkspacePlan.of(cell, loop, x.dim(0), x.dim(1), x.dim(2), false, fusedMaxBatch,
                 ctx.fusedSharedBytes());
-        Workspace ws = workspace(plan);
+        Workspace ws = workspace(new Slot(plan, 0));
         DeviceBuffer[] w = deviceWeights(cell);
+        CudaContext.Lane lane = ctx.lane(0);
         Runnable once;
         if (graphs) {
             CUgraphExec exec = graphCache.get(new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop));
-            once = () -> ctx.replay(exec);
+            once = () -> lane.replay(exec);
         } else {
             Pointer noMask = new CUdeviceptr();
-            once = () -> enqueueLoop(cell, loop, plan, ws, w, noMask);
+            once = () -> enqueueLoop(lane, cell, loop, plan, ws, w, noMask);
         }
         ctx.makeCurrent();
-        return ctx.time(once, warmup, reps);
+        return lane.time(once, warmup, reps);
     }
 
     /**
      * The time loop with one fused kernel per step (cuda/recurrent_fused.cu): h·Uᵀ and the gates,
      * reading h from one buffer and writing the other.
      */
-    private void enqueueFusedSteps(CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
+    private void enqueueFusedSteps(CudaContext.Lane lane, CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws, DeviceBuffer[] w,
                                    Pointer inBias, Pointer recBias, Pointer seqPtr, Pointer maskPtr, int zero,
                                    int act, int recAct) {
         DeviceBuffer proj = ws.get("proj");
@@ -356,10 +424,10 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             Pointer in = (p % 2 == 0 ? h : h2).ptr();
             Pointer out = (p % 2 == 0 ? h2 : h).ptr();
             if (lstm) {
-                ctx.launchBlocks("lstm_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
+                lane.launchBlocks("lstm_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
                         w[3].ptr(), in, out, ws.get("c").ptr(), prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
             } else {
-                ctx.launchBlocks("gru_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
+                lane.launchBlocks("gru_step_fused_v2", blocks, sharedBytes, b, units, t, p, step, projT, stride, inBias,
                         w[3].ptr(), recBias, in, out, prev.ptr(), seqPtr, maskPtr, zero, act, recAct);
             }
         }
@@ -387,9 +455,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
-    /** Destroys the graphs captured on the plan's workspace, then frees it. */
-    private void drop(WorkspacePlan plan) {
-        Workspace ws = workspaces.remove(plan);
+    /** Destroys the graphs captured on the slot's workspace, then frees it. */
+    private void drop(Slot slot) {
+        Workspace ws = workspaces.remove(slot);
         graphCache.entrySet().removeIf(e -> {
             if (e.getKey().workspace() == ws) {
                 ctx.destroy(e.getValue());
@@ -442,8 +510,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         closed = true;
         ctx.makeCurrent();
-        for (WorkspacePlan plan : List.copyOf(workspaces.keySet())) {
-            drop(plan);
+        for (Slot slot : List.copyOf(workspaces.keySet())) {
+            drop(slot);
         }
         for (DeviceBuffer[] w : weights.clear()) {
             close(w);

@@ -5,6 +5,7 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.LoopSpec;
+import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.io.npy.NpyWriter;
 import dev.rnnrt.testing.RandomTensors;
@@ -26,7 +27,8 @@ import jcuda.driver.CUgraphExec;
  * {@code forward} call with its transfers (host clock). It checks the variants against each other
  * and writes each case's weights, input and final states as .npy files, so that
  * {@code benchmarks/gpu/torch_cudnn.py} can check cuDNN's outputs against ours before timing it on
- * the same data. Then it measures where a batch-1 LSTM step's time goes.
+ * the same data. Then it measures where a batch-1 LSTM step's time goes. First of all it times
+ * the two directions of a Bidirectional layer run together (two streams) against one after the other.
  *
  * <p>Usage: {@code GpuBenchmark OUT_DIR CASE_DIR [units,..] [batches,..] [times,..]}; run by
  * {@code benchmarks/gpu/run-gpu.sh} on a GPU machine.
@@ -48,6 +50,7 @@ public final class GpuBenchmark {
         int[] times = args.length > 4 ? ints(args[4]) : new int[] {32, 256};
         Files.createDirectories(out);
         Files.createDirectories(cases);
+        bidirectional(out.resolve("rnnrt-gpu-bidirectional.csv"), units);
         // the default (fused steps up to DEFAULT_FUSED_MAX_BATCH) on a stream and as a graph, then
         // graphs with the fused steps off and on at every batch the kernels take, then TF32
         String[] variants = {"fp32-stream", "fp32-graph", "fp32-graph-gemm", "fp32-graph-fused", "tf32-graph"};
@@ -86,11 +89,8 @@ public final class GpuBenchmark {
 
     private static void measure(CellKind kind, int h, int t, int b, RandomTensors r, RecurrentCuda[] cuda,
                                 String[] variants, PrintWriter csv, Path cases) throws IOException {
-        int g = kind.gates() * h;
-        double scale = 1 / Math.sqrt(h);
         boolean lstm = kind == CellKind.LSTM;
-        CellSpec cell = new CellSpec(kind, h, Activation.TANH, Activation.SIGMOID, !lstm,
-                r.uniform(scale, h, g), r.uniform(scale, h, g), lstm ? r.uniform(scale, g) : r.uniform(scale, 2, g));
+        CellSpec cell = randomCell(kind, h, r);
         Tensor x = r.uniform(1, b, t, h);
         List<Tensor> init = List.of(Tensor.zeros(b, h), Tensor.zeros(b, h)).subList(0, lstm ? 2 : 1);
         RecurrentResult base = null;
@@ -122,6 +122,72 @@ public final class GpuBenchmark {
         csv.printf("%s,%d,%d,%d,%s,%.4f,%.4f,%.3e%n", kind, h, t, b, "fp32-graph-forward", ns[REPS / 2] / 1e6,
                 ns[0] / 1e6, 0.0);
         System.out.println(line.append(String.format("  forward %.3f", ns[REPS / 2] / 1e6)));
+    }
+
+    /**
+     * A Bidirectional layer's two directions given to {@code forwardAll} together (two lanes, run at
+     * the same time) against two {@code forward} calls, each a whole call with its transfers (host
+     * clock, median of {@value #REPS}), fp32 with graphs, T = 256, units up to 512.
+     */
+    private static void bidirectional(Path csvPath, int[] units) throws IOException {
+        LoopSpec backwards = new LoopSpec(true, true, false);
+        RandomTensors r = new RandomTensors(20261201L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true);
+             PrintWriter csv = new PrintWriter(Files.newBufferedWriter(csvPath))) {
+            csv.println("cell,units,time,batch,one_after_the_other_ms,together_ms,speedup,rel_err");
+            for (CellKind kind : new CellKind[] {CellKind.LSTM, CellKind.GRU}) {
+                for (int h : units) {
+                    if (h > 512) {
+                        continue;
+                    }
+                    for (int b : new int[] {1, 64}) {
+                        int t = 256;
+                        CellSpec fwd = randomCell(kind, h, r);
+                        CellSpec bwd = randomCell(kind, h, r);
+                        Tensor x = r.uniform(1, b, t, h);
+                        List<Tensor> init = List.of(Tensor.zeros(b, h), Tensor.zeros(b, h))
+                                .subList(0, kind == CellKind.LSTM ? 2 : 1);
+                        List<RecurrentCall> calls = List.of(
+                                new RecurrentCall(fwd, SEQUENCES, x, null, init),
+                                new RecurrentCall(bwd, backwards, x, null, init));
+                        long[] apart = new long[REPS];
+                        long[] together = new long[REPS];
+                        List<RecurrentResult> a = null;
+                        List<RecurrentResult> both = null;
+                        for (int k = 0; k < WARMUP + REPS; k++) {
+                            long start = System.nanoTime();
+                            a = List.of(cuda.forward(fwd, SEQUENCES, x, null, init),
+                                    cuda.forward(bwd, backwards, x, null, init));
+                            long mid = System.nanoTime();
+                            both = cuda.forwardAll(calls);
+                            long end = System.nanoTime();
+                            if (k >= WARMUP) {
+                                apart[k - WARMUP] = mid - start;
+                                together[k - WARMUP] = end - mid;
+                            }
+                        }
+                        Arrays.sort(apart);
+                        Arrays.sort(together);
+                        double err = Math.max(relErr(both.get(0).output(), a.get(0).output()),
+                                relErr(both.get(1).output(), a.get(1).output()));
+                        double msApart = apart[REPS / 2] / 1e6;
+                        double msTogether = together[REPS / 2] / 1e6;
+                        csv.printf("%s,%d,%d,%d,%.4f,%.4f,%.3f,%.3e%n", kind, h, t, b, msApart, msTogether,
+                                msApart / msTogether, err);
+                        System.out.printf("bidirectional %-4s H=%4d T=%3d B=%3d  apart %.3f ms  together %.3f ms"
+                                + "  (%.2fx)  rel err %.1e%n", kind, h, t, b, msApart, msTogether, msApart / msTogether, err);
+                    }
+                }
+            }
+        }
+    }
+
+    private static CellSpec randomCell(CellKind kind, int h, RandomTensors r) {
+        int g = kind.gates() * h;
+        double scale = 1 / Math.sqrt(h);
+        boolean lstm = kind == CellKind.LSTM;
+        return new CellSpec(kind, h, Activation.TANH, Activation.SIGMOID, !lstm, r.uniform(scale, h, g),
+                r.uniform(scale, h, g), lstm ? r.uniform(scale, g) : r.uniform(scale, 2, g));
     }
 
     private static void writeCase(Path dir, CellSpec cell, Tensor x, RecurrentResult res) throws IOException {
@@ -157,32 +223,33 @@ public final class GpuBenchmark {
              DeviceBuffer h2 = filled("h2", b * h, r);
              DeviceBuffer bias = filled("bias", g, r)) {
             ctx.makeCurrent();
+            CudaContext.Lane lane = ctx.lane(0);
             Pointer noMask = new CUdeviceptr();
             int act = Activation.TANH.ordinal();
             int recAct = Activation.SIGMOID.ordinal();
             Runnable gemms = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.gemm(hs.ptr(), h, u.ptr(), g, rec.ptr(), g, b, g, h, false);
+                    lane.gemm(hs.ptr(), h, u.ptr(), g, rec.ptr(), g, b, g, h, false);
                 }
             };
             Runnable kernels = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
+                    lane.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
                             rec.ptr(), hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
                 }
             };
             Runnable steps = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.gemm(hs.ptr(), h, u.ptr(), g, rec.ptr(), g, b, g, h, false);
-                    ctx.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
+                    lane.gemm(hs.ptr(), h, u.ptr(), g, rec.ptr(), g, b, g, h, false);
+                    lane.launch("lstm_pointwise_v2", (long) b * h, b, h, t, p, p, proj.at((long) p * b * g), g, bias.ptr(),
                             rec.ptr(), hs.ptr(), cs.ptr(), prev.ptr(), seq.ptr(), noMask, 0, act, recAct);
                 }
             };
-            Runnable inputGemm = () -> ctx.gemm(x.ptr(), h, w.ptr(), g, proj.ptr(), g, t * b, g, h, false);
+            Runnable inputGemm = () -> lane.gemm(x.ptr(), h, w.ptr(), g, proj.ptr(), g, t * b, g, h, false);
             int fusedBlocks = (h + WorkspacePlan.FUSED_UNITS - 1) / WorkspacePlan.FUSED_UNITS;
             Runnable fused = () -> {
                 for (int p = 0; p < t; p++) {
-                    ctx.launchBlocks("lstm_step_fused_v2", fusedBlocks, b * h * Float.BYTES, b, h, t, p, p,
+                    lane.launchBlocks("lstm_step_fused_v2", fusedBlocks, b * h * Float.BYTES, b, h, t, p, p,
                             proj.at((long) p * b * g), g, bias.ptr(), u.ptr(),
                             (p % 2 == 0 ? hs : h2).ptr(), (p % 2 == 0 ? h2 : hs).ptr(), cs.ptr(), prev.ptr(), seq.ptr(),
                             noMask, 0, act, recAct);
@@ -200,11 +267,11 @@ public final class GpuBenchmark {
                     Runnable work = parts[k];
                     CUgraphExec exec = null;
                     if (graph) {
-                        exec = ctx.capture(work);
+                        exec = lane.capture(work);
                         CUgraphExec e = exec;
-                        work = () -> ctx.replay(e);
+                        work = () -> lane.replay(e);
                     }
-                    float[] ms = ctx.time(work, WARMUP, REPS);
+                    float[] ms = lane.time(work, WARMUP, REPS);
                     Arrays.sort(ms);
                     double us = ms[ms.length / 2] * 1000.0 / t;
                     csv.printf("%d,%d,%d,%s,%s,%.3f%n", h, t, b, names[k], graph ? "graph" : "stream", us);
