@@ -6,11 +6,15 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * SGEMM on the JDK's Vector API (jdk.incubator.vector): B is packed into panels of two vectors'
- * width, stored row after row, and an 8-row × 2-vector register tile of C (16 accumulators)
- * accumulates the whole of k with FMAs, each load of B feeding 8 of them. On the AMD EPYC (Zen 5,
- * AVX-512) build machine it runs [128, 512] × [512, 2048] at about 240 GFLOP/s on one core,
- * against about 175 with a 4-row tile, 60 reading B in place and 8.7 for the plain loops
- * (2026-11-22; a single-thread timing loop, best of 30 runs of 0.2 s).
+ * width, stored row after row, and a 12-row × 2-vector register tile of C (24 accumulators; 8 rows
+ * and 16 without AVX-512's 32 registers) accumulates the whole of k with FMAs, each load of B
+ * feeding 12 of them. On the AMD EPYC (Zen 5, AVX-512) build machine the 8-row tile ran
+ * [128, 512] × [512, 2048] at about 240 GFLOP/s on one core, against about 175 with a 4-row tile,
+ * 60 reading B in place and 8.7 for the plain loops (2026-11-22; a single-thread timing loop, best
+ * of 30 runs of 0.2 s). On an AMD EPYC (Zen 4) machine, whose cores run AVX-512 at half that width,
+ * the 12-row tile took it from 2.95–2.99 ms to 2.65–2.69 ms per product on each core with both busy
+ * (90 to 100 GFLOP/s per core, of 107 that the cores' FMAs can do; 2026-12-01, JMH
+ * {@code SgemmPeakBenchmark}, 2 forks, each jar twice, alternately).
  * Only loaded when the JVM has the module ({@code --add-modules jdk.incubator.vector}).
  */
 public final class VectorSgemm implements Sgemm {
@@ -19,6 +23,11 @@ public final class VectorSgemm implements Sgemm {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /**
+     * 512-bit vectors mean AVX-512 and its 32 vector registers: room for the 12-row tile. With fewer
+     * (AVX2 has 16) its accumulators would spill: there the tiles start at 8 rows.
+     */
+    private static final boolean WIDE_TILE = S.vectorBitSize() >= 512;
 
     private VectorSgemm() {
     }
@@ -52,9 +61,9 @@ public final class VectorSgemm implements Sgemm {
     }
 
     /**
-     * C[m, n] (+)= A · B over packed panels: an 8 × 2L register tile (then 4 × 2L, then single rows
-     * for the rest of m) accumulates the whole of k with contiguous loads of B. The 4-row and
-     * single-row tiles are methods of their own: with all three in one method C2 ran out of
+     * C[m, n] (+)= A · B over packed panels: a 12 × 2L register tile with AVX-512, then 8 × 2L, then
+     * 4 × 2L, then single rows for the rest of m, accumulates the whole of k with contiguous loads of
+     * B. The 12-row, 4-row and single-row tiles are methods of their own: with all three in one method C2 ran out of
      * inlining budget on some call profiles (GRU, batch 1), left the FMAs of the 8-row tile as
      * calls to the Vector API's Java fallback and allocated ~30 MB per call.
      */
@@ -72,7 +81,7 @@ public final class VectorSgemm implements Sgemm {
             boolean full = j + 2 * L <= n;
             VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
             VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
-            int i = 0;
+            int i = WIDE_TILE ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, m, accumulate) : 0;
             for (; i + 8 <= m; i += 8) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);
@@ -154,6 +163,129 @@ public final class VectorSgemm implements Sgemm {
             i = rows4(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
             rows1(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
         }
+    }
+
+    /**
+     * Rows 0, 12, … of C's panel at column j, 12 at a time (24 accumulators, with the two B vectors
+     * and a broadcast 27 of the 32 vector registers of AVX-512); returns the first row left over.
+     */
+    private static int rows12(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
+                              int j, int n, int m, boolean accumulate) {
+        boolean full = j + 2 * L <= n;
+        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
+        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+        int i = 0;
+        for (; i + 12 <= m; i += 12) {
+            FloatVector c00 = FloatVector.zero(S);
+            FloatVector c01 = FloatVector.zero(S);
+            FloatVector c10 = FloatVector.zero(S);
+            FloatVector c11 = FloatVector.zero(S);
+            FloatVector c20 = FloatVector.zero(S);
+            FloatVector c21 = FloatVector.zero(S);
+            FloatVector c30 = FloatVector.zero(S);
+            FloatVector c31 = FloatVector.zero(S);
+            FloatVector c40 = FloatVector.zero(S);
+            FloatVector c41 = FloatVector.zero(S);
+            FloatVector c50 = FloatVector.zero(S);
+            FloatVector c51 = FloatVector.zero(S);
+            FloatVector c60 = FloatVector.zero(S);
+            FloatVector c61 = FloatVector.zero(S);
+            FloatVector c70 = FloatVector.zero(S);
+            FloatVector c71 = FloatVector.zero(S);
+            FloatVector c80 = FloatVector.zero(S);
+            FloatVector c81 = FloatVector.zero(S);
+            FloatVector c90 = FloatVector.zero(S);
+            FloatVector c91 = FloatVector.zero(S);
+            FloatVector ca0 = FloatVector.zero(S);
+            FloatVector ca1 = FloatVector.zero(S);
+            FloatVector cb0 = FloatVector.zero(S);
+            FloatVector cb1 = FloatVector.zero(S);
+            int ao = aOff + i * lda;
+            for (int p = 0; p < k; p++) {
+                int br = base + p * 2 * L;
+                FloatVector b0 = FloatVector.fromArray(S, bp, br);
+                FloatVector b1 = FloatVector.fromArray(S, bp, br + L);
+                FloatVector a0 = FloatVector.broadcast(S, a[ao + 0 * lda + p]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                FloatVector a1 = FloatVector.broadcast(S, a[ao + 1 * lda + p]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * lda + p]);
+                c20 = a2.fma(b0, c20);
+                c21 = a2.fma(b1, c21);
+                FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * lda + p]);
+                c30 = a3.fma(b0, c30);
+                c31 = a3.fma(b1, c31);
+                FloatVector a4 = FloatVector.broadcast(S, a[ao + 4 * lda + p]);
+                c40 = a4.fma(b0, c40);
+                c41 = a4.fma(b1, c41);
+                FloatVector a5 = FloatVector.broadcast(S, a[ao + 5 * lda + p]);
+                c50 = a5.fma(b0, c50);
+                c51 = a5.fma(b1, c51);
+                FloatVector a6 = FloatVector.broadcast(S, a[ao + 6 * lda + p]);
+                c60 = a6.fma(b0, c60);
+                c61 = a6.fma(b1, c61);
+                FloatVector a7 = FloatVector.broadcast(S, a[ao + 7 * lda + p]);
+                c70 = a7.fma(b0, c70);
+                c71 = a7.fma(b1, c71);
+                FloatVector a8 = FloatVector.broadcast(S, a[ao + 8 * lda + p]);
+                c80 = a8.fma(b0, c80);
+                c81 = a8.fma(b1, c81);
+                FloatVector a9 = FloatVector.broadcast(S, a[ao + 9 * lda + p]);
+                c90 = a9.fma(b0, c90);
+                c91 = a9.fma(b1, c91);
+                FloatVector a10 = FloatVector.broadcast(S, a[ao + 10 * lda + p]);
+                ca0 = a10.fma(b0, ca0);
+                ca1 = a10.fma(b1, ca1);
+                FloatVector a11 = FloatVector.broadcast(S, a[ao + 11 * lda + p]);
+                cb0 = a11.fma(b0, cb0);
+                cb1 = a11.fma(b1, cb1);
+            }
+            int co = cOff + i * ldc + j;
+            if (full && !accumulate) {
+                // stores written out here, not in a helper: vectors passed to a method that C2 does
+                // not inline get boxed
+                c00.intoArray(c, co + 0 * ldc);
+                c01.intoArray(c, co + 0 * ldc + L);
+                c10.intoArray(c, co + 1 * ldc);
+                c11.intoArray(c, co + 1 * ldc + L);
+                c20.intoArray(c, co + 2 * ldc);
+                c21.intoArray(c, co + 2 * ldc + L);
+                c30.intoArray(c, co + 3 * ldc);
+                c31.intoArray(c, co + 3 * ldc + L);
+                c40.intoArray(c, co + 4 * ldc);
+                c41.intoArray(c, co + 4 * ldc + L);
+                c50.intoArray(c, co + 5 * ldc);
+                c51.intoArray(c, co + 5 * ldc + L);
+                c60.intoArray(c, co + 6 * ldc);
+                c61.intoArray(c, co + 6 * ldc + L);
+                c70.intoArray(c, co + 7 * ldc);
+                c71.intoArray(c, co + 7 * ldc + L);
+                c80.intoArray(c, co + 8 * ldc);
+                c81.intoArray(c, co + 8 * ldc + L);
+                c90.intoArray(c, co + 9 * ldc);
+                c91.intoArray(c, co + 9 * ldc + L);
+                ca0.intoArray(c, co + 10 * ldc);
+                ca1.intoArray(c, co + 10 * ldc + L);
+                cb0.intoArray(c, co + 11 * ldc);
+                cb1.intoArray(c, co + 11 * ldc + L);
+            } else {
+                store(c, co + 0 * ldc, c00, c01, m0, m1, accumulate);
+                store(c, co + 1 * ldc, c10, c11, m0, m1, accumulate);
+                store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
+                store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+                store(c, co + 4 * ldc, c40, c41, m0, m1, accumulate);
+                store(c, co + 5 * ldc, c50, c51, m0, m1, accumulate);
+                store(c, co + 6 * ldc, c60, c61, m0, m1, accumulate);
+                store(c, co + 7 * ldc, c70, c71, m0, m1, accumulate);
+                store(c, co + 8 * ldc, c80, c81, m0, m1, accumulate);
+                store(c, co + 9 * ldc, c90, c91, m0, m1, accumulate);
+                store(c, co + 10 * ldc, ca0, ca1, m0, m1, accumulate);
+                store(c, co + 11 * ldc, cb0, cb1, m0, m1, accumulate);
+            }
+        }
+        return i;
     }
 
     /** Rows i0, i0 + 4, … of C's panel at column j, 4 at a time; returns the first row left over. */
