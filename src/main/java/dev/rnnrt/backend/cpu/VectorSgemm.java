@@ -81,7 +81,8 @@ public final class VectorSgemm implements Sgemm {
             boolean full = j + 2 * L <= n;
             VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
             VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
-            int i = WIDE_TILE ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, m, accumulate) : 0;
+            // the 12-row tile only for whole panels written over, to keep it small enough for C2 (below)
+            int i = WIDE_TILE && full && !accumulate ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, m) : 0;
             for (; i + 8 <= m; i += 8) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);
@@ -166,14 +167,14 @@ public final class VectorSgemm implements Sgemm {
     }
 
     /**
-     * Rows 0, 12, … of C's panel at column j, 12 at a time (24 accumulators, with the two B vectors
-     * and a broadcast 27 of the 32 vector registers of AVX-512); returns the first row left over.
+     * Rows 0, 12, … of a whole panel of C at column j, written over, 12 at a time (24 accumulators,
+     * with the two B vectors and a broadcast 27 of the 32 vector registers of AVX-512); returns the
+     * first row left over. Only plain stores: with the masked and accumulating ones too, the method
+     * grew past what C2 inlines in one compilation, and on some call profiles (GRU, batch 1) the
+     * later FMAs stayed calls to the Vector API's Java fallback, allocating ~48 MB per call.
      */
     private static int rows12(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
-                              int j, int n, int m, boolean accumulate) {
-        boolean full = j + 2 * L <= n;
-        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
-        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+                              int j, int m) {
         int i = 0;
         for (; i + 12 <= m; i += 12) {
             FloatVector c00 = FloatVector.zero(S);
@@ -243,47 +244,30 @@ public final class VectorSgemm implements Sgemm {
                 cb1 = a11.fma(b1, cb1);
             }
             int co = cOff + i * ldc + j;
-            if (full && !accumulate) {
-                // stores written out here, not in a helper: vectors passed to a method that C2 does
-                // not inline get boxed
-                c00.intoArray(c, co + 0 * ldc);
-                c01.intoArray(c, co + 0 * ldc + L);
-                c10.intoArray(c, co + 1 * ldc);
-                c11.intoArray(c, co + 1 * ldc + L);
-                c20.intoArray(c, co + 2 * ldc);
-                c21.intoArray(c, co + 2 * ldc + L);
-                c30.intoArray(c, co + 3 * ldc);
-                c31.intoArray(c, co + 3 * ldc + L);
-                c40.intoArray(c, co + 4 * ldc);
-                c41.intoArray(c, co + 4 * ldc + L);
-                c50.intoArray(c, co + 5 * ldc);
-                c51.intoArray(c, co + 5 * ldc + L);
-                c60.intoArray(c, co + 6 * ldc);
-                c61.intoArray(c, co + 6 * ldc + L);
-                c70.intoArray(c, co + 7 * ldc);
-                c71.intoArray(c, co + 7 * ldc + L);
-                c80.intoArray(c, co + 8 * ldc);
-                c81.intoArray(c, co + 8 * ldc + L);
-                c90.intoArray(c, co + 9 * ldc);
-                c91.intoArray(c, co + 9 * ldc + L);
-                ca0.intoArray(c, co + 10 * ldc);
-                ca1.intoArray(c, co + 10 * ldc + L);
-                cb0.intoArray(c, co + 11 * ldc);
-                cb1.intoArray(c, co + 11 * ldc + L);
-            } else {
-                store(c, co + 0 * ldc, c00, c01, m0, m1, accumulate);
-                store(c, co + 1 * ldc, c10, c11, m0, m1, accumulate);
-                store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
-                store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
-                store(c, co + 4 * ldc, c40, c41, m0, m1, accumulate);
-                store(c, co + 5 * ldc, c50, c51, m0, m1, accumulate);
-                store(c, co + 6 * ldc, c60, c61, m0, m1, accumulate);
-                store(c, co + 7 * ldc, c70, c71, m0, m1, accumulate);
-                store(c, co + 8 * ldc, c80, c81, m0, m1, accumulate);
-                store(c, co + 9 * ldc, c90, c91, m0, m1, accumulate);
-                store(c, co + 10 * ldc, ca0, ca1, m0, m1, accumulate);
-                store(c, co + 11 * ldc, cb0, cb1, m0, m1, accumulate);
-            }
+            c00.intoArray(c, co + 0 * ldc);
+            c01.intoArray(c, co + 0 * ldc + L);
+            c10.intoArray(c, co + 1 * ldc);
+            c11.intoArray(c, co + 1 * ldc + L);
+            c20.intoArray(c, co + 2 * ldc);
+            c21.intoArray(c, co + 2 * ldc + L);
+            c30.intoArray(c, co + 3 * ldc);
+            c31.intoArray(c, co + 3 * ldc + L);
+            c40.intoArray(c, co + 4 * ldc);
+            c41.intoArray(c, co + 4 * ldc + L);
+            c50.intoArray(c, co + 5 * ldc);
+            c51.intoArray(c, co + 5 * ldc + L);
+            c60.intoArray(c, co + 6 * ldc);
+            c61.intoArray(c, co + 6 * ldc + L);
+            c70.intoArray(c, co + 7 * ldc);
+            c71.intoArray(c, co + 7 * ldc + L);
+            c80.intoArray(c, co + 8 * ldc);
+            c81.intoArray(c, co + 8 * ldc + L);
+            c90.intoArray(c, co + 9 * ldc);
+            c91.intoArray(c, co + 9 * ldc + L);
+            ca0.intoArray(c, co + 10 * ldc);
+            ca1.intoArray(c, co + 10 * ldc + L);
+            cb0.intoArray(c, co + 11 * ldc);
+            cb1.intoArray(c, co + 11 * ldc + L);
         }
         return i;
     }
