@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * SGEMM on the JDK's Vector API (jdk.incubator.vector): B is packed into panels of two vectors'
  * width, stored row after row, and a 12-row × 2-vector register tile of C (24 accumulators; 8 rows
- * and 16 without AVX-512's 32 registers) accumulates the whole of k with FMAs, each load of B
- * feeding 12 of them. On the AMD EPYC (Zen 5, AVX-512) build machine the 8-row tile ran
+ * and 16 without AVX-512's 32 registers or for k above {@value #WIDE_TILE_MAX_K}) accumulates
+ * the whole of k with FMAs, each load of B feeding 12 of them. On the AMD EPYC (Zen 5, AVX-512) build machine the 8-row tile ran
  * [128, 512] × [512, 2048] at about 240 GFLOP/s on one core, against about 175 with a 4-row tile,
  * 60 reading B in place and 8.7 for the plain loops (2026-11-22; a single-thread timing loop, best
  * of 30 runs of 0.2 s). On an AMD EPYC (Zen 4) machine, whose cores run AVX-512 at half that width,
@@ -28,6 +28,12 @@ public final class VectorSgemm implements Sgemm {
      * (AVX2 has 16) its accumulators would spill: there the tiles start at 8 rows.
      */
     private static final boolean WIDE_TILE = S.vectorBitSize() >= 512;
+    /**
+     * Past this k the 12-row tile loses to the 8-row one: on the Zen 4 machine [128, 1024] ×
+     * [1024, 4096] took 13.2–15.0 ms per product on each core with it and 11.5–11.8 with 8 rows,
+     * while at k = 128 and 512 the 12 rows were 5% and 10% faster (SgemmPeakBenchmark, alternate runs).
+     */
+    static final int WIDE_TILE_MAX_K = 512;
 
     private VectorSgemm() {
     }
@@ -81,8 +87,10 @@ public final class VectorSgemm implements Sgemm {
             boolean full = j + 2 * L <= n;
             VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
             VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
-            // the 12-row tile only for whole panels written over, to keep it small enough for C2 (below)
-            int i = WIDE_TILE && full && !accumulate ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, m) : 0;
+            // the 12-row tile only for whole panels written over, to keep it small enough for C2
+            // (below), and only for k up to WIDE_TILE_MAX_K
+            int i = WIDE_TILE && full && !accumulate && k <= WIDE_TILE_MAX_K
+                    ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, m) : 0;
             for (; i + 8 <= m; i += 8) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);

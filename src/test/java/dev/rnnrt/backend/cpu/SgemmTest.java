@@ -11,9 +11,11 @@ class SgemmTest {
     @Test
     void matchesANaiveProduct() {
         SplittableRandom r = new SplittableRandom(5);
-        // m covers every row tile of the vector kernel (12 with AVX-512, 8, 4, 1) and their remainders
+        // m covers every row tile of the vector kernel (12 with AVX-512 up to its largest k, 8, 4, 1) and
+        // their remainders
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 33, 17}, {9, 70, 300}, {12, 40, 9}, {13, 129, 257}, {23, 65, 19},
-            {29, 97, 33}, {45, 31, 64}, {64, 512, 31}};
+            {29, 97, 33}, {45, 31, 64}, {64, 512, 31}, {25, 40, VectorSgemm.WIDE_TILE_MAX_K},
+            {25, 40, VectorSgemm.WIDE_TILE_MAX_K + 1}};
         for (Sgemm gemm : new Sgemm[] {Sgemm.best(), Sgemm.plain()}) {
             for (int[] s : shapes) {
                 for (boolean accumulate : new boolean[] {false, true}) {
