@@ -8,13 +8,14 @@ import jdk.incubator.vector.VectorSpecies;
  * SGEMM on the JDK's Vector API (jdk.incubator.vector): B is packed into panels of two vectors'
  * width, stored row after row, and a 12-row × 2-vector register tile of C (24 accumulators; 8 rows
  * and 16 without AVX-512's 32 registers or for k above {@value #WIDE_TILE_MAX_K}) accumulates
- * the whole of k with FMAs, each load of B feeding 12 of them. On the AMD EPYC (Zen 5, AVX-512) build machine the 8-row tile ran
- * [128, 512] × [512, 2048] at about 240 GFLOP/s on one core, against about 175 with a 4-row tile,
- * 60 reading B in place and 8.7 for the plain loops (2026-11-22; a single-thread timing loop, best
- * of 30 runs of 0.2 s). On an AMD EPYC (Zen 4) machine, whose cores run AVX-512 at half that width,
- * the 12-row tile took it from 2.95–2.99 ms to 2.65–2.69 ms per product on each core with both busy
- * (90 to 100 GFLOP/s per core, of 107 that the cores' FMAs can do; 2026-12-01, JMH
- * {@code SgemmPeakBenchmark}, 2 forks, each jar twice, alternately).
+ * the whole of k with FMAs, each load of B feeding 12 of them. On the AMD EPYC (Zen 5, AVX-512)
+ * build machine the 8-row tile ran [128, 512] × [512, 2048] at about 240 GFLOP/s on one core,
+ * against about 175 with a 4-row tile, 60 reading B in place and 8.7 for the plain loops
+ * (2026-11-22; a single-thread timing loop, best of 30 runs of 0.2 s). On an AMD EPYC (Zen 4)
+ * machine, whose cores run AVX-512 at half that width, the 12-row tile took it from 2.95–2.99 ms
+ * to 2.65–2.69 ms per product on each core with both busy (90 to 100 GFLOP/s per core, of 107
+ * that the cores' FMAs did in that run; 2026-12-01, JMH {@code SgemmPeakBenchmark}, 2 forks,
+ * each version twice, alternately).
  * Only loaded when the JVM has the module ({@code --add-modules jdk.incubator.vector}).
  */
 public final class VectorSgemm implements Sgemm {
