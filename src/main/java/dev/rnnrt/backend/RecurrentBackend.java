@@ -1,7 +1,9 @@
 package dev.rnnrt.backend;
 
+import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.cpu.reference.DenseReference;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,5 +41,53 @@ public interface RecurrentBackend {
             out.add(forward(c.cell(), c.loop(), c.x(), c.mask(), c.initialState()));
         }
         return out;
+    }
+
+    /**
+     * Whether {@link #forwardStack} saves work over running the stack's layers one by one (the
+     * CUDA backend keeps the values between layers on the device). A model hands stacks only to
+     * backends that say so. Default: false.
+     */
+    default boolean keepsStacks() {
+        return false;
+    }
+
+    /**
+     * Runs the stages of {@code call} in order, each on the previous one's output, and returns the
+     * last stage's output ({@link StackCall#outputShape()}): the same values as {@link #forward}
+     * on each recurrent stage (zero initial states, the call's mask) and Keras' Dense on each
+     * Dense stage. This default does exactly that, one stage after the other on the host.
+     */
+    default Tensor forwardStack(StackCall call) {
+        Tensor value = call.x();
+        for (StackStage stage : call.stages()) {
+            if (stage instanceof StackStage.Recurrent r) {
+                List<Tensor> zeros = new ArrayList<>();
+                for (int s = 0; s < r.cell().kind().stateCount(); s++) {
+                    zeros.add(Tensor.zeros(call.batch(), r.cell().units()));
+                }
+                value = forward(r.cell(), r.loop(), value, call.mask(), zeros).output();
+            } else if (stage instanceof StackStage.Dense d) {
+                value = applyDense(d, value);
+            }
+        }
+        return value;
+    }
+
+    /** Keras' Dense on the last axis of {@code x}, on the host. */
+    private static Tensor applyDense(StackStage.Dense d, Tensor x) {
+        int in = d.inputSize();
+        int units = d.outputSize();
+        int rows = x.size() / in;
+        float[] y = DenseReference.affine(x.data(), rows, in, d.kernel().data(),
+                d.bias() == null ? null : d.bias().data(), units);
+        if (d.activation() != Activation.LINEAR) {
+            for (int k = 0; k < y.length; k++) {
+                y[k] = (float) d.activation().apply(y[k]);
+            }
+        }
+        int[] shape = x.shape();
+        shape[shape.length - 1] = units;
+        return Tensor.wrap(y, shape);
     }
 }

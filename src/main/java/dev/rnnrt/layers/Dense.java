@@ -1,8 +1,10 @@
 package dev.rnnrt.layers;
 
+import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.StackStage;
 import dev.rnnrt.backend.cpu.reference.DenseReference;
 import java.util.List;
 import java.util.Objects;
@@ -146,6 +148,23 @@ public final class Dense extends Layer {
         int[] shape = x.shape();
         shape[shape.length - 1] = units;
         return Tensor.wrap(y, shape);
+    }
+
+    /**
+     * This layer as a stage of a stack ({@link dev.rnnrt.backend.RecurrentBackend#forwardStack})
+     * on inputs of {@code inputSize} features, building the weights on first use; null when it was
+     * built for another size. Without {@code withActivation} the stage is the affine part only and
+     * the caller applies {@link #activation()}: the way to end a stack with softmax.
+     */
+    public StackStage.Dense stackStage(int inputSize, boolean withActivation) {
+        if (kernel == null) {
+            build(inputSize);
+        }
+        Tensor k = kernel;
+        if (k.dim(0) != inputSize || withActivation && !activation.isElementwise()) {
+            return null;
+        }
+        return new StackStage.Dense(k, bias, withActivation ? activation.elementwise() : Activation.LINEAR);
     }
 
     @Override

@@ -54,6 +54,16 @@ public final class OutputActivation {
         }
     }
 
+    /** True for an element-wise activation; false for softmax and log_softmax. */
+    public boolean isElementwise() {
+        return kind == Kind.ELEMENTWISE;
+    }
+
+    /** The element-wise activation; LINEAR for softmax and log_softmax, which {@link #isElementwise()} tells apart. */
+    public Activation elementwise() {
+        return kind == Kind.ELEMENTWISE ? elementwise : Activation.LINEAR;
+    }
+
     /** True for {@code linear}: the values pass unchanged. */
     public boolean isLinear() {
         return kind == Kind.ELEMENTWISE && elementwise == Activation.LINEAR;

@@ -10,6 +10,7 @@ import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
+import dev.rnnrt.backend.StackStage;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.ArrayList;
 import java.util.List;
@@ -270,6 +271,32 @@ public abstract class RecurrentLayer extends Layer {
                     new RecurrentCall(b.spec, b.loop, b.x, b.mask, second.start(b))));
             return new RecurrentOutput[] {first.finish(a, r.get(0)), second.finish(b, r.get(1))};
         }));
+    }
+
+    /**
+     * This layer as a stage of a stack that its backend runs without returning to the host between
+     * layers ({@link RecurrentBackend#forwardStack}), on inputs of {@code inputSize} features;
+     * builds the weights on first use. Null when a call of this layer needs more than a stack
+     * stage gives (carried states of a stateful layer, returned states, time-major input) or the
+     * layer was built for another input size; the layer then runs on its own.
+     */
+    public StackStage.Recurrent stackStage(int inputSize) {
+        if (!stackable()) {
+            return null;
+        }
+        if (cell == null) {
+            build(inputSize);
+        }
+        CellSpec spec = cell;
+        if (spec.inputSize() != inputSize) {
+            return null;
+        }
+        return new StackStage.Recurrent(spec, new LoopSpec(goBackwards, returnSequences, zeroOutputForMask));
+    }
+
+    /** Whether a call with zero initial states and only the output wanted can be a stack stage. */
+    public boolean stackable() {
+        return !stateful && !returnState && !timeMajor;
     }
 
     /** A checked call: what the backend gets, and whether it reads and replaces the carried states. */

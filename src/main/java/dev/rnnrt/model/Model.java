@@ -27,6 +27,8 @@ public final class Model {
     private final List<Ref> outputs;
     private final List<int[]> outputShapes;
     private final boolean stateful;
+    /** Runs of layers given to their backend as one stack call ({@link Stacks}), by first node. */
+    private final Map<Integer, Stacks.Run> stacks;
 
     Model(String name, LinkedHashMap<String, int[]> inputs, List<Node> nodes, List<Ref> outputs,
           List<int[]> outputShapes) {
@@ -40,6 +42,7 @@ public final class Model {
             s |= n.layer().isStateful();
         }
         this.stateful = s;
+        this.stacks = Stacks.find(this.nodes, this.outputs);
     }
 
     /** A builder for a Sequential model: one input, layers applied in order. */
@@ -114,6 +117,18 @@ public final class Model {
 
     List<Node> nodes() {
         return nodes;
+    }
+
+    /** The runs of layers handed to their backend as one stack call, as "first..last" layer names. */
+    List<String> stackedRuns() {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Stacks.Run run = stacks.get(i);
+            if (run != null) {
+                out.add(nodes.get(run.first()).layer().name() + ".." + nodes.get(run.last()).layer().name());
+            }
+        }
+        return out;
     }
 
     /** The total number of weight values. */
@@ -238,12 +253,23 @@ public final class Model {
             values.put(in, List.of(inputValues.get(k++)));
             masks.put(in, Collections.singletonList(null));
         }
-        for (Node node : nodes) {
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
             List<Tensor> in = new ArrayList<>();
             List<Mask> inMasks = new ArrayList<>();
             for (Ref r : node.inputs()) {
                 in.add(values.get(r.name()).get(r.index()));
                 inMasks.add(masks.get(r.name()).get(r.index()));
+            }
+            Stacks.Run run = stacks.get(i);
+            Stacks.Result stacked = run == null ? null : Stacks.call(run, nodes, in.get(0), inMasks.get(0));
+            if (stacked != null) {
+                // only the run's last layer has readers
+                String last = nodes.get(run.last()).layer().name();
+                values.put(last, List.of(stacked.output()));
+                masks.put(last, Collections.singletonList(stacked.mask()));
+                i = run.last();
+                continue;
             }
             List<Tensor> out = node.layer().call(in, inMasks);
             values.put(node.layer().name(), out);
