@@ -15,8 +15,9 @@ import java.util.Map;
  * A Keras model: a Sequential stack or a functional graph of layers, with named inputs and
  * ordered outputs. Built by {@link #sequential} or {@link #functional}, which check the graph.
  *
- * <p>{@link #predict} runs the whole model on a batch. A model without stateful layers is safe to
- * call from several threads at once. With stateful layers, calls are serialised and each call
+ * <p>{@link #predict} runs the whole model on a batch. Runs of stacked layers whose backend keeps
+ * values on a device go to it as one call ({@link #stackedRuns()}). A model without stateful layers
+ * is safe to call from several threads at once. With stateful layers, calls are serialised and each call
  * starts from the states the previous one left, until {@link #resetStates()}.
  */
 public final class Model {
@@ -119,8 +120,12 @@ public final class Model {
         return nodes;
     }
 
-    /** The runs of layers handed to their backend as one stack call, as "first..last" layer names. */
-    List<String> stackedRuns() {
+    /**
+     * The runs of layers that {@link #predict} hands to their backend as one stack call, with their
+     * values kept on the device between layers, each as "first..last" (layer names); empty when the
+     * backend runs layers one by one (the CPU backends).
+     */
+    public List<String> stackedRuns() {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             Stacks.Run run = stacks.get(i);

@@ -61,6 +61,10 @@ final class Summary {
         }
         sb.append("Outputs: ").append(String.join(", ", outs)).append('\n');
         sb.append("Total params: ").append(model.parameterCount()).append('\n');
+        if (!model.stackedRuns().isEmpty()) {
+            sb.append("Run as one stack each, values kept on the device: ").append(String.join(", ", model.stackedRuns()))
+                    .append('\n');
+        }
         return sb.toString();
     }
 }

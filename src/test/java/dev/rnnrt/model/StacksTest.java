@@ -94,6 +94,9 @@ class StacksTest {
                 Model layered = recipe.build(RecurrentReference.INSTANCE);
                 assertEquals(recipe.runs(), stacked.stackedRuns(), recipe.name());
                 assertEquals(List.of(), layered.stackedRuns(), "the reference runs layer by layer");
+                assertTrue(stacked.summary().endsWith("Run as one stack each, values kept on the device: "
+                        + String.join(", ", recipe.runs()) + "\n"), stacked.summary());
+                assertTrue(!layered.summary().contains("one stack"), layered.summary());
                 Tensor x = StackModels.input(r, 3, 9, masked);
                 StackModels.sameRandomWeights(r, x, stacked, layered);
                 rec.log.clear();
