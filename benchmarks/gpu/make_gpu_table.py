@@ -96,6 +96,18 @@ def main():
         for r in read(bi):
             print(f"| {r['cell']} | {r['units']} | {r['time']} | {r['batch']} | {float(r['one_after_the_other_ms']):.3f} "
                   f"| {float(r['together_ms']):.3f} | {float(r['speedup']):.2f}x | {float(r['rel_err']):.1e} |")
+    st = os.path.join(run, "rnnrt-gpu-stack.csv")
+    if os.path.exists(st):
+        print()
+        print("Three LSTM layers and a Dense head (whole calls with their transfers, fp32 graphs, median of 20, host "
+              "clock): layer by layer (each output to the host and back, Dense on the host), and as one stack "
+              "call (values kept on the device):")
+        print()
+        print("| layers | H | T | B | layer by layer ms | stack ms | speed-up | largest relative difference |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in read(st):
+            print(f"| {r['layers']} | {r['units']} | {r['time']} | {r['batch']} | {float(r['layer_by_layer_ms']):.3f} "
+                  f"| {float(r['stack_ms']):.3f} | {float(r['speedup']):.2f}x | {float(r['rel_err']):.1e} |")
 
 if __name__ == "__main__":
     main()

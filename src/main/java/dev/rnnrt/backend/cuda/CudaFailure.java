@@ -14,6 +14,7 @@ public final class CudaFailure extends IllegalStateException {
     }
 
     static String message(String op, WorkspacePlan plan, String device, String cudaSays) {
-        return "CUDA failed in " + op + " for " + plan.describe() + " on " + device + ": " + cudaSays;
+        return "CUDA failed in " + op + (plan == null ? "" : " for " + plan.describe()) + " on " + device + ": "
+                + cudaSays;
     }
 }

@@ -14,7 +14,8 @@ import jcuda.driver.JCudaDriver;
 final class KernelModule {
 
     /** The PTX resources, one per .cu file. */
-    static final List<String> FILES = List.of("lstm_pointwise", "gru_pointwise", "simple_rnn_pointwise", "recurrent_fused", "sgemm");
+    static final List<String> FILES = List.of("lstm_pointwise", "gru_pointwise", "simple_rnn_pointwise", "recurrent_fused", "sgemm",
+            "dense");
 
     private KernelModule() {
     }

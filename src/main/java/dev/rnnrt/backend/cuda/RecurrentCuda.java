@@ -9,11 +9,16 @@ import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
+import dev.rnnrt.backend.StackCall;
+import dev.rnnrt.backend.StackStage;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUgraphExec;
@@ -37,7 +42,8 @@ import jcuda.driver.JCudaDriver;
  * ({@link CudaContext.Lane}). fp32 by default, TF32 tensor-core GEMMs when opened with
  * {@code tf32}. By default the input GEMM and the step loop are captured once per shape, layer and
  * lane into a CUDA graph and replayed, which removes most of the launch cost per step (measured in
- * benchmarks/results/).
+ * benchmarks/results/). A stack of layers ({@link #forwardStack}: stacked recurrent layers and their
+ * Dense heads) runs with its values kept on the device; only the last layer's output is copied back.
  *
  * <p>Its tests ({@code @Tag("gpu")}) run on a GPU machine and skip elsewhere.
  */
@@ -62,8 +68,20 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * calls.
      */
     private final LinkedHashMap<Slot, Workspace> workspaces = new LinkedHashMap<>(16, 0.75f, true);
-    /** Room for a stack of four layers, or of two Bidirectional ones (a workspace per direction). */
+    /**
+     * Room for a stack of four layers, or of two Bidirectional ones (a workspace per direction). A
+     * stack call with more shapes keeps them all: the workspaces of the call running are never freed.
+     */
     static final int KEPT_WORKSPACES = 4;
+    /** The output buffers of the Dense stages of stacks ({@link #forwardStack}), least recently used first. */
+    private final LinkedHashMap<HeadSlot, DeviceBuffer> heads = new LinkedHashMap<>(16, 0.75f, true);
+    static final int KEPT_HEADS = 8;
+    /** How many stack calls ran, for tests. */
+    private long stackCalls;
+
+    /** A Dense stage's output buffer: its place in the stack and its float count. */
+    private record HeadSlot(int stage, long count) {
+    }
 
     /** A workspace's shape and the lane it serves: calls run together never share one. */
     private record Slot(WorkspacePlan plan, int lane) {
@@ -173,6 +191,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     /** At most {@value CudaContext#LANES} calls, call k on lane k. */
     private List<RecurrentResult> runTogether(List<RecurrentCall> group) {
         List<Staged> staged = new ArrayList<>(group.size());
+        Set<Slot> pinned = new HashSet<>();
         WorkspacePlan plan = null;
         try {
             phase = "release of weights no layer uses any more";
@@ -183,7 +202,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
                 phase = "upload of the weights";
                 DeviceBuffer[] w = deviceWeights(c.cell());
                 phase = "allocation of the workspace (" + plan.totalBytes() + " bytes)";
-                Workspace ws = workspace(new Slot(plan, k));
+                Slot slot = new Slot(plan, k);
+                pinned.add(slot);
+                Workspace ws = workspace(slot, pinned);
                 phase = "upload of the inputs";
                 staged.add(new Staged(c, ctx.lane(k), plan, ws, w, upload(c, plan, ws)));
             }
@@ -205,6 +226,192 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
+    @Override
+    public boolean keepsStacks() {
+        return true;
+    }
+
+    /**
+     * Runs a stack on lane 0 with its values kept on the device. Every buffer is found or allocated
+     * first (none that the stack uses is freed), then x and the mask are uploaded; then each
+     * recurrent stage copies the stage before's output into its workspace on the device, starts
+     * from zero states and runs its loop (its graph replayed, as {@link #forward} does), and each
+     * Dense stage is one GEMM into a buffer of its own and one kernel that adds the bias and applies
+     * the activation. The host waits once, at the end, and copies back the last stage's output.
+     * Stages with equal shapes share a workspace: they run one after the other on one stream.
+     */
+    @Override
+    public synchronized Tensor forwardStack(StackCall call) {
+        if (closed) {
+            throw new IllegalStateException("The CUDA backend was used after it was closed.");
+        }
+        ctx.makeCurrent();
+        List<StackStage> stages = call.stages();
+        int n = stages.size();
+        int b = call.batch();
+        int t = call.timesteps();
+        WorkspacePlan plan = null;
+        try {
+            phase = "release of weights no layer uses any more";
+            freeUnusedWeights();
+            Workspace[] ws = new Workspace[n];
+            WorkspacePlan[] plans = new WorkspacePlan[n];
+            DeviceBuffer[] head = new DeviceBuffer[n];
+            DeviceBuffer[][] w = new DeviceBuffer[n][];
+            int[] rows = new int[n];
+            Set<Slot> pinned = new HashSet<>();
+            Set<HeadSlot> pinnedHeads = new HashSet<>();
+            int width = call.x().dim(2);
+            boolean sequences = true;
+            for (int k = 0; k < n; k++) {
+                StackStage stage = stages.get(k);
+                if (stage instanceof StackStage.Recurrent r) {
+                    plan = WorkspacePlan.of(r.cell(), r.loop(), b, t, width, call.mask() != null, fusedMaxBatch,
+                            ctx.fusedSharedBytes());
+                    plans[k] = plan;
+                    phase = "upload of the weights of stage " + k;
+                    w[k] = deviceWeights(r.cell());
+                    phase = "allocation of the workspace of stage " + k + " (" + plan.totalBytes() + " bytes)";
+                    Slot slot = new Slot(plan, 0);
+                    pinned.add(slot);
+                    ws[k] = workspace(slot, pinned);
+                    sequences = r.loop().returnSequences();
+                    rows[k] = sequences ? b * t : b;
+                } else if (stage instanceof StackStage.Dense d) {
+                    rows[k] = sequences ? b * t : b;
+                    long count = (long) rows[k] * d.outputSize();
+                    if (count > Integer.MAX_VALUE) {
+                        throw new IllegalArgumentException("Stage " + k + " of the stack (Dense, " + d.outputSize()
+                                + " units) would output " + count + " values, more than one CUDA call takes ("
+                                + Integer.MAX_VALUE + "); call the model on fewer sequences at a time.");
+                    }
+                    phase = "upload of the weights of stage " + k + " (Dense)";
+                    w[k] = denseWeights(d);
+                    phase = "allocation of the output of stage " + k + " (Dense, " + count * Float.BYTES + " bytes)";
+                    HeadSlot slot = new HeadSlot(k, count);
+                    pinnedHeads.add(slot);
+                    head[k] = head(slot, pinnedHeads);
+                }
+                width = stage.outputSize();
+            }
+            plan = plans[0];
+            phase = "upload of the input";
+            ws[0].get("x").upload(call.x().data(), call.x().size());
+            phase = "upload of the mask";
+            uploadMask(call.mask(), b, t, ws, plans);
+            CudaContext.Lane lane = ctx.lane(0);
+            CUdeviceptr previous = null;
+            for (int k = 0; k < n; k++) {
+                StackStage stage = stages.get(k);
+                if (stage instanceof StackStage.Recurrent r) {
+                    plan = plans[k];
+                    phase = "start of stage " + k;
+                    if (k > 0) {
+                        // the legacy stream, ordered with lane 0's work (a blocking stream)
+                        JCudaDriver.cuMemcpyDtoD(ws[k].get("x").ptr(), previous,
+                                (long) rows[k - 1] * plan.inputSize() * Float.BYTES);
+                    }
+                    resetStates(r.cell(), plan, ws[k]);
+                    Pointer mask = call.mask() == null ? new CUdeviceptr() : ws[k].get("mask").ptr();
+                    enqueue(new Staged(new RecurrentCall(r.cell(), r.loop(), call.x(), call.mask(), List.of()), lane,
+                            plan, ws[k], w[k], mask));
+                    previous = r.loop().returnSequences() ? ws[k].get("seq").ptr() : ws[k].get("prev").ptr();
+                } else if (stage instanceof StackStage.Dense d) {
+                    plan = null;
+                    int in = d.inputSize();
+                    int units = d.outputSize();
+                    phase = "stage " + k + " (Dense GEMM and bias/activation kernel)";
+                    lane.gemm(previous, in, w[k][0].ptr(), units, head[k].ptr(), units, rows[k], units, in, false);
+                    Pointer bias = w[k][2] == null ? new CUdeviceptr() : w[k][2].ptr();
+                    int count = rows[k] * units;
+                    lane.launch("dense_bias_activation_v1", count, count, units, head[k].ptr(), bias,
+                            d.activation().ordinal());
+                    previous = head[k].ptr();
+                }
+            }
+            phase = "synchronisation after the stack (a kernel or GEMM of it failed)";
+            ctx.synchronize();
+            Tensor out = Tensor.zeros(call.outputShape());
+            phase = "download of the output";
+            JCudaDriver.cuMemcpyDtoH(Pointer.to(out.data()), previous, (long) out.size() * Float.BYTES);
+            stackCalls++;
+            return out;
+        } catch (jcuda.CudaException e) {
+            throw new CudaFailure(phase + " of a stack of " + n + " layers", plan, CudaProbe.status().device(), e);
+        }
+    }
+
+    /** How many stack calls ran to the end; for tests. */
+    synchronized long stackCalls() {
+        return stackCalls;
+    }
+
+    /** Copies the mask to the workspace of every recurrent stage: all of them read the same mask. */
+    private static void uploadMask(Mask mask, int b, int t, Workspace[] ws, WorkspacePlan[] plans) {
+        if (mask == null) {
+            return;
+        }
+        byte[] m = maskBytes(mask, b, t);
+        for (int k = 0; k < ws.length; k++) {
+            if (plans[k] != null) {
+                JCudaDriver.cuMemcpyHtoD(ws[k].get("mask").ptr(), Pointer.to(m), m.length);
+            }
+        }
+    }
+
+    /** Zero states for a stack stage, and its output sequence poisoned, on the legacy stream (ordered with lane 0). */
+    private static void resetStates(CellSpec cell, WorkspacePlan plan, Workspace ws) {
+        long bh = (long) plan.batch() * plan.units();
+        JCudaDriver.cuMemsetD32(ws.get("h").ptr(), 0, bh);
+        if (cell.kind() == CellKind.LSTM) {
+            JCudaDriver.cuMemsetD32(ws.get("c").ptr(), 0, bh);
+        }
+        JCudaDriver.cuMemsetD32(ws.get("prev").ptr(), 0, bh);
+        if (plan.sequences()) {
+            ws.get("seq").poison((int) Math.min(Integer.MAX_VALUE, bh * plan.timesteps()));
+        }
+    }
+
+    /** The mask as the kernels read it: one byte per [b, t], batch-major. */
+    private static byte[] maskBytes(Mask mask, int b, int t) {
+        byte[] m = new byte[b * t];
+        for (int i = 0; i < b; i++) {
+            for (int s = 0; s < t; s++) {
+                m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
+            }
+        }
+        return m;
+    }
+
+    /** A Dense stage's output buffer: kept from an earlier call, or new after the least recently used unpinned one is freed. */
+    private DeviceBuffer head(HeadSlot slot, Set<HeadSlot> pinned) {
+        DeviceBuffer kept = heads.get(slot);
+        if (kept != null) {
+            return kept;
+        }
+        Iterator<Map.Entry<HeadSlot, DeviceBuffer>> oldestFirst = heads.entrySet().iterator();
+        while (heads.size() >= KEPT_HEADS && oldestFirst.hasNext()) {
+            Map.Entry<HeadSlot, DeviceBuffer> e = oldestFirst.next();
+            if (!pinned.contains(e.getKey())) {
+                e.getValue().close();
+                oldestFirst.remove();
+            }
+        }
+        DeviceBuffer buffer = new DeviceBuffer("Dense output of stack stage " + slot.stage(), slot.count());
+        heads.put(slot, buffer);
+        return buffer;
+    }
+
+    /** A Dense stage's weights on the device, uploaded on first use: kernel, null, bias or null, null. */
+    private DeviceBuffer[] denseWeights(StackStage.Dense d) {
+        return weights.get(d.kernel(), k -> {
+            DeviceBuffer[] w = new DeviceBuffer[4];
+            w[0] = upload("Dense kernel", d.kernel());
+            w[2] = d.bias() == null ? null : upload("Dense bias", d.bias());
+            return w;
+        });
+    }
+
     private WorkspacePlan planOf(RecurrentCall c) {
         Tensor x = c.x();
         return WorkspacePlan.of(c.cell(), c.loop(), x.dim(0), x.dim(1), x.dim(2), c.mask() != null, fusedMaxBatch,
@@ -213,17 +420,26 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /**
      * The workspace for this shape and lane: a kept one when a recent call had them, else a new one,
-     * after the least recently used is freed when {@value #KEPT_WORKSPACES} are kept. Two calls of
-     * one group never share a workspace (their lanes differ), and neither's is freed for the other's
-     * ({@value #KEPT_WORKSPACES} ≥ {@value CudaContext#LANES}).
+     * after the least recently used that the running call does not use ({@code pinned}) is freed
+     * when {@value #KEPT_WORKSPACES} are kept. Two calls of one group never share a workspace (their
+     * lanes differ), and neither's is freed for the other's.
      */
-    private Workspace workspace(Slot slot) {
+    private Workspace workspace(Slot slot, Set<Slot> pinned) {
         Workspace kept = workspaces.get(slot);
         if (kept != null) {
             return kept;
         }
-        if (workspaces.size() >= KEPT_WORKSPACES) {
-            drop(workspaces.keySet().iterator().next());
+        Iterator<Slot> oldestFirst = workspaces.keySet().iterator();
+        int count = workspaces.size();
+        List<Slot> unused = new ArrayList<>();
+        while (count - unused.size() >= KEPT_WORKSPACES && oldestFirst.hasNext()) {
+            Slot s = oldestFirst.next();
+            if (!pinned.contains(s)) {
+                unused.add(s);
+            }
+        }
+        for (Slot s : unused) {
+            drop(s);
         }
         Workspace ws = new Workspace(slot.plan());
         workspaces.put(slot, ws);
@@ -251,12 +467,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         if (mask == null) {
             return new CUdeviceptr();
         }
-        byte[] m = new byte[b * t];
-        for (int i = 0; i < b; i++) {
-            for (int s = 0; s < t; s++) {
-                m[i * t + s] = (byte) (mask.get(i, s) ? 1 : 0);
-            }
-        }
+        byte[] m = maskBytes(mask, b, t);
         JCudaDriver.cuMemcpyHtoD(ws.get("mask").ptr(), Pointer.to(m), m.length);
         return ws.get("mask").ptr();
     }
@@ -383,7 +594,8 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         forward(cell, loop, x, null, initialState);
         WorkspacePlan plan = WorkspacePlan.of(cell, loop, x.dim(0), x.dim(1), x.dim(2), false, fusedMaxBatch,
                 ctx.fusedSharedBytes());
-        Workspace ws = workspace(new Slot(plan, 0));
+        Slot slot = new Slot(plan, 0);
+        Workspace ws = workspace(slot, Set.of(slot));
         DeviceBuffer[] w = deviceWeights(cell);
         CudaContext.Lane lane = ctx.lane(0);
         Runnable once;
@@ -513,6 +725,10 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         for (Slot slot : List.copyOf(workspaces.keySet())) {
             drop(slot);
         }
+        for (DeviceBuffer h : heads.values()) {
+            h.close();
+        }
+        heads.clear();
         for (DeviceBuffer[] w : weights.clear()) {
             close(w);
         }

@@ -5,8 +5,11 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.LoopSpec;
+import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
+import dev.rnnrt.backend.StackCall;
+import dev.rnnrt.backend.StackStage;
 import dev.rnnrt.io.npy.NpyWriter;
 import dev.rnnrt.testing.RandomTensors;
 import java.io.IOException;
@@ -28,7 +31,9 @@ import jcuda.driver.CUgraphExec;
  * and writes each case's weights, input and final states as .npy files, so that
  * {@code benchmarks/gpu/torch_cudnn.py} can check cuDNN's outputs against ours before timing it on
  * the same data. Then it measures where a batch-1 LSTM step's time goes. First of all it times
- * the two directions of a Bidirectional layer run together (two streams) against one after the other.
+ * the two directions of a Bidirectional layer run together (two streams) against one after the other,
+ * and a stack of three LSTM layers with a Dense head run as one stack call (values kept on the
+ * device) against layer by layer (each layer's output copied to the host and back).
  *
  * <p>Usage: {@code GpuBenchmark OUT_DIR CASE_DIR [units,..] [batches,..] [times,..]}; run by
  * {@code benchmarks/gpu/run-gpu.sh} on a GPU machine.
@@ -51,6 +56,7 @@ public final class GpuBenchmark {
         Files.createDirectories(out);
         Files.createDirectories(cases);
         bidirectional(out.resolve("rnnrt-gpu-bidirectional.csv"), units);
+        stacks(out.resolve("rnnrt-gpu-stack.csv"), units);
         // the default (fused steps up to DEFAULT_FUSED_MAX_BATCH) on a stream and as a graph, then
         // graphs with the fused steps off and on at every batch the kernels take, then TF32
         String[] variants = {"fp32-stream", "fp32-graph", "fp32-graph-gemm", "fp32-graph-fused", "tf32-graph"};
@@ -177,6 +183,71 @@ public final class GpuBenchmark {
                         System.out.printf("bidirectional %-4s H=%4d T=%3d B=%3d  apart %.3f ms  together %.3f ms"
                                 + "  (%.2fx)  rel err %.1e%n", kind, h, t, b, msApart, msTogether, msApart / msTogether, err);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Three LSTM layers (H units each, the last returning its last step) and a Dense head of 10
+     * units: {@code forwardStack} (values kept on the device, one download) against the same stages
+     * layer by layer ({@code forward} per layer, each output downloaded and uploaded again, Dense on
+     * the host), whole calls on the host clock, median of {@value #REPS}; fp32 with graphs, T = 64.
+     */
+    private static void stacks(Path csvPath, int[] units) throws IOException {
+        RandomTensors r = new RandomTensors(20261202L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true);
+             PrintWriter csv = new PrintWriter(Files.newBufferedWriter(csvPath))) {
+            RecurrentBackend layered = new RecurrentBackend() {
+                @Override
+                public String name() {
+                    return "layer by layer on " + cuda.name();
+                }
+
+                @Override
+                public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, dev.rnnrt.api.Mask mask,
+                                               List<Tensor> initialState) {
+                    return cuda.forward(cell, loop, x, mask, initialState);
+                }
+            };
+            csv.println("layers,units,time,batch,layer_by_layer_ms,stack_ms,speedup,rel_err");
+            LoopSpec last = new LoopSpec(false, false, false);
+            for (int h : units) {
+                if (h > 512) {
+                    continue;
+                }
+                for (int b : new int[] {1, 64, 256}) {
+                    int t = 64;
+                    List<StackStage> stages = List.of(new StackStage.Recurrent(randomCell(CellKind.LSTM, h, r), SEQUENCES),
+                            new StackStage.Recurrent(randomCell(CellKind.LSTM, h, r), SEQUENCES),
+                            new StackStage.Recurrent(randomCell(CellKind.LSTM, h, r), last),
+                            new StackStage.Dense(r.uniform(1.0 / Math.sqrt(h), h, 10), r.uniform(0.1, 10),
+                                    Activation.TANH));
+                    StackCall call = new StackCall(stages, r.uniform(1, b, t, h), null);
+                    long[] apart = new long[REPS];
+                    long[] stacked = new long[REPS];
+                    Tensor a = null;
+                    Tensor s = null;
+                    for (int k = 0; k < WARMUP + REPS; k++) {
+                        long start = System.nanoTime();
+                        a = layered.forwardStack(call);
+                        long mid = System.nanoTime();
+                        s = cuda.forwardStack(call);
+                        long end = System.nanoTime();
+                        if (k >= WARMUP) {
+                            apart[k - WARMUP] = mid - start;
+                            stacked[k - WARMUP] = end - mid;
+                        }
+                    }
+                    Arrays.sort(apart);
+                    Arrays.sort(stacked);
+                    double err = relErr(s, a);
+                    double msApart = apart[REPS / 2] / 1e6;
+                    double msStack = stacked[REPS / 2] / 1e6;
+                    csv.printf("LSTMx3+Dense,%d,%d,%d,%.4f,%.4f,%.3f,%.3e%n", h, t, b, msApart, msStack,
+                            msApart / msStack, err);
+                    System.out.printf("stack LSTMx3+Dense H=%4d T=%3d B=%3d  layer by layer %.3f ms  stack %.3f ms"
+                            + "  (%.2fx)  rel err %.1e%n", h, t, b, msApart, msStack, msApart / msStack, err);
                 }
             }
         }

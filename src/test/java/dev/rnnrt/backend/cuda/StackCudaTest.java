@@ -1,0 +1,134 @@
+package dev.rnnrt.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.StackModels;
+import dev.rnnrt.testing.StackModels.Recipe;
+import dev.rnnrt.testing.Tolerance;
+import jcuda.driver.JCudaDriver;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Stacked layers and their Dense heads on the CUDA backend as one stack call (values kept on the
+ * device, only the last output copied back) against the same model layer by layer on the CPU
+ * reference: every recipe of {@link StackModels} (every cell, go_backwards, masks, Dense between and
+ * after recurrent layers, softmax last, six layers: more shapes than the backend keeps), at a batch
+ * that takes the fused step kernels and one that takes cuBLAS, graphs on and off, TF32; repeated
+ * calls give the same bits and no device memory is lost.
+ */
+@Tag("gpu")
+class StackCudaTest {
+
+    @Test
+    void everyRecipeAgainstTheReferenceWithGraphs() {
+        GpuAvailable.assume();
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
+            everyRecipe(cuda, new RandomTensors(601L), Tolerance.FP32);
+        }
+    }
+
+    @Test
+    void everyRecipeAgainstTheReferenceWithoutGraphs() {
+        GpuAvailable.assume();
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, false)) {
+            everyRecipe(cuda, new RandomTensors(602L), Tolerance.FP32);
+        }
+    }
+
+    @Test
+    void everyRecipeAgainstTheReferenceInTf32() {
+        GpuAvailable.assume();
+        try (RecurrentCuda cuda = RecurrentCuda.open(true, true)) {
+            everyRecipe(cuda, new RandomTensors(603L), Tolerance.TF32);
+        }
+    }
+
+    private static void everyRecipe(RecurrentCuda cuda, RandomTensors r, double tolerance) {
+        for (Recipe recipe : StackModels.recipes(24)) {
+            for (int batch : new int[] {3, 40}) {
+                for (boolean masked : new boolean[] {false, true}) {
+                    String what = recipe.name() + " B=" + batch + (masked ? " masked" : "");
+                    Model dev = recipe.build(cuda);
+                    Model ref = recipe.build(RecurrentReference.INSTANCE);
+                    assertEquals(recipe.runs(), dev.stackedRuns(), what);
+                    Tensor x = StackModels.input(r, batch, 19, masked);
+                    StackModels.sameRandomWeights(r, x, dev, ref);
+                    long before = cuda.stackCalls();
+                    Compare.assertClose(what, ref.predict(x), dev.predict(x), tolerance);
+                    assertEquals(before + 1, cuda.stackCalls(), what + ": one stack call");
+                }
+            }
+        }
+    }
+
+    @Test
+    void largeStackAgainstTheReference() {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(604L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
+            Model dev = large(cuda);
+            Model ref = large(RecurrentReference.INSTANCE);
+            Tensor x = r.uniform(1, 24, 40, 96);
+            StackModels.sameRandomWeights(r, x, dev, ref);
+            Compare.assertClose("LSTM 256 / GRU 256 / LSTM 128 with Dense heads", ref.predict(x), dev.predict(x),
+                    Tolerance.FP32);
+        }
+    }
+
+    private static Model large(dev.rnnrt.backend.RecurrentBackend be) {
+        return Model.sequential("large").input(-1, 96)
+                .add(Lstm.builder(256).returnSequences(true).backend(be).build())
+                .add(Gru.builder(256).returnSequences(true).backend(be).build())
+                .add(Dense.builder(192).activation("gelu").build())
+                .add(Lstm.builder(128).backend(be).build())
+                .add(Dense.builder(10).activation("softmax").build())
+                .build();
+    }
+
+    /**
+     * Two models in turn, one of six recurrent layers (more workspaces than the backend keeps, so
+     * each call frees and allocates some, never one of the running stack): every call gives the
+     * bits of the first, and the device memory free after the first round is free after 100 more.
+     */
+    @Test
+    void repeatedCallsGiveTheSameBitsAndKeepNoMoreMemory() {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(605L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
+            Recipe six = StackModels.recipes(16).get(3);
+            Recipe heads = StackModels.recipes(16).get(0);
+            Model a = six.build(cuda);
+            Model b = heads.build(cuda);
+            Tensor xa = StackModels.input(r, 5, 11, true);
+            Tensor xb = StackModels.input(r, 33, 11, false);
+            StackModels.sameRandomWeights(r, xa, a);
+            StackModels.sameRandomWeights(r, xb, b);
+            Tensor firstA = a.predict(xa);
+            Tensor firstB = b.predict(xb);
+            long free = freeBytes();
+            for (int k = 0; k < 100; k++) {
+                Compare.assertIdentical("six layers, call " + k, firstA, a.predict(xa));
+                Compare.assertIdentical("heads, call " + k, firstB, b.predict(xb));
+            }
+            assertEquals(free, freeBytes(), "device memory free after the first round and after 100 more");
+            assertTrue(cuda.stackCalls() >= 202, "stack calls: " + cuda.stackCalls());
+        }
+    }
+
+    private static long freeBytes() {
+        long[] free = new long[1];
+        long[] total = new long[1];
+        JCudaDriver.cuMemGetInfo(free, total);
+        return free[0];
+    }
+}
