@@ -55,23 +55,36 @@ public interface RecurrentBackend {
     /**
      * Runs the stages of {@code call} in order, each on the previous one's output, and returns the
      * last stage's output ({@link StackCall#outputShape()}): the same values as {@link #forward}
-     * on each recurrent stage (zero initial states, the call's mask) and Keras' Dense on each
-     * Dense stage. This default does exactly that, one stage after the other on the host.
+     * on each recurrent stage (zero initial states, the call's mask), {@link #forwardAll} on both
+     * directions of a Bidirectional stage and its merge, and Keras' Dense on each Dense stage. This default does exactly that, one stage after the other on the host.
      */
     default Tensor forwardStack(StackCall call) {
         Tensor value = call.x();
         for (StackStage stage : call.stages()) {
             if (stage instanceof StackStage.Recurrent r) {
-                List<Tensor> zeros = new ArrayList<>();
-                for (int s = 0; s < r.cell().kind().stateCount(); s++) {
-                    zeros.add(Tensor.zeros(call.batch(), r.cell().units()));
-                }
-                value = forward(r.cell(), r.loop(), value, call.mask(), zeros).output();
+                value = forward(r.cell(), r.loop(), value, call.mask(), zeroStates(r, call.batch())).output();
+            } else if (stage instanceof StackStage.Bidirectional bi) {
+                List<RecurrentResult> both = forwardAll(List.of(
+                        new RecurrentCall(bi.forward().cell(), bi.forward().loop(), value, call.mask(),
+                                zeroStates(bi.forward(), call.batch())),
+                        new RecurrentCall(bi.backward().cell(), bi.backward().loop(), value, call.mask(),
+                                zeroStates(bi.backward(), call.batch()))));
+                Tensor second = both.get(1).output();
+                value = bi.merge().apply(both.get(0).output(),
+                        bi.returnsSequences() ? StackStage.Merge.reverseTime(second) : second);
             } else if (stage instanceof StackStage.Dense d) {
                 value = applyDense(d, value);
             }
         }
         return value;
+    }
+
+    private static List<Tensor> zeroStates(StackStage.Recurrent r, int batch) {
+        List<Tensor> zeros = new ArrayList<>();
+        for (int s = 0; s < r.cell().kind().stateCount(); s++) {
+            zeros.add(Tensor.zeros(batch, r.cell().units()));
+        }
+        return zeros;
     }
 
     /** Keras' Dense on the last axis of {@code x}, on the host. */

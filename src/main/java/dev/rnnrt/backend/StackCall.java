@@ -10,8 +10,8 @@ import java.util.List;
  * and after them. Only the last stage's output is wanted, so a backend that keeps values on a
  * device need not copy anything back between stages.
  *
- * <p>The first stage is recurrent and reads {@code x}; every recurrent stage runs from zero
- * states with {@code mask} (a mask passes unchanged through recurrent layers that return
+ * <p>The first stage is recurrent (or Bidirectional) and reads {@code x}; every recurrent stage
+ * (each direction of a Bidirectional one) runs from zero states with {@code mask} (a mask passes unchanged through recurrent layers that return
  * sequences and through Dense); a recurrent stage that returns only its last output must be
  * followed by Dense stages only. The constructor checks all of this, naming the stage.
  *
@@ -23,7 +23,7 @@ public record StackCall(List<StackStage> stages, Tensor x, Mask mask) {
 
     public StackCall {
         stages = List.copyOf(stages);
-        if (stages.isEmpty() || !(stages.get(0) instanceof StackStage.Recurrent)) {
+        if (stages.isEmpty() || stages.get(0) instanceof StackStage.Dense) {
             throw new IllegalArgumentException("A stack starts with a recurrent stage; got "
                     + (stages.isEmpty() ? "no stages" : stages.get(0).getClass().getSimpleName()) + ".");
         }
@@ -44,15 +44,21 @@ public record StackCall(List<StackStage> stages, Tensor x, Mask mask) {
                         + ") takes " + s.inputSize() + " features; the " + (k == 0 ? "input" : "stage before")
                         + " gives " + width + ".");
             }
-            if (s instanceof StackStage.Recurrent r) {
+            if (!(s instanceof StackStage.Dense)) {
                 if (!sequences) {
                     throw new IllegalArgumentException("Stage " + k + " of the stack is recurrent, but an earlier "
                             + "recurrent stage returns only its last step; it needs return_sequences.");
                 }
-                sequences = r.loop().returnSequences();
+                sequences = returnsSequences(s);
             }
             width = s.outputSize();
         }
+    }
+
+    /** Whether a recurrent or Bidirectional stage returns sequences. */
+    private static boolean returnsSequences(StackStage s) {
+        return s instanceof StackStage.Bidirectional bi ? bi.returnsSequences()
+                : ((StackStage.Recurrent) s).loop().returnSequences();
     }
 
     /** The batch size, B. */
@@ -69,8 +75,8 @@ public record StackCall(List<StackStage> stages, Tensor x, Mask mask) {
     public int[] outputShape() {
         boolean sequences = true;
         for (StackStage s : stages) {
-            if (s instanceof StackStage.Recurrent r) {
-                sequences = r.loop().returnSequences();
+            if (!(s instanceof StackStage.Dense)) {
+                sequences = returnsSequences(s);
             }
         }
         int width = stages.get(stages.size() - 1).outputSize();

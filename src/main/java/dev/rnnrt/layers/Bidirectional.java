@@ -2,6 +2,7 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.StackStage;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -206,19 +207,14 @@ public final class Bidirectional extends Layer {
         Tensor y = f.output();
         Tensor yRev = b.output();
         if (forward.returnSequences()) {
-            yRev = reverseTime(yRev);
+            yRev = StackStage.Merge.reverseTime(yRev);
         }
         List<Tensor> out = new ArrayList<>();
-        switch (mergeMode) {
-            case CONCAT:
-                out.add(concatLast(y, yRev));
-                break;
-            case NONE:
-                out.add(y);
-                out.add(yRev);
-                break;
-            default:
-                out.add(combine(y, yRev));
+        if (mergeMode == MergeMode.NONE) {
+            out.add(y);
+            out.add(yRev);
+        } else {
+            out.add(stackMerge().apply(y, yRev));
         }
         if (forward.returnState()) {
             out.addAll(f.states());
@@ -274,52 +270,40 @@ public final class Bidirectional extends Layer {
                 + forward.describeOptions() + ")";
     }
 
-    private Tensor combine(Tensor a, Tensor b) {
-        float[] out = new float[a.size()];
-        for (int k = 0; k < out.length; k++) {
-            float x = a.data()[k];
-            float y = b.data()[k];
-            switch (mergeMode) {
-                case SUM:
-                    out[k] = x + y;
-                    break;
-                case MUL:
-                    out[k] = x * y;
-                    break;
-                default: // AVE
-                    out[k] = (x + y) / 2;
-            }
+    /**
+     * This layer as a stage of a stack its backend runs without returning to the host between
+     * layers ({@link dev.rnnrt.backend.RecurrentBackend#forwardStack}), on inputs of
+     * {@code inputSize} features; builds the weights on first use. Null when it cannot be one
+     * ({@link #stackable()}) or was built for another input size.
+     */
+    public StackStage.Bidirectional stackStage(int inputSize) {
+        if (!stackable()) {
+            return null;
         }
-        return Tensor.wrap(out, a.shape());
+        StackStage.Recurrent f = forward.stackStage(inputSize);
+        StackStage.Recurrent b = backward.stackStage(inputSize);
+        return f == null || b == null ? null : new StackStage.Bidirectional(f, b, stackMerge());
     }
 
-    /** [..., H1] and [..., H2] to [..., H1 + H2]. */
-    static Tensor concatLast(Tensor a, Tensor b) {
-        int ha = a.dim(-1);
-        int hb = b.dim(-1);
-        int rows = a.size() / ha;
-        float[] out = new float[rows * (ha + hb)];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(a.data(), r * ha, out, r * (ha + hb), ha);
-            System.arraycopy(b.data(), r * hb, out, r * (ha + hb) + ha, hb);
-        }
-        int[] shape = a.shape();
-        shape[shape.length - 1] = ha + hb;
-        return Tensor.wrap(out, shape);
+    /**
+     * Whether a call with zero initial states and only the merged output wanted can be a stack
+     * stage: both directions {@link RecurrentLayer#stackable()} on one backend, and a merge mode
+     * other than None.
+     */
+    public boolean stackable() {
+        return mergeMode != MergeMode.NONE && forward.backend() == backward.backend() && forward.stackable()
+                && backward.stackable();
     }
 
-    /** y is [B, T, H]; returns it with the time axis reversed. */
-    static Tensor reverseTime(Tensor y) {
-        int b = y.dim(0);
-        int t = y.dim(1);
-        int h = y.dim(2);
-        float[] out = new float[y.size()];
-        for (int i = 0; i < b; i++) {
-            for (int s = 0; s < t; s++) {
-                System.arraycopy(y.data(), (i * t + s) * h, out, (i * t + (t - 1 - s)) * h, h);
-            }
-        }
-        return Tensor.wrap(out, b, t, h);
+    /** The merge of the backend's stacks for this layer's mode; null for NONE. */
+    StackStage.Merge stackMerge() {
+        return switch (mergeMode) {
+            case CONCAT -> StackStage.Merge.CONCAT;
+            case SUM -> StackStage.Merge.SUM;
+            case MUL -> StackStage.Merge.MUL;
+            case AVE -> StackStage.Merge.AVE;
+            case NONE -> null;
+        };
     }
 
     /** Keras' _verify_layer_config for an explicit backward layer. */

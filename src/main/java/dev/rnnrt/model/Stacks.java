@@ -5,6 +5,7 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.StackCall;
 import dev.rnnrt.backend.StackStage;
+import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.InferenceNoOp;
 import dev.rnnrt.layers.Layer;
@@ -21,18 +22,20 @@ import java.util.Map;
  * keeps values on a device ({@link RecurrentBackend#keepsStacks()}: CUDA) copies only the last
  * layer's output back. Found once, when the model is made.
  *
- * <p>A run starts at a recurrent layer of such a backend and goes on through the layers after it
- * while each takes only the one before's output, that output is used nowhere else (no other layer
- * and no model output reads it), and the layer is one of: a recurrent layer on the same backend
- * ({@link RecurrentLayer#stackable()}, and only after layers that return sequences), Dense or
+ * <p>A run starts at a recurrent or Bidirectional layer of such a backend and goes on through the
+ * layers after it while each takes only the one before's output, that output is used nowhere else
+ * (no other layer and no model output reads it), and the layer is one of: a recurrent or
+ * Bidirectional layer on the same backend ({@link RecurrentLayer#stackable()},
+ * {@link Bidirectional#stackable()}; only after layers that return sequences), Dense or
  * TimeDistributed(Dense), or a layer that does nothing at inference (Dropout and the like). A
  * Dense with softmax or log_softmax ends a run: the backend computes its affine part and the
  * activation is applied to the output on the host. A run needs two layers that compute; a
- * recurrent layer with initial states, stateful, returned states or time-major runs on its own.
+ * recurrent layer with initial states, stateful, returned states or time-major, and a
+ * Bidirectional one with merge_mode None, run on their own.
  */
 final class Stacks {
 
-    /** Nodes {@code first..last} of the model, {@code first} a recurrent layer. */
+    /** Nodes {@code first..last} of the model, {@code first} a recurrent or Bidirectional layer. */
     record Run(int first, int last, RecurrentBackend backend) {
     }
 
@@ -53,13 +56,13 @@ final class Stacks {
         Map<Integer, Run> runs = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
             Node start = nodes.get(i);
-            if (!(start.layer() instanceof RecurrentLayer r) || !r.backend().keepsStacks() || !r.stackable()
-                    || start.inputs().size() != 1) {
+            RecurrentBackend backend = stackingBackend(start.layer());
+            if (backend == null || !backend.keepsStacks() || start.inputs().size() != 1) {
                 continue;
             }
             int last = i;
             int computing = 1;
-            boolean sequences = r.returnSequences();
+            boolean sequences = returnsSequences(start.layer());
             while (last + 1 < nodes.size() && !endsRun(nodes.get(last).layer())) {
                 Node prev = nodes.get(last);
                 Node next = nodes.get(last + 1);
@@ -69,11 +72,11 @@ final class Stacks {
                     break;
                 }
                 Layer layer = next.layer();
-                if (layer instanceof RecurrentLayer nr) {
-                    if (nr.backend() != r.backend() || !nr.stackable() || !sequences) {
+                if (layer instanceof RecurrentLayer || layer instanceof Bidirectional) {
+                    if (stackingBackend(layer) != backend || !sequences) {
                         break;
                     }
-                    sequences = nr.returnSequences();
+                    sequences = returnsSequences(layer);
                 } else if (dense(layer) == null && !(layer instanceof InferenceNoOp)) {
                     break;
                 }
@@ -83,11 +86,28 @@ final class Stacks {
                 last++;
             }
             if (computing >= 2) {
-                runs.put(i, new Run(i, last, r.backend()));
+                runs.put(i, new Run(i, last, backend));
                 i = last;
             }
         }
         return Collections.unmodifiableMap(runs);
+    }
+
+    /** The backend of a recurrent or Bidirectional layer that can be a stack stage; null otherwise. */
+    private static RecurrentBackend stackingBackend(Layer layer) {
+        if (layer instanceof RecurrentLayer r && r.stackable()) {
+            return r.backend();
+        }
+        if (layer instanceof Bidirectional b && b.stackable()) {
+            return b.forwardLayer().backend();
+        }
+        return null;
+    }
+
+    /** Whether a recurrent or Bidirectional layer returns sequences. */
+    private static boolean returnsSequences(Layer layer) {
+        return layer instanceof Bidirectional b ? b.forwardLayer().returnSequences()
+                : ((RecurrentLayer) layer).returnSequences();
     }
 
     /** The Dense layer, bare or in TimeDistributed; null for other layers. */
@@ -132,6 +152,9 @@ final class Stacks {
             if (layer instanceof RecurrentLayer r) {
                 stage = r.stackStage(width);
                 outMask = r.returnSequences() ? outMask : null;
+            } else if (layer instanceof Bidirectional b) {
+                stage = b.stackStage(width);
+                outMask = b.forwardLayer().returnSequences() ? outMask : null;
             } else if (dense(layer) != null) {
                 Dense d = dense(layer);
                 boolean elementwise = d.activation().isElementwise();

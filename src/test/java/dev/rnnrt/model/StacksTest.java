@@ -64,8 +64,7 @@ class StacksTest {
         public Tensor forwardStack(StackCall call) {
             StringBuilder line = new StringBuilder("stack");
             for (StackStage s : call.stages()) {
-                line.append(' ').append(s instanceof StackStage.Recurrent r ? r.cell().kind().kerasName()
-                        : "Dense(" + ((StackStage.Dense) s).activation().kerasName() + ")");
+                line.append(' ').append(describe(s));
             }
             log.add(line.toString());
             inStack = true;
@@ -77,6 +76,16 @@ class StacksTest {
         }
     }
 
+    private static String describe(StackStage s) {
+        if (s instanceof StackStage.Recurrent r) {
+            return r.cell().kind().kerasName();
+        }
+        if (s instanceof StackStage.Bidirectional b) {
+            return "Bidirectional(" + describe(b.forward()) + "," + b.merge().kerasName() + ")";
+        }
+        return "Dense(" + ((StackStage.Dense) s).activation().kerasName() + ")";
+    }
+
     @Test
     void eachRunIsOneStackCallWithTheLayerByLayerResult() {
         RandomTensors r = new RandomTensors(7101L);
@@ -84,6 +93,8 @@ class StacksTest {
                 "stack LSTM GRU Dense(relu) Dense(linear)", // softmax: affine part on the backend, then the host
                 "stack SimpleRNN LSTM Dense(tanh) Dense(linear)",
                 "stack GRU Dense(linear) LSTM Dense(sigmoid)",
+                "stack Bidirectional(LSTM,concat) Bidirectional(GRU,sum) Dense(swish) Bidirectional(SimpleRNN,mul)",
+                "stack LSTM Bidirectional(GRU,ave) Dense(linear)",
                 "stack LSTM LSTM LSTM LSTM LSTM LSTM");
         List<Recipe> recipes = StackModels.recipes(8);
         for (int k = 0; k < recipes.size(); k++) {
@@ -125,7 +136,7 @@ class StacksTest {
                     .add(Lstm.builder(4).name("d").returnSequences(true).returnState(true).backend(be).build(), "c")
                     .add(Lstm.builder(4).name("e").returnSequences(true).backend(be2).build(), "d")
                     .add(Lstm.builder(4).name("f").returnSequences(true).backend(be).build(), "e")
-                    // Bidirectional is not a stage, and Flatten neither: f and g each compute alone
+                    // f, Bidirectional and g are a run; Flatten is not a stage
                     .add(Bidirectional.of("bi", Lstm.builder(3).returnSequences(true).backend(be).build(),
                             Bidirectional.MergeMode.CONCAT, null), "f")
                     .add(Lstm.builder(3).name("g").returnSequences(true).backend(be).build(), "bi")
@@ -133,15 +144,15 @@ class StacksTest {
                     .outputs("a", "flat", "d[1]")
                     .build());
         }
-        assertEquals(List.of("b..c"), pair.get(0).stackedRuns());
+        assertEquals(List.of("b..c", "f..g"), pair.get(0).stackedRuns());
         Tensor x = r.uniform(1, 2, 5, 4);
         StackModels.sameRandomWeights(r, x, pair.get(0), pair.get(1));
         rec.log.clear();
         other.log.clear();
         List<Tensor> expected = pair.get(1).predict(List.of(x));
         List<Tensor> actual = pair.get(0).predict(List.of(x));
-        assertEquals(List.of("forward LSTM", "stack GRU Dense(linear)", "forward LSTM", "forward LSTM", "forward LSTM",
-                "forward LSTM", "forward LSTM"), rec.log);
+        assertEquals(List.of("forward LSTM", "stack GRU Dense(linear)", "forward LSTM",
+                "stack LSTM Bidirectional(LSTM,concat) LSTM"), rec.log);
         assertEquals(List.of("forward LSTM"), other.log);
         for (int k = 0; k < expected.size(); k++) {
             Compare.assertIdentical("output " + k, expected.get(k), actual.get(k));
@@ -174,6 +185,22 @@ class StacksTest {
             assertEquals(List.of("stack LSTM Dense(linear)", "forward GRU", "stack LSTM Dense(linear)"), rec.log);
             Compare.assertIdentical("call " + call, expected, actual);
         }
+    }
+
+    @Test
+    void aBidirectionalLayerIsAStageOnlyWithAMergeAndNothingButTheOutputWanted() {
+        RecurrentBackend be = new Recording();
+        assertTrue(Bidirectional.of(Lstm.builder(3).backend(be).build()).stackStage(2) != null);
+        assertNull(Bidirectional.of("none", Lstm.builder(3).backend(be).build(), Bidirectional.MergeMode.NONE, null)
+                .stackStage(2));
+        assertNull(Bidirectional.of(Lstm.builder(3).returnState(true).backend(be).build()).stackStage(2));
+        assertNull(Bidirectional.of(Lstm.builder(3).stateful(true).backend(be).build()).stackStage(2));
+        assertNull(Bidirectional.of("mixed", Lstm.builder(3).backend(be).build(), Bidirectional.MergeMode.SUM,
+                Lstm.builder(3).goBackwards(true).backend(RecurrentReference.INSTANCE).build()).stackStage(2));
+        RecurrentLayer built = Lstm.builder(3).backend(be).build();
+        Bidirectional other = Bidirectional.of(built);
+        other.build(5);
+        assertNull(other.stackStage(2), "built for 5 features");
     }
 
     @Test

@@ -46,7 +46,10 @@ public final class StackModels {
     private StackModels() {
     }
 
-    /** Recipes that cover every cell, go_backwards, zero_output_for_mask, Dense before and after recurrent layers, softmax last. */
+    /**
+     * Recipes that cover every cell, go_backwards, zero_output_for_mask, Bidirectional with every
+     * merge mode, Dense before and after recurrent layers, softmax last; the last has six layers.
+     */
     public static List<Recipe> recipes(int units) {
         return List.of(
                 new Recipe("lstm_gru_heads", List.of("lstm_a..soft"), be -> List.of(
@@ -66,6 +69,20 @@ public final class StackModels {
                         Dense.builder(units).name("mid").build(),
                         Lstm.builder(units).name("lstm_b").returnSequences(true).goBackwards(true).backend(be).build(),
                         Dense.builder(2).name("sig").activation("sigmoid").build())),
+                new Recipe("bidirectional", List.of("bi_a..bi_c"), be -> List.of(
+                        Bidirectional.of("bi_a", Lstm.builder(units).returnSequences(true).backend(be).build(),
+                                Bidirectional.MergeMode.CONCAT, null),
+                        InferenceNoOp.dropout(0.2),
+                        Bidirectional.of("bi_b", Gru.builder(units).resetAfter(false).returnSequences(true).backend(be)
+                                .build(), Bidirectional.MergeMode.SUM, null),
+                        TimeDistributed.of("td", Dense.builder(units).activation("swish").build()),
+                        Bidirectional.of("bi_c", SimpleRnn.builder(units).zeroOutputForMask(true).backend(be).build(),
+                                Bidirectional.MergeMode.MUL, null))),
+                new Recipe("bidirectional_last", List.of("lstm_a..soft"), be -> List.of(
+                        Lstm.builder(units).name("lstm_a").returnSequences(true).goBackwards(true).backend(be).build(),
+                        Bidirectional.of("bi_b", Gru.builder(units + 2).resetAfter(true).backend(be).build(),
+                                Bidirectional.MergeMode.AVE, null),
+                        Dense.builder(4).name("soft").activation("softmax").build())),
                 new Recipe("six_lstms", List.of("l0..l5"), be -> {
                     List<Layer> l = new ArrayList<>();
                     for (int k = 0; k < 6; k++) {
@@ -73,6 +90,16 @@ public final class StackModels {
                     }
                     return l;
                 }));
+    }
+
+    /** The recipe of that name among {@link #recipes(int)}. */
+    public static Recipe recipe(int units, String name) {
+        for (Recipe r : recipes(units)) {
+            if (r.name().equals(name)) {
+                return r;
+            }
+        }
+        throw new IllegalArgumentException("No recipe named " + name);
     }
 
     /**

@@ -58,6 +58,9 @@ final class CudaContext implements AutoCloseable {
     final class Lane {
         private final int index;
         private final CUstream stream = new CUstream();
+        /** Recorded by {@link #waitFor} on this lane for another lane to wait on. */
+        private final CUevent mark = new CUevent();
+        private boolean markCreated;
         private cublasHandle cublas;
         private DeviceBuffer cublasWorkspace;
 
@@ -76,6 +79,8 @@ final class CudaContext implements AutoCloseable {
             // events; two such streams still run at the same time as each other.
             JCudaDriver.cuStreamCreate(stream, 0);
             lanes.add(this);
+            JCudaDriver.cuEventCreate(mark, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+            markCreated = true;
             if (cublasLoaded) {
                 JCublas2.setExceptionsEnabled(true);
                 cublasHandle created = new cublasHandle();
@@ -170,6 +175,16 @@ final class CudaContext implements AutoCloseable {
             }
         }
 
+        /**
+         * Makes the work put on this lane from now on wait for the work put on {@code other} so far
+         * (an event recorded there; the host does not wait).
+         */
+        void waitFor(Lane other) {
+            check();
+            JCudaDriver.cuEventRecord(other.mark, other.stream);
+            JCudaDriver.cuStreamWaitEvent(stream, other.mark, 0);
+        }
+
         /** Runs a graph captured on this lane. */
         void replay(CUgraphExec exec) {
             check();
@@ -212,13 +227,16 @@ final class CudaContext implements AutoCloseable {
             }
         }
 
-        /** Releases the handle, its workspace and the stream, newest first. */
+        /** Releases the handle, its workspace, the event and the stream, newest first. */
         private void close() {
             if (cublas != null) {
                 JCublas2.cublasDestroy(cublas);
             }
             if (cublasWorkspace != null) {
                 cublasWorkspace.close();
+            }
+            if (markCreated) {
+                JCudaDriver.cuEventDestroy(mark);
             }
             JCudaDriver.cuStreamDestroy(stream);
         }

@@ -15,7 +15,7 @@ final class KernelModule {
 
     /** The PTX resources, one per .cu file. */
     static final List<String> FILES = List.of("lstm_pointwise", "gru_pointwise", "simple_rnn_pointwise", "recurrent_fused", "sgemm",
-            "dense");
+            "stack");
 
     private KernelModule() {
     }

@@ -232,13 +232,15 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     }
 
     /**
-     * Runs a stack on lane 0 with its values kept on the device. Every buffer is found or allocated
-     * first (none that the stack uses is freed), then x and the mask are uploaded; then each
-     * recurrent stage copies the stage before's output into its workspace on the device, starts
-     * from zero states and runs its loop (its graph replayed, as {@link #forward} does), and each
-     * Dense stage is one GEMM into a buffer of its own and one kernel that adds the bias and applies
-     * the activation. The host waits once, at the end, and copies back the last stage's output.
-     * Stages with equal shapes share a workspace: they run one after the other on one stream.
+     * Runs a stack with its values kept on the device. Every buffer is found or allocated first
+     * (none that the stack uses is freed), then x and the mask are uploaded; then each recurrent
+     * stage copies the stage before's output into its workspace on the device, starts from zero
+     * states and runs its loop on lane 0 (its graph replayed, as {@link #forward} does); a
+     * Bidirectional stage does so for each direction, the second on lane 1 at the same time, then
+     * lane 0 waits for lane 1 and one kernel merges the two outputs; each Dense stage is one GEMM
+     * into a buffer of its own and one kernel that adds the bias and applies the activation. The
+     * host waits once, at the end, and copies back the last stage's output. Stages with equal
+     * shapes on one lane share a workspace: they run one after the other.
      */
     @Override
     public synchronized Tensor forwardStack(StackCall call) {
@@ -250,84 +252,110 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         int n = stages.size();
         int b = call.batch();
         int t = call.timesteps();
+        boolean masked = call.mask() != null;
         WorkspacePlan plan = null;
         try {
             phase = "release of weights no layer uses any more";
             freeUnusedWeights();
-            Workspace[] ws = new Workspace[n];
-            WorkspacePlan[] plans = new WorkspacePlan[n];
-            DeviceBuffer[] head = new DeviceBuffer[n];
-            DeviceBuffer[][] w = new DeviceBuffer[n][];
-            int[] rows = new int[n];
+            List<Prepared> prepared = new ArrayList<>(n);
             Set<Slot> pinned = new HashSet<>();
             Set<HeadSlot> pinnedHeads = new HashSet<>();
             int width = call.x().dim(2);
             boolean sequences = true;
             for (int k = 0; k < n; k++) {
                 StackStage stage = stages.get(k);
+                List<Direction> dirs = new ArrayList<>(2);
                 if (stage instanceof StackStage.Recurrent r) {
-                    plan = WorkspacePlan.of(r.cell(), r.loop(), b, t, width, call.mask() != null, fusedMaxBatch,
-                            ctx.fusedSharedBytes());
-                    plans[k] = plan;
-                    phase = "upload of the weights of stage " + k;
-                    w[k] = deviceWeights(r.cell());
-                    phase = "allocation of the workspace of stage " + k + " (" + plan.totalBytes() + " bytes)";
-                    Slot slot = new Slot(plan, 0);
-                    pinned.add(slot);
-                    ws[k] = workspace(slot, pinned);
-                    sequences = r.loop().returnSequences();
-                    rows[k] = sequences ? b * t : b;
-                } else if (stage instanceof StackStage.Dense d) {
-                    rows[k] = sequences ? b * t : b;
-                    long count = (long) rows[k] * d.outputSize();
+                    dirs.add(direction(k, r, 0, b, t, width, masked, pinned));
+                } else if (stage instanceof StackStage.Bidirectional bi) {
+                    dirs.add(direction(k, bi.forward(), 0, b, t, width, masked, pinned));
+                    dirs.add(direction(k, bi.backward(), 1, b, t, width, masked, pinned));
+                }
+                if (!dirs.isEmpty()) {
+                    sequences = dirs.get(0).stage().loop().returnSequences();
+                }
+                int rows = sequences ? b * t : b;
+                DeviceBuffer out = null;
+                DeviceBuffer[] denseWeights = null;
+                if (!(stage instanceof StackStage.Recurrent)) {
+                    long count = (long) rows * stage.outputSize();
                     if (count > Integer.MAX_VALUE) {
-                        throw new IllegalArgumentException("Stage " + k + " of the stack (Dense, " + d.outputSize()
-                                + " units) would output " + count + " values, more than one CUDA call takes ("
+                        throw new IllegalArgumentException("Stage " + k + " of the stack (" + stage.outputSize()
+                                + " features) would output " + count + " values, more than one CUDA call takes ("
                                 + Integer.MAX_VALUE + "); call the model on fewer sequences at a time.");
                     }
-                    phase = "upload of the weights of stage " + k + " (Dense)";
-                    w[k] = denseWeights(d);
-                    phase = "allocation of the output of stage " + k + " (Dense, " + count * Float.BYTES + " bytes)";
+                    if (stage instanceof StackStage.Dense d) {
+                        phase = "upload of the weights of stage " + k + " (Dense)";
+                        denseWeights = denseWeights(d);
+                    }
+                    phase = "allocation of the output of stage " + k + " (" + count * Float.BYTES + " bytes)";
                     HeadSlot slot = new HeadSlot(k, count);
                     pinnedHeads.add(slot);
-                    head[k] = head(slot, pinnedHeads);
+                    out = head(slot, pinnedHeads);
                 }
+                prepared.add(new Prepared(stage, dirs, out, denseWeights, rows));
                 width = stage.outputSize();
             }
-            plan = plans[0];
             phase = "upload of the input";
-            ws[0].get("x").upload(call.x().data(), call.x().size());
-            phase = "upload of the mask";
-            uploadMask(call.mask(), b, t, ws, plans);
+            for (Direction d : prepared.get(0).directions()) {
+                plan = d.plan();
+                d.ws().get("x").upload(call.x().data(), call.x().size());
+            }
+            if (masked) {
+                phase = "upload of the mask";
+                byte[] m = maskBytes(call.mask(), b, t);
+                for (Prepared p : prepared) {
+                    for (Direction d : p.directions()) {
+                        JCudaDriver.cuMemcpyHtoD(d.ws().get("mask").ptr(), Pointer.to(m), m.length);
+                    }
+                }
+            }
             CudaContext.Lane lane = ctx.lane(0);
             CUdeviceptr previous = null;
+            long previousCount = 0;
             for (int k = 0; k < n; k++) {
-                StackStage stage = stages.get(k);
-                if (stage instanceof StackStage.Recurrent r) {
-                    plan = plans[k];
+                Prepared p = prepared.get(k);
+                StackStage stage = p.stage();
+                for (Direction d : p.directions()) {
+                    plan = d.plan();
                     phase = "start of stage " + k;
                     if (k > 0) {
-                        // the legacy stream, ordered with lane 0's work (a blocking stream)
-                        JCudaDriver.cuMemcpyDtoD(ws[k].get("x").ptr(), previous,
-                                (long) rows[k - 1] * plan.inputSize() * Float.BYTES);
+                        // on the legacy stream: ordered after the work of both lanes (blocking streams)
+                        JCudaDriver.cuMemcpyDtoD(d.ws().get("x").ptr(), previous, previousCount * Float.BYTES);
                     }
-                    resetStates(r.cell(), plan, ws[k]);
-                    Pointer mask = call.mask() == null ? new CUdeviceptr() : ws[k].get("mask").ptr();
-                    enqueue(new Staged(new RecurrentCall(r.cell(), r.loop(), call.x(), call.mask(), List.of()), lane,
-                            plan, ws[k], w[k], mask));
-                    previous = r.loop().returnSequences() ? ws[k].get("seq").ptr() : ws[k].get("prev").ptr();
+                    resetStates(d.stage().cell(), d.plan(), d.ws());
+                }
+                for (Direction d : p.directions()) {
+                    plan = d.plan();
+                    Pointer mask = masked ? d.ws().get("mask").ptr() : new CUdeviceptr();
+                    enqueue(new Staged(new RecurrentCall(d.stage().cell(), d.stage().loop(), call.x(), call.mask(),
+                            List.of()), d.lane(), d.plan(), d.ws(), d.w(), mask));
+                }
+                plan = null;
+                if (stage instanceof StackStage.Recurrent) {
+                    previous = p.directions().get(0).output();
+                } else if (stage instanceof StackStage.Bidirectional bi) {
+                    phase = "stage " + k + " (Bidirectional merge)";
+                    lane.waitFor(ctx.lane(1));
+                    boolean seq = bi.returnsSequences();
+                    int count = p.rows() * bi.outputSize();
+                    lane.launch("bidirectional_merge_v1", count, count, seq ? t : 1, bi.forward().outputSize(),
+                            bi.backward().outputSize(), seq ? 1 : 0, bi.merge().ordinal(),
+                            p.directions().get(0).output(), p.directions().get(1).output(), p.out().ptr());
+                    previous = p.out().ptr();
                 } else if (stage instanceof StackStage.Dense d) {
-                    plan = null;
                     int in = d.inputSize();
                     int units = d.outputSize();
                     phase = "stage " + k + " (Dense GEMM and bias/activation kernel)";
-                    lane.gemm(previous, in, w[k][0].ptr(), units, head[k].ptr(), units, rows[k], units, in, false);
-                    Pointer bias = w[k][2] == null ? new CUdeviceptr() : w[k][2].ptr();
-                    int count = rows[k] * units;
-                    lane.launch("dense_bias_activation_v1", count, count, units, head[k].ptr(), bias,
+                    lane.gemm(previous, in, p.denseWeights()[0].ptr(), units, p.out().ptr(), units, p.rows(), units, in,
+                            false);
+                    Pointer bias = p.denseWeights()[2] == null ? new CUdeviceptr() : p.denseWeights()[2].ptr();
+                    int count = p.rows() * units;
+                    lane.launch("dense_bias_activation_v1", count, count, units, p.out().ptr(), bias,
                             d.activation().ordinal());
-                    previous = head[k].ptr();
+                    previous = p.out().ptr();
                 }
+                previousCount = (long) p.rows() * stage.outputSize();
             }
             phase = "synchronisation after the stack (a kernel or GEMM of it failed)";
             ctx.synchronize();
@@ -341,22 +369,40 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
+    /** One recurrent direction of a stack stage, ready to run: its lane, plan, workspace and weights. */
+    private record Direction(StackStage.Recurrent stage, CudaContext.Lane lane, WorkspacePlan plan, Workspace ws,
+                             DeviceBuffer[] w) {
+        /** Where its output is: the sequence, or the last step's output. */
+        CUdeviceptr output() {
+            return stage.loop().returnSequences() ? ws.get("seq").ptr() : ws.get("prev").ptr();
+        }
+    }
+
+    /**
+     * A stack stage ready to run: its recurrent directions (one, two for Bidirectional, none for
+     * Dense), its output buffer (Dense and Bidirectional), the Dense weights, and its output rows.
+     */
+    private record Prepared(StackStage stage, List<Direction> directions, DeviceBuffer out, DeviceBuffer[] denseWeights,
+                            int rows) {
+    }
+
+    /** A direction of stage k on lane {@code laneIndex}: its weights on the device and its workspace, pinned. */
+    private Direction direction(int k, StackStage.Recurrent r, int laneIndex, int b, int t, int width, boolean masked,
+                                Set<Slot> pinned) {
+        WorkspacePlan plan = WorkspacePlan.of(r.cell(), r.loop(), b, t, width, masked, fusedMaxBatch,
+                ctx.fusedSharedBytes());
+        phase = "upload of the weights of stage " + k + " (" + plan.describe() + ")";
+        DeviceBuffer[] w = deviceWeights(r.cell());
+        phase = "allocation of the workspace of stage " + k + " (" + plan.describe() + ", " + plan.totalBytes()
+                + " bytes)";
+        Slot slot = new Slot(plan, laneIndex);
+        pinned.add(slot);
+        return new Direction(r, ctx.lane(laneIndex), plan, workspace(slot, pinned), w);
+    }
+
     /** How many stack calls ran to the end; for tests. */
     synchronized long stackCalls() {
         return stackCalls;
-    }
-
-    /** Copies the mask to the workspace of every recurrent stage: all of them read the same mask. */
-    private static void uploadMask(Mask mask, int b, int t, Workspace[] ws, WorkspacePlan[] plans) {
-        if (mask == null) {
-            return;
-        }
-        byte[] m = maskBytes(mask, b, t);
-        for (int k = 0; k < ws.length; k++) {
-            if (plans[k] != null) {
-                JCudaDriver.cuMemcpyHtoD(ws[k].get("mask").ptr(), Pointer.to(m), m.length);
-            }
-        }
     }
 
     /** Zero states for a stack stage, and its output sequence poisoned, on the legacy stream (ordered with lane 0). */

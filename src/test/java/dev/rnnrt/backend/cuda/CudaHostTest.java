@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Activation;
+import dev.rnnrt.backend.StackStage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +32,22 @@ class CudaHostTest {
         for (Activation a : Activation.values()) {
             assertEquals(a.ordinal(), codes.get(a.name().toUpperCase(Locale.ROOT)), a.name());
             assertTrue(header.contains("case ACT_" + a.name() + ":"), "rnnrt_activate handles " + a.name());
+        }
+    }
+
+    @Test
+    void mergeCodesInTheKernelsMatchTheJavaEnum() throws IOException {
+        String cu = Files.readString(Path.of("cuda/stack.cu"));
+        Matcher m = Pattern.compile("#define MERGE_([A-Z]+) (\\d+)").matcher(cu);
+        Map<String, Integer> codes = new HashMap<>();
+        while (m.find()) {
+            codes.put(m.group(1), Integer.parseInt(m.group(2)));
+        }
+        assertEquals(StackStage.Merge.values().length, codes.size(), "one code per merge: " + codes);
+        for (StackStage.Merge merge : StackStage.Merge.values()) {
+            assertEquals(merge.ordinal(), codes.get(merge.name()), merge.name());
+            assertTrue(cu.contains("case MERGE_" + merge.name() + ":") || merge == StackStage.Merge.CONCAT,
+                    "bidirectional_merge_v1 handles " + merge.name());
         }
     }
 

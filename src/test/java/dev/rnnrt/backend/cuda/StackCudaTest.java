@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Stacked layers and their Dense heads on the CUDA backend as one stack call (values kept on the
  * device, only the last output copied back) against the same model layer by layer on the CPU
- * reference: every recipe of {@link StackModels} (every cell, go_backwards, masks, Dense between and
- * after recurrent layers, softmax last, six layers: more shapes than the backend keeps), at a batch
+ * reference: every recipe of {@link StackModels} (every cell, go_backwards, masks, Bidirectional
+ * layers with every merge mode on two streams, Dense between and after recurrent layers, softmax
+ * last, six layers: more shapes than the backend keeps), at a batch
  * that takes the fused step kernels and one that takes cuBLAS, graphs on and off, TF32; repeated
  * calls give the same bits and no device memory is lost.
  */
@@ -97,16 +98,17 @@ class StackCudaTest {
 
     /**
      * Two models in turn, one of six recurrent layers (more workspaces than the backend keeps, so
-     * each call frees and allocates some, never one of the running stack): every call gives the
-     * bits of the first, and the device memory free after the first round is free after 100 more.
+     * each call frees and allocates some, never one of the running stack) and one of three
+     * Bidirectional layers (both lanes): every call gives the bits of the first, and the device
+     * memory free after the first round is free after 100 more.
      */
     @Test
     void repeatedCallsGiveTheSameBitsAndKeepNoMoreMemory() {
         GpuAvailable.assume();
         RandomTensors r = new RandomTensors(605L);
         try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
-            Recipe six = StackModels.recipes(16).get(3);
-            Recipe heads = StackModels.recipes(16).get(0);
+            Recipe six = StackModels.recipe(16, "six_lstms");
+            Recipe heads = StackModels.recipe(16, "bidirectional");
             Model a = six.build(cuda);
             Model b = heads.build(cuda);
             Tensor xa = StackModels.input(r, 5, 11, true);
@@ -118,7 +120,7 @@ class StackCudaTest {
             long free = freeBytes();
             for (int k = 0; k < 100; k++) {
                 Compare.assertIdentical("six layers, call " + k, firstA, a.predict(xa));
-                Compare.assertIdentical("heads, call " + k, firstB, b.predict(xb));
+                Compare.assertIdentical("bidirectional, call " + k, firstB, b.predict(xb));
             }
             assertEquals(free, freeBytes(), "device memory free after the first round and after 100 more");
             assertTrue(cuda.stackCalls() >= 202, "stack calls: " + cuda.stackCalls());
