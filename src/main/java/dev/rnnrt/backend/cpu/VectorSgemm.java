@@ -339,10 +339,12 @@ public final class VectorSgemm implements Sgemm {
 
     /**
      * Rows i0 … m − 1 of C's panel at column j, one at a time. A single row is a matrix-vector
-     * product: the even and the odd k feed two separate pairs of accumulators, so that four FMA
-     * chains (not two) are in flight, then the pairs are added. On the build machine this took a
-     * [1, 128] × [128, 256] product from 47 to 71 GFLOP/s on one core, and one bound by reading B
-     * from L3 ([1, 512] × [512, 1024]) from 47 to 52.
+     * product (every step of a batch-1 call): four consecutive k feed four separate pairs of
+     * accumulators, so that eight FMA chains are in flight, then the pairs are added. Against two
+     * pairs, on the 2-core Zen 4 build machine with both cores at once (SgemmPeakBenchmark.multiply,
+     * m = 1, three alternate runs each), this took [1, 512] × [512, 1024] from 35.7 to 29.2 µs and
+     * [1, 1024] × [1024, 1024] from 72.5 to 52.4 µs (1.14–1.44x over k ∈ {128, 512, 1024},
+     * n ∈ {512, 1024, 2048}); unrolling by eight was no faster.
      */
     private static void rows1(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
                               int j, int n, int i0, int m, boolean accumulate) {
@@ -350,29 +352,41 @@ public final class VectorSgemm implements Sgemm {
         VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
         VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
         for (int i = i0; i < m; i++) {
+            // four steps of k at a time into eight accumulators: with one row there is no reuse of a
+            // B vector, so only more independent FMA chains keep the loads in flight
             FloatVector c0 = FloatVector.zero(S);
             FloatVector c1 = FloatVector.zero(S);
             FloatVector d0 = FloatVector.zero(S);
             FloatVector d1 = FloatVector.zero(S);
+            FloatVector e0 = FloatVector.zero(S);
+            FloatVector e1 = FloatVector.zero(S);
+            FloatVector f0 = FloatVector.zero(S);
+            FloatVector f1 = FloatVector.zero(S);
             int ao = aOff + i * lda;
             int p = 0;
-            for (; p + 2 <= k; p += 2) {
+            for (; p + 4 <= k; p += 4) {
                 int br = base + p * 2 * L;
                 FloatVector av = FloatVector.broadcast(S, a[ao + p]);
                 FloatVector aw = FloatVector.broadcast(S, a[ao + p + 1]);
+                FloatVector ax = FloatVector.broadcast(S, a[ao + p + 2]);
+                FloatVector ay = FloatVector.broadcast(S, a[ao + p + 3]);
                 c0 = av.fma(FloatVector.fromArray(S, bp, br), c0);
                 c1 = av.fma(FloatVector.fromArray(S, bp, br + L), c1);
                 d0 = aw.fma(FloatVector.fromArray(S, bp, br + 2 * L), d0);
                 d1 = aw.fma(FloatVector.fromArray(S, bp, br + 3 * L), d1);
+                e0 = ax.fma(FloatVector.fromArray(S, bp, br + 4 * L), e0);
+                e1 = ax.fma(FloatVector.fromArray(S, bp, br + 5 * L), e1);
+                f0 = ay.fma(FloatVector.fromArray(S, bp, br + 6 * L), f0);
+                f1 = ay.fma(FloatVector.fromArray(S, bp, br + 7 * L), f1);
             }
-            if (p < k) {
+            for (; p < k; p++) {
                 int br = base + p * 2 * L;
                 FloatVector av = FloatVector.broadcast(S, a[ao + p]);
                 c0 = av.fma(FloatVector.fromArray(S, bp, br), c0);
                 c1 = av.fma(FloatVector.fromArray(S, bp, br + L), c1);
             }
-            c0 = c0.add(d0);
-            c1 = c1.add(d1);
+            c0 = c0.add(d0).add(e0.add(f0));
+            c1 = c1.add(d1).add(e1.add(f1));
             if (full && !accumulate) {
                 c0.intoArray(c, cOff + i * ldc + j);
                 c1.intoArray(c, cOff + i * ldc + j + L);
