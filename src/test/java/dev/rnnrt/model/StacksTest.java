@@ -7,12 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Activation;
-import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
-import dev.rnnrt.backend.CellSpec;
-import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
-import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.backend.StackCall;
 import dev.rnnrt.backend.StackStage;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
@@ -25,6 +21,7 @@ import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.StackModels;
+import dev.rnnrt.testing.StackingReference;
 import dev.rnnrt.testing.StackModels.Recipe;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,55 +33,6 @@ import org.junit.jupiter.api.Test;
  * must break.
  */
 class StacksTest {
-
-    /** The reference that says it keeps stacks, and logs what it is asked. */
-    private static final class Recording implements RecurrentBackend {
-        final List<String> log = new ArrayList<>();
-        private boolean inStack;
-
-        @Override
-        public String name() {
-            return "recording reference";
-        }
-
-        @Override
-        public boolean keepsStacks() {
-            return true;
-        }
-
-        @Override
-        public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState) {
-            if (!inStack) {
-                log.add("forward " + cell.kind().kerasName());
-            }
-            return RecurrentReference.INSTANCE.forward(cell, loop, x, mask, initialState);
-        }
-
-        @Override
-        public Tensor forwardStack(StackCall call) {
-            StringBuilder line = new StringBuilder("stack");
-            for (StackStage s : call.stages()) {
-                line.append(' ').append(describe(s));
-            }
-            log.add(line.toString());
-            inStack = true;
-            try {
-                return RecurrentBackend.super.forwardStack(call);
-            } finally {
-                inStack = false;
-            }
-        }
-    }
-
-    private static String describe(StackStage s) {
-        if (s instanceof StackStage.Recurrent r) {
-            return r.cell().kind().kerasName();
-        }
-        if (s instanceof StackStage.Bidirectional b) {
-            return "Bidirectional(" + describe(b.forward()) + "," + b.merge().kerasName() + ")";
-        }
-        return "Dense(" + ((StackStage.Dense) s).activation().kerasName() + ")";
-    }
 
     @Test
     void eachRunIsOneStackCallWithTheLayerByLayerResult() {
@@ -100,7 +48,7 @@ class StacksTest {
         for (int k = 0; k < recipes.size(); k++) {
             Recipe recipe = recipes.get(k);
             for (boolean masked : new boolean[] {false, true}) {
-                Recording rec = new Recording();
+                StackingReference rec = new StackingReference();
                 Model stacked = recipe.build(rec);
                 Model layered = recipe.build(RecurrentReference.INSTANCE);
                 assertEquals(recipe.runs(), stacked.stackedRuns(), recipe.name());
@@ -122,8 +70,8 @@ class StacksTest {
     @Test
     void runsBreakWhereAValueIsReadElsewhereOrALayerCannotJoin() {
         RandomTensors r = new RandomTensors(7102L);
-        Recording rec = new Recording();
-        Recording other = new Recording();
+        StackingReference rec = new StackingReference();
+        StackingReference other = new StackingReference();
         List<Model> pair = new ArrayList<>();
         for (RecurrentBackend be : new RecurrentBackend[] {rec, RecurrentReference.INSTANCE}) {
             RecurrentBackend be2 = be == rec ? other : be;
@@ -162,7 +110,7 @@ class StacksTest {
     @Test
     void softmaxEndsARunAndAStatefulLayerRunsAloneCarryingItsStates() {
         RandomTensors r = new RandomTensors(7103L);
-        Recording rec = new Recording();
+        StackingReference rec = new StackingReference();
         List<Model> pair = new ArrayList<>();
         for (RecurrentBackend be : new RecurrentBackend[] {rec, RecurrentReference.INSTANCE}) {
             pair.add(Model.sequential("softmax_stateful").input(-1, 3)
@@ -189,7 +137,7 @@ class StacksTest {
 
     @Test
     void aBidirectionalLayerIsAStageOnlyWithAMergeAndNothingButTheOutputWanted() {
-        RecurrentBackend be = new Recording();
+        RecurrentBackend be = new StackingReference();
         assertTrue(Bidirectional.of(Lstm.builder(3).backend(be).build()).stackStage(2) != null);
         assertNull(Bidirectional.of("none", Lstm.builder(3).backend(be).build(), Bidirectional.MergeMode.NONE, null)
                 .stackStage(2));
@@ -205,7 +153,7 @@ class StacksTest {
 
     @Test
     void aRunWhoseInputDoesNotFitFallsBackToTheLayersAndTheirMessages() {
-        Recording rec = new Recording();
+        StackingReference rec = new StackingReference();
         Model m = StackModels.recipes(4).get(2).build(rec);
         Stacks.Run run = new Stacks.Run(1, m.nodes().size() - 1, rec);
         RandomTensors r = new RandomTensors(7104L);

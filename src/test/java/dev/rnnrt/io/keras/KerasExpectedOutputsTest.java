@@ -7,6 +7,7 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.StackingReference;
 import dev.rnnrt.testing.Tolerance;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -32,6 +34,42 @@ class KerasExpectedOutputsTest {
         Model model = KerasModelLoader.load(KerasTestFiles.path(file)).model();
         String stem = file.substring(0, file.lastIndexOf('.'));
         check(file, model, Fixtures.json("keras/" + stem + ".expected.json"));
+    }
+
+    /**
+     * The same files on a backend that keeps stacks (the reference, handed runs of layers as the
+     * CUDA backend is): the same outputs as layer by layer, bit for bit, and the runs found in
+     * these real models.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "bilstm_repeatvector_bilstm_tfk224.h5; ",
+        "circuit_3gru_resetafter_true_tfk230.h5; gru..dense_1",
+        "emg_2gru_k392.keras; gru..dense",
+        "emg_reshape_lstm_unroll_k392.keras; lstm..output",
+        "keras1_lstm_theano_sequential.h5; lstm_1..dense_1",
+        "masking_lstm_k220.h5; ",
+        "medaka_bigru_resetafter_false_k215.h5; bidirectional_1..classify",
+        "simplernn_flatten_fixedbatch_k213.h5; ",
+        "sunspot_conv1d_3lstm_k214.h5; lstm_9..dense_11"})
+    void runsOfLayersGiveTheLayerByLayerOutputs(String file, String runs) {
+        StackingReference stacking = new StackingReference();
+        Model stacked = KerasModelLoader.load(KerasTestFiles.path(file), stacking).model();
+        Model layered = KerasModelLoader.load(KerasTestFiles.path(file)).model();
+        assertEquals(runs == null ? List.of() : List.of(runs.split(",")), stacked.stackedRuns(), file);
+        String stem = file.substring(0, file.lastIndexOf('.'));
+        JsonNode expected = Fixtures.json("keras/" + stem + ".expected.json");
+        List<Tensor> inputs = new ArrayList<>();
+        for (JsonNode in : expected.get("inputs")) {
+            inputs.add(Fixtures.tensor(in));
+        }
+        List<Tensor> a = layered.predict(inputs);
+        List<Tensor> b = stacked.predict(inputs);
+        for (int k = 0; k < a.size(); k++) {
+            Compare.assertIdentical(file + " output " + k, a.get(k), b.get(k));
+        }
+        assertEquals(stacked.stackedRuns().size(), stacking.log.stream().filter(l -> l.startsWith("stack")).count(),
+                file + ": " + stacking.log);
     }
 
     /** The Embedding -> LSTM -> LSTM part of textgenrnn: CuDNNLSTM weights, an architecture given as JSON. */
