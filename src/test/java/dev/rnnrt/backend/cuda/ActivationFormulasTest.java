@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rnnrt.api.Activation;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,18 +22,15 @@ class ActivationFormulasTest {
 
     @Test
     void everyKernelActivationMatchesTheJavaDefinition(@TempDir Path dir) throws IOException, InterruptedException {
-        assumeTrue(nvccPresent(), "nvcc is not on the PATH; the host build of rnnrt_activate needs it");
+        assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of rnnrt_activate needs it");
         int codes = Activation.values().length;
-        Path src = dir.resolve("activations.cu");
-        Files.writeString(src, "#include <cstdio>\n#include \"common.cuh\"\nint main() {\n"
+        List<String> lines = HostNvcc.compileAndRun(dir, "activations",
+                "#include <cstdio>\n#include \"common.cuh\"\nint main() {\n"
                 + "  for (int code = 0; code <= " + codes + "; code++)\n"
                 + "    for (int k = -80; k <= 80; k++) {\n"
                 + "      float x = k * 0.125f;\n"
                 + "      printf(\"%d %a %a\\n\", code, (double) x, (double) rnnrt_activate(code, x));\n"
                 + "    }\n  return 0;\n}\n");
-        Path exe = dir.resolve("activations");
-        run(List.of("nvcc", "-I", Path.of("cuda").toAbsolutePath().toString(), "-o", exe.toString(), src.toString()));
-        List<String> lines = run(List.of(exe.toString())).lines().toList();
         assertEquals((codes + 1) * 161, lines.size());
         for (String line : lines) {
             String[] f = line.split(" ");
@@ -51,23 +45,5 @@ class ActivationFormulasTest {
             double actual = Double.parseDouble(f[2]);
             assertEquals(expected, actual, 1e-6 + 2e-6 * Math.abs(expected), a + " at x=" + x);
         }
-    }
-
-    private static boolean nvccPresent() {
-        try {
-            run(List.of("nvcc", "--version"));
-            return true;
-        } catch (IOException | InterruptedException | IllegalStateException e) {
-            return false;
-        }
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(command.get(0) + " failed: " + new String(out, StandardCharsets.UTF_8));
-        }
-        return new String(out, StandardCharsets.UTF_8);
     }
 }

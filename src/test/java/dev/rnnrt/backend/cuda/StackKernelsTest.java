@@ -9,12 +9,9 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.StackStage;
 import dev.rnnrt.testing.RandomTensors;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +32,7 @@ class StackKernelsTest {
     @Test
     void mergeMatchesTheJavaMergeForEveryModeWithAndWithoutReversal(@TempDir Path dir)
             throws IOException, InterruptedException {
-        assumeTrue(nvccPresent(), "nvcc is not on the PATH; the host build of cuda/stack.cu needs it");
+        assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of cuda/stack.cu needs it");
         RandomTensors r = new RandomTensors(9101L);
         Tensor f = r.uniform(1, B, T, HF);
         Tensor b = r.uniform(1, B, T, HB);
@@ -56,7 +53,7 @@ class StackKernelsTest {
             }
         }
         body.append("  printf(\"%a\\n\", (double) rnnrt_merge_at(0, 1, 4, 4, 0, 9, f, bs));\n  return 0;\n}\n");
-        List<String> lines = compileAndRun(dir, "merge", body.toString());
+        List<String> lines = HostNvcc.compileAndRun(dir, "merge", "#include <cstdio>\n#include \"stack.cu\"\n" + body);
         int at = 0;
         for (StackStage.Merge merge : StackStage.Merge.values()) {
             Tensor second = merge == StackStage.Merge.CONCAT ? b : bSame;
@@ -74,7 +71,7 @@ class StackKernelsTest {
     @Test
     void denseEpilogueAddsTheBiasAndAppliesEveryActivation(@TempDir Path dir)
             throws IOException, InterruptedException {
-        assumeTrue(nvccPresent(), "nvcc is not on the PATH; the host build of cuda/stack.cu needs it");
+        assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of cuda/stack.cu needs it");
         RandomTensors r = new RandomTensors(9102L);
         int rows = 3;
         int units = 7;
@@ -88,7 +85,7 @@ class StackKernelsTest {
                     .append(a.ordinal()).append("));\n");
         }
         body.append("  return 0;\n}\n");
-        List<String> lines = compileAndRun(dir, "dense", body.toString());
+        List<String> lines = HostNvcc.compileAndRun(dir, "dense", "#include <cstdio>\n#include \"stack.cu\"\n" + body);
         assertEquals(Activation.values().length * rows * units, lines.size());
         int at = 0;
         for (Activation a : Activation.values()) {
@@ -110,32 +107,5 @@ class StackKernelsTest {
             v.add(Float.toHexString(x) + "f");
         }
         return "static const float " + name + "[] = {" + String.join(", ", v) + "};\n";
-    }
-
-    private static List<String> compileAndRun(Path dir, String name, String body) throws IOException,
-            InterruptedException {
-        Path src = dir.resolve(name + ".cu");
-        Files.writeString(src, "#include <cstdio>\n#include \"stack.cu\"\n" + body);
-        Path exe = dir.resolve(name);
-        run(List.of("nvcc", "-I", Path.of("cuda").toAbsolutePath().toString(), "-o", exe.toString(), src.toString()));
-        return run(List.of(exe.toString())).lines().toList();
-    }
-
-    private static boolean nvccPresent() {
-        try {
-            run(List.of("nvcc", "--version"));
-            return true;
-        } catch (IOException | InterruptedException | IllegalStateException e) {
-            return false;
-        }
-    }
-
-    private static String run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(command.get(0) + " failed: " + new String(out, StandardCharsets.UTF_8));
-        }
-        return new String(out, StandardCharsets.UTF_8);
     }
 }
