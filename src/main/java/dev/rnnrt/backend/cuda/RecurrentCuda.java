@@ -14,8 +14,6 @@ import dev.rnnrt.backend.StackStage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -63,18 +61,18 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
     private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
     /**
-     * The workspaces of the last {@value #KEPT_WORKSPACES} shapes and lanes, least recently used
-     * first, so that the layers of a stack (each its own shape) keep theirs and their graphs across
-     * calls.
+     * The workspaces of the last {@value #KEPT_WORKSPACES} shapes and lanes, so that the layers of a
+     * stack (each its own shape) keep theirs and their graphs across calls; freeing one destroys the
+     * graphs captured on it.
      */
-    private final LinkedHashMap<Slot, Workspace> workspaces = new LinkedHashMap<>(16, 0.75f, true);
+    private final KeptCache<Slot, Workspace> workspaces = new KeptCache<>(KEPT_WORKSPACES, this::drop);
     /**
      * Room for a stack of four layers, or of two Bidirectional ones (a workspace per direction). A
      * stack call with more shapes keeps them all: the workspaces of the call running are never freed.
      */
     static final int KEPT_WORKSPACES = 4;
-    /** The output buffers of the Dense stages of stacks ({@link #forwardStack}), least recently used first. */
-    private final LinkedHashMap<HeadSlot, DeviceBuffer> heads = new LinkedHashMap<>(16, 0.75f, true);
+    /** The output buffers of the Dense and Bidirectional stages of stacks ({@link #forwardStack}). */
+    private final KeptCache<HeadSlot, DeviceBuffer> heads = new KeptCache<>(KEPT_HEADS, (slot, buffer) -> buffer.close());
     static final int KEPT_HEADS = 8;
     /** How many stack calls ran, for tests. */
     private long stackCalls;
@@ -429,23 +427,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         return m;
     }
 
-    /** A Dense stage's output buffer: kept from an earlier call, or new after the least recently used unpinned one is freed. */
+    /** A Dense or Bidirectional stage's output buffer: kept from an earlier call, or new. */
     private DeviceBuffer head(HeadSlot slot, Set<HeadSlot> pinned) {
-        DeviceBuffer kept = heads.get(slot);
-        if (kept != null) {
-            return kept;
-        }
-        Iterator<Map.Entry<HeadSlot, DeviceBuffer>> oldestFirst = heads.entrySet().iterator();
-        while (heads.size() >= KEPT_HEADS && oldestFirst.hasNext()) {
-            Map.Entry<HeadSlot, DeviceBuffer> e = oldestFirst.next();
-            if (!pinned.contains(e.getKey())) {
-                e.getValue().close();
-                oldestFirst.remove();
-            }
-        }
-        DeviceBuffer buffer = new DeviceBuffer("Dense output of stack stage " + slot.stage(), slot.count());
-        heads.put(slot, buffer);
-        return buffer;
+        return heads.get(slot, pinned, k -> new DeviceBuffer("output of stack stage " + k.stage(), k.count()));
     }
 
     /** A Dense stage's weights on the device, uploaded on first use: kernel, null, bias or null, null. */
@@ -465,31 +449,12 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     }
 
     /**
-     * The workspace for this shape and lane: a kept one when a recent call had them, else a new one,
-     * after the least recently used that the running call does not use ({@code pinned}) is freed
-     * when {@value #KEPT_WORKSPACES} are kept. Two calls of one group never share a workspace (their
-     * lanes differ), and neither's is freed for the other's.
+     * The workspace for this shape and lane: a kept one when a recent call had them, else a new one
+     * ({@link KeptCache}: none that the running call uses, {@code pinned}, is freed for it). Two calls
+     * of one group never share a workspace (their lanes differ).
      */
     private Workspace workspace(Slot slot, Set<Slot> pinned) {
-        Workspace kept = workspaces.get(slot);
-        if (kept != null) {
-            return kept;
-        }
-        Iterator<Slot> oldestFirst = workspaces.keySet().iterator();
-        int count = workspaces.size();
-        List<Slot> unused = new ArrayList<>();
-        while (count - unused.size() >= KEPT_WORKSPACES && oldestFirst.hasNext()) {
-            Slot s = oldestFirst.next();
-            if (!pinned.contains(s)) {
-                unused.add(s);
-            }
-        }
-        for (Slot s : unused) {
-            drop(s);
-        }
-        Workspace ws = new Workspace(slot.plan());
-        workspaces.put(slot, ws);
-        return ws;
+        return workspaces.get(slot, pinned, s -> new Workspace(s.plan()));
     }
 
     /** Copies the input, initial states and mask to the workspace (on the legacy stream); returns the mask pointer. */
@@ -714,8 +679,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     }
 
     /** Destroys the graphs captured on the slot's workspace, then frees it. */
-    private void drop(Slot slot) {
-        Workspace ws = workspaces.remove(slot);
+    private void drop(Slot slot, Workspace ws) {
         graphCache.entrySet().removeIf(e -> {
             if (e.getKey().workspace() == ws) {
                 ctx.destroy(e.getValue());
@@ -768,12 +732,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         closed = true;
         ctx.makeCurrent();
-        for (Slot slot : List.copyOf(workspaces.keySet())) {
-            drop(slot);
-        }
-        for (DeviceBuffer h : heads.values()) {
-            h.close();
-        }
+        workspaces.clear();
         heads.clear();
         for (DeviceBuffer[] w : weights.clear()) {
             close(w);
