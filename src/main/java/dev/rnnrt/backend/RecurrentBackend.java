@@ -56,7 +56,8 @@ public interface RecurrentBackend {
      * Runs the stages of {@code call} in order, each on the previous one's output, and returns the
      * last stage's output ({@link StackCall#outputShape()}): the same values as {@link #forward}
      * on each recurrent stage (zero initial states, the call's mask), {@link #forwardAll} on both
-     * directions of a Bidirectional stage and its merge, and Keras' Dense on each Dense stage. This default does exactly that, one stage after the other on the host.
+     * directions of a Bidirectional stage and its merge, and Keras' Dense on each Dense stage.
+     * This default does exactly that, one stage after the other on the host.
      */
     default Tensor forwardStack(StackCall call) {
         Tensor value = call.x();

@@ -11,9 +11,10 @@ import java.util.List;
  * device need not copy anything back between stages.
  *
  * <p>The first stage is recurrent (or Bidirectional) and reads {@code x}; every recurrent stage
- * (each direction of a Bidirectional one) runs from zero states with {@code mask} (a mask passes unchanged through recurrent layers that return
- * sequences and through Dense); a recurrent stage that returns only its last output must be
- * followed by Dense stages only. The constructor checks all of this, naming the stage.
+ * (each direction of a Bidirectional one) runs from zero states with {@code mask} (a mask passes
+ * unchanged through recurrent layers that return sequences and through Dense); a recurrent stage
+ * that returns only its last output must be followed by Dense stages only. The constructor checks
+ * all of this, naming the stage.
  *
  * @param stages the layers, in order
  * @param x      [B, T, I], batch-major, I the first stage's input size
@@ -24,16 +25,16 @@ public record StackCall(List<StackStage> stages, Tensor x, Mask mask) {
     public StackCall {
         stages = List.copyOf(stages);
         if (stages.isEmpty() || stages.get(0) instanceof StackStage.Dense) {
-            throw new IllegalArgumentException("A stack starts with a recurrent stage; got "
+            throw new IllegalArgumentException("A stack starts with a recurrent or Bidirectional stage; got "
                     + (stages.isEmpty() ? "no stages" : stages.get(0).getClass().getSimpleName()) + ".");
         }
         if (x == null || x.rank() != 3 || x.dim(0) < 1 || x.dim(1) < 1) {
-            throw new IllegalArgumentException("A stack takes x [batch, timesteps, features] with at least one sequence "
-                    + "and one step; got " + (x == null ? "null" : Tensor.shapeString(x.shape())) + ".");
+            throw new IllegalArgumentException("A stack takes x [batch, timesteps, features] with at least one "
+                    + "sequence and one step; got " + (x == null ? "null" : Tensor.shapeString(x.shape())) + ".");
         }
         if (mask != null && (mask.rows() != x.dim(0) || mask.cols() != x.dim(1))) {
-            throw new IllegalArgumentException("The stack's mask must have shape [batch, timesteps] = [" + x.dim(0) + ", "
-                    + x.dim(1) + "]; got " + Tensor.shapeString(mask.shape()) + ".");
+            throw new IllegalArgumentException("The stack's mask must have shape [batch, timesteps] = [" + x.dim(0)
+                    + ", " + x.dim(1) + "]; got " + Tensor.shapeString(mask.shape()) + ".");
         }
         int width = x.dim(2);
         boolean sequences = true;
@@ -71,7 +72,10 @@ public record StackCall(List<StackStage> stages, Tensor x, Mask mask) {
         return x.dim(1);
     }
 
-    /** The shape of the last stage's output: [B, T, width] while every recurrent stage returns sequences, else [B, width]. */
+    /**
+     * The shape of the last stage's output: [B, T, width] when every recurrent stage returns
+     * sequences, else [B, width].
+     */
     public int[] outputShape() {
         boolean sequences = true;
         for (StackStage s : stages) {

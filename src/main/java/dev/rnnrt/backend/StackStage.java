@@ -56,9 +56,10 @@ public sealed interface StackStage {
             if (forward.inputSize() != backward.inputSize()
                     || forward.loop().returnSequences() != backward.loop().returnSequences()
                     || merge != Merge.CONCAT && forward.outputSize() != backward.outputSize()) {
-                throw new IllegalArgumentException("A Bidirectional stage needs directions with the same input size and "
-                        + "return_sequences" + (merge != Merge.CONCAT ? " and units (merge " + merge.kerasName() + ")" : "")
-                        + "; got " + describe(forward) + " and " + describe(backward) + ".");
+                String units = merge != Merge.CONCAT ? " and units (merge " + merge.kerasName() + ")" : "";
+                throw new IllegalArgumentException("A Bidirectional stage needs directions with the same input "
+                        + "size and return_sequences" + units + "; got " + describe(forward) + " and "
+                        + describe(backward) + ".");
             }
         }
 

@@ -176,7 +176,7 @@ class StacksTest {
         StackStage.Recurrent lastOnly = last.stackStage(4);
         StackStage dense = new StackStage.Dense(r.uniform(1, 4, 2), r.uniform(1, 2), Activation.RELU);
         Tensor x = r.uniform(1, 2, 5, 3);
-        assertEquals("A stack starts with a recurrent stage; got Dense.",
+        assertEquals("A stack starts with a recurrent or Bidirectional stage; got Dense.",
                 assertThrows(IllegalArgumentException.class, () -> new StackCall(List.of(dense), x, null)).getMessage());
         assertEquals("Stage 2 of the stack (Recurrent) takes 4 features; the stage before gives 2.",
                 assertThrows(IllegalArgumentException.class,
