@@ -171,7 +171,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         private final float[] h;
         private final float[] c;
         private final float[] out;
-        /** Whether the vector gates run this cell (LSTM, GRU reset_after; tanh and sigmoid). */
+        /** Whether the vector gates run this cell ({@link FusedGates#covers}). */
         private final boolean vectorGates;
         /** [G], or [2, G] for a GRU with reset_after (input row, recurrent row); null without bias. */
         private final float[] bias;
@@ -191,9 +191,7 @@ public final class RecurrentCpu implements RecurrentBackend {
             this.c = cell.kind() == CellKind.LSTM ? slice(initialState.get(1), b0, rows, units) : null;
             this.out = new float[rows * units];
             this.bias = cell.bias() == null ? null : cell.bias().data();
-            this.vectorGates = gates != null && cell.activation() == Activation.TANH
-                    && cell.recurrentActivation() == Activation.SIGMOID
-                    && (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter());
+            this.vectorGates = gates != null && FusedGates.covers(cell);
         }
 
         /** seq is [B, T, H] or null; last [B, H]; states each [B, H]: this part writes its rows. */
@@ -289,7 +287,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int rr = r * g;
                 int hr = r * units;
                 if (vectorGates) {
-                    gates.lstm(proj, pr, rec, rr, bias, 0, c, h, hr, units);
+                    gates.lstm(proj, pr, rec, rr, bias, 0, c, h, hr, units, ra);
                     System.arraycopy(h, hr, out, hr, units);
                     continue;
                 }
@@ -318,7 +316,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                 int rr = r * g;
                 int hr = r * units;
                 if (vectorGates) {
-                    gates.gruResetAfter(proj, pr, rec, rr, bias, 0, bias, g, h, hr, units);
+                    gates.gruResetAfter(proj, pr, rec, rr, bias, 0, bias, g, h, hr, units, ra);
                     System.arraycopy(h, hr, out, hr, units);
                     continue;
                 }
@@ -340,6 +338,10 @@ public final class RecurrentCpu implements RecurrentBackend {
             int w2 = 2 * units;
             for (int r = 0; r < rows; r++) {
                 int pr = (r * steps + s) * g;
+                if (vectorGates) {
+                    gates.gruResetBeforeReset(proj, pr, rec, r * w2, bias, 0, h, r * units, rh, r * units, units, ra);
+                    continue;
+                }
                 for (int j = 0; j < units; j++) {
                     double rg = apply(ra, proj[pr + units + j] + rec[r * w2 + units + j]);
                     rh[r * units + j] = (float) (rg * h[r * units + j]);
@@ -354,6 +356,11 @@ public final class RecurrentCpu implements RecurrentBackend {
                 }
                 int pr = (r * steps + s) * g;
                 int hr = r * units;
+                if (vectorGates) {
+                    gates.gruResetBeforeUpdate(proj, pr, rec, r * w2, bias, 0, hz, hr, h, hr, units, ra);
+                    System.arraycopy(h, hr, out, hr, units);
+                    continue;
+                }
                 for (int j = 0; j < units; j++) {
                     double z = apply(ra, proj[pr + j] + rec[r * w2 + j]);
                     double cand = apply(act, proj[pr + 2 * units + j] + hz[hr + j]);

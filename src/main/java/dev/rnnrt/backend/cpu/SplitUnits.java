@@ -1,6 +1,5 @@
 package dev.rnnrt.backend.cpu;
 
-import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.CellKind;
@@ -40,8 +39,7 @@ final class SplitUnits {
     /** Whether a call with this batch takes the split path on {@code threads} threads. */
     static boolean applies(CellSpec cell, int batch, int threads, FusedGates gates) {
         boolean cellCovered = cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter();
-        return gates != null && threads > 1 && batch < threads && cellCovered
-                && cell.activation() == Activation.TANH && cell.recurrentActivation() == Activation.SIGMOID
+        return gates != null && threads > 1 && batch < threads && cellCovered && FusedGates.covers(cell)
                 && cell.units() >= MIN_UNITS_PER_PART * threads;
     }
 
@@ -202,10 +200,10 @@ final class SplitUnits {
                         } else {
                             if (lstm) {
                                 gates.lstm(proj, (r * steps + s) * width, rec, r * width, part.inputBias(), 0, c,
-                                        hOut, hr, hu);
+                                        hOut, hr, hu, cell.recurrentActivation());
                             } else {
                                 gates.gruResetAfter(proj, (r * steps + s) * width, rec, r * width, part.inputBias(), 0,
-                                        part.recurrentBias(), 0, hOut, hr, hu);
+                                        part.recurrentBias(), 0, hOut, hr, hu, cell.recurrentActivation());
                             }
                             System.arraycopy(hOut, hr, out, hr, hu);
                         }

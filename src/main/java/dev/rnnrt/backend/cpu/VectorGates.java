@@ -1,5 +1,6 @@
 package dev.rnnrt.backend.cpu;
 
+import dev.rnnrt.api.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -8,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link FusedGates} on the Vector API: the exponentials run as SIMD lanes (the JDK's vector math
  * intrinsics) instead of one Math.exp call per value. float32 throughout; sigmoid as
- * 1 / (1 + e^(−x)) and tanh as the JDK's lanewise TANH.
+ * 1 / (1 + e^(−x)), hard_sigmoid as clip(0.2·x + 0.5, 0, 1) (Keras 2) or min(max(x + 3, 0), 6) / 6
+ * (Keras 3), tanh as the JDK's lanewise TANH.
  */
 public final class VectorGates implements FusedGates {
 
@@ -21,13 +23,14 @@ public final class VectorGates implements FusedGates {
 
     @Override
     public void lstm(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] c, float[] h, int hr,
-                     int units) {
+                     int units, Activation gate) {
+        int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, j, null);
+            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, j, null, g);
         }
         if (full < units) {
-            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, full, S.indexInRange(full, units));
+            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, full, S.indexInRange(full, units), g);
         }
     }
 
@@ -37,13 +40,13 @@ public final class VectorGates implements FusedGates {
      * lane set (LSTM, H = 128: 3.0 against 2.0 ns per unit on the build machine).
      */
     private static void lstmLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] c,
-                                  float[] h, int hr, int units, int j, VectorMask<Float> m) {
-        FloatVector i = sigmoid(pre(proj, pr, bias, bo, j, m).add(load(rec, rr + j, m)));
-        FloatVector f = sigmoid(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units + j, m)));
+                                  float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
+        FloatVector i = gate(pre(proj, pr, bias, bo, j, m).add(load(rec, rr + j, m)), g);
+        FloatVector f = gate(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units + j, m)), g);
         FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j, m)
                 .add(load(rec, rr + 2 * units + j, m)).lanewise(VectorOperators.TANH);
-        FloatVector o = sigmoid(pre(proj, pr + 3 * units, bias, bo + 3 * units, j, m)
-                .add(load(rec, rr + 3 * units + j, m)));
+        FloatVector o = gate(pre(proj, pr + 3 * units, bias, bo + 3 * units, j, m)
+                .add(load(rec, rr + 3 * units + j, m)), g);
         FloatVector cNext = f.mul(load(c, hr + j, m)).add(i.mul(cand));
         store(cNext, c, hr + j, m);
         store(o.mul(cNext.lanewise(VectorOperators.TANH)), h, hr + j, m);
@@ -51,28 +54,72 @@ public final class VectorGates implements FusedGates {
 
     @Override
     public void gruResetAfter(float[] proj, int pr, float[] rec, int rr, float[] inBias, int io, float[] recBias,
-                              int ro, float[] h, int hr, int units) {
+                              int ro, float[] h, int hr, int units, Activation gate) {
+        int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, j, null);
+            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, j, null, g);
         }
         if (full < units) {
-            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, full, S.indexInRange(full, units));
+            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, full, S.indexInRange(full, units), g);
         }
     }
 
     /** Units j … j + lanes of one GRU (reset_after) row; m null for a whole vector. */
     private static void gruLanes(float[] proj, int pr, float[] rec, int rr, float[] inBias, int io, float[] recBias,
-                                 int ro, float[] h, int hr, int units, int j, VectorMask<Float> m) {
+                                 int ro, float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
         FloatVector xz = pre(proj, pr, inBias, io, j, m);
         FloatVector xr = pre(proj, pr + units, inBias, io + units, j, m);
         FloatVector xh = pre(proj, pr + 2 * units, inBias, io + 2 * units, j, m);
         FloatVector uz = pre(rec, rr, recBias, ro, j, m);
         FloatVector ur = pre(rec, rr + units, recBias, ro + units, j, m);
         FloatVector uh = pre(rec, rr + 2 * units, recBias, ro + 2 * units, j, m);
-        FloatVector z = sigmoid(xz.add(uz));
-        FloatVector r = sigmoid(xr.add(ur));
+        FloatVector z = gate(xz.add(uz), g);
+        FloatVector r = gate(xr.add(ur), g);
         FloatVector cand = xh.add(r.mul(uh)).lanewise(VectorOperators.TANH);
+        FloatVector hv = load(h, hr + j, m);
+        store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j, m);
+    }
+
+    @Override
+    public void gruResetBeforeReset(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr,
+                                    float[] rh, int ro, int units, Activation gate) {
+        int g = code(gate);
+        int full = units - units % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            resetLanes(proj, pr, rec, rr, bias, bo, h, hr, rh, ro, units, j, null, g);
+        }
+        if (full < units) {
+            resetLanes(proj, pr, rec, rr, bias, bo, h, hr, rh, ro, units, full, S.indexInRange(full, units), g);
+        }
+    }
+
+    /** Units j … j + lanes: r·h of one GRU (reset_after=False) row; m null for a whole vector. */
+    private static void resetLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr,
+                                   float[] rh, int ro, int units, int j, VectorMask<Float> m, int g) {
+        FloatVector r = gate(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units + j, m)), g);
+        store(r.mul(load(h, hr + j, m)), rh, ro + j, m);
+    }
+
+    @Override
+    public void gruResetBeforeUpdate(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] hz,
+                                     int zo, float[] h, int hr, int units, Activation gate) {
+        int g = code(gate);
+        int full = units - units % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            updateLanes(proj, pr, rec, rr, bias, bo, hz, zo, h, hr, units, j, null, g);
+        }
+        if (full < units) {
+            updateLanes(proj, pr, rec, rr, bias, bo, hz, zo, h, hr, units, full, S.indexInRange(full, units), g);
+        }
+    }
+
+    /** Units j … j + lanes: the new h of one GRU (reset_after=False) row; m null for a whole vector. */
+    private static void updateLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] hz, int zo,
+                                    float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
+        FloatVector z = gate(pre(proj, pr, bias, bo, j, m).add(load(rec, rr + j, m)), g);
+        FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j, m).add(load(hz, zo + j, m))
+                .lanewise(VectorOperators.TANH);
         FloatVector hv = load(h, hr + j, m);
         store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j, m);
     }
@@ -95,7 +142,29 @@ public final class VectorGates implements FusedGates {
         }
     }
 
-    private static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+    /** The gate activations these lanes compute, by code. */
+    private static final int SIGMOID = 0;
+    private static final int HARD_SIGMOID_KERAS2 = 1;
+    private static final int HARD_SIGMOID_KERAS3 = 2;
+
+    private static int code(Activation gate) {
+        return switch (gate) {
+            case SIGMOID -> SIGMOID;
+            case HARD_SIGMOID_KERAS2 -> HARD_SIGMOID_KERAS2;
+            case HARD_SIGMOID_KERAS3 -> HARD_SIGMOID_KERAS3;
+            default -> throw new IllegalArgumentException("The vector gates have no " + gate.kerasName()
+                    + " gate activation; FusedGates.covers says which they have.");
+        };
+    }
+
+    /** The gate activation of code g, lanewise. */
+    private static FloatVector gate(FloatVector x, int g) {
+        if (g == SIGMOID) {
+            return FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        }
+        if (g == HARD_SIGMOID_KERAS2) {
+            return x.mul(0.2f).add(0.5f).max(0f).min(1f);
+        }
+        return x.add(3f).max(0f).min(6f).div(6f);
     }
 }

@@ -1,5 +1,6 @@
 package dev.rnnrt.backend.cpu;
 
+import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
@@ -18,7 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fast CPU path against the reference over every small shape (B, T, I, H in 1..5) and a
- * realistic one, with random weights, masks, initial states and go_backwards.
+ * realistic one, with random weights, masks, initial states and go_backwards: every cell, GRU with
+ * either reset_after, and the gate activations the vector gates take (sigmoid, both hard_sigmoids).
  */
 class RecurrentCpuSweepTest {
 
@@ -29,7 +31,12 @@ class RecurrentCpuSweepTest {
     }
 
     private static final List<Factory> CELLS = List.of(u -> Lstm.builder(u), u -> Gru.builder(u),
-            u -> Gru.builder(u).resetAfter(false), u -> SimpleRnn.builder(u));
+            u -> Gru.builder(u).resetAfter(false), u -> SimpleRnn.builder(u),
+            // the gate activations of Keras 2 (hard_sigmoid, clip(0.2x + 0.5)) and Keras 3 (relu6(x + 3) / 6)
+            u -> Lstm.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS2),
+            u -> Gru.builder(u).resetAfter(false).recurrentActivation(Activation.HARD_SIGMOID_KERAS2),
+            u -> Gru.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS3),
+            u -> Lstm.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS3));
 
     @Test
     void everySmallShape() {
@@ -55,6 +62,8 @@ class RecurrentCpuSweepTest {
         for (Factory f : CELLS) {
             compare(r, f, RecurrentCpu.INSTANCE, 16, 20, 64, 96, true, true, false);
             compare(r, f, RecurrentCpu.INSTANCE, 7, 33, 40, 130, false, false, true);
+            // batch 1 on two threads: the units split across them (SplitUnits) where the cell allows
+            compare(r, f, RecurrentCpu.create(Sgemm.best(), 2), 1, 25, 48, 130, true, false, true);
         }
     }
 
