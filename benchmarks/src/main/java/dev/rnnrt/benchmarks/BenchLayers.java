@@ -6,6 +6,7 @@ import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /** What the benchmarks share: the layer under test, and the check of a backend's output before timing. */
 final class BenchLayers {
@@ -19,6 +20,16 @@ final class BenchLayers {
                 : Gru.builder(units).resetAfter(true).returnSequences(true).backend(backend).build();
         l.setWeights(weights);
         return l;
+    }
+
+    /** A tensor of values drawn uniformly from [-scale, scale). */
+    static Tensor uniform(SplittableRandom r, double scale, int... shape) {
+        Tensor t = Tensor.zeros(shape);
+        float[] d = t.data();
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (float) (scale * (2 * r.nextDouble() - 1));
+        }
+        return t;
     }
 
     /** Fails, naming {@code what}, unless ‖actual − expected‖ / ‖expected‖ ≤ tolerance. */

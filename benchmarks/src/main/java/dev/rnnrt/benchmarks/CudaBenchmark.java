@@ -1,5 +1,7 @@
 package dev.rnnrt.benchmarks;
 
+import static dev.rnnrt.benchmarks.BenchLayers.uniform;
+
 import dev.rnnrt.api.Backend;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
@@ -100,14 +102,5 @@ public class CudaBenchmark {
 
     private RecurrentLayer layer(List<Tensor> weights, RecurrentBackend b) {
         return BenchLayers.layer(cell, units, weights, b);
-    }
-
-    private static Tensor uniform(SplittableRandom r, double scale, int... shape) {
-        Tensor t = Tensor.zeros(shape);
-        float[] d = t.data();
-        for (int i = 0; i < d.length; i++) {
-            d[i] = (float) (scale * (2 * r.nextDouble() - 1));
-        }
-        return t;
     }
 }
