@@ -31,9 +31,9 @@ import java.util.concurrent.Future;
  *   <li>the weights are packed for the SGEMM once per layer and kept while the layer lives; the
  *       other buffers are allocated once per call, none inside the time loop.</li>
  * </ul>
- * float32 storage; tanh/sigmoid LSTM and GRU gates run as Vector API lanes in float32 when the
- * module is present ({@link FusedGates}), other activations as scalar float64. Safe to call from
- * several threads at once.
+ * float32 storage; LSTM and GRU gates with tanh and sigmoid or hard_sigmoid (either Keras
+ * version's) run as Vector API lanes in float32 when the module is present ({@link FusedGates}),
+ * other activations as scalar float64. Safe to call from several threads at once.
  */
 public final class RecurrentCpu implements RecurrentBackend {
 
