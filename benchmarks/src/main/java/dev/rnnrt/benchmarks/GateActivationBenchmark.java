@@ -10,6 +10,7 @@ import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
+import dev.rnnrt.layers.SimpleRnn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,7 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The fast CPU path on the cell variants older Keras files hold, against the sigmoid cells of
  * today's defaults in the same run: LSTM and GRU with Keras 2's hard_sigmoid gates (its default
- * before 2.3), GRU with reset_after=False (likewise), Keras 3's hard_sigmoid. One layer,
+ * before 2.3), GRU with reset_after=False (likewise), Keras 3's hard_sigmoid; and SimpleRNN with
+ * tanh and relu. One layer,
  * return_sequences, weights about 1/√H and the input from a fixed seed; each variant's output is
  * checked against the CPU reference (relative error ≤ 1e-5) before timing.
  */
@@ -42,9 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 public class GateActivationBenchmark {
 
-    /** lstm-sigmoid, lstm-hard_sigmoid2, lstm-hard_sigmoid3, gru-sigmoid, gru-hard_sigmoid2, gru-reset_before */
+    /** lstm-sigmoid, lstm-hard_sigmoid2/3, gru-sigmoid, gru-hard_sigmoid2, gru-reset_before, simple-tanh/relu */
     @Param({"lstm-sigmoid", "lstm-hard_sigmoid2", "lstm-hard_sigmoid3", "gru-sigmoid", "gru-hard_sigmoid2",
-        "gru-reset_before"})
+        "gru-reset_before", "simple-tanh", "simple-relu"})
     public String variant;
 
     @Param({"256"})
@@ -85,6 +87,8 @@ public class GateActivationBenchmark {
             case "gru-hard_sigmoid2" -> Gru.builder(units).resetAfter(true)
                     .recurrentActivation(Activation.HARD_SIGMOID_KERAS2);
             case "gru-reset_before" -> Gru.builder(units).resetAfter(false).recurrentActivation(Activation.SIGMOID);
+            case "simple-tanh" -> SimpleRnn.builder(units).activation(Activation.TANH);
+            case "simple-relu" -> SimpleRnn.builder(units).activation(Activation.RELU);
             default -> throw new IllegalArgumentException("variant " + variant);
         };
         return b.returnSequences(true).backend(RecurrentReference.INSTANCE);

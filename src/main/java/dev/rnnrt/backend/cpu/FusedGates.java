@@ -5,21 +5,34 @@ import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 
 /**
- * Vectorised gate math for the common cases, one batch row at a time: tanh as the activation and
- * sigmoid or hard_sigmoid (either Keras version's) as the gates' recurrent activation
- * ({@link #covers}). Implemented on the Vector API ({@link VectorGates}) when the JVM has
+ * Vectorised gate math for the common cases, one batch row at a time: LSTM and GRU with tanh as
+ * the activation and sigmoid or hard_sigmoid (either Keras version's) as the gates' recurrent
+ * activation, SimpleRNN with tanh, relu, sigmoid or linear ({@link #covers}). Implemented on the Vector API ({@link VectorGates}) when the JVM has
  * jdk.incubator.vector; {@link #available()} is null otherwise and the scalar loops in
  * {@link RecurrentCpu} are used.
  */
 interface FusedGates {
 
-    /** Whether these gates compute the cell: an LSTM or GRU with tanh and a gate activation they have. */
+    /**
+     * Whether these gates compute the cell: an LSTM or GRU with tanh and sigmoid or hard_sigmoid
+     * gates, or a SimpleRNN with tanh, relu, sigmoid or linear.
+     */
     static boolean covers(CellSpec cell) {
+        Activation a = cell.activation();
+        if (cell.kind() == CellKind.SIMPLE_RNN) {
+            return a == Activation.TANH || a == Activation.RELU || a == Activation.SIGMOID || a == Activation.LINEAR;
+        }
         Activation ra = cell.recurrentActivation();
-        return (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU) && cell.activation() == Activation.TANH
-                && (ra == Activation.SIGMOID || ra == Activation.HARD_SIGMOID_KERAS2
-                        || ra == Activation.HARD_SIGMOID_KERAS3);
+        return a == Activation.TANH && (ra == Activation.SIGMOID || ra == Activation.HARD_SIGMOID_KERAS2
+                || ra == Activation.HARD_SIGMOID_KERAS3);
     }
+
+    /**
+     * One SimpleRNN row: h' = activation((proj[pr:pr+H] + bias[bo:bo+H]) + rec[rr:rr+H]) (no bias
+     * when it is null), written to h at hr.
+     */
+    void simple(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr, int units,
+                Activation activation);
 
     /**
      * One LSTM row: z = (proj[pr:pr+4H] + bias[bo:bo+4H]) + rec[rr:rr+4H] (gates i, f, c, o; no

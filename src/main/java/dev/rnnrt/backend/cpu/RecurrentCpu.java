@@ -32,8 +32,8 @@ import java.util.concurrent.Future;
  *       other buffers are allocated once per call, none inside the time loop.</li>
  * </ul>
  * float32 storage; LSTM and GRU gates with tanh and sigmoid or hard_sigmoid (either Keras
- * version's) run as Vector API lanes in float32 when the module is present ({@link FusedGates}),
- * other activations as scalar float64. Safe to call from several threads at once.
+ * version's), and SimpleRNN with tanh, relu, sigmoid or linear, run as Vector API lanes in float32
+ * when the module is present ({@link FusedGates}), other activations as scalar float64. Safe to call from several threads at once.
  */
 public final class RecurrentCpu implements RecurrentBackend {
 
@@ -379,6 +379,11 @@ public final class RecurrentCpu implements RecurrentBackend {
                 }
                 int pr = (r * steps + s) * g;
                 int hr = r * units;
+                if (vectorGates) {
+                    gates.simple(proj, pr, rec, r * g, bias, 0, h, hr, units, act);
+                    System.arraycopy(h, hr, out, hr, units);
+                    continue;
+                }
                 for (int j = 0; j < units; j++) {
                     h[hr + j] = (float) apply(act, proj[pr + j] + rec[r * g + j]);
                 }

@@ -142,22 +142,28 @@ public final class VectorGates implements FusedGates {
         }
     }
 
-    /** The gate activations these lanes compute, by code. */
+    /** The activations these lanes compute, by code. */
     private static final int SIGMOID = 0;
     private static final int HARD_SIGMOID_KERAS2 = 1;
     private static final int HARD_SIGMOID_KERAS3 = 2;
+    private static final int TANH = 3;
+    private static final int RELU = 4;
+    private static final int LINEAR = 5;
 
-    private static int code(Activation gate) {
-        return switch (gate) {
+    private static int code(Activation a) {
+        return switch (a) {
             case SIGMOID -> SIGMOID;
             case HARD_SIGMOID_KERAS2 -> HARD_SIGMOID_KERAS2;
             case HARD_SIGMOID_KERAS3 -> HARD_SIGMOID_KERAS3;
-            default -> throw new IllegalArgumentException("The vector gates have no " + gate.kerasName()
-                    + " gate activation; FusedGates.covers says which they have.");
+            case TANH -> TANH;
+            case RELU -> RELU;
+            case LINEAR -> LINEAR;
+            default -> throw new IllegalArgumentException("The vector gates have no " + a.kerasName()
+                    + " activation; FusedGates.covers says which they have.");
         };
     }
 
-    /** The gate activation of code g, lanewise. */
+    /** The activation of code g, lanewise. */
     private static FloatVector gate(FloatVector x, int g) {
         if (g == SIGMOID) {
             return FloatVector.broadcast(S, 1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
@@ -165,6 +171,26 @@ public final class VectorGates implements FusedGates {
         if (g == HARD_SIGMOID_KERAS2) {
             return x.mul(0.2f).add(0.5f).max(0f).min(1f);
         }
-        return x.add(3f).max(0f).min(6f).div(6f);
+        if (g == HARD_SIGMOID_KERAS3) {
+            return x.add(3f).max(0f).min(6f).div(6f);
+        }
+        if (g == TANH) {
+            return x.lanewise(VectorOperators.TANH);
+        }
+        return g == RELU ? x.max(0f) : x;
+    }
+
+    @Override
+    public void simple(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr, int units,
+                       Activation activation) {
+        int g = code(activation);
+        int full = units - units % S.length();
+        for (int j = 0; j < full; j += S.length()) {
+            store(gate(pre(proj, pr, bias, bo, j, null).add(load(rec, rr + j, null)), g), h, hr + j, null);
+        }
+        if (full < units) {
+            VectorMask<Float> m = S.indexInRange(full, units);
+            store(gate(pre(proj, pr, bias, bo, full, m).add(load(rec, rr + full, m)), g), h, hr + full, m);
+        }
     }
 }

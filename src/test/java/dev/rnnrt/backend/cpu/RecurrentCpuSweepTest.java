@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fast CPU path against the reference over every small shape (B, T, I, H in 1..5) and a
  * realistic one, with random weights, masks, initial states and go_backwards: every cell, GRU with
- * either reset_after, and the gate activations the vector gates take (sigmoid, both hard_sigmoids).
+ * either reset_after, the gate activations the vector gates take (sigmoid, both hard_sigmoids) and
+ * SimpleRNN with tanh, relu, sigmoid and one they do not take (elu, the scalar loop).
  */
 class RecurrentCpuSweepTest {
 
@@ -36,7 +37,10 @@ class RecurrentCpuSweepTest {
             u -> Lstm.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS2),
             u -> Gru.builder(u).resetAfter(false).recurrentActivation(Activation.HARD_SIGMOID_KERAS2),
             u -> Gru.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS3),
-            u -> Lstm.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS3));
+            u -> Lstm.builder(u).recurrentActivation(Activation.HARD_SIGMOID_KERAS3),
+            u -> SimpleRnn.builder(u).activation(Activation.RELU),
+            u -> SimpleRnn.builder(u).activation(Activation.SIGMOID),
+            u -> SimpleRnn.builder(u).activation(Activation.ELU));
 
     @Test
     void everySmallShape() {
