@@ -44,6 +44,17 @@ public interface RecurrentBackend {
     }
 
     /**
+     * Keras Dense's affine map on the last axis: {@code y = x·kernel + bias} for x [rows, I] (every
+     * leading axis flattened), kernel [I, U], bias [U] or null; returns [rows, U], a new array.
+     * Dense layers given this backend compute with it. This default is the float64 reference
+     * ({@code DenseReference}); the fast CPU path overrides it with its SGEMM.
+     */
+    default float[] affine(float[] x, int rows, Tensor kernel, Tensor bias) {
+        return DenseReference.affine(x, rows, kernel.dim(0), kernel.data(), bias == null ? null : bias.data(),
+                kernel.dim(1));
+    }
+
+    /**
      * Whether {@link #forwardStack} saves work over running the stack's layers one by one (the
      * CUDA backend keeps the values between layers on the device). A model hands stacks only to
      * backends that say so. Default: false.
@@ -88,13 +99,12 @@ public interface RecurrentBackend {
         return zeros;
     }
 
-    /** Keras' Dense on the last axis of {@code x}, on the host. */
-    private static Tensor applyDense(StackStage.Dense d, Tensor x) {
+    /** Keras' Dense on the last axis of {@code x}, on the host ({@link #affine}). */
+    private Tensor applyDense(StackStage.Dense d, Tensor x) {
         int in = d.inputSize();
         int units = d.outputSize();
         int rows = x.size() / in;
-        float[] y = DenseReference.affine(x.data(), rows, in, d.kernel().data(),
-                d.bias() == null ? null : d.bias().data(), units);
+        float[] y = affine(x.data(), rows, d.kernel(), d.bias());
         if (d.activation() != Activation.LINEAR) {
             for (int k = 0; k < y.length; k++) {
                 y[k] = (float) d.activation().apply(y[k]);

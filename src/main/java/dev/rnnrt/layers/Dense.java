@@ -4,8 +4,9 @@ import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.StackStage;
-import dev.rnnrt.backend.cpu.reference.DenseReference;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +22,7 @@ public final class Dense extends Layer {
     private final boolean useBias;
     private final Initializer kernelInitializer;
     private final Initializer biasInitializer;
+    private final RecurrentBackend backend;
     private volatile Tensor kernel;
     private volatile Tensor bias;
 
@@ -34,6 +36,7 @@ public final class Dense extends Layer {
         this.useBias = b.useBias;
         this.kernelInitializer = b.kernelInitializer;
         this.biasInitializer = b.biasInitializer;
+        this.backend = b.backend;
     }
 
     /** A builder with Keras' defaults: linear activation, bias, glorot_uniform kernel, zero bias. */
@@ -52,6 +55,11 @@ public final class Dense extends Layer {
 
     public OutputActivation activation() {
         return activation;
+    }
+
+    /** The backend whose affine map ({@link RecurrentBackend#affine}) this layer computes with. */
+    public RecurrentBackend backend() {
+        return backend;
     }
 
     /** Makes the weights from the initializers for inputs of {@code inputSize} features, if not yet made. */
@@ -143,7 +151,7 @@ public final class Dense extends Layer {
         }
         int rows = x.size() / Math.max(1, in);
         Tensor b = bias;
-        float[] y = DenseReference.affine(x.data(), rows, in, k.data(), b == null ? null : b.data(), units);
+        float[] y = backend.affine(x.data(), rows, k, b);
         activation.applyInPlace(y, units);
         int[] shape = x.shape();
         shape[shape.length - 1] = units;
@@ -186,6 +194,7 @@ public final class Dense extends Layer {
         private boolean useBias = true;
         private Initializer kernelInitializer = Initializer.glorotUniform();
         private Initializer biasInitializer = Initializer.zeros();
+        private RecurrentBackend backend = RecurrentReference.INSTANCE;
 
         Builder(int units) {
             this.units = units;
@@ -219,6 +228,15 @@ public final class Dense extends Layer {
 
         public Builder biasInitializer(Initializer init) {
             this.biasInitializer = Objects.requireNonNull(init, "bias_initializer");
+            return this;
+        }
+
+        /**
+         * The backend whose affine map the layer computes with ({@link RecurrentBackend#affine}):
+         * the fast CPU path's SGEMM, or by default the float64 CPU reference.
+         */
+        public Builder backend(RecurrentBackend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
             return this;
         }
 

@@ -124,6 +124,65 @@ public final class RecurrentCpu implements RecurrentBackend {
         return new RecurrentResult(out, st);
     }
 
+    /**
+     * Dense's affine map on this backend's SGEMM: the kernel packed once per kernel tensor and kept
+     * while it lives, the rows split across the threads ({@value #MIN_AFFINE_ROWS} at least each),
+     * the bias added to each row. float32 accumulation, within 1e-5 of the float64 reference.
+     */
+    @Override
+    public float[] affine(float[] x, int rows, Tensor kernel, Tensor bias) {
+        int in = kernel.dim(0);
+        int units = kernel.dim(1);
+        PackedB packed = packedKernels.computeIfAbsent(kernel, k -> gemm.pack(k.data(), 0, units, in, units));
+        float[] y = new float[rows * units];
+        float[] b = bias == null ? null : bias.data();
+        int parts = Math.max(1, Math.min(threads, rows / MIN_AFFINE_ROWS));
+        List<Future<?>> futures = new ArrayList<>();
+        for (int p = 1; p < parts; p++) {
+            int r0 = rows * p / parts;
+            int r1 = rows * (p + 1) / parts;
+            futures.add(pool().submit(() -> affineRows(x, in, packed, b, y, units, r0, r1)));
+        }
+        affineRows(x, in, packed, b, y, units, 0, rows / parts);
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while running a Dense layer", e);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new IllegalStateException(c);
+            }
+        }
+        return y;
+    }
+
+    /** Rows of Dense's output from a thread of its own. */
+    static final int MIN_AFFINE_ROWS = 16;
+
+    /** Packed Dense kernels, by tensor (identity): weights never change under a tensor. */
+    private final java.util.Map<Tensor, PackedB> packedKernels =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** y[r0:r1] = x[r0:r1] · kernel (+ bias). */
+    private void affineRows(float[] x, int in, PackedB kernel, float[] bias, float[] y, int units, int r0, int r1) {
+        if (r1 <= r0) {
+            return;
+        }
+        gemm.multiply(x, r0 * in, in, kernel, y, r0 * units, units, r1 - r0, false);
+        if (bias != null) {
+            for (int r = r0; r < r1; r++) {
+                for (int u = 0; u < units; u++) {
+                    y[r * units + u] += bias[u];
+                }
+            }
+        }
+    }
+
     /** The GEMMs' B operands, packed once per layer and shared by the threads (read only). */
     private record Packed(PackedB kernel, PackedB recurrent, PackedB recurrentH) {
     }

@@ -2,7 +2,6 @@ package dev.rnnrt.backend.cpu;
 
 import dev.rnnrt.api.Activation;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,29 +26,38 @@ public final class VectorGates implements FusedGates {
         int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, j, null, g);
+            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, j, g);
         }
-        if (full < units) {
-            lstmLanes(proj, pr, rec, rr, bias, bo, c, h, hr, units, full, S.indexInRange(full, units), g);
+        for (int j = full; j < units; j++) {
+            float i = gate(pre(proj, pr + j, bias, bo + j) + rec[rr + j], g);
+            float f = gate(pre(proj, pr + units + j, bias, bo + units + j) + rec[rr + units + j], g);
+            float cand = (float) Math.tanh(pre(proj, pr + 2 * units + j, bias, bo + 2 * units + j)
+                    + rec[rr + 2 * units + j]);
+            float o = gate(pre(proj, pr + 3 * units + j, bias, bo + 3 * units + j) + rec[rr + 3 * units + j], g);
+            float cNext = f * c[hr + j] + i * cand;
+            c[hr + j] = cNext;
+            h[hr + j] = o * (float) Math.tanh(cNext);
         }
     }
 
     /**
-     * Units j … j + lanes of one LSTM row; m null for a whole vector. Whole vectors go through plain
-     * loads and stores: on JDK 17 the masked forms cost a third of the gate pass even with every
-     * lane set (LSTM, H = 128: 3.0 against 2.0 ns per unit on the build machine).
+     * Units j … j + lanes of one LSTM row. Only whole vectors go through the lanes; the units past
+     * the last whole vector (H not a multiple of the lane count) run as scalar float code in the
+     * callers. On JDK 17 masked loads and stores cost a third of the gate pass even with every lane
+     * set (LSTM, H = 128: 3.0 against 2.0 ns per unit on the build machine), and for a partial tail
+     * they ran through the Vector API's Java fallback: about 0.85 MB of garbage per step at H = 104.
      */
     private static void lstmLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] c,
-                                  float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
-        FloatVector i = gate(pre(proj, pr, bias, bo, j, m).add(load(rec, rr + j, m)), g);
-        FloatVector f = gate(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units + j, m)), g);
-        FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j, m)
-                .add(load(rec, rr + 2 * units + j, m)).lanewise(VectorOperators.TANH);
-        FloatVector o = gate(pre(proj, pr + 3 * units, bias, bo + 3 * units, j, m)
-                .add(load(rec, rr + 3 * units + j, m)), g);
-        FloatVector cNext = f.mul(load(c, hr + j, m)).add(i.mul(cand));
-        store(cNext, c, hr + j, m);
-        store(o.mul(cNext.lanewise(VectorOperators.TANH)), h, hr + j, m);
+                                  float[] h, int hr, int units, int j, int g) {
+        FloatVector i = gate(pre(proj, pr, bias, bo, j).add(load(rec, rr + j)), g);
+        FloatVector f = gate(pre(proj, pr + units, bias, bo + units, j).add(load(rec, rr + units + j)), g);
+        FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j)
+                .add(load(rec, rr + 2 * units + j)).lanewise(VectorOperators.TANH);
+        FloatVector o = gate(pre(proj, pr + 3 * units, bias, bo + 3 * units, j)
+                .add(load(rec, rr + 3 * units + j)), g);
+        FloatVector cNext = f.mul(load(c, hr + j)).add(i.mul(cand));
+        store(cNext, c, hr + j);
+        store(o.mul(cNext.lanewise(VectorOperators.TANH)), h, hr + j);
     }
 
     @Override
@@ -58,27 +66,32 @@ public final class VectorGates implements FusedGates {
         int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, j, null, g);
+            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, j, g);
         }
-        if (full < units) {
-            gruLanes(proj, pr, rec, rr, inBias, io, recBias, ro, h, hr, units, full, S.indexInRange(full, units), g);
+        for (int j = full; j < units; j++) {
+            float z = gate(pre(proj, pr + j, inBias, io + j) + pre(rec, rr + j, recBias, ro + j), g);
+            float r = gate(pre(proj, pr + units + j, inBias, io + units + j)
+                    + pre(rec, rr + units + j, recBias, ro + units + j), g);
+            float cand = (float) Math.tanh(pre(proj, pr + 2 * units + j, inBias, io + 2 * units + j)
+                    + r * pre(rec, rr + 2 * units + j, recBias, ro + 2 * units + j));
+            h[hr + j] = z * h[hr + j] + (1f - z) * cand;
         }
     }
 
-    /** Units j … j + lanes of one GRU (reset_after) row; m null for a whole vector. */
+    /** Units j … j + lanes of one GRU (reset_after) row. */
     private static void gruLanes(float[] proj, int pr, float[] rec, int rr, float[] inBias, int io, float[] recBias,
-                                 int ro, float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
-        FloatVector xz = pre(proj, pr, inBias, io, j, m);
-        FloatVector xr = pre(proj, pr + units, inBias, io + units, j, m);
-        FloatVector xh = pre(proj, pr + 2 * units, inBias, io + 2 * units, j, m);
-        FloatVector uz = pre(rec, rr, recBias, ro, j, m);
-        FloatVector ur = pre(rec, rr + units, recBias, ro + units, j, m);
-        FloatVector uh = pre(rec, rr + 2 * units, recBias, ro + 2 * units, j, m);
+                                 int ro, float[] h, int hr, int units, int j, int g) {
+        FloatVector xz = pre(proj, pr, inBias, io, j);
+        FloatVector xr = pre(proj, pr + units, inBias, io + units, j);
+        FloatVector xh = pre(proj, pr + 2 * units, inBias, io + 2 * units, j);
+        FloatVector uz = pre(rec, rr, recBias, ro, j);
+        FloatVector ur = pre(rec, rr + units, recBias, ro + units, j);
+        FloatVector uh = pre(rec, rr + 2 * units, recBias, ro + 2 * units, j);
         FloatVector z = gate(xz.add(uz), g);
         FloatVector r = gate(xr.add(ur), g);
         FloatVector cand = xh.add(r.mul(uh)).lanewise(VectorOperators.TANH);
-        FloatVector hv = load(h, hr + j, m);
-        store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j, m);
+        FloatVector hv = load(h, hr + j);
+        store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j);
     }
 
     @Override
@@ -87,18 +100,19 @@ public final class VectorGates implements FusedGates {
         int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            resetLanes(proj, pr, rec, rr, bias, bo, h, hr, rh, ro, units, j, null, g);
+            resetLanes(proj, pr, rec, rr, bias, bo, h, hr, rh, ro, units, j, g);
         }
-        if (full < units) {
-            resetLanes(proj, pr, rec, rr, bias, bo, h, hr, rh, ro, units, full, S.indexInRange(full, units), g);
+        for (int j = full; j < units; j++) {
+            float r = gate(pre(proj, pr + units + j, bias, bo + units + j) + rec[rr + units + j], g);
+            rh[ro + j] = r * h[hr + j];
         }
     }
 
-    /** Units j … j + lanes: r·h of one GRU (reset_after=False) row; m null for a whole vector. */
+    /** Units j … j + lanes: r·h of one GRU (reset_after=False) row. */
     private static void resetLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr,
-                                   float[] rh, int ro, int units, int j, VectorMask<Float> m, int g) {
-        FloatVector r = gate(pre(proj, pr + units, bias, bo + units, j, m).add(load(rec, rr + units + j, m)), g);
-        store(r.mul(load(h, hr + j, m)), rh, ro + j, m);
+                                   float[] rh, int ro, int units, int j, int g) {
+        FloatVector r = gate(pre(proj, pr + units, bias, bo + units, j).add(load(rec, rr + units + j)), g);
+        store(r.mul(load(h, hr + j)), rh, ro + j);
     }
 
     @Override
@@ -107,39 +121,42 @@ public final class VectorGates implements FusedGates {
         int g = code(gate);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            updateLanes(proj, pr, rec, rr, bias, bo, hz, zo, h, hr, units, j, null, g);
+            updateLanes(proj, pr, rec, rr, bias, bo, hz, zo, h, hr, units, j, g);
         }
-        if (full < units) {
-            updateLanes(proj, pr, rec, rr, bias, bo, hz, zo, h, hr, units, full, S.indexInRange(full, units), g);
+        for (int j = full; j < units; j++) {
+            float z = gate(pre(proj, pr + j, bias, bo + j) + rec[rr + j], g);
+            float cand = (float) Math.tanh(pre(proj, pr + 2 * units + j, bias, bo + 2 * units + j) + hz[zo + j]);
+            h[hr + j] = z * h[hr + j] + (1f - z) * cand;
         }
     }
 
-    /** Units j … j + lanes: the new h of one GRU (reset_after=False) row; m null for a whole vector. */
+    /** Units j … j + lanes: the new h of one GRU (reset_after=False) row. */
     private static void updateLanes(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] hz, int zo,
-                                    float[] h, int hr, int units, int j, VectorMask<Float> m, int g) {
-        FloatVector z = gate(pre(proj, pr, bias, bo, j, m).add(load(rec, rr + j, m)), g);
-        FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j, m).add(load(hz, zo + j, m))
+                                    float[] h, int hr, int units, int j, int g) {
+        FloatVector z = gate(pre(proj, pr, bias, bo, j).add(load(rec, rr + j)), g);
+        FloatVector cand = pre(proj, pr + 2 * units, bias, bo + 2 * units, j).add(load(hz, zo + j))
                 .lanewise(VectorOperators.TANH);
-        FloatVector hv = load(h, hr + j, m);
-        store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j, m);
+        FloatVector hv = load(h, hr + j);
+        store(z.mul(hv).add(z.neg().add(1f).mul(cand)), h, hr + j);
     }
 
     /** a[off + j:] + bias[bo + j:], or a alone when bias is null: in the order the bias passes used. */
-    private static FloatVector pre(float[] a, int off, float[] bias, int bo, int j, VectorMask<Float> m) {
-        FloatVector v = load(a, off + j, m);
-        return bias == null ? v : v.add(load(bias, bo + j, m));
+    private static FloatVector pre(float[] a, int off, float[] bias, int bo, int j) {
+        FloatVector v = load(a, off + j);
+        return bias == null ? v : v.add(load(bias, bo + j));
     }
 
-    private static FloatVector load(float[] a, int at, VectorMask<Float> m) {
-        return m == null ? FloatVector.fromArray(S, a, at) : FloatVector.fromArray(S, a, at, m);
+    /** One value of {@link #pre(float[], int, float[], int, int)}: a[at] + bias[bo], for the tail of a row. */
+    private static float pre(float[] a, int at, float[] bias, int bo) {
+        return bias == null ? a[at] : a[at] + bias[bo];
     }
 
-    private static void store(FloatVector v, float[] a, int at, VectorMask<Float> m) {
-        if (m == null) {
-            v.intoArray(a, at);
-        } else {
-            v.intoArray(a, at, m);
-        }
+    private static FloatVector load(float[] a, int at) {
+        return FloatVector.fromArray(S, a, at);
+    }
+
+    private static void store(FloatVector v, float[] a, int at) {
+        v.intoArray(a, at);
     }
 
     /** The activations these lanes compute, by code. */
@@ -180,17 +197,33 @@ public final class VectorGates implements FusedGates {
         return g == RELU ? x.max(0f) : x;
     }
 
+    /** The activation of code g on one value, for the tail of a row (fewer units than a vector). */
+    private static float gate(float x, int g) {
+        if (g == SIGMOID) {
+            return (float) (1.0 / (1.0 + Math.exp(-x)));
+        }
+        if (g == HARD_SIGMOID_KERAS2) {
+            return Math.min(1f, Math.max(0f, 0.2f * x + 0.5f));
+        }
+        if (g == HARD_SIGMOID_KERAS3) {
+            return Math.min(6f, Math.max(0f, x + 3f)) / 6f;
+        }
+        if (g == TANH) {
+            return (float) Math.tanh(x);
+        }
+        return g == RELU ? Math.max(0f, x) : x;
+    }
+
     @Override
     public void simple(float[] proj, int pr, float[] rec, int rr, float[] bias, int bo, float[] h, int hr, int units,
                        Activation activation) {
         int g = code(activation);
         int full = units - units % S.length();
         for (int j = 0; j < full; j += S.length()) {
-            store(gate(pre(proj, pr, bias, bo, j, null).add(load(rec, rr + j, null)), g), h, hr + j, null);
+            store(gate(pre(proj, pr, bias, bo, j).add(load(rec, rr + j)), g), h, hr + j);
         }
-        if (full < units) {
-            VectorMask<Float> m = S.indexInRange(full, units);
-            store(gate(pre(proj, pr, bias, bo, full, m).add(load(rec, rr + full, m)), g), h, hr + full, m);
+        for (int j = full; j < units; j++) {
+            h[hr + j] = gate(pre(proj, pr + j, bias, bo + j) + rec[rr + j], g);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.rnnrt.backend.RecurrentCall;
 import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.backend.StackCall;
 import dev.rnnrt.backend.StackStage;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -227,6 +228,15 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     @Override
     public boolean keepsStacks() {
         return true;
+    }
+
+    /**
+     * Dense layers outside a stack compute on the host with the fast CPU path's SGEMM; those in a
+     * stack run on the device ({@link #forwardStack}).
+     */
+    @Override
+    public float[] affine(float[] x, int rows, Tensor kernel, Tensor bias) {
+        return RecurrentCpu.INSTANCE.affine(x, rows, kernel, bias);
     }
 
     /**

@@ -102,7 +102,7 @@ final class LayerFactory {
             case "Dense": {
                 int units = integer(cfg, cls, "units", "output_dim");
                 return Dense.builder(units).name(name).activation(activation(cfg, "activation", "linear"))
-                        .useBias(bool(cfg, "use_bias", bool(cfg, "bias", true))).build();
+                        .useBias(bool(cfg, "use_bias", bool(cfg, "bias", true))).backend(backend).build();
             }
             case "Embedding": {
                 int in = integer(cfg, cls, "input_dim");
