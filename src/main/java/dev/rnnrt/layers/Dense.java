@@ -13,7 +13,10 @@ import java.util.Objects;
 /**
  * Keras {@code Dense}: {@code y = act(x·W + b)} on the last axis, so on [batch, timesteps,
  * features] it acts on every step (as {@code TimeDistributed(Dense)} does) and keeps the mask.
- * Kernel [I, units], bias [units].
+ * Kernel [I, units], bias [units]. The affine map runs on the layer's backend
+ * ({@link RecurrentBackend#affine}): the float64 reference by default, the fast CPU path's SGEMM
+ * when built with {@code backend(RecurrentCpu.INSTANCE)} (as the Keras loader does for a model
+ * loaded for that backend).
  */
 public final class Dense extends Layer {
 
