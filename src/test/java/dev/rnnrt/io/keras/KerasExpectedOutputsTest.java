@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.Fixtures;
@@ -32,6 +36,31 @@ class KerasExpectedOutputsTest {
         "sunspot_conv1d_3lstm_k214.h5"})
     void fileMatchesItsIndependentExpectedOutputs(String file) {
         Model model = KerasModelLoader.load(KerasTestFiles.path(file)).model();
+        String stem = file.substring(0, file.lastIndexOf('.'));
+        check(file, model, Fixtures.json("keras/" + stem + ".expected.json"));
+    }
+
+    /**
+     * The same files loaded for the fast CPU path: its recurrent layers and its Dense layers (on its
+     * SGEMM, bare or in TimeDistributed) against the independent expected outputs.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = ';', value = {
+        "bilstm_repeatvector_bilstm_tfk224.h5; 0", "circuit_3gru_resetafter_true_tfk230.h5; 1",
+        "emg_2gru_k392.keras; 1", "emg_reshape_lstm_unroll_k392.keras; 2", "keras1_lstm_theano_sequential.h5; 1",
+        "masking_lstm_k220.h5; 0", "medaka_bigru_resetafter_false_k215.h5; 1",
+        "simplernn_flatten_fixedbatch_k213.h5; 1", "sunspot_conv1d_3lstm_k214.h5; 3"})
+    void fileOnTheFastCpuPathMatchesItsExpectedOutputs(String file, int denseLayers) {
+        Model model = KerasModelLoader.load(KerasTestFiles.path(file), RecurrentCpu.INSTANCE).model();
+        int dense = 0;
+        for (Layer l : model.layers()) {
+            Layer inner = l instanceof TimeDistributed td ? td.inner() : l;
+            if (inner instanceof Dense d) {
+                assertEquals(RecurrentCpu.INSTANCE, d.backend(), d.describe());
+                dense++;
+            }
+        }
+        assertEquals(denseLayers, dense, file + ": Dense layers");
         String stem = file.substring(0, file.lastIndexOf('.'));
         check(file, model, Fixtures.json("keras/" + stem + ".expected.json"));
     }
