@@ -7,9 +7,9 @@ import dev.rnnrt.backend.CellSpec;
 /**
  * Vectorised gate math for the common cases, one batch row at a time: LSTM and GRU with tanh as
  * the activation and sigmoid or hard_sigmoid (either Keras version's) as the gates' recurrent
- * activation, SimpleRNN with tanh, relu, sigmoid or linear ({@link #covers}). Implemented on the Vector API ({@link VectorGates}) when the JVM has
- * jdk.incubator.vector; {@link #available()} is null otherwise and the scalar loops in
- * {@link RecurrentCpu} are used.
+ * activation, SimpleRNN with tanh, relu, sigmoid or linear ({@link #covers}). Implemented on the
+ * Vector API ({@link VectorGates}) when the JVM has jdk.incubator.vector; {@link #available()} is
+ * null otherwise and the scalar loops in {@link RecurrentCpu} are used.
  */
 interface FusedGates {
 

@@ -33,7 +33,8 @@ import java.util.concurrent.Future;
  * </ul>
  * float32 storage; LSTM and GRU gates with tanh and sigmoid or hard_sigmoid (either Keras
  * version's), and SimpleRNN with tanh, relu, sigmoid or linear, run as Vector API lanes in float32
- * when the module is present ({@link FusedGates}), other activations as scalar float64. Safe to call from several threads at once.
+ * when the module is present ({@link FusedGates}), other activations as scalar float64. Safe to
+ * call from several threads at once.
  */
 public final class RecurrentCpu implements RecurrentBackend {
 
@@ -102,20 +103,7 @@ public final class RecurrentCpu implements RecurrentBackend {
                     .run(packed, seq, last, states)));
         }
         new Rows(cell, loop, x, mask, initialState, 0, batch / parts).run(packed, seq, last, states);
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while running " + cell.kind().kerasName(), e);
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException r) {
-                    throw r;
-                }
-                throw new IllegalStateException(c);
-            }
-        }
+        await(futures, cell.kind().kerasName());
         Tensor out = seq != null ? Tensor.wrap(seq, batch, time, units) : Tensor.wrap(last, batch, units);
         List<Tensor> st = new ArrayList<>();
         for (float[] s : states) {
@@ -144,12 +132,18 @@ public final class RecurrentCpu implements RecurrentBackend {
             futures.add(pool().submit(() -> affineRows(x, in, packed, b, y, units, r0, r1)));
         }
         affineRows(x, in, packed, b, y, units, 0, rows / parts);
+        await(futures, "a Dense layer");
+        return y;
+    }
+
+    /** Waits for the tasks; a task's RuntimeException is rethrown as it was thrown. */
+    private static void await(List<Future<?>> futures, String what) {
         for (Future<?> f : futures) {
             try {
                 f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while running a Dense layer", e);
+                throw new IllegalStateException("Interrupted while running " + what, e);
             } catch (ExecutionException e) {
                 Throwable c = e.getCause();
                 if (c instanceof RuntimeException r) {
@@ -158,7 +152,6 @@ public final class RecurrentCpu implements RecurrentBackend {
                 throw new IllegalStateException(c);
             }
         }
-        return y;
     }
 
     /** Rows of Dense's output from a thread of its own. */

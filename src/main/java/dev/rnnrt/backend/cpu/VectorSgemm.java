@@ -1,7 +1,6 @@
 package dev.rnnrt.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -86,14 +85,14 @@ public final class VectorSgemm implements Sgemm {
         for (int j = 0, blk = 0; j < n; j += 2 * L, blk++) {
             int base = blk * k * 2 * L;
             boolean full = j + 2 * L <= n;
-            // the 12-row tile only for whole panels written over, to keep it small enough for C2
-            // (below), and only for k up to WIDE_TILE_MAX_K
-            int i = WIDE_TILE && full && !accumulate && k <= WIDE_TILE_MAX_K
-                    ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, m) : 0;
             if (!full) {
                 partialPanel(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, m, accumulate);
                 continue;
             }
+            // the 12-row tile only for panels written over, to keep it small enough for C2 (below),
+            // and only for k up to WIDE_TILE_MAX_K
+            int i = WIDE_TILE && !accumulate && k <= WIDE_TILE_MAX_K
+                    ? rows12(a, aOff, lda, bp, base, k, c, cOff, ldc, j, m) : 0;
             for (; i + 8 <= m; i += 8) {
                 FloatVector c00 = FloatVector.zero(S);
                 FloatVector c01 = FloatVector.zero(S);
@@ -162,18 +161,18 @@ public final class VectorSgemm implements Sgemm {
                     c70.intoArray(c, co + 7 * ldc);
                     c71.intoArray(c, co + 7 * ldc + L);
                 } else {
-                    store(c, co + 0 * ldc, c00, c01, null, null, accumulate);
-                    store(c, co + 1 * ldc, c10, c11, null, null, accumulate);
-                    store(c, co + 2 * ldc, c20, c21, null, null, accumulate);
-                    store(c, co + 3 * ldc, c30, c31, null, null, accumulate);
-                    store(c, co + 4 * ldc, c40, c41, null, null, accumulate);
-                    store(c, co + 5 * ldc, c50, c51, null, null, accumulate);
-                    store(c, co + 6 * ldc, c60, c61, null, null, accumulate);
-                    store(c, co + 7 * ldc, c70, c71, null, null, accumulate);
+                    store(c, co + 0 * ldc, c00, c01, accumulate);
+                    store(c, co + 1 * ldc, c10, c11, accumulate);
+                    store(c, co + 2 * ldc, c20, c21, accumulate);
+                    store(c, co + 3 * ldc, c30, c31, accumulate);
+                    store(c, co + 4 * ldc, c40, c41, accumulate);
+                    store(c, co + 5 * ldc, c50, c51, accumulate);
+                    store(c, co + 6 * ldc, c60, c61, accumulate);
+                    store(c, co + 7 * ldc, c70, c71, accumulate);
                 }
             }
-            i = rows4(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
-            rows1(a, aOff, lda, bp, base, k, c, cOff, ldc, j, n, i, m, accumulate);
+            i = rows4(a, aOff, lda, bp, base, k, c, cOff, ldc, j, i, m, accumulate);
+            rows1(a, aOff, lda, bp, base, k, c, cOff, ldc, j, i, m, accumulate);
         }
     }
 
@@ -201,8 +200,8 @@ public final class VectorSgemm implements Sgemm {
                 System.arraycopy(c, cOff + r * ldc + j, t, r * w, cols);
             }
         }
-        int i = rows4(a, aOff, lda, bp, base, k, t, 0, w, 0, w, 0, m, accumulate);
-        rows1(a, aOff, lda, bp, base, k, t, 0, w, 0, w, i, m, accumulate);
+        int i = rows4(a, aOff, lda, bp, base, k, t, 0, w, 0, 0, m, accumulate);
+        rows1(a, aOff, lda, bp, base, k, t, 0, w, 0, i, m, accumulate);
         for (int r = 0; r < m; r++) {
             System.arraycopy(t, r * w, c, cOff + r * ldc + j, cols);
         }
@@ -314,12 +313,9 @@ public final class VectorSgemm implements Sgemm {
         return i;
     }
 
-    /** Rows i0, i0 + 4, … of C's panel at column j, 4 at a time; returns the first row left over. */
+    /** Rows i0, i0 + 4, … of C's whole panel at column j, 4 at a time; returns the first row left over. */
     private static int rows4(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
-                              int j, int n, int i0, int m, boolean accumulate) {
-        boolean full = j + 2 * L <= n;
-        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
-        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+                              int j, int i0, int m, boolean accumulate) {
         int i = i0;
         for (; i + 4 <= m; i += 4) {
             FloatVector c00 = FloatVector.zero(S);
@@ -349,7 +345,7 @@ public final class VectorSgemm implements Sgemm {
                 c31 = a3.fma(b1, c31);
             }
             int co = cOff + i * ldc + j;
-            if (full && !accumulate) {
+            if (!accumulate) {
                 // stores written out here, not in a helper: vectors passed to a method that C2 does
                 // not inline get boxed, which showed as ~100 MB/op of garbage in JMH's GC profiler
                 c00.intoArray(c, co + 0 * ldc);
@@ -361,10 +357,10 @@ public final class VectorSgemm implements Sgemm {
                 c30.intoArray(c, co + 3 * ldc);
                 c31.intoArray(c, co + 3 * ldc + L);
             } else {
-                store(c, co + 0 * ldc, c00, c01, m0, m1, accumulate);
-                store(c, co + 1 * ldc, c10, c11, m0, m1, accumulate);
-                store(c, co + 2 * ldc, c20, c21, m0, m1, accumulate);
-                store(c, co + 3 * ldc, c30, c31, m0, m1, accumulate);
+                store(c, co + 0 * ldc, c00, c01, accumulate);
+                store(c, co + 1 * ldc, c10, c11, accumulate);
+                store(c, co + 2 * ldc, c20, c21, accumulate);
+                store(c, co + 3 * ldc, c30, c31, accumulate);
             }
         }
         return i;
@@ -377,13 +373,10 @@ public final class VectorSgemm implements Sgemm {
      * pairs, on the 2-core Zen 4 build machine with both cores at once (SgemmPeakBenchmark.multiply,
      * m = 1, three alternate runs each), this took [1, 512] × [512, 1024] from 35.7 to 29.2 µs and
      * [1, 1024] × [1024, 1024] from 72.5 to 52.4 µs (1.14–1.44x over k ∈ {128, 512, 1024},
-     * n ∈ {512, 1024, 2048}); unrolling by eight was no faster.
+     * n ∈ {512, 1024, 2048}); unrolling by eight was no faster. The panel is whole.
      */
     private static void rows1(float[] a, int aOff, int lda, float[] bp, int base, int k, float[] c, int cOff, int ldc,
-                              int j, int n, int i0, int m, boolean accumulate) {
-        boolean full = j + 2 * L <= n;
-        VectorMask<Float> m0 = full ? null : S.indexInRange(j, n);
-        VectorMask<Float> m1 = full ? null : S.indexInRange(j + L, n);
+                              int j, int i0, int m, boolean accumulate) {
         for (int i = i0; i < m; i++) {
             // four steps of k at a time into eight accumulators: with one row there is no reuse of a
             // B vector, so only more independent FMA chains keep the loads in flight
@@ -420,32 +413,22 @@ public final class VectorSgemm implements Sgemm {
             }
             c0 = c0.add(d0).add(e0.add(f0));
             c1 = c1.add(d1).add(e1.add(f1));
-            if (full && !accumulate) {
+            if (!accumulate) {
                 c0.intoArray(c, cOff + i * ldc + j);
                 c1.intoArray(c, cOff + i * ldc + j + L);
             } else {
-                store(c, cOff + i * ldc + j, c0, c1, m0, m1, accumulate);
+                store(c, cOff + i * ldc + j, c0, c1, true);
             }
         }
     }
 
-    /** Stores two vectors of a row of C; masks are null for a full panel (unmasked, the fast path). */
-    private static void store(float[] c, int co, FloatVector v0, FloatVector v1, VectorMask<Float> m0,
-                              VectorMask<Float> m1, boolean accumulate) {
-        if (m0 == null) {
-            if (accumulate) {
-                v0 = v0.add(FloatVector.fromArray(S, c, co));
-                v1 = v1.add(FloatVector.fromArray(S, c, co + L));
-            }
-            v0.intoArray(c, co);
-            v1.intoArray(c, co + L);
-            return;
-        }
+    /** Stores two vectors of a row of a whole panel of C, added to what is there with {@code accumulate}. */
+    private static void store(float[] c, int co, FloatVector v0, FloatVector v1, boolean accumulate) {
         if (accumulate) {
-            v0 = v0.add(FloatVector.fromArray(S, c, co, m0));
-            v1 = v1.add(FloatVector.fromArray(S, c, co + L, m1));
+            v0 = v0.add(FloatVector.fromArray(S, c, co));
+            v1 = v1.add(FloatVector.fromArray(S, c, co + L));
         }
-        v0.intoArray(c, co, m0);
-        v1.intoArray(c, co + L, m1);
+        v0.intoArray(c, co);
+        v1.intoArray(c, co + L);
     }
 }

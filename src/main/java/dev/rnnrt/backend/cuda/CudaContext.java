@@ -56,7 +56,6 @@ final class CudaContext implements AutoCloseable {
      * shared by GEMMs that run at once.
      */
     final class Lane {
-        private final int index;
         private final CUstream stream = new CUstream();
         /** Recorded by {@link #waitFor} on this lane for another lane to wait on. */
         private final CUevent mark = new CUevent();
@@ -64,12 +63,7 @@ final class CudaContext implements AutoCloseable {
         private cublasHandle cublas;
         private DeviceBuffer cublasWorkspace;
 
-        private Lane(int index) {
-            this.index = index;
-        }
-
-        int index() {
-            return index;
+        private Lane() {
         }
 
         /** Creates the stream, then the handle when cuBLAS loads; what was made is released by close. */
@@ -256,7 +250,7 @@ final class CudaContext implements AutoCloseable {
             }
             fusedSharedBytes = raiseFusedSharedLimit();
             for (int k = 0; k < LANES; k++) {
-                new Lane(k).open(tf32);
+                new Lane().open(tf32);
             }
         } catch (RuntimeException | Error e) {
             // release what was made, newest first, and report the first failure

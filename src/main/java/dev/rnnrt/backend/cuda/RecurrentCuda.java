@@ -78,7 +78,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     /** How many stack calls ran, for tests. */
     private long stackCalls;
 
-    /** A Dense stage's output buffer: its place in the stack and its float count. */
+    /** A Dense or Bidirectional stage's output buffer: its place in the stack and its float count. */
     private record HeadSlot(int stage, long count) {
     }
 
@@ -171,15 +171,20 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      */
     @Override
     public synchronized List<RecurrentResult> forwardAll(List<RecurrentCall> calls) {
-        if (closed) {
-            throw new IllegalStateException("The CUDA backend was used after it was closed.");
-        }
-        ctx.makeCurrent();
+        checkOpen();
         List<RecurrentResult> out = new ArrayList<>(calls.size());
         for (int from = 0; from < calls.size(); from += CudaContext.LANES) {
             out.addAll(runTogether(calls.subList(from, Math.min(calls.size(), from + CudaContext.LANES))));
         }
         return out;
+    }
+
+    /** Checks that the backend is not closed and makes its context current. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("The CUDA backend was used after it was closed.");
+        }
+        ctx.makeCurrent();
     }
 
     /** One call of a group: its lane, plan, workspace and weights. */
@@ -252,10 +257,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      */
     @Override
     public synchronized Tensor forwardStack(StackCall call) {
-        if (closed) {
-            throw new IllegalStateException("The CUDA backend was used after it was closed.");
-        }
-        ctx.makeCurrent();
+        checkOpen();
         List<StackStage> stages = call.stages();
         int n = stages.size();
         int b = call.batch();
@@ -336,8 +338,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
                 for (Direction d : p.directions()) {
                     plan = d.plan();
                     Pointer mask = masked ? d.ws().get("mask").ptr() : new CUdeviceptr();
-                    enqueue(new Staged(new RecurrentCall(d.stage().cell(), d.stage().loop(), call.x(), call.mask(),
-                            List.of()), d.lane(), d.plan(), d.ws(), d.w(), mask));
+                    enqueue(d.lane(), d.stage().cell(), d.stage().loop(), d.plan(), d.ws(), d.w(), mask);
                 }
                 plan = null;
                 if (stage instanceof StackStage.Recurrent) {
@@ -495,21 +496,24 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /** Puts the call's loop on its lane: its graph's replay (captured on first use), or the launches. */
     private void enqueue(Staged st) {
-        RecurrentCall c = st.call();
-        CellSpec cell = c.cell();
+        enqueue(st.lane(), st.call().cell(), st.call().loop(), st.plan(), st.ws(), st.w(), st.mask());
+    }
+
+    /** Puts a loop on its lane: its graph's replay (captured on first use), or the launches. */
+    private void enqueue(CudaContext.Lane lane, CellSpec cell, LoopSpec loop, WorkspacePlan plan, Workspace ws,
+                         DeviceBuffer[] w, Pointer mask) {
         if (graphs) {
-            GraphKey key = new GraphKey(st.ws(), st.w(), cell.activation(), cell.recurrentActivation(), c.loop());
+            GraphKey key = new GraphKey(ws, w, cell.activation(), cell.recurrentActivation(), loop);
             CUgraphExec exec = graphCache.get(key);
             if (exec == null) {
                 phase = "capture of the step loop into a CUDA graph";
-                exec = st.lane().capture(() -> enqueueLoop(st.lane(), cell, c.loop(), st.plan(), st.ws(), st.w(),
-                        st.mask()));
+                exec = lane.capture(() -> enqueueLoop(lane, cell, loop, plan, ws, w, mask));
                 graphCache.put(key, exec);
             }
             phase = "replay of the step loop's CUDA graph";
-            st.lane().replay(exec);
+            lane.replay(exec);
         } else {
-            enqueueLoop(st.lane(), cell, c.loop(), st.plan(), st.ws(), st.w(), st.mask());
+            enqueueLoop(lane, cell, loop, plan, ws, w, mask);
         }
     }
 
