@@ -2,14 +2,21 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
-import dev.rnnrt.backend.cpu.reference.Conv1dReference;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Keras {@code Conv1D(filters, kernel_size, strides, padding, dilation_rate, activation)}, channels
  * last: [batch, timesteps, channels] to [batch, timesteps', filters]. Padding {@code valid},
  * {@code same} or {@code causal} (zeros before the first step). Kernel [K, C, filters]. Takes no mask.
+ *
+ * <p>Computed as Dense's affine map on the layer's backend ({@link RecurrentBackend#affine}): each
+ * output step's window of K input steps (zeros where it reaches into the padding) is laid out as one
+ * row of K·C values, in blocks of rows, and multiplied by the kernel seen as [K·C, filters]. The
+ * float64 reference by default; the fast CPU path's SGEMM when built with {@code RecurrentCpu}.
  */
 public final class Conv1D extends Layer {
 
@@ -20,14 +27,30 @@ public final class Conv1D extends Layer {
     private final String padding;
     private final OutputActivation activation;
     private final boolean useBias;
+    private final RecurrentBackend backend;
+    /** The kernel [K, C, filters] seen as [K·C, filters]: one tensor per setWeights, so the backend can keep it packed. */
     private volatile Tensor kernel;
     private volatile Tensor bias;
 
+    /** Block of windows laid out at once: at most this many floats of windows and outputs together. */
+    static final int BLOCK_FLOATS = 1 << 19;
+
     /**
+     * On the float64 CPU reference.
+     *
      * @param padding "valid", "same" or "causal"
      */
     public Conv1D(String name, int filters, int kernelSize, int stride, int dilation, String padding,
                   OutputActivation activation, boolean useBias) {
+        this(name, filters, kernelSize, stride, dilation, padding, activation, useBias, RecurrentReference.INSTANCE);
+    }
+
+    /**
+     * @param padding "valid", "same" or "causal"
+     * @param backend whose affine map ({@link RecurrentBackend#affine}) computes the convolution
+     */
+    public Conv1D(String name, int filters, int kernelSize, int stride, int dilation, String padding,
+                  OutputActivation activation, boolean useBias, RecurrentBackend backend) {
         super(name != null ? name : uniqueName("conv1d"));
         this.padding = padding == null ? "valid" : padding.toLowerCase(Locale.ROOT);
         if (filters < 1 || kernelSize < 1 || stride < 1 || dilation < 1) {
@@ -47,11 +70,17 @@ public final class Conv1D extends Layer {
         this.dilation = dilation;
         this.activation = activation;
         this.useBias = useBias;
+        this.backend = Objects.requireNonNull(backend, "backend");
     }
 
     @Override
     public String className() {
         return "Conv1D";
+    }
+
+    /** The backend whose affine map ({@link RecurrentBackend#affine}) this layer computes with. */
+    public RecurrentBackend backend() {
+        return backend;
     }
 
     @Override
@@ -75,7 +104,7 @@ public final class Conv1D extends Layer {
             throw new IllegalArgumentException(describe() + ": weight 'bias' must have shape [" + filters + "]; got "
                     + Tensor.shapeString(weights.get(1).shape()) + ".");
         }
-        kernel = Tensor.of(k.data(), k.shape());
+        kernel = Tensor.of(k.data(), kernelSize * k.dim(1), filters);
         bias = useBias ? Tensor.of(weights.get(1).data(), filters) : null;
     }
 
@@ -84,9 +113,9 @@ public final class Conv1D extends Layer {
         checkInputCount(inputShapes.size());
         int[] x = inputShapes.get(0);
         checkRank(x, 2, "[batch, timesteps, channels]");
-        Tensor k = kernel;
-        if (k != null && x[1] != k.dim(1)) {
-            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + k.dim(1) + "]; got "
+        int channels = channels();
+        if (channels > 0 && x[1] != channels) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + channels + "]; got "
                     + shapeText(x) + ".");
         }
         return List.of(new int[] {x[0] < 0 ? -1 : outTime(x[0]), filters});
@@ -100,8 +129,9 @@ public final class Conv1D extends Layer {
         if (k == null) {
             throw new IllegalStateException(describe() + " has no weights; set them first.");
         }
-        if (x.rank() != 3 || x.dim(2) != k.dim(1)) {
-            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + k.dim(1) + "]; got "
+        int channels = k.dim(0) / kernelSize;
+        if (x.rank() != 3 || x.dim(2) != channels) {
+            throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + channels + "]; got "
                     + Tensor.shapeString(x.shape()) + ".");
         }
         int time = x.dim(1);
@@ -116,11 +146,50 @@ public final class Conv1D extends Layer {
             case "same" -> Math.max(0, ((outT - 1) * stride + span + 1 - time)) / 2;
             default -> 0;
         };
-        Tensor b = bias;
-        float[] y = Conv1dReference.conv(x.data(), x.dim(0), time, x.dim(2), k.data(), kernelSize, filters,
-                b == null ? null : b.data(), stride, dilation, padLeft, outT);
+        float[] y = convolve(x.data(), x.dim(0), time, channels, k, bias, padLeft, outT);
         activation.applyInPlace(y, filters);
         return List.of(Tensor.wrap(y, x.dim(0), outT, filters));
+    }
+
+    /**
+     * out[b, t] = Σ_k x[b, t·stride + k·dilation − padLeft] · kernel[k] + bias, zeros outside x: the
+     * windows of a block of output rows laid out as [rows, K·C] and sent to the backend's affine map.
+     */
+    private float[] convolve(float[] x, int batch, int time, int channels, Tensor k, Tensor b, int padLeft, int outT) {
+        int total = batch * outT;
+        int window = kernelSize * channels;
+        if (kernelSize == 1 && stride == 1) {
+            return backend.affine(x, total, k, b);      // each step is its own window
+        }
+        float[] y = new float[total * filters];
+        int block = Math.max(1, Math.min(total, BLOCK_FLOATS / (window + filters)));
+        float[] windows = new float[block * window];
+        for (int r0 = 0; r0 < total; r0 += block) {
+            int rows = Math.min(block, total - r0);
+            for (int i = 0; i < rows; i++) {
+                int bt = r0 + i;
+                int row = bt / outT;
+                int start = (bt % outT) * stride - padLeft;
+                for (int j = 0; j < kernelSize; j++) {
+                    int src = start + j * dilation;
+                    int dst = i * window + j * channels;
+                    if (src < 0 || src >= time) {
+                        java.util.Arrays.fill(windows, dst, dst + channels, 0f);
+                    } else {
+                        System.arraycopy(x, (row * time + src) * channels, windows, dst, channels);
+                    }
+                }
+            }
+            float[] part = backend.affine(windows, rows, k, b);
+            System.arraycopy(part, 0, y, r0 * filters, rows * filters);
+        }
+        return y;
+    }
+
+    /** Input channels, known once the weights are set; 0 before. */
+    private int channels() {
+        Tensor k = kernel;
+        return k == null ? 0 : k.dim(0) / kernelSize;
     }
 
     @Override

@@ -139,9 +139,14 @@ final class LayerFactory {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): data_format '" + format
                             + "' is not supported; rnnrt runs channels_last.");
                 }
+                int groups = cfg.path("groups").asInt(1);
+                if (groups != 1) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): groups=" + groups
+                            + " is not supported; rnnrt runs Conv1D with groups=1 only.");
+                }
                 return new Conv1D(name, integer(cfg, cls, "filters"), first(cfg, "kernel_size", 1),
                         first(cfg, "strides", 1), first(cfg, "dilation_rate", 1), text(cfg, "padding", "valid"),
-                        activation(cfg, "activation", "linear"), bool(cfg, "use_bias", true));
+                        activation(cfg, "activation", "linear"), bool(cfg, "use_bias", true), backend);
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.TimeDistributed;
@@ -41,8 +42,9 @@ class KerasExpectedOutputsTest {
     }
 
     /**
-     * The same files loaded for the fast CPU path: its recurrent layers and its Dense layers (on its
-     * SGEMM, bare or in TimeDistributed) against the independent expected outputs.
+     * The same files loaded for the fast CPU path: its recurrent layers, its Dense layers (on its
+     * SGEMM, bare or in TimeDistributed) and its Conv1D layers (also on its SGEMM) against the
+     * independent expected outputs.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = ';', value = {
@@ -53,14 +55,20 @@ class KerasExpectedOutputsTest {
     void fileOnTheFastCpuPathMatchesItsExpectedOutputs(String file, int denseLayers) {
         Model model = KerasModelLoader.load(KerasTestFiles.path(file), RecurrentCpu.INSTANCE).model();
         int dense = 0;
+        int conv = 0;
         for (Layer l : model.layers()) {
             Layer inner = l instanceof TimeDistributed td ? td.inner() : l;
             if (inner instanceof Dense d) {
                 assertEquals(RecurrentCpu.INSTANCE, d.backend(), d.describe());
                 dense++;
             }
+            if (inner instanceof Conv1D c) {
+                assertEquals(RecurrentCpu.INSTANCE, c.backend(), c.describe());
+                conv++;
+            }
         }
         assertEquals(denseLayers, dense, file + ": Dense layers");
+        assertEquals(file.contains("conv1d") ? 1 : 0, conv, file + ": Conv1D layers");
         String stem = file.substring(0, file.lastIndexOf('.'));
         check(file, model, Fixtures.json("keras/" + stem + ".expected.json"));
     }

@@ -77,6 +77,19 @@ class KerasRefusalTest {
     }
 
     @Test
+    void conv1dOptionsRnnrtDoesNotComputeAreRefused() {
+        Map<String, Object> conv = Map.of("filters", 4, "kernel_size", List.of(3), "padding", "causal");
+        Map<String, Object> grouped = new LinkedHashMap<>(conv);
+        grouped.put("groups", 2);
+        Path g = lstmFile("grouped.h5", layer("Conv1D", "conv_g", grouped), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(g), "grouped.h5", "'conv_g'", "groups=2", "groups=1 only");
+        Map<String, Object> first = new LinkedHashMap<>(conv);
+        first.put("data_format", "channels_first");
+        Path f = lstmFile("first.h5", layer("Conv1D", "conv_f", first), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(f), "'conv_f'", "channels_first", "channels_last");
+    }
+
+    @Test
     void textgenrnnWholeModelIsRefusedAtItsCustomLayer() {
         String architecture = "{\"class_name\": \"Model\", \"config\": {\"name\": \"textgenrnn\", \"layers\": ["
                 + "{\"name\": \"input\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 40], \"name\": \"input\"}, \"inbound_nodes\": []},"

@@ -1,7 +1,8 @@
-package dev.rnnrt.backend.cpu.reference;
+package dev.rnnrt.testing;
 
 /**
- * Keras' Conv1D (channels_last), reference: float64 accumulation, plain loops.
+ * Keras' Conv1D (channels_last) written out directly: float64 accumulation, plain loops over the
+ * taps, independent of the layer's windows-times-kernel lowering; the oracle the layer is tested against.
  */
 public final class Conv1dReference {
 
