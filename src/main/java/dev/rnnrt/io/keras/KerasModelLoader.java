@@ -5,11 +5,13 @@ import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
@@ -181,6 +183,10 @@ public final class KerasModelLoader {
                 emb.setWeights(required(where, raw, "embeddings"));
             } else if (layer instanceof Conv1D c) {
                 c.setWeights(required(where, raw, "kernel, bias"));
+            } else if (layer instanceof BatchNormalization bn) {
+                bn.setWeights(required(where, raw, String.join(", ", bn.weightNames())));
+            } else if (layer instanceof LayerNormalization ln && !ln.weightNames().isEmpty()) {
+                ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
             } else if (!raw.isEmpty()) {
                 warnings.add(where + ": the file holds " + raw.size() + " weight arrays for a layer that has none; "
                         + "they are ignored.");

@@ -3,19 +3,23 @@ package dev.rnnrt.io.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.ActivationLayer;
+import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Flatten;
+import dev.rnnrt.layers.GlobalPooling1D;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.InferenceNoOp;
 import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
 import dev.rnnrt.layers.OutputActivation;
+import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RepeatVector;
@@ -35,7 +39,9 @@ final class LayerFactory {
     static final List<String> SUPPORTED = List.of("InputLayer", "SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU",
             "Bidirectional", "TimeDistributed", "Dense", "Embedding", "Masking", "Activation", "Dropout",
             "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
-            "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Conv1D");
+            "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Conv1D", "MaxPooling1D",
+            "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
+            "LayerNormalization");
 
     private final String source;
     private final KerasVersion version;
@@ -134,11 +140,7 @@ final class LayerFactory {
             case "Average":
                 return Merge.of(name, Merge.Mode.AVERAGE);
             case "Conv1D": {
-                String format = text(cfg, "data_format", "channels_last");
-                if (!format.equals("channels_last")) {
-                    throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): data_format '" + format
-                            + "' is not supported; rnnrt runs channels_last.");
-                }
+                channelsLast(cfg, cls, name);
                 int groups = cfg.path("groups").asInt(1);
                 if (groups != 1) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): groups=" + groups
@@ -147,6 +149,35 @@ final class LayerFactory {
                 return new Conv1D(name, integer(cfg, cls, "filters"), first(cfg, "kernel_size", 1),
                         first(cfg, "strides", 1), first(cfg, "dilation_rate", 1), text(cfg, "padding", "valid"),
                         activation(cfg, "activation", "linear"), bool(cfg, "use_bias", true), backend);
+            }
+            case "MaxPooling1D", "MaxPool1D", "AveragePooling1D", "AvgPool1D": {
+                channelsLast(cfg, cls, name);
+                Pooling1D.Mode mode = cls.startsWith("Max") ? Pooling1D.Mode.MAX : Pooling1D.Mode.AVERAGE;
+                int pool = first(cfg, "pool_size", first(cfg, "pool_length", 2));      // Keras 1: pool_length
+                int strides = first(cfg, "strides", first(cfg, "stride", 0));          // null: pool_size
+                return new Pooling1D(name, mode, pool, strides, text(cfg, "padding", text(cfg, "border_mode", "valid")));
+            }
+            case "GlobalMaxPooling1D", "GlobalMaxPool1D", "GlobalAveragePooling1D", "GlobalAvgPool1D": {
+                channelsLast(cfg, cls, name);
+                return new GlobalPooling1D(name, cls.startsWith("GlobalMax") ? Pooling1D.Mode.MAX : Pooling1D.Mode.AVERAGE,
+                        bool(cfg, "keepdims", false));
+            }
+            case "BatchNormalization": {
+                if (version.major() < 2) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (BatchNormalization): Keras 1 "
+                            + "BatchNormalization (its modes and running statistics) is not supported; load the model "
+                            + "in Keras 2 and save it again.");
+                }
+                return new BatchNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
+                        bool(cfg, "center", true), bool(cfg, "scale", true));
+            }
+            case "LayerNormalization": {
+                if (bool(cfg, "rms_scaling", false)) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (LayerNormalization): rms_scaling=True "
+                            + "is not supported.");
+                }
+                return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
+                        bool(cfg, "center", true), bool(cfg, "scale", true));
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "
@@ -277,6 +308,31 @@ final class LayerFactory {
         }
         throw new ModelLoadException(source + ", layer '" + text(cfg, "name", "?") + "' (" + cls + "): the config lacks '"
                 + keys[0] + "' or it is not an integer.");
+    }
+
+    /** Refuses data_format channels_first, which rnnrt does not run. */
+    private void channelsLast(JsonNode cfg, String cls, String name) {
+        String format = text(cfg, "data_format", "channels_last");
+        if (!format.equals("channels_last")) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): data_format '" + format
+                    + "' is not supported; rnnrt runs channels_last.");
+        }
+    }
+
+    /** A normalization's axis: an integer or a one-element list (-1 when absent); several axes are refused. */
+    private int axis(JsonNode cfg, String cls, String name) {
+        JsonNode v = cfg.path("axis");
+        if (v.isArray() && v.size() == 1 && v.get(0).canConvertToInt()) {
+            v = v.get(0);
+        }
+        if (v.isMissingNode() || v.isNull()) {
+            return -1;
+        }
+        if (!v.isIntegralNumber()) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): axis " + v
+                    + " is not supported; rnnrt normalizes the last axis only.");
+        }
+        return v.asInt();
     }
 
     /** kernel_size / strides / dilation_rate: an integer or a one-element list. */

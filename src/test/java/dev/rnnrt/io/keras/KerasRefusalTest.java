@@ -90,6 +90,24 @@ class KerasRefusalTest {
     }
 
     @Test
+    void normalizationOptionsRnnrtDoesNotComputeAreRefused() {
+        Path keras1 = dir.resolve("keras1_bn.h5");
+        KerasFileWriter.writeHdf5(keras1, "1.2.2", sequential(
+                layer("LSTM", "lstm", Map.of("output_dim", 3, "batch_input_shape", Arrays.asList(null, 5, 2))),
+                layer("BatchNormalization", "bn", Map.of("mode", 0, "axis", -1))), Map.of());
+        assertRefused(() -> KerasModelLoader.load(keras1), "'bn'", "Keras 1", "save it again");
+        Path time = lstmFile("bn_time.h5", layer("BatchNormalization", "bn_t", Map.of("axis", List.of(1, 2))),
+                random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(time), "'bn_t'", "axis [1,2]", "last axis");
+        Path rms = lstmFile("rms.h5", layer("LayerNormalization", "ln", Map.of("rms_scaling", true)),
+                random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(rms), "'ln'", "rms_scaling");
+        Path first = lstmFile("pool_first.h5", layer("GlobalAveragePooling1D", "gap",
+                Map.of("data_format", "channels_first")), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(first), "'gap'", "channels_first");
+    }
+
+    @Test
     void textgenrnnWholeModelIsRefusedAtItsCustomLayer() {
         String architecture = "{\"class_name\": \"Model\", \"config\": {\"name\": \"textgenrnn\", \"layers\": ["
                 + "{\"name\": \"input\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 40], \"name\": \"input\"}, \"inbound_nodes\": []},"

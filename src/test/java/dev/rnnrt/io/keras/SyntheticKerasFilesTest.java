@@ -7,13 +7,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.GlobalPooling1D;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Initializer;
+import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.SimpleRnn;
@@ -153,6 +158,118 @@ class SyntheticKerasFilesTest {
             Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 0, 0, 2, 4, 6, 1}, 2, T);
             Compare.assertIdentical("Keras 3 " + mode, java.predict(ids), loaded.model().predict(ids));
         }
+    }
+
+    /**
+     * The layers around recurrent ones in a Keras 3 archive: Conv1D -> MaxPooling1D ->
+     * BatchNormalization -> LSTM -> LayerNormalization -> GlobalAveragePooling1D -> Dense, equal to
+     * the model built in Java.
+     */
+    @Test
+    void keras3ArchiveWithPoolingAndNormalization() throws IOException {
+        int steps = 12;
+        Conv1D conv = new Conv1D("conv1d", 8, 3, 1, 1, "same",
+                dev.rnnrt.layers.OutputActivation.named("relu", dev.rnnrt.api.KerasVersion.KERAS_3), true);
+        List<Tensor> cw = List.of(random.uniform(0.5, 3, I, 8), random.uniform(0.5, 8));
+        conv.setWeights(cw);
+        Pooling1D pool = new Pooling1D("max_pooling1d", Pooling1D.Mode.MAX, 2, 0, "valid");
+        BatchNormalization bn = new BatchNormalization("batch_normalization", -1, 1e-3, true, true);
+        List<Tensor> bw = List.of(random.uniform(1, 8), random.uniform(0.5, 8), random.uniform(0.5, 8),
+                Tensor.of(positive(8), 8));
+        bn.setWeights(bw);
+        Lstm lstm = Lstm.builder(5).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, 8);
+        lstm.setWeights(lw);
+        LayerNormalization ln = new LayerNormalization("layer_normalization", -1, 1e-3, true, true);
+        List<Tensor> nw = List.of(random.uniform(1, 5), random.uniform(0.5, 5));
+        ln.setWeights(nw);
+        GlobalPooling1D avg = new GlobalPooling1D("global_average_pooling1d", Pooling1D.Mode.AVERAGE, false);
+        Dense dense = Dense.builder(2).name("dense").activation("softmax").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, 5, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(steps, I).add(conv).add(pool).add(bn).add(lstm).add(ln).add(avg)
+                .add(dense).build();
+
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                "layers", List.of(
+                        spec("InputLayer", "input", Map.of("batch_shape", nullFirst(steps, I))),
+                        spec("Conv1D", "conv1d", Map.of("filters", 8, "kernel_size", List.of(3), "strides", List.of(1),
+                                "padding", "same", "data_format", "channels_last", "dilation_rate", List.of(1),
+                                "groups", 1, "activation", "relu", "use_bias", true)),
+                        spec("MaxPooling1D", "max_pooling1d", Map.of("pool_size", List.of(2), "padding", "valid",
+                                "data_format", "channels_last")),
+                        spec("BatchNormalization", "batch_normalization", Map.of("axis", -1, "epsilon", 0.001,
+                                "center", true, "scale", true)),
+                        layerSpec("LSTM", "lstm", Map.of("return_sequences", true), 5),
+                        spec("LayerNormalization", "layer_normalization", Map.of("axis", List.of(-1), "epsilon", 0.001,
+                                "center", true, "scale", true, "rms_scaling", false)),
+                        spec("GlobalAveragePooling1D", "global_average_pooling1d", Map.of("data_format",
+                                "channels_last", "keepdims", false)),
+                        spec("Dense", "dense", Map.of("units", 2, "activation", "softmax"))))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("conv1d", cw);
+        weights.put("batch_normalization", bw);
+        weights.put("lstm/cell", lw);
+        weights.put("layer_normalization", nw);
+        weights.put("dense", dw);
+        Path file = dir.resolve("pooling_norm.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        LoadedModel loaded = KerasModelLoader.load(file);
+        assertTrue(loaded.warnings().isEmpty(), loaded.warnings().toString());
+        Tensor x = random.uniform(1, 3, steps, I);
+        Compare.assertIdentical("Keras 3 pooling and normalization", java.predict(x), loaded.model().predict(x));
+    }
+
+    /** A tf.keras 2 file: BatchNormalization with axis [2] keeps the mask, GlobalAveragePooling1D uses it. */
+    @Test
+    void keras2FileWithMaskedGlobalAverage() {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        BatchNormalization bn = new BatchNormalization("bn", 2, 1e-3, true, true);
+        List<Tensor> bw = List.of(random.uniform(1, H), random.uniform(0.5, H), random.uniform(0.5, H),
+                Tensor.of(positive(H), H));
+        bn.setWeights(bw);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(lstm).add(bn)
+                .add(new GlobalPooling1D("avg", Pooling1D.Mode.AVERAGE, false)).add(dense).build();
+
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                "layers", List.of(
+                        spec("Masking", "masking", Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                        layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H),
+                        spec("BatchNormalization", "bn", Map.of("axis", List.of(2), "epsilon", 0.001, "center", true,
+                                "scale", true, "momentum", 0.99)),
+                        spec("GlobalAveragePooling1D", "avg", Map.of("data_format", "channels_last")),
+                        spec("Dense", "dense", Map.of("units", 2, "activation", "linear"))))));
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
+        }
+        weights.put("lstm", rw);
+        weights.put("bn", new KerasFileWriter.LayerWeights().put("bn/gamma:0", bw.get(0)).put("bn/beta:0", bw.get(1))
+                .put("bn/moving_mean:0", bw.get(2)).put("bn/moving_variance:0", bw.get(3)));
+        weights.put("dense", new KerasFileWriter.LayerWeights().put("dense/kernel:0", dw.get(0))
+                .put("dense/bias:0", dw.get(1)));
+        Path file = dir.resolve("masked_average.h5");
+        KerasFileWriter.writeHdf5(file, "2.4.0", config, weights);
+
+        LoadedModel loaded = KerasModelLoader.load(file);
+        Tensor x = paddedInput();
+        Compare.assertIdentical("tf.keras 2 masked global average", java.predict(x), loaded.model().predict(x));
+    }
+
+    private float[] positive(int n) {
+        float[] v = new float[n];
+        for (int k = 0; k < n; k++) {
+            v[k] = 0.2f + Math.abs(random.uniform(1, 1).data()[0]);
+        }
+        return v;
     }
 
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
