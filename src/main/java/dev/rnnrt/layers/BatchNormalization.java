@@ -2,7 +2,6 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -11,13 +10,9 @@ import java.util.List;
  * when not training). Weights in Keras' order: gamma (with {@code scale}), beta (with
  * {@code center}), moving_mean, moving_variance, each [channels]. Keeps the mask.
  */
-public final class BatchNormalization extends Layer {
+public final class BatchNormalization extends LastAxisNormalization {
 
-    private final int axis;
-    private final double epsilon;
-    private final boolean center;
-    private final boolean scale;
-    /** y = x · a + b per channel, from the weights (float64). */
+    /** y = x · a + b per channel, from the weights (float64); null until set. */
     private volatile double[][] affine;
 
     /**
@@ -25,18 +20,7 @@ public final class BatchNormalization extends Layer {
      *             the index of the last axis; no other axis is supported
      */
     public BatchNormalization(String name, int axis, double epsilon, boolean center, boolean scale) {
-        super(name != null ? name : uniqueName("batch_normalization"));
-        if (axis == 0 || axis < -1) {
-            throw new IllegalArgumentException(describe() + ": axis " + axis + " is not supported; rnnrt normalizes "
-                    + "the last axis (axis=-1).");
-        }
-        this.axis = axis;
-        if (!(epsilon >= 0)) {
-            throw new IllegalArgumentException(describe() + ": epsilon must be >= 0; got " + epsilon + ".");
-        }
-        this.epsilon = epsilon;
-        this.center = center;
-        this.scale = scale;
+        super(name, "batch_normalization", axis, epsilon, center, scale);
     }
 
     @Override
@@ -44,23 +28,20 @@ public final class BatchNormalization extends Layer {
         return "BatchNormalization";
     }
 
-    /** The weight names, in Keras' order. */
-    public List<String> weightNames() {
-        List<String> names = new ArrayList<>();
-        if (scale) {
-            names.add("gamma");
-        }
-        if (center) {
-            names.add("beta");
-        }
-        names.add("moving_mean");
-        names.add("moving_variance");
-        return names;
+    @Override
+    List<String> statisticNames() {
+        return List.of("moving_mean", "moving_variance");
+    }
+
+    @Override
+    int features() {
+        double[][] ab = affine;
+        return ab == null ? 0 : ab[0].length;
     }
 
     /** Sets the weights named by {@link #weightNames()}, each [channels]; the values are copied. */
     public void setWeights(List<Tensor> weights) {
-        double[][] w = PerChannel.values(describe(), weightNames(), weights);
+        double[][] w = vectors(weights);
         int k = 0;
         double[] gamma = scale ? w[k++] : null;
         double[] beta = center ? w[k++] : null;
@@ -77,15 +58,6 @@ public final class BatchNormalization extends Layer {
     }
 
     @Override
-    public List<int[]> outputShapes(List<int[]> inputShapes) {
-        checkInputCount(inputShapes.size());
-        PerChannel.checkAxis(describe(), axis, inputShapes.get(0));
-        double[][] ab = affine;
-        PerChannel.checkShape(describe(), ab == null ? 0 : ab[0].length, inputShapes.get(0));
-        return List.of(inputShapes.get(0).clone());
-    }
-
-    @Override
     public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
         checkInputCount(inputs.size());
         Tensor x = inputs.get(0);
@@ -94,7 +66,7 @@ public final class BatchNormalization extends Layer {
             throw new IllegalStateException(describe() + " has no weights; set them first.");
         }
         int channels = ab[0].length;
-        PerChannel.checkInput(describe(), axis, channels, x);
+        checkInput(channels, x);
         float[] in = x.data();
         float[] y = new float[in.length];
         for (int i = 0; i < in.length; i++) {
@@ -102,16 +74,5 @@ public final class BatchNormalization extends Layer {
             y[i] = (float) (in[i] * ab[0][c] + ab[1][c]);
         }
         return List.of(Tensor.wrap(y, x.shape()));
-    }
-
-    @Override
-    public long parameterCount() {
-        double[][] ab = affine;
-        return ab == null ? 0 : (long) ab[0].length * weightNames().size();
-    }
-
-    @Override
-    public String describeOptions() {
-        return (axis == -1 ? "" : "axis=" + axis + ", ") + "epsilon=" + epsilon + (center ? "" : ", center=False") + (scale ? "" : ", scale=False");
     }
 }
