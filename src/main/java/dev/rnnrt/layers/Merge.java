@@ -16,7 +16,8 @@ public final class Merge extends Layer {
     /** The merge operation. */
     public enum Mode {
         CONCATENATE("Concatenate", "concatenate"), ADD("Add", "add"), MULTIPLY("Multiply", "multiply"),
-        AVERAGE("Average", "average");
+        AVERAGE("Average", "average"), SUBTRACT("Subtract", "subtract"), MAXIMUM("Maximum", "maximum"),
+        MINIMUM("Minimum", "minimum");
 
         private final String className;
         private final String baseName;
@@ -82,7 +83,7 @@ public final class Merge extends Layer {
 
     @Override
     public int maxInputs() {
-        return Integer.MAX_VALUE;
+        return mode == Mode.SUBTRACT ? 2 : Integer.MAX_VALUE;     // Keras: Subtract takes exactly two
     }
 
     @Override
@@ -133,9 +134,16 @@ public final class Merge extends Layer {
         }
         float[] out = new float[first.size()];
         for (int k = 0; k < out.length; k++) {
-            double acc = mode == Mode.MULTIPLY ? 1.0 : 0.0;
-            for (Tensor t : inputs) {
-                acc = mode == Mode.MULTIPLY ? acc * t.data()[k] : acc + t.data()[k];
+            double acc = first.data()[k];
+            for (int i = 1; i < inputs.size(); i++) {
+                float v = inputs.get(i).data()[k];
+                acc = switch (mode) {
+                    case MULTIPLY -> acc * v;
+                    case SUBTRACT -> acc - v;
+                    case MAXIMUM -> Math.max(acc, v);
+                    case MINIMUM -> Math.min(acc, v);
+                    default -> acc + v;
+                };
             }
             out[k] = (float) (mode == Mode.AVERAGE ? acc / inputs.size() : acc);
         }

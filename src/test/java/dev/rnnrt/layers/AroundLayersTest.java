@@ -114,6 +114,23 @@ class AroundLayersTest {
     }
 
     @Test
+    void subtractMaximumMinimum() {
+        Tensor a = Tensor.of(new float[] {1, -2, 3, -4}, 1, 2, 2);
+        Tensor b = Tensor.of(new float[] {-10, 20, 3, -40}, 1, 2, 2);
+        Tensor c = Tensor.of(new float[] {5, 5, -5, -5}, 1, 2, 2);
+        assertArrayEquals(new float[] {11, -22, 0, 36},
+                Merge.of(null, Merge.Mode.SUBTRACT).call(List.of(a, b), List.of()).get(0).data());
+        assertArrayEquals(new float[] {5, 20, 3, -4},
+                Merge.of(null, Merge.Mode.MAXIMUM).call(List.of(a, b, c), List.of()).get(0).data());
+        assertArrayEquals(new float[] {-10, -2, -5, -40},
+                Merge.of(null, Merge.Mode.MINIMUM).call(List.of(a, b, c), List.of()).get(0).data());
+        IllegalArgumentException three = assertThrows(IllegalArgumentException.class,
+                () -> dev.rnnrt.model.Model.functional("m").input("a", 2).input("b", 2).input("c", 2)
+                        .add(Merge.of("diff", Merge.Mode.SUBTRACT), "a", "b", "c").outputs("diff").build());
+        assertTrue(three.getMessage().contains("'diff'") && three.getMessage().contains("takes 2"), three.getMessage());
+    }
+
+    @Test
     void repeatVectorFlattenAndNoOps() {
         Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
         Tensor r = RepeatVector.of(3).call(List.of(x), NO_MASK).get(0);

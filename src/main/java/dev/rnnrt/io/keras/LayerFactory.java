@@ -39,7 +39,8 @@ final class LayerFactory {
     static final List<String> SUPPORTED = List.of("InputLayer", "SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU",
             "Bidirectional", "TimeDistributed", "Dense", "Embedding", "Masking", "Activation", "Dropout",
             "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
-            "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Conv1D", "MaxPooling1D",
+            "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum",
+            "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization");
 
@@ -139,6 +140,12 @@ final class LayerFactory {
                 return Merge.of(name, Merge.Mode.MULTIPLY);
             case "Average":
                 return Merge.of(name, Merge.Mode.AVERAGE);
+            case "Subtract":
+                return Merge.of(name, Merge.Mode.SUBTRACT);
+            case "Maximum":
+                return Merge.of(name, Merge.Mode.MAXIMUM);
+            case "Minimum":
+                return Merge.of(name, Merge.Mode.MINIMUM);
             case "Conv1D": {
                 channelsLast(cfg, cls, name);
                 int groups = cfg.path("groups").asInt(1);
