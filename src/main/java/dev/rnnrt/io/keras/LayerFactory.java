@@ -1,6 +1,8 @@
 package dev.rnnrt.io.keras;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.ActivationLayer;
 import dev.rnnrt.layers.BatchNormalization;
@@ -37,6 +39,7 @@ final class LayerFactory {
 
     /** The Keras classes rnnrt builds, for messages. */
     static final List<String> SUPPORTED = List.of("InputLayer", "SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU",
+            "RNN (with an LSTMCell, GRUCell or SimpleRNNCell)",
             "Bidirectional", "TimeDistributed", "Dense", "Embedding", "Masking", "Activation", "Dropout",
             "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
             "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum",
@@ -82,6 +85,8 @@ final class LayerFactory {
             case "CuDNNGRU":
             case "SimpleRNN":
                 return recurrent(cls, name, cfg);
+            case "RNN":
+                return rnnWrapper(name, cfg);
             case "Bidirectional": {
                 Layer inner = create(cfg.path("layer"));
                 if (!(inner instanceof RecurrentLayer forward)) {
@@ -198,6 +203,40 @@ final class LayerFactory {
                         + "', which rnnrt does not support (a custom layer cannot be loaded: rnnrt never runs code "
                         + "from a model file). Supported layers: " + String.join(", ", SUPPORTED) + ".");
         }
+    }
+
+    /** The options of Keras' RNN wrapper that its layers (LSTM, GRU, SimpleRNN) take as their own. */
+    private static final List<String> RNN_OPTIONS = List.of("return_sequences", "return_state", "go_backwards",
+            "stateful", "unroll", "time_major", "zero_output_for_mask");
+
+    /**
+     * Keras' {@code RNN(cell)} with a built-in cell is the cell's layer: RNN(LSTMCell(n)) is LSTM(n),
+     * the cell's config and the wrapper's options together; its weights are stored as the layer's.
+     */
+    private RecurrentLayer rnnWrapper(String name, JsonNode cfg) {
+        JsonNode cell = cfg.path("cell");
+        String cellClass = text(cell, "class_name", "");
+        String layerClass = switch (cellClass) {
+            case "LSTMCell" -> "LSTM";
+            case "GRUCell" -> "GRU";
+            case "SimpleRNNCell" -> "SimpleRNN";
+            default -> null;
+        };
+        if (layerClass == null) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (RNN) runs the cell '"
+                    + (cellClass.isEmpty() ? cell.toString() : cellClass) + "'; rnnrt runs RNN with one LSTMCell, "
+                    + "GRUCell or SimpleRNNCell (stacked or custom cells are not supported: write them as "
+                    + "stacked LSTM / GRU / SimpleRNN layers and export the model again).");
+        }
+        ObjectNode merged = cell.path("config").isObject() ? ((ObjectNode) cell.path("config")).deepCopy()
+                : JsonNodeFactory.instance.objectNode();
+        for (String option : RNN_OPTIONS) {
+            if (cfg.has(option)) {
+                merged.set(option, cfg.get(option));
+            }
+        }
+        merged.put("name", name);
+        return recurrent(layerClass, name, merged);
     }
 
     private RecurrentLayer recurrent(String cls, String name, JsonNode cfg) {

@@ -107,7 +107,7 @@ abstract class WeightStore {
         private void collect(Group g, String path, String className, List<NamedWeight> out) {
             vars(g, path, out);
             switch (className) {
-                case "LSTM", "GRU", "SimpleRNN" -> sub(g, path, "cell", "", out);
+                case "LSTM", "GRU", "SimpleRNN", "RNN" -> sub(g, path, "cell", "", out);
                 case "Bidirectional" -> {
                     sub(g, path, "forward_layer", "RNN", out);
                     sub(g, path, "backward_layer", "RNN", out);

@@ -108,6 +108,18 @@ class KerasRefusalTest {
     }
 
     @Test
+    void rnnWrappersAroundStackedOrCustomCellsAreRefused() {
+        Map<String, Object> cell = Map.of("class_name", "LSTMCell", "config", Map.of("units", 3, "name", "c"));
+        Map<String, Object> stacked = Map.of("class_name", "StackedRNNCells", "config", Map.of("cells", List.of(cell, cell)));
+        Path p = lstmFile("stacked.h5", layer("RNN", "rnn", Map.of("cell", stacked)), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(p), "'rnn'", "StackedRNNCells", "LSTMCell, GRUCell or SimpleRNNCell",
+                "stacked LSTM");
+        Path custom = lstmFile("custom_cell.h5", layer("RNN", "rnn2", Map.of("cell",
+                Map.of("class_name", "MinimalRNNCell", "config", Map.of("units", 3)))), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(custom), "'rnn2'", "MinimalRNNCell");
+    }
+
+    @Test
     void textgenrnnWholeModelIsRefusedAtItsCustomLayer() {
         String architecture = "{\"class_name\": \"Model\", \"config\": {\"name\": \"textgenrnn\", \"layers\": ["
                 + "{\"name\": \"input\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 40], \"name\": \"input\"}, \"inbound_nodes\": []},"

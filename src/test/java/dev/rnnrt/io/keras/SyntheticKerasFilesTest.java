@@ -272,6 +272,65 @@ class SyntheticKerasFilesTest {
         return v;
     }
 
+    /**
+     * RNN(LSTMCell), RNN(GRUCell) and RNN(SimpleRNNCell) as tf.keras 2 and Keras 3 save them, the
+     * wrapper's options (return_sequences, go_backwards) with the cell's: equal to the layer built in
+     * Java; RNN inside Bidirectional too.
+     */
+    @Test
+    void rnnWrappersAroundBuiltInCells() throws IOException {
+        int fileNo = 0;
+        for (String cls : List.of("LSTM", "GRU", "SimpleRNN")) {
+            for (boolean backwards : new boolean[] {false, true}) {
+                Map<String, Object> cellCfg = new LinkedHashMap<>(layerSpec(cls, "cell", Map.of(), H));
+                @SuppressWarnings("unchecked")
+                Map<String, Object> cellOptions = new LinkedHashMap<>((Map<String, Object>) cellCfg.get("config"));
+                for (String wrapperOption : List.of("return_sequences", "return_state", "go_backwards", "stateful",
+                        "unroll")) {
+                    cellOptions.remove(wrapperOption);
+                }
+                if (cls.equals("GRU")) {
+                    cellOptions.put("reset_after", true);
+                }
+                Map<String, Object> cell = spec(cls + "Cell", cls.toLowerCase().replace("simplernn", "simple_rnn")
+                        + "_cell", cellOptions);
+                Map<String, Object> wrapperCfg = Map.of("cell", cell, "return_sequences", true,
+                        "go_backwards", backwards, "return_state", false, "stateful", false, "unroll", false);
+                RecurrentLayer expected = javaLayer(cls, Map.of("return_sequences", true, "go_backwards", backwards,
+                        "reset_after", true));
+                List<Tensor> w = randomWeights(expected, I);
+                expected.setWeights(w);
+                Model java = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(expected).build();
+                Tensor x = paddedInput();
+                String where = "RNN(" + cls + "Cell), go_backwards=" + backwards;
+
+                JsonNode k2 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                        "layers", List.of(spec("Masking", "masking",
+                                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                                spec("RNN", "rnn", wrapperCfg)))));
+                KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+                String cellGroup = cls.toLowerCase().replace("simplernn", "simple_rnn") + "_cell";
+                String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+                for (int k = 0; k < w.size(); k++) {
+                    rw.put("rnn/" + cellGroup + "/" + names[k], w.get(k));
+                }
+                Path h5 = dir.resolve("rnn" + (fileNo++) + ".h5");
+                KerasFileWriter.writeHdf5(h5, "2.4.0", k2, Map.of("rnn", rw));
+                LoadedModel fromH5 = KerasModelLoader.load(h5);
+                assertEquals(cls, fromH5.model().layers().get(1).className(), where);
+                Compare.assertIdentical(where + " (.h5)", java.predict(x), fromH5.model().predict(x));
+
+                JsonNode k3 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                        "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
+                                spec("Masking", "masking", Map.of("mask_value", 0.0)),
+                                spec("RNN", "rnn", wrapperCfg)))));
+                Path keras = dir.resolve("rnn" + (fileNo++) + ".keras");
+                KerasFileWriter.writeKeras(keras, k3, Map.of("rnn/cell", w));
+                Compare.assertIdentical(where + " (.keras)", java.predict(x), KerasModelLoader.load(keras).model().predict(x));
+            }
+        }
+    }
+
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
     @Test
     void keras3FunctionalEncoderDecoder() throws IOException {
