@@ -130,7 +130,7 @@ final class ConfigReader {
                         + " times in the graph (a shared layer); rnnrt places each layer once. Give each use its own layer.");
             }
             List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
-            Layer layer = factory.create(spec);
+            Layer layer = factory.create(spec, nodes.isEmpty() ? null : callKwargs(nodes.get(0)));
             entries.add(new Entry(layer, cls, positionalKey(cls), inputs));
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
@@ -165,6 +165,24 @@ final class ConfigReader {
                     + "tensor; rnnrt takes masks from Masking and Embedding(mask_zero=True) layers.");
         }
         return refs;
+    }
+
+    /**
+     * The keyword arguments of a layer's call (Keras 3: the node's "kwargs"; Keras 2: the dict each
+     * inbound entry carries, merged), for the layers whose call options change the numbers.
+     */
+    private static JsonNode callKwargs(JsonNode node) {
+        if (!node.isArray()) {
+            return node.path("kwargs");
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode merged =
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        for (JsonNode entry : node) {
+            if (entry.isArray() && entry.size() > 3 && entry.get(3).isObject()) {
+                merged.setAll((com.fasterxml.jackson.databind.node.ObjectNode) entry.get(3));
+            }
+        }
+        return merged;
     }
 
     private void collectTensors(String layerName, JsonNode v, List<String> refs) {

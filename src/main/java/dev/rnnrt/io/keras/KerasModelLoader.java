@@ -5,6 +5,7 @@ import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
@@ -187,6 +188,8 @@ public final class KerasModelLoader {
                 bn.setWeights(required(where, raw, String.join(", ", bn.weightNames())));
             } else if (layer instanceof LayerNormalization ln && !ln.weightNames().isEmpty()) {
                 ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
+            } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {
+                a.setWeights(required(where, raw, String.join(", ", a.weightNames())));
             } else if (!raw.isEmpty()) {
                 warnings.add(where + ": the file holds " + raw.size() + " weight arrays for a layer that has none; "
                         + "they are ignored.");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.ActivationLayer;
+import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
@@ -45,7 +46,7 @@ final class LayerFactory {
             "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum",
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
-            "LayerNormalization");
+            "LayerNormalization", "Attention", "AdditiveAttention");
 
     private final String source;
     private final KerasVersion version;
@@ -59,6 +60,14 @@ final class LayerFactory {
 
     /** A layer from {@code {"class_name": ..., "config": {...}}}. */
     Layer create(JsonNode layerSpec) {
+        return create(layerSpec, null);
+    }
+
+    /**
+     * A layer from its spec and the keyword arguments of its call in the graph (null or missing
+     * when none), which decide some layers' numbers (Attention's use_causal_mask).
+     */
+    Layer create(JsonNode layerSpec, JsonNode callKwargs) {
         String cls = text(layerSpec, "class_name", null);
         JsonNode cfg = layerSpec.path("config");
         String name = text(cfg, "name", null);
@@ -69,7 +78,8 @@ final class LayerFactory {
             name = text(layerSpec, "name", null);
         }
         try {
-            return build(cls, name, cfg);
+            return build(cls, name, cfg, callKwargs == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
+                    : callKwargs);
         } catch (ModelLoadException e) {
             throw e;
         } catch (IllegalArgumentException e) {
@@ -77,7 +87,7 @@ final class LayerFactory {
         }
     }
 
-    private Layer build(String cls, String name, JsonNode cfg) {
+    private Layer build(String cls, String name, JsonNode cfg, JsonNode callKwargs) {
         switch (cls) {
             case "LSTM":
             case "CuDNNLSTM":
@@ -190,6 +200,19 @@ final class LayerFactory {
                 }
                 return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true));
+            }
+            case "Attention", "AdditiveAttention": {
+                boolean additive = cls.equals("AdditiveAttention");
+                String mode = text(cfg, "score_mode", "dot");
+                if (!additive && !mode.equals("dot") && !mode.equals("concat")) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Attention): score_mode '" + mode
+                            + "' is not one of Keras' (dot, concat).");
+                }
+                Attention.Score score = additive ? Attention.Score.ADDITIVE
+                        : mode.equals("concat") ? Attention.Score.CONCAT : Attention.Score.DOT;
+                boolean causal = bool(cfg, "causal", false) || bool(callKwargs, "use_causal_mask", false);
+                return new Attention(name, score, bool(cfg, "use_scale", additive), causal,
+                        bool(callKwargs, "return_attention_scores", false));
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "

@@ -117,10 +117,12 @@ final class KerasFileWriter {
         g.putDataset(parts[parts.length - 1], nested(t));
     }
 
-    /** float[] for rank 1, float[][] for rank 2, float[][][] for rank 3. */
+    /** A Float for a scalar (rank 0), float[] for rank 1, float[][] for rank 2, float[][][] for rank 3. */
     private static Object nested(Tensor t) {
         float[] d = t.data();
         switch (t.rank()) {
+            case 0:
+                return d[0];
             case 1:
                 return d.clone();
             case 2: {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
@@ -329,6 +330,100 @@ class SyntheticKerasFilesTest {
                 Compare.assertIdentical(where + " (.keras)", java.predict(x), KerasModelLoader.load(keras).model().predict(x));
             }
         }
+    }
+
+    /**
+     * Attention in a Keras 3 functional model, called with use_causal_mask and
+     * return_attention_scores (keyword arguments of its node), with a scale weight.
+     */
+    @Test
+    void keras3AttentionWithCallOptions() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Attention attention = new Attention("attention", Attention.Score.CONCAT, true, true, true);
+        List<Tensor> aw = List.of(Tensor.of(new float[] {0.7f}), Tensor.of(new float[] {1.3f}));
+        attention.setWeights(aw);
+        Model java = Model.functional("java").input("x", -1, I).add(lstm, "x").add(attention, "lstm", "lstm")
+                .outputs("attention", "attention[1]").build();
+
+        Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        lstmSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("x", 0)), "kwargs", Map.of())));
+        Map<String, Object> attSpec = new LinkedHashMap<>(spec("Attention", "attention",
+                Map.of("use_scale", true, "score_mode", "concat", "dropout", 0.0)));
+        attSpec.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0), tensor("lstm", 0))),
+                "kwargs", Map.of("use_causal_mask", true, "return_attention_scores", true))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "att",
+                "layers", List.of(input("x"), lstmSpec, attSpec),
+                "input_layers", List.of(List.of("x", 0, 0)),
+                "output_layers", List.of(List.of("attention", 0, 0), List.of("attention", 0, 1)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("lstm/cell", lw);
+        weights.put("attention", aw);
+        Path file = dir.resolve("attention.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        Model loaded = KerasModelLoader.load(file).model();
+        Tensor x = random.uniform(1, 2, 5, I);
+        List<Tensor> expected = java.predict(List.of(x));
+        List<Tensor> actual = loaded.predict(List.of(x));
+        Compare.assertIdentical("attention output", expected.get(0), actual.get(0));
+        Compare.assertIdentical("attention weights", expected.get(1), actual.get(1));
+        float[] w = actual.get(1).data();
+        assertEquals(1f, w[0], 1e-6f, "causal: the first query step attends to the first value step only");
+    }
+
+    /** AdditiveAttention in a tf.keras 2 functional file: its scale vector, masks from Masking on both inputs. */
+    @Test
+    void keras2AdditiveAttentionWithMasks() {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Attention attention = new Attention("additive_attention", Attention.Score.ADDITIVE, true, false, false);
+        Tensor scale = random.uniform(1, H);
+        attention.setWeights(List.of(scale));
+        Model java = Model.functional("java").input("q", -1, I).input("v", -1, H)
+                .add(Masking.of("masking", 0.0), "q").add(Masking.of("masking_1", 0.0), "v")
+                .add(lstm, "masking").add(attention, "lstm", "masking_1").outputs("additive_attention").build();
+
+        String json = "{\"class_name\": \"Model\", \"config\": {\"name\": \"m\", \"layers\": ["
+                + "{\"name\": \"q\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, " + I
+                + "], \"name\": \"q\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"v\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, " + H
+                + "], \"name\": \"v\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"masking\", \"class_name\": \"Masking\", \"config\": {\"name\": \"masking\", \"mask_value\": 0.0},"
+                + " \"inbound_nodes\": [[[\"q\", 0, 0, {}]]]},"
+                + "{\"name\": \"masking_1\", \"class_name\": \"Masking\", \"config\": {\"name\": \"masking_1\", \"mask_value\": 0.0},"
+                + " \"inbound_nodes\": [[[\"v\", 0, 0, {}]]]},"
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": " + H
+                + ", \"return_sequences\": true, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\"},"
+                + " \"inbound_nodes\": [[[\"masking\", 0, 0, {}]]]},"
+                + "{\"name\": \"additive_attention\", \"class_name\": \"AdditiveAttention\", \"config\": {\"name\":"
+                + " \"additive_attention\", \"use_scale\": true, \"dropout\": 0.0},"
+                + " \"inbound_nodes\": [[[\"lstm\", 0, 0, {}], [\"masking_1\", 0, 0, {}]]]}],"
+                + "\"input_layers\": [[\"q\", 0, 0], [\"v\", 0, 0]], \"output_layers\": [[\"additive_attention\", 0, 0]]}}";
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
+        }
+        weights.put("lstm", rw);
+        weights.put("additive_attention", new KerasFileWriter.LayerWeights().put("additive_attention/scale:0", scale));
+        Path file = dir.resolve("additive.h5");
+        try {
+            KerasFileWriter.writeHdf5(file, "2.9.0", JSON.readTree(json), weights);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Model loaded = KerasModelLoader.load(file).model();
+        Tensor q = paddedInput();
+        Tensor v = random.uniform(1, q.dim(0), 4, H);
+        for (int f = 0; f < H; f++) {
+            v.data()[(0 * 4 + 3) * H + f] = 0;             // the first row's last value step is padding
+        }
+        Compare.assertIdentical("additive attention", java.predict(List.of(q, v)).get(0),
+                loaded.predict(List.of(q, v)).get(0));
     }
 
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
