@@ -339,8 +339,11 @@ final class LayerFactory {
     /** An activation is a name, or (some Keras 3 configs) {"class_name": ..., "config": {"name": ...}}. */
     private String activationName(JsonNode cfg, String key, String fallback) {
         JsonNode a = cfg.path(key);
-        if (a.isMissingNode() || a.isNull()) {
+        if (a.isMissingNode()) {
             return fallback;
+        }
+        if (a.isNull()) {
+            return "linear";            // Keras: activations.get(None) is linear, not the layer's default
         }
         if (a.isTextual()) {
             return a.asText();

@@ -426,6 +426,34 @@ class SyntheticKerasFilesTest {
                 loaded.predict(List.of(q, v)).get(0));
     }
 
+    /** activation: null in a config is Keras' activations.get(None), linear, not the layer's default. */
+    @Test
+    void aNullActivationIsLinear() {
+        Lstm expected = Lstm.builder(H).name("rnn").returnSequences(true).activation(Activation.LINEAR)
+                .recurrentActivation(Activation.LINEAR).build();
+        List<Tensor> w = randomWeights(expected, I);
+        expected.setWeights(w);
+        Model java = Model.sequential("java").input(-1, I).add(expected).build();
+        Map<String, Object> cfg = new LinkedHashMap<>(layerSpec("LSTM", "rnn", Map.of("return_sequences", true), H));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> inner = (Map<String, Object>) cfg.get("config");
+        Map<String, Object> withNulls = new LinkedHashMap<>(inner);
+        withNulls.put("activation", null);
+        withNulls.put("recurrent_activation", null);
+        withNulls.put("batch_input_shape", nullFirst(-1, I));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "nulls",
+                "layers", List.of(Map.of("class_name", "LSTM", "config", withNulls)))));
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            rw.put("rnn/lstm_cell/" + names[k], w.get(k));
+        }
+        Path file = dir.resolve("nulls.h5");
+        KerasFileWriter.writeHdf5(file, "2.4.0", config, Map.of("rnn", rw));
+        Tensor x = random.uniform(1, 2, T, I);
+        Compare.assertIdentical("activation=None", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
     @Test
     void keras3FunctionalEncoderDecoder() throws IOException {
