@@ -138,6 +138,11 @@ class AroundLayersTest {
         assertArrayEquals(new float[] {1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4}, r.data());
         Tensor f = Flatten.create().call(List.of(r), NO_MASK).get(0);
         assertArrayEquals(new int[] {2, 6}, f.shape());
+        // channels_first: Keras moves axis 1 last first, [2, 3, 2] -> [2, 2, 3], then flattens
+        Tensor seq = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 2, 3, 2);
+        assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6, 7, 9, 11, 8, 10, 12},
+                Flatten.named("cf", true).call(List.of(seq), NO_MASK).get(0).data());
+        assertArrayEquals(new float[] {1, 2, 3, 4}, Flatten.named("cf", true).call(List.of(x), NO_MASK).get(0).data());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Flatten.named("fl").outputShapes(List.of(new int[] {-1, 4})));
         assertTrue(e.getMessage().contains("'fl'") && e.getMessage().contains("[batch, ?, 4]"), e.getMessage());

@@ -138,7 +138,7 @@ final class LayerFactory {
             case "RepeatVector":
                 return RepeatVector.of(name, integer(cfg, cls, "n"));
             case "Flatten":
-                return Flatten.named(name);
+                return Flatten.named(name, text(cfg, "data_format", "channels_last").equals("channels_first"));
             case "Reshape": {
                 JsonNode t = cfg.path("target_shape");
                 int[] shape = new int[t.size()];
