@@ -43,6 +43,7 @@ class StacksTest {
                 "stack GRU Dense(linear) LSTM Dense(sigmoid)",
                 "stack Bidirectional(LSTM,concat) Bidirectional(GRU,sum) Dense(swish) Bidirectional(SimpleRNN,mul)",
                 "stack LSTM Bidirectional(GRU,ave) Dense(linear)",
+                "stack LSTM LSTM Bidirectional(LSTM,concat) Dense(linear)",
                 "stack LSTM LSTM LSTM LSTM LSTM LSTM");
         List<Recipe> recipes = StackModels.recipes(8);
         for (int k = 0; k < recipes.size(); k++) {

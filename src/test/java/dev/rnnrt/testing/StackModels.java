@@ -48,7 +48,8 @@ public final class StackModels {
 
     /**
      * Recipes that cover every cell, go_backwards, zero_output_for_mask, Bidirectional with every
-     * merge mode, Dense before and after recurrent layers, softmax last; the last has six layers.
+     * merge mode, Dense before and after recurrent layers, softmax last, layers whose device
+     * workspaces can be shared; the last has six layers.
      */
     public static List<Recipe> recipes(int units) {
         return List.of(
@@ -83,6 +84,15 @@ public final class StackModels {
                         Bidirectional.of("bi_b", Gru.builder(units + 2).resetAfter(true).backend(be).build(),
                                 Bidirectional.MergeMode.AVE, null),
                         Dense.builder(4).name("soft").activation("softmax").build())),
+                // the second LSTM and the Bidirectional layer's forward copy have equal workspace plans on
+                // one lane (a device backend may give them one workspace): the backward copy must still
+                // read the second LSTM's output
+                new Recipe("same_shape_into_bidirectional", List.of("lstm_a..head"), be -> List.of(
+                        Lstm.builder(units).name("lstm_a").returnSequences(true).backend(be).build(),
+                        Lstm.builder(units).name("lstm_b").returnSequences(true).backend(be).build(),
+                        Bidirectional.of("bi_c", Lstm.builder(units).returnSequences(true).backend(be).build(),
+                                Bidirectional.MergeMode.CONCAT, null),
+                        TimeDistributed.of("head", Dense.builder(3).build()))),
                 new Recipe("six_lstms", List.of("l0..l5"), be -> {
                     List<Layer> l = new ArrayList<>();
                     for (int k = 0; k < 6; k++) {

@@ -152,11 +152,12 @@ final class CudaContext implements AutoCloseable {
                 ended = true;
             } finally {
                 if (!ended) {
-                    // leave the stream usable: end the broken capture, keep the first error
+                    // leave the stream usable: end the broken capture (freeing what it made), keep the first error
                     try {
                         JCudaDriver.cuStreamEndCapture(stream, graph);
+                        JCudaDriver.cuGraphDestroy(graph);
                     } catch (RuntimeException ignored) {
-                        // the capture was already invalidated
+                        // the capture was already invalidated: no graph was made
                     }
                 }
             }

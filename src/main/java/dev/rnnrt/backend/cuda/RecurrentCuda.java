@@ -58,6 +58,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * graph records device pointers, so the workspace and the weights must outlive it: it is
      * destroyed with the workspace it was captured on, or with the weights.
      */
+    /**
+     * Held by every call of every instance: the instances of a process share the device's primary
+     * context, and one instance's uploads and copies on the legacy stream must not run while another
+     * captures a graph on one of its streams (CUDA forbids it; the capture would fail).
+     */
+    private static final Object DEVICE = new Object();
+
     private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
     /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
     private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
@@ -170,7 +177,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * for all of them and downloads the outputs.
      */
     @Override
-    public synchronized List<RecurrentResult> forwardAll(List<RecurrentCall> calls) {
+    public List<RecurrentResult> forwardAll(List<RecurrentCall> calls) {
+        synchronized (DEVICE) {
+            return forwardAllLocked(calls);
+        }
+    }
+
+    private synchronized List<RecurrentResult> forwardAllLocked(List<RecurrentCall> calls) {
         checkOpen();
         List<RecurrentResult> out = new ArrayList<>(calls.size());
         for (int from = 0; from < calls.size(); from += CudaContext.LANES) {
@@ -256,7 +269,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * shapes on one lane share a workspace: they run one after the other.
      */
     @Override
-    public synchronized Tensor forwardStack(StackCall call) {
+    public Tensor forwardStack(StackCall call) {
+        synchronized (DEVICE) {
+            return forwardStackLocked(call);
+        }
+    }
+
+    private synchronized Tensor forwardStackLocked(StackCall call) {
         checkOpen();
         List<StackStage> stages = call.stages();
         int n = stages.size();
@@ -326,13 +345,19 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             for (int k = 0; k < n; k++) {
                 Prepared p = prepared.get(k);
                 StackStage stage = p.stage();
-                for (Direction d : p.directions()) {
-                    plan = d.plan();
-                    phase = "start of stage " + k;
-                    if (k > 0) {
-                        // on the legacy stream: ordered after the work of both lanes (blocking streams)
+                phase = "start of stage " + k;
+                // on the legacy stream, ordered after the work of both lanes (blocking streams). Every
+                // direction takes its copy of the input before any is reset: the previous stage's
+                // output can be the sequence buffer of a workspace a direction here shares with it
+                // (equal plans on one lane), which resetStates poisons.
+                if (k > 0) {
+                    for (Direction d : p.directions()) {
+                        plan = d.plan();
                         JCudaDriver.cuMemcpyDtoD(d.ws().get("x").ptr(), previous, previousCount * Float.BYTES);
                     }
+                }
+                for (Direction d : p.directions()) {
+                    plan = d.plan();
                     resetStates(d.stage().cell(), d.plan(), d.ws());
                 }
                 for (Direction d : p.directions()) {
@@ -614,8 +639,14 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
      * CUDA events and returns each one's milliseconds. Each run continues from the state the last
      * one left, which changes no cost.
      */
-    synchronized float[] timeDeviceLoop(CellSpec cell, LoopSpec loop, Tensor x, List<Tensor> initialState,
-                                        int warmup, int reps) {
+    float[] timeDeviceLoop(CellSpec cell, LoopSpec loop, Tensor x, List<Tensor> initialState, int warmup, int reps) {
+        synchronized (DEVICE) {
+            return timeDeviceLoopLocked(cell, loop, x, initialState, warmup, reps);
+        }
+    }
+
+    private synchronized float[] timeDeviceLoopLocked(CellSpec cell, LoopSpec loop, Tensor x,
+                                                      List<Tensor> initialState, int warmup, int reps) {
         forward(cell, loop, x, null, initialState);
         WorkspacePlan plan = WorkspacePlan.of(cell, loop, x.dim(0), x.dim(1), x.dim(2), false, fusedMaxBatch,
                 ctx.fusedSharedBytes());
@@ -708,14 +739,19 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     private DeviceBuffer[] deviceWeights(CellSpec cell) {
         return weights.get(cell.kernel(), k -> {
             DeviceBuffer[] w = new DeviceBuffer[4];
-            w[0] = upload("kernel", cell.kernel());
-            w[1] = upload("recurrent_kernel", cell.recurrentKernel());
-            w[2] = cell.bias() == null ? null : upload("bias", cell.bias());
-            if (fusedMaxBatch > 0 && (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter())) {
-                // Uᵀ [G, H] for the fused step kernels, which read each gate column contiguously
-                w[3] = upload("recurrent_kernel (transposed)", transpose(cell.recurrentKernel()));
+            try {
+                w[0] = upload("kernel", cell.kernel());
+                w[1] = upload("recurrent_kernel", cell.recurrentKernel());
+                w[2] = cell.bias() == null ? null : upload("bias", cell.bias());
+                if (fusedMaxBatch > 0 && (cell.kind() == CellKind.LSTM || cell.kind() == CellKind.GRU && cell.resetAfter())) {
+                    // Uᵀ [G, H] for the fused step kernels, which read each gate column contiguously
+                    w[3] = upload("recurrent_kernel (transposed)", transpose(cell.recurrentKernel()));
+                }
+                return w;
+            } catch (RuntimeException e) {
+                close(w);                                  // what was uploaded before the failure
+                throw e;
             }
-            return w;
         });
     }
 
@@ -740,7 +776,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /** Frees the weights and the context. Idempotent. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        synchronized (DEVICE) {
+            closeLocked();
+        }
+    }
+
+    private synchronized void closeLocked() {
         if (closed) {
             return;
         }

@@ -117,6 +117,11 @@ class StackCudaTest {
             StackModels.sameRandomWeights(r, xb, b);
             Tensor firstA = a.predict(xa);
             Tensor firstB = b.predict(xb);
+            // the weights drawn before sameRandomWeights are freed once the GC has cleared their
+            // tensors and a call has run: do both before the snapshot, so only a leak can change it
+            System.gc();
+            Compare.assertIdentical("six layers, after a GC", firstA, a.predict(xa));
+            Compare.assertIdentical("bidirectional, after a GC", firstB, b.predict(xb));
             long free = freeBytes();
             for (int k = 0; k < 100; k++) {
                 Compare.assertIdentical("six layers, call " + k, firstA, a.predict(xa));
