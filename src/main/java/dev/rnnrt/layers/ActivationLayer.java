@@ -4,27 +4,43 @@ import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import java.util.List;
 
-/** Keras {@code Activation(name)}: an activation as a layer; keeps shape and mask. */
+/**
+ * Keras {@code Activation(name)}: an activation as a layer; keeps shape and mask. Also Keras'
+ * {@code Softmax} layer over the last axis ({@link #softmaxLayer}), which takes no mask here (Keras
+ * adds a mask to the scores it is given, which fits attention scores, not a sequence's mask).
+ */
 public final class ActivationLayer extends Layer {
 
     private final OutputActivation activation;
+    private final boolean softmaxLayer;
 
-    private ActivationLayer(String name, OutputActivation activation) {
-        super(name != null ? name : uniqueName("activation"));
+    private ActivationLayer(String name, OutputActivation activation, boolean softmaxLayer) {
+        super(name != null ? name : uniqueName(softmaxLayer ? "softmax" : "activation"));
         this.activation = java.util.Objects.requireNonNull(activation, "activation");
+        this.softmaxLayer = softmaxLayer;
     }
 
     public static ActivationLayer of(OutputActivation activation) {
-        return new ActivationLayer(null, activation);
+        return new ActivationLayer(null, activation, false);
     }
 
     public static ActivationLayer of(String name, OutputActivation activation) {
-        return new ActivationLayer(name, activation);
+        return new ActivationLayer(name, activation, false);
+    }
+
+    /** Keras {@code Softmax(axis=-1)} as a layer. */
+    public static ActivationLayer softmaxLayer(String name) {
+        return new ActivationLayer(name, OutputActivation.softmax(), true);
     }
 
     @Override
     public String className() {
-        return "Activation";
+        return softmaxLayer ? "Softmax" : "Activation";
+    }
+
+    @Override
+    public boolean supportsMasking() {
+        return !softmaxLayer;
     }
 
     @Override
@@ -44,6 +60,6 @@ public final class ActivationLayer extends Layer {
 
     @Override
     public String describeOptions() {
-        return "activation=" + activation.kerasName();
+        return softmaxLayer ? "axis=-1" : "activation=" + activation.kerasName();
     }
 }

@@ -13,6 +13,7 @@ import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.LayerNormalization;
+import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
@@ -188,6 +189,8 @@ public final class KerasModelLoader {
                 bn.setWeights(required(where, raw, String.join(", ", bn.weightNames())));
             } else if (layer instanceof LayerNormalization ln && !ln.weightNames().isEmpty()) {
                 ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
+            } else if (layer instanceof PRelu pr) {
+                pr.setWeights(required(where, raw, "alpha"));
             } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {
                 a.setWeights(required(where, raw, String.join(", ", a.weightNames())));
             } else if (!raw.isEmpty()) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.ActivationLayer;
+import dev.rnnrt.layers.AdvancedActivation;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
@@ -22,6 +23,7 @@ import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
 import dev.rnnrt.layers.OutputActivation;
+import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
@@ -46,7 +48,8 @@ final class LayerFactory {
             "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum",
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
-            "LayerNormalization", "Attention", "AdditiveAttention");
+            "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
+            "PReLU", "Softmax");
 
     private final String source;
     private final KerasVersion version;
@@ -213,6 +216,30 @@ final class LayerFactory {
                 boolean causal = bool(cfg, "causal", false) || bool(callKwargs, "use_causal_mask", false);
                 return new Attention(name, score, bool(cfg, "use_scale", additive), causal,
                         bool(callKwargs, "return_attention_scores", false));
+            }
+            case "ReLU": {
+                JsonNode max = cfg.path("max_value");
+                return AdvancedActivation.relu(name, max.isNumber() ? max.asDouble() : null,
+                        cfg.path("negative_slope").asDouble(0), cfg.path("threshold").asDouble(0));
+            }
+            case "LeakyReLU":
+                return AdvancedActivation.leakyRelu(name, cfg.path("negative_slope").asDouble(cfg.path("alpha").asDouble(0.3)));
+            case "ELU":
+                return AdvancedActivation.elu(name, cfg.path("alpha").asDouble(1.0));
+            case "ThresholdedReLU":
+                return AdvancedActivation.thresholdedRelu(name, cfg.path("theta").asDouble(1.0));
+            case "PReLU":
+                return new PRelu(name);
+            case "Softmax": {
+                JsonNode axis = cfg.path("axis");
+                if (axis.isArray() && axis.size() == 1) {
+                    axis = axis.get(0);
+                }
+                if (!axis.isMissingNode() && !(axis.isIntegralNumber() && axis.asInt() == -1)) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Softmax): axis " + axis
+                            + " is not supported; rnnrt's Softmax is over the last axis (axis=-1).");
+                }
+                return ActivationLayer.softmaxLayer(name);
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.ActivationLayer;
+import dev.rnnrt.layers.AdvancedActivation;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
@@ -19,6 +21,7 @@ import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
@@ -424,6 +427,41 @@ class SyntheticKerasFilesTest {
         }
         Compare.assertIdentical("additive attention", java.predict(List.of(q, v)).get(0),
                 loaded.predict(List.of(q, v)).get(0));
+    }
+
+    /** The activation layers with parameters in a tf.keras 2 file: their config keys and PReLU's weights. */
+    @Test
+    void keras2ActivationLayers() {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        PRelu prelu = new PRelu("p_re_lu");
+        Tensor alpha = random.uniform(0.5, 1, H);
+        prelu.setWeights(List.of(alpha));
+        Model java = Model.sequential("java").input(-1, I).add(lstm)
+                .add(AdvancedActivation.leakyRelu("leaky_re_lu", 0.2)).add(prelu)
+                .add(AdvancedActivation.relu("re_lu", 0.5, 0.05, 0.1)).add(AdvancedActivation.elu("elu", 0.7))
+                .add(ActivationLayer.softmaxLayer("softmax")).build();
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "acts",
+                "layers", List.of(
+                        layerSpec("LSTM", "lstm", Map.of("return_sequences", true, "batch_input_shape", nullFirst(-1, I)), H),
+                        spec("LeakyReLU", "leaky_re_lu", Map.of("alpha", 0.2)),
+                        spec("PReLU", "p_re_lu", Map.of("shared_axes", List.of(1))),
+                        spec("ReLU", "re_lu", Map.of("max_value", 0.5, "negative_slope", 0.05, "threshold", 0.1)),
+                        spec("ELU", "elu", Map.of("alpha", 0.7)),
+                        spec("Softmax", "softmax", Map.of("axis", -1))))));
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
+        }
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("lstm", rw);
+        weights.put("p_re_lu", new KerasFileWriter.LayerWeights().put("p_re_lu/alpha:0", alpha));
+        Path file = dir.resolve("activations.h5");
+        KerasFileWriter.writeHdf5(file, "2.4.0", config, weights);
+        Tensor x = random.uniform(1, 2, T, I);
+        Compare.assertIdentical("activation layers", java.predict(x), KerasModelLoader.load(file).model().predict(x));
     }
 
     /** activation: null in a config is Keras' activations.get(None), linear, not the layer's default. */

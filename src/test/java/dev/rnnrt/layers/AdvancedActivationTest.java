@@ -1,0 +1,64 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.Tolerance;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * ReLU (max_value, negative_slope, threshold, values exactly at the threshold), LeakyReLU, ELU,
+ * ThresholdedReLU, PReLU (shared axes) and Softmax against activation_layer_cases.json, made
+ * independently with PyTorch; what they refuse.
+ */
+class AdvancedActivationTest {
+
+    @Test
+    void everyLayerMatchesTheIndependentFixtures() {
+        JsonNode cases = Fixtures.json("fixtures/layers/activation_layer_cases.json").get("cases");
+        assertEquals(18, cases.size(), "fixture cases");
+        for (JsonNode c : cases) {
+            Layer layer = switch (c.get("layer").asText()) {
+                case "ReLU" -> AdvancedActivation.relu(null, c.get("max_value").isNull() ? null
+                        : c.get("max_value").asDouble(), c.get("negative_slope").asDouble(), c.get("threshold").asDouble());
+                case "LeakyReLU" -> AdvancedActivation.leakyRelu(null, c.get("alpha").asDouble());
+                case "ELU" -> AdvancedActivation.elu(null, c.get("alpha").asDouble());
+                case "ThresholdedReLU" -> AdvancedActivation.thresholdedRelu(null, c.get("theta").asDouble());
+                case "PReLU" -> {
+                    PRelu p = new PRelu(null);
+                    p.setWeights(Fixtures.tensors(c.get("weights")));
+                    yield p;
+                }
+                default -> ActivationLayer.softmaxLayer(null);
+            };
+            Tensor x = Fixtures.tensor(c.get("input"));
+            JsonNode e = c.get("expected");
+            Compare.assertClose(c.get("name").asText(), Fixtures.shape(e), Fixtures.doubles(e),
+                    layer.call(List.of(x), Collections.singletonList(null)).get(0), Tolerance.REFERENCE);
+        }
+    }
+
+    @Test
+    void badInputIsRefusedWithTheReason() {
+        PRelu prelu = new PRelu("prelu");
+        prelu.setWeights(List.of(Tensor.of(new float[] {0.1f, 0.2f, 0.3f}, 1, 3)));
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                () -> prelu.call(List.of(Tensor.zeros(2, 5, 4)), Collections.singletonList(null)));
+        assertTrue(shape.getMessage().contains("'prelu'") && shape.getMessage().contains("[1, 3]")
+                && shape.getMessage().contains("[batch, 5, 4]"), shape.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AdvancedActivation.relu("r", -1.0, 0, 0));
+        IllegalArgumentException masked = assertThrows(IllegalArgumentException.class,
+                () -> Model.sequential("m").input(-1, 4).add(Masking.of("masking", 0.0))
+                        .add(ActivationLayer.softmaxLayer("soft")).build());
+        assertTrue(masked.getMessage().contains("'soft'") && masked.getMessage().contains("does not support masking"),
+                masked.getMessage());
+    }
+}
