@@ -37,6 +37,7 @@ public final class Attention extends Layer {
     private final boolean useScale;
     private final boolean causal;
     private final boolean returnScores;
+    private final boolean passesMask;
     /** Dot and concat: the scalars scale and concat_score_weight (1 until set, Keras' initializer). */
     private volatile double scale = 1.0;
     private volatile double concatWeight = 1.0;
@@ -49,11 +50,21 @@ public final class Attention extends Layer {
      * @param returnScores Keras' {@code return_attention_scores} call argument: a second output
      */
     public Attention(String name, Score score, boolean useScale, boolean causal, boolean returnScores) {
+        this(name, score, useScale, causal, returnScores, true);
+    }
+
+    /**
+     * @param passesMask whether the output carries the query's mask: true except for models written
+     *                   by Keras 3.0 to 3.3, whose layers with several inputs passed no mask on
+     */
+    public Attention(String name, Score score, boolean useScale, boolean causal, boolean returnScores,
+                     boolean passesMask) {
         super(name != null ? name : uniqueName(score == Score.ADDITIVE ? "additive_attention" : "attention"));
         this.score = java.util.Objects.requireNonNull(score, "score");
         this.useScale = useScale;
         this.causal = causal;
         this.returnScores = returnScores;
+        this.passesMask = passesMask;
     }
 
     @Override
@@ -138,13 +149,13 @@ public final class Attention extends Layer {
 
     @Override
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        Mask q = masks.isEmpty() ? null : masks.get(0);
+        Mask q = masks.isEmpty() || !passesMask ? null : masks.get(0);
         return returnScores ? Arrays.asList(q, null) : java.util.Collections.singletonList(q);
     }
 
     @Override
     public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        boolean q = !inputsMasked.isEmpty() && inputsMasked.get(0);
+        boolean q = passesMask && !inputsMasked.isEmpty() && inputsMasked.get(0);
         return returnScores ? List.of(q, false) : List.of(q);
     }
 

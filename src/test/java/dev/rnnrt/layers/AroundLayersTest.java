@@ -103,14 +103,75 @@ class AroundLayersTest {
         assertArrayEquals(new int[] {1, 4, 2}, time.shape());
         assertArrayEquals(new float[] {1, 2, 3, 4, 10, 20, 30, 40}, time.data());
         assertArrayEquals(new int[] {-1, 4}, Merge.concatenate().outputShapes(List.of(new int[] {-1, 1}, new int[] {-1, 3})).get(0));
-        // masks are ANDed, an input without a mask counting as all true
+        // Keras 2: masks are ANDed, an input without a mask counting as all true
         Mask m1 = Mask.of(new boolean[][] {{true, false}});
         Mask m2 = Mask.of(new boolean[][] {{false, false}});
-        Mask and = Merge.add().outputMasks(List.of(a, b), Arrays.asList(m1, null), List.of(a)).get(0);
+        Merge add2 = Merge.of(null, Merge.Mode.ADD, Merge.MaskRule.KERAS_2);
+        Mask and = add2.outputMasks(List.of(a, b), Arrays.asList(m1, null), List.of(a)).get(0);
         assertTrue(and.get(0, 0) && !and.get(0, 1));
-        Mask both = Merge.add().outputMasks(List.of(a, b), Arrays.asList(m1, m2), List.of(a)).get(0);
+        Mask both = add2.outputMasks(List.of(a, b), Arrays.asList(m1, m2), List.of(a)).get(0);
         assertTrue(!both.get(0, 0) && !both.get(0, 1));
+        assertEquals(List.of(true), add2.outputsMasked(List.of(true, false), 1));
+        // Keras 3.0-3.3: no mask passed on
+        Merge add30 = Merge.of(null, Merge.Mode.ADD, Merge.MaskRule.of(KerasVersion.parse("3.3.3")));
+        assertEquals(null, add30.outputMasks(List.of(a, b), Arrays.asList(m1, m2), List.of(a)).get(0));
+        assertEquals(List.of(false), add30.outputsMasked(List.of(true, true), 1));
+        assertEquals(Merge.MaskRule.KERAS_3_4, Merge.MaskRule.of(KerasVersion.parse("3.4.0")));
+        assertEquals(Merge.MaskRule.KERAS_2, Merge.MaskRule.of(KerasVersion.parse("2.15.0")));
         assertThrows(IllegalArgumentException.class, () -> Merge.add().call(List.of(a), List.of()));
+    }
+
+    /**
+     * Keras 3.4+ merges with masks: the cases of Keras' own merging_test.py (x1 masked by Masking,
+     * x2 unmasked, then both masked), values and output masks as Keras asserts them.
+     */
+    @Test
+    void keras3MergesWithMasksAsKerasTestsThem() {
+        Tensor x1 = Tensor.of(new float[] {0, 0, 1, 2, 0, 0, 3, 4}, 1, 4, 2);
+        Tensor x2 = Tensor.of(new float[] {0, 0, 0, 0, 1, 2, 3, 4}, 1, 4, 2);
+        Tensor n1 = Tensor.of(new float[] {0, 0, -1, -2, 0, 0, -3, -4}, 1, 4, 2);
+        Tensor n2 = Tensor.of(new float[] {0, 0, 0, 0, -1, -2, -3, -4}, 1, 4, 2);
+        Mask m1 = Mask.of(new boolean[][] {{false, true, false, true}});
+        Mask m2 = Mask.of(new boolean[][] {{false, false, true, true}});
+        boolean[] or = {false, true, true, true};
+        Object[][] cases = {
+            {Merge.Mode.ADD, x1, x2, new float[] {0, 0, 1, 2, 1, 2, 6, 8}, new float[] {0, 0, 1, 2, 1, 2, 6, 8}},
+            {Merge.Mode.SUBTRACT, x1, x2, new float[] {0, 0, 1, 2, -1, -2, 0, 0}, new float[] {0, 0, 1, 2, -1, -2, 0, 0}},
+            {Merge.Mode.AVERAGE, x1, x2, new float[] {0, 0, .5f, 1, .5f, 1, 3, 4}, new float[] {0, 0, .5f, 1, .5f, 1, 3, 4}},
+            {Merge.Mode.MULTIPLY, x1, x2, new float[] {0, 0, 0, 0, 1, 2, 9, 16}, new float[] {0, 0, 1, 2, 1, 2, 9, 16}},
+            {Merge.Mode.MAXIMUM, n1, n2, new float[] {0, 0, 0, 0, -1, -2, -3, -4}, new float[] {0, 0, -1, -2, -1, -2, -3, -4}},
+            {Merge.Mode.MINIMUM, x1, x2, new float[] {0, 0, 0, 0, 1, 2, 3, 4}, new float[] {0, 0, 1, 2, 1, 2, 3, 4}}};
+        for (Object[] c : cases) {
+            Merge merge = Merge.of(null, (Merge.Mode) c[0], Merge.MaskRule.KERAS_3_4);
+            List<Tensor> in = List.of((Tensor) c[1], (Tensor) c[2]);
+            List<Mask> oneMasked = Arrays.asList(m1, null);
+            Tensor y = merge.call(in, oneMasked).get(0);
+            assertArrayEquals((float[]) c[3], y.data(), 0f, c[0] + " with x2 unmasked");
+            assertEquals(null, merge.outputMasks(in, oneMasked, List.of(y)).get(0), c[0] + ": no output mask");
+            List<Mask> bothMasked = List.of(m1, m2);
+            Tensor z = merge.call(in, bothMasked).get(0);
+            assertArrayEquals((float[]) c[4], z.data(), 0f, c[0] + " with both masked");
+            Mask out = merge.outputMasks(in, bothMasked, List.of(z)).get(0);
+            for (int t = 0; t < 4; t++) {
+                assertEquals(or[t], out.get(0, t), c[0] + ": the OR of the masks at step " + t);
+            }
+            assertEquals(List.of(false), merge.outputsMasked(List.of(true, false), 1));
+            assertEquals(List.of(true), merge.outputsMasked(List.of(true, true), 1));
+        }
+        Merge time = Merge.concatenate("c", 1, Merge.MaskRule.KERAS_3_4);
+        List<Tensor> in = List.of(x1, x2);
+        Tensor joined = time.call(in, Arrays.asList(m1, null)).get(0);
+        assertArrayEquals(new float[] {0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 1, 2, 3, 4}, joined.data(), 0f);
+        Mask tm = time.outputMasks(in, Arrays.asList(m1, null), List.of(joined)).get(0);
+        boolean[] expected = {false, true, false, true, true, true, true, true};
+        for (int t = 0; t < 8; t++) {
+            assertEquals(expected[t], tm.get(0, t), "Concatenate(axis=1) joins the masks, step " + t);
+        }
+        Merge features = Merge.concatenate("c", 2, Merge.MaskRule.KERAS_3_4);
+        Mask fm = features.outputMasks(in, Arrays.asList(m1, null), List.of(joined)).get(0);
+        for (int t = 0; t < 4; t++) {
+            assertTrue(fm.get(0, t), "Concatenate(axis=2) with an unmasked input: all true, step " + t);
+        }
     }
 
     @Test

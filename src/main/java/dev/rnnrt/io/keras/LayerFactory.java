@@ -151,19 +151,19 @@ final class LayerFactory {
                 return new Reshape(name, shape);
             }
             case "Concatenate":
-                return Merge.concatenate(name, cfg.path("axis").asInt(-1));
+                return Merge.concatenate(name, cfg.path("axis").asInt(-1), Merge.MaskRule.of(version));
             case "Add":
-                return Merge.of(name, Merge.Mode.ADD);
+                return Merge.of(name, Merge.Mode.ADD, Merge.MaskRule.of(version));
             case "Multiply":
-                return Merge.of(name, Merge.Mode.MULTIPLY);
+                return Merge.of(name, Merge.Mode.MULTIPLY, Merge.MaskRule.of(version));
             case "Average":
-                return Merge.of(name, Merge.Mode.AVERAGE);
+                return Merge.of(name, Merge.Mode.AVERAGE, Merge.MaskRule.of(version));
             case "Subtract":
-                return Merge.of(name, Merge.Mode.SUBTRACT);
+                return Merge.of(name, Merge.Mode.SUBTRACT, Merge.MaskRule.of(version));
             case "Maximum":
-                return Merge.of(name, Merge.Mode.MAXIMUM);
+                return Merge.of(name, Merge.Mode.MAXIMUM, Merge.MaskRule.of(version));
             case "Minimum":
-                return Merge.of(name, Merge.Mode.MINIMUM);
+                return Merge.of(name, Merge.Mode.MINIMUM, Merge.MaskRule.of(version));
             case "Conv1D": {
                 channelsLast(cfg, cls, name);
                 int groups = cfg.path("groups").asInt(1);
@@ -215,7 +215,8 @@ final class LayerFactory {
                         : mode.equals("concat") ? Attention.Score.CONCAT : Attention.Score.DOT;
                 boolean causal = bool(cfg, "causal", false) || bool(callKwargs, "use_causal_mask", false);
                 return new Attention(name, score, bool(cfg, "use_scale", additive), causal,
-                        bool(callKwargs, "return_attention_scores", false));
+                        bool(callKwargs, "return_attention_scores", false),
+                        Merge.MaskRule.of(version) != Merge.MaskRule.KERAS_3_0);
             }
             case "ReLU": {
                 JsonNode max = cfg.path("max_value");
