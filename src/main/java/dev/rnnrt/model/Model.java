@@ -121,6 +121,28 @@ public final class Model {
     }
 
     /**
+     * Whether the value a reference names carries a mask in this model: "layer" (its output 0),
+     * "layer[k]", or a model input (never masked).
+     */
+    public boolean carriesMask(String reference) {
+        Ref r = Ref.parse(reference, "Model '" + name + "'");
+        if (inputs.containsKey(r.name())) {
+            return false;
+        }
+        for (Node n : nodes) {
+            if (n.layer().name().equals(r.name())) {
+                if (r.index() >= n.outputsMasked().size()) {
+                    throw new IllegalArgumentException("Layer '" + r.name() + "' has " + n.outputsMasked().size()
+                            + " output(s); there is no '" + reference + "'.");
+                }
+                return n.outputsMasked().get(r.index());
+            }
+        }
+        layer(r.name());                       // names the layers in its error
+        return false;
+    }
+
+    /**
      * The runs of layers that {@link #predict} hands to their backend as one stack call, with their
      * values kept on the device between layers, each as "first..last" (layer names); empty when the
      * backend runs layers one by one (the CPU backends).

@@ -23,20 +23,48 @@ final class ConfigReader {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One layer of the config, in order, with where its inputs come from. */
-    record Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
+    /**
+     * One layer of the config, in order, with where its inputs come from, and, where the saved graph
+     * says (Keras 3 records the mask it passed each call), whether Keras gave each input a mask
+     * (null: the file does not say).
+     */
+    record Entry(Layer layer, String className, String positionalKey, List<String> inputs, List<Boolean> kerasMasks) {
+        Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
+            this(layer, className, positionalKey, inputs, null);
+        }
     }
 
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
-    record Parsed(String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers, List<String> outputs) {
+    record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
+                  List<String> outputs) {
 
+        /**
+         * The model; where the file records the masks Keras passed, they must be the ones rnnrt's
+         * graph gives (a difference would mean masked steps computed differently, so it is refused).
+         */
         Model build() {
             ModelBuilder b = Model.functional(name);
             inputs.forEach(b::input);
             for (Entry e : layers) {
                 b.add(e.layer(), e.inputs().toArray(new String[0]));
             }
-            return b.outputs(outputs.toArray(new String[0])).build();
+            Model model = b.outputs(outputs.toArray(new String[0])).build();
+            for (Entry e : layers) {
+                if (e.kerasMasks() == null) {
+                    continue;
+                }
+                for (int i = 0; i < Math.min(e.kerasMasks().size(), e.inputs().size()); i++) {
+                    boolean keras = e.kerasMasks().get(i);
+                    if (keras != model.carriesMask(e.inputs().get(i))) {
+                        throw new ModelLoadException(source + ": in the saved graph Keras called layer '"
+                                + e.layer().name() + "' with " + (keras ? "a" : "no") + " mask for its input '"
+                                + e.inputs().get(i) + "', but rnnrt's rules give that input " + (keras ? "none" : "one")
+                                + ". The masked steps would be computed differently, so the model is not loaded; "
+                                + "please report the model's layers with this message.");
+                    }
+                }
+            }
+            return model;
         }
     }
 
@@ -108,7 +136,7 @@ final class ConfigReader {
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         inputs.put(inputName, inputShape);
-        return new Parsed(name, inputs, entries, List.of(previous));
+        return new Parsed(source, name, inputs, entries, List.of(previous));
     }
 
     private Parsed functional(JsonNode cfg) {
@@ -116,9 +144,19 @@ final class ConfigReader {
         LinkedHashMap<String, int[]> declared = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
         Set<String> inputLayers = new HashSet<>();
+        operations.clear();
+        for (JsonNode spec : cfg.path("layers")) {
+            if (isOperation(spec)) {
+                operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")),
+                        spec.path("class_name").asText("?"));
+            }
+        }
         for (JsonNode spec : cfg.path("layers")) {
             String cls = spec.path("class_name").asText("");
             String layerName = spec.path("name").asText(spec.path("config").path("name").asText(null));
+            if (isOperation(spec)) {
+                continue;           // Keras 3 records the ops that compute masks; rnnrt computes masks itself
+            }
             if (cls.equals("InputLayer")) {
                 declared.put(layerName, batchShape(spec.path("config"), "InputLayer '" + layerName + "'"));
                 inputLayers.add(layerName);
@@ -131,7 +169,8 @@ final class ConfigReader {
             }
             List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
             Layer layer = factory.create(spec, nodes.isEmpty() ? null : callKwargs(nodes.get(0)));
-            entries.add(new Entry(layer, cls, positionalKey(cls), inputs));
+            entries.add(new Entry(layer, cls, positionalKey(cls), inputs,
+                    nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0))));
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         for (String in : tensorList(cfg.path("input_layers"), "input_layers")) {
@@ -141,8 +180,8 @@ final class ConfigReader {
             }
             inputs.put(n, declared.get(n));
         }
-        List<String> outputs = tensorList(cfg.path("output_layers"), "output_layers");
-        return new Parsed(name, inputs, entries, outputs);
+        List<String> outputs = layerInputs("the model's outputs", tensorList(cfg.path("output_layers"), "output_layers"));
+        return new Parsed(source, name, inputs, entries, outputs);
     }
 
     /** The references one inbound node feeds a layer, in order (x first, then initial states). */
@@ -160,11 +199,61 @@ final class ConfigReader {
         if (kwargs.has("initial_state")) {
             collectTensors(layerName, kwargs.path("initial_state"), refs);
         }
-        if (kwargs.hasNonNull("mask")) {
-            throw new ModelLoadException(source + ": layer '" + layerName + "' is called with an explicit mask "
-                    + "tensor; rnnrt takes masks from Masking and Embedding(mask_zero=True) layers.");
+        return layerInputs(layerName, refs);
+    }
+
+    /**
+     * Keras 3 graphs hold the operations (keras.ops: NotEqual, Any, …) that computed the masks
+     * Masking and Embedding make; they feed only the "mask" arguments Keras passed the next layers.
+     */
+    private static boolean isOperation(JsonNode spec) {
+        String module = spec.path("module").asText("");
+        return module.startsWith("keras.src.ops") || module.startsWith("keras.ops");
+    }
+
+    /** Operations of the Keras 3 graph being read, name → class. */
+    private final Map<String, String> operations = new HashMap<>();
+
+    /**
+     * Whether Keras passed each input of this call a mask, as its saved node records (Keras 3:
+     * "mask": null, a tensor, or a list of them, one per input); null when the node does not say. A
+     * mask that is not one Keras computed itself (from an operation of the graph) was passed by
+     * hand: rnnrt takes masks only from its own rules, so it refuses that.
+     */
+    private List<Boolean> kerasMasks(String layerName, JsonNode node) {
+        if (node.isArray()) { // Keras 2: the framework's own masks are not saved; one that is was passed by hand
+            for (JsonNode entry : node) {
+                if (entry.isArray() && entry.size() > 3 && entry.get(3).hasNonNull("mask")) {
+                    throw explicitMask(layerName);
+                }
+            }
+            return null;
         }
-        return refs;
+        JsonNode kwargs = node.path("kwargs");
+        if (!kwargs.has("mask")) {
+            return null;
+        }
+        JsonNode mask = kwargs.get("mask");
+        List<Boolean> out = new ArrayList<>();
+        for (JsonNode m : mask.isArray() ? mask : List.of(mask)) {
+            if (m == null || m.isNull()) {
+                out.add(false);
+                continue;
+            }
+            List<String> refs = new ArrayList<>();
+            collectTensors(layerName, m, refs);
+            String producer = refs.size() == 1 ? refs.get(0).replaceAll("\\[\\d+]$", "") : null;
+            if (producer == null || !operations.containsKey(producer)) {
+                throw explicitMask(layerName);
+            }
+            out.add(true);
+        }
+        return out;
+    }
+
+    private ModelLoadException explicitMask(String layerName) {
+        return new ModelLoadException(source + ": layer '" + layerName + "' is called with a mask passed by hand "
+                + "(mask=...); rnnrt takes masks only from Masking and Embedding(mask_zero=True) layers.");
     }
 
     /**
@@ -193,6 +282,19 @@ final class ConfigReader {
         } else if (v.isObject() && v.path("class_name").asText("").equals("__keras_tensor__")) {
             refs.add(history(layerName, v.path("config").path("keras_history")));
         }
+    }
+
+    /** Inputs of a layer: none may be the output of an operation (rnnrt runs layers, not keras.ops). */
+    private List<String> layerInputs(String layerName, List<String> refs) {
+        for (String r : refs) {
+            String producer = r.replaceAll("\\[\\d+]$", "");
+            if (operations.containsKey(producer)) {
+                throw new ModelLoadException(source + ": layer '" + layerName + "' takes the output of the Keras "
+                        + "operation '" + producer + "' (" + operations.get(producer) + "); rnnrt loads models made "
+                        + "of layers and does not run keras.ops calls. Use a layer for it and export the model again.");
+            }
+        }
+        return refs;
     }
 
     /** [name, node_index, tensor_index] to a model reference "name" or "name[k]". */

@@ -33,6 +33,7 @@ import dev.rnnrt.testing.RandomTensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -355,7 +356,8 @@ class SyntheticKerasFilesTest {
         Map<String, Object> attSpec = new LinkedHashMap<>(spec("Attention", "attention",
                 Map.of("use_scale", true, "score_mode", "concat", "dropout", 0.0)));
         attSpec.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0), tensor("lstm", 0))),
-                "kwargs", Map.of("use_causal_mask", true, "return_attention_scores", true))));
+                "kwargs", Map.of("use_causal_mask", true, "return_attention_scores", true,
+                        "mask", Arrays.asList(null, null)))));   // Keras 3 records the masks it passed: none
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "att",
                 "layers", List.of(input("x"), lstmSpec, attSpec),
                 "input_layers", List.of(List.of("x", 0, 0)),
@@ -490,6 +492,88 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(file, "2.4.0", config, Map.of("rnn", rw));
         Tensor x = random.uniform(1, 2, T, I);
         Compare.assertIdentical("activation=None", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /**
+     * A Keras 3 functional graph with Embedding(mask_zero=True), as Keras saves it: the operation that
+     * computed the mask (NotEqual) is in the graph, and each later call records the mask it was
+     * given. rnnrt skips the operation, checks that its own rules give those layers the same masks,
+     * and refuses graphs where they differ, masks passed by hand, and layers fed by an operation.
+     */
+    @Test
+    void keras3GraphsRecordTheirMasks() throws IOException {
+        Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+        Tensor table = random.uniform(1, 7, I);
+        emb.setWeights(List.of(table));
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Model java = Model.functional("java").input("ids", T).add(emb, "ids").add(lstm, "embedding")
+                .add(new GlobalPooling1D("pool", Pooling1D.Mode.AVERAGE, false), "lstm").outputs("pool").build();
+        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 3, 5, 0, 0, 0, 0}, 2, T);
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(table));
+        weights.put("lstm/cell", lw);
+
+        Map<String, Object> computed = tensor("not_equal", 0);
+        Path good = kerasGraph("masked.keras", computed, computed, "embedding", weights);
+        Compare.assertIdentical("masks recorded and matched", java.predict(ids),
+                KerasModelLoader.load(good).model().predict(ids));
+
+        Path none = kerasGraph("unmasked.keras", null, null, "embedding", weights);
+        assertRefusal(none, "with no mask for its input 'embedding'", "rnnrt's rules give that input one");
+
+        Path byHand = kerasGraph("by_hand.keras", tensor("ids", 0), tensor("ids", 0), "embedding", weights);
+        assertRefusal(byHand, "'lstm' is called with a mask passed by hand");
+
+        Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
+        assertRefusal(fromOp, "takes the output of the Keras operation 'not_equal' (NotEqual)");
+    }
+
+    private static void assertRefusal(Path file, String... parts) {
+        ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                () -> KerasModelLoader.load(file));
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+    }
+
+    /** ids -> Embedding(mask_zero) -> LSTM(seq) -> GlobalAveragePooling1D, the NotEqual op in the graph. */
+    private Path kerasGraph(String fileName, Map<String, Object> lstmMask, Map<String, Object> poolMask, String lstmInput,
+                            Map<String, List<Tensor>> weights) throws IOException {
+        Map<String, Object> in = new LinkedHashMap<>(spec("InputLayer", "ids", Map.of("batch_shape", nullFirst(T))));
+        in.put("name", "ids");
+        in.put("inbound_nodes", List.of());
+        Map<String, Object> op = new LinkedHashMap<>();
+        op.put("module", "keras.src.ops.numpy");
+        op.put("class_name", "NotEqual");
+        op.put("config", Map.of("name", "not_equal"));
+        op.put("registered_name", "NotEqual");
+        op.put("name", "not_equal");
+        op.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0), 0), "kwargs", Map.of())));
+        Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
+        emb.put("name", "embedding");
+        emb.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
+        Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        lstmSpec.put("name", "lstm");
+        Map<String, Object> lstmKwargs = new LinkedHashMap<>();
+        lstmKwargs.put("training", false);
+        lstmKwargs.put("mask", lstmMask);
+        lstmSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor(lstmInput, 0)), "kwargs", lstmKwargs)));
+        Map<String, Object> pool = new LinkedHashMap<>(spec("GlobalAveragePooling1D", "pool",
+                Map.of("data_format", "channels_last", "keepdims", false)));
+        pool.put("name", "pool");
+        Map<String, Object> poolKwargs = new LinkedHashMap<>();
+        poolKwargs.put("mask", poolMask);
+        pool.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("lstm", 0)), "kwargs", poolKwargs)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "masked",
+                "layers", List.of(in, op, emb, lstmSpec, pool),
+                "input_layers", List.of(List.of("ids", 0, 0)),
+                "output_layers", List.of(List.of("pool", 0, 0)))));
+        Path file = dir.resolve(fileName);
+        KerasFileWriter.writeKeras(file, config, weights);
+        return file;
     }
 
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
