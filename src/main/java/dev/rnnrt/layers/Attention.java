@@ -177,7 +177,7 @@ public final class Attention extends Layer {
         int dim = q.dim(2);
         int dv = v.dim(2);
         double[] sv = scaleVector;
-        if (score == Score.ADDITIVE && useScale && (sv == null || sv.length != dim)) {
+        if (score == Score.ADDITIVE && useScale && (sv == null || sv.length != dim && sv.length != 1)) {
             throw new IllegalStateException(describe() + (sv == null ? " has no weights; set them first."
                     : ": its scale has " + sv.length + " values but the query has " + dim + " features."));
         }
@@ -245,7 +245,8 @@ public final class Attention extends Layer {
             }
             default -> {
                 for (int d = 0; d < dim; d++) {
-                    acc += (sv == null ? 1.0 : sv[d]) * Math.tanh((double) q[qo + d] + k[ko + d]);
+                    // tf.keras sizes the scale by the value's features: one value broadcasts over all
+                    acc += (sv == null ? 1.0 : sv[sv.length == 1 ? 0 : d]) * Math.tanh((double) q[qo + d] + k[ko + d]);
                 }
                 return acc;
             }

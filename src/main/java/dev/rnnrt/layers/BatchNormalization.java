@@ -20,8 +20,19 @@ public final class BatchNormalization extends LastAxisNormalization {
      *             the index of the last axis; no other axis is supported
      */
     public BatchNormalization(String name, int axis, double epsilon, boolean center, boolean scale) {
-        super(name, "batch_normalization", axis, epsilon, center, scale);
+        this(name, axis, epsilon, center, scale, false);
     }
+
+    /**
+     * @param renorm Keras' {@code renorm}: batch renormalization changes training only; its extra
+     *               weights, after the moving statistics, are accepted and not used
+     */
+    public BatchNormalization(String name, int axis, double epsilon, boolean center, boolean scale, boolean renorm) {
+        super(name, "batch_normalization", axis, epsilon, center, scale);
+        this.renorm = renorm;
+    }
+
+    private final boolean renorm;
 
     @Override
     public String className() {
@@ -41,7 +52,8 @@ public final class BatchNormalization extends LastAxisNormalization {
 
     /** Sets the weights named by {@link #weightNames()}, each [channels]; the values are copied. */
     public void setWeights(List<Tensor> weights) {
-        double[][] w = vectors(weights);
+        int n = weightNames().size();
+        double[][] w = vectors(renorm && weights != null && weights.size() > n ? weights.subList(0, n) : weights);
         int k = 0;
         double[] gamma = scale ? w[k++] : null;
         double[] beta = center ? w[k++] : null;

@@ -113,6 +113,20 @@ class AttentionTest {
     }
 
     @Test
+    void anAdditiveScaleOfOneValueBroadcastsAsInTfKeras() {
+        RandomTensors r = new RandomTensors(7102L);
+        Tensor q = r.uniform(1, 2, 3, 4);
+        Tensor v = r.uniform(1, 2, 5, 1);
+        Tensor k = r.uniform(1, 2, 5, 4);
+        Attention one = new Attention("a", Attention.Score.ADDITIVE, true, false, false);
+        one.setWeights(List.of(Tensor.of(new float[] {0.7f}, 1)));
+        Attention four = new Attention("b", Attention.Score.ADDITIVE, true, false, false);
+        four.setWeights(List.of(Tensor.of(new float[] {0.7f, 0.7f, 0.7f, 0.7f}, 4)));
+        Compare.assertIdentical("scale [1] as [0.7 x 4]", four.call(List.of(q, v, k), Arrays.asList(null, null, null)).get(0),
+                one.call(List.of(q, v, k), Arrays.asList(null, null, null)).get(0));
+    }
+
+    @Test
     void badInputNamesTheLayerAndTheShapes() {
         Attention dot = new Attention("att", Attention.Score.DOT, true, false, false);
         IllegalArgumentException shapes = assertThrows(IllegalArgumentException.class,

@@ -119,6 +119,23 @@ class PoolingNormalizationTest {
     }
 
     @Test
+    void batchRenormalizationUsesTheMovingStatisticsAndIgnoresItsOwnWeights() {
+        RandomTensors r = new RandomTensors(6102L);
+        List<Tensor> four = List.of(r.uniform(1, 5), r.uniform(0.5, 5), r.uniform(0.5, 5),
+                Tensor.of(new float[] {0.5f, 1, 1.5f, 2, 2.5f}, 5));
+        List<Tensor> seven = new java.util.ArrayList<>(four);
+        seven.addAll(List.of(r.uniform(1, 5), r.uniform(1, 5), r.uniform(1, 5)));   // stddev, renorm mean / stddev
+        BatchNormalization plain = new BatchNormalization("bn", -1, 1e-3, true, true);
+        plain.setWeights(four);
+        BatchNormalization renorm = new BatchNormalization("bn", -1, 1e-3, true, true, true);
+        renorm.setWeights(seven);
+        Tensor x = r.uniform(2, 3, 4, 5);
+        Compare.assertIdentical("renorm at inference", plain.call(List.of(x), Collections.singletonList(null)).get(0),
+                renorm.call(List.of(x), Collections.singletonList(null)).get(0));
+        assertThrows(IllegalArgumentException.class, () -> plain.setWeights(seven), "without renorm: 7 weights refused");
+    }
+
+    @Test
     void badInputNamesTheLayerAndTheShapes() {
         Pooling1D pool = new Pooling1D("pool", Pooling1D.Mode.AVERAGE, 4, 0, "valid");
         IllegalArgumentException shortInput = assertThrows(IllegalArgumentException.class,

@@ -194,7 +194,7 @@ final class LayerFactory {
                             + "in Keras 2 and save it again.");
                 }
                 return new BatchNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
-                        bool(cfg, "center", true), bool(cfg, "scale", true));
+                        bool(cfg, "center", true), bool(cfg, "scale", true), bool(cfg, "renorm", false));
             }
             case "LayerNormalization": {
                 if (bool(cfg, "rms_scaling", false)) {
