@@ -97,12 +97,8 @@ class SyntheticKerasFilesTest {
                 JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential",
                         "config", Map.of("name", "synthetic", "layers", List.of(masking, rnn, headSpec))));
                 Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
-                KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-                String cell = kerasClass.toLowerCase().replace("simplernn", "simple_rnn") + "_cell";
-                String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-                for (int k = 0; k < w.size(); k++) {
-                    rw.put("rnn/" + cell + "/" + names[k], w.get(k));
-                }
+                KerasFileWriter.LayerWeights rw = recurrentH5Weights("rnn",
+                        kerasClass.toLowerCase().replace("simplernn", "simple_rnn") + "_cell", w);
                 weights.put("rnn", rw);
                 List<Tensor> hw = head.getWeights();
                 weights.put(seq ? "td" : "dense", new KerasFileWriter.LayerWeights()
@@ -251,11 +247,7 @@ class SyntheticKerasFilesTest {
                         spec("GlobalAveragePooling1D", "avg", Map.of("data_format", "channels_last")),
                         spec("Dense", "dense", Map.of("units", 2, "activation", "linear"))))));
         Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
-        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-        for (int k = 0; k < 3; k++) {
-            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
-        }
+        KerasFileWriter.LayerWeights rw = recurrentH5Weights("lstm", "lstm_cell", lw);
         weights.put("lstm", rw);
         weights.put("bn", new KerasFileWriter.LayerWeights().put("bn/gamma:0", bw.get(0)).put("bn/beta:0", bw.get(1))
                 .put("bn/moving_mean:0", bw.get(2)).put("bn/moving_variance:0", bw.get(3)));
@@ -313,12 +305,8 @@ class SyntheticKerasFilesTest {
                         "layers", List.of(spec("Masking", "masking",
                                         Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
                                 spec("RNN", "rnn", wrapperCfg)))));
-                KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-                String cellGroup = cls.toLowerCase().replace("simplernn", "simple_rnn") + "_cell";
-                String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-                for (int k = 0; k < w.size(); k++) {
-                    rw.put("rnn/" + cellGroup + "/" + names[k], w.get(k));
-                }
+                KerasFileWriter.LayerWeights rw = recurrentH5Weights("rnn",
+                        cls.toLowerCase().replace("simplernn", "simple_rnn") + "_cell", w);
                 Path h5 = dir.resolve("rnn" + (fileNo++) + ".h5");
                 KerasFileWriter.writeHdf5(h5, "2.4.0", k2, Map.of("rnn", rw));
                 LoadedModel fromH5 = KerasModelLoader.load(h5);
@@ -408,11 +396,7 @@ class SyntheticKerasFilesTest {
                 + " \"inbound_nodes\": [[[\"lstm\", 0, 0, {}], [\"masking_1\", 0, 0, {}]]]}],"
                 + "\"input_layers\": [[\"q\", 0, 0], [\"v\", 0, 0]], \"output_layers\": [[\"additive_attention\", 0, 0]]}}";
         Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
-        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-        for (int k = 0; k < 3; k++) {
-            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
-        }
+        KerasFileWriter.LayerWeights rw = recurrentH5Weights("lstm", "lstm_cell", lw);
         weights.put("lstm", rw);
         weights.put("additive_attention", new KerasFileWriter.LayerWeights().put("additive_attention/scale:0", scale));
         Path file = dir.resolve("additive.h5");
@@ -452,11 +436,7 @@ class SyntheticKerasFilesTest {
                         spec("ReLU", "re_lu", Map.of("max_value", 0.5, "negative_slope", 0.05, "threshold", 0.1)),
                         spec("ELU", "elu", Map.of("alpha", 0.7)),
                         spec("Softmax", "softmax", Map.of("axis", -1))))));
-        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-        for (int k = 0; k < 3; k++) {
-            rw.put("lstm/lstm_cell/" + names[k], lw.get(k));
-        }
+        KerasFileWriter.LayerWeights rw = recurrentH5Weights("lstm", "lstm_cell", lw);
         Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
         weights.put("lstm", rw);
         weights.put("p_re_lu", new KerasFileWriter.LayerWeights().put("p_re_lu/alpha:0", alpha));
@@ -483,11 +463,7 @@ class SyntheticKerasFilesTest {
         withNulls.put("batch_input_shape", nullFirst(-1, I));
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "nulls",
                 "layers", List.of(Map.of("class_name", "LSTM", "config", withNulls)))));
-        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
-        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-        for (int k = 0; k < 3; k++) {
-            rw.put("rnn/lstm_cell/" + names[k], w.get(k));
-        }
+        KerasFileWriter.LayerWeights rw = recurrentH5Weights("rnn", "lstm_cell", w);
         Path file = dir.resolve("nulls.h5");
         KerasFileWriter.writeHdf5(file, "2.4.0", config, Map.of("rnn", rw));
         Tensor x = random.uniform(1, 2, T, I);
@@ -684,6 +660,16 @@ class SyntheticKerasFilesTest {
             b.activation(Activation.named((String) cfg.get("activation"), dev.rnnrt.api.KerasVersion.KERAS_2));
         }
         return b.build();
+    }
+
+    /** A recurrent layer's weights as tf.keras 2 writes them: "layer/cell/kernel:0", … */
+    private static KerasFileWriter.LayerWeights recurrentH5Weights(String layer, String cell, List<Tensor> w) {
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < w.size(); k++) {
+            rw.put(layer + "/" + cell + "/" + names[k], w.get(k));
+        }
+        return rw;
     }
 
     private List<Tensor> randomWeights(RecurrentLayer layer, int inputSize) {
