@@ -11,6 +11,7 @@ import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Dot;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Flatten;
 import dev.rnnrt.layers.GlobalPooling1D;
@@ -49,7 +50,7 @@ final class LayerFactory {
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
-            "PReLU", "Softmax");
+            "PReLU", "Softmax", "Dot");
 
     private final String source;
     private final KerasVersion version;
@@ -241,6 +242,22 @@ final class LayerFactory {
                             + " is not supported; rnnrt's Softmax is over the last axis (axis=-1).");
                 }
                 return ActivationLayer.softmaxLayer(name);
+            }
+            case "Dot": {
+                JsonNode axes = cfg.path("axes");
+                int a0;
+                int a1;
+                if (axes.isArray() && axes.size() == 2) {
+                    a0 = axes.get(0).asInt();
+                    a1 = axes.get(1).asInt();
+                } else if (axes.isIntegralNumber()) {
+                    a0 = axes.asInt();
+                    a1 = a0;
+                } else {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (Dot): cannot read axes " + axes
+                            + "; expected an integer or a list of two.");
+                }
+                return new Dot(name, a0, a1, bool(cfg, "normalize", false));
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "

@@ -14,6 +14,7 @@ import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Dot;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.GlobalPooling1D;
 import dev.rnnrt.layers.Gru;
@@ -21,6 +22,7 @@ import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
@@ -550,6 +552,33 @@ class SyntheticKerasFilesTest {
         Path file = dir.resolve(fileName);
         KerasFileWriter.writeKeras(file, config, weights);
         return file;
+    }
+
+    /** Hand-written Luong attention in a Keras 3 graph: Dot(axes=[2, 2]), softmax, Dot(axes=[2, 1]). */
+    @Test
+    void keras3DotLayers() throws IOException {
+        Model java = Model.functional("java").input("q", -1, I).input("v", -1, I)
+                .add(new Dot("dot", 2, 2, false), "q", "v")
+                .add(ActivationLayer.of("activation", OutputActivation.softmax()), "dot")
+                .add(new Dot("dot_1", -1, 1, true), "activation", "v").outputs("dot_1").build();
+        Map<String, Object> scores = new LinkedHashMap<>(spec("Dot", "dot", Map.of("axes", List.of(2, 2),
+                "normalize", false)));
+        scores.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("q", 0), tensor("v", 0))),
+                "kwargs", Map.of())));
+        Map<String, Object> soft = new LinkedHashMap<>(spec("Activation", "activation", Map.of("activation", "softmax")));
+        soft.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dot", 0)), "kwargs", Map.of())));
+        Map<String, Object> context = new LinkedHashMap<>(spec("Dot", "dot_1", Map.of("axes", List.of(-1, 1),
+                "normalize", true)));
+        context.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("activation", 0), tensor("v", 0))),
+                "kwargs", Map.of())));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "luong",
+                "layers", List.of(input("q"), input("v"), scores, soft, context),
+                "input_layers", List.of(List.of("q", 0, 0), List.of("v", 0, 0)),
+                "output_layers", List.of(List.of("dot_1", 0, 0)))));
+        Path file = dir.resolve("dot.keras");
+        KerasFileWriter.writeKeras(file, config, Map.of());
+        List<Tensor> in = List.of(random.uniform(1, 2, 3, I), random.uniform(1, 2, 5, I));
+        Compare.assertIdentical("Dot layers", java.predict(in).get(0), KerasModelLoader.load(file).model().predict(in).get(0));
     }
 
     /** Keras 3 functional: the decoder's initial_state comes from the encoder, as keyword arguments. */
