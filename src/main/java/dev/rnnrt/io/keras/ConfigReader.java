@@ -28,11 +28,17 @@ final class ConfigReader {
      * says (Keras 3 records the mask it passed each call), whether Keras gave each input a mask
      * (null: the file does not say).
      */
-    record Entry(Layer layer, String className, String positionalKey, List<String> inputs, List<Boolean> kerasMasks) {
+    record Entry(Layer layer, String className, String positionalKey, List<String> inputs, List<Boolean> kerasMasks,
+                 String kerasMaskReason) {
         Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
-            this(layer, className, positionalKey, inputs, null);
+            this(layer, className, positionalKey, inputs, null, null);
         }
     }
+
+    /** Why Keras 3 gave a layer called with initial_state no mask (step 6 of Layer.__call__). */
+    static final String INITIAL_STATE_MASK = " (Keras 3 passes a layer its input's mask by itself only when it is "
+            + "called with one tensor: a recurrent layer given initial_state runs unmasked unless mask=... is passed; "
+            + "pass the mask explicitly in Keras and save the model again, or remove the masking)";
 
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
@@ -59,8 +65,9 @@ final class ConfigReader {
                         throw new ModelLoadException(source + ": in the saved graph Keras called layer '"
                                 + e.layer().name() + "' with " + (keras ? "a" : "no") + " mask for its input '"
                                 + e.inputs().get(i) + "', but rnnrt's rules give that input " + (keras ? "none" : "one")
-                                + ". The masked steps would be computed differently, so the model is not loaded; "
-                                + "please report the model's layers with this message.");
+                                + (e.kerasMaskReason() != null ? e.kerasMaskReason() : "")
+                                + ". The masked steps would be computed differently, so the model is not loaded"
+                                + (e.kerasMaskReason() != null ? "." : "; please report the model's layers with this message."));
                     }
                 }
             }
@@ -169,8 +176,15 @@ final class ConfigReader {
             }
             List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
             Layer layer = factory.create(spec, nodes.isEmpty() ? null : callKwargs(nodes.get(0)));
-            entries.add(new Entry(layer, cls, positionalKey(cls), inputs,
-                    nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0))));
+            List<Boolean> kerasMasks = nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0));
+            String reason = null;
+            boolean recurrent = layer instanceof dev.rnnrt.layers.RecurrentLayer
+                    || layer instanceof dev.rnnrt.layers.Bidirectional;
+            if (kerasMasks == null && recurrent && !nodes.isEmpty() && givenInitialState(nodes.get(0))) {
+                kerasMasks = List.of(false);
+                reason = INITIAL_STATE_MASK;
+            }
+            entries.add(new Entry(layer, cls, positionalKey(cls), inputs, kerasMasks, reason));
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         for (String in : tensorList(cfg.path("input_layers"), "input_layers")) {
@@ -249,6 +263,20 @@ final class ConfigReader {
             out.add(true);
         }
         return out;
+    }
+
+    /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */
+    private boolean givenInitialState(JsonNode node) {
+        if (node.isArray()) {
+            return false;
+        }
+        List<String> refs = new ArrayList<>();
+        collectTensors("", node.path("kwargs").path("initial_state"), refs);
+        JsonNode args = node.path("args");
+        for (int k = 1; k < args.size(); k++) {             // call(sequences, initial_state) positionally
+            collectTensors("", args.get(k), refs);
+        }
+        return !refs.isEmpty();
     }
 
     private ModelLoadException explicitMask(String layerName) {

@@ -508,6 +508,62 @@ class SyntheticKerasFilesTest {
         assertRefusal(fromOp, "takes the output of the Keras operation 'not_equal' (NotEqual)");
     }
 
+    /**
+     * Keras 3 passes no mask by itself to a recurrent layer given initial_state: a masked decoder so
+     * called ran unmasked in Keras, which rnnrt would mask; it refuses, saying why. With the mask
+     * recorded (passed as mask=... from the op that computed it) the model loads.
+     */
+    @Test
+    void keras3DecoderGivenInitialStateRanUnmasked() throws IOException {
+        Lstm encoder = Lstm.builder(H).name("encoder").returnState(true).build();
+        List<Tensor> ew = randomWeights(encoder, I);
+        encoder.setWeights(ew);
+        Lstm decoder = Lstm.builder(H).name("decoder").returnSequences(true).build();
+        List<Tensor> dw = randomWeights(decoder, I);
+        decoder.setWeights(dw);
+        Model java = Model.functional("java").input("enc_in", -1, I).input("dec_in", -1, I)
+                .add(encoder, "enc_in").add(Masking.of("masking", 0.0), "dec_in")
+                .add(decoder, "masking", "encoder[1]", "encoder[2]").outputs("decoder").build();
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("lstm/cell", ew);
+        weights.put("lstm_1/cell", dw);
+        for (boolean passed : new boolean[] {false, true}) {
+            Map<String, Object> enc = new LinkedHashMap<>(layerSpec("LSTM", "encoder", Map.of("return_state", true), H));
+            enc.put("name", "encoder");
+            enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
+            Map<String, Object> masking = new LinkedHashMap<>(spec("Masking", "masking", Map.of("mask_value", 0.0)));
+            masking.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of())));
+            Map<String, Object> op = new LinkedHashMap<>();
+            op.put("module", "keras.src.ops.numpy");
+            op.put("class_name", "Any");
+            op.put("config", Map.of("name", "any"));
+            op.put("name", "any");
+            op.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of())));
+            Map<String, Object> dec = new LinkedHashMap<>(layerSpec("LSTM", "decoder", Map.of("return_sequences", true), H));
+            dec.put("name", "decoder");
+            Map<String, Object> kwargs = new LinkedHashMap<>();
+            kwargs.put("initial_state", List.of(tensor("encoder", 1), tensor("encoder", 2)));
+            if (passed) {
+                kwargs.put("mask", tensor("any", 0));
+            }
+            dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("masking", 0)), "kwargs", kwargs)));
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "s2s",
+                    "layers", List.of(input("enc_in"), input("dec_in"), enc, masking, op, dec),
+                    "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
+                    "output_layers", List.of(List.of("decoder", 0, 0)))));
+            Path file = dir.resolve("s2s_" + passed + ".keras");
+            KerasFileWriter.writeKeras(file, config, weights);
+            if (!passed) {
+                assertRefusal(file, "with no mask for its input 'masking'", "given initial_state runs unmasked");
+                continue;
+            }
+            Tensor padded = paddedInput();
+            List<Tensor> in = List.of(random.uniform(1, padded.dim(0), 5, I), padded);
+            Compare.assertIdentical("decoder given its mask", java.predict(in).get(0),
+                    KerasModelLoader.load(file).model().predict(in).get(0));
+        }
+    }
+
     private static void assertRefusal(Path file, String... parts) {
         ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
                 () -> KerasModelLoader.load(file));
