@@ -38,14 +38,16 @@ public final class AdvancedActivation extends Layer {
         }
         return new AdvancedActivation(name, "ReLU", "max_value=" + (maxValue == null ? "None" : maxValue)
                 + ", negative_slope=" + negativeSlope + ", threshold=" + threshold, x -> {
-                    // Keras' relu(x, negative_slope, max_value, threshold), step by step
+                    // Keras' relu(x, negative_slope, max_value, threshold), step by step; the
+                    // threshold and max_value are cast to the input's float32 before comparing
                     if (negativeSlope != 0 && maxValue == null && threshold == 0) {
                         return x > 0 ? x : negativeSlope * x;
                     }
-                    double negativePart = negativeSlope != 0 ? Math.max(0, threshold - x) : 0;
-                    double y = threshold != 0 ? (x > threshold ? x : 0) : Math.max(0, x);
+                    double th = (float) threshold;
+                    double negativePart = negativeSlope != 0 ? Math.max(0, th - x) : 0;
+                    double y = th != 0 ? (x > th ? x : 0) : Math.max(0, x);
                     if (maxValue != null) {
-                        y = Math.min(Math.max(y, 0), maxValue);
+                        y = Math.min(Math.max(y, 0), (float) (double) maxValue);
                     }
                     return y - negativeSlope * negativePart;
                 });
@@ -63,7 +65,7 @@ public final class AdvancedActivation extends Layer {
 
     /** Keras 2's {@code ThresholdedReLU(theta)}: x above theta, else 0. */
     public static AdvancedActivation thresholdedRelu(String name, double theta) {
-        return new AdvancedActivation(name, "ThresholdedReLU", "theta=" + theta, x -> x > theta ? x : 0);
+        return new AdvancedActivation(name, "ThresholdedReLU", "theta=" + theta, x -> x > (float) theta ? x : 0);
     }
 
     @Override

@@ -177,7 +177,7 @@ public final class Attention extends Layer {
         int dim = q.dim(2);
         int dv = v.dim(2);
         double[] sv = scaleVector;
-        if (score == Score.ADDITIVE && useScale && (sv == null || sv.length != dim && sv.length != 1)) {
+        if (score == Score.ADDITIVE && useScale && (sv == null || sv.length != dim && sv.length != 1 && dim != 1)) {
             throw new IllegalStateException(describe() + (sv == null ? " has no weights; set them first."
                     : ": its scale has " + sv.length + " values but the query has " + dim + " features."));
         }
@@ -186,8 +186,8 @@ public final class Attention extends Layer {
         float[] qd = q.data();
         float[] kd = k.data();
         float[] vd = v.data();
-        float[] out = new float[batch * tq * dv];
-        float[] weights = returnScores ? new float[batch * tq * tv] : null;
+        float[] out = new float[valueCount(batch, tq, dv)];
+        float[] weights = returnScores ? new float[valueCount(batch, tq, tv)] : null;
         double[] s = new double[tv];
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < tq; i++) {
@@ -244,6 +244,15 @@ public final class Attention extends Layer {
                 return concatWeight * acc;
             }
             default -> {
+                if (dim == 1 && sv != null && sv.length > 1) {
+                    // tf.keras sizes the scale by the value's features: [dv] against tanh(q + k) of
+                    // one feature broadcasts to Σ scale · tanh(q + k)
+                    double total = 0;
+                    for (double v : sv) {
+                        total += v;
+                    }
+                    return total * Math.tanh((double) q[qo] + k[ko]);
+                }
                 for (int d = 0; d < dim; d++) {
                     // tf.keras sizes the scale by the value's features: one value broadcasts over all
                     acc += (sv == null ? 1.0 : sv[sv.length == 1 ? 0 : d]) * Math.tanh((double) q[qo + d] + k[ko + d]);

@@ -156,7 +156,8 @@ public final class Conv1D extends Layer {
      * windows of a block of output rows laid out as [rows, K·C] and sent to the backend's affine map.
      */
     private float[] convolve(float[] x, int batch, int time, int channels, Tensor k, Tensor b, int padLeft, int outT) {
-        int total = batch * outT;
+        int total = valueCount(batch, outT);
+        valueCount(batch, outT, filters);
         int window = kernelSize * channels;
         if (kernelSize == 1 && stride == 1) {
             return backend.affine(x, total, k, b);      // each step is its own window

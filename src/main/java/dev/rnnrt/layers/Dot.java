@@ -19,10 +19,21 @@ public final class Dot extends Layer {
     private final int axis0;
     private final int axis1;
     private final boolean normalize;
+    private final double maxInverseNorm;
 
-    /** Axes count the batch axis as 0; -1 is the last. */
+    /** Axes count the batch axis as 0; -1 is the last. Normalizes as Keras 3 does. */
     public Dot(String name, int axis0, int axis1, boolean normalize) {
+        this(name, axis0, axis1, normalize, 1e7);
+    }
+
+    /**
+     * @param maxInverseNorm the largest factor normalize multiplies a vector by: 1e7 in Keras 3
+     *                       (1 / epsilon), 1e6 in tf.keras (rsqrt of 1e-12); they differ only for
+     *                       vectors whose norm is below 1e-6
+     */
+    public Dot(String name, int axis0, int axis1, boolean normalize, double maxInverseNorm) {
         super(name != null ? name : uniqueName("dot"));
+        this.maxInverseNorm = maxInverseNorm;
         if (axis0 == 0 || axis1 == 0) {
             throw new IllegalArgumentException(describe() + ": cannot take the dot product along the batch axis (0).");
         }
@@ -91,7 +102,7 @@ public final class Dot extends Layer {
         int fy = sy.length == 2 ? sy[1 - ay] : 1;
         float[] xd = normalize ? normalized(x.data(), batch, sx, ax) : x.data();
         float[] yd = normalize ? normalized(y.data(), batch, sy, ay) : y.data();
-        float[] out = new float[batch * fx * fy];
+        float[] out = new float[valueCount(batch, fx, fy)];
         int xs = xd.length / Math.max(1, batch);
         int ys = yd.length / Math.max(1, batch);
         for (int b = 0; b < batch; b++) {
@@ -156,8 +167,8 @@ public final class Dot extends Layer {
         return out.length == 0 ? new int[] {1} : out;
     }
 
-    /** Keras 3's normalize along the axis: v · min(1 / sqrt(Σ v²), 1 / 1e-7) (tf.keras caps at 1e6 instead). */
-    private static float[] normalized(float[] v, int batch, int[] s, int axis) {
+    /** Keras' normalize along the axis: v · min(1 / sqrt(Σ v²), maxInverseNorm). */
+    private float[] normalized(float[] v, int batch, int[] s, int axis) {
         float[] out = new float[v.length];
         int per = v.length / Math.max(1, batch);
         int k = s[axis];
@@ -169,7 +180,7 @@ public final class Dot extends Layer {
                     double e = v[b * per + at(s, axis, f, c)];
                     sum += e * e;
                 }
-                double inv = Math.min(1 / Math.sqrt(sum), 1e7);
+                double inv = Math.min(1 / Math.sqrt(sum), maxInverseNorm);
                 for (int c = 0; c < k; c++) {
                     int i = b * per + at(s, axis, f, c);
                     out[i] = (float) (v[i] * inv);

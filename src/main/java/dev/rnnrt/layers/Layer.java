@@ -147,6 +147,23 @@ public abstract class Layer {
     }
 
     /** Element-wise copy of a list into a new mutable list. */
+    /**
+     * The number of values of an output of this shape (batch axis included), checked to fit a Java
+     * array; otherwise an error naming the layer, the shape and what to do.
+     */
+    protected final int valueCount(long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+            if (n > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(describe() + ": an output of shape " + java.util.Arrays.toString(shape)
+                        + " has more values than a Java array holds (2^31 - 9). Predict in smaller batches "
+                        + "(predict(inputs, batchSize), or --batch-size on the command line).");
+            }
+        }
+        return (int) n;
+    }
+
     protected static <T> List<T> listOf(T first) {
         List<T> l = new ArrayList<>();
         l.add(first);

@@ -15,7 +15,8 @@ import java.util.List;
  * the output mask is the OR of the inputs' masks, or none when an input has none, Concatenate
  * ORs them with an unmasked input counting as all true, Multiply takes a masked step of an input
  * as 1 (zeros where every input is masked) and Maximum / Minimum take a masked step of an input as
- * the other inputs' value. Concatenate along the time axis joins the masks in every version.
+ * the other inputs' value. Concatenate along the time axis joins the masks (in Keras 2 and from
+ * 3.4; Keras 3.0 to 3.3 pass none on there too).
  */
 public final class Merge extends Layer {
 

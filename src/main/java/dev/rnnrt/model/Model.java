@@ -125,9 +125,18 @@ public final class Model {
      * "layer[k]", or a model input (never masked).
      */
     public boolean carriesMask(String reference) {
+        return maskOrigin(reference) != null;
+    }
+
+    /**
+     * The layer that made the mask the value a reference names carries (a Masking or
+     * Embedding(mask_zero) layer, or the first such of a merge's inputs), or null when it carries
+     * none. References as in {@link #carriesMask}.
+     */
+    public String maskOrigin(String reference) {
         Ref r = Ref.parse(reference, "Model '" + name + "'");
         if (inputs.containsKey(r.name())) {
-            return false;
+            return null;
         }
         for (Node n : nodes) {
             if (n.layer().name().equals(r.name())) {
@@ -135,11 +144,11 @@ public final class Model {
                     throw new IllegalArgumentException("Layer '" + r.name() + "' has " + n.outputsMasked().size()
                             + " output(s); there is no '" + reference + "'.");
                 }
-                return n.outputsMasked().get(r.index());
+                return n.maskOrigins().get(r.index());
             }
         }
         layer(r.name());                       // names the layers in its error
-        return false;
+        return null;
     }
 
     /**

@@ -173,7 +173,8 @@ public final class ModelBuilder {
             shapes.put(layerName, outShapes);
             masked.put(layerName, outMasked);
             maskOrigin.put(layerName, outOrigin);
-            nodes.add(new Node(layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked)));
+            nodes.add(new Node(layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked),
+                    java.util.Collections.unmodifiableList(outOrigin)));
         }
         for (Ref r : outputRefs) {
             List<int[]> produced = shapes.get(r.name());

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * A layer placed in a model: where its inputs come from, and what it outputs (shapes without the
- * batch axis, and whether each output carries a mask).
+ * batch axis, whether each output carries a mask, and the layer that made that mask, or null).
  */
-record Node(Layer layer, List<Ref> inputs, List<int[]> outputShapes, List<Boolean> outputsMasked) {
+record Node(Layer layer, List<Ref> inputs, List<int[]> outputShapes, List<Boolean> outputsMasked,
+            List<String> maskOrigins) {
 }

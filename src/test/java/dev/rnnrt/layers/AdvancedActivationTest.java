@@ -46,6 +46,19 @@ class AdvancedActivationTest {
         }
     }
 
+    /** Keras casts the threshold to the input's float32 before comparing: 0.1f is not above 0.1. */
+    @Test
+    void thresholdsCompareInFloat32() {
+        Tensor x = Tensor.of(new float[] {0.1f, 0.2f}, 1, 2);
+        float[] relu = AdvancedActivation.relu(null, null, 0, 0.1).call(List.of(x), Collections.singletonList(null))
+                .get(0).data();
+        assertEquals(0f, relu[0], "ReLU(threshold=0.1) at 0.1f");
+        assertEquals(0.2f, relu[1], "ReLU(threshold=0.1) at 0.2f");
+        float[] thresholded = AdvancedActivation.thresholdedRelu(null, 0.1)
+                .call(List.of(x), Collections.singletonList(null)).get(0).data();
+        assertEquals(0f, thresholded[0], "ThresholdedReLU(theta=0.1) at 0.1f");
+    }
+
     @Test
     void badInputIsRefusedWithTheReason() {
         PRelu prelu = new PRelu("prelu");

@@ -126,6 +126,22 @@ class AttentionTest {
                 one.call(List.of(q, v, k), Arrays.asList(null, null, null)).get(0));
     }
 
+    /** tf.keras: a query of one feature against a scale sized by the value's features [dv]. */
+    @Test
+    void anAdditiveScaleSizedByTheValueBroadcastsOverAOneFeatureQuery() {
+        RandomTensors r = new RandomTensors(7103L);
+        Tensor q = r.uniform(1, 2, 3, 1);
+        Tensor v = r.uniform(1, 2, 5, 3);
+        Tensor k = r.uniform(1, 2, 5, 1);
+        Attention three = new Attention("a", Attention.Score.ADDITIVE, true, false, false);
+        three.setWeights(List.of(Tensor.of(new float[] {0.5f, 0.25f, 0.75f}, 3)));
+        Attention summed = new Attention("b", Attention.Score.ADDITIVE, true, false, false);
+        summed.setWeights(List.of(Tensor.of(new float[] {1.5f}, 1)));
+        Compare.assertClose("scale [0.5, 0.25, 0.75] on one feature = scale [1.5]",
+                summed.call(List.of(q, v, k), Arrays.asList(null, null, null)).get(0),
+                three.call(List.of(q, v, k), Arrays.asList(null, null, null)).get(0), Tolerance.REFERENCE);
+    }
+
     @Test
     void badInputNamesTheLayerAndTheShapes() {
         Attention dot = new Attention("att", Attention.Score.DOT, true, false, false);

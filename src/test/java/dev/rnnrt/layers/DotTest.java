@@ -58,6 +58,25 @@ class DotTest {
     }
 
     @Test
+    void normalizeCapsTheFactorAsEachKerasVersionDoes() {
+        Tensor tiny = Tensor.of(new float[] {1e-7f, 0}, 1, 2);
+        Tensor unit = Tensor.of(new float[] {1, 0}, 1, 2);
+        float keras3 = new Dot(null, 1, 1, true).call(List.of(tiny, unit), Arrays.asList(null, null)).get(0).data()[0];
+        float keras2 = new Dot(null, 1, 1, true, 1e6).call(List.of(tiny, unit), Arrays.asList(null, null)).get(0).data()[0];
+        assertEquals(1.0f, keras3, 1e-6f, "Keras 3: 1e-7 times at most 1e7");
+        assertEquals(0.1f, keras2, 1e-6f, "tf.keras: 1e-7 times at most 1e6");
+    }
+
+    @Test
+    void anOutputTooLargeForAnArrayIsRefusedNamingTheLayer() {
+        Dot outer = new Dot("outer", 2, 2, false);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> outer.call(List.of(Tensor.zeros(1, 50_000, 1), Tensor.zeros(1, 50_000, 1)), Arrays.asList(null, null)));
+        assertTrue(e.getMessage().contains("'outer'") && e.getMessage().contains("[1, 50000, 50000]")
+                && e.getMessage().contains("smaller batches"), e.getMessage());
+    }
+
+    @Test
     void badInputNamesTheLayerAndTheShapes() {
         Dot dot = new Dot("dot", 2, 2, false);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -54,17 +54,18 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     /** Batches up to this run each step as one fused kernel (LSTM, GRU reset_after); 0: never. */
     private final int fusedMaxBatch;
     /**
+     * Held by every call of every instance, and while one opens: the instances of a process share
+     * the device's primary context, and one instance's uploads, copies and allocations on the legacy
+     * stream must not run while another captures a graph on one of its streams (CUDA forbids it; the
+     * capture would fail).
+     */
+    private static final Object DEVICE = new Object();
+
+    /**
      * Captured step loops of the kept workspaces, one per workspace, layer (its weights) and loop. A
      * graph records device pointers, so the workspace and the weights must outlive it: it is
      * destroyed with the workspace it was captured on, or with the weights.
      */
-    /**
-     * Held by every call of every instance: the instances of a process share the device's primary
-     * context, and one instance's uploads and copies on the legacy stream must not run while another
-     * captures a graph on one of its streams (CUDA forbids it; the capture would fail).
-     */
-    private static final Object DEVICE = new Object();
-
     private final Map<GraphKey, CUgraphExec> graphCache = new HashMap<>();
     /** Device weights per layer, keyed on its kernel tensor, freed once that tensor is collected. */
     private final WeakIdentityCache<Tensor, DeviceBuffer[]> weights = new WeakIdentityCache<>();
@@ -152,7 +153,9 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
         }
         try {
-            return new RecurrentCuda(new CudaContext(tf32), tf32, graphs, fusedMaxBatch);
+            synchronized (DEVICE) {
+                return new RecurrentCuda(new CudaContext(tf32), tf32, graphs, fusedMaxBatch);
+            }
         } catch (RuntimeException | LinkageError e) {
             throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
         }
@@ -472,9 +475,14 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
     private DeviceBuffer[] denseWeights(StackStage.Dense d) {
         return weights.get(d.kernel(), k -> {
             DeviceBuffer[] w = new DeviceBuffer[4];
-            w[0] = upload("Dense kernel", d.kernel());
-            w[2] = d.bias() == null ? null : upload("Dense bias", d.bias());
-            return w;
+            try {
+                w[0] = upload("Dense kernel", d.kernel());
+                w[2] = d.bias() == null ? null : upload("Dense bias", d.bias());
+                return w;
+            } catch (RuntimeException e) {
+                close(w);                                  // what was uploaded before the failure
+                throw e;
+            }
         });
     }
 
@@ -770,8 +778,13 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     private static DeviceBuffer upload(String name, Tensor t) {
         DeviceBuffer b = new DeviceBuffer(name, t.size());
-        b.upload(t.data(), t.size());
-        return b;
+        try {
+            b.upload(t.data(), t.size());
+            return b;
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
     }
 
     /** Frees the weights and the context. Idempotent. */

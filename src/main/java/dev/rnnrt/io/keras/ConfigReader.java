@@ -28,10 +28,38 @@ final class ConfigReader {
      * says (Keras 3 records the mask it passed each call), whether Keras gave each input a mask
      * (null: the file does not say).
      */
-    record Entry(Layer layer, String className, String positionalKey, List<String> inputs, List<Boolean> kerasMasks,
-                 String kerasMaskReason) {
+    record Entry(Layer layer, String className, String positionalKey, List<String> inputs,
+                 List<RecordedMask> kerasMasks, String kerasMaskReason) {
         Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
             this(layer, className, positionalKey, inputs, null, null);
+        }
+    }
+
+    /**
+     * A mask Keras 3 recorded for one input of a call: none, or the mask computed from tensor
+     * {@code from} by Embedding(mask_zero=True) ({@code not_equal(from, 0)}) or by Masking(value)
+     * ({@code any(not_equal(from, value), axis=-1)}).
+     */
+    record RecordedMask(boolean present, String from, double value, boolean masking) {
+        static final RecordedMask NONE = new RecordedMask(false, null, 0, false);
+
+        String describe() {
+            return masking ? "any(not_equal('" + from + "', " + value + "), axis=-1), the mask of Masking(" + value + ")"
+                    : "not_equal('" + from + "', " + value + ")" + (value == 0 ? ", the mask of Embedding(mask_zero=True)" : "");
+        }
+
+        /** The layer of the parsed model that makes this mask: takes {@code from} and is Masking(value) or Embedding(mask_zero). */
+        String maker(List<Entry> layers) {
+            for (Entry e : layers) {
+                if (e.inputs().isEmpty() || !e.inputs().get(0).equals(from)) {
+                    continue;
+                }
+                if (masking && e.layer() instanceof dev.rnnrt.layers.Masking m && m.maskValue() == (float) value
+                        || !masking && value == 0 && e.layer() instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
+                    return e.layer().name();
+                }
+            }
+            return null;
         }
     }
 
@@ -60,14 +88,30 @@ final class ConfigReader {
                     continue;
                 }
                 for (int i = 0; i < Math.min(e.kerasMasks().size(), e.inputs().size()); i++) {
-                    boolean keras = e.kerasMasks().get(i);
-                    if (keras != model.carriesMask(e.inputs().get(i))) {
-                        throw new ModelLoadException(source + ": in the saved graph Keras called layer '"
-                                + e.layer().name() + "' with " + (keras ? "a" : "no") + " mask for its input '"
-                                + e.inputs().get(i) + "', but rnnrt's rules give that input " + (keras ? "none" : "one")
+                    RecordedMask keras = e.kerasMasks().get(i);
+                    String input = e.inputs().get(i);
+                    String origin = model.maskOrigin(input);
+                    String where = source + ": in the saved graph Keras called layer '" + e.layer().name() + "' with ";
+                    if (!keras.present() && origin != null || keras.present() && origin == null) {
+                        throw new ModelLoadException(where + (keras.present() ? "a" : "no") + " mask for its input '"
+                                + input + "', but rnnrt's rules give that input " + (keras.present() ? "none" : "one")
                                 + (e.kerasMaskReason() != null ? e.kerasMaskReason() : "")
                                 + ". The masked steps would be computed differently, so the model is not loaded"
                                 + (e.kerasMaskReason() != null ? "." : "; please report the model's layers with this message."));
+                    }
+                    if (!keras.present()) {
+                        continue;
+                    }
+                    String maker = keras.maker(layers);
+                    if (maker == null) {
+                        throw new ModelLoadException(where + "the mask " + keras.describe() + " for its input '" + input
+                                + "', but no layer of the model makes that mask: it was passed by hand (mask=...), and "
+                                + "rnnrt takes masks only from Masking and Embedding(mask_zero=True) layers.");
+                    }
+                    if (!maker.equals(origin)) {
+                        throw new ModelLoadException(where + "the mask of layer '" + maker + "' for its input '" + input
+                                + "', but rnnrt's rules give that input the mask of layer '" + origin + "'; the model is "
+                                + "not loaded.");
                     }
                 }
             }
@@ -154,8 +198,7 @@ final class ConfigReader {
         operations.clear();
         for (JsonNode spec : cfg.path("layers")) {
             if (isOperation(spec)) {
-                operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")),
-                        spec.path("class_name").asText("?"));
+                operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")), spec);
             }
         }
         for (JsonNode spec : cfg.path("layers")) {
@@ -176,12 +219,12 @@ final class ConfigReader {
             }
             List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
             Layer layer = factory.create(spec, nodes.isEmpty() ? null : callKwargs(nodes.get(0)));
-            List<Boolean> kerasMasks = nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0));
+            List<RecordedMask> kerasMasks = nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0));
             String reason = null;
             boolean recurrent = layer instanceof dev.rnnrt.layers.RecurrentLayer
                     || layer instanceof dev.rnnrt.layers.Bidirectional;
             if (kerasMasks == null && recurrent && !nodes.isEmpty() && givenInitialState(nodes.get(0))) {
-                kerasMasks = List.of(false);
+                kerasMasks = List.of(RecordedMask.NONE);
                 reason = INITIAL_STATE_MASK;
             }
             entries.add(new Entry(layer, cls, positionalKey(cls), inputs, kerasMasks, reason));
@@ -225,20 +268,20 @@ final class ConfigReader {
         return module.startsWith("keras.src.ops") || module.startsWith("keras.ops");
     }
 
-    /** Operations of the Keras 3 graph being read, name → class. */
-    private final Map<String, String> operations = new HashMap<>();
+    /** Operations of the Keras 3 graph being read, name → their config entry. */
+    private final Map<String, JsonNode> operations = new HashMap<>();
 
     /**
-     * Whether Keras passed each input of this call a mask, as its saved node records (Keras 3:
-     * "mask": null, a tensor, or a list of them, one per input); null when the node does not say. A
-     * mask that is not one Keras computed itself (from an operation of the graph) was passed by
-     * hand: rnnrt takes masks only from its own rules, so it refuses that.
+     * The masks Keras passed each input of this call, as its saved node records (Keras 3: "mask":
+     * null, a tensor, or a list of them, one per input); null when the node does not say. A recorded
+     * mask must be one Masking or Embedding(mask_zero=True) computes (the operations that made it are
+     * in the graph); anything else was passed by hand, which rnnrt refuses.
      */
-    private List<Boolean> kerasMasks(String layerName, JsonNode node) {
+    private List<RecordedMask> kerasMasks(String layerName, JsonNode node) {
         if (node.isArray()) { // Keras 2: the framework's own masks are not saved; one that is was passed by hand
             for (JsonNode entry : node) {
                 if (entry.isArray() && entry.size() > 3 && entry.get(3).hasNonNull("mask")) {
-                    throw explicitMask(layerName);
+                    throw explicitMask(layerName, "");
                 }
             }
             return null;
@@ -248,21 +291,51 @@ final class ConfigReader {
             return null;
         }
         JsonNode mask = kwargs.get("mask");
-        List<Boolean> out = new ArrayList<>();
+        List<RecordedMask> out = new ArrayList<>();
         for (JsonNode m : mask.isArray() ? mask : List.of(mask)) {
             if (m == null || m.isNull()) {
-                out.add(false);
+                out.add(RecordedMask.NONE);
                 continue;
             }
             List<String> refs = new ArrayList<>();
             collectTensors(layerName, m, refs);
-            String producer = refs.size() == 1 ? refs.get(0).replaceAll("\\[\\d+]$", "") : null;
-            if (producer == null || !operations.containsKey(producer)) {
-                throw explicitMask(layerName);
+            RecordedMask r = refs.size() == 1 ? computedMask(refs.get(0)) : null;
+            if (r == null) {
+                throw explicitMask(layerName, refs.size() == 1 ? " (it comes from '" + refs.get(0) + "')" : "");
             }
-            out.add(true);
+            out.add(r);
         }
         return out;
+    }
+
+    /** The mask a tensor holds when it is Embedding's not_equal(x, 0) or Masking's any(not_equal(x, v), -1); else null. */
+    private RecordedMask computedMask(String ref) {
+        JsonNode op = operations.get(ref.replaceAll("\\[\\d+]$", ""));
+        if (op == null) {
+            return null;
+        }
+        JsonNode args = op.path("inbound_nodes").path(0).path("args");
+        switch (op.path("class_name").asText("")) {
+            case "NotEqual": {
+                List<String> from = new ArrayList<>();
+                collectTensors("", args.path(0), from);
+                return from.size() == 1 && args.path(1).isNumber()
+                        ? new RecordedMask(true, from.get(0), args.path(1).asDouble(), false) : null;
+            }
+            case "Any": {
+                JsonNode cfg = op.path("config");
+                if (cfg.path("axis").asInt(0) != -1 || cfg.path("keepdims").asBoolean(false)) {
+                    return null;
+                }
+                List<String> inner = new ArrayList<>();
+                collectTensors("", args.path(0), inner);
+                RecordedMask notEqual = inner.size() == 1 ? computedMask(inner.get(0)) : null;
+                return notEqual == null || notEqual.masking() ? null
+                        : new RecordedMask(true, notEqual.from(), notEqual.value(), true);
+            }
+            default:
+                return null;
+        }
     }
 
     /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */
@@ -279,9 +352,9 @@ final class ConfigReader {
         return !refs.isEmpty();
     }
 
-    private ModelLoadException explicitMask(String layerName) {
+    private ModelLoadException explicitMask(String layerName, String detail) {
         return new ModelLoadException(source + ": layer '" + layerName + "' is called with a mask passed by hand "
-                + "(mask=...); rnnrt takes masks only from Masking and Embedding(mask_zero=True) layers.");
+                + "(mask=...)" + detail + "; rnnrt takes masks only from Masking and Embedding(mask_zero=True) layers.");
     }
 
     /**
@@ -318,7 +391,8 @@ final class ConfigReader {
             String producer = r.replaceAll("\\[\\d+]$", "");
             if (operations.containsKey(producer)) {
                 throw new ModelLoadException(source + ": layer '" + layerName + "' takes the output of the Keras "
-                        + "operation '" + producer + "' (" + operations.get(producer) + "); rnnrt loads models made "
+                        + "operation '" + producer + "' (" + operations.get(producer).path("class_name").asText("?")
+                        + "); rnnrt loads models made "
                         + "of layers and does not run keras.ops calls. Use a layer for it and export the model again.");
             }
         }

@@ -257,7 +257,7 @@ final class LayerFactory {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Dot): cannot read axes " + axes
                             + "; expected an integer or a list of two.");
                 }
-                return new Dot(name, a0, a1, bool(cfg, "normalize", false));
+                return new Dot(name, a0, a1, bool(cfg, "normalize", false), version.major() >= 3 ? 1e7 : 1e6);
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "

@@ -504,6 +504,10 @@ class SyntheticKerasFilesTest {
         Path byHand = kerasGraph("by_hand.keras", tensor("ids", 0), tensor("ids", 0), "embedding", weights);
         assertRefusal(byHand, "'lstm' is called with a mask passed by hand");
 
+        // mask=ops.not_equal(ids, 3): computed by an operation, but not the mask any layer makes
+        Path otherMask = kerasGraph("other_mask.keras", tensor("not_equal_1", 0), computed, "embedding", weights);
+        assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
+
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "takes the output of the Keras operation 'not_equal' (NotEqual)");
     }
@@ -533,12 +537,10 @@ class SyntheticKerasFilesTest {
             enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
             Map<String, Object> masking = new LinkedHashMap<>(spec("Masking", "masking", Map.of("mask_value", 0.0)));
             masking.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of())));
-            Map<String, Object> op = new LinkedHashMap<>();
-            op.put("module", "keras.src.ops.numpy");
-            op.put("class_name", "Any");
-            op.put("config", Map.of("name", "any"));
-            op.put("name", "any");
-            op.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of())));
+            Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
+                    List.of(tensor("dec_in", 0), 0.0));
+            Map<String, Object> op = operation("Any", "any", Map.of("axis", -1, "keepdims", false),
+                    List.of(tensor("not_equal", 0)));
             Map<String, Object> dec = new LinkedHashMap<>(layerSpec("LSTM", "decoder", Map.of("return_sequences", true), H));
             dec.put("name", "decoder");
             Map<String, Object> kwargs = new LinkedHashMap<>();
@@ -548,7 +550,7 @@ class SyntheticKerasFilesTest {
             }
             dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("masking", 0)), "kwargs", kwargs)));
             JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "s2s",
-                    "layers", List.of(input("enc_in"), input("dec_in"), enc, masking, op, dec),
+                    "layers", List.of(input("enc_in"), input("dec_in"), enc, notEqual, op, masking, dec),
                     "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
                     "output_layers", List.of(List.of("decoder", 0, 0)))));
             Path file = dir.resolve("s2s_" + passed + ".keras");
@@ -562,6 +564,18 @@ class SyntheticKerasFilesTest {
             Compare.assertIdentical("decoder given its mask", java.predict(in).get(0),
                     KerasModelLoader.load(file).model().predict(in).get(0));
         }
+    }
+
+    /** A keras.ops operation as Keras 3 writes it into a functional config. */
+    private static Map<String, Object> operation(String cls, String name, Map<String, Object> config, List<Object> args) {
+        Map<String, Object> op = new LinkedHashMap<>();
+        op.put("module", "keras.src.ops.numpy");
+        op.put("class_name", cls);
+        op.put("config", config);
+        op.put("registered_name", cls);
+        op.put("name", name);
+        op.put("inbound_nodes", List.of(Map.of("args", args, "kwargs", Map.of())));
+        return op;
     }
 
     private static void assertRefusal(Path file, String... parts) {
@@ -578,13 +592,10 @@ class SyntheticKerasFilesTest {
         Map<String, Object> in = new LinkedHashMap<>(spec("InputLayer", "ids", Map.of("batch_shape", nullFirst(T))));
         in.put("name", "ids");
         in.put("inbound_nodes", List.of());
-        Map<String, Object> op = new LinkedHashMap<>();
-        op.put("module", "keras.src.ops.numpy");
-        op.put("class_name", "NotEqual");
-        op.put("config", Map.of("name", "not_equal"));
-        op.put("registered_name", "NotEqual");
-        op.put("name", "not_equal");
-        op.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0), 0), "kwargs", Map.of())));
+        Map<String, Object> op = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
+                List.of(tensor("ids", 0), 0));
+        Map<String, Object> otherOp = operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"),
+                List.of(tensor("ids", 0), 3));
         Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
                 Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
         emb.put("name", "embedding");
@@ -602,7 +613,7 @@ class SyntheticKerasFilesTest {
         poolKwargs.put("mask", poolMask);
         pool.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("lstm", 0)), "kwargs", poolKwargs)));
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "masked",
-                "layers", List.of(in, op, emb, lstmSpec, pool),
+                "layers", List.of(in, op, otherOp, emb, lstmSpec, pool),
                 "input_layers", List.of(List.of("ids", 0, 0)),
                 "output_layers", List.of(List.of("pool", 0, 0)))));
         Path file = dir.resolve(fileName);
