@@ -300,6 +300,12 @@ final class ConfigReader {
             List<String> refs = new ArrayList<>();
             collectTensors(layerName, m, refs);
             RecordedMask r = refs.size() == 1 ? computedMask(refs.get(0)) : null;
+            if (r == null && refs.size() == 1 && operations.containsKey(refs.get(0).replaceAll("\\[\\d+]$", ""))) {
+                throw new ModelLoadException(source + ": Keras called layer '" + layerName + "' with a mask computed by "
+                        + "the operation '" + refs.get(0) + "', which is not the mask of a Masking or "
+                        + "Embedding(mask_zero=True) layer (a mask passed by hand, or one a merge combined); rnnrt "
+                        + "loads only the masks those layers make.");
+            }
             if (r == null) {
                 throw explicitMask(layerName, refs.size() == 1 ? " (it comes from '" + refs.get(0) + "')" : "");
             }

@@ -508,6 +508,9 @@ class SyntheticKerasFilesTest {
         Path otherMask = kerasGraph("other_mask.keras", tensor("not_equal_1", 0), computed, "embedding", weights);
         assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
 
+        Path combined = kerasGraph("combined_mask.keras", tensor("logical_or", 0), computed, "embedding", weights);
+        assertRefusal(combined, "computed by the operation 'logical_or'", "not the mask of a Masking or");
+
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "takes the output of the Keras operation 'not_equal' (NotEqual)");
     }
@@ -596,6 +599,8 @@ class SyntheticKerasFilesTest {
                 List.of(tensor("ids", 0), 0));
         Map<String, Object> otherOp = operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"),
                 List.of(tensor("ids", 0), 3));
+        Map<String, Object> orOp = operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
+                List.of(tensor("not_equal", 0), tensor("not_equal_1", 0)));
         Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
                 Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
         emb.put("name", "embedding");
@@ -613,7 +618,7 @@ class SyntheticKerasFilesTest {
         poolKwargs.put("mask", poolMask);
         pool.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("lstm", 0)), "kwargs", poolKwargs)));
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "masked",
-                "layers", List.of(in, op, otherOp, emb, lstmSpec, pool),
+                "layers", List.of(in, op, otherOp, orOp, emb, lstmSpec, pool),
                 "input_layers", List.of(List.of("ids", 0, 0)),
                 "output_layers", List.of(List.of("pool", 0, 0)))));
         Path file = dir.resolve(fileName);
