@@ -60,6 +60,11 @@ public final class Embedding extends Layer {
         embeddings = Tensor.of(weights.get(0).data(), inputDim, outputDim);
     }
 
+    /** [embeddings [input_dim, output_dim]]; a copy. */
+    public List<Tensor> getWeights() {
+        return List.of(Tensor.of(embeddings.data(), inputDim, outputDim));
+    }
+
     @Override
     public List<int[]> outputShapes(List<int[]> inputShapes) {
         checkInputCount(inputShapes.size());

@@ -92,11 +92,26 @@ public final class Model {
         return out;
     }
 
-    /** The layers, in the order they run. */
+    /** The layers, in the order they first run; a layer called more than once (shared) is listed once. */
     public List<Layer> layers() {
         List<Layer> out = new ArrayList<>();
+        java.util.Set<Layer> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Node n : nodes) {
-            out.add(n.layer());
+            if (seen.add(n.layer())) {
+                out.add(n.layer());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The names of the layer calls, in the order they run: each layer's name for its first call, and
+     * for a shared layer's later calls the names they were given ({@link ModelBuilder#addCall}).
+     */
+    public List<String> callNames() {
+        List<String> out = new ArrayList<>();
+        for (Node n : nodes) {
+            out.add(n.name());
         }
         return out;
     }
@@ -109,8 +124,8 @@ public final class Model {
             }
         }
         List<String> names = new ArrayList<>();
-        for (Node n : nodes) {
-            names.add(n.layer().name());
+        for (Layer l : layers()) {
+            names.add(l.name());
         }
         throw new IllegalArgumentException("Model '" + name + "' has no layer '" + layerName + "'. Its layers: "
                 + String.join(", ", names) + ".");
@@ -122,14 +137,15 @@ public final class Model {
 
     /**
      * Whether the value a reference names carries a mask in this model: "layer" (its output 0),
-     * "layer[k]", or a model input (never masked).
+     * "layer[k]" (for a shared layer, of its first call; name a later call by its name), or a model
+     * input (never masked).
      */
     public boolean carriesMask(String reference) {
         return maskOrigin(reference) != null;
     }
 
     /**
-     * The layer that made the mask the value a reference names carries (a Masking or
+     * The layer call that made the mask the value a reference names carries (a Masking or
      * Embedding(mask_zero) layer, or the first such of a merge's inputs), or null when it carries
      * none. References as in {@link #carriesMask}.
      */
@@ -139,7 +155,7 @@ public final class Model {
             return null;
         }
         for (Node n : nodes) {
-            if (n.layer().name().equals(r.name())) {
+            if (n.name().equals(r.name())) {
                 if (r.index() >= n.outputsMasked().size()) {
                     throw new IllegalArgumentException("Layer '" + r.name() + "' has " + n.outputsMasked().size()
                             + " output(s); there is no '" + reference + "'.");
@@ -147,8 +163,8 @@ public final class Model {
                 return n.maskOrigins().get(r.index());
             }
         }
-        layer(r.name());                       // names the layers in its error
-        return null;
+        throw new IllegalArgumentException("Model '" + name + "' has no layer or layer call '" + r.name()
+                + "'. Its calls: " + String.join(", ", callNames()) + ".");
     }
 
     /**
@@ -161,17 +177,17 @@ public final class Model {
         for (int i = 0; i < nodes.size(); i++) {
             Stacks.Run run = stacks.get(i);
             if (run != null) {
-                out.add(nodes.get(run.first()).layer().name() + ".." + nodes.get(run.last()).layer().name());
+                out.add(nodes.get(run.first()).name() + ".." + nodes.get(run.last()).name());
             }
         }
         return out;
     }
 
-    /** The total number of weight values. */
+    /** The total number of weight values (a shared layer's once). */
     public long parameterCount() {
         long n = 0;
-        for (Node node : nodes) {
-            n += node.layer().parameterCount();
+        for (Layer layer : layers()) {
+            n += layer.parameterCount();
         }
         return n;
     }
@@ -184,8 +200,8 @@ public final class Model {
     /** Forgets the states of every stateful layer. */
     public void resetStates() {
         synchronized (this) {
-            for (Node n : nodes) {
-                n.layer().resetState();
+            for (Layer layer : layers()) {
+                layer.resetState();
             }
         }
     }
@@ -263,7 +279,7 @@ public final class Model {
 
     @Override
     public String toString() {
-        return "Model '" + name + "' (" + nodes.size() + " layers, " + parameterCount() + " parameters)";
+        return "Model '" + name + "' (" + layers().size() + " layers, " + parameterCount() + " parameters)";
     }
 
     // ---- running -------------------------------------------------------------------------------
@@ -301,15 +317,15 @@ public final class Model {
             Stacks.Result stacked = run == null ? null : Stacks.call(run, nodes, in.get(0), inMasks.get(0));
             if (stacked != null) {
                 // only the run's last layer has readers
-                String last = nodes.get(run.last()).layer().name();
+                String last = nodes.get(run.last()).name();
                 values.put(last, List.of(stacked.output()));
                 masks.put(last, Collections.singletonList(stacked.mask()));
                 i = run.last();
                 continue;
             }
             List<Tensor> out = node.layer().call(in, inMasks);
-            values.put(node.layer().name(), out);
-            masks.put(node.layer().name(), node.layer().outputMasks(in, inMasks, out));
+            values.put(node.name(), out);
+            masks.put(node.name(), node.layer().outputMasks(in, inMasks, out));
         }
         List<Tensor> result = new ArrayList<>();
         for (Ref r : outputs) {

@@ -32,7 +32,11 @@ import java.util.Set;
  *     .build();
  * }</pre>
  *
- * {@link #build()} checks the whole graph and fails with a message naming the layers involved:
+ * A layer used at more than one place (Keras' shared layers, e.g. one encoder applied to two
+ * inputs) is added once with {@link #add} and called again with {@link #addCall}, under a name for
+ * that call: the calls share the layer and its weights.
+ *
+ * <p>{@link #build()} checks the whole graph and fails with a message naming the layers involved:
  * a reference to nothing, a cycle, shapes that do not fit, a mask reaching a layer that cannot
  * take one. It builds layers without weights from their initializers.
  */
@@ -40,7 +44,10 @@ public final class ModelBuilder {
 
     private final String name;
     private final Map<String, int[]> inputs = new LinkedHashMap<>();
+    /** Calls by name: each layer's first call under the layer's name, later calls under their own. */
     private final Map<String, Layer> layers = new LinkedHashMap<>();
+    /** The layers given to {@link #add}, by identity. */
+    private final Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final Map<String, List<String>> layerInputs = new HashMap<>();
     private final List<String> outputs = new ArrayList<>();
 
@@ -71,18 +78,44 @@ public final class ModelBuilder {
      */
     public ModelBuilder add(Layer layer, String... inputRefs) {
         Objects.requireNonNull(layer, "layer");
-        if (layers.containsValue(layer)) {
+        if (added.contains(layer)) {
             throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
-                    + " is added twice. A layer appears once in a model; use a second layer object for a second place.");
+                    + " is added twice. To use a layer again (sharing its weights), call addCall(callName, layer, "
+                    + "inputs...); for a second, independent layer, use a second layer object.");
         }
         checkNewName(layer.name());
+        requireInputs(layer, inputRefs);
+        added.add(layer);
+        layers.put(layer.name(), layer);
+        layerInputs.put(layer.name(), List.of(inputRefs));
+        return this;
+    }
+
+    /**
+     * Calls a layer again, sharing its weights: as Keras' calling one layer object on several inputs.
+     * The layer must also be added with {@link #add} (its first call, under its own name); this call
+     * is referred to as {@code callName} ("callName" or "callName[k]"). A stateful layer cannot be
+     * called twice: its states would pass from one call into the other.
+     */
+    public ModelBuilder addCall(String callName, Layer layer, String... inputRefs) {
+        Objects.requireNonNull(layer, "layer");
+        checkNewName(callName);
+        if (layer.isStateful()) {
+            throw new IllegalArgumentException("Model '" + name + "': " + layer.describe() + " is stateful and "
+                    + "cannot be called a second time ('" + callName + "'): each call would start from the states the "
+                    + "other left. Use a second layer, or make it stateless.");
+        }
+        requireInputs(layer, inputRefs);
+        layers.put(callName, layer);
+        layerInputs.put(callName, List.of(inputRefs));
+        return this;
+    }
+
+    private void requireInputs(Layer layer, String... inputRefs) {
         if (inputRefs.length == 0) {
             throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
                     + " is added without inputs; name the model input or layer it takes.");
         }
-        layers.put(layer.name(), layer);
-        layerInputs.put(layer.name(), List.of(inputRefs));
-        return this;
     }
 
     /** The model's outputs, in order. */
@@ -116,6 +149,13 @@ public final class ModelBuilder {
             outputRefs.add(ref);
         }
 
+        for (Map.Entry<String, Layer> call : layers.entrySet()) {
+            if (!added.contains(call.getValue())) {
+                throw new IllegalArgumentException("Model '" + name + "': '" + call.getKey() + "' calls "
+                        + call.getValue().describe() + ", which is not in the model; add its first call with add(layer, "
+                        + "inputs...) before calling it again with addCall.");
+            }
+        }
         List<String> order = topologicalOrder(refs);
 
         // Shapes and masks, in order.
@@ -131,13 +171,15 @@ public final class ModelBuilder {
         for (String layerName : order) {
             Layer layer = layers.get(layerName);
             List<Ref> in = refs.get(layerName);
+            String who = layerName.equals(layer.name()) ? layer.describe()
+                    : layer.describe() + ", in its call '" + layerName + "',";
             List<int[]> inShapes = new ArrayList<>();
             List<Boolean> inMasked = new ArrayList<>();
             String origin = null;
             for (Ref r : in) {
                 List<int[]> produced = shapes.get(r.name());
                 if (r.index() >= produced.size()) {
-                    throw new IllegalArgumentException(layer.describe() + " takes '" + r + "', but '" + r.name()
+                    throw new IllegalArgumentException(who + " takes '" + r + "', but '" + r.name()
                             + "' has " + produced.size() + " output(s) (0 to " + (produced.size() - 1) + ").");
                 }
                 inShapes.add(produced.get(r.index()));
@@ -148,12 +190,12 @@ public final class ModelBuilder {
                 }
             }
             if (origin != null && !layer.supportsMasking()) {
-                throw new IllegalArgumentException(layer.describe() + " does not support masking, but its input "
+                throw new IllegalArgumentException(who + " does not support masking, but its input "
                         + "carries the mask made by layer '" + origin + "'. Remove the mask there, or put a layer "
                         + "that drops it (a recurrent layer without return_sequences) before '" + layerName + "'.");
             }
             if (in.size() < layer.minInputs() || in.size() > layer.maxInputs()) {
-                throw new IllegalArgumentException(layer.describe() + " takes " + layer.minInputs()
+                throw new IllegalArgumentException(who + " takes " + layer.minInputs()
                         + (layer.maxInputs() == layer.minInputs() ? "" : " to "
                         + (layer.maxInputs() == Integer.MAX_VALUE ? "any number of" : Integer.toString(layer.maxInputs())))
                         + " input(s); it is given " + in.size() + ": " + in + ".");
@@ -163,7 +205,9 @@ public final class ModelBuilder {
                 outShapes = layer.outputShapes(inShapes);
                 buildWeights(layer, inShapes);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(e.getMessage() + " (" + describeSources(in, inShapes) + ")", e);
+                throw new IllegalArgumentException(e.getMessage() + " ("
+                        + (layerName.equals(layer.name()) ? "" : "in its call '" + layerName + "', ")
+                        + describeSources(in, inShapes) + ")", e);
             }
             List<Boolean> outMasked = layer.outputsMasked(inMasked, outShapes.size());
             List<String> outOrigin = new ArrayList<>();
@@ -173,7 +217,7 @@ public final class ModelBuilder {
             shapes.put(layerName, outShapes);
             masked.put(layerName, outMasked);
             maskOrigin.put(layerName, outOrigin);
-            nodes.add(new Node(layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked),
+            nodes.add(new Node(layerName, layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked),
                     java.util.Collections.unmodifiableList(outOrigin)));
         }
         for (Ref r : outputRefs) {

@@ -4,9 +4,11 @@ import dev.rnnrt.layers.Layer;
 import java.util.List;
 
 /**
- * A layer placed in a model: where its inputs come from, and what it outputs (shapes without the
- * batch axis, whether each output carries a mask, and the layer that made that mask, or null).
+ * One call of a layer in a model, under its name (the layer's own name for its first call; a
+ * shared layer's later calls have names of their own): where its inputs come from, and what it
+ * outputs (shapes without the batch axis, whether each output carries a mask, and the call that
+ * made that mask, or null).
  */
-record Node(Layer layer, List<Ref> inputs, List<int[]> outputShapes, List<Boolean> outputsMasked,
+record Node(String name, Layer layer, List<Ref> inputs, List<int[]> outputShapes, List<Boolean> outputsMasked,
             List<String> maskOrigins) {
 }

@@ -66,7 +66,7 @@ final class Stacks {
             while (last + 1 < nodes.size() && !endsRun(nodes.get(last).layer())) {
                 Node prev = nodes.get(last);
                 Node next = nodes.get(last + 1);
-                Ref prevOut = new Ref(prev.layer().name(), 0);
+                Ref prevOut = new Ref(prev.name(), 0);
                 if (prev.outputShapes().size() != 1 || readers.getOrDefault(prevOut.toString(), 0) != 1
                         || next.inputs().size() != 1 || !next.inputs().get(0).equals(prevOut)) {
                     break;

@@ -27,8 +27,10 @@ final class Summary {
             for (Ref r : n.inputs()) {
                 from.add(r.toString());
             }
-            rows.add(new String[] {l.name() + " (" + l.className() + ")", String.join(", ", shapes),
-                    Long.toString(l.parameterCount()), String.join(", ", from), l.describeOptions()});
+            boolean again = !n.name().equals(l.name());       // a shared layer's later call: its weights are counted once
+            rows.add(new String[] {n.name() + " (" + (again ? "call of '" + l.name() + "'" : l.className()) + ")",
+                    String.join(", ", shapes), again ? "0" : Long.toString(l.parameterCount()), String.join(", ", from),
+                    again ? "" : l.describeOptions()});
         }
         int[] width = new int[5];
         for (String[] r : rows) {

@@ -24,15 +24,26 @@ final class ConfigReader {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * One layer of the config, in order, with where its inputs come from, and, where the saved graph
-     * says (Keras 3 records the mask it passed each call), whether Keras gave each input a mask
-     * (null: the file does not say).
+     * One call of a layer of the config, in order, with where its inputs come from, and, where the
+     * saved graph says (Keras 3 records the mask it passed each call), whether Keras gave each input
+     * a mask (null: the file does not say). A layer's first call is named as the layer; a shared
+     * layer's later calls (Keras' node_index k ≥ 1) are named {@code "layer#k"}.
      */
-    record Entry(Layer layer, String className, String positionalKey, List<String> inputs,
+    record Entry(Layer layer, String callName, String className, String positionalKey, List<String> inputs,
                  List<RecordedMask> kerasMasks, String kerasMaskReason) {
         Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
-            this(layer, className, positionalKey, inputs, null, null);
+            this(layer, layer.name(), className, positionalKey, inputs, null, null);
         }
+
+        /** Whether this is the layer's first call (the one that loads its weights). */
+        boolean firstCall() {
+            return callName.equals(layer.name());
+        }
+    }
+
+    /** The name of call k (Keras' node_index) of a layer. */
+    static String callName(String layerName, int k) {
+        return k == 0 ? layerName : layerName + "#" + k;
     }
 
     /**
@@ -56,7 +67,7 @@ final class ConfigReader {
                 }
                 if (masking && e.layer() instanceof dev.rnnrt.layers.Masking m && m.maskValue() == (float) value
                         || !masking && value == 0 && e.layer() instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
-                    return e.layer().name();
+                    return e.callName();
                 }
             }
             return null;
@@ -80,7 +91,11 @@ final class ConfigReader {
             ModelBuilder b = Model.functional(name);
             inputs.forEach(b::input);
             for (Entry e : layers) {
-                b.add(e.layer(), e.inputs().toArray(new String[0]));
+                if (e.firstCall()) {
+                    b.add(e.layer(), e.inputs().toArray(new String[0]));
+                } else {
+                    b.addCall(e.callName(), e.layer(), e.inputs().toArray(new String[0]));
+                }
             }
             Model model = b.outputs(outputs.toArray(new String[0])).build();
             for (Entry e : layers) {
@@ -91,7 +106,8 @@ final class ConfigReader {
                     RecordedMask keras = e.kerasMasks().get(i);
                     String input = e.inputs().get(i);
                     String origin = model.maskOrigin(input);
-                    String where = source + ": in the saved graph Keras called layer '" + e.layer().name() + "' with ";
+                    String where = source + ": in the saved graph Keras called layer '" + e.layer().name() + "'"
+                            + (e.firstCall() ? "" : " (its call '" + e.callName() + "')") + " with ";
                     if (!keras.present() && origin != null || keras.present() && origin == null) {
                         throw new ModelLoadException(where + (keras.present() ? "a" : "no") + " mask for its input '"
                                 + input + "', but rnnrt's rules give that input " + (keras.present() ? "none" : "one")
@@ -213,21 +229,28 @@ final class ConfigReader {
                 continue;
             }
             JsonNode nodes = spec.path("inbound_nodes");
-            if (nodes.size() > 1) {
-                throw new ModelLoadException(source + ": layer '" + layerName + "' is used " + nodes.size()
-                        + " times in the graph (a shared layer); rnnrt places each layer once. Give each use its own layer.");
+            Layer layer = null;
+            String key = positionalKey(cls);
+            for (int k = 0; k < Math.max(1, nodes.size()); k++) {
+                JsonNode node = nodes.isEmpty() ? null : nodes.get(k);
+                String call = callName(layerName, k);
+                List<String> inputs = node == null ? List.of() : inbound(call, node);
+                Layer made = factory.create(spec, node == null ? null : callKwargs(node));
+                if (layer == null) {
+                    layer = made;
+                } else {
+                    sameCallOptions(layer, made, call);
+                }
+                List<RecordedMask> kerasMasks = node == null ? null : kerasMasks(call, node);
+                String reason = null;
+                boolean recurrent = layer instanceof dev.rnnrt.layers.RecurrentLayer
+                        || layer instanceof dev.rnnrt.layers.Bidirectional;
+                if (kerasMasks == null && recurrent && node != null && givenInitialState(node)) {
+                    kerasMasks = List.of(RecordedMask.NONE);
+                    reason = INITIAL_STATE_MASK;
+                }
+                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason));
             }
-            List<String> inputs = nodes.isEmpty() ? List.of() : inbound(layerName, nodes.get(0));
-            Layer layer = factory.create(spec, nodes.isEmpty() ? null : callKwargs(nodes.get(0)));
-            List<RecordedMask> kerasMasks = nodes.isEmpty() ? null : kerasMasks(layerName, nodes.get(0));
-            String reason = null;
-            boolean recurrent = layer instanceof dev.rnnrt.layers.RecurrentLayer
-                    || layer instanceof dev.rnnrt.layers.Bidirectional;
-            if (kerasMasks == null && recurrent && !nodes.isEmpty() && givenInitialState(nodes.get(0))) {
-                kerasMasks = List.of(RecordedMask.NONE);
-                reason = INITIAL_STATE_MASK;
-            }
-            entries.add(new Entry(layer, cls, positionalKey(cls), inputs, kerasMasks, reason));
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         for (String in : tensorList(cfg.path("input_layers"), "input_layers")) {
@@ -239,6 +262,19 @@ final class ConfigReader {
         }
         List<String> outputs = layerInputs("the model's outputs", tensorList(cfg.path("output_layers"), "output_layers"));
         return new Parsed(source, name, inputs, entries, outputs);
+    }
+
+    /**
+     * A shared layer's later call must compute as its first: Keras reads some options from each call
+     * (Attention's use_causal_mask and return_attention_scores), and rnnrt keeps one layer per name.
+     */
+    private void sameCallOptions(Layer first, Layer again, String call) {
+        if (!first.describeOptions().equals(again.describeOptions())) {
+            throw new ModelLoadException(source + ": layer '" + first.name() + "' is called again ('" + call
+                    + "') with other call options than its first call (" + again.describeOptions() + " against "
+                    + first.describeOptions() + "); rnnrt gives each call of a shared layer the options of its "
+                    + "first. Use a separate layer for the call with other options.");
+        }
     }
 
     /** The references one inbound node feeds a layer, in order (x first, then initial states). */
@@ -410,12 +446,13 @@ final class ConfigReader {
         if (!h.isArray() || h.size() < 3 || !h.get(0).isTextual()) {
             throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
         }
-        if (h.get(1).asInt() != 0) {
-            throw new ModelLoadException(source + ": layer '" + layerName + "' takes the output of the second use of "
-                    + "layer '" + h.get(0).asText() + "' (a shared layer); rnnrt places each layer once.");
-        }
+        int node = h.get(1).asInt();
         int k = h.get(2).asInt();
-        return k == 0 ? h.get(0).asText() : h.get(0).asText() + "[" + k + "]";
+        if (node < 0 || k < 0) {
+            throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
+        }
+        String call = callName(h.get(0).asText(), node);
+        return k == 0 ? call : call + "[" + k + "]";
     }
 
     /** input_layers / output_layers: [[name, 0, k], ...] or, for one tensor in Keras 3, [name, 0, k]. */

@@ -139,7 +139,9 @@ public final class KerasModelLoader {
         ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version, backend));
         ConfigReader.Parsed parsed = reader.read(config);
         for (ConfigReader.Entry e : parsed.layers()) {
-            assign(source, e, store, warnings);
+            if (e.firstCall()) {                     // a shared layer's weights are stored once
+                assign(source, e, store, warnings);
+            }
         }
         Model model;
         try {

@@ -170,17 +170,6 @@ class KerasRefusalTest {
     }
 
     @Test
-    void sharedLayersAreRefused() {
-        String json = "{\"class_name\": \"Model\", \"config\": {\"name\": \"m\", \"layers\": ["
-                + "{\"name\": \"a\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 4, 2], \"name\": \"a\"}, \"inbound_nodes\": []},"
-                + "{\"name\": \"b\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 4, 2], \"name\": \"b\"}, \"inbound_nodes\": []},"
-                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3}, \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]}],"
-                + "\"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"lstm\", 0, 0], [\"lstm\", 1, 0]]}}";
-        Path weights = lstmFile("shared_weights.h5", null, random.uniform(1, 2, 12));
-        assertRefused(() -> KerasModelLoader.loadWeights(weights, json), "'lstm'", "shared layer");
-    }
-
-    @Test
     void filesThatAreNotModels() throws IOException {
         Path text = dir.resolve("notes.h5");
         Files.writeString(text, "not a model");

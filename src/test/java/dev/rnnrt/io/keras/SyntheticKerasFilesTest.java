@@ -694,6 +694,152 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("decoder c", expected.get(1), actual.get(1));
     }
 
+    /**
+     * Keras 3 Siamese encoder: one Embedding(mask_zero) and one LSTM called on two inputs (inbound
+     * nodes 0 and 1, each call with its own recorded mask), Subtract, Dense; the weights are stored
+     * once. Loaded, it equals the same graph built with separate layers holding the same weights.
+     */
+    @Test
+    void keras3SharedLayers() throws IOException {
+        Tensor embW = random.uniform(0.8, 9, I);
+        Lstm lstmA = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstmA, I);
+        lstmA.setWeights(lw);
+        Lstm lstmB = Lstm.builder(H).name("lstm_b").build();
+        lstmB.setWeights(lw);
+        Tensor dk = random.uniform(0.5, H, 1);
+        Tensor db = random.uniform(0.5, 1);
+        Dense dense = Dense.builder(1).name("dense").activation("sigmoid").build();
+        dense.setWeights(List.of(dk, db));
+        Embedding embA = Embedding.of("embedding", 9, I, true, Initializer.zeros());
+        embA.setWeights(List.of(embW));
+        Embedding embB = Embedding.of("embedding_b", 9, I, true, Initializer.zeros());
+        embB.setWeights(List.of(embW));
+        Model java = Model.functional("java").input("a", T).input("b", T)
+                .add(embA, "a").add(lstmA, "embedding").add(embB, "b").add(lstmB, "embedding_b")
+                .add(dev.rnnrt.layers.Merge.of("subtract", dev.rnnrt.layers.Merge.Mode.SUBTRACT), "lstm", "lstm_b")
+                .add(dense, "subtract").outputs("dense", "lstm_b").build();
+
+        Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
+        emb.put("name", "embedding");
+        emb.put("inbound_nodes", List.of(call(List.of(tensor("a", 0, 0)), null),
+                call(List.of(tensor("b", 0, 0)), null)));
+        Map<String, Object> lstm = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+        lstm.put("name", "lstm");
+        lstm.put("inbound_nodes", List.of(call(List.of(tensor("embedding", 0, 0)), tensor("not_equal", 0, 0)),
+                call(List.of(tensor("embedding", 1, 0)), tensor("not_equal_1", 0, 0))));
+        Map<String, Object> sub = new LinkedHashMap<>(spec("Subtract", "subtract", Map.of()));
+        sub.put("inbound_nodes", List.of(call(List.of(List.of(tensor("lstm", 0, 0), tensor("lstm", 1, 0))), null)));
+        Map<String, Object> head = new LinkedHashMap<>(spec("Dense", "dense", Map.of("units", 1, "activation", "sigmoid")));
+        head.put("inbound_nodes", List.of(call(List.of(tensor("subtract", 0, 0)), null)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "siamese",
+                "layers", List.of(idsInput("a"), idsInput("b"),
+                        operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
+                        operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
+                        emb, lstm, sub, head),
+                "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
+                "output_layers", List.of(List.of("dense", 0, 0), List.of("lstm", 1, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(embW));
+        weights.put("lstm/cell", lw);
+        weights.put("dense", List.of(dk, db));
+        Path file = dir.resolve("siamese.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        Model loaded = KerasModelLoader.load(file).model();
+        assertEquals(List.of("embedding", "embedding#1", "lstm", "lstm#1", "subtract", "dense"), loaded.callNames());
+        float[] a = new float[3 * T];
+        float[] b = new float[3 * T];
+        java.util.Random r = new java.util.Random(5);
+        for (int k = 0; k < a.length; k++) {       // ids 1..8, each row padded with zeros from a random step on
+            a[k] = k % T < 2 + (k / T) * 2 ? 1 + r.nextInt(8) : 0;
+            b[k] = k % T < T - (k / T) ? 1 + r.nextInt(8) : 0;
+        }
+        List<Tensor> in = List.of(Tensor.wrap(a, 3, T), Tensor.wrap(b, 3, T));
+        List<Tensor> expected = java.predict(in);
+        List<Tensor> actual = loaded.predict(in);
+        Compare.assertIdentical("Siamese head", expected.get(0), actual.get(0));
+        Compare.assertIdentical("second call of the LSTM", expected.get(1), actual.get(1));
+        assertEquals(embW.size() + lw.stream().mapToLong(Tensor::size).sum() + dk.size() + db.size(),
+                loaded.parameterCount());
+    }
+
+    /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
+    @Test
+    void keras2SharedLayer() {
+        Gru gru = Gru.builder(H).name("gru").build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"m\", \"layers\": ["
+                + "{\"name\": \"a\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 4], \"name\": \"a\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"b\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 4], \"name\": \"b\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"gru\", \"class_name\": \"GRU\", \"config\": {\"name\": \"gru\", \"units\": 3, \"reset_after\": true},"
+                + " \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]},"
+                + "{\"name\": \"add\", \"class_name\": \"Add\", \"config\": {\"name\": \"add\"},"
+                + " \"inbound_nodes\": [[[\"gru\", 0, 0, {}], [\"gru\", 1, 0, {}]]]}],"
+                + "\"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"add\", 0, 0], [\"gru\", 1, 0]]}}";
+        Path file = dir.resolve("shared_gru.h5");
+        KerasFileWriter.writeHdf5(file, "2.9.0", JSON.valueToTree(parse(json)),
+                Map.of("gru", recurrentH5Weights("gru", "gru_cell", gw)));
+        Model loaded = KerasModelLoader.load(file).model();
+        Tensor a4 = random.uniform(1, 2, 4, I);
+        Tensor b = random.uniform(1, 2, 4, I);
+        Tensor onB = gru.call(b).output();
+        List<Tensor> out = loaded.predict(List.of(a4, b));
+        Compare.assertIdentical("the call on b", onB, out.get(1));
+        float[] sum = gru.call(a4).output().data().clone();
+        for (int k = 0; k < sum.length; k++) {
+            sum[k] += onB.data()[k];
+        }
+        Compare.assertIdentical("add of both calls", Tensor.wrap(sum, 2, H), out.get(0));
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A shared layer called with other call options (Attention's use_causal_mask) than its first call is refused. */
+    @Test
+    void sharedLayerWithOtherCallOptionsIsRefused() throws IOException {
+        Map<String, Object> att = new LinkedHashMap<>(spec("Attention", "attention",
+                Map.of("use_scale", false, "score_mode", "dot", "dropout", 0.0)));
+        att.put("inbound_nodes", List.of(
+                Map.of("args", List.of(List.of(tensor("q", 0, 0), tensor("v", 0, 0))), "kwargs", Map.of()),
+                Map.of("args", List.of(List.of(tensor("v", 0, 0), tensor("q", 0, 0))),
+                        "kwargs", Map.of("use_causal_mask", true))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "att",
+                "layers", List.of(input("q"), input("v"), att),
+                "input_layers", List.of(List.of("q", 0, 0), List.of("v", 0, 0)),
+                "output_layers", List.of(List.of("attention", 0, 0), List.of("attention", 1, 0)))));
+        Path file = dir.resolve("shared_attention.keras");
+        KerasFileWriter.writeKeras(file, config, Map.of());
+        assertRefusal(file, "layer 'attention' is called again ('attention#1')", "use_causal_mask=True",
+                "separate layer");
+    }
+
+    /** A Keras 3 call node: positional args, and the mask Keras passed (null: none recorded). */
+    private static Map<String, Object> call(List<Object> args, Object mask) {
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        if (mask != null) {
+            kwargs.put("training", false);
+            kwargs.put("mask", mask);
+        }
+        return Map.of("args", args, "kwargs", kwargs);
+    }
+
+    /** An InputLayer of token ids [batch, T]. */
+    private static Map<String, Object> idsInput(String name) {
+        Map<String, Object> s = new LinkedHashMap<>(spec("InputLayer", name, Map.of("batch_shape", nullFirst(T))));
+        s.put("name", name);
+        s.put("inbound_nodes", List.of());
+        return s;
+    }
+
     /** save_weights + to_json: weights matched to the architecture's layers by name. */
     @Test
     void weightsOnlyFileWithArchitectureJson() {
@@ -814,8 +960,13 @@ class SyntheticKerasFilesTest {
     }
 
     private static Map<String, Object> tensor(String layer, int index) {
+        return tensor(layer, 0, index);
+    }
+
+    /** Output {@code index} of call {@code node} of a layer (Keras' keras_history). */
+    private static Map<String, Object> tensor(String layer, int node, int index) {
         return Map.of("class_name", "__keras_tensor__",
-                "config", Map.of("shape", nullFirst(-1, H), "dtype", "float32", "keras_history", List.of(layer, 0, index)));
+                "config", Map.of("shape", nullFirst(-1, H), "dtype", "float32", "keras_history", List.of(layer, node, index)));
     }
 
     /** [null, d1, d2, …] with -1 written as null. */
