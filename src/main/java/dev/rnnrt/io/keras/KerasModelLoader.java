@@ -153,9 +153,13 @@ public final class KerasModelLoader {
     }
 
     private static void assign(String source, ConfigReader.Entry e, WeightStore store, List<String> warnings) {
-        Layer layer = e.layer();
-        String where = source + ", layer '" + layer.name() + "' (" + e.className() + ")";
-        List<NamedWeight> raw = store.weights(layer.name(), e.className(), e.positionalKey());
+        Layer wrapper = e.layer();
+        Layer layer = wrapper;
+        while (layer instanceof TimeDistributed t) {    // its weights are the wrapped layer's
+            layer = t.inner();
+        }
+        String where = source + ", layer '" + wrapper.name() + "' (" + e.className() + ")";
+        List<NamedWeight> raw = store.weights(wrapper.name(), e.className(), e.positionalKey());
         for (NamedWeight w : raw) {
             int bad = nonFinite(w.value());
             if (bad > 0) {
@@ -179,8 +183,6 @@ public final class KerasModelLoader {
                         raw.subList(0, nf), b.forwardLayer().units()));
                 b.backwardLayer().setWeights(WeightConversions.recurrent(where + " backward",
                         b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
-            } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
-                d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {

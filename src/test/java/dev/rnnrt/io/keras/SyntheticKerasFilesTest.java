@@ -224,6 +224,69 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("Keras 3 pooling and normalization", java.predict(x), loaded.model().predict(x));
     }
 
+    /**
+     * TimeDistributed around layers with weights other than Dense (BatchNormalization, PReLU,
+     * LayerNormalization), in a tf.keras 2 file and a Keras 3 archive: each gets its weights.
+     */
+    @Test
+    void timeDistributedAroundLayersWithWeights() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        BatchNormalization bn = new BatchNormalization("bn", -1, 1e-3, true, true);
+        List<Tensor> bw = List.of(random.uniform(1, H), random.uniform(0.5, H), random.uniform(0.5, H),
+                Tensor.of(positive(H), H));
+        bn.setWeights(bw);
+        PRelu prelu = new PRelu("prelu");
+        List<Tensor> pw = List.of(random.uniform(0.5, H));
+        prelu.setWeights(pw);
+        LayerNormalization ln = new LayerNormalization("ln", -1, 1e-3, true, true);
+        List<Tensor> nw = List.of(random.uniform(1, H), random.uniform(0.5, H));
+        ln.setWeights(nw);
+        Model java = Model.sequential("java").input(-1, I).add(lstm).add(TimeDistributed.of("td_bn", bn))
+                .add(TimeDistributed.of("td_prelu", prelu)).add(TimeDistributed.of("td_ln", ln)).build();
+
+        List<Map<String, Object>> layers = List.of(
+                layerSpec("LSTM", "lstm", Map.of("return_sequences", true, "batch_input_shape", nullFirst(-1, I)), H),
+                spec("TimeDistributed", "td_bn", Map.of("layer", spec("BatchNormalization", "bn",
+                        Map.of("axis", -1, "epsilon", 0.001, "center", true, "scale", true)))),
+                spec("TimeDistributed", "td_prelu", Map.of("layer", spec("PReLU", "prelu", Map.of()))),
+                spec("TimeDistributed", "td_ln", Map.of("layer", spec("LayerNormalization", "ln",
+                        Map.of("axis", List.of(-1), "epsilon", 0.001, "center", true, "scale", true)))));
+        Tensor x = random.uniform(1, 2, T, I);
+        Tensor expected = java.predict(x);
+
+        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
+        h5.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
+        String[] bnNames = {"gamma", "beta", "moving_mean", "moving_variance"};
+        KerasFileWriter.LayerWeights bnw = new KerasFileWriter.LayerWeights();
+        for (int k = 0; k < 4; k++) {
+            bnw.put("td_bn/bn/" + bnNames[k] + ":0", bw.get(k));
+        }
+        h5.put("td_bn", bnw);
+        h5.put("td_prelu", new KerasFileWriter.LayerWeights().put("td_prelu/prelu/alpha:0", pw.get(0)));
+        h5.put("td_ln", new KerasFileWriter.LayerWeights().put("td_ln/ln/gamma:0", nw.get(0))
+                .put("td_ln/ln/beta:0", nw.get(1)));
+        Path file = dir.resolve("td_weights.h5");
+        KerasFileWriter.writeHdf5(file, "2.11.0", JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", Map.of("name", "td", "layers", layers))), h5);
+        LoadedModel fromH5 = KerasModelLoader.load(file);
+        assertTrue(fromH5.warnings().isEmpty(), fromH5.warnings().toString());
+        Compare.assertIdentical("tf.keras 2 TimeDistributed weights", expected, fromH5.model().predict(x));
+
+        Map<String, List<Tensor>> k3 = new LinkedHashMap<>();
+        k3.put("lstm/cell", lw);
+        k3.put("time_distributed/layer", bw);
+        k3.put("time_distributed_1/layer", pw);
+        k3.put("time_distributed_2/layer", nw);
+        Path archive = dir.resolve("td_weights.keras");
+        KerasFileWriter.writeKeras(archive, JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", Map.of("name", "td", "layers", layers))), k3);
+        LoadedModel fromArchive = KerasModelLoader.load(archive);
+        assertTrue(fromArchive.warnings().isEmpty(), fromArchive.warnings().toString());
+        Compare.assertIdentical("Keras 3 TimeDistributed weights", expected, fromArchive.model().predict(x));
+    }
+
     /** A tf.keras 2 file: BatchNormalization with axis [2] keeps the mask, GlobalAveragePooling1D uses it. */
     @Test
     void keras2FileWithMaskedGlobalAverage() {
