@@ -198,8 +198,11 @@ public final class KerasModelLoader {
             } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {
                 a.setWeights(required(where, raw, String.join(", ", a.weightNames())));
             } else if (!raw.isEmpty()) {
-                warnings.add(where + ": the file holds " + raw.size() + " weight arrays for a layer that has none; "
-                        + "they are ignored.");
+                // computing without weights the file has would give other numbers than Keras
+                throw new ModelLoadException(where + ": the file holds " + raw.size() + " weight array(s) ("
+                        + raw.get(0).name() + (raw.size() > 1 ? ", …" : "") + ") for it, but rnnrt builds this "
+                        + layer.className() + " from its config without weights. The config and the weights disagree; "
+                        + "please report the model's layers with this message.");
             }
         } catch (IllegalArgumentException ex) {
             throw new ModelLoadException(where + ": " + ex.getMessage()

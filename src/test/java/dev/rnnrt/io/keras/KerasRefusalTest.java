@@ -159,6 +159,20 @@ class KerasRefusalTest {
     }
 
     @Test
+    void weightsForALayerBuiltWithoutWeightsAreRefused() {
+        Map<String, Object> lstm = layer("LSTM", "lstm", Map.of("units", 3, "return_sequences", true,
+                "batch_input_shape", Arrays.asList(null, 5, 2)));
+        Map<String, Object> norm = layer("LayerNormalization", "ln", Map.of("axis", -1, "center", false, "scale", false));
+        Path file = dir.resolve("norm.h5");
+        KerasFileWriter.writeHdf5(file, "2.9.0", sequential(lstm, norm), Map.of(
+                "lstm", new KerasFileWriter.LayerWeights().put("lstm/kernel:0", random.uniform(1, 2, 12))
+                        .put("lstm/recurrent_kernel:0", random.uniform(1, 3, 12)).put("lstm/bias:0", random.uniform(1, 12)),
+                "ln", new KerasFileWriter.LayerWeights().put("ln/gamma:0", random.uniform(1, 3))));
+        assertRefused(() -> KerasModelLoader.load(file), "layer 'ln'", "1 weight array(s) (ln/gamma:0)",
+                "without weights", "disagree");
+    }
+
+    @Test
     void nonFiniteWeightsLoadWithAWarning() {
         Tensor kernel = random.uniform(1, 2, 12);
         kernel.data()[3] = Float.NaN;
