@@ -34,6 +34,11 @@ public final class BatchNormalization extends LastAxisNormalization {
 
     private final boolean renorm;
 
+    /** Whether the layer was saved with Keras' renorm (extra weights after the moving statistics). */
+    public boolean renorm() {
+        return renorm;
+    }
+
     @Override
     public String className() {
         return "BatchNormalization";

@@ -88,6 +88,11 @@ public final class Conv1D extends Layer {
         return false;
     }
 
+    /** The weight names, in Keras' order: kernel, then bias with use_bias. */
+    public List<String> weightNames() {
+        return useBias ? List.of("kernel", "bias") : List.of("kernel");
+    }
+
     /** Sets [kernel [K, C, filters], bias [filters]] (bias only with use_bias); copied. */
     public void setWeights(List<Tensor> weights) {
         int expected = useBias ? 2 : 1;

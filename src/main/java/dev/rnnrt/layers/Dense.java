@@ -103,6 +103,11 @@ public final class Dense extends Layer {
     }
 
     /** [kernel, bias] (copies). */
+    /** The weight names, in Keras' order: kernel, then bias with use_bias. */
+    public List<String> weightNames() {
+        return useBias ? List.of("kernel", "bias") : List.of("kernel");
+    }
+
     public List<Tensor> getWeights() {
         Tensor k = kernel;
         if (k == null) {

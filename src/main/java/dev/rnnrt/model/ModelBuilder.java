@@ -5,9 +5,7 @@ import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.TimeDistributed;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -257,8 +255,16 @@ public final class ModelBuilder {
         }
     }
 
-    /** Kahn's algorithm; on a cycle, names the layers on it. */
+    /**
+     * Kahn's algorithm, taking among the calls ready to run the one declared first, so that a graph
+     * declared in an order it can run in runs in that order (a branch's layers one after another,
+     * which lets {@link Stacks} find their runs); on a cycle, names the layers on it.
+     */
     private List<String> topologicalOrder(Map<String, List<Ref>> refs) {
+        Map<String, Integer> declared = new HashMap<>();
+        for (String n : layers.keySet()) {
+            declared.put(n, declared.size());
+        }
         Map<String, Integer> pending = new LinkedHashMap<>();
         Map<String, List<String>> consumers = new HashMap<>();
         for (String layerName : layers.keySet()) {
@@ -271,7 +277,7 @@ public final class ModelBuilder {
             }
             pending.put(layerName, n);
         }
-        Deque<String> ready = new ArrayDeque<>();
+        java.util.PriorityQueue<String> ready = new java.util.PriorityQueue<>(java.util.Comparator.comparing(declared::get));
         pending.forEach((k, v) -> {
             if (v == 0) {
                 ready.add(k);

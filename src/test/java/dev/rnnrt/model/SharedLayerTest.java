@@ -111,7 +111,7 @@ class SharedLayerTest {
         assertTrue(!java.util.Arrays.equals(swapped.data(), actual.get(1).data()), "the calls see their own inputs");
 
         assertEquals(List.of("emb", "enc", "diff", "head"), shared.layers().stream().map(Layer::name).toList());
-        assertEquals(List.of("emb", "emb_b", "enc", "enc_b", "diff", "head"), shared.callNames());
+        assertEquals(List.of("emb", "enc", "emb_b", "enc_b", "diff", "head"), shared.callNames(), "declared order");
         long once = emb.parameterCount() + enc.parameterCount() + head.parameterCount();
         assertEquals(once, shared.parameterCount(), "shared weights count once");
         assertEquals(once + emb.parameterCount() + enc.parameterCount(), separate.parameterCount());
@@ -152,6 +152,10 @@ class SharedLayerTest {
             sum[k] += fromY.data()[k];
         }
         Compare.assertIdentical("x branch + y branch", Tensor.wrap(sum, fromX.shape()), out.get(0));
+        assertEquals(List.of("bi..td", "bi_y..td_y"), shared.stackedRuns(), "each branch is one stack call");
+        rec.log.clear();
+        shared.predict(List.of(x, y));
+        assertEquals(2, rec.log.size(), rec.log.toString());
         assertTrue(shared.summary().contains("top_y (call of 'top')"), shared.summary());
         assertEquals(shared.parameterCount(), alone.parameterCount());
     }

@@ -30,15 +30,60 @@ final class ConfigReader {
      * layer's later calls (Keras' node_index k ≥ 1) are named {@code "layer#k"}.
      */
     record Entry(Layer layer, String callName, String className, String positionalKey, List<String> inputs,
-                 List<RecordedMask> kerasMasks, String kerasMaskReason) {
-        Entry(Layer layer, String className, String positionalKey, List<String> inputs) {
-            this(layer, layer.name(), className, positionalKey, inputs, null, null);
+                 List<RecordedMask> kerasMasks, String kerasMaskReason, List<Scope> scope, boolean trainable) {
+        Entry(Layer layer, String className, String positionalKey, List<String> inputs, boolean trainable) {
+            this(layer, layer.name(), className, positionalKey, inputs, null, null, List.of(), trainable);
         }
 
         /** Whether this is the layer's first call (the one that loads its weights). */
         boolean firstCall() {
             return callName.equals(layer.name());
         }
+
+        /** This entry inlined from a nested model: references renamed, the model's scope put first. */
+        Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model) {
+            List<String> in = new ArrayList<>();
+            inputs.forEach(r -> in.add(rename.apply(r)));
+            List<RecordedMask> masks = null;
+            if (kerasMasks != null) {
+                masks = new ArrayList<>();
+                for (RecordedMask m : kerasMasks) {
+                    masks.add(m.present() ? new RecordedMask(true, rename.apply(m.from()), m.value(), m.masking()) : m);
+                }
+            }
+            List<Scope> sc = new ArrayList<>();
+            sc.add(model);
+            sc.addAll(scope);
+            return new Entry(layer, rename.apply(callName), className, positionalKey, in, masks, kerasMaskReason,
+                    List.copyOf(sc), trainable);
+        }
+
+        /** This entry with its references resolved (nested models' outputs to the layers that make them). */
+        Entry resolved(java.util.function.UnaryOperator<String> resolve) {
+            List<String> in = new ArrayList<>();
+            inputs.forEach(r -> in.add(resolve.apply(r)));
+            List<RecordedMask> masks = null;
+            if (kerasMasks != null) {
+                masks = new ArrayList<>();
+                for (RecordedMask m : kerasMasks) {
+                    masks.add(m.present() ? new RecordedMask(true, resolve.apply(m.from()), m.value(), m.masking()) : m);
+                }
+            }
+            return new Entry(layer, callName, className, positionalKey, in, masks, kerasMaskReason, scope, trainable);
+        }
+    }
+
+    /**
+     * A model nested in another as a layer (Keras: a Sequential or functional model called like a
+     * layer), which holds the weights of the layers inlined from it: its name and the key Keras 3
+     * gives its weight group.
+     */
+    record Scope(String name, String positionalKey) {
+    }
+
+    /** Keras' model classes, which a config may use as a layer (a nested model). */
+    static boolean isModel(String className) {
+        return className.equals("Sequential") || className.equals("Functional") || className.equals("Model");
     }
 
     /** The name of call k (Keras' node_index) of a layer. */
@@ -186,19 +231,34 @@ final class ConfigReader {
                 inputName = lc.path("name").asText(inputName);
                 continue;
             }
+            String from = previous == null ? inputName : previous;
+            if (isModel(cls)) {
+                Parsed inner = nested(spec);
+                if (inner.inputs().size() != 1 || inner.outputs().size() != 1) {
+                    throw new ModelLoadException(source + ": the nested model '" + inner.name() + "' has "
+                            + inner.inputs().size() + " input(s) and " + inner.outputs().size() + " output(s); a layer "
+                            + "of a Sequential model takes one and gives one.");
+                }
+                if (inputShape == null && entries.isEmpty()) {
+                    inputShape = inner.inputs().values().iterator().next();
+                }
+                String nestedName = lc.path("name").asText(inner.name());
+                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries)
+                        .get(0);
+                continue;
+            }
             if (inputShape == null && entries.isEmpty()) {
                 inputShape = firstLayerInputShape(lc, spec);
             }
             Layer layer = factory.create(spec);
-            String from = previous == null ? inputName : previous;
-            entries.add(new Entry(layer, cls, positionalKey(cls), List.of(from)));
+            entries.add(new Entry(layer, cls, positionalKey(cls), List.of(from), trainable(spec)));
             previous = layer.name();
         }
         if (inputShape == null) {
             throw new ModelLoadException(source + ": the Sequential config gives no input shape (no InputLayer, "
                     + "batch_input_shape or build_config). Build the model on an input before saving it.");
         }
-        if (previous == null) {
+        if (entries.isEmpty()) {
             throw new ModelLoadException(source + ": the Sequential config has only an InputLayer.");
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
@@ -212,6 +272,9 @@ final class ConfigReader {
         List<Entry> entries = new ArrayList<>();
         Set<String> inputLayers = new HashSet<>();
         operations.clear();
+        maxNodeIndex.clear();
+        historyNodes(cfg.path("layers"));
+        historyNodes(cfg.path("output_layers"));
         for (JsonNode spec : cfg.path("layers")) {
             if (isOperation(spec)) {
                 operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")), spec);
@@ -229,6 +292,20 @@ final class ConfigReader {
                 continue;
             }
             JsonNode nodes = spec.path("inbound_nodes");
+            if (isModel(cls)) {
+                Parsed inner = nested(spec);
+                Scope scope = new Scope(layerName, positionalKey(cls));
+                int offset = nodeOffset(layerName, nodes.size());
+                for (int k = 0; k < nodes.size(); k++) {
+                    String call = callName(layerName, k + offset);
+                    List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries);
+                    for (int o = 0; o < outs.size(); o++) {
+                        aliases.put(o == 0 ? call : call + "[" + o + "]", outs.get(o));
+                    }
+                    nestedCalls.put(call, outs.size());
+                }
+                continue;
+            }
             Layer layer = null;
             String key = positionalKey(cls);
             for (int k = 0; k < Math.max(1, nodes.size()); k++) {
@@ -249,9 +326,10 @@ final class ConfigReader {
                     kerasMasks = List.of(RecordedMask.NONE);
                     reason = INITIAL_STATE_MASK;
                 }
-                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason));
+                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason, List.of(), trainable(spec)));
             }
         }
+        entries.replaceAll(e -> e.resolved(this::resolve));
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         for (String in : tensorList(cfg.path("input_layers"), "input_layers")) {
             String n = in.contains("[") ? in.substring(0, in.indexOf('[')) : in;
@@ -260,7 +338,10 @@ final class ConfigReader {
             }
             inputs.put(n, declared.get(n));
         }
-        List<String> outputs = layerInputs("the model's outputs", tensorList(cfg.path("output_layers"), "output_layers"));
+        List<String> outputs = new ArrayList<>();
+        for (String out : layerInputs("the model's outputs", tensorList(cfg.path("output_layers"), "output_layers"))) {
+            outputs.add(resolve(out));
+        }
         return new Parsed(source, name, inputs, entries, outputs);
     }
 
@@ -274,6 +355,131 @@ final class ConfigReader {
                     + "') with other call options than its first call (" + again.describeOptions() + " against "
                     + first.describeOptions() + "); rnnrt gives each call of a shared layer the options of its "
                     + "first. Use a separate layer for the call with other options.");
+        }
+    }
+
+    /** Whether the layer is trainable in its config (Keras 2 orders a nested model's weights by it). */
+    private static boolean trainable(JsonNode spec) {
+        return spec.path("config").path("trainable").asBoolean(true);
+    }
+
+    /** A nested model's own graph, read on its own (its layer names, positions and operations are its own). */
+    private Parsed nested(JsonNode spec) {
+        return new ConfigReader(source, factory).read(spec);
+    }
+
+    /**
+     * Puts call {@code call} (0 = first) of a nested model into the graph being read: its inputs
+     * become {@code inputs}, its layers are called there (under their own names in the first call,
+     * as {@code "model#k/layer"} in call k ≥ 1, sharing the layers), and the references its outputs
+     * now stand for are returned.
+     */
+    private List<String> inline(Parsed inner, String modelName, int call, List<String> inputs, Scope scope,
+                                List<Entry> out) {
+        List<String> innerInputs = new ArrayList<>(inner.inputs().keySet());
+        if (inputs.size() != innerInputs.size()) {
+            throw new ModelLoadException(source + ": the nested model '" + modelName + "' takes " + innerInputs.size()
+                    + " input(s) " + innerInputs + "; it is called with " + inputs.size() + ": " + inputs + ".");
+        }
+        Map<String, String> rename = new HashMap<>();
+        for (int i = 0; i < innerInputs.size(); i++) {
+            rename.put(innerInputs.get(i), inputs.get(i));
+        }
+        String prefix = call == 0 ? "" : callName(modelName, call) + "/";
+        for (Entry e : inner.layers()) {
+            rename.put(e.callName(), prefix + e.callName());
+        }
+        java.util.function.UnaryOperator<String> rn = ref -> {
+            int open = ref.endsWith("]") ? ref.lastIndexOf('[') : -1;
+            String base = open > 0 ? ref.substring(0, open) : ref;
+            String to = rename.get(base);
+            if (to == null) {
+                return ref;
+            }
+            if (open > 0 && innerInputs.contains(base)) {
+                throw new ModelLoadException(source + ": the nested model '" + modelName + "' reads output '" + ref
+                        + "' of its input; an input has one.");
+            }
+            return open > 0 ? to + ref.substring(open) : to;
+        };
+        for (Entry e : inner.layers()) {
+            out.add(e.inlined(rn, scope));
+        }
+        List<String> outputs = new ArrayList<>();
+        inner.outputs().forEach(o -> outputs.add(rn.apply(o)));
+        return outputs;
+    }
+
+    /** References to a nested model's outputs ("model", "model#1[2]") → the references they stand for. */
+    private final Map<String, String> aliases = new HashMap<>();
+    /** The calls of nested models being read → their number of outputs. */
+    private final Map<String, Integer> nestedCalls = new HashMap<>();
+    /** The largest node index any reference of the graph gives each layer. */
+    private final Map<String, Integer> maxNodeIndex = new HashMap<>();
+
+    /** A reference with nested models' outputs replaced by what they stand for. */
+    private String resolve(String ref) {
+        String r = ref;
+        for (int guard = 0; ; guard++) {
+            String to = aliases.get(r);
+            if (to == null) {
+                break;
+            }
+            if (guard > aliases.size()) {
+                throw new ModelLoadException(source + ": nested models refer to each other in a cycle at '" + ref + "'.");
+            }
+            r = to;
+        }
+        int open = r.endsWith("]") ? r.lastIndexOf('[') : -1;
+        String base = open > 0 ? r.substring(0, open) : r;
+        if (nestedCalls.containsKey(base)) {
+            throw new ModelLoadException(source + ": '" + r + "' reads an output the nested model call '" + base
+                    + "' does not have (it has " + nestedCalls.get(base) + ").");
+        }
+        return r;
+    }
+
+    /**
+     * Where the saved nodes of a layer start in the node indices references use: 0, or 1 for a
+     * nested model Keras built on its own inputs first (that first node, inside the nested model,
+     * is not saved; Keras counts it). Read off the references: the saved nodes' outputs are all read.
+     */
+    private int nodeOffset(String layerName, int savedNodes) {
+        Integer max = maxNodeIndex.get(layerName);
+        if (max == null || savedNodes == 0) {
+            return 0;
+        }
+        int offset = max - (savedNodes - 1);
+        if (offset != 0 && offset != 1) {
+            throw new ModelLoadException(source + ": the graph reads call " + max + " of the nested model '" + layerName
+                    + "', which the file records " + savedNodes + " call(s) of; the config is inconsistent.");
+        }
+        return offset;
+    }
+
+    /** Records the node index of every tensor reference below {@code v} (Keras 2 lists, Keras 3 keras_history). */
+    private void historyNodes(JsonNode v) {
+        if (v.isArray()) {
+            if (v.size() >= 3 && v.get(0).isTextual() && v.get(1).isInt() && v.get(2).isInt()) {
+                maxNodeIndex.merge(v.get(0).asText(), v.get(1).asInt(), Math::max);
+                if (v.size() > 3) {
+                    historyNodes(v.get(3));
+                }
+                return;
+            }
+            for (JsonNode e : v) {
+                historyNodes(e);
+            }
+        } else if (v.isObject()) {
+            if (v.has("keras_history")) {
+                historyNodes(v.get("keras_history"));
+                return;
+            }
+            if (v.has("inbound_nodes")) {
+                historyNodes(v.get("inbound_nodes"));
+                return;
+            }
+            v.fields().forEachRemaining(f -> historyNodes(f.getValue()));
         }
     }
 

@@ -25,7 +25,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Loads Keras models:
@@ -138,10 +141,23 @@ public final class KerasModelLoader {
         }
         ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version, backend));
         ConfigReader.Parsed parsed = reader.read(config);
+        Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nested(List.of()) == null
+                ? flatNestedWeights(source, version, parsed.layers(), store) : Map.of();
         for (ConfigReader.Entry e : parsed.layers()) {
-            if (e.firstCall()) {                     // a shared layer's weights are stored once
-                assign(source, e, store, warnings);
+            if (!e.firstCall()) {                    // a shared layer's weights are stored once
+                continue;
             }
+            List<NamedWeight> raw;
+            if (e.scope().isEmpty()) {
+                raw = store.weights(e.layer().name(), e.className(), e.positionalKey());
+            } else if (nested.containsKey(e)) {
+                raw = nested.get(e);
+            } else {
+                List<String> keys = new ArrayList<>();
+                e.scope().forEach(sc -> keys.add(sc.positionalKey()));
+                raw = store.nested(keys).weights(e.layer().name(), e.className(), e.positionalKey());
+            }
+            assign(source, e, raw, warnings);
         }
         Model model;
         try {
@@ -152,14 +168,112 @@ public final class KerasModelLoader {
         return new LoadedModel(model, versionText, format, warnings);
     }
 
-    private static void assign(String source, ConfigReader.Entry e, WeightStore store, List<String> warnings) {
+    /**
+     * Keras 2 keeps all weights of a nested model as one list in the model's group: the trainable
+     * weights of its layers in order, then the non-trainable ones (BatchNormalization's moving
+     * statistics, and all weights of a layer with trainable=False), as keras/engine/saving.py's
+     * convert_nested_model reads them back. Splits each such list among the layers inlined from it.
+     */
+    private static Map<ConfigReader.Entry, List<NamedWeight>> flatNestedWeights(String source, KerasVersion version,
+            List<ConfigReader.Entry> entries, WeightStore store) {
+        Map<String, List<ConfigReader.Entry>> byModel = new LinkedHashMap<>();
+        for (ConfigReader.Entry e : entries) {
+            if (e.firstCall() && !e.scope().isEmpty()) {
+                byModel.computeIfAbsent(e.scope().get(0).name(), k -> new ArrayList<>()).add(e);
+            }
+        }
+        Map<ConfigReader.Entry, List<NamedWeight>> out = new HashMap<>();
+        for (Map.Entry<String, List<ConfigReader.Entry>> model : byModel.entrySet()) {
+            List<ConfigReader.Entry> leaves = model.getValue();
+            String where = source + ", nested model '" + model.getKey() + "'";
+            List<NamedWeight> flat = store.weights(model.getKey(), "Model", leaves.get(0).scope().get(0).positionalKey());
+            int[] total = new int[leaves.size()];
+            int[] fixed = new int[leaves.size()];
+            int trainable = 0;
+            int all = 0;
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < leaves.size(); i++) {
+                ConfigReader.Entry e = leaves.get(i);
+                total[i] = rawWeightCount(where, e.layer());
+                fixed[i] = e.trainable() ? nonTrainableCount(e.layer()) : total[i];
+                trainable += total[i] - fixed[i];
+                all += total[i];
+                if (total[i] > 0) {
+                    expected.append(expected.length() == 0 ? "" : ", ").append(e.layer().name()).append(' ')
+                            .append(total[i]);
+                }
+            }
+            if (all > 0 && version.major() < 2) {
+                throw new ModelLoadException(where + ": nested models of Keras 1 files are not supported (their "
+                        + "weights are stored per gate); save the model with Keras 2 or later.");
+            }
+            if (flat.size() != all) {
+                throw new ModelLoadException(where + ": the file holds " + flat.size() + " weight arrays for it, its "
+                        + "layers need " + all + " (" + expected + "). The config and the weights disagree.");
+            }
+            int t = 0;
+            int n = trainable;
+            for (int i = 0; i < leaves.size(); i++) {
+                List<NamedWeight> mine = new ArrayList<>(flat.subList(t, t + total[i] - fixed[i]));
+                mine.addAll(flat.subList(n, n + fixed[i]));
+                t += total[i] - fixed[i];
+                n += fixed[i];
+                out.put(leaves.get(i), mine);
+            }
+        }
+        return out;
+    }
+
+    /** How many weight arrays Keras 2 saves for a layer (as rnnrt builds it from its config). */
+    private static int rawWeightCount(String where, Layer layer) {
+        while (layer instanceof TimeDistributed t) {
+            layer = t.inner();
+        }
+        if (layer instanceof RecurrentLayer r) {
+            return r.weightNames().size();
+        }
+        if (layer instanceof Bidirectional b) {
+            return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
+        }
+        if (layer instanceof BatchNormalization bn && bn.renorm()) {
+            throw new ModelLoadException(where + ": layer '" + bn.name() + "' is a BatchNormalization with renorm, "
+                    + "whose number of weights differs between Keras versions; rnnrt cannot split the nested "
+                    + "model's weights among its layers.");
+        }
+        if (layer instanceof Dense d) {
+            return d.weightNames().size();
+        }
+        if (layer instanceof Conv1D c) {
+            return c.weightNames().size();
+        }
+        if (layer instanceof BatchNormalization n) {
+            return n.weightNames().size();
+        }
+        if (layer instanceof LayerNormalization n) {
+            return n.weightNames().size();
+        }
+        if (layer instanceof Attention a) {
+            return a.weightNames().size();
+        }
+        return layer instanceof Embedding || layer instanceof PRelu ? 1 : 0;
+    }
+
+    /** The weights Keras does not train in a trainable layer: BatchNormalization's moving statistics. */
+    private static int nonTrainableCount(Layer layer) {
+        while (layer instanceof TimeDistributed t) {
+            layer = t.inner();
+        }
+        return layer instanceof BatchNormalization ? 2 : 0;
+    }
+
+    private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, List<String> warnings) {
         Layer wrapper = e.layer();
         Layer layer = wrapper;
         while (layer instanceof TimeDistributed t) {    // its weights are the wrapped layer's
             layer = t.inner();
         }
-        String where = source + ", layer '" + wrapper.name() + "' (" + e.className() + ")";
-        List<NamedWeight> raw = store.weights(wrapper.name(), e.className(), e.positionalKey());
+        String where = source + ", layer '" + wrapper.name() + "' (" + e.className() + ")"
+                + (e.scope().isEmpty() ? "" : " in nested model '" + e.scope().get(e.scope().size() - 1).name() + "'");
         for (NamedWeight w : raw) {
             int bad = nonFinite(w.value());
             if (bad > 0) {

@@ -34,6 +34,15 @@ abstract class WeightStore {
     abstract List<NamedWeight> weights(String name, String className, String positionalKey);
 
     /**
+     * The store of the layers inside nested models, given the Keras 3 keys of the models from the
+     * outermost in; null when the format keeps all of a nested model's weights as one list in the
+     * model's own group (Keras 1 and 2, which the loader then splits).
+     */
+    WeightStore nested(List<String> modelKeys) {
+        return null;
+    }
+
+    /**
      * Keras 1 and 2 .h5 ({@code model.save} and {@code save_weights}): group {@code <layer>}
      * below the weights root, with the weight order in its {@code weight_names} attribute, each
      * name a dataset path below the group (e.g. "lstm/lstm_cell/kernel:0", "lstm_1_W_i").
@@ -73,8 +82,13 @@ abstract class WeightStore {
         private final Map<String, String> keyByConfigName = new HashMap<>();
 
         Keras3(Hdf5 h5) {
+            this(h5, h5.child(h5.root(), "layers"));
+        }
+
+        /** The layers below {@code layers} (a Keras 3 "layers" group, or null when there is none). */
+        private Keras3(Hdf5 h5, Node layersGroup) {
             super(h5);
-            Node n = h5.child(h5.root(), "layers");
+            Node n = layersGroup;
             this.layers = n instanceof Group g ? g : null;
             if (layers != null) {
                 for (String key : h5.children(layers)) {
@@ -87,6 +101,16 @@ abstract class WeightStore {
                     }
                 }
             }
+        }
+
+        /** A nested model's layers: layers/&lt;model key&gt;/layers/…, as Keras 3 saves a model inside a model. */
+        @Override
+        WeightStore nested(List<String> modelKeys) {
+            Node n = layers;
+            for (String key : modelKeys) {
+                n = n instanceof Group g ? h5.child(g, key + "/layers") : null;
+            }
+            return new Keras3(h5, n);
         }
 
         @Override

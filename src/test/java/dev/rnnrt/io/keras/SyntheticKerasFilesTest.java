@@ -828,6 +828,187 @@ class SyntheticKerasFilesTest {
                 loaded.parameterCount());
     }
 
+    /**
+     * tf.keras 2 LSTM autoencoder made of two nested Sequential models (encoder: LSTM, RepeatVector;
+     * decoder: LSTM, TimeDistributed(Dense)) inside a Sequential, each nested model's weights one
+     * list in its own group. Loaded, it equals the flat model.
+     */
+    @Test
+    void keras2NestedSequentialModels() {
+        Lstm enc = Lstm.builder(H).name("lstm").build();
+        List<Tensor> ew = randomWeights(enc, I);
+        enc.setWeights(ew);
+        Lstm dec = Lstm.builder(5).name("lstm_1").returnSequences(true).build();
+        List<Tensor> dw = randomWeights(dec, H);
+        dec.setWeights(dw);
+        Dense out = Dense.builder(I).name("dense").build();
+        Tensor ok = random.uniform(0.5, 5, I);
+        Tensor ob = random.uniform(0.5, I);
+        out.setWeights(List.of(ok, ob));
+        Model java = Model.sequential("java").input(T, I).add(enc)
+                .add(dev.rnnrt.layers.RepeatVector.of("repeat_vector", T)).add(dec)
+                .add(TimeDistributed.of("time_distributed", out)).build();
+
+        Map<String, Object> encoder = spec("Sequential", "encoder", Map.of("layers", List.of(
+                spec("InputLayer", "input_1", Map.of("batch_input_shape", nullFirst(T, I))),
+                layerSpec("LSTM", "lstm", Map.of(), H),
+                spec("RepeatVector", "repeat_vector", Map.of("n", T)))));
+        Map<String, Object> decoder = spec("Sequential", "decoder", Map.of("layers", List.of(
+                layerSpec("LSTM", "lstm_1", Map.of("return_sequences", true, "batch_input_shape", nullFirst(T, H)), 5),
+                spec("TimeDistributed", "time_distributed", Map.of("layer", spec("Dense", "dense",
+                        Map.of("units", I, "activation", "linear")))))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", Map.of("name", "autoencoder", "layers", List.of(encoder, decoder))));
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("encoder", recurrentH5Weights("lstm", "lstm_cell", ew));
+        KerasFileWriter.LayerWeights decW = recurrentH5Weights("lstm_1", "lstm_cell_1", dw);
+        decW.put("time_distributed/kernel:0", ok).put("time_distributed/bias:0", ob);
+        weights.put("decoder", decW);
+        Path file = dir.resolve("autoencoder.h5");
+        KerasFileWriter.writeHdf5(file, "2.12.0", config, weights);
+
+        LoadedModel loaded = KerasModelLoader.load(file);
+        assertTrue(loaded.warnings().isEmpty(), loaded.warnings().toString());
+        Tensor x = random.uniform(1, 3, T, I);
+        Compare.assertIdentical("nested Sequential models", java.predict(x), loaded.model().predict(x));
+        assertEquals(java.parameterCount(), loaded.model().parameterCount());
+        assertTrue(loaded.model().summary().contains("lstm_1 (LSTM)"), loaded.model().summary());
+    }
+
+    /**
+     * tf.keras 2 Siamese network as in Keras' examples: a functional base network (LSTM,
+     * BatchNormalization, a frozen Dense) built on its own Input, called on two inputs (node
+     * indices 1 and 2: Keras counts the base network's own first node), Subtract, Dense. The base
+     * network's weights are one list: trainable weights of its layers, then BatchNormalization's
+     * moving statistics and the frozen Dense's weights.
+     */
+    @Test
+    void keras2SiameseWithANestedBaseNetwork() {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        BatchNormalization bn = new BatchNormalization("bn", -1, 1e-3, true, true);
+        List<Tensor> bw = List.of(random.uniform(1, H), random.uniform(0.5, H), random.uniform(0.5, H),
+                Tensor.of(positive(H), H));
+        bn.setWeights(bw);
+        Dense frozen = Dense.builder(2).name("frozen").activation("tanh").build();
+        List<Tensor> fw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        frozen.setWeights(fw);
+        GlobalPooling1D pool = new GlobalPooling1D("pool", Pooling1D.Mode.MAX, false);
+        Dense head = Dense.builder(1).name("head").activation("sigmoid").build();
+        List<Tensor> hw = List.of(random.uniform(0.5, 2, 1), random.uniform(0.5, 1));
+        head.setWeights(hw);
+        Model base = Model.sequential("base").input(T, I).add(lstm).add(bn).add(TimeDistributed.of("td", frozen))
+                .add(pool).build();
+
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"siamese\", \"layers\": ["
+                + input2("a") + "," + input2("b") + ","
+                + "{\"name\": \"base\", \"class_name\": \"Functional\", \"config\": {\"name\": \"base\", \"layers\": ["
+                + input2("x") + ","
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
+                + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
+                + "{\"name\": \"bn\", \"class_name\": \"BatchNormalization\", \"config\": {\"name\": \"bn\","
+                + " \"axis\": -1, \"epsilon\": 0.001, \"center\": true, \"scale\": true}, \"inbound_nodes\": [[[\"lstm\", 0, 0, {}]]]},"
+                + "{\"name\": \"td\", \"class_name\": \"TimeDistributed\", \"config\": {\"name\": \"td\", \"trainable\": false,"
+                + " \"layer\": {\"class_name\": \"Dense\", \"config\": {\"name\": \"frozen\", \"units\": 2, \"activation\": \"tanh\","
+                + " \"trainable\": false}}}, \"inbound_nodes\": [[[\"bn\", 0, 0, {}]]]},"
+                + "{\"name\": \"pool\", \"class_name\": \"GlobalMaxPooling1D\", \"config\": {\"name\": \"pool\"},"
+                + " \"inbound_nodes\": [[[\"td\", 0, 0, {}]]]}],"
+                + " \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"pool\", 0, 0]]},"
+                + " \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]},"
+                + "{\"name\": \"subtract\", \"class_name\": \"Subtract\", \"config\": {\"name\": \"subtract\"},"
+                + " \"inbound_nodes\": [[[\"base\", 1, 0, {}], [\"base\", 2, 0, {}]]]},"
+                + "{\"name\": \"head\", \"class_name\": \"Dense\", \"config\": {\"name\": \"head\", \"units\": 1,"
+                + " \"activation\": \"sigmoid\"}, \"inbound_nodes\": [[[\"subtract\", 0, 0, {}]]]}],"
+                + " \"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]], \"output_layers\": [[\"head\", 0, 0], [\"base\", 2, 0]]}}";
+        KerasFileWriter.LayerWeights baseW = recurrentH5Weights("lstm", "lstm_cell", lw);
+        baseW.put("bn/gamma:0", bw.get(0)).put("bn/beta:0", bw.get(1))
+                .put("bn/moving_mean:0", bw.get(2)).put("bn/moving_variance:0", bw.get(3))
+                .put("td/kernel:0", fw.get(0)).put("td/bias:0", fw.get(1));
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("base", baseW);
+        weights.put("head", new KerasFileWriter.LayerWeights().put("head/kernel:0", hw.get(0)).put("head/bias:0", hw.get(1)));
+        Path file = dir.resolve("siamese_nested.h5");
+        KerasFileWriter.writeHdf5(file, "2.9.0", parse(json), weights);
+
+        Model loaded = KerasModelLoader.load(file).model();
+        Tensor a = random.uniform(1, 2, T, I);
+        Tensor b = random.uniform(1, 2, T, I);
+        Tensor onA = base.predict(a);
+        Tensor onB = base.predict(b);
+        float[] diff = onA.data().clone();
+        for (int k = 0; k < diff.length; k++) {
+            diff[k] -= onB.data()[k];
+        }
+        Tensor expectedHead = head.call(List.of(Tensor.wrap(diff, onA.shape())), java.util.Arrays.asList((dev.rnnrt.api.Mask) null)).get(0);
+        List<Tensor> out = loaded.predict(List.of(a, b));
+        Compare.assertIdentical("Siamese head", expectedHead, out.get(0));
+        Compare.assertIdentical("the base network's second call", onB, out.get(1));
+        assertEquals(List.of("lstm", "bn", "td", "pool", "base#1/lstm", "base#1/bn", "base#1/td", "base#1/pool",
+                "subtract", "head"), loaded.callNames());
+
+        // the same file with one weight array missing from the base network's list is refused
+        baseW.byName.remove("td/bias:0");
+        Path missing = dir.resolve("siamese_missing.h5");
+        KerasFileWriter.writeHdf5(missing, "2.9.0", parse(json), weights);
+        assertRefusal(missing, "nested model 'base'", "holds 8 weight arrays", "need 9", "lstm 3, bn 4, td 2");
+    }
+
+    private static String input2(String name) {
+        return "{\"name\": \"" + name + "\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, "
+                + T + ", " + I + "], \"name\": \"" + name + "\"}, \"inbound_nodes\": []}";
+    }
+
+    /**
+     * Keras 3: a functional model with a nested Sequential (LSTM, Dense; called first, node 0) and a
+     * nested Functional (GRU; Keras counts its own first node, so the outer graph reads node 1),
+     * their weights under layers/sequential/layers/… and layers/functional/layers/….
+     */
+    @Test
+    void keras3NestedModels() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense dense = Dense.builder(I).name("dense").activation("relu").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, H, I), random.uniform(0.5, I));
+        dense.setWeights(dw);
+        Gru gru = Gru.builder(H).name("gru").build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        Model java = Model.sequential("java").input(-1, I).add(lstm).add(TimeDistributed.of("td", dense)).add(gru).build();
+
+        Map<String, Object> seq = new LinkedHashMap<>(spec("Sequential", "sequential", Map.of("layers", List.of(
+                spec("InputLayer", "seq_in", Map.of("batch_shape", nullFirst(-1, I))),
+                layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H),
+                spec("TimeDistributed", "td", Map.of("layer", spec("Dense", "dense",
+                        Map.of("units", I, "activation", "relu"))))))));
+        seq.put("name", "sequential");
+        seq.put("inbound_nodes", List.of(call(List.of(tensor("x", 0, 0)), null)));
+        Map<String, Object> gruSpec = new LinkedHashMap<>(layerSpec("GRU", "gru", Map.of("reset_after", true), H));
+        gruSpec.put("name", "gru");
+        gruSpec.put("inbound_nodes", List.of(call(List.of(tensor("fin", 0, 0)), null)));
+        Map<String, Object> fun = new LinkedHashMap<>(spec("Functional", "functional", Map.of(
+                "layers", List.of(input("fin"), gruSpec),
+                "input_layers", List.of(List.of("fin", 0, 0)), "output_layers", List.of(List.of("gru", 0, 0)))));
+        fun.put("name", "functional");
+        fun.put("inbound_nodes", List.of(call(List.of(tensor("sequential", 0, 0)), null)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "outer",
+                "layers", List.of(input("x"), seq, fun),
+                "input_layers", List.of(List.of("x", 0, 0)),
+                "output_layers", List.of(List.of("functional", 1, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("sequential/layers/lstm/cell", lw);
+        weights.put("sequential/layers/time_distributed/layer", dw);
+        weights.put("functional/layers/gru/cell", gw);
+        Path file = dir.resolve("nested.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        LoadedModel loaded = KerasModelLoader.load(file);
+        assertTrue(loaded.warnings().isEmpty(), loaded.warnings().toString());
+        Tensor x = random.uniform(1, 2, T, I);
+        Compare.assertIdentical("Keras 3 nested models", java.predict(x), loaded.model().predict(x));
+    }
+
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
     @Test
     void keras2SharedLayer() {
