@@ -42,34 +42,28 @@ final class ConfigReader {
 
         /** This entry inlined from a nested model: references renamed, the model's scope put first. */
         Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model) {
-            List<String> in = new ArrayList<>();
-            inputs.forEach(r -> in.add(rename.apply(r)));
-            List<RecordedMask> masks = null;
-            if (kerasMasks != null) {
-                masks = new ArrayList<>();
-                for (RecordedMask m : kerasMasks) {
-                    masks.add(m.present() ? new RecordedMask(true, rename.apply(m.from()), m.value(), m.masking()) : m);
-                }
-            }
             List<Scope> sc = new ArrayList<>();
             sc.add(model);
             sc.addAll(scope);
-            return new Entry(layer, rename.apply(callName), className, positionalKey, in, masks, kerasMaskReason,
-                    List.copyOf(sc), trainable);
+            return mapped(rename, rename.apply(callName), List.copyOf(sc));
         }
 
         /** This entry with its references resolved (nested models' outputs to the layers that make them). */
         Entry resolved(java.util.function.UnaryOperator<String> resolve) {
+            return mapped(resolve, callName, scope);
+        }
+
+        private Entry mapped(java.util.function.UnaryOperator<String> refs, String call, List<Scope> sc) {
             List<String> in = new ArrayList<>();
-            inputs.forEach(r -> in.add(resolve.apply(r)));
+            inputs.forEach(r -> in.add(refs.apply(r)));
             List<RecordedMask> masks = null;
             if (kerasMasks != null) {
                 masks = new ArrayList<>();
                 for (RecordedMask m : kerasMasks) {
-                    masks.add(m.present() ? new RecordedMask(true, resolve.apply(m.from()), m.value(), m.masking()) : m);
+                    masks.add(m.present() ? new RecordedMask(true, refs.apply(m.from()), m.value(), m.masking()) : m);
                 }
             }
-            return new Entry(layer, callName, className, positionalKey, in, masks, kerasMaskReason, scope, trainable);
+            return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable);
         }
     }
 
