@@ -141,7 +141,7 @@ public final class KerasModelLoader {
         }
         ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version, backend));
         ConfigReader.Parsed parsed = reader.read(config);
-        Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nested(List.of()) == null
+        Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nestedWeightsFlat()
                 ? flatNestedWeights(source, version, parsed.layers(), store) : Map.of();
         for (ConfigReader.Entry e : parsed.layers()) {
             if (!e.firstCall()) {                    // a shared layer's weights are stored once

@@ -34,12 +34,20 @@ abstract class WeightStore {
     abstract List<NamedWeight> weights(String name, String className, String positionalKey);
 
     /**
+     * Whether the format keeps all of a nested model's weights as one list in the model's own group
+     * (Keras 1 and 2, which the loader then splits among its layers); otherwise each layer inside
+     * has its own group ({@link #nested}).
+     */
+    boolean nestedWeightsFlat() {
+        return true;
+    }
+
+    /**
      * The store of the layers inside nested models, given the Keras 3 keys of the models from the
-     * outermost in; null when the format keeps all of a nested model's weights as one list in the
-     * model's own group (Keras 1 and 2, which the loader then splits).
+     * outermost in; only where {@link #nestedWeightsFlat()} is false.
      */
     WeightStore nested(List<String> modelKeys) {
-        return null;
+        throw new UnsupportedOperationException("this format keeps a nested model's weights in one list");
     }
 
     /**
@@ -101,6 +109,11 @@ abstract class WeightStore {
                     }
                 }
             }
+        }
+
+        @Override
+        boolean nestedWeightsFlat() {
+            return false;
         }
 
         /** A nested model's layers: layers/&lt;model key&gt;/layers/…, as Keras 3 saves a model inside a model. */
