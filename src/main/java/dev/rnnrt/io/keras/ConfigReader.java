@@ -274,11 +274,32 @@ final class ConfigReader {
                 operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")), spec);
             }
         }
+        Set<String> computed = computedOperations(cfg);
+        OpReader ops = new OpReader(source, t -> OpReader.isKeras3Tensor(t)
+                ? history("an operation", t.path("config").path("keras_history")) : history("an operation", t));
         for (JsonNode spec : cfg.path("layers")) {
             String cls = spec.path("class_name").asText("");
             String layerName = spec.path("name").asText(spec.path("config").path("name").asText(null));
             if (isOperation(spec)) {
-                continue;           // Keras 3 records the ops that compute masks; rnnrt computes masks itself
+                // Keras 3 records both the keras.ops calls between layers and those that computed masks;
+                // the latter only feed masks (rnnrt computes masks itself)
+                if (computed.contains(layerName)) {
+                    OpReader.Made op = operation(() -> ops.keras3(layerName, cls, spec.path("config"),
+                            spec.path("inbound_nodes").path(0)));
+                    entries.add(new Entry(op.op(), cls, layerName, op.inputs(), true));
+                }
+                continue;
+            }
+            if (cls.equals("TFOpLambda") || cls.equals("SlicingOpLambda")) {
+                JsonNode opNodes = spec.path("inbound_nodes");
+                for (int k = 0; k < opNodes.size(); k++) {
+                    int node = k;
+                    String call = callName(layerName, k);
+                    OpReader.Made op = operation(() -> ops.keras2(call, spec.path("config").path("function").asText(""),
+                            opNodes.get(node)));
+                    entries.add(new Entry(op.op(), cls, call, op.inputs(), true));
+                }
+                continue;
             }
             if (cls.equals("InputLayer")) {
                 declared.put(layerName, batchShape(spec.path("config"), "InputLayer '" + layerName + "'"));
@@ -333,7 +354,7 @@ final class ConfigReader {
             inputs.put(n, declared.get(n));
         }
         List<String> outputs = new ArrayList<>();
-        for (String out : layerInputs("the model's outputs", tensorList(cfg.path("output_layers"), "output_layers"))) {
+        for (String out : tensorList(cfg.path("output_layers"), "output_layers")) {
             outputs.add(resolve(out));
         }
         return new Parsed(source, name, inputs, entries, outputs);
@@ -492,7 +513,7 @@ final class ConfigReader {
         if (kwargs.has("initial_state")) {
             collectTensors(layerName, kwargs.path("initial_state"), refs);
         }
-        return layerInputs(layerName, refs);
+        return refs;
     }
 
     /**
@@ -627,18 +648,55 @@ final class ConfigReader {
         }
     }
 
-    /** Inputs of a layer: none may be the output of an operation (rnnrt runs layers, not keras.ops). */
-    private List<String> layerInputs(String layerName, List<String> refs) {
-        for (String r : refs) {
-            String producer = r.replaceAll("\\[\\d+]$", "");
-            if (operations.containsKey(producer)) {
-                throw new ModelLoadException(source + ": layer '" + layerName + "' takes the output of the Keras "
-                        + "operation '" + producer + "' (" + operations.get(producer).path("class_name").asText("?")
-                        + "); rnnrt loads models made "
-                        + "of layers and does not run keras.ops calls. Use a layer for it and export the model again.");
+    /** An operation read by {@link OpReader}, its layer's own checks turned into load errors. */
+    private OpReader.Made operation(java.util.function.Supplier<OpReader.Made> read) {
+        try {
+            return read.get();
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The Keras 3 operations whose results the model computes with: those the layers' inputs (not
+     * their masks) and the model's outputs reach, through other operations. The rest only computed
+     * masks.
+     */
+    private Set<String> computedOperations(JsonNode cfg) {
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>();
+        for (JsonNode spec : cfg.path("layers")) {
+            if (isOperation(spec)) {
+                continue;
+            }
+            for (JsonNode node : spec.path("inbound_nodes")) {
+                if (node.isObject()) {
+                    historyNames(node.path("args"), todo);
+                    historyNames(node.path("kwargs").path("initial_state"), todo);
+                }
             }
         }
-        return refs;
+        historyNames(cfg.path("output_layers"), todo);
+        Set<String> computed = new HashSet<>();
+        while (!todo.isEmpty()) {
+            String n = todo.pop();
+            if (operations.containsKey(n) && computed.add(n)) {
+                JsonNode node = operations.get(n).path("inbound_nodes").path(0);
+                historyNames(node.path("args"), todo);
+                historyNames(node.path("kwargs"), todo);
+            }
+        }
+        return computed;
+    }
+
+    /** The layer names of the Keras 3 tensors (and [name, node, index] lists) below {@code v}. */
+    private static void historyNames(JsonNode v, java.util.Deque<String> out) {
+        if (OpReader.isKeras3Tensor(v)) {
+            out.add(v.path("config").path("keras_history").path(0).asText(""));
+        } else if (v.isArray() && v.size() >= 3 && v.get(0).isTextual() && v.get(1).isInt()) {
+            out.add(v.get(0).asText());
+        } else if (v.isContainerNode()) {
+            v.forEach(e -> historyNames(e, out));
+        }
     }
 
     /** [name, node_index, tensor_index] to a model reference "name" or "name[k]". */

@@ -32,6 +32,7 @@ import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Tolerance;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -575,7 +576,7 @@ class SyntheticKerasFilesTest {
         assertRefusal(combined, "computed by the operation 'logical_or'", "not the mask of a Masking or");
 
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
-        assertRefusal(fromOp, "takes the output of the Keras operation 'not_equal' (NotEqual)");
+        assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
     }
 
     /**
@@ -1007,6 +1008,128 @@ class SyntheticKerasFilesTest {
         assertTrue(loaded.warnings().isEmpty(), loaded.warnings().toString());
         Tensor x = random.uniform(1, 2, T, I);
         Compare.assertIdentical("Keras 3 nested models", java.predict(x), loaded.model().predict(x));
+    }
+
+    /**
+     * Keras 3 MaLSTM: one LSTM on two padded inputs (masks from Masking), the last step of each by
+     * subscript (x[:, -1, :]), then exp(-sum(|a - b|, axis=1, keepdims=True)) as keras.ops calls,
+     * and 1 - that; the graph also holds the ops that computed the masks, which only feed masks.
+     */
+    @Test
+    void keras3OperationsBetweenLayers() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Model branch = Model.sequential("branch").input(-1, I).add(Masking.of("masking", 0.0)).add(lstm).build();
+
+        Map<String, Object> maskA = new LinkedHashMap<>(spec("Masking", "masking", Map.of("mask_value", 0.0)));
+        maskA.put("inbound_nodes", List.of(call(List.of(tensor("a", 0, 0)), null), call(List.of(tensor("b", 0, 0)), null)));
+        Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        lstmSpec.put("name", "lstm");
+        lstmSpec.put("inbound_nodes", List.of(call(List.of(tensor("masking", 0, 0)), tensor("any", 0, 0)),
+                call(List.of(tensor("masking", 1, 0)), tensor("any_1", 0, 0))));
+        Map<String, Object> bounds = new LinkedHashMap<>();       // slice(None, None, None), i.e. ':'
+        bounds.put("start", null);
+        bounds.put("stop", null);
+        bounds.put("step", null);
+        Map<String, Object> whole = Map.of("class_name", "__slice__", "config", bounds);
+        List<Object> key = Arrays.asList(whole, -1, whole);
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "malstm",
+                "layers", List.of(input("a"), input("b"),
+                        operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0.0)),
+                        anyOp("any", "not_equal"),
+                        operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0.0)),
+                        anyOp("any_1", "not_equal_1"),
+                        maskA, lstmSpec,
+                        operation("GetItem", "get_item", Map.of("name", "get_item"), List.of(tensor("lstm", 0, 0), key)),
+                        operation("GetItem", "get_item_1", Map.of("name", "get_item_1"), List.of(tensor("lstm", 1, 0), key)),
+                        operation("Subtract", "subtract", Map.of("name", "subtract"),
+                                List.of(tensor("get_item", 0, 0), tensor("get_item_1", 0, 0))),
+                        operation("Absolute", "absolute", Map.of("name", "absolute"), List.of(tensor("subtract", 0, 0))),
+                        operation("Sum", "sum", Map.of("name", "sum", "axis", 1, "keepdims", true),
+                                List.of(tensor("absolute", 0, 0))),
+                        operation("Negative", "negative", Map.of("name", "negative"), List.of(tensor("sum", 0, 0))),
+                        operation("Exp", "exp", Map.of("name", "exp"), List.of(tensor("negative", 0, 0))),
+                        operation("Subtract", "subtract_1", Map.of("name", "subtract_1"), List.of(1.0, tensor("exp", 0, 0)))),
+                "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
+                "output_layers", List.of(List.of("exp", 0, 0), List.of("subtract_1", 0, 0)))));
+        Path file = dir.resolve("malstm.keras");
+        KerasFileWriter.writeKeras(file, config, Map.of("lstm/cell", lw));
+
+        LoadedModel loaded = KerasModelLoader.load(file);
+        Tensor a = paddedInput();
+        Tensor b = random.uniform(1, 3, T, I);
+        List<Tensor> out = loaded.model().predict(List.of(a, b));
+        assertMaLstm(branch.predict(a), branch.predict(b), out);
+        assertTrue(loaded.model().summary().contains("x[:, -1, :]"), loaded.model().summary());
+    }
+
+    /** The same MaLSTM as tf.keras 2 saves it: TFOpLambda / SlicingOpLambda layers, a number as a first argument. */
+    @Test
+    void keras2TfOpLambdaLayers() {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Model branch = Model.sequential("branch").input(-1, I).add(lstm).build();
+        String whole = "{\"start\": null, \"stop\": null, \"step\": null}";
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"malstm\", \"layers\": ["
+                + input2("a") + "," + input2("b") + ","
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
+                + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]},"
+                + opLambda("SlicingOpLambda", "tf.__operators__.getitem", "__operators__.getitem",
+                        "[[\"lstm\", 0, 0, {\"slice_spec\": [" + whole + ", -1, " + whole + "]}]]") + ","
+                + opLambda("SlicingOpLambda", "tf.__operators__.getitem_1", "__operators__.getitem",
+                        "[[\"lstm\", 1, 0, {\"slice_spec\": [" + whole + ", -1]}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.subtract", "math.subtract", "[[\"tf.__operators__.getitem\", 0, 0,"
+                        + " {\"y\": [\"tf.__operators__.getitem_1\", 0, 0], \"name\": null}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.abs", "math.abs", "[[\"tf.math.subtract\", 0, 0, {\"name\": null}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.reduce_sum", "math.reduce_sum",
+                        "[[\"tf.math.abs\", 0, 0, {\"axis\": 1, \"keepdims\": true, \"name\": null}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.negative", "math.negative", "[[\"tf.math.reduce_sum\", 0, 0, {}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.exp", "math.exp", "[[\"tf.math.negative\", 0, 0, {\"name\": null}]]") + ","
+                + opLambda("TFOpLambda", "tf.math.subtract_1", "math.subtract",
+                        "[[\"_CONSTANT_VALUE\", -1, 1.0, {\"y\": [\"tf.math.exp\", 0, 0], \"name\": null}]]")
+                + "], \"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]],"
+                + " \"output_layers\": [[\"tf.math.exp\", 0, 0], [\"tf.math.subtract_1\", 0, 0]]}}";
+        Path file = dir.resolve("malstm_tfk.h5");
+        KerasFileWriter.writeHdf5(file, "2.11.0", parse(json), Map.of("lstm", recurrentH5Weights("lstm", "lstm_cell", lw)));
+        LoadedModel loaded = KerasModelLoader.load(file);
+        Tensor a = random.uniform(1, 3, T, I);
+        Tensor b = random.uniform(1, 3, T, I);
+        assertMaLstm(branch.predict(a), branch.predict(b), loaded.model().predict(List.of(a, b)));
+
+        String unsupported = json.replace("\"function\": \"math.abs\"", "\"function\": \"math.cumsum\"");
+        Path other = dir.resolve("cumsum.h5");
+        KerasFileWriter.writeHdf5(other, "2.11.0", parse(unsupported), Map.of("lstm", recurrentH5Weights("lstm", "lstm_cell", lw)));
+        assertRefusal(other, "layer 'tf.math.abs' (tf.math.cumsum)", "tf.math.reduce_sum");
+    }
+
+    /** exp(-sum|a_last - b_last|) and 1 minus it, from each branch's sequence output. */
+    private static void assertMaLstm(Tensor seqA, Tensor seqB, List<Tensor> out) {
+        int batch = seqA.dim(0);
+        float[] sim = new float[batch];
+        float[] dis = new float[batch];
+        for (int n = 0; n < batch; n++) {
+            float sum = 0;
+            for (int j = 0; j < H; j++) {
+                sum += Math.abs(seqA.get(n, T - 1, j) - seqB.get(n, T - 1, j));
+            }
+            sim[n] = (float) Math.exp(-sum);
+            dis[n] = 1f - sim[n];
+        }
+        Compare.assertClose("exp(-|a - b|_1)", Tensor.wrap(sim, batch, 1), out.get(0), Tolerance.FP32);
+        Compare.assertClose("1 - exp(...)", Tensor.wrap(dis, batch, 1), out.get(1), Tolerance.FP32);
+    }
+
+    private static String opLambda(String cls, String name, String function, String node) {
+        return "{\"name\": \"" + name + "\", \"class_name\": \"" + cls + "\", \"config\": {\"name\": \"" + name + "\","
+                + " \"trainable\": true, \"dtype\": \"float32\", \"function\": \"" + function + "\"},"
+                + " \"inbound_nodes\": [" + node + "]}";
+    }
+
+    /** Keras 3's any(x, axis=-1), as Masking computes its mask. */
+    private static Map<String, Object> anyOp(String name, String from) {
+        return operation("Any", name, Map.of("name", name, "axis", -1, "keepdims", false), List.of(tensor(from, 0, 0)));
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
