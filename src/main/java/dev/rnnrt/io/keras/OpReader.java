@@ -139,10 +139,12 @@ final class OpReader {
         if (!node.isArray() || node.isEmpty()) {
             throw new ModelLoadException(where + " has no inputs.");
         }
-        JsonNode kwargs = node.get(0).size() > 3 ? node.get(0).get(3) : com.fasterxml.jackson.databind.node
-                .MissingNode.getInstance();
-        JsonNode first = node.size() == 1 ? node.get(0) : node;    // several entries: a list of tensors (concat)
-        if (first.isArray() && first.size() >= 3 && CONSTANT.equals(first.get(0).asText())) {
+        // one tensor (or number) as the first argument: the node is that entry itself, as op layers keep
+        // their input structure; a list of tensors (concat): a list of entries
+        JsonNode first = node.get(0).isTextual() ? node : node.size() == 1 ? node.get(0) : node;
+        JsonNode entry = first.get(0).isTextual() ? first : first.get(0);
+        JsonNode kwargs = entry.size() > 3 ? entry.get(3) : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        if (first.get(0).isTextual() && CONSTANT.equals(first.get(0).asText())) {
             first = first.get(2);                                    // a number as the first argument
         }
         switch (function) {
@@ -166,7 +168,7 @@ final class OpReader {
                         List.of(tensor(where, first)));
             case "concat": {
                 List<String> in = new ArrayList<>();
-                for (JsonNode t : node) {
+                for (JsonNode t : first.isArray() && first.get(0).isTextual() ? List.of(first) : first) {
                     in.add(tensor(where, t));
                 }
                 return new Made(TensorOp.concatenate(name, axis(where, kwargs.path("axis"))), in);

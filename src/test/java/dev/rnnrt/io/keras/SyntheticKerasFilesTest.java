@@ -1077,26 +1077,37 @@ class SyntheticKerasFilesTest {
                 + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
                 + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"a\", 0, 0, {}]], [[\"b\", 0, 0, {}]]]},"
                 + opLambda("SlicingOpLambda", "tf.__operators__.getitem", "__operators__.getitem",
-                        "[[\"lstm\", 0, 0, {\"slice_spec\": [" + whole + ", -1, " + whole + "]}]]") + ","
+                        "[\"lstm\", 0, 0, {\"slice_spec\": [" + whole + ", -1, " + whole + "]}]") + ","
                 + opLambda("SlicingOpLambda", "tf.__operators__.getitem_1", "__operators__.getitem",
-                        "[[\"lstm\", 1, 0, {\"slice_spec\": [" + whole + ", -1]}]]") + ","
-                + opLambda("TFOpLambda", "tf.math.subtract", "math.subtract", "[[\"tf.__operators__.getitem\", 0, 0,"
-                        + " {\"y\": [\"tf.__operators__.getitem_1\", 0, 0], \"name\": null}]]") + ","
-                + opLambda("TFOpLambda", "tf.math.abs", "math.abs", "[[\"tf.math.subtract\", 0, 0, {\"name\": null}]]") + ","
+                        "[\"lstm\", 1, 0, {\"slice_spec\": [" + whole + ", -1]}]") + ","
+                + opLambda("TFOpLambda", "tf.math.subtract", "math.subtract", "[\"tf.__operators__.getitem\", 0, 0,"
+                        + " {\"y\": [\"tf.__operators__.getitem_1\", 0, 0], \"name\": null}]") + ","
+                + opLambda("TFOpLambda", "tf.math.abs", "math.abs", "[\"tf.math.subtract\", 0, 0, {\"name\": null}]") + ","
                 + opLambda("TFOpLambda", "tf.math.reduce_sum", "math.reduce_sum",
-                        "[[\"tf.math.abs\", 0, 0, {\"axis\": 1, \"keepdims\": true, \"name\": null}]]") + ","
-                + opLambda("TFOpLambda", "tf.math.negative", "math.negative", "[[\"tf.math.reduce_sum\", 0, 0, {}]]") + ","
-                + opLambda("TFOpLambda", "tf.math.exp", "math.exp", "[[\"tf.math.negative\", 0, 0, {\"name\": null}]]") + ","
+                        "[\"tf.math.abs\", 0, 0, {\"axis\": 1, \"keepdims\": true, \"name\": null}]") + ","
+                + opLambda("TFOpLambda", "tf.math.negative", "math.negative", "[\"tf.math.reduce_sum\", 0, 0, {}]") + ","
+                + opLambda("TFOpLambda", "tf.math.exp", "math.exp", "[\"tf.math.negative\", 0, 0, {\"name\": null}]") + ","
                 + opLambda("TFOpLambda", "tf.math.subtract_1", "math.subtract",
-                        "[[\"_CONSTANT_VALUE\", -1, 1.0, {\"y\": [\"tf.math.exp\", 0, 0], \"name\": null}]]")
+                        "[\"_CONSTANT_VALUE\", -1, 1.0, {\"y\": [\"tf.math.exp\", 0, 0], \"name\": null}]") + ","
+                + opLambda("TFOpLambda", "tf.concat", "concat", "[[\"tf.__operators__.getitem\", 0, 0, {\"axis\": -1,"
+                        + " \"name\": \"concat\"}], [\"tf.__operators__.getitem_1\", 0, 0, {\"axis\": -1, \"name\": \"concat\"}]]")
                 + "], \"input_layers\": [[\"a\", 0, 0], [\"b\", 0, 0]],"
-                + " \"output_layers\": [[\"tf.math.exp\", 0, 0], [\"tf.math.subtract_1\", 0, 0]]}}";
+                + " \"output_layers\": [[\"tf.math.exp\", 0, 0], [\"tf.math.subtract_1\", 0, 0], [\"tf.concat\", 0, 0]]}}";
         Path file = dir.resolve("malstm_tfk.h5");
         KerasFileWriter.writeHdf5(file, "2.11.0", parse(json), Map.of("lstm", recurrentH5Weights("lstm", "lstm_cell", lw)));
         LoadedModel loaded = KerasModelLoader.load(file);
         Tensor a = random.uniform(1, 3, T, I);
         Tensor b = random.uniform(1, 3, T, I);
-        assertMaLstm(branch.predict(a), branch.predict(b), loaded.model().predict(List.of(a, b)));
+        List<Tensor> out = loaded.model().predict(List.of(a, b));
+        Tensor seqA = branch.predict(a);
+        Tensor seqB = branch.predict(b);
+        assertMaLstm(seqA, seqB, out);
+        for (int n = 0; n < 2; n++) {
+            for (int j = 0; j < H; j++) {
+                assertEquals(seqA.get(n, T - 1, j), out.get(2).get(n, j), 0f, "tf.concat, first part");
+                assertEquals(seqB.get(n, T - 1, j), out.get(2).get(n, H + j), 0f, "tf.concat, second part");
+            }
+        }
 
         String unsupported = json.replace("\"function\": \"math.abs\"", "\"function\": \"math.cumsum\"");
         Path other = dir.resolve("cumsum.h5");
