@@ -167,10 +167,12 @@ final class Hdf5 implements AutoCloseable {
                         + " bytes) or the weight limit allows. The file is corrupt or not a Keras model.");
             }
             Class<?> type = ds.getJavaType();
-            if (type != float.class && type != double.class && type != Float.class && type != Double.class) {
+            boolean integer = type == int.class || type == long.class || type == Integer.class || type == Long.class;
+            if (type != float.class && type != double.class && type != Float.class && type != Double.class && !integer) {
                 throw new ModelLoadException(source + ": weight array " + where + " holds " + type.getSimpleName()
-                        + " values; Keras weights are floating point.");
+                        + " values; Keras weights are numbers.");
             }
+            // integer arrays: counters Keras keeps beside weights (Normalization's count)
             Object flat = ds.isScalar() ? new float[] {((Number) ds.getData()).floatValue()} : ds.getDataFlat();
             float[] values;
             if (flat instanceof float[] f) {
@@ -179,6 +181,16 @@ final class Hdf5 implements AutoCloseable {
                 values = new float[d.length];
                 for (int k = 0; k < d.length; k++) {
                     values[k] = (float) d[k];
+                }
+            } else if (flat instanceof long[] l) {
+                values = new float[l.length];
+                for (int k = 0; k < l.length; k++) {
+                    values[k] = l[k];
+                }
+            } else if (flat instanceof int[] i) {
+                values = new float[i.length];
+                for (int k = 0; k < i.length; k++) {
+                    values[k] = i[k];
                 }
             } else {
                 throw new ModelLoadException(source + ": weight array " + where + " could not be read as numbers.");

@@ -13,6 +13,7 @@ import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.LayerNormalization;
+import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.TimeDistributed;
@@ -255,6 +256,9 @@ public final class KerasModelLoader {
         if (layer instanceof Attention a) {
             return a.weightNames().size();
         }
+        if (layer instanceof Normalization n) {
+            return n.hasStatistics() ? 0 : 3;         // mean, variance, count, unless the config gave them
+        }
         return layer instanceof Embedding || layer instanceof PRelu ? 1 : 0;
     }
 
@@ -263,7 +267,7 @@ public final class KerasModelLoader {
         while (layer instanceof TimeDistributed t) {
             layer = t.inner();
         }
-        return layer instanceof BatchNormalization ? 2 : 0;
+        return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
     }
 
     private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, List<String> warnings) {
@@ -307,11 +311,13 @@ public final class KerasModelLoader {
                 bn.setWeights(required(where, raw, String.join(", ", bn.weightNames())));
             } else if (layer instanceof LayerNormalization ln && !ln.weightNames().isEmpty()) {
                 ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
+            } else if (layer instanceof Normalization n && (!raw.isEmpty() || !n.hasStatistics())) {
+                n.setWeights(required(where, raw, "mean, variance, count"));
             } else if (layer instanceof PRelu pr) {
                 pr.setWeights(required(where, raw, "alpha"));
             } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {
                 a.setWeights(required(where, raw, String.join(", ", a.weightNames())));
-            } else if (!raw.isEmpty()) {
+            } else if (!raw.isEmpty() && !(layer instanceof Normalization)) {
                 // computing without weights the file has would give other numbers than Keras
                 throw new ModelLoadException(where + ": the file holds " + raw.size() + " weight array(s) ("
                         + raw.get(0).name() + (raw.size() > 1 ? ", …" : "") + ") for it, but rnnrt builds this "

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.ActivationLayer;
 import dev.rnnrt.layers.AdvancedActivation;
 import dev.rnnrt.layers.Attention;
@@ -23,6 +24,7 @@ import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
+import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
@@ -50,7 +52,7 @@ final class LayerFactory {
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
-            "PReLU", "Softmax", "Dot");
+            "PReLU", "Softmax", "Dot", "Normalization");
 
     private final String source;
     private final KerasVersion version;
@@ -204,6 +206,33 @@ final class LayerFactory {
                 }
                 return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true));
+            }
+            case "Normalization": {
+                JsonNode a = cfg.path("axis");
+                int[] axes;
+                if (a.isMissingNode()) {
+                    axes = new int[] {-1};
+                } else if (a.isNull()) {
+                    axes = new int[0];
+                } else if (a.isArray()) {
+                    axes = new int[a.size()];
+                    for (int k = 0; k < axes.length; k++) {
+                        axes[k] = a.get(k).asInt();
+                    }
+                } else {
+                    axes = new int[] {a.asInt()};
+                }
+                Normalization n = new Normalization(name, axes, bool(cfg, "invert", false));
+                JsonNode mean = cfg.path("mean");
+                JsonNode variance = cfg.path("variance");
+                if (!mean.isMissingNode() && !mean.isNull() && !variance.isMissingNode() && !variance.isNull()) {
+                    try {                      // given in the config: the file then holds no weights for it
+                        n.setWeights(List.of(numbers(mean), numbers(variance)));
+                    } catch (IllegalArgumentException e) {
+                        throw new ModelLoadException(source + ", layer '" + name + "' (Normalization): " + e.getMessage(), e);
+                    }
+                }
+                return n;
             }
             case "Attention", "AdditiveAttention": {
                 boolean additive = cls.equals("AdditiveAttention");
@@ -437,6 +466,37 @@ final class LayerFactory {
     }
 
     /** A normalization's axis: an integer or a one-element list (-1 when absent); several axes are refused. */
+    /** A number or nested lists of numbers from a config, as a tensor of that shape. */
+    private Tensor numbers(JsonNode v) {
+        List<Integer> shape = new ArrayList<>();
+        for (JsonNode d = v; d.isArray(); d = d.path(0)) {
+            shape.add(d.size());
+        }
+        List<Float> flat = new ArrayList<>();
+        flatten(v, 0, shape, flat);
+        float[] values = new float[flat.size()];
+        for (int k = 0; k < values.length; k++) {
+            values[k] = flat.get(k);
+        }
+        return Tensor.wrap(values, shape.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private void flatten(JsonNode v, int depth, List<Integer> shape, List<Float> out) {
+        if (depth == shape.size()) {
+            if (!v.isNumber()) {
+                throw new IllegalArgumentException("expected a number in the config's statistics; found " + v + ".");
+            }
+            out.add((float) v.asDouble());
+            return;
+        }
+        if (!v.isArray() || v.size() != shape.get(depth)) {
+            throw new IllegalArgumentException("the config's statistics are ragged nested lists.");
+        }
+        for (JsonNode e : v) {
+            flatten(e, depth + 1, shape, out);
+        }
+    }
+
     private int axis(JsonNode cfg, String cls, String name) {
         JsonNode v = cfg.path("axis");
         if (v.isArray() && v.size() == 1 && v.get(0).canConvertToInt()) {

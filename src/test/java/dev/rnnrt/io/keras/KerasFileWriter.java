@@ -74,6 +74,15 @@ final class KerasFileWriter {
      * (e.g. "lstm/cell", "bidirectional/forward_layer/cell", "dense_1") to its vars in order.
      */
     static void writeKeras(Path path, JsonNode config, Map<String, List<Tensor>> weights) throws IOException {
+        writeKeras(path, config, weights, Map.of());
+    }
+
+    /**
+     * As {@link #writeKeras(Path, JsonNode, Map)}, with integer scalars after a group's float vars
+     * (e.g. "normalization" → the count Normalization keeps as its third var, an int64).
+     */
+    static void writeKeras(Path path, JsonNode config, Map<String, List<Tensor>> weights, Map<String, Long> counts)
+            throws IOException {
         Path h5 = Files.createTempFile("model.weights", ".h5");
         try {
             try (WritableHdfFile f = HdfFile.write(h5)) {
@@ -87,6 +96,9 @@ final class KerasFileWriter {
                     List<Tensor> list = e.getValue();
                     for (int k = 0; k < list.size(); k++) {
                         put(vars, Integer.toString(k), list.get(k));
+                    }
+                    if (counts.containsKey(e.getKey())) {
+                        vars.putDataset(Integer.toString(list.size()), counts.get(e.getKey()));
                     }
                 }
             }

@@ -22,6 +22,7 @@ import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
@@ -1141,6 +1142,53 @@ class SyntheticKerasFilesTest {
     /** Keras 3's any(x, axis=-1), as Masking computes its mask. */
     private static Map<String, Object> anyOp(String name, String from) {
         return operation("Any", name, Map.of("name", name, "axis", -1, "keepdims", false), List.of(tensor(from, 0, 0)));
+    }
+
+    /**
+     * A time-series model with an adapted Normalization in front: Keras 3 stores mean, variance and
+     * the int64 count as its vars; tf.keras may carry mean and variance in the config instead.
+     */
+    @Test
+    void normalizationInFrontOfARecurrentLayer() throws IOException {
+        Tensor mean = random.uniform(1, I);
+        Tensor variance = Tensor.of(positive(I), I);
+        Normalization norm = new Normalization("normalization", new int[] {-1}, false);
+        norm.setWeights(List.of(mean, variance));
+        Gru gru = Gru.builder(H).name("gru").build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        Model java = Model.sequential("java").input(-1, I).add(norm).add(gru).build();
+        Tensor x = random.uniform(3, 2, T, I);
+        Tensor expected = java.predict(x);
+
+        List<Map<String, Object>> layers = List.of(
+                spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
+                spec("Normalization", "normalization", Map.of("axis", List.of(-1), "invert", false)),
+                layerSpec("GRU", "gru", Map.of("reset_after", true), H));
+        Path archive = dir.resolve("normalized.keras");
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("normalization", List.of(mean, variance));
+        weights.put("gru/cell", gw);
+        KerasFileWriter.writeKeras(archive, JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", Map.of("name", "k3", "layers", layers))), weights, Map.of("normalization", 5000L));
+        LoadedModel fromArchive = KerasModelLoader.load(archive);
+        Compare.assertIdentical("Keras 3 adapted Normalization", expected, fromArchive.model().predict(x));
+        assertTrue(fromArchive.model().summary().contains("normalization (Normalization)"));
+
+        List<Object> meanList = new ArrayList<>();
+        List<Object> varList = new ArrayList<>();
+        for (int k = 0; k < I; k++) {
+            meanList.add((double) mean.data()[k]);
+            varList.add((double) variance.data()[k]);
+        }
+        Map<String, Object> given = spec("Normalization", "normalization", Map.of("axis", List.of(-1),
+                "mean", meanList, "variance", varList, "batch_input_shape", nullFirst(-1, I)));
+        Path h5 = dir.resolve("normalized_config.h5");
+        KerasFileWriter.writeHdf5(h5, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "k2", "layers", List.of(given, layerSpec("GRU", "gru", Map.of("reset_after", true), H))))),
+                Map.of("gru", recurrentH5Weights("gru", "gru_cell", gw)));
+        Compare.assertIdentical("tf.keras Normalization(mean, variance)", expected,
+                KerasModelLoader.load(h5).model().predict(x));
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
