@@ -25,6 +25,7 @@ import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
 import dev.rnnrt.layers.Normalization;
+import dev.rnnrt.layers.Permute;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.Pooling1D;
@@ -34,6 +35,7 @@ import dev.rnnrt.layers.RepeatVector;
 import dev.rnnrt.layers.Reshape;
 import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.layers.TimeDistributed;
+import dev.rnnrt.layers.TimeResize;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -52,7 +54,7 @@ final class LayerFactory {
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
-            "PReLU", "Softmax", "Dot", "Normalization");
+            "PReLU", "Softmax", "Dot", "Normalization", "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D");
 
     private final String source;
     private final KerasVersion version;
@@ -207,6 +209,29 @@ final class LayerFactory {
                 return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true));
             }
+            case "Permute": {
+                JsonNode d = cfg.path("dims");
+                int[] dims = new int[d.size()];
+                for (int k = 0; k < dims.length; k++) {
+                    dims[k] = d.get(k).asInt();
+                }
+                try {
+                    return new Permute(name, dims);
+                } catch (IllegalArgumentException e) {
+                    throw new ModelLoadException(source + ": " + e.getMessage(), e);
+                }
+            }
+            case "ZeroPadding1D", "Cropping1D": {
+                if (text(cfg, "data_format", "channels_last").equals("channels_first")) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): data_format="
+                            + "channels_first is not supported; rnnrt's sequences are [batch, timesteps, features].");
+                }
+                int[] p = pair(cfg.path(cls.equals("Cropping1D") ? "cropping" : "padding"), 1);
+                return cls.equals("Cropping1D") ? TimeResize.cropping(name, p[0], p[1])
+                        : TimeResize.zeroPadding(name, p[0], p[1]);
+            }
+            case "UpSampling1D":
+                return TimeResize.upSampling(name, cfg.path("size").asInt(2));
             case "Normalization": {
                 JsonNode a = cfg.path("axis");
                 int[] axes;
@@ -466,6 +491,15 @@ final class LayerFactory {
     }
 
     /** A normalization's axis: an integer or a one-element list (-1 when absent); several axes are refused. */
+    /** ZeroPadding1D's padding / Cropping1D's cropping: one integer for both sides, or [before, after]. */
+    private static int[] pair(JsonNode v, int missing) {
+        if (v.isArray() && v.size() == 2) {
+            return new int[] {v.get(0).asInt(), v.get(1).asInt()};
+        }
+        int n = v.isIntegralNumber() ? v.asInt() : missing;
+        return new int[] {n, n};
+    }
+
     /** A number or nested lists of numbers from a config, as a tensor of that shape. */
     private Tensor numbers(JsonNode v) {
         List<Integer> shape = new ArrayList<>();

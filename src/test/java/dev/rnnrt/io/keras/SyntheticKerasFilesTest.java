@@ -1191,6 +1191,73 @@ class SyntheticKerasFilesTest {
                 KerasModelLoader.load(h5).model().predict(x));
     }
 
+    /**
+     * The attention block of a popular Keras tutorial repository in a tf.keras file (LSTM, Permute,
+     * Dense(T, softmax), Permute, Multiply, Flatten, Dense), and a Keras 3 Sequential with the 1-D
+     * reshaping layers (UpSampling1D, ZeroPadding1D, Cropping1D) in front of a GRU.
+     */
+    @Test
+    void permuteAndTimeReshapingLayers() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense att = Dense.builder(T).name("attention_probs").activation("softmax").build();
+        List<Tensor> aw = List.of(random.uniform(0.5, T, T), random.uniform(0.5, T));
+        att.setWeights(aw);
+        Dense out = Dense.builder(1).name("out").build();
+        List<Tensor> ow = List.of(random.uniform(0.5, T * H, 1), random.uniform(0.5, 1));
+        out.setWeights(ow);
+        Model java = Model.functional("java").input("x", T, I).add(lstm, "x")
+                .add(new dev.rnnrt.layers.Permute("permute", 2, 1), "lstm").add(att, "permute")
+                .add(new dev.rnnrt.layers.Permute("attention_vec", 2, 1), "attention_probs")
+                .add(dev.rnnrt.layers.Merge.of("multiply", dev.rnnrt.layers.Merge.Mode.MULTIPLY), "lstm", "attention_vec")
+                .add(dev.rnnrt.layers.Flatten.named("flatten", false), "multiply").add(out, "flatten")
+                .outputs("out").build();
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"att\", \"layers\": ["
+                + input2("x") + ","
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
+                + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
+                + "{\"name\": \"permute\", \"class_name\": \"Permute\", \"config\": {\"name\": \"permute\", \"dims\": [2, 1]},"
+                + " \"inbound_nodes\": [[[\"lstm\", 0, 0, {}]]]},"
+                + "{\"name\": \"attention_probs\", \"class_name\": \"Dense\", \"config\": {\"name\": \"attention_probs\","
+                + " \"units\": " + T + ", \"activation\": \"softmax\"}, \"inbound_nodes\": [[[\"permute\", 0, 0, {}]]]},"
+                + "{\"name\": \"attention_vec\", \"class_name\": \"Permute\", \"config\": {\"name\": \"attention_vec\","
+                + " \"dims\": [2, 1]}, \"inbound_nodes\": [[[\"attention_probs\", 0, 0, {}]]]},"
+                + "{\"name\": \"multiply\", \"class_name\": \"Multiply\", \"config\": {\"name\": \"multiply\"},"
+                + " \"inbound_nodes\": [[[\"lstm\", 0, 0, {}], [\"attention_vec\", 0, 0, {}]]]},"
+                + "{\"name\": \"flatten\", \"class_name\": \"Flatten\", \"config\": {\"name\": \"flatten\"},"
+                + " \"inbound_nodes\": [[[\"multiply\", 0, 0, {}]]]},"
+                + "{\"name\": \"out\", \"class_name\": \"Dense\", \"config\": {\"name\": \"out\", \"units\": 1},"
+                + " \"inbound_nodes\": [[[\"flatten\", 0, 0, {}]]]}],"
+                + " \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"out\", 0, 0]]}}";
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
+        weights.put("attention_probs", new KerasFileWriter.LayerWeights().put("attention_probs/kernel:0", aw.get(0))
+                .put("attention_probs/bias:0", aw.get(1)));
+        weights.put("out", new KerasFileWriter.LayerWeights().put("out/kernel:0", ow.get(0)).put("out/bias:0", ow.get(1)));
+        Path file = dir.resolve("attention_block.h5");
+        KerasFileWriter.writeHdf5(file, "2.4.0", parse(json), weights);
+        Tensor x = random.uniform(1, 2, T, I);
+        Compare.assertIdentical("attention block", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+
+        Gru gru = Gru.builder(H).name("gru").build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        Model resized = Model.sequential("java").input(-1, I).add(dev.rnnrt.layers.TimeResize.upSampling("up", 2))
+                .add(dev.rnnrt.layers.TimeResize.zeroPadding("pad", 1, 2))
+                .add(dev.rnnrt.layers.TimeResize.cropping("crop", 2, 0)).add(gru).build();
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
+                        spec("UpSampling1D", "up", Map.of("size", 2)),
+                        spec("ZeroPadding1D", "pad", Map.of("padding", List.of(1, 2))),
+                        spec("Cropping1D", "crop", Map.of("cropping", List.of(2, 0))),
+                        layerSpec("GRU", "gru", Map.of("reset_after", true), H)))));
+        Path archive = dir.resolve("resized.keras");
+        KerasFileWriter.writeKeras(archive, config, Map.of("gru/cell", gw));
+        Compare.assertIdentical("UpSampling1D, ZeroPadding1D, Cropping1D", resized.predict(x),
+                KerasModelLoader.load(archive).model().predict(x));
+    }
+
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
     @Test
     void keras2SharedLayer() {
