@@ -58,7 +58,7 @@ class ReshapingLayersTest {
         scores.build(4);
         Model m = Model.functional("attention_block").input("x", 4, 3)
                 .add(new Permute("swap", 2, 1), "x").add(scores, "swap").add(new Permute("back", 2, 1), "scores")
-                .add(Merge.multiply(), "x", "back").outputs("multiply").build();
+                .add(Merge.of("weighted", Merge.Mode.MULTIPLY), "x", "back").outputs("weighted").build();
         Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 1, 4, 3);
         Tensor y = m.predict(x);
         assertArrayEquals(new int[] {1, 4, 3}, y.shape());
