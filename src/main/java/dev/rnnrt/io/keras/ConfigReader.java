@@ -326,7 +326,8 @@ final class ConfigReader {
             for (int k = 0; k < Math.max(1, nodes.size()); k++) {
                 JsonNode node = nodes.isEmpty() ? null : nodes.get(k);
                 String call = callName(layerName, k);
-                List<String> inputs = node == null ? List.of() : inbound(call, node);
+                List<String> inputs = node == null ? List.of() : cls.equals("MultiHeadAttention")
+                        ? attentionInputs(call, node) : inbound(call, node);
                 Layer made = factory.create(spec, node == null ? null : callKwargs(node));
                 if (layer == null) {
                     layer = made;
@@ -496,6 +497,43 @@ final class ConfigReader {
             }
             v.fields().forEachRemaining(f -> historyNodes(f.getValue()));
         }
+    }
+
+    /**
+     * MultiHeadAttention's query, value and key (when given), however the call passed them: Keras 3
+     * positionally or by keyword; tf.keras with the query as the node's entry and value and key in
+     * its keyword arguments.
+     */
+    private List<String> attentionInputs(String layerName, JsonNode node) {
+        List<String> refs = new ArrayList<>();
+        if (node.isArray()) {
+            JsonNode entry = node.path(0);
+            refs.add(history(layerName, entry));
+            JsonNode kwargs = entry.path(3);
+            for (String kw : new String[] {"value", "key"}) {
+                if (kwargs.path(kw).isArray()) {
+                    refs.add(history(layerName, kwargs.path(kw)));
+                }
+            }
+        } else {
+            JsonNode args = node.path("args");
+            JsonNode kwargs = node.path("kwargs");
+            String[] names = {"query", "value", "key"};
+            for (int k = 0; k < 3; k++) {
+                JsonNode t = args.size() > k ? args.get(k) : kwargs.path(names[k]);
+                if (OpReader.isKeras3Tensor(t)) {
+                    collectTensors(layerName, t, refs);
+                } else if (k < 2) {
+                    throw new ModelLoadException(source + ": cannot read the " + names[k] + " of layer '" + layerName
+                            + "' (MultiHeadAttention) from its saved call.");
+                }
+            }
+        }
+        if (refs.size() < 2) {
+            throw new ModelLoadException(source + ": layer '" + layerName + "' (MultiHeadAttention) is called without "
+                    + "a value; Keras calls it with a query and a value.");
+        }
+        return refs;
     }
 
     /** The references one inbound node feeds a layer, in order (x first, then initial states). */
@@ -671,7 +709,11 @@ final class ConfigReader {
             for (JsonNode node : spec.path("inbound_nodes")) {
                 if (node.isObject()) {
                     historyNames(node.path("args"), todo);
-                    historyNames(node.path("kwargs").path("initial_state"), todo);
+                    node.path("kwargs").fields().forEachRemaining(kw -> {
+                        if (!kw.getKey().equals("mask")) {         // a mask's operations only compute masks
+                            historyNames(kw.getValue(), todo);
+                        }
+                    });
                 }
             }
         }

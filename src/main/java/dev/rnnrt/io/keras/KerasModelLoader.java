@@ -13,6 +13,7 @@ import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.LayerNormalization;
+import dev.rnnrt.layers.MultiHeadAttention;
 import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.RecurrentLayer;
@@ -256,6 +257,9 @@ public final class KerasModelLoader {
         if (layer instanceof Attention a) {
             return a.weightNames().size();
         }
+        if (layer instanceof MultiHeadAttention m) {
+            return m.weightNames().size();
+        }
         if (layer instanceof Normalization n) {
             return n.hasStatistics() ? 0 : 3;         // mean, variance, count, unless the config gave them
         }
@@ -313,6 +317,8 @@ public final class KerasModelLoader {
                 ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
             } else if (layer instanceof Normalization n && (!raw.isEmpty() || !n.hasStatistics())) {
                 n.setWeights(required(where, raw, "mean, variance, count"));
+            } else if (layer instanceof MultiHeadAttention m) {
+                m.setWeights(required(where, raw, String.join(", ", m.weightNames())));
             } else if (layer instanceof PRelu pr) {
                 pr.setWeights(required(where, raw, "alpha"));
             } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {

@@ -24,6 +24,7 @@ import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.Merge;
+import dev.rnnrt.layers.MultiHeadAttention;
 import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.Permute;
 import dev.rnnrt.layers.OutputActivation;
@@ -54,7 +55,8 @@ final class LayerFactory {
             "Minimum", "Conv1D", "MaxPooling1D",
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
-            "PReLU", "Softmax", "Dot", "Normalization", "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D");
+            "PReLU", "Softmax", "Dot", "Normalization", "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D",
+            "MultiHeadAttention");
 
     private final String source;
     private final KerasVersion version;
@@ -208,6 +210,42 @@ final class LayerFactory {
                 }
                 return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true));
+            }
+            case "MultiHeadAttention": {
+                String where = source + ", layer '" + name + "' (MultiHeadAttention)";
+                if (bool(cfg, "use_gate", false) || !cfg.path("sliding_window").isMissingNode()
+                        && !cfg.path("sliding_window").isNull()) {
+                    throw new ModelLoadException(where + ": use_gate and sliding_window are not supported.");
+                }
+                JsonNode axes = cfg.path("attention_axes");
+                if (!axes.isMissingNode() && !axes.isNull() && !(axes.isArray() && axes.size() == 1
+                        && axes.get(0).asInt() == 1) && !(axes.isIntegralNumber() && axes.asInt() == 1)) {
+                    throw new ModelLoadException(where + ": attention_axes " + axes + " is not supported; rnnrt attends "
+                            + "over the time axis (axis 1) of [batch, timesteps, features].");
+                }
+                JsonNode out = cfg.path("output_shape");
+                if (out.isArray() && out.size() == 1) {
+                    out = out.get(0);
+                }
+                if (!out.isMissingNode() && !out.isNull() && !out.isIntegralNumber()) {
+                    throw new ModelLoadException(where + ": output_shape " + out + " is not supported; rnnrt takes one "
+                            + "number of output features.");
+                }
+                JsonNode mask = callKwargs.path("attention_mask");
+                if (!mask.isMissingNode() && !mask.isNull()) {
+                    throw new ModelLoadException(where + ": it is called with an attention_mask tensor; rnnrt takes "
+                            + "use_causal_mask but not masks passed by hand.");
+                }
+                int keyDim = integer(cfg, cls, "key_dim");
+                JsonNode valueDim = cfg.path("value_dim");
+                try {
+                    return new MultiHeadAttention(name, integer(cfg, cls, "num_heads"), keyDim,
+                            valueDim.isIntegralNumber() ? valueDim.asInt() : keyDim, bool(cfg, "use_bias", true),
+                            out.isIntegralNumber() ? out.asInt() : -1, bool(callKwargs, "use_causal_mask", false),
+                            bool(callKwargs, "return_attention_scores", false));
+                } catch (IllegalArgumentException e) {
+                    throw new ModelLoadException(where + ": " + e.getMessage(), e);
+                }
             }
             case "Permute": {
                 JsonNode d = cfg.path("dims");

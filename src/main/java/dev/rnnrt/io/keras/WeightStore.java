@@ -150,6 +150,13 @@ abstract class WeightStore {
                     sub(g, path, "backward_layer", "RNN", out);
                 }
                 case "TimeDistributed" -> sub(g, path, "layer", "", out);
+                case "MultiHeadAttention" -> {
+                    // its EinsumDense sublayers, saved under their attribute names (with a leading
+                    // underscore before the public properties were added)
+                    for (String part : new String[] {"query_dense", "key_dense", "value_dense", "output_dense"}) {
+                        sub(g, path, h5.child(g, part) instanceof Group ? part : "_" + part, "", out);
+                    }
+                }
                 default -> {
                 }
             }

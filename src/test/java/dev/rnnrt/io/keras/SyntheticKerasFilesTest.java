@@ -1258,6 +1258,88 @@ class SyntheticKerasFilesTest {
                 KerasModelLoader.load(archive).model().predict(x));
     }
 
+    /**
+     * LSTM, then MultiHeadAttention over its sequence (self-attention, causal), pooled, Dense: in a
+     * Keras 3 archive (the EinsumDense weights under query_dense, …) and a tf.keras file (query as
+     * the call's entry, value in its keyword arguments, eight weight arrays in order).
+     */
+    @Test
+    void multiHeadAttentionAfterARecurrentLayer() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        dev.rnnrt.layers.MultiHeadAttention mha = new dev.rnnrt.layers.MultiHeadAttention("multi_head_attention", 2, 4,
+                4, true, -1, true, false);
+        List<Tensor> mw = List.of(random.uniform(0.5, H, 2, 4), random.uniform(0.5, 2, 4), random.uniform(0.5, H, 2, 4),
+                random.uniform(0.5, 2, 4), random.uniform(0.5, H, 2, 4), random.uniform(0.5, 2, 4),
+                random.uniform(0.5, 2, 4, H), random.uniform(0.5, H));
+        mha.setWeights(mw);
+        GlobalPooling1D pool = new GlobalPooling1D("pool", Pooling1D.Mode.AVERAGE, false);
+        Model java = Model.functional("java").input("x", T, I).add(lstm, "x").add(mha, "lstm", "lstm")
+                .add(pool, "multi_head_attention").outputs("pool").build();
+        Tensor x = random.uniform(1, 2, T, I);
+        Tensor expected = java.predict(x);
+
+        Map<String, Object> in = new LinkedHashMap<>(spec("InputLayer", "x", Map.of("batch_shape", nullFirst(T, I))));
+        in.put("name", "x");
+        in.put("inbound_nodes", List.of());
+        Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        lstmSpec.put("name", "lstm");
+        lstmSpec.put("inbound_nodes", List.of(call(List.of(tensor("x", 0, 0)), null)));
+        Map<String, Object> mhaCfg = new LinkedHashMap<>();
+        mhaCfg.put("num_heads", 2);
+        mhaCfg.put("key_dim", 4);
+        mhaCfg.put("value_dim", 4);
+        mhaCfg.put("dropout", 0.0);
+        mhaCfg.put("use_bias", true);
+        mhaCfg.put("output_shape", null);
+        mhaCfg.put("attention_axes", null);
+        Map<String, Object> mhaSpec = new LinkedHashMap<>(spec("MultiHeadAttention", "multi_head_attention", mhaCfg));
+        mhaSpec.put("name", "multi_head_attention");
+        mhaSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("lstm", 0, 0), tensor("lstm", 0, 0)),
+                "kwargs", Map.of("use_causal_mask", true))));
+        Map<String, Object> poolSpec = new LinkedHashMap<>(spec("GlobalAveragePooling1D", "pool",
+                Map.of("data_format", "channels_last", "keepdims", false)));
+        poolSpec.put("name", "pool");
+        poolSpec.put("inbound_nodes", List.of(call(List.of(tensor("multi_head_attention", 0, 0)), null)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
+                "layers", List.of(in, lstmSpec, mhaSpec, poolSpec),
+                "input_layers", List.of(List.of("x", 0, 0)), "output_layers", List.of(List.of("pool", 0, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("lstm/cell", lw);
+        String[] parts = {"query_dense", "key_dense", "value_dense", "output_dense"};
+        for (int p = 0; p < 4; p++) {
+            weights.put("multi_head_attention/" + parts[p], List.of(mw.get(2 * p), mw.get(2 * p + 1)));
+        }
+        Path archive = dir.resolve("mha.keras");
+        KerasFileWriter.writeKeras(archive, config, weights);
+        Compare.assertIdentical("Keras 3 MultiHeadAttention", expected, KerasModelLoader.load(archive).model().predict(x));
+
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"k2\", \"layers\": ["
+                + input2("x") + ","
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
+                + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
+                + "{\"name\": \"multi_head_attention\", \"class_name\": \"MultiHeadAttention\", \"config\": {"
+                + "\"name\": \"multi_head_attention\", \"num_heads\": 2, \"key_dim\": 4, \"value_dim\": 4,"
+                + " \"output_shape\": null, \"attention_axes\": null, \"use_bias\": true},"
+                + " \"inbound_nodes\": [[[\"lstm\", 0, 0, {\"value\": [\"lstm\", 0, 0], \"use_causal_mask\": true}]]]},"
+                + "{\"name\": \"pool\", \"class_name\": \"GlobalAveragePooling1D\", \"config\": {\"name\": \"pool\"},"
+                + " \"inbound_nodes\": [[[\"multi_head_attention\", 0, 0, {}]]]}],"
+                + " \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"pool\", 0, 0]]}}";
+        KerasFileWriter.LayerWeights mhaW = new KerasFileWriter.LayerWeights();
+        String[] names = {"query", "key", "value", "attention_output"};
+        for (int p = 0; p < 4; p++) {
+            mhaW.put("multi_head_attention/" + names[p] + "/kernel:0", mw.get(2 * p))
+                    .put("multi_head_attention/" + names[p] + "/bias:0", mw.get(2 * p + 1));
+        }
+        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
+        h5.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
+        h5.put("multi_head_attention", mhaW);
+        Path file = dir.resolve("mha.h5");
+        KerasFileWriter.writeHdf5(file, "2.12.0", parse(json), h5);
+        Compare.assertIdentical("tf.keras MultiHeadAttention", expected, KerasModelLoader.load(file).model().predict(x));
+    }
+
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
     @Test
     void keras2SharedLayer() {
