@@ -7,13 +7,14 @@ import java.util.List;
 /**
  * Layers that only act in training and pass their input through at inference: Keras
  * {@code Dropout}, {@code SpatialDropout1D}, {@code GaussianNoise}, {@code GaussianDropout},
- * {@code AlphaDropout}, {@code ActivityRegularization}. Keeps shape and mask.
+ * {@code AlphaDropout}, {@code ActivityRegularization}; and {@code Identity}, which always does.
+ * Keeps shape and mask.
  */
 public final class InferenceNoOp extends Layer {
 
     /** The Keras classes this stands for. */
     public static final List<String> CLASSES = List.of("Dropout", "SpatialDropout1D", "GaussianNoise",
-            "GaussianDropout", "AlphaDropout", "ActivityRegularization");
+            "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Identity");
 
     private final String className;
     private final String options;

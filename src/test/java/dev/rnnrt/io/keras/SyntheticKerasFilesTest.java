@@ -1164,6 +1164,7 @@ class SyntheticKerasFilesTest {
         List<Map<String, Object>> layers = List.of(
                 spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
                 spec("Normalization", "normalization", Map.of("axis", List.of(-1), "invert", false)),
+                spec("Identity", "identity", Map.of()),
                 layerSpec("GRU", "gru", Map.of("reset_after", true), H));
         Path archive = dir.resolve("normalized.keras");
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
