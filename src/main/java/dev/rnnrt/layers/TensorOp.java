@@ -430,6 +430,9 @@ public final class TensorOp extends Layer {
                     }
                 }
                 case NEW_AXIS -> {
+                    if (outShape.isEmpty()) {
+                        throw batchAxis(i);        // a new first axis would move the batch axis
+                    }
                     outShape.add(1);
                     fromAxis.add(-1);
                     positions.add(null);

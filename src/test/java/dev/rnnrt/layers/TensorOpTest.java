@@ -158,6 +158,8 @@ class TensorOpTest {
     void badUsesAreRefusedNamingTheOperation() {
         assertMessage(() -> TensorOp.slice("s", List.of(TensorOp.Index.at(0))).outputShapes(List.of(new int[] {5, 3})),
                 "'s'", "batch axis");
+        assertMessage(() -> TensorOp.slice("n", List.of(TensorOp.Index.newAxis(), TensorOp.Index.ellipsis()))
+                .outputShapes(List.of(new int[] {5, 3})), "'n'", "batch axis");
         assertMessage(() -> TensorOp.slice("s", List.of(TensorOp.Index.all(), TensorOp.Index.at(7)))
                 .outputShapes(List.of(new int[] {5, 3})), "index 7", "size 5");
         assertMessage(() -> TensorOp.reduce("r", TensorOp.Reduce.SUM, false, 0).outputShapes(List.of(new int[] {5})),
