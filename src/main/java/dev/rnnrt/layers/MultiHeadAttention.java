@@ -2,6 +2,8 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,7 +15,9 @@ import java.util.List;
  * weights = softmax(q·kᵀ) over the value steps (with {@code use_causal_mask}, step i sees value
  * steps up to i), context = weights·v; the output is Σ_h context_h·Wo[h] + bo, [B, Tq, out]
  * (out: {@code output_shape}, default Dq). With {@code return_attention_scores} the weights
- * [B, heads, Tq, Tv] are a second output. Products in float64, each stage rounded to float32.
+ * [B, heads, Tq, Tv] are a second output. The four projections run on the layer's backend's
+ * affine map (float64 on the reference, the fast path's SGEMM on {@code RecurrentCpu}); the scores
+ * and context in float64, each stage rounded to float32.
  *
  * <p>Weights in Keras' order, each with its Keras shape: query kernel [Dq, heads, key_dim] and bias
  * [heads, key_dim], key kernel and bias, value kernel [Dv, heads, value_dim] and bias, output
@@ -32,6 +36,8 @@ public final class MultiHeadAttention extends Layer {
     private final int outputDim;        // -1: the query's features
     private final boolean causal;
     private final boolean returnScores;
+    /** Whose affine map ({@link RecurrentBackend#affine}) computes the four projections. */
+    private final RecurrentBackend backend;
     /** q kernel, q bias, k kernel, k bias, v kernel, v bias, o kernel, o bias (biases null without use_bias). */
     private volatile Tensor[] weights;
 
@@ -41,7 +47,17 @@ public final class MultiHeadAttention extends Layer {
      */
     public MultiHeadAttention(String name, int heads, int keyDim, int valueDim, boolean useBias, int outputDim,
                               boolean causal, boolean returnScores) {
+        this(name, heads, keyDim, valueDim, useBias, outputDim, causal, returnScores, RecurrentReference.INSTANCE);
+    }
+
+    /**
+     * As above, with the projections on {@code backend}'s affine map (the fast CPU path's SGEMM for
+     * {@code RecurrentCpu.INSTANCE}; the float64 reference by default).
+     */
+    public MultiHeadAttention(String name, int heads, int keyDim, int valueDim, boolean useBias, int outputDim,
+                              boolean causal, boolean returnScores, RecurrentBackend backend) {
         super(name != null ? name : uniqueName("multi_head_attention"));
+        this.backend = java.util.Objects.requireNonNull(backend, "backend");
         if (heads < 1 || keyDim < 1 || valueDim < 1 || outputDim == 0 || outputDim < -1) {
             throw new IllegalArgumentException("MultiHeadAttention '" + name() + "': num_heads, key_dim and value_dim "
                     + "must be at least 1 and output_shape positive; got num_heads=" + heads + ", key_dim=" + keyDim
@@ -253,19 +269,8 @@ public final class MultiHeadAttention extends Layer {
                 }
             }
         }
-        // output: Σ_h Σ_d context[n, i, h, d] · Wo[h, d, e] + bo[e]
-        float[] wo = w[6].data();
-        float[] y = new float[valueCount(b, tq, out)];
-        int hv = heads * valueDim;
-        for (int r = 0; r < b * tq; r++) {
-            for (int e = 0; e < out; e++) {
-                double s = 0;
-                for (int c = 0; c < hv; c++) {
-                    s += (double) context[r * hv + c] * wo[c * out + e];
-                }
-                y[r * out + e] = (float) (s + (w[7] != null ? w[7].data()[e] : 0));
-            }
-        }
+        // output: Σ_h Σ_d context[n, i, h, d] · Wo[h, d, e] + bo[e], Wo as [heads·value_dim, out]
+        float[] y = backend.affine(context, b * tq, Tensor.wrap(w[6].data(), heads * valueDim, out), w[7]);
         List<Tensor> result = new ArrayList<>();
         result.add(Tensor.wrap(y, b, tq, out));
         if (returnScores) {
@@ -274,24 +279,12 @@ public final class MultiHeadAttention extends Layer {
         return result;
     }
 
-    /** x [B, T, D] · kernel [D, H, dim] + bias [H, dim] → [B, T, H, dim]. */
+    /** x [B, T, D] · kernel [D, H, dim] + bias [H, dim] → [B, T, H, dim], on the backend's affine map. */
     private float[] project(Tensor x, Tensor kernel, Tensor bias, int dim) {
-        int rows = x.dim(0) * x.dim(1);
-        int features = x.dim(2);
         int cols = heads * dim;
-        float[] in = x.data();
-        float[] kw = kernel.data();
-        float[] out = new float[valueCount(rows, cols)];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                double s = 0;
-                for (int f = 0; f < features; f++) {
-                    s += (double) in[r * features + f] * kw[f * cols + c];
-                }
-                out[r * cols + c] = (float) (s + (bias != null ? bias.data()[c] : 0));
-            }
-        }
-        return out;
+        valueCount(x.dim(0), x.dim(1), cols);
+        return backend.affine(x.data(), x.dim(0) * x.dim(1), Tensor.wrap(kernel.data(), kernel.dim(0), cols),
+                bias == null ? null : Tensor.wrap(bias.data(), cols));
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.Fixtures;
@@ -25,9 +26,14 @@ import org.junit.jupiter.api.Test;
 class MultiHeadAttentionTest {
 
     static MultiHeadAttention fromCase(JsonNode c, boolean scores) {
+        return fromCase(c, scores, dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+    }
+
+    static MultiHeadAttention fromCase(JsonNode c, boolean scores, dev.rnnrt.backend.RecurrentBackend backend) {
         MultiHeadAttention m = new MultiHeadAttention(null, c.get("num_heads").asInt(), c.get("key_dim").asInt(),
                 c.get("value_dim").asInt(), c.get("use_bias").asBoolean(),
-                c.get("output_shape").isNull() ? -1 : c.get("output_shape").asInt(), c.get("causal").asBoolean(), scores);
+                c.get("output_shape").isNull() ? -1 : c.get("output_shape").asInt(), c.get("causal").asBoolean(), scores,
+                backend);
         m.setWeights(Fixtures.tensors(c.get("weights")));
         return m;
     }
@@ -55,6 +61,30 @@ class MultiHeadAttentionTest {
             Tensor alone = fromCase(c, false).call(in, Collections.nCopies(in.size(), (Mask) null)).get(0);
             Compare.assertIdentical(where + " without scores", out.get(0), alone);
         }
+    }
+
+    /** The projections on the fast CPU path's SGEMM: within fp32 tolerance of the fixtures, on larger random shapes too. */
+    @Test
+    void fastPathProjectionsMatch() {
+        JsonNode cases = Fixtures.json("fixtures/layers/multi_head_attention_cases.json").get("cases");
+        for (JsonNode c : cases) {
+            List<Tensor> in = Fixtures.tensors(c.get("inputs"));
+            Tensor y = fromCase(c, false, RecurrentCpu.INSTANCE).call(in, Collections.nCopies(in.size(), (Mask) null)).get(0);
+            JsonNode e = c.get("expected");
+            Compare.assertClose(c.get("name").asText() + " fast path", Fixtures.shape(e), Fixtures.doubles(e), y,
+                    Tolerance.FP32);
+        }
+        dev.rnnrt.testing.RandomTensors r = new dev.rnnrt.testing.RandomTensors(8080L);
+        MultiHeadAttention ref = new MultiHeadAttention("m", 4, 16, 8, true, 48, false, false);
+        MultiHeadAttention fast = new MultiHeadAttention("m", 4, 16, 8, true, 48, false, false, RecurrentCpu.INSTANCE);
+        List<Tensor> w = List.of(r.uniform(0.3, 40, 4, 16), r.uniform(0.3, 4, 16), r.uniform(0.3, 40, 4, 16),
+                r.uniform(0.3, 4, 16), r.uniform(0.3, 40, 4, 8), r.uniform(0.3, 4, 8), r.uniform(0.3, 4, 8, 48),
+                r.uniform(0.3, 48));
+        ref.setWeights(w);
+        fast.setWeights(w);
+        List<Tensor> in = List.of(r.uniform(1, 6, 37, 40), r.uniform(1, 6, 29, 40));
+        Compare.assertClose("H=4, key_dim=16, 37 x 29 steps", ref.call(in, Arrays.asList(null, null)).get(0),
+                fast.call(in, Arrays.asList(null, null)).get(0), Tolerance.FP32);
     }
 
     @Test

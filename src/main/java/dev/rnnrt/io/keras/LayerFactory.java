@@ -242,7 +242,7 @@ final class LayerFactory {
                     return new MultiHeadAttention(name, integer(cfg, cls, "num_heads"), keyDim,
                             valueDim.isIntegralNumber() ? valueDim.asInt() : keyDim, bool(cfg, "use_bias", true),
                             out.isIntegralNumber() ? out.asInt() : -1, bool(callKwargs, "use_causal_mask", false),
-                            bool(callKwargs, "return_attention_scores", false));
+                            bool(callKwargs, "return_attention_scores", false), backend);
                 } catch (IllegalArgumentException e) {
                     throw new ModelLoadException(where + ": " + e.getMessage(), e);
                 }
