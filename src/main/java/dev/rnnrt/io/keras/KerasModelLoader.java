@@ -141,8 +141,10 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(source + ": unreadable keras_version '" + versionText + "'.", e);
             }
         }
-        ConfigReader reader = new ConfigReader(source, new LayerFactory(source, version, backend));
+        LayerFactory factory = new LayerFactory(source, version, backend);
+        ConfigReader reader = new ConfigReader(source, factory);
         ConfigReader.Parsed parsed = reader.read(config);
+        warnings.addAll(factory.warnings());
         Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nestedWeightsFlat()
                 ? flatNestedWeights(source, version, parsed.layers(), store) : Map.of();
         for (ConfigReader.Entry e : parsed.layers()) {

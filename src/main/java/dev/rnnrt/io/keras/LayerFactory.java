@@ -68,6 +68,50 @@ final class LayerFactory {
         this.backend = backend;
     }
 
+    /** Warnings about the file's layers (precision Keras computed in), for the loaded model. */
+    private final List<String> warnings = new ArrayList<>();
+    /** The dtype policies already warned about, so that a model warns once per policy. */
+    private final java.util.Set<String> warnedPolicies = new java.util.HashSet<>();
+
+    List<String> warnings() {
+        return warnings;
+    }
+
+    /**
+     * The dtype policy a layer's config names (Keras 3: {"class_name": "DTypePolicy", "config":
+     * {"name": ...}}; tf.keras: "float32" or {"class_name": "Policy", ...}), or null.
+     */
+    static String dtypePolicy(JsonNode dtype) {
+        if (dtype.isTextual()) {
+            return dtype.asText();
+        }
+        JsonNode name = dtype.path("config").path("name");
+        return name.isTextual() ? name.asText() : null;
+    }
+
+    /**
+     * Quantized layers (Keras 3's int8 / int4 / float8 policies) store weights rnnrt does not read:
+     * refused. Layers Keras computed in float16 or bfloat16 (mixed precision) load with a warning,
+     * since rnnrt computes in float32 and its outputs differ from Keras' by that rounding.
+     */
+    private void checkPrecision(String cls, String name, JsonNode dtype) {
+        String policy = dtypePolicy(dtype);
+        if (policy == null) {
+            return;
+        }
+        if (policy.startsWith("int8") || policy.startsWith("int4") || policy.startsWith("float8")
+                || policy.startsWith("gptq") || dtype.path("class_name").asText("").startsWith("Quantized")) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): it is quantized (dtype policy '"
+                    + policy + "'); rnnrt reads float weights. Save the model before quantizing it.");
+        }
+        if ((policy.contains("float16") || policy.equals("float64")) && warnedPolicies.add(policy)) {
+            warnings.add(source + ": dtype policy '" + policy + "' (first on layer '" + name + "'): Keras computed "
+                    + "those layers in " + (policy.equals("float64") ? "float64" : policy.contains("bfloat16")
+                    ? "bfloat16" : "float16") + ", rnnrt computes in float32, so the outputs differ from Keras' by "
+                    + "that rounding.");
+        }
+    }
+
     /** A layer from {@code {"class_name": ..., "config": {...}}}. */
     Layer create(JsonNode layerSpec) {
         return create(layerSpec, null);
@@ -87,6 +131,7 @@ final class LayerFactory {
         if (name == null) {
             name = text(layerSpec, "name", null);
         }
+        checkPrecision(cls, name, cfg.path("dtype"));
         try {
             return build(cls, name, cfg, callKwargs == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
                     : callKwargs);

@@ -172,6 +172,35 @@ class KerasRefusalTest {
                 "without weights", "disagree");
     }
 
+    /** Keras 3 quantized layers are refused; mixed precision loads with one warning per policy. */
+    @Test
+    void quantizedLayersAreRefusedAndMixedPrecisionIsNamed() {
+        Map<String, Object> lstm = new java.util.LinkedHashMap<>(layer("LSTM", "lstm", Map.of("units", 3,
+                "batch_input_shape", Arrays.asList(null, 5, 2), "dtype", Map.of("module", "keras",
+                        "class_name", "DTypePolicy", "config", Map.of("name", "mixed_float16")))));
+        Map<String, Object> dense = layer("Dense", "dense", Map.of("units", 2, "dtype", Map.of("module", "keras",
+                "class_name", "DTypePolicy", "config", Map.of("name", "mixed_float16"))));
+        Map<String, KerasFileWriter.LayerWeights> weights = new java.util.LinkedHashMap<>();
+        weights.put("lstm", new KerasFileWriter.LayerWeights().put("lstm/kernel:0", random.uniform(1, 2, 12))
+                .put("lstm/recurrent_kernel:0", random.uniform(1, 3, 12)).put("lstm/bias:0", random.uniform(1, 12)));
+        weights.put("dense", new KerasFileWriter.LayerWeights().put("dense/kernel:0", random.uniform(1, 3, 2))
+                .put("dense/bias:0", random.uniform(1, 2)));
+        Path mixed = dir.resolve("mixed.h5");
+        KerasFileWriter.writeHdf5(mixed, "2.12.0", sequential(lstm, dense), weights);
+        LoadedModel m = KerasModelLoader.load(mixed);
+        assertEquals(1, m.warnings().size(), m.warnings().toString());
+        assertTrue(m.warnings().get(0).contains("'mixed_float16'") && m.warnings().get(0).contains("float16"),
+                m.warnings().get(0));
+
+        Map<String, Object> quantized = layer("Dense", "dense", Map.of("units", 2, "dtype", Map.of("module", "keras",
+                "class_name", "QuantizedDTypePolicy", "config", Map.of("name", "int8_from_float32",
+                        "source_name", "float32"))));
+        Map<String, Object> plain = layer("LSTM", "lstm", Map.of("units", 3, "batch_input_shape", Arrays.asList(null, 5, 2)));
+        Path q = dir.resolve("quantized.h5");
+        KerasFileWriter.writeHdf5(q, "2.12.0", sequential(plain, quantized), weights);
+        assertRefused(() -> KerasModelLoader.load(q), "layer 'dense'", "quantized", "int8_from_float32");
+    }
+
     @Test
     void nonFiniteWeightsLoadWithAWarning() {
         Tensor kernel = random.uniform(1, 2, 12);
