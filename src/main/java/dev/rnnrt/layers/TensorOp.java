@@ -124,7 +124,7 @@ public final class TensorOp extends Layer {
         }
     }
 
-    private enum Op { UNARY, BINARY, REDUCE, SLICE, CONCATENATE, EXPAND_DIMS, SQUEEZE, SOFTMAX }
+    private enum Op { UNARY, BINARY, REDUCE, SLICE, CONCATENATE, EXPAND_DIMS, SQUEEZE, SOFTMAX, TRANSPOSE, MATMUL }
 
     private final Op op;
     private final Unary unary;
@@ -204,6 +204,35 @@ public final class TensorOp extends Layer {
         return new TensorOp(name, Op.SQUEEZE, null, null, null, false, null, axes.clone(), false, null);
     }
 
+    /**
+     * {@code ops.transpose(x, axes)}: {@code axes} a permutation of all axes, the batch axis (0)
+     * kept first.
+     */
+    public static TensorOp transpose(String name, int... axes) {
+        int[] sorted = axes.clone();
+        Arrays.sort(sorted);
+        for (int k = 0; k < sorted.length; k++) {
+            if (sorted[k] != k) {
+                throw new IllegalArgumentException("Operation '" + name + "': transpose axes " + Arrays.toString(axes)
+                        + " are not a permutation of 0.." + (axes.length - 1) + ".");
+            }
+        }
+        if (axes.length == 0 || axes[0] != 0) {
+            throw new IllegalArgumentException("Operation '" + name + "': transpose axes " + Arrays.toString(axes)
+                    + " move the batch axis; rnnrt keeps it first.");
+        }
+        return new TensorOp(name, Op.TRANSPOSE, null, null, null, false, null, axes.clone(), false, null);
+    }
+
+    /**
+     * {@code ops.matmul(a, b)} per batch row: [B, n, k] · [B, k, m] → [B, n, m], either operand
+     * transposed first (tf.matmul's transpose_a, transpose_b).
+     */
+    public static TensorOp matmul(String name, boolean transposeA, boolean transposeB) {
+        return new TensorOp(name, Op.MATMUL, null, null, null, false, null,
+                new int[] {transposeA ? 1 : 0, transposeB ? 1 : 0}, false, null);
+    }
+
     /** {@code ops.softmax(x, axis)}. */
     public static TensorOp softmax(String name, int axis) {
         return new TensorOp(name, Op.SOFTMAX, null, null, null, false, null, new int[] {axis}, false, null);
@@ -226,6 +255,9 @@ public final class TensorOp extends Layer {
             case EXPAND_DIMS -> "expand_dims(axis=" + axes[0] + ")";
             case SQUEEZE -> "squeeze(axis=" + axesText() + ")";
             case SOFTMAX -> "softmax(axis=" + axes[0] + ")";
+            case TRANSPOSE -> "transpose(axes=" + Arrays.toString(axes) + ")";
+            case MATMUL -> "matmul(" + (axes[0] == 1 ? "transpose_a=True" : "") + (axes[0] == 1 && axes[1] == 1 ? ", " : "")
+                    + (axes[1] == 1 ? "transpose_b=True" : "") + ")";
         };
     }
 
@@ -240,7 +272,7 @@ public final class TensorOp extends Layer {
 
     @Override
     public int minInputs() {
-        return op == Op.CONCATENATE ? 1 : op == Op.BINARY && constant == null ? 2 : 1;
+        return op == Op.CONCATENATE ? 1 : op == Op.BINARY && constant == null || op == Op.MATMUL ? 2 : 1;
     }
 
     @Override
@@ -348,6 +380,36 @@ public final class TensorOp extends Layer {
                     }
                 }
                 return out.stream().mapToInt(Integer::intValue).toArray();
+            }
+            case TRANSPOSE: {
+                if (x.length != axes.length) {
+                    throw new IllegalArgumentException(describe() + ": the input has rank " + x.length + " (batch axis "
+                            + "included), the axes " + axes.length + ".");
+                }
+                int[] out = new int[x.length];
+                for (int d = 0; d < x.length; d++) {
+                    out[d] = x[axes[d]];
+                }
+                return out;
+            }
+            case MATMUL: {
+                int[] a = in.get(0);
+                int[] b = in.get(1);
+                if (a.length != 3 || b.length != 3) {
+                    throw new IllegalArgumentException(describe() + ": rnnrt multiplies [batch, n, k] by [batch, k, m]; "
+                            + "got " + shapeText(Arrays.copyOfRange(a, 1, a.length)) + " and "
+                            + shapeText(Arrays.copyOfRange(b, 1, b.length)) + ".");
+                }
+                int n = axes[0] == 1 ? a[2] : a[1];
+                int ka = axes[0] == 1 ? a[1] : a[2];
+                int kb = axes[1] == 1 ? b[2] : b[1];
+                int m = axes[1] == 1 ? b[1] : b[2];
+                if (ka >= 0 && kb >= 0 && ka != kb) {
+                    throw new IllegalArgumentException(describe() + ": the inner sizes differ (" + ka + " and " + kb
+                            + ") for inputs " + shapeText(Arrays.copyOfRange(a, 1, 3)) + " and "
+                            + shapeText(Arrays.copyOfRange(b, 1, 3)) + ".");
+                }
+                return new int[] {a[0], n, m};
             }
             default:
                 throw new IllegalStateException(op.toString());
@@ -531,6 +593,8 @@ public final class TensorOp extends Layer {
             case CONCATENATE -> concatenateApply(inputs, outShape);
             case EXPAND_DIMS, SQUEEZE -> Tensor.of(x.data(), outShape);
             case SOFTMAX -> softmaxApply(x);
+            case TRANSPOSE -> transposeApply(x, outShape);
+            case MATMUL -> matmulApply(x, inputs.get(1), outShape);
         };
         return List.of(out);
     }
@@ -698,6 +762,55 @@ public final class TensorOp extends Layer {
                 int chunk = t.size() / Math.max(1, outer);
                 System.arraycopy(t.data(), r * chunk, o, pos, chunk);
                 pos += chunk;
+            }
+        }
+        return Tensor.wrap(o, outShape);
+    }
+
+    private Tensor transposeApply(Tensor x, int[] outShape) {
+        int rank = outShape.length;
+        int[] inStrides = rowMajor(x.shape());
+        float[] v = x.data();
+        float[] o = new float[v.length];
+        int[] idx = new int[rank];
+        for (int e = 0; e < o.length; e++) {
+            int off = 0;
+            for (int d = 0; d < rank; d++) {
+                off += idx[d] * inStrides[axes[d]];
+            }
+            o[e] = v[off];
+            for (int d = rank - 1; d >= 0 && ++idx[d] == outShape[d]; d--) {
+                idx[d] = 0;
+            }
+        }
+        return Tensor.wrap(o, outShape);
+    }
+
+    private Tensor matmulApply(Tensor a, Tensor b, int[] outShape) {
+        if (a.dim(0) != b.dim(0)) {
+            throw new IllegalArgumentException(describe() + ": its inputs have " + a.dim(0) + " and " + b.dim(0)
+                    + " sequences; they must have the same batch size.");
+        }
+        int batch = outShape[0];
+        int n = outShape[1];
+        int m = outShape[2];
+        int k = axes[0] == 1 ? a.dim(1) : a.dim(2);
+        float[] va = a.data();
+        float[] vb = b.data();
+        float[] o = new float[valueCount(batch, n, m)];
+        for (int r = 0; r < batch; r++) {
+            int ao = r * a.dim(1) * a.dim(2);
+            int bo = r * b.dim(1) * b.dim(2);
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < m; j++) {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) {
+                        float x = axes[0] == 1 ? va[ao + p * a.dim(2) + i] : va[ao + i * a.dim(2) + p];
+                        float y = axes[1] == 1 ? vb[bo + j * b.dim(2) + p] : vb[bo + p * b.dim(2) + j];
+                        s += (double) x * y;
+                    }
+                    o[(r * n + i) * m + j] = (float) s;
+                }
             }
         }
         return Tensor.wrap(o, outShape);

@@ -65,6 +65,15 @@ class TensorOpTest {
                 return TensorOp.squeeze(name, c.get("axis").asInt());
             case "softmax":
                 return TensorOp.softmax(name, c.get("axis").asInt());
+            case "transpose": {
+                int[] axes = new int[c.get("axes").size()];
+                for (int k = 0; k < axes.length; k++) {
+                    axes[k] = c.get("axes").get(k).asInt();
+                }
+                return TensorOp.transpose(name, axes);
+            }
+            case "matmul":
+                return TensorOp.matmul(name, c.get("transpose_a").asBoolean(), c.get("transpose_b").asBoolean());
             default:
                 throw new AssertionError(c.get("op").asText());
         }
@@ -81,7 +90,7 @@ class TensorOpTest {
     @Test
     void everyCaseMatchesTheIndependentFixtures() {
         JsonNode cases = Fixtures.json("fixtures/layers/tensor_op_cases.json").get("cases");
-        assertEquals(77, cases.size(), "fixture cases");
+        assertEquals(83, cases.size(), "fixture cases");
         for (JsonNode c : cases) {
             String where = c.get("name").asText();
             TensorOp op = fromCase(c);
@@ -170,6 +179,9 @@ class TensorOpTest {
         assertMessage(() -> TensorOp.concatenate("c", 0).outputShapes(List.of(new int[] {3}, new int[] {3})),
                 "'c'", "batch axis");
         assertMessage(() -> TensorOp.squeeze("q", 1).outputShapes(List.of(new int[] {3})), "'q'", "size 3");
+        assertMessage(() -> TensorOp.transpose("t", 1, 0, 2), "'t'", "batch axis");
+        assertMessage(() -> TensorOp.matmul("m", false, false).outputShapes(List.of(new int[] {3, 4}, new int[] {5, 2})),
+                "'m'", "inner sizes differ");
         assertMessage(() -> TensorOp.slice("e", List.of(TensorOp.Index.ellipsis(), TensorOp.Index.ellipsis())),
                 "'e'", "at most one");
     }

@@ -21,13 +21,15 @@ final class OpReader {
 
     static final List<String> KERAS3_SUPPORTED = List.of("GetItem", "Add", "Subtract", "Multiply", "Divide",
             "TrueDivide", "Maximum", "Minimum", "Absolute", "Abs", "Negative", "Exp", "Log", "Sqrt", "Square", "Tanh",
-            "Sigmoid", "Relu", "Sum", "Mean", "Max", "Min", "Concatenate", "ExpandDims", "Squeeze", "Softmax");
+            "Sigmoid", "Relu", "Sum", "Mean", "Max", "Min", "Concatenate", "ExpandDims", "Squeeze", "Softmax",
+            "Transpose", "Matmul");
 
     static final List<String> KERAS2_SUPPORTED = List.of("__operators__.getitem", "__operators__.add", "math.add",
             "math.subtract", "math.multiply", "math.truediv", "math.divide", "math.maximum", "math.minimum",
             "math.abs", "math.negative", "math.exp", "math.log", "math.sqrt", "math.square", "math.tanh", "nn.tanh",
             "math.sigmoid", "nn.sigmoid", "nn.relu", "math.reduce_sum", "math.reduce_mean", "math.reduce_max",
-            "math.reduce_min", "concat", "expand_dims", "squeeze", "compat.v1.squeeze", "nn.softmax", "math.softmax");
+            "math.reduce_min", "concat", "expand_dims", "squeeze", "compat.v1.squeeze", "nn.softmax", "math.softmax",
+            "transpose", "compat.v1.transpose", "linalg.matmul");
 
     private final String source;
     /** A Keras tensor's JSON (Keras 3 __keras_tensor__, or a tf.keras [layer, node, index] list) to its reference. */
@@ -85,6 +87,12 @@ final class OpReader {
             case "Softmax":
                 return new Made(TensorOp.softmax(name, config.has("axis") ? axis(where, config.path("axis")) : -1),
                         List.of(tensor(where, arg(args, kwargs, 0, "x"))));
+            case "Transpose":
+                return new Made(TensorOp.transpose(name, axes(where, config.path("axes"), "axes=None (every axis "
+                        + "reversed, the batch axis moved)")), List.of(tensor(where, arg(args, kwargs, 0, "x"))));
+            case "Matmul":
+                return new Made(TensorOp.matmul(name, false, false), List.of(tensor(where, arg(args, kwargs, 0, "x1")),
+                        tensor(where, arg(args, kwargs, 1, "x2"))));
             default:
                 throw new ModelLoadException(where + " is applied between layers; rnnrt computes these operations: "
                         + String.join(", ", KERAS3_SUPPORTED) + ". Use a layer for it and export the model again.");
@@ -179,6 +187,19 @@ final class OpReader {
                 return new Made(TensorOp.squeeze(name, axes(where, kwargs.has("axis") ? kwargs.path("axis")
                         : kwargs.path("squeeze_dims"), "axis=None (it would depend on the batch size)")),
                         List.of(tensor(where, first)));
+            case "transpose", "compat.v1.transpose":
+                return new Made(TensorOp.transpose(name, axes(where, kwargs.path("perm"), "perm=None (every axis "
+                        + "reversed, the batch axis moved)")), List.of(tensor(where, first)));
+            case "linalg.matmul": {
+                for (String unsupported : new String[] {"adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse"}) {
+                    if (kwargs.path(unsupported).asBoolean(false)) {
+                        throw new ModelLoadException(where + " has " + unsupported + "=True, which rnnrt does not compute.");
+                    }
+                }
+                return new Made(TensorOp.matmul(name, kwargs.path("transpose_a").asBoolean(false),
+                        kwargs.path("transpose_b").asBoolean(false)), List.of(tensor(where, first),
+                        tensor(where, kwargs.path("b"))));
+            }
             case "nn.softmax", "math.softmax": {
                 JsonNode axis = kwargs.path("axis");
                 return new Made(TensorOp.softmax(name, axis.isMissingNode() || axis.isNull() ? -1 : axis(where, axis)),

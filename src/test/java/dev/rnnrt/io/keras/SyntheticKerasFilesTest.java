@@ -1065,6 +1065,57 @@ class SyntheticKerasFilesTest {
         assertTrue(loaded.model().summary().contains("x[:, -1, :]"), loaded.model().summary());
     }
 
+    /**
+     * Dot-product self-attention written with operations over an LSTM's sequence: softmax(h·hᵀ)·h,
+     * as Keras 3 ops (Matmul, Transpose, Softmax) and as tf.keras TFOpLambda layers (tf.linalg.matmul
+     * with transpose_b, tf.nn.softmax); both equal the Attention layer's dot scores.
+     */
+    @Test
+    void attentionWrittenWithOperations() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Model seq = Model.sequential("seq").input(-1, I).add(lstm).build();
+        Tensor x = random.uniform(1, 2, T, I);
+        Tensor h = seq.predict(x);
+        Tensor expected = new Attention(null, Attention.Score.DOT, false, false, false)
+                .call(List.of(h, h), Arrays.asList(null, null)).get(0);
+
+        Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        lstmSpec.put("name", "lstm");
+        lstmSpec.put("inbound_nodes", List.of(call(List.of(tensor("x", 0, 0)), null)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
+                "layers", List.of(input("x"), lstmSpec,
+                        operation("Transpose", "transpose", Map.of("name", "transpose", "axes", List.of(0, 2, 1)),
+                                List.of(tensor("lstm", 0, 0))),
+                        operation("Matmul", "matmul", Map.of("name", "matmul"),
+                                List.of(tensor("lstm", 0, 0), tensor("transpose", 0, 0))),
+                        operation("Softmax", "softmax", Map.of("name", "softmax", "axis", -1),
+                                List.of(tensor("matmul", 0, 0))),
+                        operation("Matmul", "matmul_1", Map.of("name", "matmul_1"),
+                                List.of(tensor("softmax", 0, 0), tensor("lstm", 0, 0)))),
+                "input_layers", List.of(List.of("x", 0, 0)), "output_layers", List.of(List.of("matmul_1", 0, 0)))));
+        Path archive = dir.resolve("ops_attention.keras");
+        KerasFileWriter.writeKeras(archive, config, Map.of("lstm/cell", lw));
+        Compare.assertClose("Keras 3 ops attention", expected, KerasModelLoader.load(archive).model().predict(x),
+                Tolerance.FP32);
+
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"k2\", \"layers\": ["
+                + input2("x") + ","
+                + "{\"name\": \"lstm\", \"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", \"units\": 3,"
+                + " \"return_sequences\": true}, \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
+                + opLambda("TFOpLambda", "tf.linalg.matmul", "linalg.matmul",
+                        "[\"lstm\", 0, 0, {\"b\": [\"lstm\", 0, 0], \"transpose_b\": true}]") + ","
+                + opLambda("TFOpLambda", "tf.nn.softmax", "nn.softmax", "[\"tf.linalg.matmul\", 0, 0, {\"axis\": -1}]") + ","
+                + opLambda("TFOpLambda", "tf.linalg.matmul_1", "linalg.matmul",
+                        "[\"tf.nn.softmax\", 0, 0, {\"b\": [\"lstm\", 0, 0]}]")
+                + "], \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"tf.linalg.matmul_1\", 0, 0]]}}";
+        Path file = dir.resolve("ops_attention.h5");
+        KerasFileWriter.writeHdf5(file, "2.11.0", parse(json), Map.of("lstm", recurrentH5Weights("lstm", "lstm_cell", lw)));
+        Compare.assertClose("tf.keras TFOpLambda attention", expected, KerasModelLoader.load(file).model().predict(x),
+                Tolerance.FP32);
+    }
+
     /** The same MaLSTM as tf.keras 2 saves it: TFOpLambda / SlicingOpLambda layers, a number as a first argument. */
     @Test
     void keras2TfOpLambdaLayers() {
