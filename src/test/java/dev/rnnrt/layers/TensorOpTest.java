@@ -146,8 +146,10 @@ class TensorOpTest {
                 .outputs("abs", "last").build();
         assertTrue(!m.carriesMask("last"), "operations drop the mask");
         Tensor a = r.uniform(1, 2, 5, 3);
+        java.util.Arrays.fill(a.data(), 3 * 3, 5 * 3, 0f);   // row 0: the last two steps masked
         Tensor b = r.uniform(1, 2, 6, 3);
         List<Tensor> out = m.predict(List.of(a, b));
+        assertEquals(seqOf(lstm, a).get(0, 2, 0), out.get(1).get(0, 0), 0f, "masked steps repeat step 2's output");
         Tensor seq = Model.sequential("alone").input(-1, 3).add(Masking.of("m", 0.0)).add(lstm).build().predict(a);
         for (int n = 0; n < 2; n++) {
             for (int j = 0; j < 3; j++) {
@@ -156,11 +158,15 @@ class TensorOpTest {
                     mean += b.get(n, t, j);
                 }
                 mean /= 6;
-                float lastStep = seq.get(n, 4, j);
+                float lastStep = seq.get(n, 4, j);          // row 0: the output of step 2, repeated
                 assertEquals(lastStep, out.get(1).get(n, j), 0f, "x[:, -1]");
                 assertEquals(Math.abs(lastStep - mean), out.get(0).get(n, j), 1e-6, "|last - mean|");
             }
         }
+    }
+
+    private static Tensor seqOf(Lstm lstm, Tensor a) {
+        return Model.sequential("again").input(-1, 3).add(Masking.of("m2", 0.0)).add(lstm).build().predict(a);
     }
 
     @Test

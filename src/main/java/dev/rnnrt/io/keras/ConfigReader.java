@@ -40,12 +40,25 @@ final class ConfigReader {
             return callName.equals(layer.name());
         }
 
-        /** This entry inlined from a nested model: references renamed, the model's scope put first. */
+        /**
+         * This entry inlined from a nested model: references renamed, the model's scope put first. A
+         * nested model's config was saved with its own unmasked inputs, so "no mask" recorded there
+         * says nothing about a mask the outer graph passes in (Keras then passes it on): only the
+         * masks recorded as present, and the initial_state rule, are kept.
+         */
         Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model) {
             List<Scope> sc = new ArrayList<>();
             sc.add(model);
             sc.addAll(scope);
-            return mapped(rename, rename.apply(callName), List.copyOf(sc));
+            Entry e = mapped(rename, rename.apply(callName), List.copyOf(sc));
+            if (e.kerasMasks == null || kerasMaskReason != null) {
+                return e;
+            }
+            List<RecordedMask> known = new ArrayList<>();
+            for (RecordedMask m : e.kerasMasks) {
+                known.add(m.present() ? m : null);
+            }
+            return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable);
         }
 
         /** This entry with its references resolved (nested models' outputs to the layers that make them). */
@@ -60,7 +73,8 @@ final class ConfigReader {
             if (kerasMasks != null) {
                 masks = new ArrayList<>();
                 for (RecordedMask m : kerasMasks) {
-                    masks.add(m.present() ? new RecordedMask(true, refs.apply(m.from()), m.value(), m.masking()) : m);
+                    masks.add(m != null && m.present() ? new RecordedMask(true, refs.apply(m.from()), m.value(),
+                            m.masking()) : m);
                 }
             }
             return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable);
@@ -143,6 +157,9 @@ final class ConfigReader {
                 }
                 for (int i = 0; i < Math.min(e.kerasMasks().size(), e.inputs().size()); i++) {
                     RecordedMask keras = e.kerasMasks().get(i);
+                    if (keras == null) {
+                        continue;       // not known (recorded inside a nested model without its outer mask)
+                    }
                     String input = e.inputs().get(i);
                     String origin = model.maskOrigin(input);
                     String where = source + ": in the saved graph Keras called layer '" + e.layer().name() + "'"
@@ -178,9 +195,25 @@ final class ConfigReader {
     private final LayerFactory factory;
     private final Map<String, Integer> positions = new HashMap<>();
 
+    /**
+     * What the names of this config's layers get in front: "" for the model, "outer/" for the layers
+     * of a nested model called "outer" (Keras keeps names unique within each model only).
+     */
+    private final String prefix;
+
     ConfigReader(String source, LayerFactory factory) {
+        this(source, factory, "");
+    }
+
+    private ConfigReader(String source, LayerFactory factory, String prefix) {
         this.source = source;
         this.factory = factory;
+        this.prefix = prefix;
+    }
+
+    /** A name of this config, as the model knows it. */
+    private String qualify(String name) {
+        return name == null ? null : prefix + name;
     }
 
     static JsonNode parse(String json, String source) {
@@ -214,7 +247,7 @@ final class ConfigReader {
             throw new ModelLoadException(source + ": the Sequential config has no layers.");
         }
         int[] inputShape = null;
-        String inputName = name + "_input";
+        String inputName = qualify(name + "_input");
         List<Entry> entries = new ArrayList<>();
         String previous = null;
         for (JsonNode spec : layers) {
@@ -222,12 +255,13 @@ final class ConfigReader {
             JsonNode lc = spec.path("config");
             if (cls.equals("InputLayer")) {
                 inputShape = batchShape(lc, "InputLayer");
-                inputName = lc.path("name").asText(inputName);
+                inputName = lc.has("name") ? qualify(lc.path("name").asText()) : inputName;
                 continue;
             }
             String from = previous == null ? inputName : previous;
             if (isModel(cls)) {
-                Parsed inner = nested(spec);
+                String nestedName = qualify(lc.path("name").asText(spec.path("name").asText("nested")));
+                Parsed inner = nested(spec, nestedName);
                 if (inner.inputs().size() != 1 || inner.outputs().size() != 1) {
                     throw new ModelLoadException(source + ": the nested model '" + inner.name() + "' has "
                             + inner.inputs().size() + " input(s) and " + inner.outputs().size() + " output(s); a layer "
@@ -236,7 +270,6 @@ final class ConfigReader {
                 if (inputShape == null && entries.isEmpty()) {
                     inputShape = inner.inputs().values().iterator().next();
                 }
-                String nestedName = lc.path("name").asText(inner.name());
                 previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries)
                         .get(0);
                 continue;
@@ -244,7 +277,7 @@ final class ConfigReader {
             if (inputShape == null && entries.isEmpty()) {
                 inputShape = firstLayerInputShape(lc, spec);
             }
-            Layer layer = factory.create(spec);
+            Layer layer = factory.create(spec, null, prefix);
             entries.add(new Entry(layer, cls, positionalKey(cls), List.of(from), trainable(spec)));
             previous = layer.name();
         }
@@ -271,7 +304,7 @@ final class ConfigReader {
         historyNodes(cfg.path("output_layers"));
         for (JsonNode spec : cfg.path("layers")) {
             if (isOperation(spec)) {
-                operations.put(spec.path("name").asText(spec.path("config").path("name").asText("")), spec);
+                operations.put(qualify(spec.path("name").asText(spec.path("config").path("name").asText(""))), spec);
             }
         }
         Set<String> computed = computedOperations(cfg);
@@ -279,12 +312,12 @@ final class ConfigReader {
                 ? history("an operation", t.path("config").path("keras_history")) : history("an operation", t));
         for (JsonNode spec : cfg.path("layers")) {
             String cls = spec.path("class_name").asText("");
-            String layerName = spec.path("name").asText(spec.path("config").path("name").asText(null));
+            String layerName = qualify(spec.path("name").asText(spec.path("config").path("name").asText(null)));
             if (isOperation(spec)) {
                 // Keras 3 records both the keras.ops calls between layers and those that computed masks;
                 // the latter only feed masks (rnnrt computes masks itself)
                 if (computed.contains(layerName)) {
-                    OpReader.Made op = operation(() -> ops.keras3(layerName, cls, spec.path("config"),
+                    OpReader.Made op = operation(layerName, () -> ops.keras3(layerName, cls, spec.path("config"),
                             spec.path("inbound_nodes").path(0)));
                     entries.add(new Entry(op.op(), cls, layerName, op.inputs(), true));
                 }
@@ -295,7 +328,7 @@ final class ConfigReader {
                 for (int k = 0; k < opNodes.size(); k++) {
                     int node = k;
                     String call = callName(layerName, k);
-                    OpReader.Made op = operation(() -> ops.keras2(call, spec.path("config").path("function").asText(""),
+                    OpReader.Made op = operation(call, () -> ops.keras2(call, spec.path("config").path("function").asText(""),
                             opNodes.get(node)));
                     entries.add(new Entry(op.op(), cls, call, op.inputs(), true));
                 }
@@ -308,9 +341,16 @@ final class ConfigReader {
             }
             JsonNode nodes = spec.path("inbound_nodes");
             if (isModel(cls)) {
-                Parsed inner = nested(spec);
+                Parsed inner = nested(spec, layerName);
                 Scope scope = new Scope(layerName, positionalKey(cls));
-                int offset = nodeOffset(layerName, nodes.size());
+                // Keras 3 numbers a nested model's calls from 0 in the layers' inputs (and counts a
+                // Functional's own first node only in input_layers / output_layers, read there);
+                // Keras 2 counts it everywhere, which the references show
+                boolean keras3 = !nodes.isEmpty() && nodes.get(0).isObject();
+                int offset = keras3 ? 0 : nodeOffset(layerName, nodes.size());
+                if (keras3 && cls.equals("Functional")) {
+                    keras3Functional.add(layerName);
+                }
                 for (int k = 0; k < nodes.size(); k++) {
                     String call = callName(layerName, k + offset);
                     List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries);
@@ -328,7 +368,7 @@ final class ConfigReader {
                 String call = callName(layerName, k);
                 List<String> inputs = node == null ? List.of() : cls.equals("MultiHeadAttention")
                         ? attentionInputs(call, node) : inbound(call, node);
-                Layer made = factory.create(spec, node == null ? null : callKwargs(node));
+                Layer made = factory.create(spec, node == null ? null : callKwargs(node), prefix);
                 if (layer == null) {
                     layer = made;
                 } else {
@@ -356,7 +396,7 @@ final class ConfigReader {
         }
         List<String> outputs = new ArrayList<>();
         for (String out : tensorList(cfg.path("output_layers"), "output_layers")) {
-            outputs.add(resolve(out));
+            outputs.add(resolve(keras3OutputRef(out)));
         }
         return new Parsed(source, name, inputs, entries, outputs);
     }
@@ -380,8 +420,8 @@ final class ConfigReader {
     }
 
     /** A nested model's own graph, read on its own (its layer names, positions and operations are its own). */
-    private Parsed nested(JsonNode spec) {
-        return new ConfigReader(source, factory).read(spec);
+    private Parsed nested(JsonNode spec, String modelName) {
+        return new ConfigReader(source, factory, modelName + "/").read(spec);
     }
 
     /**
@@ -401,9 +441,10 @@ final class ConfigReader {
         for (int i = 0; i < innerInputs.size(); i++) {
             rename.put(innerInputs.get(i), inputs.get(i));
         }
-        String prefix = call == 0 ? "" : callName(modelName, call) + "/";
+        String own = modelName + "/";                 // the inner layers' names start so
         for (Entry e : inner.layers()) {
-            rename.put(e.callName(), prefix + e.callName());
+            rename.put(e.callName(), call == 0 || !e.callName().startsWith(own) ? e.callName()
+                    : callName(modelName, call) + "/" + e.callName().substring(own.length()));
         }
         java.util.function.UnaryOperator<String> rn = ref -> {
             int open = ref.endsWith("]") ? ref.lastIndexOf('[') : -1;
@@ -424,6 +465,30 @@ final class ConfigReader {
         List<String> outputs = new ArrayList<>();
         inner.outputs().forEach(o -> outputs.add(rn.apply(o)));
         return outputs;
+    }
+
+    /** Nested Keras 3 Functional models of this graph, whose calls output_layers numbers from 1. */
+    private final Set<String> keras3Functional = new HashSet<>();
+
+    /**
+     * An output_layers reference as the layers' inputs number calls: Keras 3 counts a nested
+     * Functional's own first node there (functional.py's get_config; from_config takes 1 off).
+     */
+    private String keras3OutputRef(String ref) {
+        int open = ref.endsWith("]") ? ref.lastIndexOf('[') : -1;
+        String base = open > 0 ? ref.substring(0, open) : ref;
+        String suffix = open > 0 ? ref.substring(open) : "";
+        int hash = base.lastIndexOf('#');
+        String layer = hash > 0 && base.substring(hash + 1).matches("\\d+") ? base.substring(0, hash) : base;
+        if (!keras3Functional.contains(layer)) {
+            return ref;
+        }
+        int call = layer.equals(base) ? 0 : Integer.parseInt(base.substring(hash + 1));
+        if (call == 0) {
+            throw new ModelLoadException(source + ": output_layers reads call 0 of the nested model '" + layer
+                    + "', which Keras 3 numbers from 1 there; the config is inconsistent.");
+        }
+        return callName(layer, call - 1) + suffix;
     }
 
     /** References to a nested model's outputs ("model", "model#1[2]") → the references they stand for. */
@@ -477,7 +542,7 @@ final class ConfigReader {
     private void historyNodes(JsonNode v) {
         if (v.isArray()) {
             if (v.size() >= 3 && v.get(0).isTextual() && v.get(1).isInt() && v.get(2).isInt()) {
-                maxNodeIndex.merge(v.get(0).asText(), v.get(1).asInt(), Math::max);
+                maxNodeIndex.merge(qualify(v.get(0).asText()), v.get(1).asInt(), Math::max);
                 if (v.size() > 3) {
                     historyNodes(v.get(3));
                 }
@@ -687,11 +752,16 @@ final class ConfigReader {
     }
 
     /** An operation read by {@link OpReader}, its layer's own checks turned into load errors. */
-    private OpReader.Made operation(java.util.function.Supplier<OpReader.Made> read) {
+    private OpReader.Made operation(String name, java.util.function.Supplier<OpReader.Made> read) {
         try {
             return read.get();
+        } catch (ModelLoadException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(source + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new ModelLoadException(source + ": cannot read the operation '" + name + "' of the graph; its saved "
+                    + "call is malformed (" + e.getClass().getSimpleName() + ").", e);
         }
     }
 
@@ -710,7 +780,7 @@ final class ConfigReader {
                 if (node.isObject()) {
                     historyNames(node.path("args"), todo);
                     node.path("kwargs").fields().forEachRemaining(kw -> {
-                        if (!kw.getKey().equals("mask")) {         // a mask's operations only compute masks
+                        if (!kw.getKey().endsWith("mask")) {      // masks' operations only compute masks
                             historyNames(kw.getValue(), todo);
                         }
                     });
@@ -720,7 +790,7 @@ final class ConfigReader {
         historyNames(cfg.path("output_layers"), todo);
         Set<String> computed = new HashSet<>();
         while (!todo.isEmpty()) {
-            String n = todo.pop();
+            String n = qualify(todo.pop());
             if (operations.containsKey(n) && computed.add(n)) {
                 JsonNode node = operations.get(n).path("inbound_nodes").path(0);
                 historyNames(node.path("args"), todo);
@@ -751,7 +821,7 @@ final class ConfigReader {
         if (node < 0 || k < 0) {
             throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
         }
-        String call = callName(h.get(0).asText(), node);
+        String call = callName(qualify(h.get(0).asText()), node);
         return k == 0 ? call : call + "[" + k + "]";
     }
 

@@ -100,7 +100,8 @@ final class LayerFactory {
             return;
         }
         if (policy.startsWith("int8") || policy.startsWith("int4") || policy.startsWith("float8")
-                || policy.startsWith("gptq") || dtype.path("class_name").asText("").startsWith("Quantized")) {
+                || policy.startsWith("gptq") || policy.startsWith("awq") || policy.contains("_from_")
+                || dtype.path("class_name").asText("").startsWith("Quantized")) {
             throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): it is quantized (dtype policy '"
                     + policy + "'); rnnrt reads float weights. Save the model before quantizing it.");
         }
@@ -122,6 +123,11 @@ final class LayerFactory {
      * when none), which decide some layers' numbers (Attention's use_causal_mask).
      */
     Layer create(JsonNode layerSpec, JsonNode callKwargs) {
+        return create(layerSpec, callKwargs, "");
+    }
+
+    /** As {@link #create(JsonNode, JsonNode)}, the layer's name with {@code prefix} in front (a nested model's layers). */
+    Layer create(JsonNode layerSpec, JsonNode callKwargs, String prefix) {
         String cls = text(layerSpec, "class_name", null);
         JsonNode cfg = layerSpec.path("config");
         String name = text(cfg, "name", null);
@@ -130,6 +136,9 @@ final class LayerFactory {
         }
         if (name == null) {
             name = text(layerSpec, "name", null);
+        }
+        if (name != null) {
+            name = prefix + name;
         }
         checkPrecision(cls, name, cfg.path("dtype"));
         try {

@@ -150,6 +150,9 @@ final class OpReader {
         // one tensor (or number) as the first argument: the node is that entry itself, as op layers keep
         // their input structure; a list of tensors (concat): a list of entries
         JsonNode first = node.get(0).isTextual() ? node : node.size() == 1 ? node.get(0) : node;
+        if (!first.isArray() || first.isEmpty() || !first.get(0).isTextual() && !first.get(0).isArray()) {
+            throw new ModelLoadException(where + " has a call rnnrt cannot read: " + node + ".");
+        }
         JsonNode entry = first.get(0).isTextual() ? first : first.get(0);
         JsonNode kwargs = entry.size() > 3 ? entry.get(3) : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         if (first.get(0).isTextual() && CONSTANT.equals(first.get(0).asText())) {

@@ -199,6 +199,24 @@ class KerasRefusalTest {
         Path q = dir.resolve("quantized.h5");
         KerasFileWriter.writeHdf5(q, "2.12.0", sequential(plain, quantized), weights);
         assertRefused(() -> KerasModelLoader.load(q), "layer 'dense'", "quantized", "int8_from_float32");
+        Map<String, Object> awq = layer("Dense", "dense", Map.of("units", 2, "dtype", Map.of("module", "keras",
+                "class_name", "AWQDTypePolicy", "config", Map.of("name", "awq/4/128_from_float32"))));
+        Path a = dir.resolve("awq.h5");
+        KerasFileWriter.writeHdf5(a, "2.12.0", sequential(plain, awq), weights);
+        assertRefused(() -> KerasModelLoader.load(a), "layer 'dense'", "quantized", "awq/4/128_from_float32");
+    }
+
+    /** A malformed operation layer (an empty call) is a ModelLoadException, not an exception from inside. */
+    @Test
+    void malformedOperationNodesAreLoadErrors() {
+        String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"m\", \"layers\": ["
+                + "{\"name\": \"x\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, 4, 2],"
+                + " \"name\": \"x\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"tf.math.abs\", \"class_name\": \"TFOpLambda\", \"config\": {\"name\": \"tf.math.abs\","
+                + " \"function\": \"math.abs\"}, \"inbound_nodes\": [[[]]]}],"
+                + " \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"tf.math.abs\", 0, 0]]}}";
+        Path weights = lstmFile("op_weights.h5", null, random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.loadWeights(weights, json), "tf.math.abs");
     }
 
     @Test

@@ -874,7 +874,7 @@ class SyntheticKerasFilesTest {
         Tensor x = random.uniform(1, 3, T, I);
         Compare.assertIdentical("nested Sequential models", java.predict(x), loaded.model().predict(x));
         assertEquals(java.parameterCount(), loaded.model().parameterCount());
-        assertTrue(loaded.model().summary().contains("lstm_1 (LSTM)"), loaded.model().summary());
+        assertTrue(loaded.model().summary().contains("decoder/lstm_1 (LSTM)"), loaded.model().summary());
     }
 
     /**
@@ -946,14 +946,14 @@ class SyntheticKerasFilesTest {
         List<Tensor> out = loaded.predict(List.of(a, b));
         Compare.assertIdentical("Siamese head", expectedHead, out.get(0));
         Compare.assertIdentical("the base network's second call", onB, out.get(1));
-        assertEquals(List.of("lstm", "bn", "td", "pool", "base#1/lstm", "base#1/bn", "base#1/td", "base#1/pool",
-                "subtract", "head"), loaded.callNames());
+        assertEquals(List.of("base/lstm", "base/bn", "base/td", "base/pool", "base#1/lstm", "base#1/bn", "base#1/td",
+                "base#1/pool", "subtract", "head"), loaded.callNames());
 
         // the same file with one weight array missing from the base network's list is refused
         baseW.byName.remove("td/bias:0");
         Path missing = dir.resolve("siamese_missing.h5");
         KerasFileWriter.writeHdf5(missing, "2.9.0", parse(json), weights);
-        assertRefusal(missing, "nested model 'base'", "holds 8 weight arrays", "need 9", "lstm 3, bn 4, td 2");
+        assertRefusal(missing, "nested model 'base'", "holds 8 weight arrays", "need 9", "base/lstm 3, base/bn 4, base/td 2");
     }
 
     private static String input2(String name) {
@@ -1390,6 +1390,91 @@ class SyntheticKerasFilesTest {
         Path file = dir.resolve("mha.h5");
         KerasFileWriter.writeHdf5(file, "2.12.0", parse(json), h5);
         Compare.assertIdentical("tf.keras MultiHeadAttention", expected, KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /**
+     * Keras 3 nested Functional models as Keras 3 numbers them: a base model (LSTM inside) called on
+     * two inputs, call 0 a model output (output_layers counts the model's own first node: ["base",
+     * 1, 0]) and call 1 read by a Dense (inbound nodes count from 0: ["base", 1, 0] too); a second
+     * nested model with an inner layer of the same name; an Embedding(mask_zero) in front whose mask
+     * Keras passes into the nested model (whose config recorded "mask": null when built alone).
+     */
+    @Test
+    void keras3NestedFunctionalCallsNamesAndMasks() throws IOException {
+        Embedding emb = Embedding.of("embedding", 9, I, true, Initializer.zeros());
+        Tensor ew = random.uniform(0.8, 9, I);
+        emb.setWeights(List.of(ew));
+        Lstm baseLstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> bw = randomWeights(baseLstm, I);
+        baseLstm.setWeights(bw);
+        Gru otherGru = Gru.builder(H).name("lstm").build();       // same inner name, other nested model
+        List<Tensor> gw = randomWeights(otherGru, I);
+        otherGru.setWeights(gw);
+        Dense head = Dense.builder(2).name("head").build();
+        List<Tensor> hw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        head.setWeights(hw);
+        Model onA = Model.sequential("a").input(T).add(emb).add(baseLstm).build();
+        Model onB = Model.sequential("b").input(T).add(emb).add(baseLstm).build();
+        Model other = Model.sequential("o").input(T).add(emb).add(otherGru).build();
+
+        Map<String, Object> embSpec = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
+        embSpec.put("name", "embedding");
+        embSpec.put("inbound_nodes", List.of(call(List.of(tensor("a", 0, 0)), null), call(List.of(tensor("b", 0, 0)), null)));
+        Map<String, Object> lstmKwargs = new LinkedHashMap<>();
+        lstmKwargs.put("mask", null);                              // built alone, on an unmasked Input
+        Map<String, Object> innerLstm = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+        innerLstm.put("name", "lstm");
+        innerLstm.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("base_in", 0, 0)), "kwargs", lstmKwargs)));
+        Map<String, Object> base = new LinkedHashMap<>(spec("Functional", "base", Map.of(
+                "layers", List.of(input("base_in"), innerLstm),
+                "input_layers", List.of(List.of("base_in", 0, 0)), "output_layers", List.of(List.of("lstm", 0, 0)))));
+        base.put("name", "base");
+        base.put("inbound_nodes", List.of(
+                Map.of("args", List.of(tensor("embedding", 0, 0)), "kwargs", Map.of("mask", tensor("not_equal", 0, 0))),
+                Map.of("args", List.of(tensor("embedding", 1, 0)), "kwargs", Map.of("mask", tensor("not_equal_1", 0, 0)))));
+        Map<String, Object> innerGru = new LinkedHashMap<>(layerSpec("GRU", "lstm", Map.of("reset_after", true), H));
+        innerGru.put("name", "lstm");
+        innerGru.put("inbound_nodes", List.of(call(List.of(tensor("other_in", 0, 0)), null)));
+        Map<String, Object> otherModel = new LinkedHashMap<>(spec("Functional", "other", Map.of(
+                "layers", List.of(input("other_in"), innerGru),
+                "input_layers", List.of(List.of("other_in", 0, 0)), "output_layers", List.of(List.of("lstm", 0, 0)))));
+        otherModel.put("name", "other");
+        otherModel.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0, 0)),
+                "kwargs", Map.of("mask", tensor("not_equal", 0, 0)))));
+        Map<String, Object> headSpec = new LinkedHashMap<>(spec("Dense", "head", Map.of("units", 2)));
+        headSpec.put("inbound_nodes", List.of(call(List.of(tensor("base", 1, 0)), null)));     // call 1
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "outer",
+                "layers", List.of(idsInput("a"), idsInput("b"),
+                        operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
+                        operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
+                        embSpec, base, otherModel, headSpec),
+                "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
+                "output_layers", List.of(List.of("base", 1, 0), List.of("head", 0, 0), List.of("other", 1, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(ew));
+        weights.put("functional/layers/lstm/cell", bw);
+        weights.put("functional_1/layers/gru/cell", gw);
+        weights.put("dense", hw);
+        Path file = dir.resolve("nested_calls.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        Model loaded = KerasModelLoader.load(file).model();
+        float[] a = new float[2 * T];
+        float[] b = new float[2 * T];
+        for (int k = 0; k < a.length; k++) {          // row 0 of each padded at the end
+            a[k] = k % T < (k < T ? 3 : T) ? 1 + k % 7 : 0;
+            b[k] = k % T < (k < T ? 4 : T - 1) ? 1 + (3 * k) % 8 : 0;
+        }
+        Tensor ta = Tensor.wrap(a, 2, T);
+        Tensor tb = Tensor.wrap(b, 2, T);
+        List<Tensor> out = loaded.predict(List.of(ta, tb));
+        Compare.assertIdentical("output_layers ['base', 1, 0]: call 0, on a", onA.predict(ta), out.get(0));
+        Compare.assertIdentical("Dense on ['base', 1, 0]: call 1, on b", head.call(List.of(onB.predict(tb)),
+                Arrays.asList((dev.rnnrt.api.Mask) null)).get(0), out.get(1));
+        Compare.assertIdentical("the other nested model", other.predict(ta), out.get(2));
+        assertTrue(loaded.callNames().containsAll(List.of("base/lstm", "base#1/lstm", "other/lstm")),
+                loaded.callNames().toString());
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
