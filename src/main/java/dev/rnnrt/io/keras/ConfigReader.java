@@ -73,8 +73,7 @@ final class ConfigReader {
             if (kerasMasks != null) {
                 masks = new ArrayList<>();
                 for (RecordedMask m : kerasMasks) {
-                    masks.add(m != null && m.present() ? new RecordedMask(true, refs.apply(m.from()), m.value(),
-                            m.masking()) : m);
+                    masks.add(m == null ? null : m.map(refs));
                 }
             }
             return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable);
@@ -104,10 +103,40 @@ final class ConfigReader {
      * {@code from} by Embedding(mask_zero=True) ({@code not_equal(from, 0)}) or by Masking(value)
      * ({@code any(not_equal(from, value), axis=-1)}).
      */
-    record RecordedMask(boolean present, String from, double value, boolean masking) {
-        static final RecordedMask NONE = new RecordedMask(false, null, 0, false);
+    record RecordedMask(boolean present, String from, double value, boolean masking, List<RecordedMask> parts) {
+        static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null);
+
+        RecordedMask(boolean present, String from, double value, boolean masking) {
+            this(present, from, value, masking, null);
+        }
+
+        /**
+         * A mask a merge layer combined from its inputs' masks (Keras 3.4+: logical_or of them; for
+         * Concatenate, with ones for unmasked inputs, joined and reduced with any): its leaves.
+         */
+        static RecordedMask combined(List<RecordedMask> leaves) {
+            return new RecordedMask(true, null, 0, false, List.copyOf(leaves));
+        }
+
+        /** This mask with its tensors' references renamed. */
+        RecordedMask map(java.util.function.UnaryOperator<String> refs) {
+            if (!present) {
+                return this;
+            }
+            if (parts != null) {
+                List<RecordedMask> mapped = new ArrayList<>();
+                parts.forEach(p -> mapped.add(p.map(refs)));
+                return combined(mapped);
+            }
+            return new RecordedMask(true, refs.apply(from), value, masking, null);
+        }
 
         String describe() {
+            if (parts != null) {
+                List<String> leaves = new ArrayList<>();
+                parts.forEach(p -> leaves.add(p.describe()));
+                return "a combination of the masks " + String.join(" and ", leaves);
+            }
             return masking ? "any(not_equal('" + from + "', " + value + "), axis=-1), the mask of Masking(" + value + ")"
                     : "not_equal('" + from + "', " + value + ")" + (value == 0 ? ", the mask of Embedding(mask_zero=True)" : "");
         }
@@ -172,6 +201,19 @@ final class ConfigReader {
                                 + (e.kerasMaskReason() != null ? "." : "; please report the model's layers with this message."));
                     }
                     if (!keras.present()) {
+                        continue;
+                    }
+                    if (keras.parts() != null) {
+                        // a merge's combined mask: each part must be a layer's mask; rnnrt's merge rules
+                        // (Merge.MaskRule, by Keras version) then give the combination
+                        for (RecordedMask part : keras.parts()) {
+                            if (part.maker(layers) == null) {
+                                throw new ModelLoadException(where + "a mask combining " + part.describe() + " for its "
+                                        + "input '" + input + "', but no layer of the model makes that mask: it was "
+                                        + "passed by hand; rnnrt takes masks only from Masking and "
+                                        + "Embedding(mask_zero=True) layers.");
+                            }
+                        }
                         continue;
                     }
                     String maker = keras.maker(layers);
@@ -660,6 +702,9 @@ final class ConfigReader {
             List<String> refs = new ArrayList<>();
             collectTensors(layerName, m, refs);
             RecordedMask r = refs.size() == 1 ? computedMask(refs.get(0)) : null;
+            if (r == null && refs.size() == 1) {
+                r = combinedMask(refs.get(0), 0);
+            }
             if (r == null && refs.size() == 1 && operations.containsKey(refs.get(0).replaceAll("\\[\\d+]$", ""))) {
                 throw new ModelLoadException(source + ": Keras called layer '" + layerName + "' with a mask computed by "
                         + "the operation '" + refs.get(0) + "', which is not the mask of a Masking or "
@@ -702,6 +747,46 @@ final class ConfigReader {
             default:
                 return null;
         }
+    }
+
+    /** The operations Keras 3's merge layers combine masks with (base_merge.py, concatenate.py). */
+    private static final Set<String> MASK_COMBINING = Set.of("LogicalOr", "LogicalAnd", "Concatenate", "Any",
+            "ExpandDims");
+    /** Operations that make constant masks from a tensor (Concatenate's unmasked inputs): no mask of their own. */
+    private static final Set<String> MASK_CONSTANT = Set.of("OnesLike", "ZerosLike");
+
+    /**
+     * A mask a merge layer combined, as the tree of operations that made it; null when the tree holds
+     * anything else (a mask passed by hand, computed some other way).
+     */
+    private RecordedMask combinedMask(String ref, int depth) {
+        RecordedMask leaf = computedMask(ref);
+        if (leaf != null) {
+            return leaf;
+        }
+        JsonNode op = operations.get(ref.replaceAll("\\[\\d+]$", ""));
+        if (op == null || depth > 64 || !MASK_COMBINING.contains(op.path("class_name").asText(""))) {
+            return null;
+        }
+        List<RecordedMask> leaves = new ArrayList<>();
+        List<String> args = new ArrayList<>();
+        collectTensors("", op.path("inbound_nodes").path(0).path("args"), args);
+        for (String a : args) {
+            JsonNode argOp = operations.get(a.replaceAll("\\[\\d+]$", ""));
+            if (argOp != null && MASK_CONSTANT.contains(argOp.path("class_name").asText(""))) {
+                continue;
+            }
+            RecordedMask part = combinedMask(a, depth + 1);
+            if (part == null) {
+                return null;
+            }
+            if (part.parts() != null) {
+                leaves.addAll(part.parts());
+            } else {
+                leaves.add(part);
+            }
+        }
+        return leaves.isEmpty() ? null : RecordedMask.combined(leaves);
     }
 
     /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */

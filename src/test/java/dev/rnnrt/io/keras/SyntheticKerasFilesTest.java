@@ -574,7 +574,7 @@ class SyntheticKerasFilesTest {
         assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
 
         Path combined = kerasGraph("combined_mask.keras", tensor("logical_or", 0), computed, "embedding", weights);
-        assertRefusal(combined, "computed by the operation 'logical_or'", "not the mask of a Masking or");
+        assertRefusal(combined, "a mask combining not_equal('ids', 3.0)", "passed by hand");
 
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
@@ -1475,6 +1475,78 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("the other nested model", other.predict(ta), out.get(2));
         assertTrue(loaded.callNames().containsAll(List.of("base/lstm", "base#1/lstm", "other/lstm")),
                 loaded.callNames().toString());
+    }
+
+    /**
+     * Keras 3.4+ merges combine masks with keras.ops (Add: logical_or of its inputs' masks), and the
+     * next layer's call records that combination: two Embedding(mask_zero) branches through LSTMs,
+     * Add, and an LSTM over the sum, which gets the OR of both masks.
+     */
+    @Test
+    void keras3MergedMasks() throws IOException {
+        Embedding e1 = Embedding.of("embedding", 9, I, true, Initializer.zeros());
+        Embedding e2 = Embedding.of("embedding_1", 9, I, true, Initializer.zeros());
+        Tensor w1 = random.uniform(0.8, 9, I);
+        Tensor w2 = random.uniform(0.8, 9, I);
+        e1.setWeights(List.of(w1));
+        e2.setWeights(List.of(w2));
+        Lstm l1 = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        Lstm l2 = Lstm.builder(H).name("lstm_1").returnSequences(true).build();
+        Lstm top = Lstm.builder(H).name("lstm_2").build();
+        List<Tensor> lw1 = randomWeights(l1, I);
+        List<Tensor> lw2 = randomWeights(l2, I);
+        List<Tensor> lw3 = randomWeights(top, H);
+        l1.setWeights(lw1);
+        l2.setWeights(lw2);
+        top.setWeights(lw3);
+        Model java = Model.functional("java").input("a", T).input("b", T).add(e1, "a").add(e2, "b")
+                .add(l1, "embedding").add(l2, "embedding_1")
+                .add(dev.rnnrt.layers.Merge.of("add", dev.rnnrt.layers.Merge.Mode.ADD), "lstm", "lstm_1")
+                .add(top, "add").outputs("lstm_2").build();
+
+        Map<String, Object> emb1 = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
+        emb1.put("inbound_nodes", List.of(call(List.of(tensor("a", 0, 0)), null)));
+        Map<String, Object> emb2 = new LinkedHashMap<>(spec("Embedding", "embedding_1",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
+        emb2.put("inbound_nodes", List.of(call(List.of(tensor("b", 0, 0)), null)));
+        Map<String, Object> s1 = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+        s1.put("inbound_nodes", List.of(call(List.of(tensor("embedding", 0, 0)), tensor("not_equal", 0, 0))));
+        Map<String, Object> s2 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_1", Map.of("return_sequences", true), H));
+        s2.put("inbound_nodes", List.of(call(List.of(tensor("embedding_1", 0, 0)), tensor("not_equal_1", 0, 0))));
+        Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
+        add.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0, 0), tensor("lstm_1", 0, 0))),
+                "kwargs", Map.of("mask", List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0))))));
+        Map<String, Object> s3 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_2", Map.of(), H));
+        s3.put("inbound_nodes", List.of(call(List.of(tensor("add", 0, 0)), tensor("logical_or", 0, 0))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "merged",
+                "layers", List.of(idsInput("a"), idsInput("b"),
+                        operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
+                        operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
+                        emb1, emb2, s1, s2,
+                        operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
+                                List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0))),
+                        add, s3),
+                "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
+                "output_layers", List.of(List.of("lstm_2", 0, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(w1));
+        weights.put("embedding_1", List.of(w2));
+        weights.put("lstm/cell", lw1);
+        weights.put("lstm_1/cell", lw2);
+        weights.put("lstm_2/cell", lw3);
+        Path file = dir.resolve("merged_masks.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+
+        float[] a = new float[3 * T];
+        float[] b = new float[3 * T];
+        for (int k = 0; k < a.length; k++) {   // different padding per branch, some steps padded in both
+            a[k] = k % T < 2 + k / T ? 1 + k % 8 : 0;
+            b[k] = k % T < 4 - k / T ? 1 + (5 * k) % 8 : 0;
+        }
+        List<Tensor> in = List.of(Tensor.wrap(a, 3, T), Tensor.wrap(b, 3, T));
+        Compare.assertIdentical("LSTM over Add of two masked branches", java.predict(in).get(0),
+                KerasModelLoader.load(file).model().predict(in).get(0));
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
