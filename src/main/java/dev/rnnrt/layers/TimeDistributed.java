@@ -7,7 +7,9 @@ import java.util.List;
 
 /**
  * Keras {@code TimeDistributed(layer)}: applies the inner layer to every timestep of
- * [batch, timesteps, ...] and keeps the mask. The inner layer sees [batch × timesteps, ...].
+ * [batch, timesteps, ...] and keeps the mask. The inner layer sees [batch × timesteps, ...]; a
+ * recurrent or Bidirectional layer inside runs over each step's own sequence of a
+ * [batch, timesteps, time, features] input (hierarchical models), without masks.
  */
 public final class TimeDistributed extends Layer {
 
@@ -16,10 +18,25 @@ public final class TimeDistributed extends Layer {
     private TimeDistributed(String name, Layer inner) {
         super(name);
         this.inner = inner;
-        if (inner.maxInputs() < 1 || inner instanceof RecurrentLayer) {
+        if (inner.maxInputs() < 1 || inner.isStateful()) {
             throw new IllegalArgumentException("TimeDistributed cannot wrap " + inner.describe()
-                    + "; it wraps layers that act on one step, such as Dense.");
+                    + (inner.isStateful() ? ", which is stateful: its states would pass between the sequences of "
+                    + "different steps" : "") + ".");
         }
+    }
+
+    /** A recurrent layer inside runs over the inner sequences, [batch, steps, time, features] → per step. */
+    private boolean wrapsRecurrent() {
+        return inner instanceof RecurrentLayer || inner instanceof Bidirectional;
+    }
+
+    /**
+     * Takes a mask only where the wrapped layer acts on single steps: a mask over [batch, steps] means
+     * nothing to a recurrent layer over each step's own sequence (Keras fails there too).
+     */
+    @Override
+    public boolean supportsMasking() {
+        return !wrapsRecurrent();
     }
 
     /** Wraps {@code inner}, named "time_distributed", "time_distributed_1", … */

@@ -368,6 +368,11 @@ public final class ModelBuilder {
             d.build(features);
         } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
             d.build(features);
+        } else if (layer instanceof TimeDistributed t && t.inner() instanceof RecurrentLayer r && !r.isBuilt()) {
+            r.build(features);
+        } else if (layer instanceof TimeDistributed t && t.inner() instanceof Bidirectional b) {
+            b.forwardLayer().build(features);
+            b.backwardLayer().build(features);
         }
     }
 }

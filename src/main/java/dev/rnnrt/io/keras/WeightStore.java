@@ -149,7 +149,15 @@ abstract class WeightStore {
                     sub(g, path, "forward_layer", "RNN", out);
                     sub(g, path, "backward_layer", "RNN", out);
                 }
-                case "TimeDistributed" -> sub(g, path, "layer", "", out);
+                case "TimeDistributed" -> {
+                    // the wrapped layer's weights, laid out as that layer's own (cell/…, forward_layer/…)
+                    Node inner = h5.child(g, "layer");
+                    if (inner instanceof Group ig) {
+                        String kind = h5.child(ig, "forward_layer") instanceof Group ? "Bidirectional"
+                                : h5.child(ig, "cell") instanceof Group ? "RNN" : "";
+                        collect(ig, path + "/layer", kind, out);
+                    }
+                }
                 case "MultiHeadAttention" -> {
                     // its EinsumDense sublayers, saved under their attribute names (with a leading
                     // underscore before the public properties were added)

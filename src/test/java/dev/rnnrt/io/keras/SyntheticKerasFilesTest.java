@@ -1549,6 +1549,67 @@ class SyntheticKerasFilesTest {
                 KerasModelLoader.load(file).model().predict(in).get(0));
     }
 
+    /**
+     * Hierarchical models: TimeDistributed(LSTM) over [batch, sentences, words, features] in a
+     * tf.keras file, and TimeDistributed(Bidirectional(GRU)) in a Keras 3 archive (weights under
+     * time_distributed/layer/forward_layer/cell); each step's sequence runs through the wrapped layer.
+     */
+    @Test
+    void timeDistributedRecurrentLayers() throws IOException {
+        int steps = 3;
+        Lstm words = Lstm.builder(H).name("lstm").build();
+        List<Tensor> ww = randomWeights(words, I);
+        words.setWeights(ww);
+        Lstm sentences = Lstm.builder(5).name("lstm_1").build();
+        List<Tensor> sw = randomWeights(sentences, H);
+        sentences.setWeights(sw);
+        Tensor x = random.uniform(1, 2, steps, T, I);
+        Tensor perStep = words.call(x.reshape(2 * steps, T, I)).output();
+        Tensor expected = sentences.call(perStep.reshape(2, steps, H)).output();
+
+        Map<String, Object> td = spec("TimeDistributed", "time_distributed", Map.of("layer",
+                layerSpec("LSTM", "lstm", Map.of(), H), "batch_input_shape", nullFirst(steps, T, I)));
+        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
+        KerasFileWriter.LayerWeights tdw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            tdw.put("time_distributed/lstm/lstm_cell/" + names[k], ww.get(k));
+        }
+        h5.put("time_distributed", tdw);
+        h5.put("lstm_1", recurrentH5Weights("lstm_1", "lstm_cell_1", sw));
+        Path file = dir.resolve("hierarchical.h5");
+        KerasFileWriter.writeHdf5(file, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(td, layerSpec("LSTM", "lstm_1", Map.of(), 5))))), h5);
+        Compare.assertIdentical("TimeDistributed(LSTM), then LSTM", expected, KerasModelLoader.load(file).model().predict(x));
+
+        Bidirectional bi = Bidirectional.of("bidirectional", Gru.builder(H).name("gru").build(),
+                Bidirectional.MergeMode.CONCAT, null);
+        List<Tensor> fw = randomWeights(bi.forwardLayer(), I);
+        List<Tensor> bw = randomWeights(bi.backwardLayer(), I);
+        bi.forwardLayer().setWeights(fw);
+        bi.backwardLayer().setWeights(bw);
+        Tensor biExpected = bi.call(List.of(x.reshape(2 * steps, T, I)), Arrays.asList((dev.rnnrt.api.Mask) null))
+                .get(0).reshape(2, steps, 2 * H);
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(steps, T, I))),
+                        spec("TimeDistributed", "time_distributed", Map.of("layer", spec("Bidirectional",
+                                "bidirectional", Map.of("layer", layerSpec("GRU", "gru", Map.of("reset_after", true), H),
+                                        "merge_mode", "concat"))))))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("time_distributed/layer/forward_layer/cell", fw);
+        weights.put("time_distributed/layer/backward_layer/cell", bw);
+        Path archive = dir.resolve("td_bidirectional.keras");
+        KerasFileWriter.writeKeras(archive, config, weights);
+        Compare.assertIdentical("TimeDistributed(Bidirectional(GRU))", biExpected,
+                KerasModelLoader.load(archive).model().predict(x));
+
+        IllegalArgumentException masked = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Model.sequential("m").input(steps, I).add(Masking.of("mask", 0.0))
+                        .add(TimeDistributed.of("td", Lstm.builder(H).name("l").build())).build());
+        assertTrue(masked.getMessage().contains("'td'") && masked.getMessage().contains("does not support masking"),
+                masked.getMessage());
+    }
+
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
     @Test
     void keras2SharedLayer() {
