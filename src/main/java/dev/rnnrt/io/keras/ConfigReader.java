@@ -42,16 +42,16 @@ final class ConfigReader {
 
         /**
          * This entry inlined from a nested model: references renamed, the model's scope put first. A
-         * nested model's config was saved with its own unmasked inputs, so "no mask" recorded there
-         * says nothing about a mask the outer graph passes in (Keras then passes it on): only the
-         * masks recorded as present, and the initial_state rule, are kept.
+         * nested model's config was saved with its own unmasked inputs, so where the outer call passes
+         * a mask ({@code outerMask}; Keras then passes it on) "no mask" recorded inside says nothing:
+         * only the masks recorded as present, and the initial_state rule, are kept then.
          */
-        Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model) {
+        Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model, boolean outerMask) {
             List<Scope> sc = new ArrayList<>();
             sc.add(model);
             sc.addAll(scope);
             Entry e = mapped(rename, rename.apply(callName), List.copyOf(sc));
-            if (e.kerasMasks == null || kerasMaskReason != null) {
+            if (e.kerasMasks == null || kerasMaskReason != null || !outerMask) {
                 return e;
             }
             List<RecordedMask> known = new ArrayList<>();
@@ -103,19 +103,21 @@ final class ConfigReader {
      * {@code from} by Embedding(mask_zero=True) ({@code not_equal(from, 0)}) or by Masking(value)
      * ({@code any(not_equal(from, value), axis=-1)}).
      */
-    record RecordedMask(boolean present, String from, double value, boolean masking, List<RecordedMask> parts) {
-        static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null);
+    record RecordedMask(boolean present, String from, double value, boolean masking, List<RecordedMask> parts,
+                        Set<String> ops) {
+        static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null, null);
 
         RecordedMask(boolean present, String from, double value, boolean masking) {
-            this(present, from, value, masking, null);
+            this(present, from, value, masking, null, null);
         }
 
         /**
          * A mask a merge layer combined from its inputs' masks (Keras 3.4+: logical_or of them; for
-         * Concatenate, with ones for unmasked inputs, joined and reduced with any): its leaves.
+         * Concatenate, with ones for unmasked inputs, joined and reduced with any): its leaves, and
+         * the operations that combined them.
          */
-        static RecordedMask combined(List<RecordedMask> leaves) {
-            return new RecordedMask(true, null, 0, false, List.copyOf(leaves));
+        static RecordedMask combined(List<RecordedMask> leaves, Set<String> ops) {
+            return new RecordedMask(true, null, 0, false, List.copyOf(leaves), Set.copyOf(ops));
         }
 
         /** This mask with its tensors' references renamed. */
@@ -126,9 +128,9 @@ final class ConfigReader {
             if (parts != null) {
                 List<RecordedMask> mapped = new ArrayList<>();
                 parts.forEach(p -> mapped.add(p.map(refs)));
-                return combined(mapped);
+                return combined(mapped, ops);
             }
-            return new RecordedMask(true, refs.apply(from), value, masking, null);
+            return new RecordedMask(true, refs.apply(from), value, masking, null, null);
         }
 
         String describe() {
@@ -204,16 +206,7 @@ final class ConfigReader {
                         continue;
                     }
                     if (keras.parts() != null) {
-                        // a merge's combined mask: each part must be a layer's mask; rnnrt's merge rules
-                        // (Merge.MaskRule, by Keras version) then give the combination
-                        for (RecordedMask part : keras.parts()) {
-                            if (part.maker(layers) == null) {
-                                throw new ModelLoadException(where + "a mask combining " + part.describe() + " for its "
-                                        + "input '" + input + "', but no layer of the model makes that mask: it was "
-                                        + "passed by hand; rnnrt takes masks only from Masking and "
-                                        + "Embedding(mask_zero=True) layers.");
-                            }
-                        }
+                        checkMergedMask(model, layers, where, input, keras);
                         continue;
                     }
                     String maker = keras.maker(layers);
@@ -232,6 +225,54 @@ final class ConfigReader {
             return model;
         }
     }
+
+    /**
+     * A recorded combined mask must be the one a merge layer of the model made from its inputs'
+     * masks, the way Keras 3.4+ makes it: the input comes from a merge; the combined masks are
+     * exactly the masks of the merge's inputs; a merge other than Concatenate joined them with
+     * logical_or alone, and Concatenate with its own operations. rnnrt's merge rules
+     * (Merge.MaskRule) then give the same mask; anything else (a combination passed by hand) is
+     * refused.
+     */
+    private static void checkMergedMask(Model model, List<Entry> entries, String where, String input,
+                                        RecordedMask keras) {
+        String refused = where + keras.describe() + " for its input '" + input + "', ";
+        String producer = input.replaceAll("\\[\\d+]$", "");
+        Entry made = null;
+        for (Entry e : entries) {
+            if (e.callName().equals(producer)) {
+                made = e;
+            }
+        }
+        if (made == null || !(made.layer() instanceof dev.rnnrt.layers.Merge merge)) {
+            throw new ModelLoadException(refused + "but that input is not a merge's output: the combination was "
+                    + "passed by hand, which rnnrt does not load.");
+        }
+        List<String> mergeInputs = made.inputs();
+        boolean concatenate = merge.className().equals("Concatenate");
+        boolean opsFit = concatenate ? CONCATENATE_MASK_OPS.containsAll(keras.ops()) && keras.ops().contains("Concatenate")
+                : keras.ops().equals(Set.of("LogicalOr"));
+        Set<String> origins = new java.util.HashSet<>();
+        for (String in : mergeInputs) {
+            String o = model.maskOrigin(in);
+            if (o != null) {
+                origins.add(o);
+            }
+        }
+        Set<String> makers = new java.util.HashSet<>();
+        for (RecordedMask part : keras.parts()) {
+            makers.add(part.maker(entries));
+        }
+        if (!opsFit || !origins.equals(makers)) {
+            throw new ModelLoadException(refused + "which is not the mask the merge '" + producer + "' makes from its "
+                    + "inputs' masks " + origins + " (Keras 3.4+ " + (concatenate ? "joins them" : "takes their "
+                    + "logical_or") + "); the model is not loaded.");
+        }
+    }
+
+    /** The operations Keras 3's Concatenate builds its mask with (concatenate.py, 3.4+). */
+    private static final Set<String> CONCATENATE_MASK_OPS = Set.of("Concatenate", "Any", "ExpandDims", "BroadcastTo",
+            "LogicalOr");
 
     private final String source;
     private final LayerFactory factory;
@@ -312,8 +353,8 @@ final class ConfigReader {
                 if (inputShape == null && entries.isEmpty()) {
                     inputShape = inner.inputs().values().iterator().next();
                 }
-                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries)
-                        .get(0);
+                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries,
+                        false).get(0);
                 continue;
             }
             if (inputShape == null && entries.isEmpty()) {
@@ -341,6 +382,7 @@ final class ConfigReader {
         List<Entry> entries = new ArrayList<>();
         Set<String> inputLayers = new HashSet<>();
         operations.clear();
+        combinedMasks.clear();
         maxNodeIndex.clear();
         historyNodes(cfg.path("layers"));
         historyNodes(cfg.path("output_layers"));
@@ -395,7 +437,10 @@ final class ConfigReader {
                 }
                 for (int k = 0; k < nodes.size(); k++) {
                     String call = callName(layerName, k + offset);
-                    List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries);
+                    JsonNode passed = nodes.get(k).path("kwargs").path("mask");
+                    boolean outerMask = keras3 && !passed.isMissingNode() && !passed.isNull();
+                    List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries,
+                            outerMask);
                     for (int o = 0; o < outs.size(); o++) {
                         aliases.put(o == 0 ? call : call + "[" + o + "]", outs.get(o));
                     }
@@ -473,7 +518,7 @@ final class ConfigReader {
      * now stand for are returned.
      */
     private List<String> inline(Parsed inner, String modelName, int call, List<String> inputs, Scope scope,
-                                List<Entry> out) {
+                                List<Entry> out, boolean outerMask) {
         List<String> innerInputs = new ArrayList<>(inner.inputs().keySet());
         if (inputs.size() != innerInputs.size()) {
             throw new ModelLoadException(source + ": the nested model '" + modelName + "' takes " + innerInputs.size()
@@ -502,7 +547,7 @@ final class ConfigReader {
             return open > 0 ? to + ref.substring(open) : to;
         };
         for (Entry e : inner.layers()) {
-            out.add(e.inlined(rn, scope));
+            out.add(e.inlined(rn, scope, outerMask));
         }
         List<String> outputs = new ArrayList<>();
         inner.outputs().forEach(o -> outputs.add(rn.apply(o)));
@@ -740,7 +785,9 @@ final class ConfigReader {
                 }
                 List<String> inner = new ArrayList<>();
                 collectTensors("", args.path(0), inner);
-                RecordedMask notEqual = inner.size() == 1 ? computedMask(inner.get(0)) : null;
+                JsonNode innerOp = inner.size() == 1 ? operations.get(inner.get(0).replaceAll("\\[\\d+]$", "")) : null;
+                RecordedMask notEqual = innerOp != null && innerOp.path("class_name").asText("").equals("NotEqual")
+                        ? computedMask(inner.get(0)) : null;      // only any(not_equal(x, v)): no deeper
                 return notEqual == null || notEqual.masking() ? null
                         : new RecordedMask(true, notEqual.from(), notEqual.value(), true);
             }
@@ -750,25 +797,43 @@ final class ConfigReader {
     }
 
     /** The operations Keras 3's merge layers combine masks with (base_merge.py, concatenate.py). */
-    private static final Set<String> MASK_COMBINING = Set.of("LogicalOr", "LogicalAnd", "Concatenate", "Any",
-            "ExpandDims");
+    private static final Set<String> MASK_COMBINING = Set.of("LogicalOr", "Concatenate", "Any", "ExpandDims",
+            "BroadcastTo");
     /** Operations that make constant masks from a tensor (Concatenate's unmasked inputs): no mask of their own. */
     private static final Set<String> MASK_CONSTANT = Set.of("OnesLike", "ZerosLike");
+    /** The most masks one combination may join (a guard against crafted configs). */
+    private static final int MAX_MASK_LEAVES = 256;
+
+    /** combinedMask's results by reference: a mask graph may reuse a tensor many times. */
+    private final Map<String, java.util.Optional<RecordedMask>> combinedMasks = new HashMap<>();
 
     /**
      * A mask a merge layer combined, as the tree of operations that made it; null when the tree holds
      * anything else (a mask passed by hand, computed some other way).
      */
     private RecordedMask combinedMask(String ref, int depth) {
+        java.util.Optional<RecordedMask> known = combinedMasks.get(ref);
+        if (known != null) {
+            return known.orElse(null);
+        }
+        combinedMasks.put(ref, java.util.Optional.empty());        // a cycle reads as "not a mask"
+        RecordedMask result = combine(ref, depth);
+        combinedMasks.put(ref, java.util.Optional.ofNullable(result));
+        return result;
+    }
+
+    private RecordedMask combine(String ref, int depth) {
         RecordedMask leaf = computedMask(ref);
         if (leaf != null) {
             return leaf;
         }
         JsonNode op = operations.get(ref.replaceAll("\\[\\d+]$", ""));
-        if (op == null || depth > 64 || !MASK_COMBINING.contains(op.path("class_name").asText(""))) {
+        String cls = op == null ? "" : op.path("class_name").asText("");
+        if (depth > 64 || !MASK_COMBINING.contains(cls)) {
             return null;
         }
         List<RecordedMask> leaves = new ArrayList<>();
+        Set<String> ops = new HashSet<>(Set.of(cls));
         List<String> args = new ArrayList<>();
         collectTensors("", op.path("inbound_nodes").path(0).path("args"), args);
         for (String a : args) {
@@ -782,11 +847,15 @@ final class ConfigReader {
             }
             if (part.parts() != null) {
                 leaves.addAll(part.parts());
+                ops.addAll(part.ops());
             } else {
                 leaves.add(part);
             }
+            if (leaves.size() > MAX_MASK_LEAVES) {
+                return null;
+            }
         }
-        return leaves.isEmpty() ? null : RecordedMask.combined(leaves);
+        return leaves.isEmpty() ? null : RecordedMask.combined(leaves, ops);
     }
 
     /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */

@@ -159,7 +159,9 @@ public final class KerasModelLoader {
             } else {
                 List<String> keys = new ArrayList<>();
                 e.scope().forEach(sc -> keys.add(sc.positionalKey()));
-                raw = store.nested(keys).weights(e.layer().name(), e.className(), e.positionalKey());
+                // the name the layer has inside its nested model (Keras 3.8+ records it beside the weights)
+                String own = e.layer().name().substring(e.scope().get(e.scope().size() - 1).name().length() + 1);
+                raw = store.nested(keys).weights(own, e.className(), e.positionalKey());
             }
             assign(source, e, raw, warnings);
         }

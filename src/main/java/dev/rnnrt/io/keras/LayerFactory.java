@@ -96,14 +96,19 @@ final class LayerFactory {
      */
     private void checkPrecision(String cls, String name, JsonNode dtype) {
         String policy = dtypePolicy(dtype);
+        String policyClass = dtype.path("class_name").asText("");
+        String mode = dtype.path("config").path("mode").asText("");
+        // Keras 3.4+ writes quantized policies as {"class_name": "...DTypePolicy", "config": {"mode", "source_name"}}
+        if (policyClass.contains("Quantized") || policyClass.startsWith("AWQ") || policyClass.startsWith("GPTQ")
+                || policyClass.startsWith("Int4") || policyClass.startsWith("Float8") || !mode.isEmpty()
+                || policy != null && (policy.startsWith("int8") || policy.startsWith("int4") || policy.startsWith("float8")
+                || policy.startsWith("gptq") || policy.startsWith("awq") || policy.contains("_from_"))) {
+            String which = policy != null ? policy : (mode.isEmpty() ? policyClass : mode);
+            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): it is quantized (dtype policy '"
+                    + which + "'); rnnrt reads float weights. Save the model before quantizing it.");
+        }
         if (policy == null) {
             return;
-        }
-        if (policy.startsWith("int8") || policy.startsWith("int4") || policy.startsWith("float8")
-                || policy.startsWith("gptq") || policy.startsWith("awq") || policy.contains("_from_")
-                || dtype.path("class_name").asText("").startsWith("Quantized")) {
-            throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): it is quantized (dtype policy '"
-                    + policy + "'); rnnrt reads float weights. Save the model before quantizing it.");
         }
         if ((policy.contains("float16") || policy.equals("float64")) && warnedPolicies.add(policy)) {
             warnings.add(source + ": dtype policy '" + policy + "' (first on layer '" + name + "'): Keras computed "

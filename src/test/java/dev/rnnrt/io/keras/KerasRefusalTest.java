@@ -204,6 +204,12 @@ class KerasRefusalTest {
         Path a = dir.resolve("awq.h5");
         KerasFileWriter.writeHdf5(a, "2.12.0", sequential(plain, awq), weights);
         assertRefused(() -> KerasModelLoader.load(a), "layer 'dense'", "quantized", "awq/4/128_from_float32");
+        // Keras 3.4+ writes {"mode", "source_name"} and no name
+        Map<String, Object> modeOnly = layer("Dense", "dense", Map.of("units", 2, "dtype", Map.of("module", "keras",
+                "class_name", "QuantizedDTypePolicy", "config", Map.of("mode", "int8", "source_name", "float32"))));
+        Path mo = dir.resolve("mode_only.h5");
+        KerasFileWriter.writeHdf5(mo, "2.12.0", sequential(plain, modeOnly), weights);
+        assertRefused(() -> KerasModelLoader.load(mo), "layer 'dense'", "quantized", "int8");
     }
 
     /** A malformed operation layer (an empty call) is a ModelLoadException, not an exception from inside. */

@@ -574,7 +574,7 @@ class SyntheticKerasFilesTest {
         assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
 
         Path combined = kerasGraph("combined_mask.keras", tensor("logical_or", 0), computed, "embedding", weights);
-        assertRefusal(combined, "a mask combining not_equal('ids', 3.0)", "passed by hand");
+        assertRefusal(combined, "a combination of the masks", "not a merge's output", "passed by hand");
 
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
@@ -1478,12 +1478,69 @@ class SyntheticKerasFilesTest {
     }
 
     /**
-     * Keras 3.4+ merges combine masks with keras.ops (Add: logical_or of its inputs' masks), and the
-     * next layer's call records that combination: two Embedding(mask_zero) branches through LSTMs,
-     * Add, and an LSTM over the sum, which gets the OR of both masks.
+     * Keras 3.4+ merges combine masks with keras.ops, and the next layer's call records that
+     * combination: two Embedding(mask_zero) branches through LSTMs, a merge, and an LSTM over it. Add
+     * records logical_or of the two masks; Concatenate records any(concatenate([...])) of the masks
+     * broadcast to the inputs (expand_dims and broadcast_to up to Keras 3.11, logical_or with
+     * zeros_like from 3.12). These load and equal the model built in Java; a logical_and, or a
+     * combination passed by hand to a layer that does not follow a merge, is refused.
      */
     @Test
     void keras3MergedMasks() throws IOException {
+        Map<String, Object> orMask = operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
+                List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0)));
+        checkMergedMask("Add", List.of(orMask), tensor("logical_or", 0, 0), null);
+
+        List<Map<String, Object>> broadcastForm = new ArrayList<>();
+        List<Map<String, Object>> zerosForm = new ArrayList<>();
+        for (String m : List.of("not_equal", "not_equal_1")) {
+            String x = m.equals("not_equal") ? "lstm" : "lstm_1";
+            broadcastForm.add(operation("ExpandDims", "expand_dims_" + m, Map.of("name", "expand_dims_" + m, "axis", -1),
+                    List.of(tensor(m, 0, 0))));
+            broadcastForm.add(operation("BroadcastTo", "broadcast_to_" + m, Map.of("name", "broadcast_to_" + m,
+                    "shape", nullFirst(T, H)), List.of(tensor("expand_dims_" + m, 0, 0), nullFirst(T, H))));
+            zerosForm.add(operation("ExpandDims", "expand_dims_" + m, Map.of("name", "expand_dims_" + m, "axis", -1),
+                    List.of(tensor(m, 0, 0))));
+            zerosForm.add(operation("ZerosLike", "zeros_like_" + m, Map.of("name", "zeros_like_" + m, "dtype", "bool"),
+                    List.of(tensor(x, 0, 0))));
+            zerosForm.add(operation("LogicalOr", "or_" + m, Map.of("name", "or_" + m),
+                    List.of(tensor("expand_dims_" + m, 0, 0), tensor("zeros_like_" + m, 0, 0))));
+        }
+        broadcastForm.add(operation("Concatenate", "concatenate_masks", Map.of("name", "concatenate_masks", "axis", -1),
+                List.of(List.of(tensor("broadcast_to_not_equal", 0, 0), tensor("broadcast_to_not_equal_1", 0, 0)))));
+        zerosForm.add(operation("Concatenate", "concatenate_masks", Map.of("name", "concatenate_masks", "axis", -1),
+                List.of(List.of(tensor("or_not_equal", 0, 0), tensor("or_not_equal_1", 0, 0)))));
+        for (List<Map<String, Object>> form : List.of(broadcastForm, zerosForm)) {
+            form.add(operation("Any", "any_masks", Map.of("name", "any_masks", "axis", -1, "keepdims", false),
+                    List.of(tensor("concatenate_masks", 0, 0))));
+            checkMergedMask("Concatenate", form, tensor("any_masks", 0, 0), null);
+        }
+
+        Map<String, Object> andMask = operation("LogicalAnd", "logical_and", Map.of("name", "logical_and"),
+                List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0)));
+        checkMergedMask("Add", List.of(andMask), tensor("logical_and", 0, 0), "passed by hand");
+        checkMergedMask("Add", List.of(orMask, operation("LogicalOr", "or_again", Map.of("name", "or_again"),
+                List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0)))), tensor("or_again", 0, 0), "not the mask");
+        // a crafted chain or(x, x) of 41 links: read once per tensor, refused at once
+        List<Map<String, Object>> chain = new ArrayList<>();
+        String previous = "not_equal";
+        for (int k = 0; k < 41; k++) {
+            chain.add(operation("LogicalOr", "chain_" + k, Map.of("name", "chain_" + k),
+                    List.of(tensor(previous, 0, 0), tensor(previous, 0, 0))));
+            previous = "chain_" + k;
+        }
+        String last = previous;
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                () -> checkMergedMask("Add", chain, tensor(last, 0, 0), "not the mask"));
+    }
+
+    /**
+     * One variant of {@link #keras3MergedMasks}: the file with these mask operations and this mask
+     * recorded for the top LSTM; loads and equals Java's model, or is refused with {@code refusal}.
+     */
+    private void checkMergedMask(String merge, List<Map<String, Object>> maskOps, Object topMask, String refusal)
+            throws IOException {
+        boolean concat = merge.equals("Concatenate");
         Embedding e1 = Embedding.of("embedding", 9, I, true, Initializer.zeros());
         Embedding e2 = Embedding.of("embedding_1", 9, I, true, Initializer.zeros());
         Tensor w1 = random.uniform(0.8, 9, I);
@@ -1495,14 +1552,16 @@ class SyntheticKerasFilesTest {
         Lstm top = Lstm.builder(H).name("lstm_2").build();
         List<Tensor> lw1 = randomWeights(l1, I);
         List<Tensor> lw2 = randomWeights(l2, I);
-        List<Tensor> lw3 = randomWeights(top, H);
+        List<Tensor> lw3 = randomWeights(top, concat ? 2 * H : H);
         l1.setWeights(lw1);
         l2.setWeights(lw2);
         top.setWeights(lw3);
+        String mergeName = concat ? "concatenate" : "add";
         Model java = Model.functional("java").input("a", T).input("b", T).add(e1, "a").add(e2, "b")
                 .add(l1, "embedding").add(l2, "embedding_1")
-                .add(dev.rnnrt.layers.Merge.of("add", dev.rnnrt.layers.Merge.Mode.ADD), "lstm", "lstm_1")
-                .add(top, "add").outputs("lstm_2").build();
+                .add(concat ? dev.rnnrt.layers.Merge.concatenate(mergeName, -1)
+                        : dev.rnnrt.layers.Merge.of(mergeName, dev.rnnrt.layers.Merge.Mode.ADD), "lstm", "lstm_1")
+                .add(top, mergeName).outputs("lstm_2").build();
 
         Map<String, Object> emb1 = new LinkedHashMap<>(spec("Embedding", "embedding",
                 Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
@@ -1514,20 +1573,20 @@ class SyntheticKerasFilesTest {
         s1.put("inbound_nodes", List.of(call(List.of(tensor("embedding", 0, 0)), tensor("not_equal", 0, 0))));
         Map<String, Object> s2 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_1", Map.of("return_sequences", true), H));
         s2.put("inbound_nodes", List.of(call(List.of(tensor("embedding_1", 0, 0)), tensor("not_equal_1", 0, 0))));
-        Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
-        add.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0, 0), tensor("lstm_1", 0, 0))),
+        Map<String, Object> mergeSpec = new LinkedHashMap<>(spec(merge, mergeName, concat ? Map.of("axis", -1) : Map.of()));
+        mergeSpec.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0, 0), tensor("lstm_1", 0, 0))),
                 "kwargs", Map.of("mask", List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0))))));
         Map<String, Object> s3 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_2", Map.of(), H));
-        s3.put("inbound_nodes", List.of(call(List.of(tensor("add", 0, 0)), tensor("logical_or", 0, 0))));
+        s3.put("inbound_nodes", List.of(call(List.of(tensor(mergeName, 0, 0)), topMask)));
+        List<Object> layers = new ArrayList<>(List.of(idsInput("a"), idsInput("b"),
+                operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
+                operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
+                emb1, emb2, s1, s2));
+        layers.addAll(maskOps);
+        layers.add(mergeSpec);
+        layers.add(s3);
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "merged",
-                "layers", List.of(idsInput("a"), idsInput("b"),
-                        operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
-                        operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
-                        emb1, emb2, s1, s2,
-                        operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
-                                List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0))),
-                        add, s3),
-                "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
+                "layers", layers, "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
                 "output_layers", List.of(List.of("lstm_2", 0, 0)))));
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
         weights.put("embedding", List.of(w1));
@@ -1535,9 +1594,12 @@ class SyntheticKerasFilesTest {
         weights.put("lstm/cell", lw1);
         weights.put("lstm_1/cell", lw2);
         weights.put("lstm_2/cell", lw3);
-        Path file = dir.resolve("merged_masks.keras");
+        Path file = dir.resolve("merged_" + merge + "_" + maskOps.size() + "_" + (refusal != null) + ".keras");
         KerasFileWriter.writeKeras(file, config, weights);
-
+        if (refusal != null) {
+            assertRefusal(file, refusal);
+            return;
+        }
         float[] a = new float[3 * T];
         float[] b = new float[3 * T];
         for (int k = 0; k < a.length; k++) {   // different padding per branch, some steps padded in both
@@ -1545,69 +1607,8 @@ class SyntheticKerasFilesTest {
             b[k] = k % T < 4 - k / T ? 1 + (5 * k) % 8 : 0;
         }
         List<Tensor> in = List.of(Tensor.wrap(a, 3, T), Tensor.wrap(b, 3, T));
-        Compare.assertIdentical("LSTM over Add of two masked branches", java.predict(in).get(0),
+        Compare.assertIdentical(merge + " of two masked branches, then an LSTM", java.predict(in).get(0),
                 KerasModelLoader.load(file).model().predict(in).get(0));
-    }
-
-    /**
-     * Hierarchical models: TimeDistributed(LSTM) over [batch, sentences, words, features] in a
-     * tf.keras file, and TimeDistributed(Bidirectional(GRU)) in a Keras 3 archive (weights under
-     * time_distributed/layer/forward_layer/cell); each step's sequence runs through the wrapped layer.
-     */
-    @Test
-    void timeDistributedRecurrentLayers() throws IOException {
-        int steps = 3;
-        Lstm words = Lstm.builder(H).name("lstm").build();
-        List<Tensor> ww = randomWeights(words, I);
-        words.setWeights(ww);
-        Lstm sentences = Lstm.builder(5).name("lstm_1").build();
-        List<Tensor> sw = randomWeights(sentences, H);
-        sentences.setWeights(sw);
-        Tensor x = random.uniform(1, 2, steps, T, I);
-        Tensor perStep = words.call(x.reshape(2 * steps, T, I)).output();
-        Tensor expected = sentences.call(perStep.reshape(2, steps, H)).output();
-
-        Map<String, Object> td = spec("TimeDistributed", "time_distributed", Map.of("layer",
-                layerSpec("LSTM", "lstm", Map.of(), H), "batch_input_shape", nullFirst(steps, T, I)));
-        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
-        KerasFileWriter.LayerWeights tdw = new KerasFileWriter.LayerWeights();
-        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
-        for (int k = 0; k < 3; k++) {
-            tdw.put("time_distributed/lstm/lstm_cell/" + names[k], ww.get(k));
-        }
-        h5.put("time_distributed", tdw);
-        h5.put("lstm_1", recurrentH5Weights("lstm_1", "lstm_cell_1", sw));
-        Path file = dir.resolve("hierarchical.h5");
-        KerasFileWriter.writeHdf5(file, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
-                Map.of("name", "han", "layers", List.of(td, layerSpec("LSTM", "lstm_1", Map.of(), 5))))), h5);
-        Compare.assertIdentical("TimeDistributed(LSTM), then LSTM", expected, KerasModelLoader.load(file).model().predict(x));
-
-        Bidirectional bi = Bidirectional.of("bidirectional", Gru.builder(H).name("gru").build(),
-                Bidirectional.MergeMode.CONCAT, null);
-        List<Tensor> fw = randomWeights(bi.forwardLayer(), I);
-        List<Tensor> bw = randomWeights(bi.backwardLayer(), I);
-        bi.forwardLayer().setWeights(fw);
-        bi.backwardLayer().setWeights(bw);
-        Tensor biExpected = bi.call(List.of(x.reshape(2 * steps, T, I)), Arrays.asList((dev.rnnrt.api.Mask) null))
-                .get(0).reshape(2, steps, 2 * H);
-        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
-                "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(steps, T, I))),
-                        spec("TimeDistributed", "time_distributed", Map.of("layer", spec("Bidirectional",
-                                "bidirectional", Map.of("layer", layerSpec("GRU", "gru", Map.of("reset_after", true), H),
-                                        "merge_mode", "concat"))))))));
-        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
-        weights.put("time_distributed/layer/forward_layer/cell", fw);
-        weights.put("time_distributed/layer/backward_layer/cell", bw);
-        Path archive = dir.resolve("td_bidirectional.keras");
-        KerasFileWriter.writeKeras(archive, config, weights);
-        Compare.assertIdentical("TimeDistributed(Bidirectional(GRU))", biExpected,
-                KerasModelLoader.load(archive).model().predict(x));
-
-        IllegalArgumentException masked = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> Model.sequential("m").input(steps, I).add(Masking.of("mask", 0.0))
-                        .add(TimeDistributed.of("td", Lstm.builder(H).name("l").build())).build());
-        assertTrue(masked.getMessage().contains("'td'") && masked.getMessage().contains("does not support masking"),
-                masked.getMessage());
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
