@@ -412,7 +412,9 @@ final class LayerFactory {
             }
             case "Lambda":
                 throw new ModelLoadException(source + ": layer '" + name + "' is a Lambda layer, which holds Python "
-                        + "code. rnnrt never runs code from a model file. Replace the Lambda with built-in layers "
+                        + "code. rnnrt never runs code from a model file. Replace the Lambda with built-in layers, or "
+                        + "with the tensor operations rnnrt reads (x[:, -1], ops.abs(a - b), ops.mean(x, axis=1), "
+                        + "ops.matmul, ...: written directly on Keras tensors, they are saved as data, not code), "
                         + "and export the model again. Supported layers: " + String.join(", ", SUPPORTED) + ".");
             default:
                 if (InferenceNoOp.CLASSES.contains(cls)) {
