@@ -9,7 +9,8 @@ import java.util.List;
  * Keras {@code TimeDistributed(layer)}: applies the inner layer to every timestep of
  * [batch, timesteps, ...] and keeps the mask. The inner layer sees [batch × timesteps, ...]; a
  * recurrent or Bidirectional layer inside runs over each step's own sequence of a
- * [batch, timesteps, time, features] input (hierarchical models), without masks.
+ * [batch, timesteps, time, features] input (hierarchical models), without masks. A mask the
+ * wrapped layer makes (Masking, Embedding with mask_zero) is not passed on, as in Keras 3.
  */
 public final class TimeDistributed extends Layer {
 
@@ -32,7 +33,7 @@ public final class TimeDistributed extends Layer {
 
     /**
      * Takes a mask only where the wrapped layer acts on single steps: a mask over [batch, steps] means
-     * nothing to a recurrent layer over each step's own sequence (Keras fails there too).
+     * nothing to a recurrent layer over each step's own sequence (Keras fails on such a mask).
      */
     @Override
     public boolean supportsMasking() {

@@ -42,21 +42,22 @@ final class ConfigReader {
 
         /**
          * This entry inlined from a nested model: references renamed, the model's scope put first. A
-         * nested model's config was saved with its own unmasked inputs, so where the outer call passes
-         * a mask ({@code outerMask}; Keras then passes it on) "no mask" recorded inside says nothing:
-         * only the masks recorded as present, and the initial_state rule, are kept then.
+         * nested model's config was saved with its own unmasked inputs, so "no mask" recorded inside
+         * holds only where the outer graph passes the nested model no mask ({@code outerInputs}, the
+         * call's inputs; Keras passes such a mask on inside).
          */
-        Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model, boolean outerMask) {
+        Entry inlined(java.util.function.UnaryOperator<String> rename, Scope model, List<String> outerInputs) {
             List<Scope> sc = new ArrayList<>();
             sc.add(model);
             sc.addAll(scope);
             Entry e = mapped(rename, rename.apply(callName), List.copyOf(sc));
-            if (e.kerasMasks == null || kerasMaskReason != null || !outerMask) {
+            if (e.kerasMasks == null || kerasMaskReason != null) {
                 return e;
             }
             List<RecordedMask> known = new ArrayList<>();
             for (RecordedMask m : e.kerasMasks) {
-                known.add(m.present() ? m : null);
+                known.add(m == null || m.present() || m.unlessMasked() != null ? m
+                        : RecordedMask.noneUnlessMasked(outerInputs));
             }
             return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable);
         }
@@ -104,11 +105,19 @@ final class ConfigReader {
      * ({@code any(not_equal(from, value), axis=-1)}).
      */
     record RecordedMask(boolean present, String from, double value, boolean masking, List<RecordedMask> parts,
-                        Set<String> ops) {
-        static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null, null);
+                        Set<String> ops, List<String> unlessMasked) {
+        static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null, null, null);
 
         RecordedMask(boolean present, String from, double value, boolean masking) {
-            this(present, from, value, masking, null, null);
+            this(present, from, value, masking, null, null, null);
+        }
+
+        /**
+         * "No mask", recorded inside a nested model built on its own inputs: it holds only where the
+         * outer graph passes none of {@code outerInputs} a mask (Keras passes such a mask on inside).
+         */
+        static RecordedMask noneUnlessMasked(List<String> outerInputs) {
+            return new RecordedMask(false, null, 0, false, null, null, List.copyOf(outerInputs));
         }
 
         /**
@@ -117,11 +126,16 @@ final class ConfigReader {
          * the operations that combined them.
          */
         static RecordedMask combined(List<RecordedMask> leaves, Set<String> ops) {
-            return new RecordedMask(true, null, 0, false, List.copyOf(leaves), Set.copyOf(ops));
+            return new RecordedMask(true, null, 0, false, List.copyOf(leaves), Set.copyOf(ops), null);
         }
 
         /** This mask with its tensors' references renamed. */
         RecordedMask map(java.util.function.UnaryOperator<String> refs) {
+            if (unlessMasked != null) {
+                List<String> mapped = new ArrayList<>();
+                unlessMasked.forEach(r -> mapped.add(refs.apply(r)));
+                return noneUnlessMasked(mapped);
+            }
             if (!present) {
                 return this;
             }
@@ -130,7 +144,7 @@ final class ConfigReader {
                 parts.forEach(p -> mapped.add(p.map(refs)));
                 return combined(mapped, ops);
             }
-            return new RecordedMask(true, refs.apply(from), value, masking, null, null);
+            return new RecordedMask(true, refs.apply(from), value, masking, null, null, null);
         }
 
         String describe() {
@@ -189,7 +203,16 @@ final class ConfigReader {
                 for (int i = 0; i < Math.min(e.kerasMasks().size(), e.inputs().size()); i++) {
                     RecordedMask keras = e.kerasMasks().get(i);
                     if (keras == null) {
-                        continue;       // not known (recorded inside a nested model without its outer mask)
+                        continue;
+                    }
+                    if (keras.unlessMasked() != null) {
+                        boolean outerMasked = false;
+                        for (String outer : keras.unlessMasked()) {
+                            outerMasked |= model.maskOrigin(outer) != null;
+                        }
+                        if (outerMasked) {
+                            continue;   // recorded inside a nested model built alone; Keras passes the outer mask on
+                        }
                     }
                     String input = e.inputs().get(i);
                     String origin = model.maskOrigin(input);
@@ -236,37 +259,51 @@ final class ConfigReader {
      */
     private static void checkMergedMask(Model model, List<Entry> entries, String where, String input,
                                         RecordedMask keras) {
-        String refused = where + keras.describe() + " for its input '" + input + "', ";
-        String producer = input.replaceAll("\\[\\d+]$", "");
-        Entry made = null;
+        Map<String, Entry> byCall = new HashMap<>();
         for (Entry e : entries) {
-            if (e.callName().equals(producer)) {
-                made = e;
-            }
+            byCall.put(e.callName(), e);
         }
-        if (made == null || !(made.layer() instanceof dev.rnnrt.layers.Merge merge)) {
-            throw new ModelLoadException(refused + "but that input is not a merge's output: the combination was "
-                    + "passed by hand, which rnnrt does not load.");
-        }
-        List<String> mergeInputs = made.inputs();
-        boolean concatenate = merge.className().equals("Concatenate");
-        boolean opsFit = concatenate ? CONCATENATE_MASK_OPS.containsAll(keras.ops()) && keras.ops().contains("Concatenate")
-                : keras.ops().equals(Set.of("LogicalOr"));
-        Set<String> origins = new java.util.HashSet<>();
-        for (String in : mergeInputs) {
-            String o = model.maskOrigin(in);
-            if (o != null) {
-                origins.add(o);
-            }
-        }
-        Set<String> makers = new java.util.HashSet<>();
+        Set<String> leaves = new java.util.LinkedHashSet<>();
+        boolean[] merges = new boolean[2];                      // [a merge, a Concatenate] on the way
+        maskLeaves(model, byCall, input, leaves, merges, 0);
+        Set<String> makers = new java.util.LinkedHashSet<>();
         for (RecordedMask part : keras.parts()) {
             makers.add(part.maker(entries));
         }
-        if (!opsFit || !origins.equals(makers)) {
-            throw new ModelLoadException(refused + "which is not the mask the merge '" + producer + "' makes from its "
-                    + "inputs' masks " + origins + " (Keras 3.4+ " + (concatenate ? "joins them" : "takes their "
-                    + "logical_or") + "); the model is not loaded.");
+        Set<String> concatOnly = new HashSet<>(keras.ops());
+        concatOnly.remove("LogicalOr");
+        boolean opsFit = merges[0] && CONCATENATE_MASK_OPS.containsAll(keras.ops()) && (concatOnly.isEmpty() || merges[1]);
+        if (!opsFit || !leaves.equals(makers)) {
+            throw new ModelLoadException(where + keras.describe() + " for its input '" + input + "', which is not the "
+                    + "mask rnnrt's merge rules give that input (" + (merges[0] ? "the masks of " + leaves + " as "
+                    + "its merges combine them" : "it comes from no merge") + "): the combination was passed by hand, "
+                    + "or computed otherwise; the model is not loaded.");
+        }
+    }
+
+    /**
+     * The Masking and Embedding(mask_zero) calls whose masks make up the mask rnnrt gives a value:
+     * through layers that pass their input's mask on, and each merge's masked inputs.
+     */
+    private static void maskLeaves(Model model, Map<String, Entry> byCall, String ref, Set<String> out,
+                                   boolean[] merges, int depth) {
+        String call = ref.replaceAll("\\[\\d+]$", "");
+        Entry e = byCall.get(call);
+        if (e == null || depth > 10_000 || model.maskOrigin(ref) == null) {
+            return;
+        }
+        Layer layer = e.layer();
+        if (layer instanceof dev.rnnrt.layers.Masking
+                || layer instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
+            out.add(call);
+        } else if (layer instanceof dev.rnnrt.layers.Merge merge) {
+            merges[0] = true;
+            merges[1] |= merge.className().equals("Concatenate");
+            for (String in : e.inputs()) {
+                maskLeaves(model, byCall, in, out, merges, depth + 1);
+            }
+        } else if (!e.inputs().isEmpty()) {
+            maskLeaves(model, byCall, e.inputs().get(0), out, merges, depth + 1);
         }
     }
 
@@ -353,8 +390,8 @@ final class ConfigReader {
                 if (inputShape == null && entries.isEmpty()) {
                     inputShape = inner.inputs().values().iterator().next();
                 }
-                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries,
-                        false).get(0);
+                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries)
+                        .get(0);
                 continue;
             }
             if (inputShape == null && entries.isEmpty()) {
@@ -437,10 +474,7 @@ final class ConfigReader {
                 }
                 for (int k = 0; k < nodes.size(); k++) {
                     String call = callName(layerName, k + offset);
-                    JsonNode passed = nodes.get(k).path("kwargs").path("mask");
-                    boolean outerMask = keras3 && !passed.isMissingNode() && !passed.isNull();
-                    List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries,
-                            outerMask);
+                    List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries);
                     for (int o = 0; o < outs.size(); o++) {
                         aliases.put(o == 0 ? call : call + "[" + o + "]", outs.get(o));
                     }
@@ -518,7 +552,7 @@ final class ConfigReader {
      * now stand for are returned.
      */
     private List<String> inline(Parsed inner, String modelName, int call, List<String> inputs, Scope scope,
-                                List<Entry> out, boolean outerMask) {
+                                List<Entry> out) {
         List<String> innerInputs = new ArrayList<>(inner.inputs().keySet());
         if (inputs.size() != innerInputs.size()) {
             throw new ModelLoadException(source + ": the nested model '" + modelName + "' takes " + innerInputs.size()
@@ -547,7 +581,7 @@ final class ConfigReader {
             return open > 0 ? to + ref.substring(open) : to;
         };
         for (Entry e : inner.layers()) {
-            out.add(e.inlined(rn, scope, outerMask));
+            out.add(e.inlined(rn, scope, inputs));
         }
         List<String> outputs = new ArrayList<>();
         inner.outputs().forEach(o -> outputs.add(rn.apply(o)));
@@ -832,7 +866,7 @@ final class ConfigReader {
         if (depth > 64 || !MASK_COMBINING.contains(cls)) {
             return null;
         }
-        List<RecordedMask> leaves = new ArrayList<>();
+        Set<RecordedMask> leaves = new java.util.LinkedHashSet<>();
         Set<String> ops = new HashSet<>(Set.of(cls));
         List<String> args = new ArrayList<>();
         collectTensors("", op.path("inbound_nodes").path(0).path("args"), args);
@@ -855,7 +889,7 @@ final class ConfigReader {
                 return null;
             }
         }
-        return leaves.isEmpty() ? null : RecordedMask.combined(leaves, ops);
+        return leaves.isEmpty() ? null : RecordedMask.combined(new ArrayList<>(leaves), ops);
     }
 
     /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */

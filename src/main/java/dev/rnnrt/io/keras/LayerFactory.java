@@ -142,9 +142,10 @@ final class LayerFactory {
         if (name == null) {
             name = text(layerSpec, "name", null);
         }
-        if (name != null) {
-            name = prefix + name;
+        if (name == null) {
+            name = WeightStore.snake(cls);          // Keras always writes one; a config without is named by class
         }
+        name = prefix + name;
         checkPrecision(cls, name, cfg.path("dtype"));
         try {
             return build(cls, name, cfg, callKwargs == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
@@ -188,6 +189,14 @@ final class LayerFactory {
             }
             case "TimeDistributed": {
                 Layer inner = create(cfg.path("layer"));
+                if (version.major() < 3 && (inner instanceof Masking
+                        || inner instanceof Embedding emb && emb.maskZero())) {
+                    // tf.keras passes the wrapped layer's mask on, one per step of each step's sequence
+                    // ([batch, steps, time]); rnnrt's masks are [batch, time] (Keras 3 passes none here)
+                    throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps "
+                            + inner.describe() + ", whose mask Keras 2 passes on for every step's sequence; rnnrt does "
+                            + "not compute such masks. Remove the masking, or save the model with Keras 3.");
+                }
                 return TimeDistributed.of(name, inner);
             }
             case "Dense": {

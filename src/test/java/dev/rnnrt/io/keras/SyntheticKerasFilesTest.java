@@ -574,7 +574,7 @@ class SyntheticKerasFilesTest {
         assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
 
         Path combined = kerasGraph("combined_mask.keras", tensor("logical_or", 0), computed, "embedding", weights);
-        assertRefusal(combined, "a combination of the masks", "not a merge's output", "passed by hand");
+        assertRefusal(combined, "a combination of the masks", "it comes from no merge", "passed by hand");
 
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
@@ -1520,7 +1520,8 @@ class SyntheticKerasFilesTest {
                 List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0)));
         checkMergedMask("Add", List.of(andMask), tensor("logical_and", 0, 0), "passed by hand");
         checkMergedMask("Add", List.of(orMask, operation("LogicalOr", "or_again", Map.of("name", "or_again"),
-                List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0)))), tensor("or_again", 0, 0), "not the mask");
+                List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0)))), tensor("or_again", 0, 0),
+                "not the mask rnnrt's merge rules give");
         // a crafted chain or(x, x) of 41 links: read once per tensor, refused at once
         List<Map<String, Object>> chain = new ArrayList<>();
         String previous = "not_equal";
@@ -1531,7 +1532,109 @@ class SyntheticKerasFilesTest {
         }
         String last = previous;
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
-                () -> checkMergedMask("Add", chain, tensor(last, 0, 0), "not the mask"));
+                () -> checkMergedMask("Add", chain, tensor(last, 0, 0), "not the mask rnnrt's merge rules give"));
+    }
+
+    /**
+     * Merged masks reach layers through other layers and further merges: Add of two masked
+     * branches, Add of that and a third (or(or(m_a, m_b), m_c)), a Dropout, then an LSTM; and a
+     * Keras 3 Sequential passing Embedding(mask_zero)'s mask into a nested Functional model whose
+     * config recorded "mask": null when it was built alone.
+     */
+    @Test
+    void keras3MasksThroughNestedMergesAndModels() throws IOException {
+        String[] ids = {"a", "b", "c"};
+        List<Object> layers = new ArrayList<>();
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        dev.rnnrt.model.ModelBuilder java = Model.functional("java");
+        for (int k = 0; k < 3; k++) {
+            String emb = "embedding_" + k;
+            String lstm = "lstm_" + k;
+            String ne = "not_equal_" + k;
+            layers.add(idsInput(ids[k]));
+            layers.add(operation("NotEqual", ne, Map.of("name", ne), List.of(tensor(ids[k], 0, 0), 0)));
+            Map<String, Object> e = new LinkedHashMap<>(spec("Embedding", emb, Map.of("input_dim", 9, "output_dim", I,
+                    "mask_zero", true)));
+            e.put("inbound_nodes", List.of(call(List.of(tensor(ids[k], 0, 0)), null)));
+            Map<String, Object> l = new LinkedHashMap<>(layerSpec("LSTM", lstm, Map.of("return_sequences", true), H));
+            l.put("inbound_nodes", List.of(call(List.of(tensor(emb, 0, 0)), tensor(ne, 0, 0))));
+            layers.add(e);
+            layers.add(l);
+            Embedding je = Embedding.of(emb, 9, I, true, Initializer.zeros());
+            Tensor ew = random.uniform(0.8, 9, I);
+            je.setWeights(List.of(ew));
+            Lstm jl = Lstm.builder(H).name(lstm).returnSequences(true).build();
+            List<Tensor> lw = randomWeights(jl, I);
+            jl.setWeights(lw);
+            java.input(ids[k], T).add(je, ids[k]).add(jl, emb);
+            weights.put(k == 0 ? "embedding" : "embedding_" + k, List.of(ew));
+            weights.put(k == 0 ? "lstm/cell" : "lstm_" + k + "/cell", lw);
+        }
+        layers.add(operation("LogicalOr", "or_1", Map.of("name", "or_1"),
+                List.of(tensor("not_equal_0", 0, 0), tensor("not_equal_1", 0, 0))));
+        layers.add(operation("LogicalOr", "or_2", Map.of("name", "or_2"),
+                List.of(tensor("or_1", 0, 0), tensor("not_equal_2", 0, 0))));
+        Map<String, Object> add1 = new LinkedHashMap<>(spec("Add", "add", Map.of()));
+        add1.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm_0", 0, 0), tensor("lstm_1", 0, 0))),
+                "kwargs", Map.of("mask", List.of(tensor("not_equal_0", 0, 0), tensor("not_equal_1", 0, 0))))));
+        Map<String, Object> add2 = new LinkedHashMap<>(spec("Add", "add_1", Map.of()));
+        add2.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("add", 0, 0), tensor("lstm_2", 0, 0))),
+                "kwargs", Map.of("mask", List.of(tensor("or_1", 0, 0), tensor("not_equal_2", 0, 0))))));
+        Map<String, Object> drop = new LinkedHashMap<>(spec("Dropout", "dropout", Map.of("rate", 0.3)));
+        drop.put("inbound_nodes", List.of(call(List.of(tensor("add_1", 0, 0)), tensor("or_2", 0, 0))));
+        Map<String, Object> top = new LinkedHashMap<>(layerSpec("LSTM", "lstm_top", Map.of(), H));
+        top.put("inbound_nodes", List.of(call(List.of(tensor("dropout", 0, 0)), tensor("or_2", 0, 0))));
+        layers.addAll(List.of(add1, add2, drop, top));
+        Lstm jt = Lstm.builder(H).name("lstm_top").build();
+        List<Tensor> tw = randomWeights(jt, H);
+        jt.setWeights(tw);
+        weights.put("lstm_3/cell", tw);
+        Model expectedModel = java.add(dev.rnnrt.layers.Merge.of("add", dev.rnnrt.layers.Merge.Mode.ADD), "lstm_0", "lstm_1")
+                .add(dev.rnnrt.layers.Merge.of("add_1", dev.rnnrt.layers.Merge.Mode.ADD), "add", "lstm_2")
+                .add(dev.rnnrt.layers.InferenceNoOp.of("dropout", "Dropout", ""), "add_1").add(jt, "dropout")
+                .outputs("lstm_top").build();
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "three",
+                "layers", layers, "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0), List.of("c", 0, 0)),
+                "output_layers", List.of(List.of("lstm_top", 0, 0)))));
+        Path file = dir.resolve("three_branches.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+        List<Tensor> in = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            float[] v = new float[2 * T];
+            for (int n = 0; n < v.length; n++) {
+                v[n] = n % T < 1 + (k + n / T) % T ? 1 + (n * (k + 2)) % 8 : 0;
+            }
+            in.add(Tensor.wrap(v, 2, T));
+        }
+        Compare.assertIdentical("or(or(a, b), c) through Dropout", expectedModel.predict(in).get(0),
+                KerasModelLoader.load(file).model().predict(in).get(0));
+
+        // Sequential: Embedding(mask_zero), then a nested Functional built alone ("mask": null inside)
+        Embedding emb = Embedding.of("embedding", 9, I, true, Initializer.zeros());
+        Tensor ew = random.uniform(0.8, 9, I);
+        emb.setWeights(List.of(ew));
+        Lstm inner = Lstm.builder(H).name("lstm").build();
+        List<Tensor> iw = randomWeights(inner, I);
+        inner.setWeights(iw);
+        Model flat = Model.sequential("flat").input(T).add(emb).add(inner).build();
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        kwargs.put("mask", null);
+        Map<String, Object> innerSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+        innerSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("f_in", 0, 0)), "kwargs", kwargs)));
+        Map<String, Object> functional = spec("Functional", "functional", Map.of("layers", List.of(input("f_in"), innerSpec),
+                "input_layers", List.of(List.of("f_in", 0, 0)), "output_layers", List.of(List.of("lstm", 0, 0))));
+        JsonNode seq = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "seq", "layers",
+                List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(T))),
+                        spec("Embedding", "embedding", Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)),
+                        functional))));
+        Map<String, List<Tensor>> sw = new LinkedHashMap<>();
+        sw.put("embedding", List.of(ew));
+        sw.put("functional/layers/lstm/cell", iw);
+        Path nested = dir.resolve("sequential_nested.keras");
+        KerasFileWriter.writeKeras(nested, seq, sw);
+        Tensor x = in.get(0);
+        Compare.assertIdentical("Embedding mask into a nested model", flat.predict(x),
+                KerasModelLoader.load(nested).model().predict(x));
     }
 
     /**
@@ -1609,6 +1712,80 @@ class SyntheticKerasFilesTest {
         List<Tensor> in = List.of(Tensor.wrap(a, 3, T), Tensor.wrap(b, 3, T));
         Compare.assertIdentical(merge + " of two masked branches, then an LSTM", java.predict(in).get(0),
                 KerasModelLoader.load(file).model().predict(in).get(0));
+    }
+
+    /**
+     * Hierarchical models: TimeDistributed(LSTM) over [batch, sentences, words, features] in a
+     * tf.keras file, and TimeDistributed(Bidirectional(GRU)) in a Keras 3 archive (weights under
+     * time_distributed/layer/forward_layer/cell); each step's sequence runs through the wrapped layer.
+     */
+    @Test
+    void timeDistributedRecurrentLayers() throws IOException {
+        int steps = 3;
+        Lstm words = Lstm.builder(H).name("lstm").build();
+        List<Tensor> ww = randomWeights(words, I);
+        words.setWeights(ww);
+        Lstm sentences = Lstm.builder(5).name("lstm_1").build();
+        List<Tensor> sw = randomWeights(sentences, H);
+        sentences.setWeights(sw);
+        Tensor x = random.uniform(1, 2, steps, T, I);
+        Tensor perStep = words.call(x.reshape(2 * steps, T, I)).output();
+        Tensor expected = sentences.call(perStep.reshape(2, steps, H)).output();
+
+        Map<String, Object> td = spec("TimeDistributed", "time_distributed", Map.of("layer",
+                layerSpec("LSTM", "lstm", Map.of(), H), "batch_input_shape", nullFirst(steps, T, I)));
+        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
+        KerasFileWriter.LayerWeights tdw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < 3; k++) {
+            tdw.put("time_distributed/lstm/lstm_cell/" + names[k], ww.get(k));
+        }
+        h5.put("time_distributed", tdw);
+        h5.put("lstm_1", recurrentH5Weights("lstm_1", "lstm_cell_1", sw));
+        Path file = dir.resolve("hierarchical.h5");
+        KerasFileWriter.writeHdf5(file, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(td, layerSpec("LSTM", "lstm_1", Map.of(), 5))))), h5);
+        Compare.assertIdentical("TimeDistributed(LSTM), then LSTM", expected, KerasModelLoader.load(file).model().predict(x));
+
+        Bidirectional bi = Bidirectional.of("bidirectional", Gru.builder(H).name("gru").build(),
+                Bidirectional.MergeMode.CONCAT, null);
+        List<Tensor> fw = randomWeights(bi.forwardLayer(), I);
+        List<Tensor> bw = randomWeights(bi.backwardLayer(), I);
+        bi.forwardLayer().setWeights(fw);
+        bi.backwardLayer().setWeights(bw);
+        Tensor biExpected = bi.call(List.of(x.reshape(2 * steps, T, I)), Arrays.asList((dev.rnnrt.api.Mask) null))
+                .get(0).reshape(2, steps, 2 * H);
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(steps, T, I))),
+                        spec("TimeDistributed", "time_distributed", Map.of("layer", spec("Bidirectional",
+                                "bidirectional", Map.of("layer", layerSpec("GRU", "gru", Map.of("reset_after", true), H),
+                                        "merge_mode", "concat"))))))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("time_distributed/layer/forward_layer/cell", fw);
+        weights.put("time_distributed/layer/backward_layer/cell", bw);
+        Path archive = dir.resolve("td_bidirectional.keras");
+        KerasFileWriter.writeKeras(archive, config, weights);
+        Compare.assertIdentical("TimeDistributed(Bidirectional(GRU))", biExpected,
+                KerasModelLoader.load(archive).model().predict(x));
+
+        // a [batch, steps] mask (Masking, then TimeDistributed(RepeatVector) to 4-D) cannot reach the wrapped LSTM
+        IllegalArgumentException masked = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Model.sequential("m").input(steps, I).add(Masking.of("mask", 0.0))
+                        .add(TimeDistributed.of("repeat", dev.rnnrt.layers.RepeatVector.of("rv", T)))
+                        .add(TimeDistributed.of("td", Lstm.builder(H).name("l").build())).build());
+        assertTrue(masked.getMessage().contains("'td'") && masked.getMessage().contains("does not support masking"),
+                masked.getMessage());
+
+        // tf.keras passes TimeDistributed(Embedding(mask_zero))'s per-step masks on: refused
+        Map<String, Object> tdEmb = spec("TimeDistributed", "td_emb", Map.of("layer", spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)), "batch_input_shape", nullFirst(steps, T)));
+        Map<String, Object> tdLstm = spec("TimeDistributed", "td_lstm", Map.of("layer", layerSpec("LSTM", "lstm", Map.of(), H)));
+        Map<String, KerasFileWriter.LayerWeights> ew = new LinkedHashMap<>();
+        ew.put("td_emb", new KerasFileWriter.LayerWeights().put("td_emb/embeddings:0", random.uniform(1, 9, I)));
+        Path embFile = dir.resolve("td_embedding.h5");
+        KerasFileWriter.writeHdf5(embFile, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(tdEmb, tdLstm)))), ew);
+        assertRefusal(embFile, "'td_emb'", "mask", "Keras 3");
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
