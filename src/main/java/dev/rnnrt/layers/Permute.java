@@ -59,34 +59,9 @@ public final class Permute extends Layer {
             throw new IllegalArgumentException(describe() + " expects rank " + (dims.length + 1) + " inputs (batch "
                     + "axis included) for dims " + Arrays.toString(dims) + "; got " + Tensor.shapeString(shape) + ".");
         }
-        int rank = shape.length;
-        int[] inStrides = new int[rank];
-        int stride = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            inStrides[d] = stride;
-            stride *= shape[d];
-        }
-        int[] outShape = new int[rank];
-        int[] from = new int[rank];       // the input axis each output axis reads
-        outShape[0] = shape[0];
-        for (int k = 0; k < dims.length; k++) {
-            from[k + 1] = dims[k];
-            outShape[k + 1] = shape[dims[k]];
-        }
-        float[] v = x.data();
-        float[] o = new float[v.length];
-        int[] idx = new int[rank];
-        for (int e = 0; e < o.length; e++) {
-            int off = 0;
-            for (int d = 0; d < rank; d++) {
-                off += idx[d] * inStrides[from[d]];
-            }
-            o[e] = v[off];
-            for (int d = rank - 1; d >= 0 && ++idx[d] == outShape[d]; d--) {
-                idx[d] = 0;
-            }
-        }
-        return List.of(Tensor.wrap(o, outShape));
+        int[] perm = new int[dims.length + 1];          // the batch axis first, then dims (numbered from 1)
+        System.arraycopy(dims, 0, perm, 1, dims.length);
+        return List.of(TensorOp.transpose(x, perm));
     }
 
     @Override

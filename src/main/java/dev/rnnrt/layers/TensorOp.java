@@ -768,15 +768,25 @@ public final class TensorOp extends Layer {
     }
 
     private Tensor transposeApply(Tensor x, int[] outShape) {
-        int rank = outShape.length;
-        int[] inStrides = rowMajor(x.shape());
+        return transpose(x, axes);
+    }
+
+    /** x with its axes reordered: output axis d is input axis {@code perm[d]} (numpy's transpose). */
+    static Tensor transpose(Tensor x, int[] perm) {
+        int rank = perm.length;
+        int[] shape = x.shape();
+        int[] inStrides = rowMajor(shape);
+        int[] outShape = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            outShape[d] = shape[perm[d]];
+        }
         float[] v = x.data();
         float[] o = new float[v.length];
         int[] idx = new int[rank];
         for (int e = 0; e < o.length; e++) {
             int off = 0;
             for (int d = 0; d < rank; d++) {
-                off += idx[d] * inStrides[axes[d]];
+                off += idx[d] * inStrides[perm[d]];
             }
             o[e] = v[off];
             for (int d = rank - 1; d >= 0 && ++idx[d] == outShape[d]; d--) {
