@@ -56,8 +56,7 @@ final class ConfigReader {
             }
             List<RecordedMask> known = new ArrayList<>();
             for (RecordedMask m : e.kerasMasks) {
-                known.add(m == null || m.present() || m.unlessMasked() != null ? m
-                        : RecordedMask.noneUnlessMasked(outerInputs));
+                known.add(RecordedMask.NONE.equals(m) ? RecordedMask.noneUnlessMasked(outerInputs) : m);
             }
             return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable);
         }
@@ -107,6 +106,26 @@ final class ConfigReader {
     record RecordedMask(boolean present, String from, double value, boolean masking, List<RecordedMask> parts,
                         Set<String> ops, List<String> unlessMasked) {
         static final RecordedMask NONE = new RecordedMask(false, null, 0, false, null, null, null);
+        /** No mask, recorded as one entry of a list of masks (Keras refills only a bare None itself). */
+        static final RecordedMask NONE_LISTED = new RecordedMask(false, null, 0, false, null, null, List.of());
+        /** Concatenate's ones_like stand-in for an unmasked input: all steps kept. */
+        static final RecordedMask ALL_STEPS = new RecordedMask(true, "", 0, false, null, null, null);
+
+        /** What this recorded mask computes, as terms of an OR (empty: no mask). */
+        Set<MaskAtom> atoms() {
+            if (!present) {
+                return Set.of();
+            }
+            if (this.equals(ALL_STEPS)) {
+                return Set.of(MaskAtom.TRUE);
+            }
+            if (parts == null) {
+                return Set.of(new MaskAtom(from, (float) value, masking));
+            }
+            Set<MaskAtom> all = new HashSet<>();
+            parts.forEach(p -> all.addAll(p.atoms()));
+            return MaskAtom.normalise(all);
+        }
 
         RecordedMask(boolean present, String from, double value, boolean masking) {
             this(present, from, value, masking, null, null, null);
@@ -131,6 +150,9 @@ final class ConfigReader {
 
         /** This mask with its tensors' references renamed. */
         RecordedMask map(java.util.function.UnaryOperator<String> refs) {
+            if (this.equals(ALL_STEPS) || this.equals(NONE_LISTED)) {
+                return this;
+            }
             if (unlessMasked != null) {
                 List<String> mapped = new ArrayList<>();
                 unlessMasked.forEach(r -> mapped.add(refs.apply(r)));
@@ -196,6 +218,7 @@ final class ConfigReader {
                 }
             }
             Model model = b.outputs(outputs.toArray(new String[0])).build();
+            Map<String, Set<MaskAtom>> atoms = maskAtoms(model, layers);
             for (Entry e : layers) {
                 if (e.kerasMasks() == null) {
                     continue;
@@ -228,20 +251,13 @@ final class ConfigReader {
                     if (!keras.present()) {
                         continue;
                     }
-                    if (keras.parts() != null) {
-                        checkMergedMask(model, layers, where, input, keras);
-                        continue;
-                    }
-                    String maker = keras.maker(layers);
-                    if (maker == null) {
+                    Set<MaskAtom> recorded = keras.atoms();
+                    Set<MaskAtom> computed = atoms.getOrDefault(input.replaceAll("\\[\\d+]$", ""), Set.of());
+                    if (!recorded.equals(computed)) {
                         throw new ModelLoadException(where + "the mask " + keras.describe() + " for its input '" + input
-                                + "', but no layer of the model makes that mask: it was passed by hand (mask=...), and "
-                                + "rnnrt takes masks only from Masking and Embedding(mask_zero=True) layers.");
-                    }
-                    if (!maker.equals(origin)) {
-                        throw new ModelLoadException(where + "the mask of layer '" + maker + "' for its input '" + input
-                                + "', but rnnrt's rules give that input the mask of layer '" + origin + "'; the model is "
-                                + "not loaded.");
+                                + "', but rnnrt's rules give that input " + MaskAtom.describe(computed) + " (from the "
+                                + "Masking and Embedding(mask_zero=True) layers through the layers and merges that pass "
+                                + "masks on): a mask passed by hand, or computed otherwise, which rnnrt does not load.");
                     }
                 }
             }
@@ -250,66 +266,72 @@ final class ConfigReader {
     }
 
     /**
-     * A recorded combined mask must be the one a merge layer of the model made from its inputs'
-     * masks, the way Keras 3.4+ makes it: the input comes from a merge; the combined masks are
-     * exactly the masks of the merge's inputs; a merge other than Concatenate joined them with
-     * logical_or alone, and Concatenate with its own operations. rnnrt's merge rules
-     * (Merge.MaskRule) then give the same mask; anything else (a combination passed by hand) is
-     * refused.
+     * One term of the OR a mask computes: not_equal(src, value) (Embedding(mask_zero) with value 0),
+     * any(not_equal(src, value), axis=-1) (Masking(value), {@code masking}), or {@link #TRUE} (all
+     * steps kept: Concatenate's stand-in for an unmasked input).
      */
-    private static void checkMergedMask(Model model, List<Entry> entries, String where, String input,
-                                        RecordedMask keras) {
-        Map<String, Entry> byCall = new HashMap<>();
-        for (Entry e : entries) {
-            byCall.put(e.callName(), e);
+    record MaskAtom(String src, double value, boolean masking) {
+        static final MaskAtom TRUE = new MaskAtom(null, 0, false);
+
+        /** OR-normalised: TRUE absorbs every other term. */
+        static Set<MaskAtom> normalise(Set<MaskAtom> atoms) {
+            return atoms.contains(TRUE) ? Set.of(TRUE) : Set.copyOf(atoms);
         }
-        Set<String> leaves = new java.util.LinkedHashSet<>();
-        boolean[] merges = new boolean[2];                      // [a merge, a Concatenate] on the way
-        maskLeaves(model, byCall, input, leaves, merges, 0);
-        Set<String> makers = new java.util.LinkedHashSet<>();
-        for (RecordedMask part : keras.parts()) {
-            makers.add(part.maker(entries));
-        }
-        Set<String> concatOnly = new HashSet<>(keras.ops());
-        concatOnly.remove("LogicalOr");
-        boolean opsFit = merges[0] && CONCATENATE_MASK_OPS.containsAll(keras.ops()) && (concatOnly.isEmpty() || merges[1]);
-        if (!opsFit || !leaves.equals(makers)) {
-            throw new ModelLoadException(where + keras.describe() + " for its input '" + input + "', which is not the "
-                    + "mask rnnrt's merge rules give that input (" + (merges[0] ? "the masks of " + leaves + " as "
-                    + "its merges combine them" : "it comes from no merge") + "): the combination was passed by hand, "
-                    + "or computed otherwise; the model is not loaded.");
+
+        static String describe(Set<MaskAtom> atoms) {
+            if (atoms.isEmpty()) {
+                return "no mask";
+            }
+            List<String> terms = new ArrayList<>();
+            for (MaskAtom a : atoms) {
+                terms.add(a.equals(TRUE) ? "all steps" : a.masking() ? "any(not_equal('" + a.src() + "', " + a.value()
+                        + "), axis=-1)" : "not_equal('" + a.src() + "', " + a.value() + ")");
+            }
+            java.util.Collections.sort(terms);
+            return "the mask " + String.join(" or ", terms);
         }
     }
 
     /**
-     * The Masking and Embedding(mask_zero) calls whose masks make up the mask rnnrt gives a value:
-     * through layers that pass their input's mask on, and each merge's masked inputs.
+     * What the mask rnnrt gives each value computes, by call, in the order the model runs: a
+     * Masking or Embedding(mask_zero) call makes one term; a merge ORs its masked inputs' terms
+     * (Concatenate counts an unmasked input as all steps, as Keras 3.4+ does); every other layer that
+     * keeps a mask passes its first input's on. Values without a mask are absent.
      */
-    private static void maskLeaves(Model model, Map<String, Entry> byCall, String ref, Set<String> out,
-                                   boolean[] merges, int depth) {
-        String call = ref.replaceAll("\\[\\d+]$", "");
-        Entry e = byCall.get(call);
-        if (e == null || depth > 10_000 || model.maskOrigin(ref) == null) {
-            return;
+    private static Map<String, Set<MaskAtom>> maskAtoms(Model model, List<Entry> entries) {
+        Map<String, Entry> byCall = new HashMap<>();
+        for (Entry e : entries) {
+            byCall.put(e.callName(), e);
         }
-        Layer layer = e.layer();
-        if (layer instanceof dev.rnnrt.layers.Masking
-                || layer instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
-            out.add(call);
-        } else if (layer instanceof dev.rnnrt.layers.Merge merge) {
-            merges[0] = true;
-            merges[1] |= merge.className().equals("Concatenate");
-            for (String in : e.inputs()) {
-                maskLeaves(model, byCall, in, out, merges, depth + 1);
+        Map<String, Set<MaskAtom>> out = new HashMap<>();
+        for (String call : model.callNames()) {
+            Entry e = byCall.get(call);
+            if (e == null || model.maskOrigin(call) == null) {
+                continue;
             }
-        } else if (!e.inputs().isEmpty()) {
-            maskLeaves(model, byCall, e.inputs().get(0), out, merges, depth + 1);
+            Layer layer = e.layer();
+            Set<MaskAtom> atoms = new HashSet<>();
+            if (layer instanceof dev.rnnrt.layers.Masking m) {
+                atoms.add(new MaskAtom(e.inputs().get(0), (float) m.maskValue(), true));
+            } else if (layer instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
+                atoms.add(new MaskAtom(e.inputs().get(0), 0f, false));
+            } else if (layer instanceof dev.rnnrt.layers.Merge merge) {
+                for (String in : e.inputs()) {
+                    Set<MaskAtom> a = model.maskOrigin(in) == null ? null : out.get(in.replaceAll("\\[\\d+]$", ""));
+                    if (a != null) {
+                        atoms.addAll(a);
+                    } else if (merge.className().equals("Concatenate")) {
+                        atoms.add(MaskAtom.TRUE);
+                    }
+                }
+            } else if (!e.inputs().isEmpty() && model.maskOrigin(e.inputs().get(0)) != null) {
+                atoms.addAll(out.getOrDefault(e.inputs().get(0).replaceAll("\\[\\d+]$", ""), Set.of()));
+            }
+            out.put(call, MaskAtom.normalise(atoms));
         }
+        return out;
     }
 
-    /** The operations Keras 3's Concatenate builds its mask with (concatenate.py, 3.4+). */
-    private static final Set<String> CONCATENATE_MASK_OPS = Set.of("Concatenate", "Any", "ExpandDims", "BroadcastTo",
-            "LogicalOr");
 
     private final String source;
     private final LayerFactory factory;
@@ -775,7 +797,7 @@ final class ConfigReader {
         List<RecordedMask> out = new ArrayList<>();
         for (JsonNode m : mask.isArray() ? mask : List.of(mask)) {
             if (m == null || m.isNull()) {
-                out.add(RecordedMask.NONE);
+                out.add(mask.isArray() ? RecordedMask.NONE_LISTED : RecordedMask.NONE);
                 continue;
             }
             List<String> refs = new ArrayList<>();
@@ -833,8 +855,6 @@ final class ConfigReader {
     /** The operations Keras 3's merge layers combine masks with (base_merge.py, concatenate.py). */
     private static final Set<String> MASK_COMBINING = Set.of("LogicalOr", "Concatenate", "Any", "ExpandDims",
             "BroadcastTo");
-    /** Operations that make constant masks from a tensor (Concatenate's unmasked inputs): no mask of their own. */
-    private static final Set<String> MASK_CONSTANT = Set.of("OnesLike", "ZerosLike");
     /** The most masks one combination may join (a guard against crafted configs). */
     private static final int MAX_MASK_LEAVES = 256;
 
@@ -863,6 +883,11 @@ final class ConfigReader {
         }
         JsonNode op = operations.get(ref.replaceAll("\\[\\d+]$", ""));
         String cls = op == null ? "" : op.path("class_name").asText("");
+        if (cls.equals("ConvertToTensor") && depth <= 64) {      // Attention's compute_mask (Keras 3.7+): the mask itself
+            List<String> arg = new ArrayList<>();
+            collectTensors("", op.path("inbound_nodes").path(0).path("args"), arg);
+            return arg.size() == 1 ? combinedMask(arg.get(0), depth + 1) : null;
+        }
         if (depth > 64 || !MASK_COMBINING.contains(cls)) {
             return null;
         }
@@ -872,7 +897,12 @@ final class ConfigReader {
         collectTensors("", op.path("inbound_nodes").path(0).path("args"), args);
         for (String a : args) {
             JsonNode argOp = operations.get(a.replaceAll("\\[\\d+]$", ""));
-            if (argOp != null && MASK_CONSTANT.contains(argOp.path("class_name").asText(""))) {
+            String argClass = argOp == null ? "" : argOp.path("class_name").asText("");
+            if (argClass.equals("ZerosLike")) {
+                continue;                                  // or(m, zeros): m, broadcast to the input
+            }
+            if (argClass.equals("OnesLike")) {
+                leaves.add(RecordedMask.ALL_STEPS);        // an unmasked input of Concatenate
                 continue;
             }
             RecordedMask part = combinedMask(a, depth + 1);

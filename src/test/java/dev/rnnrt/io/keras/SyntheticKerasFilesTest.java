@@ -571,10 +571,10 @@ class SyntheticKerasFilesTest {
 
         // mask=ops.not_equal(ids, 3): computed by an operation, but not the mask any layer makes
         Path otherMask = kerasGraph("other_mask.keras", tensor("not_equal_1", 0), computed, "embedding", weights);
-        assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "no layer of the model makes that mask");
+        assertRefusal(otherMask, "the mask not_equal('ids', 3.0)", "but rnnrt's rules give that input the mask not_equal('ids', 0.0)");
 
         Path combined = kerasGraph("combined_mask.keras", tensor("logical_or", 0), computed, "embedding", weights);
-        assertRefusal(combined, "a combination of the masks", "it comes from no merge", "passed by hand");
+        assertRefusal(combined, "a combination of the masks", "passed by hand");
 
         Path fromOp = kerasGraph("from_op.keras", computed, computed, "not_equal", weights);
         assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
@@ -1521,7 +1521,9 @@ class SyntheticKerasFilesTest {
         checkMergedMask("Add", List.of(andMask), tensor("logical_and", 0, 0), "passed by hand");
         checkMergedMask("Add", List.of(orMask, operation("LogicalOr", "or_again", Map.of("name", "or_again"),
                 List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0)))), tensor("or_again", 0, 0),
-                "not the mask rnnrt's merge rules give");
+                "but rnnrt's rules give that input");
+        // one branch's mask alone, where Add gives the OR of both: refused
+        checkMergedMask("Add", List.of(), tensor("not_equal", 0, 0), "but rnnrt's rules give that input");
         // a crafted chain or(x, x) of 41 links: read once per tensor, refused at once
         List<Map<String, Object>> chain = new ArrayList<>();
         String previous = "not_equal";
@@ -1532,7 +1534,7 @@ class SyntheticKerasFilesTest {
         }
         String last = previous;
         org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
-                () -> checkMergedMask("Add", chain, tensor(last, 0, 0), "not the mask rnnrt's merge rules give"));
+                () -> checkMergedMask("Add", chain, tensor(last, 0, 0), "but rnnrt's rules give that input"));
     }
 
     /**
@@ -1635,6 +1637,79 @@ class SyntheticKerasFilesTest {
         Tensor x = in.get(0);
         Compare.assertIdentical("Embedding mask into a nested model", flat.predict(x),
                 KerasModelLoader.load(nested).model().predict(x));
+    }
+
+    /**
+     * Concatenate of a masked and an unmasked input: Keras 3.4+ counts the unmasked one as all steps
+     * kept (ones_like), so the joined mask keeps every step; rnnrt gives the same. The recorded tree
+     * with ones_like loads; a recorded or(m, m) (the masked input's mask alone) is refused. Two
+     * Embedding(mask_zero) layers over the same ids make the same mask, whichever is named.
+     */
+    @Test
+    void keras3ConcatenateWithAnUnmaskedInputAndEqualMasks() throws IOException {
+        Embedding emb = Embedding.of("embedding", 9, I, true, Initializer.zeros());
+        Tensor ew = random.uniform(0.8, 9, I);
+        emb.setWeights(List.of(ew));
+        Lstm l1 = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw1 = randomWeights(l1, I);
+        l1.setWeights(lw1);
+        Lstm top = Lstm.builder(H).name("lstm_1").build();
+        List<Tensor> lw2 = randomWeights(top, H + I);
+        top.setWeights(lw2);
+        Model java = Model.functional("java").input("ids", T).input("x", T, I).add(emb, "ids").add(l1, "embedding")
+                .add(dev.rnnrt.layers.Merge.concatenate("concatenate", -1), "lstm", "x").add(top, "concatenate")
+                .outputs("lstm_1").build();
+        for (boolean byHand : new boolean[] {false, true}) {
+            Map<String, Object> e = new LinkedHashMap<>(spec("Embedding", "embedding", Map.of("input_dim", 9,
+                    "output_dim", I, "mask_zero", true)));
+            e.put("inbound_nodes", List.of(call(List.of(tensor("ids", 0, 0)), null)));
+            Map<String, Object> l = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H));
+            l.put("inbound_nodes", List.of(call(List.of(tensor("embedding", 0, 0)), tensor("not_equal", 0, 0))));
+            Map<String, Object> masks = new LinkedHashMap<>();
+            masks.put("mask", Arrays.asList(tensor("not_equal", 0, 0), null));
+            Map<String, Object> cat = new LinkedHashMap<>(spec("Concatenate", "concatenate", Map.of("axis", -1)));
+            cat.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0, 0), tensor("x", 0, 0))),
+                    "kwargs", masks)));
+            Map<String, Object> t = new LinkedHashMap<>(layerSpec("LSTM", "lstm_1", Map.of(), H));
+            t.put("inbound_nodes", List.of(call(List.of(tensor("concatenate", 0, 0)),
+                    tensor(byHand ? "or_by_hand" : "any_masks", 0, 0))));
+            List<Object> layers = new ArrayList<>(List.of(idsInput("ids"), input("x"),
+                    operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("ids", 0, 0), 0)),
+                    e, l,
+                    operation("ExpandDims", "expand_dims", Map.of("name", "expand_dims", "axis", -1),
+                            List.of(tensor("not_equal", 0, 0))),
+                    operation("BroadcastTo", "broadcast_to", Map.of("name", "broadcast_to", "shape", nullFirst(T, H)),
+                            List.of(tensor("expand_dims", 0, 0), nullFirst(T, H))),
+                    operation("OnesLike", "ones_like", Map.of("name", "ones_like", "dtype", "bool"),
+                            List.of(tensor("x", 0, 0))),
+                    operation("Concatenate", "concatenate_masks", Map.of("name", "concatenate_masks", "axis", -1),
+                            List.of(List.of(tensor("broadcast_to", 0, 0), tensor("ones_like", 0, 0)))),
+                    operation("Any", "any_masks", Map.of("name", "any_masks", "axis", -1, "keepdims", false),
+                            List.of(tensor("concatenate_masks", 0, 0))),
+                    operation("LogicalOr", "or_by_hand", Map.of("name", "or_by_hand"),
+                            List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0))),
+                    cat, t));
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "cat",
+                    "layers", layers, "input_layers", List.of(List.of("ids", 0, 0), List.of("x", 0, 0)),
+                    "output_layers", List.of(List.of("lstm_1", 0, 0)))));
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("embedding", List.of(ew));
+            weights.put("lstm/cell", lw1);
+            weights.put("lstm_1/cell", lw2);
+            Path file = dir.resolve("concat_unmasked_" + byHand + ".keras");
+            KerasFileWriter.writeKeras(file, config, weights);
+            if (byHand) {
+                assertRefusal(file, "'lstm_1'", "but rnnrt's rules give that input the mask all steps");
+                continue;
+            }
+            float[] ids = new float[2 * T];
+            for (int k = 0; k < ids.length; k++) {
+                ids[k] = k % T < 3 ? 1 + k % 8 : 0;
+            }
+            List<Tensor> in = List.of(Tensor.wrap(ids, 2, T), random.uniform(1, 2, T, I));
+            Compare.assertIdentical("Concatenate with an unmasked input", java.predict(in).get(0),
+                    KerasModelLoader.load(file).model().predict(in).get(0));
+        }
     }
 
     /**
