@@ -170,6 +170,9 @@ final class ConfigReader {
         }
 
         String describe() {
+            if (this.equals(ALL_STEPS)) {
+                return "all steps (ones_like)";
+            }
             if (parts != null) {
                 List<String> leaves = new ArrayList<>();
                 parts.forEach(p -> leaves.add(p.describe()));
@@ -177,20 +180,6 @@ final class ConfigReader {
             }
             return masking ? "any(not_equal('" + from + "', " + value + "), axis=-1), the mask of Masking(" + value + ")"
                     : "not_equal('" + from + "', " + value + ")" + (value == 0 ? ", the mask of Embedding(mask_zero=True)" : "");
-        }
-
-        /** The layer of the parsed model that makes this mask: takes {@code from} and is Masking(value) or Embedding(mask_zero). */
-        String maker(List<Entry> layers) {
-            for (Entry e : layers) {
-                if (e.inputs().isEmpty() || !e.inputs().get(0).equals(from)) {
-                    continue;
-                }
-                if (masking && e.layer() instanceof dev.rnnrt.layers.Masking m && m.maskValue() == (float) value
-                        || !masking && value == 0 && e.layer() instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
-                    return e.callName();
-                }
-            }
-            return null;
         }
     }
 
