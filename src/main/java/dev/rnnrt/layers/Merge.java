@@ -109,6 +109,11 @@ public final class Merge extends Layer {
         return rule;
     }
 
+    /** Concatenate's axis, as Keras counts it (batch axis 0, -1 the last). */
+    public int axis() {
+        return axis;
+    }
+
     public Mode mode() {
         return mode;
     }

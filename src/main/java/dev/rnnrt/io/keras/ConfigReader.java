@@ -116,7 +116,7 @@ final class ConfigReader {
             if (!present) {
                 return Set.of();
             }
-            if (this.equals(ALL_STEPS)) {
+            if (this == ALL_STEPS) {
                 return Set.of(MaskAtom.TRUE);
             }
             if (parts == null) {
@@ -150,7 +150,7 @@ final class ConfigReader {
 
         /** This mask with its tensors' references renamed. */
         RecordedMask map(java.util.function.UnaryOperator<String> refs) {
-            if (this.equals(ALL_STEPS) || this.equals(NONE_LISTED)) {
+            if (this == ALL_STEPS || this.equals(NONE_LISTED)) {
                 return this;
             }
             if (unlessMasked != null) {
@@ -170,7 +170,7 @@ final class ConfigReader {
         }
 
         String describe() {
-            if (this.equals(ALL_STEPS)) {
+            if (this == ALL_STEPS) {
                 return "all steps (ones_like)";
             }
             if (parts != null) {
@@ -261,6 +261,11 @@ final class ConfigReader {
      */
     record MaskAtom(String src, double value, boolean masking) {
         static final MaskAtom TRUE = new MaskAtom(null, 0, false);
+        /**
+         * A mask that is not an OR of terms: masks joined along the time axis, or combined by Keras
+         * 2's or 3.0-3.3's merge rules. Nothing recorded equals it, so such masks are refused.
+         */
+        static final MaskAtom NOT_AN_OR = new MaskAtom("<joined along time, or merged by another rule>", 0, true);
 
         /** OR-normalised: TRUE absorbs every other term. */
         static Set<MaskAtom> normalise(Set<MaskAtom> atoms) {
@@ -273,7 +278,8 @@ final class ConfigReader {
             }
             List<String> terms = new ArrayList<>();
             for (MaskAtom a : atoms) {
-                terms.add(a.equals(TRUE) ? "all steps" : a.masking() ? "any(not_equal('" + a.src() + "', " + a.value()
+                terms.add(a.equals(TRUE) ? "all steps" : a.equals(NOT_AN_OR) ? a.src() : a.masking()
+                        ? "any(not_equal('" + a.src() + "', " + a.value()
                         + "), axis=-1)" : "not_equal('" + a.src() + "', " + a.value() + ")");
             }
             java.util.Collections.sort(terms);
@@ -304,6 +310,10 @@ final class ConfigReader {
                 atoms.add(new MaskAtom(e.inputs().get(0), (float) m.maskValue(), true));
             } else if (layer instanceof dev.rnnrt.layers.Embedding emb && emb.maskZero()) {
                 atoms.add(new MaskAtom(e.inputs().get(0), 0f, false));
+            } else if (layer instanceof dev.rnnrt.layers.Merge merge
+                    && (merge.maskRule() != dev.rnnrt.layers.Merge.MaskRule.KERAS_3_4
+                    || merge.mode() == dev.rnnrt.layers.Merge.Mode.CONCATENATE && (merge.axis() == 1 || merge.axis() == -2))) {
+                atoms.add(MaskAtom.NOT_AN_OR);
             } else if (layer instanceof dev.rnnrt.layers.Merge merge) {
                 for (String in : e.inputs()) {
                     Set<MaskAtom> a = model.maskOrigin(in) == null ? null : out.get(in.replaceAll("\\[\\d+]$", ""));
@@ -879,6 +889,9 @@ final class ConfigReader {
         }
         if (depth > 64 || !MASK_COMBINING.contains(cls)) {
             return null;
+        }
+        if (cls.equals("Concatenate") && op.path("config").path("axis").asInt(-1) != -1) {
+            return null;                                   // masks joined along time: not an OR of terms
         }
         Set<RecordedMask> leaves = new java.util.LinkedHashSet<>();
         Set<String> ops = new HashSet<>(Set.of(cls));

@@ -1522,6 +1522,17 @@ class SyntheticKerasFilesTest {
         checkMergedMask("Add", List.of(orMask, operation("LogicalOr", "or_again", Map.of("name", "or_again"),
                 List.of(tensor("not_equal", 0, 0), tensor("not_equal", 0, 0)))), tensor("or_again", 0, 0),
                 "but rnnrt's rules give that input");
+        // Concatenate along time joins the masks (not an OR): such recorded masks are refused
+        List<Map<String, Object>> timeJoin = new ArrayList<>();
+        for (String m : List.of("not_equal_1", "not_equal")) {     // the halves swapped
+            timeJoin.add(operation("ExpandDims", "expand_dims_" + m, Map.of("name", "expand_dims_" + m, "axis", -1),
+                    List.of(tensor(m, 0, 0))));
+        }
+        timeJoin.add(operation("Concatenate", "concatenate_masks", Map.of("name", "concatenate_masks", "axis", 1),
+                List.of(List.of(tensor("expand_dims_not_equal_1", 0, 0), tensor("expand_dims_not_equal", 0, 0)))));
+        timeJoin.add(operation("Any", "any_masks", Map.of("name", "any_masks", "axis", -1, "keepdims", false),
+                List.of(tensor("concatenate_masks", 0, 0))));
+        checkMergedMask("Concatenate", 1, timeJoin, tensor("any_masks", 0, 0), "lstm_2");
         // one branch's mask alone, where Add gives the OR of both: refused
         checkMergedMask("Add", List.of(), tensor("not_equal", 0, 0), "but rnnrt's rules give that input");
         // a crafted chain or(x, x) of 41 links: read once per tensor, refused at once
@@ -1642,8 +1653,7 @@ class SyntheticKerasFilesTest {
     /**
      * Concatenate of a masked and an unmasked input: Keras 3.4+ counts the unmasked one as all steps
      * kept (ones_like), so the joined mask keeps every step; rnnrt gives the same. The recorded tree
-     * with ones_like loads; a recorded or(m, m) (the masked input's mask alone) is refused. Two
-     * Embedding(mask_zero) layers over the same ids make the same mask, whichever is named.
+     * with ones_like loads; a recorded or(m, m) (the masked input's mask alone) is refused.
      */
     @Test
     void keras3ConcatenateWithAnUnmaskedInputAndEqualMasks() throws IOException {
@@ -1718,6 +1728,11 @@ class SyntheticKerasFilesTest {
      */
     private void checkMergedMask(String merge, List<Map<String, Object>> maskOps, Object topMask, String refusal)
             throws IOException {
+        checkMergedMask(merge, -1, maskOps, topMask, refusal);
+    }
+
+    private void checkMergedMask(String merge, int axis, List<Map<String, Object>> maskOps, Object topMask,
+                                 String refusal) throws IOException {
         boolean concat = merge.equals("Concatenate");
         Embedding e1 = Embedding.of("embedding", 9, I, true, Initializer.zeros());
         Embedding e2 = Embedding.of("embedding_1", 9, I, true, Initializer.zeros());
@@ -1730,14 +1745,14 @@ class SyntheticKerasFilesTest {
         Lstm top = Lstm.builder(H).name("lstm_2").build();
         List<Tensor> lw1 = randomWeights(l1, I);
         List<Tensor> lw2 = randomWeights(l2, I);
-        List<Tensor> lw3 = randomWeights(top, concat ? 2 * H : H);
+        List<Tensor> lw3 = randomWeights(top, concat && axis == -1 ? 2 * H : H);
         l1.setWeights(lw1);
         l2.setWeights(lw2);
         top.setWeights(lw3);
         String mergeName = concat ? "concatenate" : "add";
         Model java = Model.functional("java").input("a", T).input("b", T).add(e1, "a").add(e2, "b")
                 .add(l1, "embedding").add(l2, "embedding_1")
-                .add(concat ? dev.rnnrt.layers.Merge.concatenate(mergeName, -1)
+                .add(concat ? dev.rnnrt.layers.Merge.concatenate(mergeName, axis)
                         : dev.rnnrt.layers.Merge.of(mergeName, dev.rnnrt.layers.Merge.Mode.ADD), "lstm", "lstm_1")
                 .add(top, mergeName).outputs("lstm_2").build();
 
@@ -1751,7 +1766,7 @@ class SyntheticKerasFilesTest {
         s1.put("inbound_nodes", List.of(call(List.of(tensor("embedding", 0, 0)), tensor("not_equal", 0, 0))));
         Map<String, Object> s2 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_1", Map.of("return_sequences", true), H));
         s2.put("inbound_nodes", List.of(call(List.of(tensor("embedding_1", 0, 0)), tensor("not_equal_1", 0, 0))));
-        Map<String, Object> mergeSpec = new LinkedHashMap<>(spec(merge, mergeName, concat ? Map.of("axis", -1) : Map.of()));
+        Map<String, Object> mergeSpec = new LinkedHashMap<>(spec(merge, mergeName, concat ? Map.of("axis", axis) : Map.of()));
         mergeSpec.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("lstm", 0, 0), tensor("lstm_1", 0, 0))),
                 "kwargs", Map.of("mask", List.of(tensor("not_equal", 0, 0), tensor("not_equal_1", 0, 0))))));
         Map<String, Object> s3 = new LinkedHashMap<>(layerSpec("LSTM", "lstm_2", Map.of(), H));
@@ -1772,7 +1787,7 @@ class SyntheticKerasFilesTest {
         weights.put("lstm/cell", lw1);
         weights.put("lstm_1/cell", lw2);
         weights.put("lstm_2/cell", lw3);
-        Path file = dir.resolve("merged_" + merge + "_" + maskOps.size() + "_" + (refusal != null) + ".keras");
+        Path file = dir.resolve("merged_" + merge + axis + "_" + maskOps.size() + "_" + (refusal != null) + ".keras");
         KerasFileWriter.writeKeras(file, config, weights);
         if (refusal != null) {
             assertRefusal(file, refusal);
