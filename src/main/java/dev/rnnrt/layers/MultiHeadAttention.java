@@ -5,7 +5,6 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -151,16 +150,6 @@ public final class MultiHeadAttention extends Layer {
     @Override
     public boolean supportsMasking() {
         return false;
-    }
-
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        return Collections.nCopies(outputCount, false);
-    }
-
-    @Override
-    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        return Collections.nCopies(outputs.size(), null);
     }
 
     @Override
