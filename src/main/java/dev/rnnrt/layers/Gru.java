@@ -32,8 +32,8 @@ public final class Gru extends RecurrentLayer {
     }
 
     @Override
-    Gru recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
-        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask)
+    Gru recreate(String name, LoopOptions loop) {
+        return copyInto(builder(units()), name, loop)
                 .recurrentActivation(recurrentActivation()).resetAfter(resetAfter).build();
     }
 

@@ -36,8 +36,8 @@ public final class Lstm extends RecurrentLayer {
     }
 
     @Override
-    Lstm recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
-        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask)
+    Lstm recreate(String name, LoopOptions loop) {
+        return copyInto(builder(units()), name, loop)
                 .recurrentActivation(recurrentActivation()).unitForgetBias(unitForgetBias).build();
     }
 

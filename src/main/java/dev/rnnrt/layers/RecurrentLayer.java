@@ -403,15 +403,29 @@ public abstract class RecurrentLayer extends Layer {
      * {@code go_backwards} and {@code zero_output_for_mask} as given. Bidirectional makes its two
      * directions this way, as Keras recreates them from the wrapped layer's config.
      */
-    abstract RecurrentLayer recreate(String name, boolean goBackwards, boolean zeroOutputForMask);
+    final RecurrentLayer recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+        return recreate(name, new LoopOptions(returnSequences, returnState, goBackwards, stateful, zeroOutputForMask));
+    }
 
-    /** Copies the shared configuration into {@code b}. */
-    <S extends RecurrentLayerBuilder<S>> S copyInto(S b, String name, boolean goBackwards, boolean zeroOutputForMask) {
+    /**
+     * A new layer with this cell's configuration (units, activations, initializers, bias, backend)
+     * and no weights, under {@code name}, with the loop options given instead of this layer's.
+     */
+    abstract RecurrentLayer recreate(String name, LoopOptions loop);
+
+    /** The options of a layer that decide how it loops and what it returns, not how its cell computes. */
+    record LoopOptions(boolean returnSequences, boolean returnState, boolean goBackwards, boolean stateful,
+                       boolean zeroOutputForMask) {
+    }
+
+    /** Copies the cell's configuration and the given loop options into {@code b}. */
+    <S extends RecurrentLayerBuilder<S>> S copyInto(S b, String name, LoopOptions loop) {
         return b.name(name).activation(activation).useBias(useBias).kernelInitializer(kernelInitializer)
                 .recurrentInitializer(recurrentInitializer).biasInitializer(biasInitializer)
-                .returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards)
-                .stateful(stateful).timeMajor(timeMajor).zeroOutputForMask(zeroOutputForMask).dropout(dropout)
-                .recurrentDropout(recurrentDropout).backend(backend);
+                .returnSequences(loop.returnSequences()).returnState(loop.returnState())
+                .goBackwards(loop.goBackwards()).stateful(loop.stateful()).timeMajor(timeMajor)
+                .zeroOutputForMask(loop.zeroOutputForMask()).dropout(dropout).recurrentDropout(recurrentDropout)
+                .backend(backend);
     }
 
     // ---- as a layer in a model -----------------------------------------------------------------

@@ -15,8 +15,8 @@ public final class SimpleRnn extends RecurrentLayer {
     }
 
     @Override
-    SimpleRnn recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
-        return copyInto(builder(units()), name, goBackwards, zeroOutputForMask).build();
+    SimpleRnn recreate(String name, LoopOptions loop) {
+        return copyInto(builder(units()), name, loop).build();
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -364,8 +365,12 @@ public final class ModelBuilder {
         } else if (layer instanceof Bidirectional b) {
             b.forwardLayer().build(features);
             b.backwardLayer().build(features);
+        } else if (layer instanceof StackedRnn s) {
+            s.build(features);
         } else if (layer instanceof Dense d) {
             d.build(features);
+        } else if (layer instanceof TimeDistributed t && t.inner() instanceof StackedRnn s) {
+            s.build(features);
         } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
             d.build(features);
         } else if (layer instanceof TimeDistributed t && t.inner() instanceof RecurrentLayer r && !r.isBuilt()) {

@@ -17,6 +17,7 @@ import dev.rnnrt.layers.MultiHeadAttention;
 import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.PRelu;
 import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
 import io.jhdf.api.Group;
@@ -241,6 +242,9 @@ public final class KerasModelLoader {
         if (layer instanceof Bidirectional b) {
             return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
         }
+        if (layer instanceof StackedRnn s) {
+            return s.weightNames().size();
+        }
         if (layer instanceof BatchNormalization bn && bn.renorm()) {
             throw new ModelLoadException(where + ": layer '" + bn.name() + "' is a BatchNormalization with renorm, "
                     + "whose number of weights differs between Keras versions; rnnrt cannot split the nested "
@@ -309,6 +313,8 @@ public final class KerasModelLoader {
                         raw.subList(0, nf), b.forwardLayer().units()));
                 b.backwardLayer().setWeights(WeightConversions.recurrent(where + " backward",
                         b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
+            } else if (layer instanceof StackedRnn s) {
+                s.setWeights(stackedWeights(where, s, raw));
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -338,6 +344,60 @@ public final class KerasModelLoader {
             throw new ModelLoadException(where + ": " + ex.getMessage()
                     + " The weights in the file disagree with the model config.", ex);
         }
+    }
+
+    /**
+     * A stack of cells' weights, each cell's converted as its layer's. Keras 3 keeps them in groups
+     * cell/cells/&lt;key&gt;, the key made from the cell's class and its place among the cells of that
+     * class ("lstm_cell", "lstm_cell_1", "gru_cell"); they are put in the cells' order by it.
+     * Keras 2 lists them in that order already.
+     */
+    private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw) {
+        List<String> names = s.weightNames();
+        if (raw.isEmpty()) {
+            throw new ModelLoadException(where + ": the file has no weights for it; its stacked cells need "
+                    + names.size() + " (" + String.join(", ", names) + "). The file may be truncated; export it again.");
+        }
+        List<NamedWeight> ordered = raw;
+        if (raw.get(0).name().contains("/cell/cells/")) {
+            Map<String, List<NamedWeight>> byKey = new HashMap<>();
+            for (NamedWeight w : raw) {
+                String rest = w.name().substring(w.name().indexOf("/cell/cells/") + "/cell/cells/".length());
+                byKey.computeIfAbsent(rest.substring(0, rest.indexOf('/')), k -> new ArrayList<>()).add(w);
+            }
+            ordered = new ArrayList<>();
+            Map<String, Integer> used = new HashMap<>();
+            for (RecurrentLayer c : s.cells()) {
+                String base = WeightStore.snake(c.className() + "Cell");
+                int k = used.merge(base, 1, Integer::sum) - 1;
+                String key = k == 0 ? base : base + "_" + k;
+                List<NamedWeight> mine = byKey.remove(key);
+                if (mine == null) {
+                    throw new ModelLoadException(where + ": the file has no weights for cell '" + c.name()
+                            + "' (expected a group cell/cells/" + key + "; found " + byKey.keySet()
+                            + "). The config and the weights disagree; export the model again.");
+                }
+                ordered.addAll(mine);
+            }
+            if (!byKey.isEmpty()) {
+                throw new ModelLoadException(where + ": the file has weights for cells " + byKey.keySet()
+                        + " that its config does not list. The config and the weights disagree; export the model again.");
+            }
+        }
+        if (ordered.size() != names.size()) {
+            throw new ModelLoadException(where + ": found " + ordered.size() + " weight arrays, its stacked cells need "
+                    + names.size() + " (" + String.join(", ", names) + "). The file may be truncated; export it again "
+                    + "from Keras.");
+        }
+        List<Tensor> out = new ArrayList<>();
+        int at = 0;
+        for (RecurrentLayer c : s.cells()) {
+            int n = c.weightNames().size();
+            out.addAll(WeightConversions.recurrent(where + ", cell '" + c.name() + "'", c.className(),
+                    ordered.subList(at, at + n), c.units()));
+            at += n;
+        }
+        return out;
     }
 
     private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, List<String> names,

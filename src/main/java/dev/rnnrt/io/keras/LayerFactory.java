@@ -35,6 +35,7 @@ import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RepeatVector;
 import dev.rnnrt.layers.Reshape;
 import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.layers.TimeResize;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ final class LayerFactory {
 
     /** The Keras classes rnnrt builds, for messages. */
     static final List<String> SUPPORTED = List.of("InputLayer", "SimpleRNN", "LSTM", "GRU", "CuDNNLSTM", "CuDNNGRU",
-            "RNN (with an LSTMCell, GRUCell or SimpleRNNCell)",
+            "RNN (with an LSTMCell, GRUCell or SimpleRNNCell, or a StackedRNNCells of them)",
             "Bidirectional", "TimeDistributed", "Dense", "Embedding", "Masking", "Activation", "Dropout",
             "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
             "RepeatVector", "Flatten", "Reshape", "Concatenate", "Add", "Multiply", "Average", "Subtract", "Maximum",
@@ -171,7 +172,8 @@ final class LayerFactory {
                 Layer inner = create(cfg.path("layer"));
                 if (!(inner instanceof RecurrentLayer forward)) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional) wraps "
-                            + inner.describe() + "; it can only wrap SimpleRNN, LSTM or GRU.");
+                            + inner.describe() + (inner instanceof StackedRnn ? ", a stack of cells" : "")
+                            + "; rnnrt's Bidirectional wraps one SimpleRNN, LSTM or GRU.");
                 }
                 RecurrentLayer backward = null;
                 if (cfg.hasNonNull("backward_layer")) {
@@ -442,21 +444,55 @@ final class LayerFactory {
     /**
      * Keras' {@code RNN(cell)} with a built-in cell is the cell's layer: RNN(LSTMCell(n)) is LSTM(n),
      * the cell's config and the wrapper's options together; its weights are stored as the layer's.
+     * {@code RNN(StackedRNNCells([...]))} (or {@code RNN([cell, …])}) is a {@link StackedRnn} of
+     * such cells, with the wrapper's options.
      */
-    private RecurrentLayer rnnWrapper(String name, JsonNode cfg) {
+    private Layer rnnWrapper(String name, JsonNode cfg) {
         JsonNode cell = cfg.path("cell");
         String cellClass = text(cell, "class_name", "");
-        String layerClass = switch (cellClass) {
-            case "LSTMCell" -> "LSTM";
-            case "GRUCell" -> "GRU";
-            case "SimpleRNNCell" -> "SimpleRNN";
-            default -> null;
-        };
+        if (cellClass.equals("StackedRNNCells")) {
+            JsonNode list = cell.path("config").path("cells");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new ModelLoadException(source + ", layer '" + name + "' (RNN): its StackedRNNCells lists no "
+                        + "cells (config.cells); the file is damaged. Export the model again.");
+            }
+            List<RecurrentLayer> cells = new ArrayList<>();
+            java.util.Set<String> taken = new java.util.HashSet<>();
+            for (int k = 0; k < list.size(); k++) {
+                JsonNode c = list.get(k);
+                String cls = text(c, "class_name", "");
+                String layerClass = cellLayer(cls);
+                if (layerClass == null) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (RNN): cell " + k
+                            + " of its StackedRNNCells is '" + (cls.isEmpty() ? c.toString() : cls)
+                            + "'; rnnrt stacks LSTMCell, GRUCell and SimpleRNNCell.");
+                }
+                JsonNode cc = c.path("config");
+                String cellName = text(cc, "name", WeightStore.snake(cls));
+                for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique
+                    cellName = text(cc, "name", WeightStore.snake(cls)) + "_" + n;
+                }
+                taken.add(cellName);
+                cells.add(recurrent(layerClass, cellName, cc.isObject() ? cc : JsonNodeFactory.instance.objectNode()));
+            }
+            if (bool(cfg, "time_major", false)) {
+                throw new ModelLoadException(source + ", layer '" + name + "' (RNN) is time_major; rnnrt's models "
+                        + "are batch-major. Export the model with time_major=False.");
+            }
+            return StackedRnn.builder(cells).name(name)
+                    .returnSequences(bool(cfg, "return_sequences", false))
+                    .returnState(bool(cfg, "return_state", false))
+                    .goBackwards(bool(cfg, "go_backwards", false))
+                    .stateful(bool(cfg, "stateful", false))
+                    .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
+                    .build();
+        }
+        String layerClass = cellLayer(cellClass);
         if (layerClass == null) {
             throw new ModelLoadException(source + ", layer '" + name + "' (RNN) runs the cell '"
-                    + (cellClass.isEmpty() ? cell.toString() : cellClass) + "'; rnnrt runs RNN with one LSTMCell, "
-                    + "GRUCell or SimpleRNNCell (stacked or custom cells are not supported: write them as "
-                    + "stacked LSTM / GRU / SimpleRNN layers and export the model again).");
+                    + (cellClass.isEmpty() ? cell.toString() : cellClass) + "'; rnnrt runs RNN with an LSTMCell, "
+                    + "GRUCell or SimpleRNNCell, or a StackedRNNCells of them (custom cells are not supported: write "
+                    + "them as LSTM / GRU / SimpleRNN layers and export the model again).");
         }
         ObjectNode merged = cell.path("config").isObject() ? ((ObjectNode) cell.path("config")).deepCopy()
                 : JsonNodeFactory.instance.objectNode();
@@ -467,6 +503,16 @@ final class LayerFactory {
         }
         merged.put("name", name);
         return recurrent(layerClass, name, merged);
+    }
+
+    /** The layer class of a built-in Keras cell class; null for others. */
+    private static String cellLayer(String cellClass) {
+        return switch (cellClass) {
+            case "LSTMCell" -> "LSTM";
+            case "GRUCell" -> "GRU";
+            case "SimpleRNNCell" -> "SimpleRNN";
+            default -> null;
+        };
     }
 
     private RecurrentLayer recurrent(String cls, String name, JsonNode cfg) {

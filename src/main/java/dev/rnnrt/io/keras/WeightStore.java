@@ -144,7 +144,16 @@ abstract class WeightStore {
         private void collect(Group g, String path, String className, List<NamedWeight> out) {
             vars(g, path, out);
             switch (className) {
-                case "LSTM", "GRU", "SimpleRNN", "RNN" -> sub(g, path, "cell", "", out);
+                case "LSTM", "GRU", "SimpleRNN", "RNN" -> {
+                    sub(g, path, "cell", "", out);
+                    // StackedRNNCells: cell/cells/<lstm_cell, lstm_cell_1, gru_cell, …>, in the group's
+                    // order here; the loader puts them in the cells' order by these keys
+                    if (h5.child(g, "cell/cells") instanceof Group cells) {
+                        for (String key : h5.children(cells)) {
+                            sub(cells, path + "/cell/cells", key, "", out);
+                        }
+                    }
+                }
                 case "Bidirectional" -> {
                     sub(g, path, "forward_layer", "RNN", out);
                     sub(g, path, "backward_layer", "RNN", out);

@@ -108,15 +108,24 @@ class KerasRefusalTest {
     }
 
     @Test
-    void rnnWrappersAroundStackedOrCustomCellsAreRefused() {
+    void rnnWrappersAroundCustomCellsAreRefused() {
         Map<String, Object> cell = Map.of("class_name", "LSTMCell", "config", Map.of("units", 3, "name", "c"));
-        Map<String, Object> stacked = Map.of("class_name", "StackedRNNCells", "config", Map.of("cells", List.of(cell, cell)));
+        Map<String, Object> odd = Map.of("class_name", "MinimalRNNCell", "config", Map.of("units", 3));
+        Map<String, Object> stacked = Map.of("class_name", "StackedRNNCells", "config", Map.of("cells", List.of(cell, odd)));
         Path p = lstmFile("stacked.h5", layer("RNN", "rnn", Map.of("cell", stacked)), random.uniform(1, 2, 12));
-        assertRefused(() -> KerasModelLoader.load(p), "'rnn'", "StackedRNNCells", "LSTMCell, GRUCell or SimpleRNNCell",
-                "stacked LSTM");
-        Path custom = lstmFile("custom_cell.h5", layer("RNN", "rnn2", Map.of("cell",
-                Map.of("class_name", "MinimalRNNCell", "config", Map.of("units", 3)))), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(p), "'rnn'", "cell 1 of its StackedRNNCells is 'MinimalRNNCell'",
+                "LSTMCell, GRUCell and SimpleRNNCell");
+        Map<String, Object> empty = Map.of("class_name", "StackedRNNCells", "config", Map.of("cells", List.of()));
+        Path none = lstmFile("stacked_empty.h5", layer("RNN", "rnn1", Map.of("cell", empty)), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(none), "'rnn1'", "lists no cells");
+        Path custom = lstmFile("custom_cell.h5", layer("RNN", "rnn2", Map.of("cell", odd)), random.uniform(1, 2, 12));
         assertRefused(() -> KerasModelLoader.load(custom), "'rnn2'", "MinimalRNNCell");
+        // the stack itself loads; without weights in the file it says which it needs
+        Map<String, Object> two = Map.of("class_name", "StackedRNNCells", "config", Map.of("cells", List.of(cell, cell)));
+        Path noWeights = lstmFile("stacked_no_weights.h5", layer("RNN", "rnn3", Map.of("cell", two)),
+                random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(noWeights), "'rnn3'", "no weights", "rnn3/c/kernel",
+                "rnn3/c_1/recurrent_kernel");
     }
 
     @Test

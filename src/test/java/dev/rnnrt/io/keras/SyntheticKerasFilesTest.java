@@ -29,6 +29,7 @@ import dev.rnnrt.layers.Pooling1D;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
@@ -38,6 +39,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -389,6 +391,176 @@ class SyntheticKerasFilesTest {
                 Compare.assertIdentical(where + " (.keras)", java.predict(x), KerasModelLoader.load(keras).model().predict(x));
             }
         }
+    }
+
+    /**
+     * RNN(StackedRNNCells([LSTMCell, GRUCell, LSTMCell])) as tf.keras 2 and Keras 3 save it (Keras 3
+     * keeps the cells' weights in cell/cells/lstm_cell, gru_cell, lstm_cell_1, which are read in
+     * the cells' order, not the file's), after Masking, forwards and go_backwards: equal to the stack
+     * built in Java. Then a Keras 3 encoder and decoder of stacked cells, the decoder given the
+     * encoder's states as Keras 3 nests them ([[h, c], [h], [h, c]]).
+     */
+    @Test
+    void stackedRnnCells() throws IOException {
+        for (boolean backwards : new boolean[] {false, true}) {
+            StackedRnn expected = javaStack("rnn", true, false, backwards);
+            List<Tensor> w = randomStackWeights(expected, I);
+            expected.setWeights(w);
+            Model java = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(expected).build();
+            Tensor x = paddedInput();
+            String where = "RNN(StackedRNNCells), go_backwards=" + backwards;
+            Map<String, Object> rnn = stackedRnnSpec("rnn", true, false, backwards);
+
+            JsonNode k2 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                    "layers", List.of(spec("Masking", "masking",
+                            Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))), rnn))));
+            KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+            String[] cellNames = {"lstm_cell", "gru_cell", "lstm_cell_1"};
+            String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+            for (int k = 0; k < w.size(); k++) {
+                rw.put("rnn/stacked_rnn_cells/" + cellNames[k / 3] + "/" + names[k % 3], w.get(k));
+            }
+            Path h5 = dir.resolve("stacked" + backwards + ".h5");
+            KerasFileWriter.writeHdf5(h5, "2.9.0", k2, Map.of("rnn", rw));
+            LoadedModel fromH5 = KerasModelLoader.load(h5);
+            assertEquals("RNN", fromH5.model().layers().get(1).className(), where);
+            Compare.assertIdentical(where + " (.h5)", java.predict(x), fromH5.model().predict(x));
+
+            JsonNode k3 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
+                    "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
+                            spec("Masking", "masking", Map.of("mask_value", 0.0)), rnn))));
+            Map<String, List<Tensor>> kw = new LinkedHashMap<>();
+            kw.put("rnn/cell/cells/gru_cell", w.subList(3, 6));
+            kw.put("rnn/cell/cells/lstm_cell_1", w.subList(6, 9));
+            kw.put("rnn/cell/cells/lstm_cell", w.subList(0, 3));
+            Path keras = dir.resolve("stacked" + backwards + ".keras");
+            KerasFileWriter.writeKeras(keras, k3, kw);
+            Compare.assertIdentical(where + " (.keras)", java.predict(x), KerasModelLoader.load(keras).model().predict(x));
+
+            // a cell group the config does not list, or one missing, is an error
+            kw.remove("rnn/cell/cells/lstm_cell_1");
+            kw.put("rnn/cell/cells/simple_rnn_cell", w.subList(6, 9));
+            Path wrong = dir.resolve("stacked_wrong" + backwards + ".keras");
+            KerasFileWriter.writeKeras(wrong, k3, kw);
+            assertRefusal(wrong, "layer 'rnn' (RNN)", "no weights for cell 'rnn/lstm_cell_1'", "cell/cells/lstm_cell_1",
+                    "simple_rnn_cell");
+        }
+
+        StackedRnn encoder = javaStack("encoder", false, true, false);
+        List<Tensor> ew = randomStackWeights(encoder, I);
+        encoder.setWeights(ew);
+        StackedRnn decoder = javaStack("decoder", true, true, false);
+        List<Tensor> dw = randomStackWeights(decoder, I);
+        decoder.setWeights(dw);
+        Model java = Model.functional("java").input("enc_in", -1, I).input("dec_in", -1, I)
+                .add(encoder, "enc_in")
+                .add(decoder, "dec_in", "encoder[1]", "encoder[2]", "encoder[3]", "encoder[4]", "encoder[5]")
+                .outputs("decoder", "decoder[5]", "decoder[3]").build();
+        Map<String, Object> enc = new LinkedHashMap<>(stackedRnnSpec("encoder", false, true, false));
+        enc.put("name", "encoder");
+        enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
+        Map<String, Object> dec = new LinkedHashMap<>(stackedRnnSpec("decoder", true, true, false));
+        dec.put("name", "decoder");
+        dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of("initial_state",
+                List.of(List.of(tensor("encoder", 1), tensor("encoder", 2)), List.of(tensor("encoder", 3)),
+                        List.of(tensor("encoder", 4), tensor("encoder", 5)))))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "seq2seq",
+                "layers", List.of(input("enc_in"), input("dec_in"), enc, dec),
+                "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
+                "output_layers", List.of(List.of("decoder", 0, 0), List.of("decoder", 0, 5), List.of("decoder", 0, 3)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        String[] keys = {"lstm_cell", "gru_cell", "lstm_cell_1"};
+        for (int k = 0; k < 3; k++) {
+            weights.put("rnn/cell/cells/" + keys[k], ew.subList(3 * k, 3 * k + 3));
+            weights.put("rnn_1/cell/cells/" + keys[k], dw.subList(3 * k, 3 * k + 3));
+        }
+        Path file = dir.resolve("stacked_seq2seq.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+        Model loaded = KerasModelLoader.load(file).model();
+        List<Tensor> in = List.of(random.uniform(1, 2, 5, I), random.uniform(1, 2, 3, I));
+        List<Tensor> want = java.predict(in);
+        List<Tensor> got = loaded.predict(in);
+        assertEquals(3, got.size());
+        for (int k = 0; k < 3; k++) {
+            Compare.assertIdentical("stacked decoder output " + k, want.get(k), got.get(k));
+        }
+        // the decoder's states come from the encoder: without them its output differs
+        List<Tensor> fromZeros = decoder.call(List.of(in.get(1)), Collections.singletonList(null));
+        assertTrue(Compare.relativeError(toDoubles(fromZeros.get(0)), got.get(0).data()) > 1e-3,
+                "initial_state must reach the decoder");
+
+        // Bidirectional around stacked cells, and a cell rnnrt does not run, are refused by name
+        Map<String, Object> bidi = spec("Bidirectional", "bidirectional", Map.of("layer", stackedRnnSpec("rnn", true,
+                false, false), "merge_mode", "concat"));
+        Path bidiFile = dir.resolve("bidi_stacked.h5");
+        KerasFileWriter.writeHdf5(bidiFile, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "b", "layers", List.of(spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))), bidi)))), Map.of());
+        assertRefusal(bidiFile, "'bidirectional' (Bidirectional)", "a stack of cells", "one SimpleRNN, LSTM or GRU");
+        Map<String, Object> custom = new LinkedHashMap<>(stackedRnnSpec("rnn", true, false, false));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> rnnCfg = new LinkedHashMap<>((Map<String, Object>) custom.get("config"));
+        rnnCfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
+                "cells", List.of(Map.of("class_name", "PeepholeLSTMCell", "config", Map.of("units", 3))))));
+        Path customFile = dir.resolve("custom_cell.h5");
+        KerasFileWriter.writeHdf5(customFile, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "c", "layers", List.of(spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                        Map.of("class_name", "RNN", "config", rnnCfg))))), Map.of());
+        assertRefusal(customFile, "layer 'rnn' (RNN)", "cell 0 of its StackedRNNCells is 'PeepholeLSTMCell'");
+    }
+
+    /** LSTM(H), GRU(2, reset_after), LSTM(H) stacked, as {@link #stackedRnnSpec} describes. */
+    private static StackedRnn javaStack(String name, boolean sequences, boolean state, boolean backwards) {
+        return StackedRnn.builder(Lstm.builder(H).build(), Gru.builder(2).resetAfter(true).build(), Lstm.builder(H).build())
+                .name(name).returnSequences(sequences).returnState(state).goBackwards(backwards).build();
+    }
+
+    /** Keras' RNN layer config around StackedRNNCells of LSTMCell(H), GRUCell(2), LSTMCell(H). */
+    private static Map<String, Object> stackedRnnSpec(String name, boolean sequences, boolean state, boolean backwards) {
+        List<Object> cells = new ArrayList<>();
+        String[][] specs = {{"LSTMCell", "lstm_cell"}, {"GRUCell", "gru_cell"}, {"LSTMCell", "lstm_cell_1"}};
+        for (String[] c : specs) {
+            Map<String, Object> cfg = new LinkedHashMap<>();
+            cfg.put("name", c[1]);
+            cfg.put("units", c[0].equals("GRUCell") ? 2 : H);
+            cfg.put("activation", "tanh");
+            cfg.put("recurrent_activation", "sigmoid");
+            cfg.put("use_bias", true);
+            if (c[0].equals("GRUCell")) {
+                cfg.put("reset_after", true);
+            } else {
+                cfg.put("unit_forget_bias", true);
+            }
+            cells.add(Map.of("class_name", c[0], "config", cfg));
+        }
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("return_sequences", sequences);
+        cfg.put("return_state", state);
+        cfg.put("go_backwards", backwards);
+        cfg.put("stateful", false);
+        cfg.put("unroll", false);
+        cfg.put("zero_output_for_mask", false);
+        cfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
+                "cells", cells)));
+        return spec("RNN", name, cfg);
+    }
+
+    private List<Tensor> randomStackWeights(StackedRnn stack, int inputSize) {
+        stack.build(inputSize);
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : stack.getWeights()) {
+            out.add(random.uniform(0.6, t.shape()));
+        }
+        return out;
+    }
+
+    private static double[] toDoubles(Tensor t) {
+        double[] d = new double[t.size()];
+        for (int k = 0; k < d.length; k++) {
+            d[k] = t.data()[k];
+        }
+        return d;
     }
 
     /**

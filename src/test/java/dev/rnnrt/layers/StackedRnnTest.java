@@ -1,0 +1,205 @@
+package dev.rnnrt.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.StackingReference;
+import dev.rnnrt.testing.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keras' RNN(StackedRNNCells) against fixtures/recurrent/stacked_cells_cases.json, made
+ * independently by make_stacked_cells_fixtures.py (the Keras loop over the stacked cells, checked
+ * against torch.nn.LSTM(num_layers=n) where that applies): masks, go_backwards with a mask (the
+ * later cells read the mask reversed), initial states, zero_output_for_mask, mixed cells.
+ */
+class StackedRnnTest {
+
+    private static final JsonNode CASES = Fixtures.json("fixtures/recurrent/stacked_cells_cases.json").get("cases");
+
+    @Test
+    void everyFixtureCaseOnEachCpuBackend() {
+        int checkedAgainstTorch = 0;
+        for (JsonNode c : CASES) {
+            for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE,
+                    new StackingReference()}) {
+                StackedRnn stack = fromCase(c, backend);
+                List<Tensor> inputs = new ArrayList<>();
+                inputs.add(Fixtures.tensor(c.get("input")));
+                List<Tensor> init = Fixtures.tensors(c.get("initial_state"));
+                if (init != null) {
+                    inputs.addAll(init);
+                }
+                Mask mask = Fixtures.mask(c.get("mask"));
+                List<Tensor> out = stack.call(inputs, java.util.Collections.singletonList(mask));
+                JsonNode expected = c.get("expected");
+                assertEquals(expected.size(), out.size(), c.get("name").asText());
+                for (int k = 0; k < out.size(); k++) {
+                    JsonNode e = expected.get(k);
+                    Compare.assertClose(c.get("name").asText() + " output " + k + " on " + backend.name(),
+                            Fixtures.shape(e), Fixtures.doubles(e), out.get(k), Tolerance.FP32);
+                }
+            }
+            checkedAgainstTorch += c.get("checked_against_torch_module").asBoolean() ? 1 : 0;
+        }
+        assertTrue(CASES.size() >= 14 && checkedAgainstTorch >= 4, "fixture cases missing");
+    }
+
+    @Test
+    void aStackOnABackendThatKeepsStacksIsOneStackCallUnlessTheLaterCellsReadAReversedMask() {
+        JsonNode plain = byName("lstm2_sequences_state");
+        StackingReference rec = new StackingReference();
+        StackedRnn returnsStates = fromCase(plain, rec);
+        returnsStates.call(List.of(Fixtures.tensor(plain.get("input"))), java.util.Collections.singletonList(null));
+        assertEquals(List.of("forward LSTM", "forward LSTM"), rec.log, "returned states: cell by cell");
+
+        JsonNode last = byName("lstm3");
+        rec.log.clear();
+        StackedRnn stack = fromCase(last, rec);
+        List<Tensor> out = stack.call(List.of(Fixtures.tensor(last.get("input"))), java.util.Collections.singletonList(null));
+        assertEquals(List.of("stack LSTM LSTM LSTM"), rec.log);
+        Compare.assertClose("lstm3 as one stack call", Fixtures.shape(last.get("expected").get(0)),
+                Fixtures.doubles(last.get("expected").get(0)), out.get(0), Tolerance.FP32);
+
+        // go_backwards with a mask: the second cell reads the mask reversed, which a stack call cannot say
+        RandomTensors r = new RandomTensors(5501L);
+        StackedRnn backwards = StackedRnn.builder(Lstm.builder(3).backend(rec).build(), Gru.builder(2).backend(rec).build())
+                .name("b").returnSequences(true).goBackwards(true).build();
+        backwards.build(4);
+        Tensor x = r.uniform(1, 2, 5, 4);
+        rec.log.clear();
+        backwards.call(List.of(x), java.util.Collections.singletonList(r.mask(2, 5, 0.6)));
+        assertEquals(List.of("forward LSTM", "forward GRU"), rec.log);
+        rec.log.clear();
+        backwards.call(List.of(x), java.util.Collections.singletonList(null));
+        assertEquals(List.of("stack LSTM GRU"), rec.log, "without a mask go_backwards stacks");
+    }
+
+    @Test
+    void inAModelItKeepsTheMaskAndStatefulStacksCarryEveryCellsState() {
+        RandomTensors r = new RandomTensors(5502L);
+        StackedRnn stack = StackedRnn.builder(Lstm.builder(4).build(), SimpleRnn.builder(3).build()).name("rnn")
+                .returnSequences(true).build();
+        Model m = Model.sequential("m").input(-1, 2).add(Masking.of(0.0)).add(stack)
+                .add(TimeDistributed.of(Dense.builder(2).build())).build();
+        assertEquals("[batch, ?, 2]", Layer.shapeText(m.outputShapes().get(0)));
+        assertEquals(4 * (2 + 4 + 1) * 4 + (4 + 3 + 1) * 3, stack.parameterCount());
+        Tensor x = r.uniform(1, 2, 5, 2);
+        Tensor y = m.predict(x);
+        assertEquals(List.of(2, 5, 2), List.of(y.dim(0), y.dim(1), y.dim(2)));
+
+        // stateful: two calls on halves give what one call over the whole sequence gives
+        StackedRnn whole = StackedRnn.builder(Gru.builder(3).build(), Lstm.builder(2).build()).returnSequences(true)
+                .build();
+        whole.build(2);
+        List<Tensor> w = new ArrayList<>();
+        for (Tensor t : whole.getWeights()) {
+            w.add(r.uniform(0.6, t.shape()));
+        }
+        whole.setWeights(w);
+        StackedRnn stateful = StackedRnn.builder(Gru.builder(3).build(), Lstm.builder(2).build()).returnSequences(true)
+                .stateful(true).build();
+        stateful.setWeights(w);
+        Tensor seq = r.uniform(1, 2, 6, 2);
+        Tensor expected = whole.call(List.of(seq), java.util.Collections.singletonList(null)).get(0);
+        Tensor first = stateful.call(List.of(dev.rnnrt.testing.Sequences.slice(seq, 0, 4)),
+                java.util.Collections.singletonList(null)).get(0);
+        Tensor second = stateful.call(List.of(dev.rnnrt.testing.Sequences.slice(seq, 4, 6)),
+                java.util.Collections.singletonList(null)).get(0);
+        Compare.assertClose("stateful first", dev.rnnrt.testing.Sequences.slice(expected, 0, 4), first, Tolerance.FP32);
+        Compare.assertClose("stateful second", dev.rnnrt.testing.Sequences.slice(expected, 4, 6), second, Tolerance.FP32);
+        stateful.resetState();
+        Compare.assertIdentical("after reset", first, stateful.call(List.of(dev.rnnrt.testing.Sequences.slice(seq, 0, 4)),
+                java.util.Collections.singletonList(null)).get(0));
+    }
+
+    @Test
+    void badArgumentsNameTheStackTheCellAndTheShapes() {
+        IllegalArgumentException loopOption = assertThrows(IllegalArgumentException.class, () -> StackedRnn.builder(
+                Lstm.builder(3).returnSequences(true).build()).name("s").build());
+        assertTrue(loopOption.getMessage().contains("'s'") && loopOption.getMessage().contains("return_sequences=True")
+                && loopOption.getMessage().contains("Set them on the stack"), loopOption.getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> StackedRnn.builder().build()).getMessage()
+                .contains("at least one cell"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> StackedRnn.builder(Lstm.builder(3).build(), null)
+                .build()).getMessage().contains("cell 1 is null"));
+
+        StackedRnn s = StackedRnn.builder(Lstm.builder(3).build(), Gru.builder(2).build()).name("s").returnState(true)
+                .build();
+        s.build(4);
+        IllegalArgumentException states = assertThrows(IllegalArgumentException.class,
+                () -> s.outputShapes(List.of(new int[] {5, 4}, new int[] {3}, new int[] {3})));
+        assertTrue(states.getMessage().contains("initial_state must be 3 tensors")
+                && states.getMessage().contains("[h, c] of 3, [h] of 2"), states.getMessage());
+        IllegalArgumentException features = assertThrows(IllegalArgumentException.class,
+                () -> s.call(List.of(Tensor.zeros(2, 5, 6)), java.util.Collections.singletonList(null)));
+        assertTrue(features.getMessage().contains("s/") && features.getMessage().contains("[batch, timesteps, 4]")
+                && features.getMessage().contains("[2, 5, 6]"), features.getMessage());
+        List<Tensor> w = new ArrayList<>(s.getWeights());
+        w.set(3, Tensor.zeros(5, 6));                       // the GRU kernel must read the LSTM's 3 outputs
+        IllegalArgumentException kernel = assertThrows(IllegalArgumentException.class, () -> s.setWeights(w));
+        assertTrue(kernel.getMessage().contains("[3, 6]") && kernel.getMessage().contains("[5, 6]"), kernel.getMessage());
+        List<int[]> shapes = s.outputShapes(List.of(new int[] {5, 4}));
+        assertEquals("[[2], [3], [3], [2]]", shapes.stream().map(java.util.Arrays::toString).toList().toString(),
+                "the last cell's output, then [h, c] of the LSTM and h of the GRU");
+        assertEquals(3, s.stateCount());
+    }
+
+    private static JsonNode byName(String name) {
+        for (JsonNode c : CASES) {
+            if (c.get("name").asText().equals(name)) {
+                return c;
+            }
+        }
+        throw new IllegalStateException("no fixture case " + name);
+    }
+
+    /** The case's stack on {@code backend}, with its weights. */
+    static StackedRnn fromCase(JsonNode c, RecurrentBackend backend) {
+        List<RecurrentLayer> cells = new ArrayList<>();
+        List<Tensor> weights = new ArrayList<>();
+        for (int k = 0; k < c.get("cells").size(); k++) {
+            JsonNode cfg = c.get("cells").get(k);
+            KerasVersion version = KerasVersion.parse(cfg.get("keras_version").asText());
+            int units = cfg.get("units").asInt();
+            RecurrentLayerBuilder<?> b = switch (cfg.get("layer").asText()) {
+                case "LSTM" -> Lstm.builder(units).kerasVersion(version)
+                        .recurrentActivation(Activation.named(cfg.get("recurrent_activation").asText(), version));
+                case "GRU" -> Gru.builder(units).kerasVersion(version).resetAfter(cfg.get("reset_after").asBoolean())
+                        .recurrentActivation(Activation.named(cfg.get("recurrent_activation").asText(), version));
+                default -> SimpleRnn.builder(units);
+            };
+            b.activation(Activation.named(cfg.get("activation").asText(), version)).useBias(cfg.get("use_bias").asBoolean())
+                    .backend(backend).name("cell" + k);
+            cells.add(b.build());
+            JsonNode w = c.get("weights").get(k);
+            weights.add(Fixtures.tensor(w.get("kernel")));
+            weights.add(Fixtures.tensor(w.get("recurrent_kernel")));
+            if (w.has("bias")) {
+                weights.add(Fixtures.tensor(w.get("bias")));
+            }
+        }
+        JsonNode o = c.get("options");
+        StackedRnn s = StackedRnn.builder(cells).name(c.get("name").asText())
+                .returnSequences(o.get("return_sequences").asBoolean()).returnState(o.get("return_state").asBoolean())
+                .goBackwards(o.get("go_backwards").asBoolean())
+                .zeroOutputForMask(o.get("zero_output_for_mask").asBoolean()).build();
+        s.setWeights(weights);
+        return s;
+    }
+}
