@@ -43,6 +43,7 @@ class StacksTest {
                 "stack GRU Dense(linear) LSTM Dense(sigmoid)",
                 "stack Bidirectional(LSTM,concat) Bidirectional(GRU,sum) Dense(swish) Bidirectional(SimpleRNN,mul)",
                 "stack LSTM Bidirectional(GRU,ave) Dense(linear)",
+                "stack LSTM Bidirectional(GRU,concat) Dense(linear)",
                 "stack LSTM LSTM Bidirectional(LSTM,concat) Dense(linear)",
                 "stack LSTM LSTM LSTM LSTM LSTM LSTM");
         List<Recipe> recipes = StackModels.recipes(8);
@@ -50,8 +51,8 @@ class StacksTest {
             Recipe recipe = recipes.get(k);
             for (boolean masked : new boolean[] {false, true}) {
                 StackingReference rec = new StackingReference();
-                Model stacked = recipe.build(rec);
-                Model layered = recipe.build(RecurrentReference.INSTANCE);
+                Model stacked = recipe.build(rec, masked);
+                Model layered = recipe.build(RecurrentReference.INSTANCE, masked);
                 assertEquals(recipe.runs(), stacked.stackedRuns(), recipe.name());
                 assertEquals(List.of(), layered.stackedRuns(), "the reference runs layer by layer");
                 assertTrue(stacked.summary().endsWith("Run as one stack each, values kept on the device: "

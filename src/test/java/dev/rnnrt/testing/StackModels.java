@@ -21,7 +21,7 @@ import java.util.function.Function;
  * Sequential models whose recurrent layers run on a given backend, made twice with the same random
  * weights, for tests that compare a model run as stacks ({@code RecurrentBackend.forwardStack})
  * with the same model run layer by layer. Input [batch, timesteps, {@value #FEATURES}]; each
- * starts with Masking(0), so zeroed steps of x are masked.
+ * starts with Masking(0), so zeroed steps of x are masked, unless built without it.
  */
 public final class StackModels {
 
@@ -30,7 +30,15 @@ public final class StackModels {
     /** A named model recipe and the runs ("first..last") a stacking backend gets from it. */
     public record Recipe(String name, List<String> runs, Function<RecurrentBackend, List<Layer>> layers) {
         public Model build(RecurrentBackend backend) {
-            var b = Model.sequential(name).input(-1, FEATURES).add(Masking.of(0.0));
+            return build(backend, true);
+        }
+
+        /** The model, starting with Masking(0) or, without {@code masking}, with no mask anywhere. */
+        public Model build(RecurrentBackend backend, boolean masking) {
+            var b = Model.sequential(name).input(-1, FEATURES);
+            if (masking) {
+                b.add(Masking.of(0.0));
+            }
             for (Layer l : layers.apply(backend)) {
                 b.add(l);
             }
@@ -84,6 +92,14 @@ public final class StackModels {
                         Bidirectional.of("bi_b", Gru.builder(units + 2).resetAfter(true).backend(be).build(),
                                 Bidirectional.MergeMode.AVE, null),
                         Dense.builder(4).name("soft").activation("softmax").build())),
+                // directions of other cells and sizes: the lanes' work differs, and a merge that swapped
+                // the two sizes would misplace values
+                new Recipe("bidirectional_mixed", List.of("lstm_a..head"), be -> List.of(
+                        Lstm.builder(units).name("lstm_a").returnSequences(true).backend(be).build(),
+                        Bidirectional.of("bi_b", Gru.builder(8).resetAfter(true).returnSequences(true).backend(be).build(),
+                                Bidirectional.MergeMode.CONCAT, Lstm.builder(units + 16).returnSequences(true)
+                                        .goBackwards(true).backend(be).build()),
+                        TimeDistributed.of("head", Dense.builder(3).build()))),
                 // the second LSTM and the Bidirectional layer's forward copy have equal workspace plans on
                 // one lane (a device backend may give them one workspace): the backward copy must still
                 // read the second LSTM's output

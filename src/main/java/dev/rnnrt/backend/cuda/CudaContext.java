@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import jcuda.Pointer;
+import jcuda.Sizeof;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -32,6 +33,8 @@ import jcuda.runtime.cudaStream_t;
 final class CudaContext implements AutoCloseable {
 
     static final int BLOCK = 256;
+    /** The most rows one launch of the fallback SGEMM covers: grid y (65,535 blocks) of 16 rows. */
+    static final int MAX_SGEMM_ROWS = 65_535 * 16;
     /** cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper (4 MiB suffices before it). */
     static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
     /** Streams (with their cuBLAS handles): calls run together, as Bidirectional's two directions, take one each. */
@@ -127,11 +130,17 @@ final class CudaContext implements AutoCloseable {
                         c, ldc);
                 return;
             }
-            Pointer[] params = {Pointer.to(new int[] {m}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
-                Pointer.to(a), Pointer.to(new int[] {lda}), Pointer.to(b), Pointer.to(new int[] {ldb}), Pointer.to(c),
-                Pointer.to(new int[] {ldc}), Pointer.to(new int[] {accumulate ? 1 : 0})};
-            JCudaDriver.cuLaunchKernel(function("sgemm_v1"), (n + 15) / 16, (m + 15) / 16, 1, 16, 16, 1, 0, stream,
-                    Pointer.to(params), null);
+            // rows go on grid y, at most 65,535 blocks of 16: taller products run as bands of rows
+            for (int row = 0; row < m; row += MAX_SGEMM_ROWS) {
+                int rows = Math.min(MAX_SGEMM_ROWS, m - row);
+                Pointer[] params = {Pointer.to(new int[] {rows}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
+                    Pointer.to(a.withByteOffset((long) row * lda * Sizeof.FLOAT)), Pointer.to(new int[] {lda}),
+                    Pointer.to(b), Pointer.to(new int[] {ldb}),
+                    Pointer.to(c.withByteOffset((long) row * ldc * Sizeof.FLOAT)), Pointer.to(new int[] {ldc}),
+                    Pointer.to(new int[] {accumulate ? 1 : 0})};
+                JCudaDriver.cuLaunchKernel(function("sgemm_v1"), (n + 15) / 16, (rows + 15) / 16, 1, 16, 16, 1, 0,
+                        stream, Pointer.to(params), null);
+            }
         }
 
         /**
@@ -238,11 +247,16 @@ final class CudaContext implements AutoCloseable {
     }
 
     CudaContext(boolean tf32) {
+        this(tf32, true);
+    }
+
+    /** With {@code cublas} false, GEMMs run on rnnrt's SGEMM kernel even where cuBLAS loads (tests of that path). */
+    CudaContext(boolean tf32, boolean cublas) {
         JCudaDriver.setExceptionsEnabled(true);
         JCudaDriver.cuInit(0);
         JCudaDriver.cuDeviceGet(device, 0);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-        cublasLoaded = CudaProbe.status().cublas();
+        cublasLoaded = cublas && CudaProbe.status().cublas();
         try {
             JCudaDriver.cuCtxSetCurrent(context);
             for (String file : KernelModule.FILES) {

@@ -52,7 +52,7 @@ final class DeviceBuffer implements AutoCloseable {
     }
 
     /** Fills the first n floats with NaN (debugging: unwritten outputs show). */
-    void poison(int n) {
+    void poison(long n) {
         check();
         JCudaDriver.cuMemsetD32(ptr, Float.floatToRawIntBits(Float.NaN), n);
     }

@@ -148,13 +148,18 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
 
     /** As {@link #open(boolean, boolean)}, with the batch limit of the fused step kernels (0: never fused). */
     static RecurrentCuda open(boolean tf32, boolean graphs, int fusedMaxBatch) {
+        return open(tf32, graphs, fusedMaxBatch, true);
+    }
+
+    /** As {@link #open(boolean, boolean, int)}; without {@code cublas}, every GEMM runs on rnnrt's SGEMM kernel. */
+    static RecurrentCuda open(boolean tf32, boolean graphs, int fusedMaxBatch, boolean cublas) {
         CudaStatus status = CudaProbe.status();
         if (!status.usable()) {
             throw new CudaUnavailableException("CUDA cannot be used here: " + status.describe() + ".", null);
         }
         try {
             synchronized (DEVICE) {
-                return new RecurrentCuda(new CudaContext(tf32), tf32, graphs, fusedMaxBatch);
+                return new RecurrentCuda(new CudaContext(tf32, cublas), tf32, graphs, fusedMaxBatch);
             }
         } catch (RuntimeException | LinkageError e) {
             throw new CudaUnavailableException("CUDA could not be started on " + status.device() + ": " + e.getMessage(), e);
@@ -451,7 +456,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         JCudaDriver.cuMemsetD32(ws.get("prev").ptr(), 0, bh);
         if (plan.sequences()) {
-            ws.get("seq").poison((int) Math.min(Integer.MAX_VALUE, bh * plan.timesteps()));
+            ws.get("seq").poison(bh * plan.timesteps());
         }
     }
 
@@ -516,7 +521,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
         JCudaDriver.cuMemsetD32(ws.get("prev").ptr(), 0, (long) b * h);
         if (c.loop().returnSequences()) {
-            ws.get("seq").poison(b * t * h);
+            ws.get("seq").poison((long) b * t * h);
         }
         Mask mask = c.mask();
         if (mask == null) {

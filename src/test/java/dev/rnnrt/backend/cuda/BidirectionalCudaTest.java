@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Bidirectional layers on the CUDA backend, whose two directions run at the same time on two
  * streams (lanes), against the CPU reference: every cell, merge mode, with and without masks and
- * initial states, at a batch that takes the fused step kernels and one that takes cuBLAS, with
- * graphs and without; repeated calls (graph replays on both lanes) give the same bits; a stack of
- * two Bidirectional layers with a Dense head, and a stateful Bidirectional layer.
+ * initial states, directions of other cells and sizes, at a batch that takes the fused step
+ * kernels and one that takes cuBLAS, with graphs and without; repeated calls (graph replays on
+ * both lanes) give the same bits, and new values the reference's; a stack of two Bidirectional
+ * layers with a Dense head as one stack call, and a stateful Bidirectional layer.
  */
 @Tag("gpu")
 class BidirectionalCudaTest {
@@ -62,28 +63,62 @@ class BidirectionalCudaTest {
                 // batch 3 runs fused step kernels (LSTM, GRU reset_after), batch 40 cuBLAS GEMMs
                 for (int batch : new int[] {3, 40}) {
                     for (boolean masked : new boolean[] {false, true}) {
-                        Bidirectional dev = Bidirectional.of("bi", cell.apply(24).returnSequences(true).returnState(true)
-                                .backend(cuda).build(), mode, null);
-                        Bidirectional ref = Bidirectional.of("bi", cell.apply(24).returnSequences(true).returnState(true)
-                                .backend(RecurrentReference.INSTANCE).build(), mode, null);
-                        sameRandomWeights(r, 20, dev, ref);
-                        List<Tensor> inputs = new ArrayList<>(List.of(r.uniform(1, batch, 11, 20)));
-                        int states = dev.forwardLayer().stateCount() + dev.backwardLayer().stateCount();
-                        for (int k = 0; k < states; k++) {
-                            inputs.add(r.uniform(0.5, batch, 24));
-                        }
-                        List<Mask> masks = masked ? List.of(r.mask(batch, 11, 0.7)) : List.of();
-                        String what = cuda.name() + " " + dev.forwardLayer().className() + " " + mode + " B=" + batch
-                                + (masked ? " masked" : "");
-                        List<Tensor> expected = ref.call(inputs, masks);
-                        List<Tensor> first = dev.call(inputs, masks);
-                        assertClose(what, expected, first);
-                        List<Tensor> again = dev.call(inputs, masks);
-                        for (int k = 0; k < first.size(); k++) {
-                            Compare.assertIdentical(what + " second call, output " + k, first.get(k), again.get(k));
+                        for (boolean initialStates : new boolean[] {false, true}) {
+                            Bidirectional dev = Bidirectional.of("bi", cell.apply(24).returnSequences(true)
+                                    .returnState(true).backend(cuda).build(), mode, null);
+                            Bidirectional ref = Bidirectional.of("bi", cell.apply(24).returnSequences(true)
+                                    .returnState(true).backend(RecurrentReference.INSTANCE).build(), mode, null);
+                            sameRandomWeights(r, 20, dev, ref);
+                            compareTwice(cuda.name() + " " + dev.forwardLayer().className() + " " + mode + " B=" + batch
+                                    + (masked ? " masked" : "") + (initialStates ? " with initial states" : ""),
+                                    r, dev, ref, batch, 20, masked, initialStates);
                         }
                     }
                 }
+            }
+        }
+        // directions of other cells and sizes (an explicit backward layer): the lanes' work differs,
+        // and a merge that swapped the sizes would misplace values
+        for (MergeMode mode : new MergeMode[] {MergeMode.CONCAT, MergeMode.NONE}) {
+            for (int batch : new int[] {3, 40}) {
+                Bidirectional dev = mixed(cuda, mode);
+                Bidirectional ref = mixed(RecurrentReference.INSTANCE, mode);
+                sameRandomWeights(r, 20, dev, ref);
+                compareTwice(cuda.name() + " GRU 8 forward, LSTM 40 backward, " + mode + " B=" + batch, r, dev, ref,
+                        batch, 20, true, false);
+            }
+        }
+    }
+
+    private static Bidirectional mixed(RecurrentBackend backend, MergeMode mode) {
+        return Bidirectional.of("bi", Gru.builder(8).returnSequences(true).returnState(true).backend(backend).build(),
+                mode, Lstm.builder(40).returnSequences(true).returnState(true).goBackwards(true).backend(backend).build());
+    }
+
+    /**
+     * Calls dev and ref on random inputs and compares; calls dev again on the same inputs (the same
+     * bits: graph replays on both lanes) and then both on new inputs (replays with new values).
+     */
+    private static void compareTwice(String what, RandomTensors r, Bidirectional dev, Bidirectional ref, int batch,
+                                     int features, boolean masked, boolean initialStates) {
+        for (int round = 0; round < 2; round++) {
+            List<Tensor> inputs = new ArrayList<>(List.of(r.uniform(1, batch, 11, features)));
+            if (initialStates) {
+                for (int k = 0; k < 2; k++) {
+                    var layer = k == 0 ? dev.forwardLayer() : dev.backwardLayer();
+                    for (int s = 0; s < layer.stateCount(); s++) {
+                        inputs.add(r.uniform(0.5, batch, layer.units()));
+                    }
+                }
+            }
+            List<Mask> masks = masked ? List.of(r.mask(batch, 11, 0.7)) : List.of();
+            String call = what + (round == 0 ? "" : ", new values");
+            List<Tensor> expected = ref.call(inputs, masks);
+            List<Tensor> first = dev.call(inputs, masks);
+            assertClose(call, expected, first);
+            List<Tensor> again = dev.call(inputs, masks);
+            for (int k = 0; k < first.size(); k++) {
+                Compare.assertIdentical(call + " second call, output " + k, first.get(k), again.get(k));
             }
         }
     }
@@ -119,8 +154,13 @@ class BidirectionalCudaTest {
                 }
             }
             Tensor masked = Tensor.wrap(data, 9, 17, 12);
+            List<String> runs = dev.stackedRuns();
+            assertEquals(1, runs.size(), "the two Bidirectional layers and the head run as one stack: " + runs);
+            assertEquals(devLayers.get(1).name() + ".." + devLayers.get(3).name(), runs.get(0));
             Tensor expected = ref.predict(masked);
+            long calls = cuda.stackCalls();
             Tensor first = dev.predict(masked);
+            assertEquals(calls + 1, cuda.stackCalls(), "one stack call");
             Compare.assertClose("stack of two Bidirectional layers with a Dense head", expected, first, Tolerance.FP32);
             long free = freeBytes();
             for (int k = 0; k < 200; k++) {

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
  * device, only the last output copied back) against the same model layer by layer on the CPU
  * reference: every recipe of {@link StackModels} (every cell, go_backwards, masks, Bidirectional
  * layers with every merge mode on two streams, Dense between and after recurrent layers, softmax
- * last, six layers: more shapes than the backend keeps), at a batch
- * that takes the fused step kernels and one that takes cuBLAS, graphs on and off, TF32; repeated
- * calls give the same bits and no device memory is lost.
+ * last, six layers: more shapes than the backend keeps; with and without a mask), at a batch
+ * that takes the fused step kernels and one that takes cuBLAS, graphs on and off, TF32, each
+ * called again on new values (graphs replayed); repeated calls give the same bits and no device
+ * memory is lost.
  */
 @Tag("gpu")
 class StackCudaTest {
@@ -58,15 +59,20 @@ class StackCudaTest {
         for (Recipe recipe : StackModels.recipes(24)) {
             for (int batch : new int[] {3, 40}) {
                 for (boolean masked : new boolean[] {false, true}) {
-                    String what = recipe.name() + " B=" + batch + (masked ? " masked" : "");
-                    Model dev = recipe.build(cuda);
-                    Model ref = recipe.build(RecurrentReference.INSTANCE);
+                    String what = recipe.name() + " B=" + batch + (masked ? " masked" : " without a mask");
+                    Model dev = recipe.build(cuda, masked);
+                    Model ref = recipe.build(RecurrentReference.INSTANCE, masked);
                     assertEquals(recipe.runs(), dev.stackedRuns(), what);
                     Tensor x = StackModels.input(r, batch, 19, masked);
                     StackModels.sameRandomWeights(r, x, dev, ref);
                     long before = cuda.stackCalls();
                     Compare.assertClose(what, ref.predict(x), dev.predict(x), tolerance);
                     assertEquals(before + 1, cuda.stackCalls(), what + ": one stack call");
+                    // the same shapes and weights on new values (and a new mask): kept workspaces,
+                    // graphs replayed, so every upload, state reset and copy between stages must happen again
+                    Tensor x2 = StackModels.input(r, batch, 19, masked);
+                    Compare.assertClose(what + ", new values", ref.predict(x2), dev.predict(x2), tolerance);
+                    assertEquals(before + 2, cuda.stackCalls(), what + ": one stack call again");
                 }
             }
         }
