@@ -129,6 +129,31 @@ class StackedRnnTest {
     }
 
     @Test
+    void timeDistributedRunsTheStackOverEachStepsOwnSequence() {
+        RandomTensors r = new RandomTensors(5503L);
+        StackedRnn stack = fromCase(byName("mixed_sequences_state"), RecurrentReference.INSTANCE);
+        TimeDistributed td = TimeDistributed.of("td", stack);
+        Tensor x = r.uniform(1, 2, 3, 6, 4);                // [batch, steps, time, features]
+        List<Tensor> out = td.call(List.of(x), java.util.Collections.singletonList(null));
+        assertEquals(5, out.size(), "the sequence and the four states (LSTM h, c; GRU h; SimpleRNN h), each per step");
+        for (int b = 0; b < 2; b++) {
+            for (int s = 0; s < 3; s++) {
+                Tensor one = Tensor.of(java.util.Arrays.copyOfRange(x.data(), (b * 3 + s) * 24, (b * 3 + s + 1) * 24),
+                        1, 6, 4);
+                List<Tensor> want = stack.call(List.of(one), java.util.Collections.singletonList(null));
+                for (int k = 0; k < want.size(); k++) {
+                    Tensor got = out.get(k);
+                    int per = want.get(k).size();
+                    Compare.assertIdentical("step " + s + " of sequence " + b + ", output " + k, want.get(k).reshape(
+                            want.get(k).shape()), Tensor.of(java.util.Arrays.copyOfRange(got.data(), (b * 3 + s) * per,
+                            (b * 3 + s + 1) * per), want.get(k).shape()));
+                }
+            }
+        }
+        assertTrue(!td.supportsMasking(), "a [batch, steps] mask means nothing to the stack over each step's sequence");
+    }
+
+    @Test
     void badArgumentsNameTheStackTheCellAndTheShapes() {
         IllegalArgumentException loopOption = assertThrows(IllegalArgumentException.class, () -> StackedRnn.builder(
                 Lstm.builder(3).returnSequences(true).build()).name("s").build());
