@@ -753,6 +753,49 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Recorded masks that reach the layer through convert_to_tensor (Keras 3.7+ Attention passes its
+     * mask on so) or an OR with zeros_like (a merge's stand-in for an unmasked input) are the
+     * Embedding's mask; a mask made of zeros_like alone, or convert_to_tensor of the ids, is not.
+     */
+    @Test
+    void keras3MasksThroughConvertToTensorAndZerosLike() throws IOException {
+        Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+        Tensor table = random.uniform(1, 7, I);
+        emb.setWeights(List.of(table));
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Model java = Model.functional("java").input("ids", T).add(emb, "ids").add(lstm, "embedding")
+                .add(new GlobalPooling1D("pool", Pooling1D.Mode.AVERAGE, false), "lstm").outputs("pool").build();
+        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 3, 5, 0, 0, 0, 0}, 2, T);
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(table));
+        weights.put("lstm/cell", lw);
+        List<Map<String, Object>> ops = List.of(
+                operation("ConvertToTensor", "convert_to_tensor", Map.of("name", "convert_to_tensor"),
+                        List.of(tensor("not_equal", 0))),
+                operation("ZerosLike", "zeros_like", Map.of("name", "zeros_like"), List.of(tensor("ids", 0))),
+                operation("LogicalOr", "logical_or_z", Map.of("name", "logical_or_z"),
+                        List.of(tensor("zeros_like", 0), tensor("not_equal", 0))),
+                operation("LogicalOr", "zeros_only", Map.of("name", "zeros_only"),
+                        List.of(tensor("zeros_like", 0), tensor("zeros_like", 0))),
+                operation("ConvertToTensor", "convert_ids", Map.of("name", "convert_ids"), List.of(tensor("ids", 0))));
+        Tensor expected = java.predict(ids);
+        Path converted = kerasGraph("converted.keras", tensor("convert_to_tensor", 0), tensor("convert_to_tensor", 0),
+                "embedding", weights, ops);
+        Compare.assertIdentical("mask through convert_to_tensor", expected, KerasModelLoader.load(converted).model().predict(ids));
+        Path orZeros = kerasGraph("or_zeros.keras", tensor("logical_or_z", 0), tensor("convert_to_tensor", 0),
+                "embedding", weights, ops);
+        Compare.assertIdentical("mask or zeros_like", expected, KerasModelLoader.load(orZeros).model().predict(ids));
+        Path zerosOnly = kerasGraph("zeros_only.keras", tensor("zeros_only", 0), tensor("convert_to_tensor", 0),
+                "embedding", weights, ops);
+        assertRefusal(zerosOnly, "'lstm'", "computed by the operation 'zeros_only'", "not the mask of a Masking");
+        Path convertIds = kerasGraph("convert_ids.keras", tensor("convert_ids", 0), tensor("convert_to_tensor", 0),
+                "embedding", weights, ops);
+        assertRefusal(convertIds, "'lstm'", "computed by the operation 'convert_ids'");
+    }
+
+    /**
      * Keras 3 passes no mask by itself to a recurrent layer given initial_state: a masked decoder so
      * called ran unmasked in Keras, which rnnrt would mask; it refuses, saying why. With the mask
      * recorded (passed as mask=... from the op that computed it) the model loads.
@@ -829,6 +872,12 @@ class SyntheticKerasFilesTest {
     /** ids -> Embedding(mask_zero) -> LSTM(seq) -> GlobalAveragePooling1D, the NotEqual op in the graph. */
     private Path kerasGraph(String fileName, Map<String, Object> lstmMask, Map<String, Object> poolMask, String lstmInput,
                             Map<String, List<Tensor>> weights) throws IOException {
+        return kerasGraph(fileName, lstmMask, poolMask, lstmInput, weights, List.of());
+    }
+
+    /** As above, with more operations in the graph (before the layers). */
+    private Path kerasGraph(String fileName, Map<String, Object> lstmMask, Map<String, Object> poolMask, String lstmInput,
+                            Map<String, List<Tensor>> weights, List<Map<String, Object>> moreOps) throws IOException {
         Map<String, Object> in = new LinkedHashMap<>(spec("InputLayer", "ids", Map.of("batch_shape", nullFirst(T))));
         in.put("name", "ids");
         in.put("inbound_nodes", List.of());
@@ -855,7 +904,7 @@ class SyntheticKerasFilesTest {
         poolKwargs.put("mask", poolMask);
         pool.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("lstm", 0)), "kwargs", poolKwargs)));
         JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "masked",
-                "layers", List.of(in, op, otherOp, orOp, emb, lstmSpec, pool),
+                "layers", withOps(List.of(in, op, otherOp, orOp), moreOps, List.of(emb, lstmSpec, pool)),
                 "input_layers", List.of(List.of("ids", 0, 0)),
                 "output_layers", List.of(List.of("pool", 0, 0)))));
         Path file = dir.resolve(fileName);
@@ -1616,13 +1665,14 @@ class SyntheticKerasFilesTest {
                 "kwargs", Map.of("mask", tensor("not_equal", 0, 0)))));
         Map<String, Object> headSpec = new LinkedHashMap<>(spec("Dense", "head", Map.of("units", 2)));
         headSpec.put("inbound_nodes", List.of(call(List.of(tensor("base", 1, 0)), null)));     // call 1
-        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "outer",
+        Map<String, Object> configMap = Map.of("class_name", "Functional", "config", Map.of("name", "outer",
                 "layers", List.of(idsInput("a"), idsInput("b"),
                         operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("a", 0, 0), 0)),
                         operation("NotEqual", "not_equal_1", Map.of("name", "not_equal_1"), List.of(tensor("b", 0, 0), 0)),
                         embSpec, base, otherModel, headSpec),
                 "input_layers", List.of(List.of("a", 0, 0), List.of("b", 0, 0)),
-                "output_layers", List.of(List.of("base", 1, 0), List.of("head", 0, 0), List.of("other", 1, 0)))));
+                "output_layers", List.of(List.of("base", 1, 0), List.of("head", 0, 0), List.of("other", 1, 0))));
+        JsonNode config = JSON.valueToTree(configMap);
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
         weights.put("embedding", List.of(ew));
         weights.put("functional/layers/lstm/cell", bw);
@@ -1647,6 +1697,14 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("the other nested model", other.predict(ta), out.get(2));
         assertTrue(loaded.callNames().containsAll(List.of("base/lstm", "base#1/lstm", "other/lstm")),
                 loaded.callNames().toString());
+
+        // "mask": [null], a list: Keras refills only a bare None with the input's mask, so the inner
+        // LSTM ran unmasked on the masked embedding, which rnnrt would mask: refused
+        lstmKwargs.put("mask", Arrays.asList((Object) null));
+        Path listed = dir.resolve("nested_listed_none.keras");
+        KerasFileWriter.writeKeras(listed, JSON.valueToTree(configMap), weights);
+        assertRefusal(listed, "called layer 'base/lstm' with no mask for its input 'embedding'",
+                "rnnrt's rules give that input one");
     }
 
     /**
@@ -2252,6 +2310,13 @@ class SyntheticKerasFilesTest {
     private static Map<String, Object> tensor(String layer, int node, int index) {
         return Map.of("class_name", "__keras_tensor__",
                 "config", Map.of("shape", nullFirst(-1, H), "dtype", "float32", "keras_history", List.of(layer, node, index)));
+    }
+
+    private static List<Object> withOps(List<Object> first, List<Map<String, Object>> ops, List<Object> rest) {
+        List<Object> out = new ArrayList<>(first);
+        out.addAll(ops);
+        out.addAll(rest);
+        return out;
     }
 
     /** [null, d1, d2, …] with -1 written as null. */
