@@ -3,17 +3,21 @@ package dev.rnnrt.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.StackModels;
 import dev.rnnrt.testing.StackModels.Recipe;
 import dev.rnnrt.testing.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
 import jcuda.driver.JCudaDriver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -90,6 +94,55 @@ class StackCudaTest {
             Compare.assertClose("LSTM 256 / GRU 256 / LSTM 128 with Dense heads", ref.predict(x), dev.predict(x),
                     Tolerance.FP32);
         }
+    }
+
+    /**
+     * Keras' RNN(StackedRNNCells) on the device: without a mask, or with one and forwards, its cells
+     * run as one stack call; with go_backwards and a mask (the later cells read the mask reversed),
+     * cell by cell. Each against the reference, returned states included where asked for.
+     */
+    @Test
+    void stackedCellsAgainstTheReference() {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(606L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
+            for (boolean backwards : new boolean[] {false, true}) {
+                for (boolean masked : new boolean[] {false, true}) {
+                    for (boolean states : new boolean[] {false, true}) {
+                        for (int batch : new int[] {3, 40}) {
+                            String what = "stacked cells, go_backwards=" + backwards + (masked ? ", masked" : "")
+                                    + (states ? ", states returned" : "") + ", B=" + batch;
+                            StackedRnn dev = stackedCells(cuda, backwards, states);
+                            StackedRnn ref = stackedCells(RecurrentReference.INSTANCE, backwards, states);
+                            dev.build(10);
+                            List<Tensor> w = new ArrayList<>();
+                            for (Tensor t : dev.getWeights()) {
+                                w.add(r.uniform(0.4, t.shape()));
+                            }
+                            dev.setWeights(w);
+                            ref.setWeights(w);
+                            Tensor x = r.uniform(1, batch, 13, 10);
+                            List<Mask> mask = java.util.Collections.singletonList(masked ? r.mask(batch, 13, 0.7) : null);
+                            long before = cuda.stackCalls();
+                            List<Tensor> expected = ref.call(List.of(x), mask);
+                            List<Tensor> actual = dev.call(List.of(x), mask);
+                            assertEquals(expected.size(), actual.size(), what);
+                            for (int k = 0; k < expected.size(); k++) {
+                                Compare.assertClose(what + ", output " + k, expected.get(k), actual.get(k), Tolerance.FP32);
+                            }
+                            boolean oneCall = !states && !(backwards && masked);
+                            assertEquals(before + (oneCall ? 1 : 0), cuda.stackCalls(), what + ": stack calls");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static StackedRnn stackedCells(dev.rnnrt.backend.RecurrentBackend be, boolean backwards, boolean states) {
+        return StackedRnn.builder(Lstm.builder(24).backend(be).build(), Gru.builder(16).backend(be).build(),
+                        Lstm.builder(20).backend(be).build())
+                .returnSequences(true).returnState(states).goBackwards(backwards).build();
     }
 
     private static Model large(dev.rnnrt.backend.RecurrentBackend be) {
