@@ -57,7 +57,7 @@ final class LayerFactory {
             "AveragePooling1D", "GlobalMaxPooling1D", "GlobalAveragePooling1D", "BatchNormalization",
             "LayerNormalization", "Attention", "AdditiveAttention", "ReLU", "LeakyReLU", "ELU", "ThresholdedReLU",
             "PReLU", "Softmax", "Dot", "Normalization", "Permute", "ZeroPadding1D", "Cropping1D", "UpSampling1D",
-            "MultiHeadAttention");
+            "MultiHeadAttention", "Identity");
 
     private final String source;
     private final KerasVersion version;

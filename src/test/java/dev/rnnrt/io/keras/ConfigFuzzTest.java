@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mutates model configs node by node — a value replaced by null, a number, a string, an empty list
  * or object, or removed — in the graph features a config can use (nested models, shared layers,
- * operations between layers, recorded masks, attention), and checks that every load either
+ * operations between layers, recorded masks, attention, stacked cells), and checks that every load either
  * succeeds or fails with a ModelLoadException: never another exception or a hang.
  */
 class ConfigFuzzTest {
@@ -81,6 +81,21 @@ class ConfigFuzzTest {
              "input_layers": [["x", 0, 0]], "output_layers": [["mean", 0, 0]]}}
             """;
 
+    /** Keras 3: RNN(StackedRNNCells([LSTMCell, GRUCell])) returning its states, a Masking layer in front. */
+    private static final String KERAS3_STACKED = """
+            {"class_name": "Functional", "config": {"name": "st", "layers": [
+             {"name": "x", "class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2], "name": "x"}, "inbound_nodes": []},
+             {"name": "rnn", "class_name": "RNN", "config": {"name": "rnn", "return_sequences": true, "return_state": true,
+              "go_backwards": true, "stateful": false, "unroll": false, "zero_output_for_mask": false,
+              "cell": {"module": "keras.layers", "class_name": "StackedRNNCells", "config": {"name": "stacked_rnn_cells",
+               "cells": [{"module": "keras.layers", "class_name": "LSTMCell", "config": {"name": "lstm_cell", "units": 3,
+                 "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": true, "unit_forget_bias": true}},
+                {"module": "keras.layers", "class_name": "GRUCell", "config": {"name": "gru_cell", "units": 2,
+                 "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": true, "reset_after": true}}]}}},
+              "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]}],
+             "input_layers": [["x", 0, 0]], "output_layers": [["rnn", 0, 0], ["rnn", 0, 3]]}}
+            """;
+
     @TempDir
     Path dir;
 
@@ -103,16 +118,21 @@ class ConfigFuzzTest {
         k3.put("multi_head_attention/output_dense", List.of(r.uniform(1, 2, 2, 3), r.uniform(1, 3)));
         KerasModelLoader.loadWeights(file, KERAS2);               // the unmutated configs load
         KerasModelLoader.load(archive(JSON.readTree(KERAS3), k3, "k3.keras"));
+        Map<String, List<dev.rnnrt.api.Tensor>> stacked = new LinkedHashMap<>();
+        stacked.put("rnn/cell/cells/lstm_cell", List.of(r.uniform(1, 2, 12), r.uniform(1, 3, 12), r.uniform(1, 12)));
+        stacked.put("rnn/cell/cells/gru_cell", List.of(r.uniform(1, 3, 6), r.uniform(1, 2, 6), r.uniform(1, 2, 6)));
+        KerasModelLoader.load(archive(JSON.readTree(KERAS3_STACKED), stacked, "stacked.keras"));
         SplittableRandom random = new SplittableRandom(SEED);
         int refused = 0;
         int total = 0;
-        for (String config : List.of(KERAS2, KERAS3)) {
+        for (String config : List.of(KERAS2, KERAS3, KERAS3_STACKED)) {
             for (int m = 0; m < MUTATIONS_PER_CONFIG; m++) {
                 JsonNode root = JSON.readTree(config);
                 String what = mutate(root, random);
                 String text = root.toString();
                 total++;
-                Path k3File = config == KERAS3 ? archive(root, k3, "m" + m + ".keras") : null;
+                Path k3File = config == KERAS2 ? null
+                        : archive(root, config == KERAS3 ? k3 : stacked, "m" + m + ".keras");
                 try {
                     assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                         if (k3File != null) {
