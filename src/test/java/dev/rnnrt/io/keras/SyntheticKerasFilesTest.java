@@ -981,6 +981,52 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Keras 3's model.save("m.h5") (legacy_h5_format): the .h5 layout of Keras 2 (model_config,
+     * model_weights/&lt;layer&gt; with weight_names, here the variables' paths) holding a Keras 3
+     * functional config (args / kwargs nodes, initial_state as a keyword) and keras_version 3.x.
+     */
+    @Test
+    void keras3SavedAsH5() {
+        Lstm encoder = Lstm.builder(H).name("encoder").returnState(true).build();
+        List<Tensor> ew = randomWeights(encoder, I);
+        encoder.setWeights(ew);
+        Gru decoder = Gru.builder(H).name("decoder").resetAfter(true).returnSequences(true).build();
+        List<Tensor> dw = randomWeights(decoder, I);
+        decoder.setWeights(dw);
+        Model java = Model.functional("java").input("enc_in", -1, I).input("dec_in", -1, I)
+                .add(encoder, "enc_in").add(decoder, "dec_in", "encoder[1]").outputs("decoder").build();
+        Map<String, Object> enc = new LinkedHashMap<>(layerSpec("LSTM", "encoder", Map.of("return_state", true), H));
+        enc.put("name", "encoder");
+        enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
+        Map<String, Object> dec = new LinkedHashMap<>(layerSpec("GRU", "decoder",
+                Map.of("return_sequences", true, "reset_after", true), H));
+        dec.put("name", "decoder");
+        dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)),
+                "kwargs", Map.of("initial_state", List.of(tensor("encoder", 1))))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "seq2seq",
+                "trainable", true, "layers", List.of(input("enc_in"), input("dec_in"), enc, dec),
+                "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
+                "output_layers", List.of(List.of("decoder", 0, 0)))));
+        KerasFileWriter.LayerWeights e = new KerasFileWriter.LayerWeights();
+        KerasFileWriter.LayerWeights d = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel", "recurrent_kernel", "bias"};
+        for (int k = 0; k < 3; k++) {
+            e.put("encoder/lstm_cell/" + names[k], ew.get(k));
+            d.put("decoder/gru_cell/" + names[k], dw.get(k));
+        }
+        Path h5 = dir.resolve("keras3.h5");
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("decoder", d);
+        weights.put("encoder", e);
+        KerasFileWriter.writeHdf5(h5, "3.6.0", config, weights);
+        LoadedModel loaded = KerasModelLoader.load(h5);
+        assertEquals("3.6.0", loaded.kerasVersion());
+        List<Tensor> in = List.of(random.uniform(1, 2, 5, I), random.uniform(1, 2, 4, I));
+        Compare.assertIdentical("Keras 3 functional model saved as .h5", java.predict(in).get(0),
+                loaded.model().predict(in).get(0));
+    }
+
+    /**
      * Keras 3 Siamese encoder: one Embedding(mask_zero) and one LSTM called on two inputs (inbound
      * nodes 0 and 1, each call with its own recorded mask), Subtract, Dense; the weights are stored
      * once. Loaded, it equals the same graph built with separate layers holding the same weights.
