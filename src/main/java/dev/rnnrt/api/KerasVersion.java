@@ -13,10 +13,14 @@ import java.util.regex.Pattern;
  *   <li>GRU's {@code reset_after} defaults to False before Keras 2.3 and to True from 2.3 on.</li>
  * </ul>
  *
+ * <p>And one order: {@code StackedRNNCells} lists its cells' states last cell first up to Keras
+ * 2.2.2 ({@link #stackedCellStatesReversed()}).
+ *
  * @param major major version, e.g. 2
  * @param minor minor version, e.g. 15
+ * @param patch patch version, e.g. 0
  */
-public record KerasVersion(int major, int minor) {
+public record KerasVersion(int major, int minor, int patch) {
 
     /** Keras 2.2: the last version whose GRU defaults to {@code reset_after=False}. */
     public static final KerasVersion KERAS_2_2 = new KerasVersion(2, 2);
@@ -25,13 +29,18 @@ public record KerasVersion(int major, int minor) {
     /** Keras 3. */
     public static final KerasVersion KERAS_3 = new KerasVersion(3, 0);
 
-    private static final Pattern VERSION = Pattern.compile("^\\s*(\\d+)(?:\\.(\\d+))?.*$");
+    private static final Pattern VERSION = Pattern.compile("^\\s*(\\d+)(?:\\.(\\d+)(?:\\.(\\d+))?)?.*$");
 
     public KerasVersion {
-        if (major < 1 || minor < 0) {
-            throw new IllegalArgumentException("Keras version " + major + "." + minor
+        if (major < 1 || minor < 0 || patch < 0) {
+            throw new IllegalArgumentException("Keras version " + major + "." + minor + "." + patch
                     + " is not a Keras version; expected 1.x, 2.x or 3.x.");
         }
+    }
+
+    /** Version major.minor.0. */
+    public KerasVersion(int major, int minor) {
+        this(major, minor, 0);
     }
 
     /** Parses a {@code keras_version} string such as {@code "2.4.0"}, {@code "3.9.2"} or {@code "2.15.0-tf"}. */
@@ -42,7 +51,8 @@ public record KerasVersion(int major, int minor) {
                     + "'; expected a version such as '2.15.0' or '3.9.2'.");
         }
         int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
-        return new KerasVersion(Integer.parseInt(m.group(1)), minor);
+        int patch = m.group(3) == null ? 0 : Integer.parseInt(m.group(3));
+        return new KerasVersion(Integer.parseInt(m.group(1)), minor, patch);
     }
 
     /** The function {@code hard_sigmoid} names in this version. */
@@ -55,8 +65,17 @@ public record KerasVersion(int major, int minor) {
         return major > 2 || (major == 2 && minor >= 3);
     }
 
+    /**
+     * Whether {@code StackedRNNCells} lists its cells' states (initial and returned) last cell first:
+     * [h2, c2, h1, c1] for two LSTM cells, as standalone Keras 2.0.9-2.2.2 (and tf.keras of that time)
+     * did. From Keras 2.2.3 on they come in cell order (its {@code reverse_state_order=False}).
+     */
+    public boolean stackedCellStatesReversed() {
+        return major == 2 && (minor < 2 || minor == 2 && patch < 3);
+    }
+
     @Override
     public String toString() {
-        return major + "." + minor;
+        return major + "." + minor + (patch == 0 ? "" : "." + patch);
     }
 }

@@ -21,7 +21,8 @@ import java.util.Objects;
  *       and {@code zero_output_for_mask} apply to it as a whole.</li>
  *   <li>{@code initial_state} and the returned states are the cells' states one cell after the
  *       other: [h1, c1, h2, c2] for two LSTM cells (Keras 3 nests them per cell, [[h1, c1],
- *       [h2, c2]]; their order is the same).</li>
+ *       [h2, c2]]; their order is the same). Keras 2.0.9-2.2.2 listed them last cell first,
+ *       [h2, c2, h1, c1]: {@link Builder#reverseStateOrder}.</li>
  *   <li>A masked step leaves every cell's state as it was (Keras' RNN masks the stacked cell as
  *       one). With {@code go_backwards}, every cell reads the steps in reverse, the first cell's
  *       input and the others' inputs (the first cell's outputs) alike.</li>
@@ -40,6 +41,7 @@ public final class StackedRnn extends Layer {
     private final boolean goBackwards;
     private final boolean stateful;
     private final boolean zeroOutputForMask;
+    private final boolean reverseStateOrder;
 
     private StackedRnn(Builder b) {
         super(b.name != null ? b.name : uniqueName("rnn"));
@@ -51,6 +53,7 @@ public final class StackedRnn extends Layer {
         this.goBackwards = b.goBackwards;
         this.stateful = b.stateful;
         this.zeroOutputForMask = b.zeroOutputForMask;
+        this.reverseStateOrder = b.reverseStateOrder;
         List<RecurrentLayer> made = new ArrayList<>();
         int n = b.cells.size();
         for (int k = 0; k < n; k++) {
@@ -120,6 +123,41 @@ public final class StackedRnn extends Layer {
 
     public boolean zeroOutputForMask() {
         return zeroOutputForMask;
+    }
+
+    /** Whether initial and returned states list the cells last first (Keras 2.0.9-2.2.2). */
+    public boolean reverseStateOrder() {
+        return reverseStateOrder;
+    }
+
+    /** The cells' indices in the order their states are listed. */
+    private List<Integer> stateOrder() {
+        List<Integer> order = new ArrayList<>();
+        for (int k = 0; k < cells.size(); k++) {
+            order.add(reverseStateOrder ? cells.size() - 1 - k : k);
+        }
+        return order;
+    }
+
+    /** Each cell's part of a flat list of states (or their shapes), listed in {@link #stateOrder()}. */
+    private <T> List<List<T>> perCell(List<T> flat) {
+        List<List<T>> out = new ArrayList<>(java.util.Collections.nCopies(cells.size(), (List<T>) null));
+        int at = 0;
+        for (int k : stateOrder()) {
+            int n = cells.get(k).stateCount();
+            out.set(k, flat.subList(at, at + n));
+            at += n;
+        }
+        return out;
+    }
+
+    /** The cells' states, given per cell, as one flat list in {@link #stateOrder()}. */
+    private <T> List<T> flat(List<List<T>> perCell) {
+        List<T> out = new ArrayList<>();
+        for (int k : stateOrder()) {
+            out.addAll(perCell.get(k));
+        }
+        return out;
     }
 
     /** Keras' class: the RNN layer that runs the stacked cells. */
@@ -208,25 +246,27 @@ public final class StackedRnn extends Layer {
         int[] x = inputShapes.get(0);
         checkRank(x, 2, "[batch, timesteps, features]");
         int[] seq = x;
-        List<int[]> states = new ArrayList<>();
-        int at = 1;
-        for (RecurrentLayer c : cells) {
+        List<List<int[]>> initial = inputShapes.size() > 1 ? perCell(inputShapes.subList(1, inputShapes.size())) : null;
+        List<List<int[]>> states = new ArrayList<>();
+        for (int k = 0; k < cells.size(); k++) {
+            RecurrentLayer c = cells.get(k);
             List<int[]> in = new ArrayList<>();
             in.add(seq);
-            if (inputShapes.size() > 1) {
-                in.addAll(inputShapes.subList(at, at + c.stateCount()));
-                at += c.stateCount();
+            if (initial != null) {
+                in.addAll(initial.get(k));
             }
             List<int[]> out = c.outputShapes(in);
             seq = out.get(0);
-            for (int k = 0; k < c.stateCount(); k++) {
-                states.add(new int[] {c.units()});
+            List<int[]> mine = new ArrayList<>();
+            for (int j = 0; j < c.stateCount(); j++) {
+                mine.add(new int[] {c.units()});
             }
+            states.add(mine);
         }
         List<int[]> out = new ArrayList<>();
         out.add(seq);
         if (returnState) {
-            out.addAll(states);
+            out.addAll(flat(states));
         }
         return out;
     }
@@ -246,18 +286,12 @@ public final class StackedRnn extends Layer {
         }
         Tensor seq = x;
         Mask m = mask;
-        List<Tensor> states = new ArrayList<>();
-        int at = 1;
+        List<List<Tensor>> initial = inputs.size() > 1 ? perCell(inputs.subList(1, inputs.size())) : null;
+        List<List<Tensor>> states = new ArrayList<>();
         for (int k = 0; k < cells.size(); k++) {
-            RecurrentLayer c = cells.get(k);
-            List<Tensor> initial = null;
-            if (inputs.size() > 1) {
-                initial = inputs.subList(at, at + c.stateCount());
-                at += c.stateCount();
-            }
-            RecurrentOutput out = c.call(seq, initial, m);
+            RecurrentOutput out = cells.get(k).call(seq, initial == null ? null : initial.get(k), m);
             seq = out.output();
-            states.addAll(out.states());
+            states.add(out.states());
             if (k == 0 && goBackwards && m != null) {
                 m = reversed(m);        // the next cells read the first one's outputs, in its (reversed) order
             }
@@ -265,7 +299,7 @@ public final class StackedRnn extends Layer {
         List<Tensor> out = new ArrayList<>();
         out.add(seq);
         if (returnState) {
-            out.addAll(states);
+            out.addAll(flat(states));
         }
         return out;
     }
@@ -297,12 +331,14 @@ public final class StackedRnn extends Layer {
     private void checkStateCount(int given) {
         if (given != 0 && given != stateCount()) {
             StringBuilder each = new StringBuilder();
-            for (RecurrentLayer c : cells) {
+            for (int k : stateOrder()) {
+                RecurrentLayer c = cells.get(k);
                 each.append(each.length() == 0 ? "" : ", ").append(c.stateCount() == 2 ? "[h, c]" : "[h]")
                         .append(" of ").append(c.units());
             }
             throw new IllegalArgumentException(describe() + ": initial_state must be " + stateCount()
-                    + " tensors, each cell's states in turn (" + each + "); got " + given + ".");
+                    + " tensors, each cell's states in turn" + (reverseStateOrder ? ", the last cell's first" : "")
+                    + " (" + each + "); got " + given + ".");
         }
     }
 
@@ -370,6 +406,9 @@ public final class StackedRnn extends Layer {
                 sb.append(", ").append(o[0]).append("=True");
             }
         }
+        if (reverseStateOrder) {
+            sb.append(", states listed last cell first (Keras 2.0.9-2.2.2)");
+        }
         return sb.toString();
     }
 
@@ -394,6 +433,7 @@ public final class StackedRnn extends Layer {
         private boolean goBackwards;
         private boolean stateful;
         private boolean zeroOutputForMask;
+        private boolean reverseStateOrder;
 
         private Builder(List<RecurrentLayer> cells) {
             this.cells = new ArrayList<>(Objects.requireNonNull(cells, "cells"));
@@ -426,6 +466,16 @@ public final class StackedRnn extends Layer {
 
         public Builder zeroOutputForMask(boolean zeroOutputForMask) {
             this.zeroOutputForMask = zeroOutputForMask;
+            return this;
+        }
+
+        /**
+         * Lists the cells' states last cell first, [h2, c2, h1, c1] for two LSTM cells, in
+         * initial_state and in the returned states, as Keras 2.0.9-2.2.2 did (see
+         * {@link dev.rnnrt.api.KerasVersion#stackedCellStatesReversed()}). Default: cell order.
+         */
+        public Builder reverseStateOrder(boolean reverseStateOrder) {
+            this.reverseStateOrder = reverseStateOrder;
             return this;
         }
 

@@ -13,7 +13,7 @@ class KerasVersionTest {
     void parsesTheVersionStringsFilesCarry() {
         assertEquals(new KerasVersion(2, 4), KerasVersion.parse("2.4.0"));
         assertEquals(new KerasVersion(2, 15), KerasVersion.parse("2.15.0-tf"));
-        assertEquals(new KerasVersion(3, 9), KerasVersion.parse("3.9.2"));
+        assertEquals(new KerasVersion(3, 9, 2), KerasVersion.parse("3.9.2"));
         assertEquals(new KerasVersion(1, 0), KerasVersion.parse("1"));
     }
 

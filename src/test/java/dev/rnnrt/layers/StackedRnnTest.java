@@ -60,6 +60,38 @@ class StackedRnnTest {
         assertTrue(CASES.size() >= 14 && checkedAgainstTorch >= 4, "fixture cases missing");
     }
 
+    /** Keras 2.0.9-2.2.2 order: the same computation, states taken and returned last cell first. */
+    @Test
+    void reversedStateOrderListsTheLastCellsStatesFirst() {
+        JsonNode c = byName("mixed_mask_go_backwards_initial_state");   // LSTM (h, c), GRU (h), SimpleRNN (h)
+        StackedRnn inOrder = fromCase(c, RecurrentReference.INSTANCE);
+        StackedRnn reversed = StackedRnn.builder(inOrder.cells().stream().map(l -> (RecurrentLayer) plain(l)).toList())
+                .name("reversed").returnSequences(true).returnState(true).goBackwards(true).reverseStateOrder(true).build();
+        reversed.setWeights(inOrder.getWeights());
+        List<Tensor> init = Fixtures.tensors(c.get("initial_state"));        // h1, c1, h2, h3
+        Tensor x = Fixtures.tensor(c.get("input"));
+        List<Mask> mask = java.util.Collections.singletonList(Fixtures.mask(c.get("mask")));
+        List<Tensor> expected = inOrder.call(List.of(x, init.get(0), init.get(1), init.get(2), init.get(3)), mask);
+        List<Tensor> actual = reversed.call(List.of(x, init.get(3), init.get(2), init.get(0), init.get(1)), mask);
+        Compare.assertIdentical("sequence", expected.get(0), actual.get(0));
+        int[] from = {4, 3, 1, 2};                                            // h3, h2, h1, c1
+        for (int k = 0; k < 4; k++) {
+            Compare.assertIdentical("returned state " + k, expected.get(from[k]), actual.get(k + 1));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> reversed.call(List.of(x, init.get(0)), mask));
+        assertTrue(e.getMessage().contains("the last cell's first ([h] of 4, [h] of 3, [h, c] of 5)"), e.getMessage());
+        assertTrue(reversed.describeOptions().contains("last cell first"), reversed.describeOptions());
+    }
+
+    /** A cell as the stack took it: the same cell options, default loop options, the same weights. */
+    private static RecurrentLayer plain(RecurrentLayer cell) {
+        RecurrentLayer p = cell.recreate(cell.name().substring(cell.name().indexOf('/') + 1),
+                new RecurrentLayer.LoopOptions(false, false, false, false, false));
+        p.setWeights(cell.getWeights());
+        return p;
+    }
+
     @Test
     void aStackOnABackendThatKeepsStacksIsOneStackCallUnlessTheLaterCellsReadAReversedMask() {
         JsonNode plain = byName("lstm2_sequences_state");

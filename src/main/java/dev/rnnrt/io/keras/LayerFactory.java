@@ -485,6 +485,7 @@ final class LayerFactory {
                     .goBackwards(bool(cfg, "go_backwards", false))
                     .stateful(bool(cfg, "stateful", false))
                     .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
+                    .reverseStateOrder(version.stackedCellStatesReversed())
                     .build();
         }
         String layerClass = cellLayer(cellClass);

@@ -425,6 +425,11 @@ class SyntheticKerasFilesTest {
             LoadedModel fromH5 = KerasModelLoader.load(h5);
             assertEquals("RNN", fromH5.model().layers().get(1).className(), where);
             Compare.assertIdentical(where + " (.h5)", java.predict(x), fromH5.model().predict(x));
+            assertTrue(!((StackedRnn) fromH5.model().layers().get(1)).reverseStateOrder(), "2.9.0: states in cell order");
+            Path old = dir.resolve("stacked_old" + backwards + ".h5");
+            KerasFileWriter.writeHdf5(old, "2.2.2", k2, Map.of("rnn", rw));
+            assertTrue(((StackedRnn) KerasModelLoader.load(old).model().layers().get(1)).reverseStateOrder(),
+                    "2.2.2: states last cell first");
 
             JsonNode k3 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
                     "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
