@@ -13,14 +13,16 @@ import java.util.regex.Pattern;
  *   <li>GRU's {@code reset_after} defaults to False before Keras 2.3 and to True from 2.3 on.</li>
  * </ul>
  *
- * <p>And one order: {@code StackedRNNCells} lists its cells' states last cell first up to Keras
- * 2.2.2 ({@link #stackedCellStatesReversed()}).
+ * <p>And two details of masks and states: {@code StackedRNNCells} lists its cells' states last
+ * cell first up to Keras 2.2.2 ({@link #stackedCellStatesReversed()}), and {@code Bidirectional}
+ * zeroes the outputs of masked steps only in tf.keras ({@link #bidirectionalZeroesMaskedOutputs()}).
  *
- * @param major major version, e.g. 2
- * @param minor minor version, e.g. 15
- * @param patch patch version, e.g. 0
+ * @param major   major version, e.g. 2
+ * @param minor   minor version, e.g. 15
+ * @param patch   patch version, e.g. 0
+ * @param tfKeras whether the version is tf.keras' ("2.2.4-tf"), not standalone Keras' ("2.2.4")
  */
-public record KerasVersion(int major, int minor, int patch) {
+public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
 
     /** Keras 2.2: the last version whose GRU defaults to {@code reset_after=False}. */
     public static final KerasVersion KERAS_2_2 = new KerasVersion(2, 2);
@@ -40,7 +42,12 @@ public record KerasVersion(int major, int minor, int patch) {
 
     /** Version major.minor.0. */
     public KerasVersion(int major, int minor) {
-        this(major, minor, 0);
+        this(major, minor, 0, false);
+    }
+
+    /** Version major.minor.patch. */
+    public KerasVersion(int major, int minor, int patch) {
+        this(major, minor, patch, false);
     }
 
     /** Parses a {@code keras_version} string such as {@code "2.4.0"}, {@code "3.9.2"} or {@code "2.15.0-tf"}. */
@@ -52,7 +59,7 @@ public record KerasVersion(int major, int minor, int patch) {
         }
         int minor = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
         int patch = m.group(3) == null ? 0 : Integer.parseInt(m.group(3));
-        return new KerasVersion(Integer.parseInt(m.group(1)), minor, patch);
+        return new KerasVersion(Integer.parseInt(m.group(1)), minor, patch, text.contains("-tf"));
     }
 
     /** The function {@code hard_sigmoid} names in this version. */
@@ -74,8 +81,22 @@ public record KerasVersion(int major, int minor, int patch) {
         return major == 2 && (minor < 2 || minor == 2 && patch < 3);
     }
 
+    /**
+     * Whether {@code Bidirectional} sets both directions' {@code zero_output_for_mask} to its
+     * {@code return_sequences}, so that masked steps of its sequence output are zeros: tf.keras did
+     * from 2.2.4-tf (TensorFlow 1.13) on, and every Keras from 2.4 (built on tf.keras) and Keras 3.
+     * Standalone Keras up to 2.3.1 (and Keras 1) had no such option: a masked step repeats each
+     * direction's previous output.
+     */
+    public boolean bidirectionalZeroesMaskedOutputs() {
+        if (major != 2) {
+            return major > 2;
+        }
+        return minor >= 4 || tfKeras && (minor == 3 || minor == 2 && patch >= 4);
+    }
+
     @Override
     public String toString() {
-        return major + "." + minor + (patch == 0 ? "" : "." + patch);
+        return major + "." + minor + (patch == 0 ? "" : "." + patch) + (tfKeras ? "-tf" : "");
     }
 }

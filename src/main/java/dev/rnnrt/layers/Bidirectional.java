@@ -16,7 +16,10 @@ import java.util.Objects;
  *       "forward_&lt;name&gt;" and "backward_&lt;name&gt;"; the backward one has {@code go_backwards}
  *       flipped, unless an explicit backward layer is given (it must have the opposite
  *       {@code go_backwards} and the same return modes).</li>
- *   <li>Both get {@code zero_output_for_mask = return_sequences}, as Keras forces.</li>
+ *   <li>Both get {@code zero_output_for_mask = return_sequences}, as tf.keras and Keras 3 force
+ *       (masked steps of the sequence output are zeros); standalone Keras up to 2.3 did not (each
+ *       direction keeps its own, false: a masked step repeats the previous output), see
+ *       {@link #of(String, RecurrentLayer, MergeMode, RecurrentLayer, boolean)}.</li>
  *   <li>The backward sequence output is reversed back to input time before merging.</li>
  *   <li>{@code merge_mode}: concat [fwd, bwd] on the last axis (default), sum, mul, ave, or
  *       none (both outputs, in that order).</li>
@@ -61,17 +64,21 @@ public final class Bidirectional extends Layer {
     private final RecurrentLayer backward;
     private final MergeMode mergeMode;
 
-    private Bidirectional(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer) {
+    private Bidirectional(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer,
+                          boolean forceZeroOutputForMask) {
         super(name != null ? name : uniqueName("bidirectional"));
         Objects.requireNonNull(layer, "layer");
         this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
         boolean seq = layer.returnSequences();
-        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), seq);
+        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(),
+                forceZeroOutputForMask ? seq : layer.zeroOutputForMask());
         if (backwardLayer == null) {
-            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), seq);
+            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(),
+                    forceZeroOutputForMask ? seq : layer.zeroOutputForMask());
         } else {
             check(layer, backwardLayer);
-            this.backward = backwardLayer.recreate("backward_" + backwardLayer.name(), backwardLayer.goBackwards(), seq);
+            this.backward = backwardLayer.recreate("backward_" + backwardLayer.name(), backwardLayer.goBackwards(),
+                    forceZeroOutputForMask ? seq : backwardLayer.zeroOutputForMask());
             copyWeightsIfBuilt(backwardLayer, backward);
         }
         copyWeightsIfBuilt(layer, forward);
@@ -79,12 +86,12 @@ public final class Bidirectional extends Layer {
 
     /** {@code Bidirectional(layer)} with merge_mode concat. */
     public static Bidirectional of(RecurrentLayer layer) {
-        return new Bidirectional(null, layer, MergeMode.CONCAT, null);
+        return new Bidirectional(null, layer, MergeMode.CONCAT, null, true);
     }
 
     /** {@code Bidirectional(layer, merge_mode)}. */
     public static Bidirectional of(RecurrentLayer layer, MergeMode mergeMode) {
-        return new Bidirectional(null, layer, mergeMode, null);
+        return new Bidirectional(null, layer, mergeMode, null, true);
     }
 
     /**
@@ -94,7 +101,18 @@ public final class Bidirectional extends Layer {
      * @param backwardLayer null to derive it from {@code layer}
      */
     public static Bidirectional of(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer) {
-        return new Bidirectional(name, layer, mergeMode, backwardLayer);
+        return new Bidirectional(name, layer, mergeMode, backwardLayer, true);
+    }
+
+    /**
+     * As {@link #of(String, RecurrentLayer, MergeMode, RecurrentLayer)}; with
+     * {@code forceZeroOutputForMask} false, both directions keep the wrapped layers' own
+     * {@code zero_output_for_mask} instead of taking {@code return_sequences}, as standalone Keras
+     * up to 2.3 did ({@link dev.rnnrt.api.KerasVersion#bidirectionalZeroesMaskedOutputs()}).
+     */
+    public static Bidirectional of(String name, RecurrentLayer layer, MergeMode mergeMode, RecurrentLayer backwardLayer,
+                                   boolean forceZeroOutputForMask) {
+        return new Bidirectional(name, layer, mergeMode, backwardLayer, forceZeroOutputForMask);
     }
 
     /** The forward direction (its weights can be set on it directly). */

@@ -12,7 +12,7 @@ class KerasVersionTest {
     @Test
     void parsesTheVersionStringsFilesCarry() {
         assertEquals(new KerasVersion(2, 4), KerasVersion.parse("2.4.0"));
-        assertEquals(new KerasVersion(2, 15), KerasVersion.parse("2.15.0-tf"));
+        assertEquals(new KerasVersion(2, 15, 0, true), KerasVersion.parse("2.15.0-tf"));
         assertEquals(new KerasVersion(3, 9, 2), KerasVersion.parse("3.9.2"));
         assertEquals(new KerasVersion(1, 0), KerasVersion.parse("1"));
     }
@@ -29,5 +29,27 @@ class KerasVersionTest {
     void rejectsWhatIsNotAVersion() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KerasVersion.parse("keras"));
         assertTrue(e.getMessage().contains("'keras'"), e.getMessage());
+    }
+
+    @Test
+    void maskAndStateDetailsFollowTheVersionThatWroteTheFile() {
+        // StackedRNNCells: last cell's states first from 2.0.9 (where it came in) to 2.2.2
+        assertTrue(KerasVersion.parse("2.1.6").stackedCellStatesReversed());
+        assertTrue(KerasVersion.parse("2.1.6-tf").stackedCellStatesReversed());
+        assertTrue(KerasVersion.parse("2.2.2").stackedCellStatesReversed());
+        assertFalse(KerasVersion.parse("2.2.3").stackedCellStatesReversed());
+        assertFalse(KerasVersion.parse("2.15.0").stackedCellStatesReversed());
+        assertFalse(KerasVersion.parse("3.6.0").stackedCellStatesReversed());
+        // Bidirectional zeroes masked outputs in tf.keras from 2.2.4-tf, in every Keras from 2.4, in Keras 3
+        assertFalse(KerasVersion.parse("1.2.2").bidirectionalZeroesMaskedOutputs());
+        assertFalse(KerasVersion.parse("2.2.4").bidirectionalZeroesMaskedOutputs());
+        assertFalse(KerasVersion.parse("2.3.1").bidirectionalZeroesMaskedOutputs());
+        assertFalse(KerasVersion.parse("2.1.6-tf").bidirectionalZeroesMaskedOutputs());
+        assertTrue(KerasVersion.parse("2.2.4-tf").bidirectionalZeroesMaskedOutputs());
+        assertTrue(KerasVersion.parse("2.3.0-tf").bidirectionalZeroesMaskedOutputs());
+        assertTrue(KerasVersion.parse("2.4.0").bidirectionalZeroesMaskedOutputs());
+        assertTrue(KerasVersion.parse("2.15.0").bidirectionalZeroesMaskedOutputs());
+        assertTrue(KerasVersion.parse("3.0.0").bidirectionalZeroesMaskedOutputs());
+        assertEquals("2.2.4-tf", KerasVersion.parse("2.2.4-tf").toString());
     }
 }

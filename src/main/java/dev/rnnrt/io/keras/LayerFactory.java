@@ -187,7 +187,7 @@ final class LayerFactory {
                 JsonNode mode = cfg.path("merge_mode");
                 Bidirectional.MergeMode m = mode.isMissingNode() ? Bidirectional.MergeMode.CONCAT
                         : Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText());
-                return Bidirectional.of(name, forward, m, backward);
+                return Bidirectional.of(name, forward, m, backward, version.bidirectionalZeroesMaskedOutputs());
             }
             case "TimeDistributed": {
                 Layer inner = create(cfg.path("layer"));
