@@ -1,0 +1,79 @@
+package dev.rnnrt.io.keras;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.Tolerance;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Models run by TensorFlow.js (fixtures/tfjs/tfjs_cases.json, made by make_tfjs_fixtures.js), an
+ * implementation of Keras' layers written independently of rnnrt: each case's Keras config and
+ * weights are written as a Keras 2 .h5 file, loaded, and run on the same inputs; the outputs must be
+ * TensorFlow.js' to float32 precision. Covers what the other tests check only against rnnrt's own
+ * Java-built models: stacked cells with masks, go_backwards and initial states (in Keras 2.1's
+ * last-cell-first state order), Bidirectional with masks and returned states, masks ANDed by
+ * Concatenate, TimeDistributed heads, RepeatVector, hard_sigmoid, Conv1D, pooling and
+ * normalizations in front of recurrent layers.
+ */
+class KerasOracleTest {
+
+    private static final JsonNode FIXTURES = Fixtures.json("fixtures/tfjs/tfjs_cases.json");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyTensorFlowJsCaseOnTheReferenceAndTheFastCpuPath() {
+        assertTrue(FIXTURES.get("generator").asText().contains("TensorFlow.js"), "fixture provenance");
+        int cases = 0;
+        for (JsonNode c : FIXTURES.get("cases")) {
+            for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE}) {
+                String name = c.get("name").asText() + " on " + backend.name();
+                Path file = dir.resolve(c.get("name").asText() + "_" + cases + ".h5");
+                KerasFileWriter.writeHdf5(file, c.get("keras_version").asText(), c.get("model_config"), weights(c));
+                LoadedModel loaded = KerasModelLoader.load(file, backend);
+                List<Tensor> inputs = new ArrayList<>();
+                c.get("inputs").forEach(t -> inputs.add(Fixtures.tensor(t)));
+                List<Tensor> out = loaded.model().predict(inputs);
+                JsonNode expected = c.get("expected");
+                assertEquals(expected.size(), out.size(), name + ": outputs");
+                for (int k = 0; k < out.size(); k++) {
+                    JsonNode e = expected.get(k);
+                    Compare.assertClose(name + ", output " + k, Fixtures.shape(e), Fixtures.doubles(e), out.get(k),
+                            Tolerance.FP32);
+                }
+                cases++;
+            }
+        }
+        assertTrue(cases >= 14, "cases run: " + cases);
+    }
+
+    /** The case's weights per layer, in order, under their names. */
+    private static Map<String, KerasFileWriter.LayerWeights> weights(JsonNode c) {
+        Map<String, KerasFileWriter.LayerWeights> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = c.get("weights").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> layer = it.next();
+            KerasFileWriter.LayerWeights w = new KerasFileWriter.LayerWeights();
+            for (JsonNode v : layer.getValue()) {
+                w.put(v.get("name").asText() + ":0", Fixtures.tensor(v.get("value")));
+            }
+            out.put(layer.getKey(), w);
+        }
+        return out;
+    }
+}

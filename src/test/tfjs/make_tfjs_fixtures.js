@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// Expected outputs of recurrent models computed by TensorFlow.js (tfjs-layers), an implementation of
+// Keras' layers written independently of rnnrt, for KerasOracleTest.
+//
+// Writes src/test/resources/fixtures/tfjs/tfjs_cases.json. Run it once with Node.js (the project
+// itself never needs Node.js; node_modules stays here, out of the test resources):
+//
+//     cd src/test/tfjs && npm install && node make_tfjs_fixtures.js
+//
+// Each case is a model built with tf.layers, its weights set to seeded random values, run by
+// model.predict on inputs with padded (masked) steps. Saved per case: the model's config as
+// model.toJSON() writes it (Keras' JSON format; the one tfjs-specific form, an RNN's "cells" list,
+// is rewritten as the "cell": StackedRNNCells entry Keras writes), each layer's weights in order
+// with their names, the inputs, and the outputs. tfjs-layers follows Keras 2.1: hard_sigmoid is
+// clip(0.2x + 0.5, 0, 1), merges AND their inputs' masks, StackedRNNCells lists its cells' states
+// last cell first. The cases say keras_version 2.1.6 accordingly.
+//
+// Everything runs on tfjs' CPU backend in float32. Where tfjs departs from Keras the cases avoid it
+// (named where it matters): its element-wise merges fail on masked inputs, GlobalAveragePooling1D
+// ignores masks, and a recurrent layer returning only its last step passes its input's mask on.
+
+const fs = require('fs');
+const path = require('path');
+const tf = require('@tensorflow/tfjs');
+
+tf.setBackend('cpu');
+
+// mulberry32: a small seeded generator, so that the fixtures are reproducible
+let seed = 20261201;
+function random() {
+  seed |= 0;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+function uniform(shape, lo, hi) {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  for (let k = 0; k < n; k++) v[k] = lo + (hi - lo) * random();
+  return tf.tensor(v, shape);
+}
+
+function tensorJson(t) {
+  return {shape: t.shape, data: Array.from(t.dataSync())};
+}
+
+/** x [B, T, F] with some steps all zeros (Masking(0) masks them): a trailing pad, a leading pad, a gap. */
+function paddedFeatures(B, T, F) {
+  const x = uniform([B, T, F], -1, 1).arraySync();
+  for (let t = T - 2; t < T; t++) x[0][t].fill(0);
+  x[1][0].fill(0);
+  x[1][3].fill(0);
+  return tf.tensor(x);
+}
+
+/** ids [B, T] in 1..vocab-1, zeros (Embedding(mask_zero) masks them) at the end of row 0 and start of row 1. */
+function paddedIds(B, T, vocab) {
+  const ids = [];
+  for (let b = 0; b < B; b++) {
+    const row = [];
+    for (let t = 0; t < T; t++) row.push(1 + Math.floor(random() * (vocab - 1)));
+    ids.push(row);
+  }
+  ids[0][T - 1] = 0;
+  ids[0][T - 2] = 0;
+  ids[1][0] = 0;
+  return tf.tensor2d(ids);
+}
+
+function randomWeights(model) {
+  for (const layer of model.layers) {
+    const ws = layer.weights;
+    if (ws.length === 0) continue;
+    layer.setWeights(ws.map(w => w.name.includes('moving_variance') ? uniform(w.shape, 0.5, 1.5)
+        : uniform(w.shape, -0.6, 0.6)));
+  }
+}
+
+/** The RNN "cells" list tfjs writes, as the "cell": StackedRNNCells entry Keras writes. */
+function kerasConfig(node) {
+  if (Array.isArray(node)) return node.map(kerasConfig);
+  if (node === null || typeof node !== 'object') return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = kerasConfig(v);
+  if (out.class_name === 'RNN' && out.config && Array.isArray(out.config.cells)) {
+    out.config.cell = {class_name: 'StackedRNNCells', config: {name: 'stacked_rnn_cells', cells: out.config.cells}};
+    delete out.config.cells;
+  }
+  return out;
+}
+
+function makeCase(name, model, inputs) {
+  randomWeights(model);
+  let outputs = model.predict(inputs);
+  if (!Array.isArray(outputs)) outputs = [outputs];
+  const weights = {};
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    const values = layer.getWeights();
+    weights[layer.name] = layer.weights.map((w, k) => ({name: w.name, value: tensorJson(values[k])}));
+  }
+  return {
+    name,
+    keras_version: '2.1.6',
+    model_config: kerasConfig(model.toJSON(null, false)),
+    weights,
+    inputs: inputs.map(tensorJson),
+    expected: outputs.map(tensorJson),
+  };
+}
+
+const B = 3;
+const T = 7;
+const cases = [];
+
+// stacked cells with a mask and go_backwards, returning every cell's states (last cell first)
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  const m = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  const outs = tf.layers.rnn({
+    cell: [tf.layers.lstmCell({units: 4, recurrentActivation: 'sigmoid'}), tf.layers.gruCell({units: 3}),
+      tf.layers.simpleRNNCell({units: 2})],
+    returnSequences: true, returnState: true, goBackwards: true, name: 'rnn'}).apply(m);
+  cases.push(makeCase('stacked_cells_masked_go_backwards', tf.model({inputs: x, outputs: outs}),
+      [paddedFeatures(B, T, 3)]));
+}
+
+// stacked cells given initial states (last cell's first), returning the last step and the states
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  const h2 = tf.input({shape: [2], name: 'h2'});
+  const h1 = tf.input({shape: [3], name: 'h1'});
+  const c1 = tf.input({shape: [3], name: 'c1'});
+  const outs = tf.layers.rnn({cell: [tf.layers.lstmCell({units: 3}), tf.layers.gruCell({units: 2})],
+    returnState: true, name: 'rnn'}).apply(x, {initialState: [h2, h1, c1]});
+  cases.push(makeCase('stacked_cells_initial_state', tf.model({inputs: [x, h2, h1, c1], outputs: outs}),
+      [uniform([B, T, 3], -1, 1), uniform([B, 2], -0.5, 0.5), uniform([B, 3], -0.5, 0.5), uniform([B, 3], -0.5, 0.5)]));
+}
+
+// Embedding(mask_zero) into two Bidirectional layers (concat, ave) and a TimeDistributed softmax head
+{
+  const ids = tf.input({shape: [T], name: 'ids'});
+  let h = tf.layers.embedding({inputDim: 12, outputDim: 4, maskZero: true, name: 'embedding'}).apply(ids);
+  h = tf.layers.bidirectional({layer: tf.layers.lstm({units: 5, returnSequences: true}), mergeMode: 'concat',
+    name: 'bi_lstm'}).apply(h);
+  h = tf.layers.bidirectional({layer: tf.layers.gru({units: 3, returnSequences: true}), mergeMode: 'ave',
+    name: 'bi_gru'}).apply(h);
+  h = tf.layers.timeDistributed({layer: tf.layers.dense({units: 2, activation: 'softmax'}), name: 'head'}).apply(h);
+  cases.push(makeCase('embedding_bidirectional_time_distributed', tf.model({inputs: ids, outputs: h}),
+      [paddedIds(B, T, 12)]));
+}
+
+// Bidirectional returning states, merge mode sum, go_backwards underneath
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  const m = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  const outs = tf.layers.bidirectional({layer: tf.layers.lstm({units: 4, returnState: true}), mergeMode: 'sum',
+    name: 'bi'}).apply(m);
+  cases.push(makeCase('bidirectional_states_masked', tf.model({inputs: x, outputs: outs}), [paddedFeatures(B, T, 3)]));
+}
+
+// two branches with different padding, concatenated (Keras 2 ANDs the masks) and read by an LSTM; the
+// branches' last states merged every other way (tfjs' element-wise merges cannot take masks, so these
+// merge unmasked vectors)
+{
+  const a = tf.input({shape: [T], name: 'ids_a'});
+  const b = tf.input({shape: [T], name: 'ids_b'});
+  const ea = tf.layers.embedding({inputDim: 9, outputDim: 3, maskZero: true, name: 'emb_a'}).apply(a);
+  const eb = tf.layers.embedding({inputDim: 9, outputDim: 3, maskZero: true, name: 'emb_b'}).apply(b);
+  const la = tf.layers.lstm({units: 4, returnSequences: true, name: 'lstm_a'}).apply(ea);
+  const lb = tf.layers.gru({units: 4, returnSequences: true, name: 'gru_b'}).apply(eb);
+  const joined = tf.layers.concatenate({name: 'concatenate'}).apply([la, lb]);
+  const read = tf.layers.lstm({units: 3, name: 'read'}).apply(joined);
+  const va = tf.layers.lstm({units: 3, name: 'last_a'}).apply(la);
+  const vb = tf.layers.simpleRNN({units: 3, name: 'last_b'}).apply(lb);
+  const merged = [read,
+    tf.layers.add({name: 'add'}).apply([va, vb, read]),
+    tf.layers.multiply({name: 'multiply'}).apply([va, vb]),
+    tf.layers.average({name: 'average'}).apply([va, vb]),
+    tf.layers.maximum({name: 'maximum'}).apply([va, vb]),
+    tf.layers.minimum({name: 'minimum'}).apply([va, vb])];
+  const out = tf.layers.dense({units: 2, name: 'dense'}).apply(tf.layers.concatenate({name: 'all'}).apply(merged));
+  const ia = paddedIds(B, T, 9);
+  // b's padding differs from a's: row 0 padded earlier, row 2 at the start
+  const ib = paddedIds(B, T, 9).arraySync();
+  ib[0][T - 3] = 0;
+  ib[0][T - 2] = 0;
+  ib[0][T - 1] = 0;
+  ib[2][0] = 0;
+  cases.push(makeCase('concatenated_masks_and_merges', tf.model({inputs: [a, b], outputs: out}), [ia, tf.tensor2d(ib)]));
+}
+
+// encoder-decoder through RepeatVector, tfjs' default recurrent activation (hard_sigmoid, Keras 2's).
+// Unmasked: tfjs passes the encoder's input mask on to the decoder although the encoder returns only
+// its last step (Keras passes none on there), so a masked input would give tfjs' numbers, not Keras'.
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  let h = tf.layers.lstm({units: 4, name: 'encoder'}).apply(x);
+  h = tf.layers.repeatVector({n: 3, name: 'repeat'}).apply(h);
+  h = tf.layers.gru({units: 5, returnSequences: true, goBackwards: true, name: 'decoder'}).apply(h);
+  h = tf.layers.timeDistributed({layer: tf.layers.dense({units: 2, activation: 'tanh'}), name: 'head'}).apply(h);
+  cases.push(makeCase('repeat_vector_hard_sigmoid', tf.model({inputs: x, outputs: h}), [uniform([B, T, 3], -1, 1)]));
+}
+
+// SimpleRNN (relu) and a GRU returning its state, from a Conv1D, pooling and normalizations
+{
+  const x = tf.input({shape: [T + 1, 3], name: 'x'});
+  let h = tf.layers.conv1d({filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv'}).apply(x);
+  h = tf.layers.maxPooling1d({poolSize: 2, name: 'pool'}).apply(h);
+  h = tf.layers.batchNormalization({name: 'bn'}).apply(h);
+  h = tf.layers.simpleRNN({units: 5, activation: 'relu', returnSequences: true, name: 'simple'}).apply(h);
+  h = tf.layers.layerNormalization({name: 'ln'}).apply(h);
+  const outs = tf.layers.gru({units: 3, returnState: true, recurrentActivation: 'sigmoid', name: 'gru'}).apply(h);
+  cases.push(makeCase('conv_pool_norm_recurrent', tf.model({inputs: x, outputs: outs}), [uniform([B, T + 1, 3], -1, 1)]));
+}
+
+fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),
+    JSON.stringify({generator: 'make_tfjs_fixtures.js (TensorFlow.js ' + tf.version.tfjs + ', cpu backend)', cases}));
+console.log(cases.length + ' cases');
