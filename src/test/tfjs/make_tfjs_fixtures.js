@@ -91,10 +91,16 @@ function kerasConfig(node) {
   return out;
 }
 
-function makeCase(name, model, inputs) {
+function run(model, inputs) {
+  const outputs = model.predict(inputs);
+  return (Array.isArray(outputs) ? outputs : [outputs]).map(tensorJson);
+}
+
+/** The case; {@code later}: inputs of further calls of the same model (a stateful one carries its states). */
+function makeCase(name, model, inputs, later = []) {
   randomWeights(model);
-  let outputs = model.predict(inputs);
-  if (!Array.isArray(outputs)) outputs = [outputs];
+  const outputs = run(model, inputs);
+  const then = later.map(next => ({inputs: next.map(tensorJson), expected: run(model, next)}));
   const weights = {};
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
@@ -107,7 +113,8 @@ function makeCase(name, model, inputs) {
     model_config: kerasConfig(model.toJSON(null, false)),
     weights,
     inputs: inputs.map(tensorJson),
-    expected: outputs.map(tensorJson),
+    expected: outputs,
+    then,
   };
 }
 
@@ -214,6 +221,85 @@ const cases = [];
   h = tf.layers.layerNormalization({name: 'ln'}).apply(h);
   const outs = tf.layers.gru({units: 3, returnState: true, recurrentActivation: 'sigmoid', name: 'gru'}).apply(h);
   cases.push(makeCase('conv_pool_norm_recurrent', tf.model({inputs: x, outputs: outs}), [uniform([B, T + 1, 3], -1, 1)]));
+}
+
+// a stateful LSTM over a sequence given in three calls, states carried from call to call
+{
+  const x = tf.input({batchShape: [B, 4, 3], name: 'x'});
+  let h = tf.layers.lstm({units: 4, stateful: true, returnSequences: true, recurrentActivation: 'sigmoid',
+    name: 'stateful_lstm'}).apply(x);
+  h = tf.layers.simpleRNN({units: 3, stateful: true, name: 'stateful_simple'}).apply(h);
+  cases.push(makeCase('stateful_three_calls', tf.model({inputs: x, outputs: h}), [uniform([B, 4, 3], -1, 1)],
+      [[uniform([B, 4, 3], -1, 1)], [uniform([B, 4, 3], -1, 1)]]));
+}
+
+// a masked stateful GRU: a later call's leading masked steps output the carried state (Keras 2.1)
+{
+  const x = tf.input({batchShape: [B, 5, 3], name: 'x'});
+  let h = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  h = tf.layers.gru({units: 4, stateful: true, returnSequences: true, name: 'stateful_gru'}).apply(h);
+  const second = uniform([B, 5, 3], -1, 1).arraySync();
+  second[0][0].fill(0);
+  second[0][1].fill(0);
+  second[2][0].fill(0);
+  second[1][4].fill(0);
+  cases.push(makeCase('stateful_masked_leading_steps', tf.model({inputs: x, outputs: h}), [uniform([B, 5, 3], -1, 1)],
+      [[tf.tensor(second)]]));
+}
+
+// encoder-decoder: the decoder (masked ids) starts from the encoder's returned h and c
+{
+  const enc = tf.input({shape: [null, 3], name: 'enc_in'});
+  const dec = tf.input({shape: [T], name: 'dec_in'});
+  const [, h, c] = tf.layers.lstm({units: 5, returnState: true, recurrentActivation: 'sigmoid', name: 'encoder'})
+      .apply(tf.layers.masking({maskValue: 0, name: 'masking'}).apply(enc));
+  const e = tf.layers.embedding({inputDim: 8, outputDim: 3, maskZero: true, name: 'dec_emb'}).apply(dec);
+  const d = tf.layers.lstm({units: 5, returnSequences: true, recurrentActivation: 'sigmoid', name: 'decoder'})
+      .apply(e, {initialState: [h, c]});
+  const out = tf.layers.timeDistributed({layer: tf.layers.dense({units: 4, activation: 'softmax'}), name: 'head'})
+      .apply(d);
+  cases.push(makeCase('encoder_decoder_initial_state', tf.model({inputs: [enc, dec], outputs: out}),
+      [paddedFeatures(B, T, 3), paddedIds(B, T, 8)]));
+}
+
+// go_backwards in the middle of a masked stack: Keras passes the next layer the mask unreversed,
+// while that layer reads the sequence in the first one's (reversed) order
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  let h = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  h = tf.layers.dense({units: 4, activation: 'tanh', name: 'dense_in'}).apply(h);
+  h = tf.layers.lstm({units: 4, returnSequences: true, goBackwards: true, recurrentActivation: 'sigmoid',
+    name: 'backwards'}).apply(h);
+  h = tf.layers.gru({units: 3, returnSequences: true, name: 'forwards'}).apply(h);
+  h = tf.layers.timeDistributed({layer: tf.layers.dense({units: 2}), name: 'head'}).apply(h);
+  cases.push(makeCase('go_backwards_then_forwards_masked', tf.model({inputs: x, outputs: h}),
+      [paddedFeatures(B, T, 3)]));
+}
+
+// activations of recurrent layers, side by side on one input
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  const branches = [];
+  for (const a of ['elu', 'selu', 'softsign', 'softplus', 'relu6', 'linear', 'sigmoid', 'swish', 'mish']) {
+    branches.push(tf.layers.simpleRNN({units: 2, activation: a, name: 'simple_' + a}).apply(x));
+  }
+  branches.push(tf.layers.lstm({units: 3, activation: 'softsign', recurrentActivation: 'sigmoid',
+    name: 'lstm_softsign'}).apply(x));
+  branches.push(tf.layers.gru({units: 3, activation: 'relu', name: 'gru_relu_hard_sigmoid'}).apply(x));
+  branches.push(tf.layers.lstm({units: 2, useBias: false, name: 'lstm_no_bias'}).apply(x));
+  const out = tf.layers.concatenate({name: 'all'}).apply(branches);
+  cases.push(makeCase('recurrent_activations', tf.model({inputs: x, outputs: out}), [uniform([B, T, 3], -1, 1)]));
+}
+
+// Bidirectional merge modes mul and none (both sequences out), a go_backwards layer wrapped, masked
+{
+  const x = tf.input({shape: [null, 3], name: 'x'});
+  const m = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  const mul = tf.layers.bidirectional({layer: tf.layers.gru({units: 3, returnSequences: true}), mergeMode: 'mul',
+    name: 'bi_mul'}).apply(m);
+  const none = tf.layers.bidirectional({layer: tf.layers.simpleRNN({units: 2, returnSequences: true,
+    goBackwards: true}), mergeMode: null, name: 'bi_none'}).apply(mul);
+  cases.push(makeCase('bidirectional_mul_and_none', tf.model({inputs: x, outputs: none}), [paddedFeatures(B, T, 3)]));
 }
 
 fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),

@@ -95,6 +95,22 @@ public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
         return minor >= 4 || tfKeras && (minor == 3 || minor == 2 && patch >= 4);
     }
 
+    /**
+     * Whether a masked step of a recurrent layer outputs the layer's previous state h instead of its
+     * previous output, as the TensorFlow (and CNTK) backend of Keras 1 and standalone Keras up to
+     * 2.2.4, and tf.keras before 2.2.4-tf, computed it ({@code tf.where(mask, output, states[0])}).
+     * The two differ only before the first unmasked step, where the state is the initial state
+     * (given, or carried by a stateful layer) and the previous output is zeros. Theano's backend and
+     * every later Keras take the previous output. Says nothing of the backend: see
+     * {@link dev.rnnrt.layers.RecurrentLayerBuilder#maskedOutputIsState}.
+     */
+    public boolean maskedStepsOutputState() {
+        if (major != 2) {
+            return major < 2;
+        }
+        return minor < 2 || minor == 2 && (tfKeras ? patch < 4 : patch <= 4);
+    }
+
     @Override
     public String toString() {
         return major + "." + minor + (patch == 0 ? "" : "." + patch) + (tfKeras ? "-tf" : "");

@@ -45,6 +45,7 @@ public abstract class RecurrentLayer extends Layer {
     private final boolean stateful;
     private final boolean timeMajor;
     private final boolean zeroOutputForMask;
+    private final boolean maskedOutputIsState;
     private final double dropout;
     private final double recurrentDropout;
     private final RecurrentBackend backend;
@@ -74,6 +75,7 @@ public abstract class RecurrentLayer extends Layer {
         this.stateful = b.stateful;
         this.timeMajor = b.timeMajor;
         this.zeroOutputForMask = b.zeroOutputForMask;
+        this.maskedOutputIsState = b.maskedOutputIsState;
         this.dropout = b.dropout;
         this.recurrentDropout = b.recurrentDropout;
         this.backend = Objects.requireNonNull(b.backend, "backend");
@@ -248,7 +250,10 @@ public abstract class RecurrentLayer extends Layer {
     private RecurrentOutput run(Tensor inputs, List<Tensor> initialState, Mask mask, boolean sequences,
                                 boolean useCarried) {
         Call c = prepare(inputs, initialState, mask, sequences, useCarried);
-        return locked(c, () -> finish(c, backend.forward(c.spec, c.loop, c.x, c.mask, start(c))));
+        return locked(c, () -> {
+            List<Tensor> from = start(c);
+            return finish(c, from, backend.forward(c.spec, c.loop, c.x, c.mask, from));
+        });
     }
 
     /**
@@ -266,10 +271,12 @@ public abstract class RecurrentLayer extends Layer {
         Call b = second.prepare(inputs, secondState, mask, second.returnSequences, true);
         // a stateful layer's carried states are read and replaced under its lock, first's before second's
         return first.locked(a, () -> second.locked(b, () -> {
+            List<Tensor> fromA = first.start(a);
+            List<Tensor> fromB = second.start(b);
             List<RecurrentResult> r = first.backend.forwardAll(List.of(
-                    new RecurrentCall(a.spec, a.loop, a.x, a.mask, first.start(a)),
-                    new RecurrentCall(b.spec, b.loop, b.x, b.mask, second.start(b))));
-            return new RecurrentOutput[] {first.finish(a, r.get(0)), second.finish(b, r.get(1))};
+                    new RecurrentCall(a.spec, a.loop, a.x, a.mask, fromA),
+                    new RecurrentCall(b.spec, b.loop, b.x, b.mask, fromB)));
+            return new RecurrentOutput[] {first.finish(a, fromA, r.get(0)), second.finish(b, fromB, r.get(1))};
         }));
     }
 
@@ -385,15 +392,44 @@ public abstract class RecurrentLayer extends Layer {
     }
 
     /** The layer's output from the backend's result; a carried call keeps the final states. */
-    private RecurrentOutput finish(Call c, RecurrentResult result) {
+    private RecurrentOutput finish(Call c, List<Tensor> from, RecurrentResult result) {
         if (c.carried) {
             statefulStates = result.states();
         }
         Tensor output = result.output();
+        if (maskedOutputIsState && !zeroOutputForMask && c.mask != null) {
+            stateBeforeFirstStep(c, from.get(0), output);
+        }
         if (timeMajor && c.sequences) {
             output = output.swapFirstAxes();
         }
         return new RecurrentOutput(output, result.states(), returnState);
+    }
+
+    /**
+     * {@link RecurrentLayerBuilder#maskedOutputIsState}: the masked steps of each sequence before its
+     * first unmasked one (in processing order) output the initial state h, where the backend gave the
+     * previous output, zeros; after that step the two are the same. The backend's output, [B, T, H]
+     * or [B, H] batch-major, is changed in place.
+     */
+    private void stateBeforeFirstStep(Call c, Tensor h0, Tensor output) {
+        int batch = c.x.dim(0);
+        int time = c.x.dim(1);
+        float[] h = h0.data();
+        float[] out = output.data();
+        for (int b = 0; b < batch; b++) {
+            int first = 0;
+            while (first < time && !c.mask.get(b, goBackwards ? time - 1 - first : first)) {
+                first++;
+            }
+            if (c.sequences) {
+                for (int p = 0; p < first; p++) {
+                    System.arraycopy(h, b * units, out, (b * time + p) * units, units);
+                }
+            } else if (first == time) {
+                System.arraycopy(h, b * units, out, b * units, units);
+            }
+        }
     }
 
     // ---- copies, as Keras' from_config(get_config()) ------------------------------------------
@@ -424,8 +460,8 @@ public abstract class RecurrentLayer extends Layer {
                 .recurrentInitializer(recurrentInitializer).biasInitializer(biasInitializer)
                 .returnSequences(loop.returnSequences()).returnState(loop.returnState())
                 .goBackwards(loop.goBackwards()).stateful(loop.stateful()).timeMajor(timeMajor)
-                .zeroOutputForMask(loop.zeroOutputForMask()).dropout(dropout).recurrentDropout(recurrentDropout)
-                .backend(backend);
+                .zeroOutputForMask(loop.zeroOutputForMask()).maskedOutputIsState(maskedOutputIsState).dropout(dropout)
+                .recurrentDropout(recurrentDropout).backend(backend);
     }
 
     // ---- as a layer in a model -----------------------------------------------------------------
@@ -556,6 +592,9 @@ public abstract class RecurrentLayer extends Layer {
         if (zeroOutputForMask) {
             sb.append(", zero_output_for_mask=True");
         }
+        if (maskedOutputIsState) {
+            sb.append(", masked steps output the state (Keras <= 2.2.4 on TensorFlow)");
+        }
         return sb.toString();
     }
 
@@ -640,6 +679,11 @@ public abstract class RecurrentLayer extends Layer {
 
     public boolean timeMajor() {
         return timeMajor;
+    }
+
+    /** {@link RecurrentLayerBuilder#maskedOutputIsState}. */
+    public boolean maskedOutputIsState() {
+        return maskedOutputIsState;
     }
 
     public boolean zeroOutputForMask() {

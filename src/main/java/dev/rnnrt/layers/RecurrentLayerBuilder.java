@@ -26,6 +26,7 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
     boolean stateful;
     boolean timeMajor;
     boolean zeroOutputForMask;
+    boolean maskedOutputIsState;
     double dropout;
     double recurrentDropout;
     KerasVersion kerasVersion = KerasVersion.KERAS_3;
@@ -132,6 +133,18 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
     /** Keras {@code zero_output_for_mask}: masked steps output zeros; default false. */
     public S zeroOutputForMask(boolean v) {
         this.zeroOutputForMask = v;
+        return self();
+    }
+
+    /**
+     * A masked step outputs the layer's previous state h, not its previous output: the same after
+     * the first unmasked step, the initial state (given or carried) before it instead of zeros. This
+     * is what Keras' TensorFlow backend computed up to standalone Keras 2.2.4 and tf.keras 2.1
+     * ({@link KerasVersion#maskedStepsOutputState()}); model files of those versions load with it.
+     * Default false, as every later Keras. Ignored with {@code zero_output_for_mask}.
+     */
+    public S maskedOutputIsState(boolean maskedOutputIsState) {
+        this.maskedOutputIsState = maskedOutputIsState;
         return self();
     }
 

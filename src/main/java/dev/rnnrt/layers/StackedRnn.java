@@ -42,6 +42,7 @@ public final class StackedRnn extends Layer {
     private final boolean stateful;
     private final boolean zeroOutputForMask;
     private final boolean reverseStateOrder;
+    private final boolean maskedOutputIsFirstCellState;
 
     private StackedRnn(Builder b) {
         super(b.name != null ? b.name : uniqueName("rnn"));
@@ -54,6 +55,7 @@ public final class StackedRnn extends Layer {
         this.stateful = b.stateful;
         this.zeroOutputForMask = b.zeroOutputForMask;
         this.reverseStateOrder = b.reverseStateOrder;
+        this.maskedOutputIsFirstCellState = b.maskedOutputIsFirstCellState;
         List<RecurrentLayer> made = new ArrayList<>();
         int n = b.cells.size();
         for (int k = 0; k < n; k++) {
@@ -278,7 +280,7 @@ public final class StackedRnn extends Layer {
         checkStateCount(inputs.size() - 1);
         Tensor x = inputs.get(0);
         Mask mask = masks == null || masks.isEmpty() ? null : masks.get(0);
-        if (inputs.size() == 1 && !returnState) {
+        if (inputs.size() == 1 && !returnState && !(maskedOutputIsFirstCellState && mask != null)) {
             Tensor onDevice = onStack(x, mask);
             if (onDevice != null) {
                 return listOf(onDevice);
@@ -288,13 +290,20 @@ public final class StackedRnn extends Layer {
         Mask m = mask;
         List<List<Tensor>> initial = inputs.size() > 1 ? perCell(inputs.subList(1, inputs.size())) : null;
         List<List<Tensor>> states = new ArrayList<>();
+        Tensor firstCellSequence = null;
         for (int k = 0; k < cells.size(); k++) {
             RecurrentOutput out = cells.get(k).call(seq, initial == null ? null : initial.get(k), m);
             seq = out.output();
             states.add(out.states());
+            if (k == 0) {
+                firstCellSequence = seq;
+            }
             if (k == 0 && goBackwards && m != null) {
                 m = reversed(m);        // the next cells read the first one's outputs, in its (reversed) order
             }
+        }
+        if (maskedOutputIsFirstCellState && m != null && cells.size() > 1 && !zeroOutputForMask) {
+            seq = firstCellStateAtMaskedSteps(seq, firstCellSequence, m);
         }
         List<Tensor> out = new ArrayList<>();
         out.add(seq);
@@ -340,6 +349,36 @@ public final class StackedRnn extends Layer {
                     + " tensors, each cell's states in turn" + (reverseStateOrder ? ", the last cell's first" : "")
                     + " (" + each + "); got " + given + ".");
         }
+    }
+
+    /**
+     * {@link Builder#maskedOutputIsFirstCellState}: at the masked steps (m, in processing order) the
+     * output is the first cell's state h there, which is that cell's output sequence (a masked step
+     * keeps its state, and before its first step it outputs its initial state: its own rule).
+     */
+    private Tensor firstCellStateAtMaskedSteps(Tensor out, Tensor first, Mask m) {
+        int units = cells.get(cells.size() - 1).units();
+        if (cells.get(0).units() != units) {
+            throw new IllegalArgumentException(describe() + ": Keras 2.2.3-2.2.4 gave masked steps the first cell's "
+                    + "state, which needs the first and last cells to have the same units; got "
+                    + cells.get(0).units() + " and " + units + ".");
+        }
+        int batch = m.rows();
+        int time = m.cols();
+        float[] o = out.data().clone();
+        float[] f = first.data();
+        for (int b = 0; b < batch; b++) {
+            if (returnSequences) {
+                for (int p = 0; p < time; p++) {
+                    if (!m.get(b, p)) {
+                        System.arraycopy(f, (b * time + p) * units, o, (b * time + p) * units, units);
+                    }
+                }
+            } else if (!m.get(b, time - 1)) {
+                System.arraycopy(f, (b * time + time - 1) * units, o, b * units, units);
+            }
+        }
+        return Tensor.wrap(o, out.shape());
     }
 
     private static Mask reversed(Mask m) {
@@ -409,6 +448,9 @@ public final class StackedRnn extends Layer {
         if (reverseStateOrder) {
             sb.append(", states listed last cell first (Keras 2.0.9-2.2.2)");
         }
+        if (maskedOutputIsFirstCellState) {
+            sb.append(", masked steps output the first cell's state (Keras 2.2.3-2.2.4 on TensorFlow)");
+        }
         return sb.toString();
     }
 
@@ -434,6 +476,7 @@ public final class StackedRnn extends Layer {
         private boolean stateful;
         private boolean zeroOutputForMask;
         private boolean reverseStateOrder;
+        private boolean maskedOutputIsFirstCellState;
 
         private Builder(List<RecurrentLayer> cells) {
             this.cells = new ArrayList<>(Objects.requireNonNull(cells, "cells"));
@@ -476,6 +519,18 @@ public final class StackedRnn extends Layer {
          */
         public Builder reverseStateOrder(boolean reverseStateOrder) {
             this.reverseStateOrder = reverseStateOrder;
+            return this;
+        }
+
+        /**
+         * At a masked step the stack outputs its first cell's state h, as Keras 2.2.3-2.2.4's
+         * TensorFlow loop did (it took the stack's first state, states[0], which came from the
+         * first cell once the states were listed in cell order; such a stack needs equal units in
+         * its first and last cells). Default false: the last cell's previous output, as every
+         * other Keras.
+         */
+        public Builder maskedOutputIsFirstCellState(boolean maskedOutputIsFirstCellState) {
+            this.maskedOutputIsFirstCellState = maskedOutputIsFirstCellState;
             return this;
         }
 

@@ -51,5 +51,15 @@ class KerasVersionTest {
         assertTrue(KerasVersion.parse("2.15.0").bidirectionalZeroesMaskedOutputs());
         assertTrue(KerasVersion.parse("3.0.0").bidirectionalZeroesMaskedOutputs());
         assertEquals("2.2.4-tf", KerasVersion.parse("2.2.4-tf").toString());
+        // masked steps output the state (TensorFlow's loop) in Keras 1, standalone Keras to 2.2.4, tf.keras to 2.1
+        assertTrue(KerasVersion.parse("1.2.2").maskedStepsOutputState());
+        assertTrue(KerasVersion.parse("2.0.8").maskedStepsOutputState());
+        assertTrue(KerasVersion.parse("2.2.4").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("2.2.5").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("2.3.1").maskedStepsOutputState());
+        assertTrue(KerasVersion.parse("2.1.6-tf").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("2.2.4-tf").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("2.15.0").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("3.1.0").maskedStepsOutputState());
     }
 }

@@ -202,4 +202,61 @@ class RecurrentSemanticsTest {
     }
 
 
+
+    /**
+     * maskedOutputIsState (Keras' TensorFlow loop up to 2.2.4): the steps before a sequence's first
+     * unmasked one (in processing order) output the initial state; every other output, and the
+     * states, are the default's. Without a mask, or with zero_output_for_mask, nothing changes.
+     */
+    @Test
+    void maskedOutputIsStateChangesOnlyTheStepsBeforeTheFirstUnmaskedOne() {
+        RandomTensors r = new RandomTensors(SEED + 7);
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(3)) {
+            for (boolean backwards : new boolean[] {false, true}) {
+                RecurrentLayer plain = withRandomWeights(b.get().returnSequences(true).goBackwards(backwards).build(), 2, r);
+                RecurrentLayer old = b.get().returnSequences(true).goBackwards(backwards).maskedOutputIsState(true).build();
+                old.setWeights(plain.getWeights());
+                Tensor x = r.uniform(1.0, 3, 5, 2);
+                List<Tensor> init = new ArrayList<>();
+                for (int k = 0; k < plain.stateCount(); k++) {
+                    init.add(r.uniform(0.8, 3, 3));
+                }
+                // time steps masked: row 0 the first two, row 1 none, row 2 all
+                Mask mask = Mask.of(new boolean[][] {{false, false, true, true, true}, {true, true, true, true, true},
+                    {false, false, false, false, false}});
+                RecurrentOutput want = plain.call(x, init, mask);
+                RecurrentOutput got = old.call(x, init, mask);
+                float[] expected = want.output().data().clone();
+                float[] h0 = init.get(0).data();
+                int[][] leading = {backwards ? new int[0] : new int[] {0, 1}, {}, {0, 1, 2, 3, 4}};
+                for (int row = 0; row < 3; row++) {
+                    for (int p : leading[row]) {
+                        for (int j = 0; j < 3; j++) {
+                            assertEquals(0f, expected[(row * 5 + p) * 3 + j], "the default gives zeros there");
+                            expected[(row * 5 + p) * 3 + j] = h0[row * 3 + j];
+                        }
+                    }
+                }
+                Compare.assertIdentical(old + " backwards=" + backwards, Tensor.wrap(expected, 3, 5, 3), got.output());
+                Compare.assertIdentical("states", want.h(), got.h());
+                // the last output of an all-masked row is the initial state
+                RecurrentLayer lastOnly = b.get().goBackwards(backwards).maskedOutputIsState(true).build();
+                lastOnly.setWeights(plain.getWeights());
+                Tensor last = lastOnly.call(x, init, mask).output();
+                for (int j = 0; j < 3; j++) {
+                    assertEquals(h0[2 * 3 + j], last.data()[2 * 3 + j], "all-masked row");
+                }
+                // no mask, or zero_output_for_mask: as the default
+                Compare.assertIdentical("no mask", plain.call(x, init, null).output(), old.call(x, init, null).output());
+                RecurrentLayer zeroing = b.get().returnSequences(true).goBackwards(backwards).zeroOutputForMask(true)
+                        .maskedOutputIsState(true).build();
+                zeroing.setWeights(plain.getWeights());
+                RecurrentLayer zeroingDefault = b.get().returnSequences(true).goBackwards(backwards)
+                        .zeroOutputForMask(true).build();
+                zeroingDefault.setWeights(plain.getWeights());
+                Compare.assertIdentical("zero_output_for_mask", zeroingDefault.call(x, init, mask).output(),
+                        zeroing.call(x, init, mask).output());
+            }
+        }
+    }
 }

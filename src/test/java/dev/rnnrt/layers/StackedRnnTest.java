@@ -84,6 +84,59 @@ class StackedRnnTest {
         assertTrue(reversed.describeOptions().contains("last cell first"), reversed.describeOptions());
     }
 
+    /**
+     * Keras 2.2.3-2.2.4's TensorFlow loop: a stack's masked step outputs its first cell's state h;
+     * the first cell's own output sequence is that state at every step (held at masked steps, the
+     * initial state before its first unmasked step under maskedOutputIsState).
+     */
+    @Test
+    void maskedStepsCanOutputTheFirstCellsState() {
+        RandomTensors r = new RandomTensors(5504L);
+        for (boolean backwards : new boolean[] {false, true}) {
+            for (boolean sequences : new boolean[] {true, false}) {
+                StackedRnn stack = StackedRnn.builder(Lstm.builder(3).maskedOutputIsState(true).build(),
+                                Gru.builder(3).maskedOutputIsState(true).build())
+                        .returnSequences(sequences).goBackwards(backwards).maskedOutputIsFirstCellState(true).build();
+                stack.build(2);
+                List<Tensor> w = new ArrayList<>();
+                for (Tensor t : stack.getWeights()) {
+                    w.add(r.uniform(0.6, t.shape()));
+                }
+                stack.setWeights(w);
+                Lstm first = Lstm.builder(3).returnSequences(true).goBackwards(backwards).maskedOutputIsState(true).build();
+                first.setWeights(w.subList(0, 3));
+                StackedRnn usual = StackedRnn.builder(plain(stack.cells().get(0)), plain(stack.cells().get(1)))
+                        .returnSequences(sequences).goBackwards(backwards).build();
+                usual.setWeights(w);
+                Tensor x = r.uniform(1, 3, 6, 2);
+                List<Tensor> init = List.of(r.uniform(0.5, 3, 3), r.uniform(0.5, 3, 3), r.uniform(0.5, 3, 3));
+                Mask mask = Mask.of(new boolean[][] {{false, true, true, false, true, false}, {true, true, true, true, true, true},
+                    {false, false, false, false, false, false}});
+                List<Mask> m = java.util.Collections.singletonList(mask);
+                List<Tensor> in = List.of(x, init.get(0), init.get(1), init.get(2));
+                float[] want = usual.call(in, m).get(0).data().clone();
+                float[] cell0 = first.call(x, init.subList(0, 2), mask).output().data();
+                for (int b = 0; b < 3; b++) {
+                    for (int p = 0; p < 6; p++) {
+                        boolean masked = !mask.get(b, backwards ? 5 - p : p);
+                        if (masked && (sequences || p == 5)) {
+                            System.arraycopy(cell0, (b * 6 + p) * 3, want, sequences ? (b * 6 + p) * 3 : b * 3, 3);
+                        }
+                    }
+                }
+                Compare.assertIdentical("first cell's state at masked steps, backwards=" + backwards + ", sequences="
+                        + sequences, Tensor.wrap(want, sequences ? new int[] {3, 6, 3} : new int[] {3, 3}),
+                        stack.call(in, m).get(0));
+            }
+        }
+        StackedRnn unequal = StackedRnn.builder(Lstm.builder(3).build(), Gru.builder(2).build())
+                .maskedOutputIsFirstCellState(true).build();
+        unequal.build(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> unequal.call(
+                List.of(r.uniform(1, 1, 3, 2)), java.util.Collections.singletonList(Mask.of(new boolean[][] {{true, false, true}}))));
+        assertTrue(e.getMessage().contains("same units") && e.getMessage().contains("3 and 2"), e.getMessage());
+    }
+
     /** A cell as the stack took it: the same cell options, default loop options, the same weights. */
     private static RecurrentLayer plain(RecurrentLayer cell) {
         RecurrentLayer p = cell.recreate(cell.name().substring(cell.name().indexOf('/') + 1),

@@ -37,7 +37,7 @@ final class KerasArchive {
             }
             byte[] weights = read(zip, "model.weights.h5", MAX_WEIGHTS_BYTES, source, true);
             try (Hdf5 h5 = Hdf5.open(weights, source + " (model.weights.h5)")) {
-                return KerasModelLoader.assemble(source, version == null ? "3.0" : version,
+                return KerasModelLoader.assemble(source, version == null ? "3.0" : version, null,
                         ConfigReader.parse(config, source + " config.json"), new WeightStore.Keras3(h5),
                         "Keras 3 archive", backend);
             }

@@ -98,8 +98,12 @@ public final class KerasModelLoader {
                 version = h5.stringAttribute(root, "keras_version");
             }
             JsonNode config = ConfigReader.parse(architectureJson, source + " architecture JSON");
-            return assemble(source, version, config, new WeightStore.Legacy(h5, weightsRoot), "weights-only HDF5 + JSON",
-                    backend);
+            String kerasBackend = h5.stringAttribute(weightsRoot, "backend");
+            if (kerasBackend == null && config.path("backend").isTextual()) {   // model.to_json() records it
+                kerasBackend = config.path("backend").asText();
+            }
+            return assemble(source, version, kerasBackend, config, new WeightStore.Legacy(h5, weightsRoot),
+                    "weights-only HDF5 + JSON", backend);
         }
     }
 
@@ -121,14 +125,23 @@ public final class KerasModelLoader {
             if (version == null) {
                 version = h5.stringAttribute(weights, "keras_version");
             }
-            return assemble(source, version, ConfigReader.parse(config, source), new WeightStore.Legacy(h5, weights),
-                    "HDF5", backend);
+            String kerasBackend = h5.stringAttribute(root, "backend");
+            if (kerasBackend == null) {
+                kerasBackend = h5.stringAttribute(weights, "backend");
+            }
+            return assemble(source, version, kerasBackend, ConfigReader.parse(config, source),
+                    new WeightStore.Legacy(h5, weights), "HDF5", backend);
         }
     }
 
-    /** Builds layers from the config, gives each its weights, and checks the graph. */
-    static LoadedModel assemble(String source, String versionText, JsonNode config, WeightStore store, String format,
-                                RecurrentBackend backend) {
+    /**
+     * Builds layers from the config, gives each its weights, and checks the graph.
+     *
+     * @param kerasBackend the backend Keras 1 or 2 ran on ("tensorflow", "theano", "cntk"), as the file
+     *                     records it; null where it does not
+     */
+    static LoadedModel assemble(String source, String versionText, String kerasBackend, JsonNode config,
+                                WeightStore store, String format, RecurrentBackend backend) {
         KerasVersion version;
         List<String> warnings = new ArrayList<>();
         if (versionText == null) {
@@ -142,7 +155,9 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(source + ": unreadable keras_version '" + versionText + "'.", e);
             }
         }
-        LayerFactory factory = new LayerFactory(source, version, backend);
+        // Theano's loop repeated the previous output at masked steps; TensorFlow's and CNTK's the state
+        boolean maskedOutputIsState = version.maskedStepsOutputState() && !"theano".equalsIgnoreCase(kerasBackend);
+        LayerFactory factory = new LayerFactory(source, version, maskedOutputIsState, backend);
         ConfigReader reader = new ConfigReader(source, factory);
         ConfigReader.Parsed parsed = reader.read(config);
         warnings.addAll(factory.warnings());

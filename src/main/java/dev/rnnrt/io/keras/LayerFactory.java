@@ -61,11 +61,15 @@ final class LayerFactory {
 
     private final String source;
     private final KerasVersion version;
+    /** Whether masked steps output the layer's state, as Keras' TensorFlow backend did up to 2.2.4. */
+    private final boolean maskedOutputIsState;
     private final dev.rnnrt.backend.RecurrentBackend backend;
 
-    LayerFactory(String source, KerasVersion version, dev.rnnrt.backend.RecurrentBackend backend) {
+    LayerFactory(String source, KerasVersion version, boolean maskedOutputIsState,
+                 dev.rnnrt.backend.RecurrentBackend backend) {
         this.source = source;
         this.version = version;
+        this.maskedOutputIsState = maskedOutputIsState;
         this.backend = backend;
     }
 
@@ -486,6 +490,9 @@ final class LayerFactory {
                     .stateful(bool(cfg, "stateful", false))
                     .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
                     .reverseStateOrder(version.stackedCellStatesReversed())
+                    // Keras 2.2.3-2.2.4's loop gave masked steps states[0]: the first cell's h, now that
+                    // the states came in cell order (before, the last cell's, which the cells' own rule gives)
+                    .maskedOutputIsFirstCellState(maskedOutputIsState && !version.stackedCellStatesReversed())
                     .build();
         }
         String layerClass = cellLayer(cellClass);
@@ -560,6 +567,7 @@ final class LayerFactory {
                 .goBackwards(bool(cfg, "go_backwards", false))
                 .stateful(bool(cfg, "stateful", false))
                 .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
+                .maskedOutputIsState(maskedOutputIsState)
                 .dropout(cfg.path("dropout").asDouble(cfg.path("dropout_W").asDouble(0)))
                 .recurrentDropout(cfg.path("recurrent_dropout").asDouble(cfg.path("dropout_U").asDouble(0)));
         if (!cudnn) {

@@ -38,18 +38,25 @@ final class KerasFileWriter {
 
     /** A Keras 2 ".h5" full-model file. */
     static void writeHdf5(Path path, String kerasVersion, JsonNode config, Map<String, LayerWeights> weights) {
-        write(path, kerasVersion, config, weights);
+        write(path, kerasVersion, "tensorflow", config, weights);
+    }
+
+    /** A Keras 2 ".h5" full-model file from the given Keras backend ("tensorflow", "theano", "cntk"). */
+    static void writeHdf5(Path path, String kerasVersion, String kerasBackend, JsonNode config,
+                          Map<String, LayerWeights> weights) {
+        write(path, kerasVersion, kerasBackend, config, weights);
     }
 
     /** A Keras 2 {@code save_weights} file: the layer groups at the root, no model_config. */
     static void writeWeightsOnly(Path path, String kerasVersion, Map<String, LayerWeights> weights) {
-        write(path, kerasVersion, null, weights);
+        write(path, kerasVersion, "tensorflow", null, weights);
     }
 
-    private static void write(Path path, String kerasVersion, JsonNode config, Map<String, LayerWeights> weights) {
+    private static void write(Path path, String kerasVersion, String kerasBackend, JsonNode config,
+                              Map<String, LayerWeights> weights) {
         try (WritableHdfFile f = HdfFile.write(path)) {
             f.putAttribute("keras_version", kerasVersion);
-            f.putAttribute("backend", "tensorflow");
+            f.putAttribute("backend", kerasBackend);
             WritableGroup mw = f;
             if (config != null) {
                 f.putAttribute("model_config", config.toString());

@@ -26,9 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
  * weights are written as a Keras 2 .h5 file, loaded, and run on the same inputs; the outputs must be
  * TensorFlow.js' to float32 precision. Covers what the other tests check only against rnnrt's own
  * Java-built models: stacked cells with masks, go_backwards and initial states (in Keras 2.1's
- * last-cell-first state order), Bidirectional with masks and returned states, masks ANDed by
- * Concatenate, TimeDistributed heads, RepeatVector, hard_sigmoid, Conv1D, pooling and
- * normalizations in front of recurrent layers.
+ * last-cell-first state order), Bidirectional with masks, returned states and the merge modes
+ * concat, sum, ave, mul and none, masks ANDed by Concatenate, an encoder's states starting a
+ * masked decoder (a leading masked step outputs the initial state, as Keras 2.1's TensorFlow loop
+ * did), go_backwards feeding a layer the unreversed mask, stateful layers over three calls, masked
+ * or not, the activations of recurrent layers, TimeDistributed heads, RepeatVector, hard_sigmoid,
+ * Conv1D, pooling and normalizations in front of recurrent layers.
  */
 class KerasOracleTest {
 
@@ -47,20 +50,27 @@ class KerasOracleTest {
                 Path file = dir.resolve(c.get("name").asText() + "_" + cases + ".h5");
                 KerasFileWriter.writeHdf5(file, c.get("keras_version").asText(), c.get("model_config"), weights(c));
                 LoadedModel loaded = KerasModelLoader.load(file, backend);
-                List<Tensor> inputs = new ArrayList<>();
-                c.get("inputs").forEach(t -> inputs.add(Fixtures.tensor(t)));
-                List<Tensor> out = loaded.model().predict(inputs);
-                JsonNode expected = c.get("expected");
-                assertEquals(expected.size(), out.size(), name + ": outputs");
-                for (int k = 0; k < out.size(); k++) {
-                    JsonNode e = expected.get(k);
-                    Compare.assertClose(name + ", output " + k, Fixtures.shape(e), Fixtures.doubles(e), out.get(k),
-                            Tolerance.FP32);
+                compare(name, loaded, c.get("inputs"), c.get("expected"));
+                int call = 1;
+                for (JsonNode next : c.path("then")) {      // later calls: a stateful model goes on from its states
+                    compare(name + ", call " + call++, loaded, next.get("inputs"), next.get("expected"));
                 }
                 cases++;
             }
         }
-        assertTrue(cases >= 14, "cases run: " + cases);
+        assertTrue(cases >= 24, "cases run: " + cases);
+    }
+
+    private static void compare(String name, LoadedModel loaded, JsonNode inputs, JsonNode expected) {
+        List<Tensor> in = new ArrayList<>();
+        inputs.forEach(t -> in.add(Fixtures.tensor(t)));
+        List<Tensor> out = loaded.model().predict(in);
+        assertEquals(expected.size(), out.size(), name + ": outputs");
+        for (int k = 0; k < out.size(); k++) {
+            JsonNode e = expected.get(k);
+            Compare.assertClose(name + ", output " + k, Fixtures.shape(e), Fixtures.doubles(e), out.get(k),
+                    Tolerance.FP32);
+        }
     }
 
     /** The case's weights per layer, in order, under their names. */

@@ -430,6 +430,19 @@ class SyntheticKerasFilesTest {
             KerasFileWriter.writeHdf5(old, "2.2.2", k2, Map.of("rnn", rw));
             assertTrue(((StackedRnn) KerasModelLoader.load(old).model().layers().get(1)).reverseStateOrder(),
                     "2.2.2: states last cell first");
+            // masked steps: Keras' TensorFlow loop to 2.2.4 gave them states[0] (the last cell's state up to
+            // 2.2.2, the first cell's in 2.2.3-2.2.4); Theano's the previous output, as every later Keras
+            for (String[] v : new String[][] {{"2.2.2", "tensorflow", "true", "false"}, {"2.2.4", "tensorflow", "true", "true"},
+                    {"2.2.4", "theano", "false", "false"}, {"2.2.5", "tensorflow", "false", "false"},
+                    {"2.2.4-tf", "tensorflow", "false", "false"}}) {
+                Path f = dir.resolve("stacked_" + v[0] + v[1] + backwards + ".h5");
+                KerasFileWriter.writeHdf5(f, v[0], v[1], k2, Map.of("rnn", rw));
+                StackedRnn s = (StackedRnn) KerasModelLoader.load(f).model().layers().get(1);
+                String what = v[0] + " on " + v[1];
+                assertEquals(Boolean.parseBoolean(v[2]), s.cells().get(0).maskedOutputIsState(), what + ": cells' rule");
+                assertEquals(Boolean.parseBoolean(v[3]), s.describeOptions().contains("first cell's state"),
+                        what + ": " + s.describeOptions());
+            }
 
             JsonNode k3 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k3",
                     "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
