@@ -302,6 +302,82 @@ const cases = [];
   cases.push(makeCase('bidirectional_mul_and_none', tf.model({inputs: x, outputs: none}), [paddedFeatures(B, T, 3)]));
 }
 
+// a mask through TimeDistributed(Dense), Dropout and BatchNormalization into an LSTM, and Masking(-1)
+{
+  const ids = tf.input({shape: [T], name: 'ids'});
+  let h = tf.layers.embedding({inputDim: 10, outputDim: 4, maskZero: true, name: 'embedding'}).apply(ids);
+  h = tf.layers.timeDistributed({layer: tf.layers.dense({units: 5, activation: 'relu'}), name: 'td'}).apply(h);
+  h = tf.layers.dropout({rate: 0.3, name: 'dropout'}).apply(h);
+  h = tf.layers.batchNormalization({name: 'bn'}).apply(h);
+  h = tf.layers.lstm({units: 4, returnSequences: true, recurrentActivation: 'sigmoid', name: 'lstm'}).apply(h);
+  const out1 = tf.layers.gru({units: 3, name: 'gru'}).apply(h);
+  const x = tf.input({shape: [null, 2], name: 'x'});
+  const m = tf.layers.masking({maskValue: -1, name: 'masking'}).apply(x);
+  const out2 = tf.layers.simpleRNN({units: 3, name: 'simple'}).apply(m);
+  const xs = uniform([B, T, 2], 0, 1).arraySync();
+  xs[0][2].fill(-1);
+  xs[2][T - 1].fill(-1);
+  xs[2][T - 2].fill(-1);
+  cases.push(makeCase('mask_through_layers_and_masking_value', tf.model({inputs: [ids, x], outputs: [out1, out2]}),
+      [paddedIds(B, T, 10), tf.tensor(xs)]));
+}
+
+// Bidirectional given initial states (forward's, then backward's), and masks joined along time
+{
+  const x = tf.input({shape: [T, 3], name: 'x'});
+  const y = tf.input({shape: [4, 3], name: 'y'});
+  const hf = tf.input({shape: [4], name: 'hf'});
+  const cf = tf.input({shape: [4], name: 'cf'});
+  const hb = tf.input({shape: [4], name: 'hb'});
+  const cb = tf.input({shape: [4], name: 'cb'});
+  const mx = tf.layers.masking({maskValue: 0, name: 'mask_x'}).apply(x);
+  const my = tf.layers.masking({maskValue: 0, name: 'mask_y'}).apply(y);
+  const joined = tf.layers.concatenate({axis: 1, name: 'along_time'}).apply([mx, my]);
+  const bi = tf.layers.bidirectional({layer: tf.layers.lstm({units: 4, returnSequences: true,
+    recurrentActivation: 'sigmoid'}), name: 'bi'}).apply(joined, {initialState: [hf, cf, hb, cb]});
+  const ys = uniform([B, 4, 3], -1, 1).arraySync();
+  ys[0][0].fill(0);
+  ys[1][3].fill(0);
+  cases.push(makeCase('bidirectional_initial_state_time_concat', tf.model({inputs: [x, y, hf, cf, hb, cb], outputs: bi}),
+      [paddedFeatures(B, T, 3), tf.tensor(ys), uniform([B, 4], -0.5, 0.5), uniform([B, 4], -0.5, 0.5),
+        uniform([B, 4], -0.5, 0.5), uniform([B, 4], -0.5, 0.5)]));
+}
+
+// attention written with Dot layers over two LSTMs, normalized and not, then reshaping layers
+{
+  const q = tf.input({shape: [5, 3], name: 'q'});
+  const v = tf.input({shape: [T, 3], name: 'v'});
+  const lq = tf.layers.lstm({units: 4, returnSequences: true, name: 'lq'}).apply(q);
+  const lv = tf.layers.gru({units: 4, returnSequences: true, name: 'lv'}).apply(v);
+  const scores = tf.layers.dot({axes: [2, 2], name: 'scores'}).apply([lq, lv]);
+  const weights = tf.layers.activation({activation: 'softmax', name: 'weights'}).apply(scores);
+  const context = tf.layers.dot({axes: [2, 1], name: 'context'}).apply([weights, lv]);
+  const cosine = tf.layers.dot({axes: [2, 2], normalize: true, name: 'cosine'}).apply([lq, lv]);
+  let h = tf.layers.concatenate({name: 'concat'}).apply([context, lq, cosine]);
+  h = tf.layers.permute({dims: [2, 1], name: 'permute'}).apply(h);
+  h = tf.layers.reshape({targetShape: [5, 15], name: 'reshape'}).apply(h);
+  h = tf.layers.flatten({name: 'flatten'}).apply(h);
+  h = tf.layers.dense({units: 3, name: 'dense'}).apply(h);
+  cases.push(makeCase('dot_attention_and_reshaping', tf.model({inputs: [q, v], outputs: h}),
+      [uniform([B, 5, 3], -1, 1), uniform([B, T, 3], -1, 1)]));
+}
+
+// activation layers with parameters after a recurrent layer
+{
+  const x = tf.input({shape: [T, 3], name: 'x'});
+  const l = tf.layers.simpleRNN({units: 6, returnSequences: true, activation: 'linear', name: 'rnn'}).apply(x);
+  const outs = [
+    tf.layers.leakyReLU({alpha: 0.2, name: 'leaky'}).apply(l),
+    tf.layers.elu({name: 'elu'}).apply(l),
+    tf.layers.thresholdedReLU({theta: 0.3, name: 'thresholded'}).apply(l),
+    tf.layers.reLU({maxValue: 0.5, name: 'relu_max'}).apply(l),
+    tf.layers.prelu({name: 'prelu'}).apply(l),
+    tf.layers.softmax({axis: -1, name: 'softmax'}).apply(l),
+    tf.layers.activation({activation: 'softplus', name: 'softplus'}).apply(l),
+  ];
+  cases.push(makeCase('activation_layers', tf.model({inputs: x, outputs: outs}), [uniform([B, T, 3], -1, 1)]));
+}
+
 fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),
     JSON.stringify({generator: 'make_tfjs_fixtures.js (TensorFlow.js ' + tf.version.tfjs + ', cpu backend)', cases}));
 console.log(cases.length + ' cases');
