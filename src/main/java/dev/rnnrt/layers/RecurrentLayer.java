@@ -520,15 +520,25 @@ public abstract class RecurrentLayer extends Layer {
     /** The sequence output keeps x's mask with return_sequences (keras/src/layers/rnn/rnn.py, compute_mask); states carry none. */
     @Override
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
+        return rnnOutputMasks(returnSequences, masks, outputs.size());
+    }
+
+    @Override
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        return rnnOutputsMasked(returnSequences, inputsMasked, outputCount);
+    }
+
+    /** Keras' RNN.compute_mask: x's mask on the sequence output with return_sequences, none on the states. */
+    static List<Mask> rnnOutputMasks(boolean returnSequences, List<Mask> masks, int outputCount) {
+        List<Mask> out = new ArrayList<>(Collections.nCopies(outputCount, (Mask) null));
         if (returnSequences && masks != null && !masks.isEmpty()) {
             out.set(0, masks.get(0));
         }
         return out;
     }
 
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+    /** The static form of {@link #rnnOutputMasks}. */
+    static List<Boolean> rnnOutputsMasked(boolean returnSequences, List<Boolean> inputsMasked, int outputCount) {
         List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
         out.set(0, returnSequences && !inputsMasked.isEmpty() && inputsMasked.get(0));
         return out;

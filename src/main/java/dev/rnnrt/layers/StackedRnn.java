@@ -143,7 +143,7 @@ public final class StackedRnn extends Layer {
 
     /** Each cell's part of a flat list of states (or their shapes), listed in {@link #stateOrder()}. */
     private <T> List<List<T>> perCell(List<T> flat) {
-        List<List<T>> out = new ArrayList<>(java.util.Collections.nCopies(cells.size(), (List<T>) null));
+        List<List<T>> out = new ArrayList<>(Collections.nCopies(cells.size(), (List<T>) null));
         int at = 0;
         for (int k : stateOrder()) {
             int n = cells.get(k).stateCount();
@@ -394,18 +394,12 @@ public final class StackedRnn extends Layer {
     /** The sequence output keeps x's mask with return_sequences, as Keras' RNN.compute_mask; states carry none. */
     @Override
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
-        if (returnSequences && masks != null && !masks.isEmpty()) {
-            out.set(0, masks.get(0));
-        }
-        return out;
+        return RecurrentLayer.rnnOutputMasks(returnSequences, masks, outputs.size());
     }
 
     @Override
     public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
-        out.set(0, returnSequences && !inputsMasked.isEmpty() && inputsMasked.get(0));
-        return out;
+        return RecurrentLayer.rnnOutputsMasked(returnSequences, inputsMasked, outputCount);
     }
 
     @Override
