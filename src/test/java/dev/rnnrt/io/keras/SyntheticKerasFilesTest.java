@@ -735,18 +735,10 @@ class SyntheticKerasFilesTest {
      */
     @Test
     void keras3GraphsRecordTheirMasks() throws IOException {
-        Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
-        Tensor table = random.uniform(1, 7, I);
-        emb.setWeights(List.of(table));
-        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
-        List<Tensor> lw = randomWeights(lstm, I);
-        lstm.setWeights(lw);
-        Model java = Model.functional("java").input("ids", T).add(emb, "ids").add(lstm, "embedding")
-                .add(new GlobalPooling1D("pool", Pooling1D.Mode.AVERAGE, false), "lstm").outputs("pool").build();
-        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 3, 5, 0, 0, 0, 0}, 2, T);
-        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
-        weights.put("embedding", List.of(table));
-        weights.put("lstm/cell", lw);
+        MaskedGraph g = maskedGraph();
+        Model java = g.java();
+        Tensor ids = g.ids();
+        Map<String, List<Tensor>> weights = g.weights();
 
         Map<String, Object> computed = tensor("not_equal", 0);
         Path good = kerasGraph("masked.keras", computed, computed, "embedding", weights);
@@ -770,13 +762,12 @@ class SyntheticKerasFilesTest {
         assertRefusal(fromOp, "the Keras operation 'not_equal' (NotEqual) is applied between layers", "GetItem");
     }
 
-    /**
-     * Recorded masks that reach the layer through convert_to_tensor (Keras 3.7+ Attention passes its
-     * mask on so) or an OR with zeros_like (a merge's stand-in for an unmasked input) are the
-     * Embedding's mask; a mask made of zeros_like alone, or convert_to_tensor of the ids, is not.
-     */
-    @Test
-    void keras3MasksThroughConvertToTensorAndZerosLike() throws IOException {
+    /** The Java model {@link #kerasGraph} files must equal, its ids (padded) and the files' weights. */
+    private record MaskedGraph(Model java, Tensor ids, Map<String, List<Tensor>> weights) {
+    }
+
+    /** ids -> Embedding(mask_zero) -> LSTM(seq) -> GlobalAveragePooling1D in Java, with random weights. */
+    private MaskedGraph maskedGraph() {
         Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
         Tensor table = random.uniform(1, 7, I);
         emb.setWeights(List.of(table));
@@ -789,6 +780,20 @@ class SyntheticKerasFilesTest {
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
         weights.put("embedding", List.of(table));
         weights.put("lstm/cell", lw);
+        return new MaskedGraph(java, ids, weights);
+    }
+
+    /**
+     * Recorded masks that reach the layer through convert_to_tensor (Keras 3.7+ Attention passes its
+     * mask on so) or an OR with zeros_like (a merge's stand-in for an unmasked input) are the
+     * Embedding's mask; a mask made of zeros_like alone, or convert_to_tensor of the ids, is not.
+     */
+    @Test
+    void keras3MasksThroughConvertToTensorAndZerosLike() throws IOException {
+        MaskedGraph g = maskedGraph();
+        Model java = g.java();
+        Tensor ids = g.ids();
+        Map<String, List<Tensor>> weights = g.weights();
         List<Map<String, Object>> ops = List.of(
                 operation("ConvertToTensor", "convert_to_tensor", Map.of("name", "convert_to_tensor"),
                         List.of(tensor("not_equal", 0))),
