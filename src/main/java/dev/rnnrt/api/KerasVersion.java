@@ -97,16 +97,21 @@ public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
 
     /**
      * Whether a masked step of a recurrent layer outputs the layer's previous state h instead of its
-     * previous output, as the TensorFlow (and CNTK) backend of Keras 1 and standalone Keras up to
-     * 2.2.4, and tf.keras before 2.2.4-tf, computed it ({@code tf.where(mask, output, states[0])}).
-     * The two differ only before the first unmasked step, where the state is the initial state
-     * (given, or carried by a stateful layer) and the previous output is zeros. Theano's backend and
-     * every later Keras take the previous output. Says nothing of the backend: see
+     * previous output, as the TensorFlow backend's symbolic loop of Keras 1.0.8 to standalone Keras
+     * 2.2.4, and of tf.keras before 2.2.4-tf, computed it ({@code tf.where(mask, output,
+     * states[0])}). The two differ only before the first unmasked step, where the state is the
+     * initial state (given, or carried by a stateful layer) and the previous output is zeros.
+     * Theano's loop, unrolled loops ({@code unroll=True}) and the TensorFlow and torch backends of
+     * later Keras take the previous output (Keras 3 on JAX or NumPy takes the state again, but a
+     * .keras file does not say which backend wrote it). Says nothing of the backend: see
      * {@link dev.rnnrt.layers.RecurrentLayerBuilder#maskedOutputIsState}.
      */
     public boolean maskedStepsOutputState() {
+        if (major == 1) {
+            return minor > 0 || patch >= 8;                // Keras 1.0.0-1.0.7's TensorFlow loop only unrolled
+        }
         if (major != 2) {
-            return major < 2;
+            return false;
         }
         return minor < 2 || minor == 2 && (tfKeras ? patch < 4 : patch <= 4);
     }

@@ -53,6 +53,8 @@ class KerasVersionTest {
         assertEquals("2.2.4-tf", KerasVersion.parse("2.2.4-tf").toString());
         // masked steps output the state (TensorFlow's loop) in Keras 1, standalone Keras to 2.2.4, tf.keras to 2.1
         assertTrue(KerasVersion.parse("1.2.2").maskedStepsOutputState());
+        assertTrue(KerasVersion.parse("1.0.8").maskedStepsOutputState());
+        assertFalse(KerasVersion.parse("1.0.7").maskedStepsOutputState());   // its TensorFlow loop only unrolled
         assertTrue(KerasVersion.parse("2.0.8").maskedStepsOutputState());
         assertTrue(KerasVersion.parse("2.2.4").maskedStepsOutputState());
         assertFalse(KerasVersion.parse("2.2.5").maskedStepsOutputState());

@@ -155,14 +155,18 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(source + ": unreadable keras_version '" + versionText + "'.", e);
             }
         }
+        String loopBackend = kerasBackend;
+        if (loopBackend == null && version.major() == 1) {
+            loopBackend = version.minor() == 0 ? "theano" : "tensorflow";   // Keras 1's default backend
+        }
         // Theano's loop repeated the previous output at masked steps; TensorFlow's and CNTK's the state
-        boolean maskedOutputIsState = version.maskedStepsOutputState() && !"theano".equalsIgnoreCase(kerasBackend);
+        boolean maskedOutputIsState = version.maskedStepsOutputState() && !"theano".equalsIgnoreCase(loopBackend);
         LayerFactory factory = new LayerFactory(source, version, maskedOutputIsState, backend);
         ConfigReader reader = new ConfigReader(source, factory);
         ConfigReader.Parsed parsed = reader.read(config);
         warnings.addAll(factory.warnings());
         Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nestedWeightsFlat()
-                ? flatNestedWeights(source, version, parsed.layers(), store) : Map.of();
+                ? flatNestedWeights(source, version, parsed.layers(), store, factory) : Map.of();
         for (ConfigReader.Entry e : parsed.layers()) {
             if (!e.firstCall()) {                    // a shared layer's weights are stored once
                 continue;
@@ -179,7 +183,7 @@ public final class KerasModelLoader {
                 String own = e.layer().name().substring(e.scope().get(e.scope().size() - 1).name().length() + 1);
                 raw = store.nested(keys).weights(own, e.className(), e.positionalKey());
             }
-            assign(source, e, raw, warnings);
+            assign(source, e, raw, warnings, factory);
         }
         Model model;
         try {
@@ -187,7 +191,49 @@ public final class KerasModelLoader {
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(source + ": " + e.getMessage(), e);
         }
+        maskedStepWarnings(source, version, kerasBackend, loopBackend, parsed.layers(), warnings);
         return new LoadedModel(model, versionText, format, warnings);
+    }
+
+    /**
+     * Where what a masked step outputs depends on something the file does not say for sure: which
+     * backend Keras 1 ran on, CNTK's loop, tf.keras 2.1.x-tf (TensorFlow 1.9-1.12, whose exact
+     * rules rnnrt cannot tell apart). Only for models whose recurrent layers can start from states
+     * other than zeros (given initial states, stateful) with masks, or stacks returning states.
+     */
+    private static void maskedStepWarnings(String source, KerasVersion version, String kerasBackend, String loopBackend,
+                                           List<ConfigReader.Entry> entries, List<String> warnings) {
+        boolean masks = false;
+        boolean startStates = false;
+        boolean stackStates = false;
+        for (ConfigReader.Entry e : entries) {
+            Layer l = e.layer();
+            while (l instanceof TimeDistributed t) {
+                l = t.inner();
+            }
+            masks |= l instanceof dev.rnnrt.layers.Masking || l instanceof Embedding emb && emb.maskZero();
+            boolean recurrent = l instanceof RecurrentLayer || l instanceof Bidirectional || l instanceof StackedRnn;
+            startStates |= recurrent && (l.isStateful() || e.inputs().size() > 1);
+            stackStates |= l instanceof StackedRnn s && (s.returnState() || e.inputs().size() > 1);
+        }
+        boolean matters = masks && startStates;
+        if (matters && version.major() == 1 && kerasBackend == null) {
+            warnings.add(source + " does not record the backend Keras " + version + " ran on; read as " + loopBackend
+                    + " (that version's default), whose loop " + ("theano".equals(loopBackend)
+                    ? "repeats the previous output" : "outputs the state") + " at masked steps before the first "
+                    + "unmasked one. If the model ran on the other backend, those outputs differ.");
+        }
+        if (masks && "cntk".equalsIgnoreCase(kerasBackend) && version.major() < 3) {
+            warnings.add(source + " was saved with Keras' CNTK backend, whose loop outputs a layer's last state at "
+                    + "masked steps (an LSTM's cell state c); rnnrt computes them as the TensorFlow loop of the same "
+                    + "Keras version does, so outputs at masked steps may differ.");
+        }
+        if (version.tfKeras() && version.major() == 2 && version.minor() == 1 && (matters || stackStates)) {
+            warnings.add(source + " was written by tf.keras " + version + " (TensorFlow 1.9 to 1.12), read with "
+                    + "Keras 2.1.6's rules: masked steps output the state, stacked cells' states last cell first. "
+                    + "TensorFlow 1.11 and 1.12 may already follow Keras 2.2.4's; where they matter (initial states "
+                    + "with masks, stacked cells' states) check the outputs against Keras.");
+        }
     }
 
     /**
@@ -197,7 +243,7 @@ public final class KerasModelLoader {
      * convert_nested_model reads them back. Splits each such list among the layers inlined from it.
      */
     private static Map<ConfigReader.Entry, List<NamedWeight>> flatNestedWeights(String source, KerasVersion version,
-            List<ConfigReader.Entry> entries, WeightStore store) {
+            List<ConfigReader.Entry> entries, WeightStore store, LayerFactory factory) {
         Map<String, List<ConfigReader.Entry>> byModel = new LinkedHashMap<>();
         for (ConfigReader.Entry e : entries) {
             if (e.firstCall() && !e.scope().isEmpty()) {
@@ -217,7 +263,7 @@ public final class KerasModelLoader {
             for (int i = 0; i < leaves.size(); i++) {
                 ConfigReader.Entry e = leaves.get(i);
                 total[i] = rawWeightCount(where, e.layer());
-                fixed[i] = e.trainable() ? nonTrainableCount(e.layer()) : total[i];
+                fixed[i] = e.trainable() ? nonTrainableCount(e.layer(), factory) : total[i];
                 trainable += total[i] - fixed[i];
                 all += total[i];
                 if (total[i] > 0) {
@@ -289,15 +335,27 @@ public final class KerasModelLoader {
         return layer instanceof Embedding || layer instanceof PRelu ? 1 : 0;
     }
 
-    /** The weights Keras does not train in a trainable layer: BatchNormalization's moving statistics. */
-    private static int nonTrainableCount(Layer layer) {
+    /**
+     * The weights Keras does not train in a trainable layer: BatchNormalization's moving statistics,
+     * the weights of a stack's frozen cells.
+     */
+    private static int nonTrainableCount(Layer layer, LayerFactory factory) {
         while (layer instanceof TimeDistributed t) {
             layer = t.inner();
+        }
+        if (layer instanceof StackedRnn s && factory.frozenCells(s) != null) {
+            boolean[] frozen = factory.frozenCells(s);
+            int n = 0;
+            for (int k = 0; k < frozen.length; k++) {
+                n += frozen[k] ? s.cells().get(k).weightNames().size() : 0;
+            }
+            return n;
         }
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
     }
 
-    private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, List<String> warnings) {
+    private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, List<String> warnings,
+                               LayerFactory factory) {
         Layer wrapper = e.layer();
         Layer layer = wrapper;
         while (layer instanceof TimeDistributed t) {    // its weights are the wrapped layer's
@@ -329,7 +387,7 @@ public final class KerasModelLoader {
                 b.backwardLayer().setWeights(WeightConversions.recurrent(where + " backward",
                         b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
             } else if (layer instanceof StackedRnn s) {
-                s.setWeights(stackedWeights(where, s, raw));
+                s.setWeights(stackedWeights(where, s, raw, factory.frozenCells(s)));
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -365,9 +423,11 @@ public final class KerasModelLoader {
      * A stack of cells' weights, each cell's converted as its layer's. Keras 3 keeps them in groups
      * cell/cells/&lt;key&gt;, the key made from the cell's class and its place among the cells of that
      * class ("lstm_cell", "lstm_cell_1", "gru_cell"); they are put in the cells' order by it.
-     * Keras 2 lists them in that order already.
+     * Keras 2 lists them in that order, except that where the config freezes some cells and not
+     * others ({@code frozen}) it lists the trainable cells' weights first, then the frozen ones'
+     * (StackedRNNCells' trainable_weights, then non_trainable_weights).
      */
-    private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw) {
+    private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw, boolean[] frozen) {
         List<String> names = s.weightNames();
         if (raw.isEmpty()) {
             throw new ModelLoadException(where + ": the file has no weights for it; its stacked cells need "
@@ -398,6 +458,25 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(where + ": the file has weights for cells " + byKey.keySet()
                         + " that its config does not list. The config and the weights disagree; export the model again.");
             }
+        }
+        if (frozen != null && ordered == raw && raw.size() == names.size()) {
+            int trainable = 0;
+            for (int k = 0; k < frozen.length; k++) {
+                trainable += frozen[k] ? 0 : s.cells().get(k).weightNames().size();
+            }
+            List<NamedWeight> inCellOrder = new ArrayList<>();
+            int t = 0;
+            int f = trainable;
+            for (int k = 0; k < frozen.length; k++) {
+                int n = s.cells().get(k).weightNames().size();
+                inCellOrder.addAll(frozen[k] ? raw.subList(f, f + n) : raw.subList(t, t + n));
+                if (frozen[k]) {
+                    f += n;
+                } else {
+                    t += n;
+                }
+            }
+            ordered = inCellOrder;
         }
         if (ordered.size() != names.size()) {
             throw new ModelLoadException(where + ": found " + ordered.size() + " weight arrays, its stacked cells need "

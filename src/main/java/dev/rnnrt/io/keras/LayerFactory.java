@@ -40,6 +40,7 @@ import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.layers.TimeResize;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Makes rnnrt layers from Keras layer configs (Keras 1, 2 and 3 key names). Never executes
@@ -71,6 +72,17 @@ final class LayerFactory {
         this.version = version;
         this.maskedOutputIsState = maskedOutputIsState;
         this.backend = backend;
+    }
+
+    /**
+     * The stacks whose cells' configs freeze some cells and not others (trainable=False): Keras 2
+     * saves such a stack's weights trainable cells first, then the frozen ones.
+     */
+    private final Map<Layer, boolean[]> frozenCells = new java.util.IdentityHashMap<>();
+
+    /** Which cells of this stack its config freezes, where it freezes some and not all; else null. */
+    boolean[] frozenCells(Layer stack) {
+        return frozenCells.get(stack);
     }
 
     /** Warnings about the file's layers (precision Keras computed in), for the loaded model. */
@@ -462,6 +474,8 @@ final class LayerFactory {
             }
             List<RecurrentLayer> cells = new ArrayList<>();
             java.util.Set<String> taken = new java.util.HashSet<>();
+            boolean unrolled = bool(cfg, "unroll", false);
+            boolean[] frozen = new boolean[list.size()];
             for (int k = 0; k < list.size(); k++) {
                 JsonNode c = list.get(k);
                 String cls = text(c, "class_name", "");
@@ -472,18 +486,21 @@ final class LayerFactory {
                             + "'; rnnrt stacks LSTMCell, GRUCell and SimpleRNNCell.");
                 }
                 JsonNode cc = c.path("config");
+                frozen[k] = !bool(cc, "trainable", true);
                 String cellName = text(cc, "name", WeightStore.snake(cls));
                 for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique
                     cellName = text(cc, "name", WeightStore.snake(cls)) + "_" + n;
                 }
                 taken.add(cellName);
-                cells.add(recurrent(layerClass, cellName, cc.isObject() ? cc : JsonNodeFactory.instance.objectNode()));
+                ObjectNode cellCfg = cc.isObject() ? ((ObjectNode) cc).deepCopy() : JsonNodeFactory.instance.objectNode();
+                cellCfg.put("unroll", unrolled);                   // the stack's loop is the cells'
+                cells.add(recurrent(layerClass, cellName, cellCfg));
             }
             if (bool(cfg, "time_major", false)) {
                 throw new ModelLoadException(source + ", layer '" + name + "' (RNN) is time_major; rnnrt's models "
                         + "are batch-major. Export the model with time_major=False.");
             }
-            return StackedRnn.builder(cells).name(name)
+            StackedRnn stack = StackedRnn.builder(cells).name(name)
                     .returnSequences(bool(cfg, "return_sequences", false))
                     .returnState(bool(cfg, "return_state", false))
                     .goBackwards(bool(cfg, "go_backwards", false))
@@ -492,8 +509,19 @@ final class LayerFactory {
                     .reverseStateOrder(version.stackedCellStatesReversed())
                     // Keras 2.2.3-2.2.4's loop gave masked steps states[0]: the first cell's h, now that
                     // the states came in cell order (before, the last cell's, which the cells' own rule gives)
-                    .maskedOutputIsFirstCellState(maskedOutputIsState && !version.stackedCellStatesReversed())
+                    .maskedOutputIsFirstCellState(maskedOutputIsState && !unrolled
+                            && !version.stackedCellStatesReversed())
                     .build();
+            boolean some = false;
+            boolean all = true;
+            for (boolean f : frozen) {
+                some |= f;
+                all &= f;
+            }
+            if (some && !all) {
+                frozenCells.put(stack, frozen);
+            }
+            return stack;
         }
         String layerClass = cellLayer(cellClass);
         if (layerClass == null) {
@@ -567,7 +595,8 @@ final class LayerFactory {
                 .goBackwards(bool(cfg, "go_backwards", false))
                 .stateful(bool(cfg, "stateful", false))
                 .zeroOutputForMask(bool(cfg, "zero_output_for_mask", false))
-                .maskedOutputIsState(maskedOutputIsState)
+                // Keras' unrolled loop (unroll=True) repeated the previous output, zeros at first
+                .maskedOutputIsState(maskedOutputIsState && !bool(cfg, "unroll", false))
                 .dropout(cfg.path("dropout").asDouble(cfg.path("dropout_W").asDouble(0)))
                 .recurrentDropout(cfg.path("recurrent_dropout").asDouble(cfg.path("dropout_U").asDouble(0)));
         if (!cudnn) {

@@ -56,7 +56,9 @@ final class KerasFileWriter {
                               Map<String, LayerWeights> weights) {
         try (WritableHdfFile f = HdfFile.write(path)) {
             f.putAttribute("keras_version", kerasVersion);
-            f.putAttribute("backend", kerasBackend);
+            if (kerasBackend != null) {                       // Keras 1 wrote none
+                f.putAttribute("backend", kerasBackend);
+            }
             WritableGroup mw = f;
             if (config != null) {
                 f.putAttribute("model_config", config.toString());

@@ -528,6 +528,82 @@ class SyntheticKerasFilesTest {
         assertRefusal(customFile, "layer 'rnn' (RNN)", "cell 0 of its StackedRNNCells is 'PeepholeLSTMCell'");
     }
 
+    /**
+     * Stacked cells whose config freezes the first cell (trainable=False): Keras 2 saves the trainable
+     * cells' weights first, then the frozen cell's, and the loader puts them back in cell order.
+     * The rule for masked steps: unroll=True (an unrolled loop repeats the previous output) and
+     * Theano turn it off; files whose backend or rules are uncertain say so in a warning.
+     */
+    @Test
+    void stackedCellsWithAFrozenCellAndTheMaskedStepRules() {
+        StackedRnn expected = javaStack("rnn", true, false, false);
+        List<Tensor> w = randomStackWeights(expected, I);
+        expected.setWeights(w);
+        Model java = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(expected).build();
+        Map<String, Object> rnn = stackedRnnSpec("rnn", true, false, false);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> rnnCfg = new LinkedHashMap<>((Map<String, Object>) rnn.get("config"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> stacked = (Map<String, Object>) ((Map<String, Object>) rnnCfg.get("cell")).get("config");
+        @SuppressWarnings("unchecked")
+        List<Object> cells = new ArrayList<>((List<Object>) stacked.get("cells"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> first = new LinkedHashMap<>((Map<String, Object>) ((Map<String, Object>) cells.get(0)).get("config"));
+        first.put("trainable", false);
+        cells.set(0, Map.of("class_name", "LSTMCell", "config", first));
+        rnnCfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
+                "cells", cells)));
+        JsonNode k2 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                "layers", List.of(spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                        Map.of("class_name", "RNN", "config", rnnCfg)))));
+        KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k : new int[] {1, 2, 0}) {                  // the trainable cells, then the frozen one
+            for (int j = 0; j < 3; j++) {
+                rw.put("rnn/cell_" + k + "/" + names[j], w.get(3 * k + j));
+            }
+        }
+        Path h5 = dir.resolve("frozen_cell.h5");
+        KerasFileWriter.writeHdf5(h5, "2.9.0", k2, Map.of("rnn", rw));
+        Tensor x = paddedInput();
+        Compare.assertIdentical("a frozen first cell", java.predict(x), KerasModelLoader.load(h5).model().predict(x));
+
+        // unroll=True: Keras 2.2.4's unrolled TensorFlow loop repeats the previous output
+        Map<String, Object> unrolled = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("unroll", true), H));
+        Map<String, Object> looped = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+        for (Map<String, Object> layer : List.of(unrolled, looped)) {
+            JsonNode cfg = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "u",
+                    "layers", List.of(spec("Masking", "masking", Map.of("mask_value", 0.0,
+                            "batch_input_shape", nullFirst(-1, I))), layer))));
+            Path f = dir.resolve("unroll_" + (layer == unrolled) + ".h5");
+            KerasFileWriter.writeHdf5(f, "2.2.4", cfg, Map.of("lstm", recurrentH5Weights("lstm", "lstm_cell",
+                    randomWeights(Lstm.builder(H).build(), I))));
+            RecurrentLayer l = (RecurrentLayer) KerasModelLoader.load(f).model().layers().get(1);
+            assertEquals(layer != unrolled, l.maskedOutputIsState(), "unroll=" + (layer == unrolled));
+        }
+
+        // a stateful masked LSTM: the masked-step rule matters; warnings where the file leaves it uncertain
+        Map<String, Object> statefulLstm = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("stateful", true), H));
+        JsonNode statefulCfg = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s",
+                "layers", List.of(spec("Masking", "masking", Map.of("mask_value", 0.0,
+                        "batch_input_shape", Arrays.asList(2, null, I))), statefulLstm))));
+        KerasFileWriter.LayerWeights lw = recurrentH5Weights("lstm", "lstm_cell", randomWeights(Lstm.builder(H).build(), I));
+        String[][] cases = {{"1.2.2", null, "does not record the backend", "read as tensorflow"},
+            {"1.0.6", null, "does not record the backend", "read as theano"}, {"2.2.4", "cntk", "CNTK backend", "cell state c"},
+            {"2.1.6-tf", "tensorflow", "tf.keras 2.1.6-tf", "TensorFlow 1.11 and 1.12"}};
+        for (String[] c : cases) {
+            Path f = dir.resolve("warn_" + c[0] + c[1] + ".h5");
+            KerasFileWriter.writeHdf5(f, c[0], c[1], statefulCfg, Map.of("lstm", lw));
+            LoadedModel m = KerasModelLoader.load(f);
+            assertTrue(m.warnings().stream().anyMatch(t -> t.contains(c[2]) && t.contains(c[3])),
+                    c[0] + " " + c[1] + ": " + m.warnings());
+        }
+        Path quiet = dir.resolve("quiet.h5");
+        KerasFileWriter.writeHdf5(quiet, "2.2.4", "tensorflow", statefulCfg, Map.of("lstm", lw));
+        assertEquals(List.of(), KerasModelLoader.load(quiet).warnings(), "a file that says all it needs to");
+    }
+
     /** LSTM(H), GRU(2, reset_after), LSTM(H) stacked, as {@link #stackedRnnSpec} describes. */
     private static StackedRnn javaStack(String name, boolean sequences, boolean state, boolean backwards) {
         return StackedRnn.builder(Lstm.builder(H).build(), Gru.builder(2).resetAfter(true).build(), Lstm.builder(H).build())
