@@ -378,6 +378,38 @@ const cases = [];
   cases.push(makeCase('activation_layers', tf.model({inputs: x, outputs: outs}), [uniform([B, T, 3], -1, 1)]));
 }
 
+// a masked branch concatenated with an unmasked one (the unmasked counts as all steps kept), the
+// mask carried through the training-only layers and LayerNormalization
+{
+  const ids = tf.input({shape: [T], name: 'ids'});
+  const x = tf.input({shape: [T, 2], name: 'x'});
+  let e = tf.layers.embedding({inputDim: 10, outputDim: 3, maskZero: true, name: 'embedding'}).apply(ids);
+  e = tf.layers.spatialDropout1d({rate: 0.2, name: 'spatial'}).apply(e);
+  e = tf.layers.gaussianNoise({stddev: 0.5, name: 'noise'}).apply(e);
+  const d = tf.layers.dense({units: 2, name: 'dense_x'}).apply(x);
+  let h = tf.layers.concatenate({name: 'concat'}).apply([e, d]);
+  h = tf.layers.layerNormalization({name: 'ln'}).apply(h);
+  h = tf.layers.alphaDropout({rate: 0.1, name: 'alpha'}).apply(h);
+  h = tf.layers.gru({units: 4, returnSequences: true, name: 'gru'}).apply(h);
+  h = tf.layers.simpleRNN({units: 3, goBackwards: true, name: 'simple'}).apply(h);
+  cases.push(makeCase('masked_and_unmasked_concatenated', tf.model({inputs: [ids, x], outputs: h}),
+      [paddedIds(B, T, 10), uniform([B, T, 2], -1, 1)]));
+}
+
+// Conv1D (dilated, same; strided, valid; tfjs has no causal padding) and pooling (same, valid, global) around recurrent layers
+{
+  const x = tf.input({shape: [12, 3], name: 'x'});
+  let h = tf.layers.conv1d({filters: 4, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'tanh',
+    name: 'dilated'}).apply(x);
+  h = tf.layers.averagePooling1d({poolSize: 3, strides: 2, padding: 'same', name: 'avg_same'}).apply(h);
+  h = tf.layers.lstm({units: 5, returnSequences: true, name: 'lstm'}).apply(h);
+  h = tf.layers.conv1d({filters: 3, kernelSize: 2, strides: 2, name: 'strided'}).apply(h);
+  const a = tf.layers.maxPooling1d({poolSize: 2, strides: 1, padding: 'same', name: 'max_same'}).apply(h);
+  const g = tf.layers.globalMaxPooling1d({name: 'gmax'}).apply(a);
+  const v = tf.layers.globalAveragePooling1d({name: 'gavg'}).apply(h);
+  cases.push(makeCase('convolution_and_pooling', tf.model({inputs: x, outputs: [g, v]}), [uniform([B, 12, 3], -1, 1)]));
+}
+
 fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),
     JSON.stringify({generator: 'make_tfjs_fixtures.js (TensorFlow.js ' + tf.version.tfjs + ', cpu backend)', cases}));
 console.log(cases.length + ' cases');
