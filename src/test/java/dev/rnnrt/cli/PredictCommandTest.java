@@ -105,6 +105,38 @@ class PredictCommandTest {
         }
     }
 
+    /**
+     * The command line end to end against TensorFlow.js: two models of fixtures/tfjs (two inputs, ids
+     * and features; two outputs) written as .h5 files, their inputs as .npy, run in batches of two;
+     * every output file holds TensorFlow.js' numbers.
+     */
+    @Test
+    void predictGivesTensorFlowJsNumbers() throws IOException {
+        for (String name : new String[] {"encoder_decoder_initial_state", "bidirectional_mul_and_none"}) {
+            JsonNode c = dev.rnnrt.io.keras.TfjsCases.named(name);
+            Path model = dev.rnnrt.io.keras.TfjsCases.writeH5(c, dir.resolve(name + ".h5"));
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("predict", "--model", model.toString()));
+            for (int k = 0; k < c.get("inputs").size(); k++) {
+                Path in = dir.resolve(name + "_in" + k + ".npy");
+                NpyWriter.write(in, dev.rnnrt.testing.Fixtures.tensor(c.get("inputs").get(k)), false);
+                args.addAll(java.util.List.of("--input", in.toString()));
+            }
+            Path outDir = dir.resolve(name + "_out");
+            args.addAll(java.util.List.of("--output-dir", outDir.toString(), "--batch-size", "2", "--device", "cpu",
+                    "--quiet"));
+            assertEquals(0, run(args.toArray(new String[0])), err());
+            JsonNode expected = c.get("expected");
+            for (int k = 0; k < expected.size(); k++) {
+                try (NpyReader r = NpyReader.open(outDir.resolve("out_" + k + ".npy"))) {
+                    Tensor got = r.readRows(0, r.rows());
+                    Compare.assertClose(name + " out_" + k, dev.rnnrt.testing.Fixtures.shape(expected.get(k)),
+                            dev.rnnrt.testing.Fixtures.doubles(expected.get(k)), got, Tolerance.FP32);
+                }
+            }
+            assertFalse(Files.exists(outDir.resolve("out_" + expected.size() + ".npy")), "no more outputs than the model's");
+        }
+    }
+
     @Test
     void errorCases() throws IOException {
         String model = resource("simplernn_flatten_fixedbatch_k213.h5").toString();

@@ -13,10 +13,7 @@ import dev.rnnrt.testing.Fixtures;
 import dev.rnnrt.testing.Tolerance;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,20 +35,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KerasOracleTest {
 
-    private static final JsonNode FIXTURES = Fixtures.json("fixtures/tfjs/tfjs_cases.json");
-
     @TempDir
     Path dir;
 
     @Test
     void everyTensorFlowJsCaseOnTheReferenceAndTheFastCpuPath() {
-        assertTrue(FIXTURES.get("generator").asText().contains("TensorFlow.js"), "fixture provenance");
+        assertTrue(TfjsCases.generator().contains("TensorFlow.js"), "fixture provenance");
         int cases = 0;
-        for (JsonNode c : FIXTURES.get("cases")) {
+        for (JsonNode c : TfjsCases.all()) {
             for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE}) {
                 String name = c.get("name").asText() + " on " + backend.name();
-                Path file = dir.resolve(c.get("name").asText() + "_" + cases + ".h5");
-                KerasFileWriter.writeHdf5(file, c.get("keras_version").asText(), c.get("model_config"), weights(c));
+                Path file = TfjsCases.writeH5(c, dir.resolve(c.get("name").asText() + "_" + cases + ".h5"));
                 LoadedModel loaded = KerasModelLoader.load(file, backend);
                 compare(name, loaded, c.get("inputs"), c.get("expected"));
                 int call = 1;
@@ -74,19 +68,5 @@ class KerasOracleTest {
             Compare.assertClose(name + ", output " + k, Fixtures.shape(e), Fixtures.doubles(e), out.get(k),
                     Tolerance.FP32);
         }
-    }
-
-    /** The case's weights per layer, in order, under their names. */
-    private static Map<String, KerasFileWriter.LayerWeights> weights(JsonNode c) {
-        Map<String, KerasFileWriter.LayerWeights> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = c.get("weights").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> layer = it.next();
-            KerasFileWriter.LayerWeights w = new KerasFileWriter.LayerWeights();
-            for (JsonNode v : layer.getValue()) {
-                w.put(v.get("name").asText() + ":0", Fixtures.tensor(v.get("value")));
-            }
-            out.put(layer.getKey(), w);
-        }
-        return out;
     }
 }
