@@ -410,6 +410,25 @@ const cases = [];
   cases.push(makeCase('convolution_and_pooling', tf.model({inputs: x, outputs: [g, v]}), [uniform([B, 12, 3], -1, 1)]));
 }
 
+// RNN around one cell (loaded as that cell's layer), and a stateful stack of cells, masked, over two calls
+{
+  const x = tf.input({batchShape: [B, 5, 3], name: 'x'});
+  const m = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  const one = tf.layers.rnn({cell: tf.layers.lstmCell({units: 3}), returnSequences: true, goBackwards: true,
+    name: 'one_cell'}).apply(m);
+  const stack = tf.layers.rnn({cell: [tf.layers.gruCell({units: 4}), tf.layers.simpleRNNCell({units: 4})],
+    stateful: true, returnSequences: true, name: 'stateful_stack'}).apply(m);
+  const out = tf.layers.concatenate({name: 'both'}).apply([one, stack]);
+  const first = uniform([B, 5, 3], -1, 1).arraySync();
+  first[0][4].fill(0);
+  const second = uniform([B, 5, 3], -1, 1).arraySync();
+  second[0][0].fill(0);
+  second[2][0].fill(0);
+  second[2][1].fill(0);
+  cases.push(makeCase('one_cell_and_stateful_stack', tf.model({inputs: x, outputs: out}), [tf.tensor(first)],
+      [[tf.tensor(second)]]));
+}
+
 fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),
     JSON.stringify({generator: 'make_tfjs_fixtures.js (TensorFlow.js ' + tf.version.tfjs + ', cpu backend)', cases}));
 console.log(cases.length + ' cases');
