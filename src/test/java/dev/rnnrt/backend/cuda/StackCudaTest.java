@@ -139,6 +139,63 @@ class StackCudaTest {
         }
     }
 
+    /**
+     * Files of Keras' old TensorFlow loop: masked steps before the first unmasked one output the
+     * initial state (maskedOutputIsState), for a layer given initial states and a Bidirectional one on
+     * two lanes, on the device as on the reference.
+     */
+    @Test
+    void maskedStepsThatOutputTheStateAgainstTheReference() {
+        GpuAvailable.assume();
+        RandomTensors r = new RandomTensors(607L);
+        try (RecurrentCuda cuda = RecurrentCuda.open(false, true)) {
+            for (int batch : new int[] {3, 40}) {
+                dev.rnnrt.layers.RecurrentLayer d = Gru.builder(16).returnSequences(true).maskedOutputIsState(true)
+                        .backend(cuda).build();
+                dev.rnnrt.layers.RecurrentLayer ref = Gru.builder(16).returnSequences(true).maskedOutputIsState(true)
+                        .build();
+                d.build(8);
+                List<Tensor> w = new ArrayList<>();
+                for (Tensor t : d.getWeights()) {
+                    w.add(r.uniform(0.4, t.shape()));
+                }
+                d.setWeights(w);
+                ref.setWeights(w);
+                Tensor x = r.uniform(1, batch, 9, 8);
+                boolean[][] keep = new boolean[batch][9];
+                for (int b = 0; b < batch; b++) {
+                    for (int t = 0; t < 9; t++) {
+                        keep[b][t] = t >= b % 4;                // 0 to 3 leading masked steps
+                    }
+                }
+                Mask mask = Mask.of(keep);
+                List<Tensor> h0 = List.of(r.uniform(0.5, batch, 16));
+                Compare.assertClose("GRU given h0, B=" + batch, ref.call(x, h0, mask).output(),
+                        d.call(x, h0, mask).output(), Tolerance.FP32);
+                dev.rnnrt.layers.Bidirectional bd = dev.rnnrt.layers.Bidirectional.of("bi", Lstm.builder(12)
+                        .returnSequences(true).maskedOutputIsState(true).backend(cuda).build(),
+                        dev.rnnrt.layers.Bidirectional.MergeMode.CONCAT, null, false);
+                dev.rnnrt.layers.Bidirectional br = dev.rnnrt.layers.Bidirectional.of("bi", Lstm.builder(12)
+                        .returnSequences(true).maskedOutputIsState(true).build(),
+                        dev.rnnrt.layers.Bidirectional.MergeMode.CONCAT, null, false);
+                bd.build(8);
+                List<Tensor> bw = new ArrayList<>();
+                for (Tensor t : bd.getWeights()) {
+                    bw.add(r.uniform(0.4, t.shape()));
+                }
+                bd.setWeights(bw);
+                br.setWeights(bw);
+                List<Tensor> in = new ArrayList<>(List.of(x));
+                for (int k = 0; k < 4; k++) {
+                    in.add(r.uniform(0.5, batch, 12));
+                }
+                Compare.assertClose("Bidirectional LSTM given states, B=" + batch,
+                        br.call(in, java.util.Collections.singletonList(mask)).get(0),
+                        bd.call(in, java.util.Collections.singletonList(mask)).get(0), Tolerance.FP32);
+            }
+        }
+    }
+
     private static StackedRnn stackedCells(dev.rnnrt.backend.RecurrentBackend be, boolean backwards, boolean states) {
         return StackedRnn.builder(Lstm.builder(24).backend(be).build(), Gru.builder(16).backend(be).build(),
                         Lstm.builder(20).backend(be).build())
