@@ -429,6 +429,42 @@ const cases = [];
       [[tf.tensor(second)]]));
 }
 
+// a hierarchical model: a sentence encoder (a model: Embedding(mask_zero) into a Bidirectional GRU)
+// over every sentence of a document through TimeDistributed, then an LSTM over the sentences; and a
+// Sequential model in TimeDistributed over feature steps
+{
+  const sentence = tf.input({shape: [5], name: 'sentence'});
+  let s = tf.layers.embedding({inputDim: 12, outputDim: 4, maskZero: true, name: 'words'}).apply(sentence);
+  s = tf.layers.bidirectional({layer: tf.layers.gru({units: 3}), name: 'sentence_gru'}).apply(s);
+  const encoder = tf.model({inputs: sentence, outputs: s, name: 'sentence_encoder'});
+  const doc = tf.input({shape: [4, 5], name: 'doc'});
+  let d = tf.layers.timeDistributed({layer: encoder, name: 'sentences'}).apply(doc);
+  d = tf.layers.lstm({units: 4, recurrentActivation: 'sigmoid', name: 'document'}).apply(d);
+  const frames = tf.input({shape: [4, 6, 2], name: 'frames'});
+  const per = tf.sequential({name: 'frame_encoder', layers: [
+    tf.layers.simpleRNN({units: 3, inputShape: [6, 2], name: 'frame_rnn'}),
+    tf.layers.dense({units: 2, activation: 'tanh', name: 'frame_dense'})]});
+  let f = tf.layers.timeDistributed({layer: per, name: 'per_frame'}).apply(frames);
+  f = tf.layers.gru({units: 3, name: 'over_frames'}).apply(f);
+  const out = tf.layers.concatenate({name: 'both'}).apply([d, f]);
+  const ids = [];
+  for (let b = 0; b < B; b++) {
+    const docIds = [];
+    for (let k = 0; k < 4; k++) {
+      const row = [];
+      for (let t = 0; t < 5; t++) row.push(1 + Math.floor(random() * 11));
+      docIds.push(row);
+    }
+    ids.push(docIds);
+  }
+  ids[0][1][3] = 0;
+  ids[0][1][4] = 0;       // a sentence padded at its end
+  ids[1][2][0] = 0;       // one padded at its start
+  ids[2][3] = [0, 0, 0, 0, 0];   // a sentence of padding only
+  cases.push(makeCase('time_distributed_models', tf.model({inputs: [doc, frames], outputs: out}),
+      [tf.tensor3d(ids), uniform([B, 4, 6, 2], -1, 1)]));
+}
+
 fs.writeFileSync(path.join(__dirname, '..', 'resources', 'fixtures', 'tfjs', 'tfjs_cases.json'),
     JSON.stringify({generator: 'make_tfjs_fixtures.js (TensorFlow.js ' + tf.version.tfjs + ', cpu backend)', cases}));
 console.log(cases.length + ' cases');

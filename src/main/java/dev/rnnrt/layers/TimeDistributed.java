@@ -9,8 +9,9 @@ import java.util.List;
  * Keras {@code TimeDistributed(layer)}: applies the inner layer to every timestep of
  * [batch, timesteps, ...] and keeps the mask. The inner layer sees [batch × timesteps, ...]; a
  * recurrent or Bidirectional layer inside runs over each step's own sequence of a
- * [batch, timesteps, time, features] input (hierarchical models), without masks. A mask the
- * wrapped layer makes (Masking, Embedding with mask_zero) is not passed on, as in Keras 3.
+ * [batch, timesteps, time, features] input (hierarchical models), without masks; so does a whole
+ * model ({@link dev.rnnrt.model.NestedModel}), which makes its own masks inside. A mask the wrapped
+ * layer makes (Masking, Embedding with mask_zero) is not passed on, as in Keras 3.
  */
 public final class TimeDistributed extends Layer {
 
@@ -28,7 +29,8 @@ public final class TimeDistributed extends Layer {
 
     /** A recurrent layer inside runs over the inner sequences, [batch, steps, time, features] → per step. */
     private boolean wrapsRecurrent() {
-        return inner instanceof RecurrentLayer || inner instanceof Bidirectional || inner instanceof StackedRnn;
+        return inner instanceof RecurrentLayer || inner instanceof Bidirectional || inner instanceof StackedRnn
+                || !inner.supportsMasking() && inner.className().matches("Functional|Sequential|Model");
     }
 
     /**

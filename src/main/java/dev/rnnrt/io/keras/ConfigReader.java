@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.model.Model;
+import dev.rnnrt.model.NestedModel;
+import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.ModelBuilder;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,12 +29,24 @@ final class ConfigReader {
      * One call of a layer of the config, in order, with where its inputs come from, and, where the
      * saved graph says (Keras 3 records the mask it passed each call), whether Keras gave each input
      * a mask (null: the file does not say). A layer's first call is named as the layer; a shared
-     * layer's later calls (Keras' node_index k ≥ 1) are named {@code "layer#k"}.
+     * layer's later calls (Keras' node_index k ≥ 1) are named {@code "layer#k"}. An entry
+     * {@code weightsOnly} is a layer of a model that TimeDistributed wraps: it gets its weights as the
+     * others do, but is a layer of that model, not a node of this graph.
      */
     record Entry(Layer layer, String callName, String className, String positionalKey, List<String> inputs,
-                 List<RecordedMask> kerasMasks, String kerasMaskReason, List<Scope> scope, boolean trainable) {
+                 List<RecordedMask> kerasMasks, String kerasMaskReason, List<Scope> scope, boolean trainable,
+                 boolean weightsOnly) {
         Entry(Layer layer, String className, String positionalKey, List<String> inputs, boolean trainable) {
-            this(layer, layer.name(), className, positionalKey, inputs, null, null, List.of(), trainable);
+            this(layer, layer.name(), className, positionalKey, inputs, null, null, List.of(), trainable, false);
+        }
+
+        /** This entry as a layer of a model that TimeDistributed wraps, inside {@code model}'s scope. */
+        Entry weightsOnlyIn(Scope model) {
+            List<Scope> sc = new ArrayList<>();
+            sc.add(model);
+            sc.addAll(scope);
+            return new Entry(layer, callName, className, positionalKey, inputs, kerasMasks, kerasMaskReason,
+                    List.copyOf(sc), trainable, true);
         }
 
         /** Whether this is the layer's first call (the one that loads its weights). */
@@ -58,7 +72,8 @@ final class ConfigReader {
             for (RecordedMask m : e.kerasMasks) {
                 known.add(RecordedMask.NONE.equals(m) ? RecordedMask.noneUnlessMasked(outerInputs) : m);
             }
-            return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable);
+            return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable,
+                    weightsOnly);
         }
 
         /** This entry with its references resolved (nested models' outputs to the layers that make them). */
@@ -76,7 +91,7 @@ final class ConfigReader {
                     masks.add(m == null ? null : m.map(refs));
                 }
             }
-            return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable);
+            return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable, weightsOnly);
         }
     }
 
@@ -199,7 +214,13 @@ final class ConfigReader {
         Model build() {
             ModelBuilder b = Model.functional(name);
             inputs.forEach(b::input);
+            List<Entry> nodes = new ArrayList<>();
             for (Entry e : layers) {
+                if (!e.weightsOnly()) {
+                    nodes.add(e);
+                }
+            }
+            for (Entry e : nodes) {
                 if (e.firstCall()) {
                     b.add(e.layer(), e.inputs().toArray(new String[0]));
                 } else {
@@ -207,8 +228,8 @@ final class ConfigReader {
                 }
             }
             Model model = b.outputs(outputs.toArray(new String[0])).build();
-            Map<String, Set<MaskAtom>> atoms = maskAtoms(model, layers);
-            for (Entry e : layers) {
+            Map<String, Set<MaskAtom>> atoms = maskAtoms(model, nodes);
+            for (Entry e : nodes) {
                 if (e.kerasMasks() == null) {
                     continue;
                 }
@@ -418,8 +439,10 @@ final class ConfigReader {
             if (inputShape == null && entries.isEmpty()) {
                 inputShape = firstLayerInputShape(lc, spec);
             }
-            Layer layer = factory.create(spec, null, prefix);
-            entries.add(new Entry(layer, cls, positionalKey(cls), List.of(from), trainable(spec)));
+            String key = positionalKey(cls);
+            Layer layer = create(spec, null, key);
+            entries.add(new Entry(layer, cls, key, List.of(from), trainable(spec)));
+            entries.addAll(takeWeightsOnly());
             previous = layer.name();
         }
         if (inputShape == null) {
@@ -510,11 +533,15 @@ final class ConfigReader {
                 String call = callName(layerName, k);
                 List<String> inputs = node == null ? List.of() : cls.equals("MultiHeadAttention")
                         ? attentionInputs(call, node) : inbound(call, node);
-                Layer made = factory.create(spec, node == null ? null : callKwargs(node), prefix);
-                if (layer == null) {
-                    layer = made;
+                if (layer != null && timeDistributedModel(spec)) {
+                    // a later call of TimeDistributed(model): the same layer (its model is built once)
                 } else {
-                    sameCallOptions(layer, made, call);
+                    Layer made = create(spec, node == null ? null : callKwargs(node), key);
+                    if (layer == null) {
+                        layer = made;
+                    } else {
+                        sameCallOptions(layer, made, call);
+                    }
                 }
                 List<RecordedMask> kerasMasks = node == null ? null : kerasMasks(call, node);
                 String reason = null;
@@ -524,7 +551,10 @@ final class ConfigReader {
                     kerasMasks = List.of(RecordedMask.NONE);
                     reason = INITIAL_STATE_MASK;
                 }
-                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason, List.of(), trainable(spec)));
+                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason, List.of(), trainable(spec), false));
+                if (k == 0) {
+                    entries.addAll(takeWeightsOnly());
+                }
             }
         }
         entries.replaceAll(e -> e.resolved(this::resolve));
@@ -553,6 +583,64 @@ final class ConfigReader {
                     + "') with other call options than its first call (" + again.describeOptions() + " against "
                     + first.describeOptions() + "); rnnrt gives each call of a shared layer the options of its "
                     + "first. Use a separate layer for the call with other options.");
+        }
+    }
+
+    /** Layers of models that TimeDistributed wraps, read but not yet put into the entries. */
+    private final List<Entry> weightsOnly = new ArrayList<>();
+
+    private List<Entry> takeWeightsOnly() {
+        List<Entry> out = new ArrayList<>(weightsOnly);
+        weightsOnly.clear();
+        return out;
+    }
+
+    /** Whether the spec is TimeDistributed around a model (a Sequential or functional model). */
+    private static boolean timeDistributedModel(JsonNode spec) {
+        return spec.path("class_name").asText("").equals("TimeDistributed")
+                && isModel(spec.path("config").path("layer").path("class_name").asText(""));
+    }
+
+    /**
+     * The layer of a spec. TimeDistributed around a model is built here: the model is read on its own
+     * (its layers named "&lt;time_distributed&gt;/&lt;layer&gt;"), built, and wrapped; its layers wait in
+     * {@link #weightsOnly} for the caller to put after the TimeDistributed entry, so that they get their
+     * weights (Keras 2: the TimeDistributed layer's group holds the model's weights as one list, as a
+     * nested model's; Keras 3: its layer/layers/&lt;key&gt; groups).
+     */
+    private Layer create(JsonNode spec, JsonNode callKwargs, String positionalKey) {
+        if (!timeDistributedModel(spec)) {
+            return factory.create(spec, callKwargs, prefix);
+        }
+        JsonNode lc = spec.path("config");
+        String name = qualify(lc.path("name").asText(spec.path("name").asText("time_distributed")));
+        JsonNode innerSpec = lc.path("layer");
+        Parsed inner = nested(innerSpec, name);
+        Scope scope = new Scope(name, positionalKey + "/layer");
+        for (Entry e : inner.layers()) {
+            weightsOnly.add(e.weightsOnlyIn(scope));
+        }
+        Model model;
+        try {
+            model = inner.build();
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ": the model inside TimeDistributed '" + name + "': " + e.getMessage(), e);
+        }
+        if (factory.version().major() < 3) {
+            for (int k = 0; k < model.outputNames().size(); k++) {
+                if (model.carriesMask(model.outputNames().get(k))) {
+                    throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): the model it wraps "
+                            + "gives output " + k + " a mask, which Keras 2 passes on for every step's sequence; rnnrt "
+                            + "does not compute such masks. End the inner model with a layer that drops the mask (a "
+                            + "recurrent layer without return_sequences, pooling), or save the model with Keras 3.");
+                }
+            }
+        }
+        try {
+            return TimeDistributed.of(name, new NestedModel(name + "/" + inner.name(),
+                    innerSpec.path("class_name").asText(), model));
+        } catch (IllegalArgumentException e) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): " + e.getMessage(), e);
         }
     }
 

@@ -20,6 +20,7 @@ import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
+import dev.rnnrt.model.NestedModel;
 import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import java.io.IOException;
@@ -360,6 +361,9 @@ public final class KerasModelLoader {
         Layer layer = wrapper;
         while (layer instanceof TimeDistributed t) {    // its weights are the wrapped layer's
             layer = t.inner();
+        }
+        if (layer instanceof NestedModel) {
+            return;                                      // the weights of the model's layers, each its own entry
         }
         String where = source + ", layer '" + wrapper.name() + "' (" + e.className() + ")"
                 + (e.scope().isEmpty() ? "" : " in nested model '" + e.scope().get(e.scope().size() - 1).name() + "'");

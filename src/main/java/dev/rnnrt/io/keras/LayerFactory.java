@@ -80,6 +80,11 @@ final class LayerFactory {
      */
     private final Map<Layer, boolean[]> frozenCells = new java.util.IdentityHashMap<>();
 
+    /** The Keras version the file was written by. */
+    KerasVersion version() {
+        return version;
+    }
+
     /** Which cells of this stack its config freezes, where it freezes some and not all; else null. */
     boolean[] frozenCells(Layer stack) {
         return frozenCells.get(stack);

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mutates model configs node by node — a value replaced by null, a number, a string, an empty list
  * or object, or removed — in the graph features a config can use (nested models, shared layers,
- * operations between layers, recorded masks, attention, stacked cells), and checks that every load either
+ * operations between layers, recorded masks, attention, stacked cells, TimeDistributed around a
+ * model), and checks that every load either
  * succeeds or fails with a ModelLoadException: never another exception or a hang.
  */
 class ConfigFuzzTest {
@@ -96,6 +97,27 @@ class ConfigFuzzTest {
              "input_layers": [["x", 0, 0]], "output_layers": [["rnn", 0, 0], ["rnn", 0, 3]]}}
             """;
 
+    /** Keras 3: TimeDistributed around a functional model (Embedding(mask_zero), GRU), then an LSTM. */
+    private static final String KERAS3_TD_MODEL = """
+            {"class_name": "Functional", "config": {"name": "hier", "layers": [
+             {"name": "doc", "class_name": "InputLayer", "config": {"batch_shape": [null, 3, 5], "name": "doc"}, "inbound_nodes": []},
+             {"name": "sentences", "class_name": "TimeDistributed", "config": {"name": "sentences", "layer": {
+               "class_name": "Functional", "config": {"name": "encoder", "layers": [
+                {"name": "words", "class_name": "InputLayer", "config": {"batch_shape": [null, 5], "name": "words"}, "inbound_nodes": []},
+                {"name": "embedding", "class_name": "Embedding", "config": {"name": "embedding", "input_dim": 9, "output_dim": 2,
+                 "mask_zero": true}, "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
+                 "config": {"keras_history": ["words", 0, 0]}}], "kwargs": {}}]},
+                {"name": "gru", "class_name": "GRU", "config": {"name": "gru", "units": 3, "reset_after": true},
+                 "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["embedding", 0, 0]}}],
+                 "kwargs": {}}]}],
+               "input_layers": [["words", 0, 0]], "output_layers": [["gru", 0, 0]]}}},
+              "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["doc", 0, 0]}}], "kwargs": {}}]},
+             {"name": "lstm", "class_name": "LSTM", "config": {"name": "lstm", "units": 2},
+              "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["sentences", 0, 0]}}],
+              "kwargs": {}}]}],
+             "input_layers": [["doc", 0, 0]], "output_layers": [["lstm", 0, 0]]}}
+            """;
+
     @TempDir
     Path dir;
 
@@ -122,17 +144,24 @@ class ConfigFuzzTest {
         stacked.put("rnn/cell/cells/lstm_cell", List.of(r.uniform(1, 2, 12), r.uniform(1, 3, 12), r.uniform(1, 12)));
         stacked.put("rnn/cell/cells/gru_cell", List.of(r.uniform(1, 3, 6), r.uniform(1, 2, 6), r.uniform(1, 2, 6)));
         KerasModelLoader.load(archive(JSON.readTree(KERAS3_STACKED), stacked, "stacked.keras"));
+        Map<String, List<dev.rnnrt.api.Tensor>> tdModel = new LinkedHashMap<>();
+        tdModel.put("time_distributed/layer/layers/embedding", List.of(r.uniform(1, 9, 2)));
+        tdModel.put("time_distributed/layer/layers/gru/cell", List.of(r.uniform(1, 2, 9), r.uniform(1, 3, 9),
+                r.uniform(1, 2, 9)));
+        tdModel.put("lstm/cell", List.of(r.uniform(1, 3, 8), r.uniform(1, 2, 8), r.uniform(1, 8)));
+        KerasModelLoader.load(archive(JSON.readTree(KERAS3_TD_MODEL), tdModel, "td_model.keras"));
         SplittableRandom random = new SplittableRandom(SEED);
         int refused = 0;
         int total = 0;
-        for (String config : List.of(KERAS2, KERAS3, KERAS3_STACKED)) {
+        for (String config : List.of(KERAS2, KERAS3, KERAS3_STACKED, KERAS3_TD_MODEL)) {
             for (int m = 0; m < MUTATIONS_PER_CONFIG; m++) {
                 JsonNode root = JSON.readTree(config);
                 String what = mutate(root, random);
                 String text = root.toString();
                 total++;
                 Path k3File = config == KERAS2 ? null
-                        : archive(root, config == KERAS3 ? k3 : stacked, "m" + m + ".keras");
+                        : archive(root, config == KERAS3 ? k3 : config == KERAS3_STACKED ? stacked : tdModel,
+                                "m" + m + ".keras");
                 try {
                     assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                         if (k3File != null) {

@@ -55,7 +55,7 @@ class KerasOracleTest {
                 cases++;
             }
         }
-        assertTrue(cases >= 40, "cases run: " + cases);
+        assertTrue(cases >= 42, "cases run: " + cases);
     }
 
     private static void compare(String name, LoadedModel loaded, JsonNode inputs, JsonNode expected) {

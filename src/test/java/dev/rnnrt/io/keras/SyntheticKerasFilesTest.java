@@ -604,6 +604,96 @@ class SyntheticKerasFilesTest {
         assertEquals(List.of(), KerasModelLoader.load(quiet).warnings(), "a file that says all it needs to");
     }
 
+    /**
+     * A Keras 3 hierarchical model: TimeDistributed around a functional sentence encoder
+     * (Embedding(mask_zero), GRU), its weights under time_distributed/layer/layers/…, then an LSTM over
+     * the sentences; equal to the same built in Java with {@link dev.rnnrt.model.NestedModel}. In a
+     * Keras 2 file, an inner model whose output carries a mask is refused (tf.keras passes such masks
+     * on per step).
+     */
+    @Test
+    void timeDistributedAroundAModel() throws IOException {
+        Embedding emb = Embedding.of("sentences/embedding", 9, I, true, Initializer.zeros());
+        Tensor table = random.uniform(1, 9, I);
+        emb.setWeights(List.of(table));
+        Gru gru = Gru.builder(H).name("sentences/gru").resetAfter(true).build();
+        List<Tensor> gw = randomWeights(gru, I);
+        gru.setWeights(gw);
+        Model encoder = Model.functional("encoder").input("words", 5).add(emb, "words").add(gru, "sentences/embedding")
+                .outputs("sentences/gru").build();
+        Lstm lstm = Lstm.builder(2).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, H);
+        lstm.setWeights(lw);
+        Model java = Model.functional("java").input("doc", 3, 5)
+                .add(TimeDistributed.of("sentences", new dev.rnnrt.model.NestedModel("sentences/encoder", "Functional",
+                        encoder)), "doc")
+                .add(lstm, "sentences").outputs("lstm").build();
+
+        Map<String, Object> words = new LinkedHashMap<>(spec("InputLayer", "words", Map.of("batch_shape", nullFirst(5))));
+        words.put("name", "words");
+        words.put("inbound_nodes", List.of());
+        Map<String, Object> embSpec = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)));
+        embSpec.put("name", "embedding");
+        embSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("words", 0)), "kwargs", Map.of())));
+        Map<String, Object> gruSpec = new LinkedHashMap<>(layerSpec("GRU", "gru", Map.of("reset_after", true), H));
+        gruSpec.put("name", "gru");
+        gruSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0)), "kwargs", Map.of())));
+        Map<String, Object> inner = Map.of("class_name", "Functional", "config", Map.of("name", "encoder",
+                "layers", List.of(words, embSpec, gruSpec), "input_layers", List.of(List.of("words", 0, 0)),
+                "output_layers", List.of(List.of("gru", 0, 0))));
+        Map<String, Object> td = new LinkedHashMap<>(spec("TimeDistributed", "sentences", Map.of("layer", inner)));
+        td.put("name", "sentences");
+        td.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("doc", 0)), "kwargs", Map.of())));
+        Map<String, Object> outer = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), 2));
+        outer.put("name", "lstm");
+        outer.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("sentences", 0)), "kwargs", Map.of())));
+        Map<String, Object> doc = new LinkedHashMap<>(spec("InputLayer", "doc", Map.of("batch_shape", nullFirst(3, 5))));
+        doc.put("name", "doc");
+        doc.put("inbound_nodes", List.of());
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "hier",
+                "layers", List.of(doc, td, outer), "input_layers", List.of(List.of("doc", 0, 0)),
+                "output_layers", List.of(List.of("lstm", 0, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("time_distributed/layer/layers/embedding", List.of(table));
+        weights.put("time_distributed/layer/layers/gru/cell", gw);
+        weights.put("lstm/cell", lw);
+        Path file = dir.resolve("hierarchical.keras");
+        KerasFileWriter.writeKeras(file, config, weights);
+        float[] ids = new float[2 * 3 * 5];
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = 1 + (7 * k) % 8;
+        }
+        ids[3] = 0;
+        ids[4] = 0;                                   // a sentence padded at its end
+        Arrays.fill(ids, 25, 30, 0f);                 // a sentence of padding only
+        Tensor x = Tensor.wrap(ids, 2, 3, 5);
+        LoadedModel loaded = KerasModelLoader.load(file);
+        Compare.assertIdentical("TimeDistributed(Functional)", java.predict(x), loaded.model().predict(x));
+        assertTrue(loaded.model().summary().contains("model=encoder(Embedding, GRU)"), loaded.model().summary());
+
+        // Keras 2: an inner model whose output keeps its mask (GRU with return_sequences)
+        Map<String, Object> seqGru = new LinkedHashMap<>(layerSpec("GRU", "gru", Map.of("reset_after", true,
+                "return_sequences", true), H));
+        seqGru.put("name", "gru");
+        seqGru.put("inbound_nodes", List.of(List.of(List.of("embedding", 0, 0, Map.of()))));
+        Map<String, Object> k2words = new LinkedHashMap<>(spec("InputLayer", "words",
+                Map.of("batch_input_shape", nullFirst(5))));
+        k2words.put("name", "words");
+        k2words.put("inbound_nodes", List.of());
+        Map<String, Object> k2emb = new LinkedHashMap<>(embSpec);
+        k2emb.put("inbound_nodes", List.of(List.of(List.of("words", 0, 0, Map.of()))));
+        Map<String, Object> k2inner = Map.of("class_name", "Model", "config", Map.of("name", "encoder",
+                "layers", List.of(k2words, k2emb, seqGru), "input_layers", List.of(List.of("words", 0, 0)),
+                "output_layers", List.of(List.of("gru", 0, 0))));
+        JsonNode k2 = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s", "layers",
+                List.of(spec("TimeDistributed", "sentences", Map.of("layer", k2inner,
+                        "batch_input_shape", nullFirst(3, 5)))))));
+        Path h5 = dir.resolve("hierarchical_masked_output.h5");
+        KerasFileWriter.writeHdf5(h5, "2.9.0", k2, Map.of());
+        assertRefusal(h5, "'sentences' (TimeDistributed)", "gives output 0 a mask", "Keras 2 passes on");
+    }
+
     /** LSTM(H), GRU(2, reset_after), LSTM(H) stacked, as {@link #stackedRnnSpec} describes. */
     private static StackedRnn javaStack(String name, boolean sequences, boolean state, boolean backwards) {
         return StackedRnn.builder(Lstm.builder(H).build(), Gru.builder(2).resetAfter(true).build(), Lstm.builder(H).build())
