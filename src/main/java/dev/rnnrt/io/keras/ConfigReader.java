@@ -3,6 +3,7 @@ package dev.rnnrt.io.keras;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.model.NestedModel;
@@ -626,7 +627,14 @@ final class ConfigReader {
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(source + ": the model inside TimeDistributed '" + name + "': " + e.getMessage(), e);
         }
-        if (factory.version().major() < 3) {
+        KerasVersion v = factory.version();
+        if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps a model and is "
+                    + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
+                    + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
+        }
+        // Keras 2.0-2.1's TimeDistributed had no compute_mask: it passed no mask on
+        if (v.major() == 2 && (v.minor() >= 2 || v.tfKeras())) {
             for (int k = 0; k < model.outputNames().size(); k++) {
                 if (model.carriesMask(model.outputNames().get(k))) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): the model it wraps "
@@ -1173,6 +1181,9 @@ final class ConfigReader {
         }
         if (lc.has("input_shape")) {
             JsonNode s = lc.get("input_shape");
+            if (!s.isArray()) {
+                throw new ModelLoadException(source + ": an input_shape is " + s + "; expected a list of sizes.");
+            }
             int[] shape = new int[s.size()];
             for (int k = 0; k < shape.length; k++) {
                 shape[k] = s.get(k).isNull() ? -1 : s.get(k).asInt();
@@ -1187,6 +1198,9 @@ final class ConfigReader {
     }
 
     private int[] withoutBatch(JsonNode s) {
+        if (s == null || !s.isArray() || s.isEmpty()) {
+            throw new ModelLoadException(source + ": an input shape is " + s + "; expected a list [batch, sizes…].");
+        }
         int[] shape = new int[s.size() - 1];
         for (int k = 1; k < s.size(); k++) {
             JsonNode d = s.get(k);

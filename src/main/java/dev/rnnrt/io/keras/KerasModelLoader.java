@@ -264,7 +264,10 @@ public final class KerasModelLoader {
             for (int i = 0; i < leaves.size(); i++) {
                 ConfigReader.Entry e = leaves.get(i);
                 total[i] = rawWeightCount(where, e.layer());
-                fixed[i] = e.trainable() ? nonTrainableCount(e.layer(), factory) : total[i];
+                // Keras 2.0.9's RNN layers took their weights' trainability from their cells alone
+                boolean cellsDecide = version.major() == 2 && version.minor() == 0 && version.patch() == 9
+                        && (e.layer() instanceof RecurrentLayer || e.layer() instanceof StackedRnn);
+                fixed[i] = e.trainable() || cellsDecide ? nonTrainableCount(e.layer(), factory) : total[i];
                 trainable += total[i] - fixed[i];
                 all += total[i];
                 if (total[i] > 0) {
@@ -351,6 +354,9 @@ public final class KerasModelLoader {
                 n += frozen[k] ? s.cells().get(k).weightNames().size() : 0;
             }
             return n;
+        }
+        if (layer instanceof RecurrentLayer r && factory.frozenCells(r) != null) {
+            return r.weightNames().size();                   // RNN around one frozen cell
         }
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
     }

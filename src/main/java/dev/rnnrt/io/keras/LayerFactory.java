@@ -75,8 +75,10 @@ final class LayerFactory {
     }
 
     /**
-     * The stacks whose cells' configs freeze some cells and not others (trainable=False): Keras 2
-     * saves such a stack's weights trainable cells first, then the frozen ones.
+     * The RNN layers whose configs freeze cells (trainable=False on a cell, or on StackedRNNCells):
+     * Keras 2 counts a frozen cell's weights as non-trainable even in a trainable layer, so it saves
+     * a stack's trainable cells' weights first, then the frozen ones', and in a nested model's list
+     * puts them among the non-trainable weights. (Keras 3 before 3.2 did not mark such weights.)
      */
     private final Map<Layer, boolean[]> frozenCells = new java.util.IdentityHashMap<>();
 
@@ -85,9 +87,20 @@ final class LayerFactory {
         return version;
     }
 
-    /** Which cells of this stack its config freezes, where it freezes some and not all; else null. */
-    boolean[] frozenCells(Layer stack) {
-        return frozenCells.get(stack);
+    /** Which cells of this RNN layer (a StackedRnn, or RNN around one cell) its config freezes; null for none. */
+    boolean[] frozenCells(Layer layer) {
+        return frozenCells.get(layer);
+    }
+
+    /** Records the cells a layer's config freezes, where any is and the Keras version marks them so. */
+    private void recordFrozen(Layer layer, boolean[] frozen) {
+        boolean any = false;
+        for (boolean f : frozen) {
+            any |= f;
+        }
+        if (any && !(version.major() == 3 && version.minor() < 2)) {
+            frozenCells.put(layer, frozen);
+        }
     }
 
     /** Warnings about the file's layers (precision Keras computed in), for the loaded model. */
@@ -481,6 +494,7 @@ final class LayerFactory {
             java.util.Set<String> taken = new java.util.HashSet<>();
             boolean unrolled = bool(cfg, "unroll", false);
             boolean[] frozen = new boolean[list.size()];
+            boolean stackFrozen = !bool(cell.path("config"), "trainable", true);
             for (int k = 0; k < list.size(); k++) {
                 JsonNode c = list.get(k);
                 String cls = text(c, "class_name", "");
@@ -491,7 +505,7 @@ final class LayerFactory {
                             + "'; rnnrt stacks LSTMCell, GRUCell and SimpleRNNCell.");
                 }
                 JsonNode cc = c.path("config");
-                frozen[k] = !bool(cc, "trainable", true);
+                frozen[k] = stackFrozen || !bool(cc, "trainable", true);
                 String cellName = text(cc, "name", WeightStore.snake(cls));
                 for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique
                     cellName = text(cc, "name", WeightStore.snake(cls)) + "_" + n;
@@ -517,15 +531,7 @@ final class LayerFactory {
                     .maskedOutputIsFirstCellState(maskedOutputIsState && !unrolled
                             && !version.stackedCellStatesReversed())
                     .build();
-            boolean some = false;
-            boolean all = true;
-            for (boolean f : frozen) {
-                some |= f;
-                all &= f;
-            }
-            if (some && !all) {
-                frozenCells.put(stack, frozen);
-            }
+            recordFrozen(stack, frozen);
             return stack;
         }
         String layerClass = cellLayer(cellClass);
@@ -543,7 +549,9 @@ final class LayerFactory {
             }
         }
         merged.put("name", name);
-        return recurrent(layerClass, name, merged);
+        RecurrentLayer layer = recurrent(layerClass, name, merged);
+        recordFrozen(layer, new boolean[] {!bool(cell.path("config"), "trainable", true)});
+        return layer;
     }
 
     /** The layer class of a built-in Keras cell class; null for others. */

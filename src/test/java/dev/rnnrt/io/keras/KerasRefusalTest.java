@@ -108,6 +108,20 @@ class KerasRefusalTest {
     }
 
     @Test
+    void inputShapesThatAreNotListsAreRefusedByName() {
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("units", 3);
+        cfg.put("batch_input_shape", null);
+        Path nullShape = dir.resolve("null_shape.h5");
+        KerasFileWriter.writeHdf5(nullShape, "2.4.0", sequential(layer("LSTM", "lstm", cfg)), Map.of());
+        assertRefused(() -> KerasModelLoader.load(nullShape), "input shape is null", "expected a list");
+        Path scalarShape = dir.resolve("scalar_shape.h5");
+        KerasFileWriter.writeHdf5(scalarShape, "2.4.0", sequential(layer("LSTM", "lstm", Map.of("units", 3,
+                "input_shape", 5))), Map.of());
+        assertRefused(() -> KerasModelLoader.load(scalarShape), "input_shape is 5", "expected a list");
+    }
+
+    @Test
     void rnnWrappersAroundCustomCellsAreRefused() {
         Map<String, Object> cell = Map.of("class_name", "LSTMCell", "config", Map.of("units", 3, "name", "c"));
         Map<String, Object> odd = Map.of("class_name", "MinimalRNNCell", "config", Map.of("units", 3));
