@@ -561,6 +561,42 @@ const cases = [];
       [uniform([B, 4, 6, 3], -1, 1), uniform([B, 6, 3], -1, 1)]));
 }
 
+// a stateful Bidirectional layer and a stateful go_backwards SimpleRNN, masked, over two calls
+{
+  const x = tf.input({batchShape: [B, 5, 3], name: 'x'});
+  const m = tf.layers.masking({maskValue: 0, name: 'masking'}).apply(x);
+  const bi = tf.layers.bidirectional({layer: tf.layers.gru({units: 3, stateful: true, returnSequences: true}),
+    name: 'bi'}).apply(m);
+  const back = tf.layers.simpleRNN({units: 2, stateful: true, goBackwards: true, name: 'back'}).apply(m);
+  const first = uniform([B, 5, 3], -1, 1).arraySync();
+  first[1][4].fill(0);
+  const second = uniform([B, 5, 3], -1, 1).arraySync();
+  second[0][0].fill(0);
+  second[2][4].fill(0);
+  second[2][3].fill(0);
+  cases.push(makeCase('stateful_bidirectional_and_backwards', tf.model({inputs: x, outputs: [bi, back]}),
+      [tf.tensor(first)], [[tf.tensor(second)]]));
+}
+
+// TimeDistributed(Bidirectional) over [batch, steps, time, features], then an LSTM; a wrapped
+// go_backwards layer returning its states
+{
+  const x = tf.input({shape: [3, 5, 2], name: 'x'});
+  let h = tf.layers.timeDistributed({layer: tf.layers.bidirectional({layer: tf.layers.lstm({units: 2,
+    recurrentActivation: 'sigmoid'}), mergeMode: 'sum'}), name: 'td_bi'}).apply(x);
+  h = tf.layers.lstm({units: 3, name: 'over_steps'}).apply(h);
+  const y = tf.input({shape: [null, 2], name: 'y'});
+  const ym = tf.layers.masking({maskValue: 0, name: 'mask_y'}).apply(y);
+  const outs = tf.layers.bidirectional({layer: tf.layers.gru({units: 2, goBackwards: true, returnState: true}),
+    mergeMode: 'concat', name: 'bi_back'}).apply(ym);
+  const ys = uniform([B, 6, 2], -1, 1).arraySync();
+  ys[0][5].fill(0);
+  ys[1][0].fill(0);
+  ys[1][1].fill(0);
+  cases.push(makeCase('time_distributed_bidirectional_and_backwards_states',
+      tf.model({inputs: [x, y], outputs: [h, ...outs]}), [uniform([B, 3, 5, 2], -1, 1), tf.tensor(ys)]));
+}
+
 // refused: a frozen TimeDistributed(model) inside a nested model (Keras 2 keeps its weights in an order
 // rnnrt does not rebuild); the case says what the refusal names
 {
