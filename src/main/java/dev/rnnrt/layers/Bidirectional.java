@@ -315,6 +315,11 @@ public final class Bidirectional extends Layer {
 
     /** The merge of the backend's stacks for this layer's mode; null for NONE. */
     StackStage.Merge stackMerge() {
+        return merge(mergeMode);
+    }
+
+    /** The merge of the backend's stacks for a mode; null for NONE. */
+    static StackStage.Merge merge(MergeMode mergeMode) {
         return switch (mergeMode) {
             case CONCAT -> StackStage.Merge.CONCAT;
             case SUM -> StackStage.Merge.SUM;

@@ -92,6 +92,26 @@ public final class StackedRnn extends Layer {
         }
     }
 
+    /**
+     * A new stack of copies of this one's cells (their weights too, where built), under {@code name},
+     * with {@code go_backwards} and {@code zero_output_for_mask} as given and the other options
+     * this one's: Bidirectional's two directions.
+     */
+    StackedRnn recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+        List<RecurrentLayer> plain = new ArrayList<>();
+        for (RecurrentLayer c : cells) {
+            RecurrentLayer p = c.recreate(c.name().substring(name().length() + 1),
+                    new RecurrentLayer.LoopOptions(false, false, false, false, false));
+            if (c.isBuilt()) {
+                p.setWeights(c.getWeights());
+            }
+            plain.add(p);
+        }
+        return builder(plain).name(name).returnSequences(returnSequences).returnState(returnState)
+                .goBackwards(goBackwards).stateful(stateful).zeroOutputForMask(zeroOutputForMask)
+                .reverseStateOrder(reverseStateOrder).maskedOutputIsFirstCellState(maskedOutputIsFirstCellState).build();
+    }
+
     /** A stack of the given cells (SimpleRnn, Lstm or Gru layers with default loop options), first to last. */
     public static Builder builder(RecurrentLayer... cells) {
         return new Builder(java.util.Arrays.asList(cells));

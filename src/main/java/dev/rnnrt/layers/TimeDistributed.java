@@ -30,6 +30,7 @@ public final class TimeDistributed extends Layer {
     /** A recurrent layer inside runs over the inner sequences, [batch, steps, time, features] → per step. */
     private boolean wrapsRecurrent() {
         return inner instanceof RecurrentLayer || inner instanceof Bidirectional || inner instanceof StackedRnn
+                || inner instanceof BidirectionalStack
                 || !inner.supportsMasking() && inner.className().matches("Functional|Sequential|Model");
     }
 

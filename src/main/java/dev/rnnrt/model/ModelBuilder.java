@@ -367,6 +367,8 @@ public final class ModelBuilder {
             b.backwardLayer().build(features);
         } else if (layer instanceof StackedRnn s) {
             s.build(features);
+        } else if (layer instanceof dev.rnnrt.layers.BidirectionalStack s) {
+            s.build(features);
         } else if (layer instanceof Dense d) {
             d.build(features);
         } else if (layer instanceof TimeDistributed t && t.inner() instanceof StackedRnn s) {

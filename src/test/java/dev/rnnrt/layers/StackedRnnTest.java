@@ -36,6 +36,9 @@ class StackedRnnTest {
     void everyFixtureCaseOnEachCpuBackend() {
         int checkedAgainstTorch = 0;
         for (JsonNode c : CASES) {
+            if (c.path("bidirectional").asBoolean(false)) {
+                continue;                                       // bidirectionalStacks
+            }
             for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE,
                     new StackingReference()}) {
                 StackedRnn stack = fromCase(c, backend);
@@ -143,6 +146,53 @@ class StackedRnnTest {
                 new RecurrentLayer.LoopOptions(false, false, false, false, false));
         p.setWeights(cell.getWeights());
         return p;
+    }
+
+    /**
+     * Bidirectional(RNN(StackedRNNCells)) against the fixtures: the backward stack with its own
+     * weights and go_backwards, its sequence reversed back, merged (concat, sum, none), states forward
+     * then backward, masked steps zeros with return_sequences (Keras 2.4+ and 3).
+     */
+    @Test
+    void bidirectionalStacks() {
+        int n = 0;
+        for (JsonNode c : CASES) {
+            if (!c.path("bidirectional").asBoolean(false)) {
+                continue;
+            }
+            for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE}) {
+                StackedRnn stack = fromCase(c, backend, c.get("cells").size());
+                JsonNode mode = c.get("merge_mode");
+                BidirectionalStack bi = BidirectionalStack.of("bi", stack,
+                        Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText()), true);
+                List<Tensor> w = new ArrayList<>();
+                for (JsonNode cw : c.get("weights")) {
+                    w.add(Fixtures.tensor(cw.get("kernel")));
+                    w.add(Fixtures.tensor(cw.get("recurrent_kernel")));
+                    if (cw.has("bias")) {
+                        w.add(Fixtures.tensor(cw.get("bias")));
+                    }
+                }
+                bi.setWeights(w);
+                List<Tensor> inputs = new ArrayList<>();
+                inputs.add(Fixtures.tensor(c.get("input")));
+                List<Tensor> init = Fixtures.tensors(c.get("initial_state"));
+                if (init != null) {
+                    inputs.addAll(init);
+                }
+                List<Tensor> out = bi.call(inputs, java.util.Collections.singletonList(Fixtures.mask(c.get("mask"))));
+                JsonNode expected = c.get("expected");
+                assertEquals(expected.size(), out.size(), c.get("name").asText());
+                for (int k = 0; k < out.size(); k++) {
+                    Compare.assertClose(c.get("name").asText() + " output " + k + " on " + backend.name(),
+                            Fixtures.shape(expected.get(k)), Fixtures.doubles(expected.get(k)), out.get(k), Tolerance.FP32);
+                }
+                List<int[]> shapes = bi.outputShapes(List.of(new int[] {-1, inputs.get(0).dim(2)}));
+                assertEquals(out.size(), shapes.size(), "outputShapes gives as many outputs as call");
+            }
+            n++;
+        }
+        assertEquals(3, n, "bidirectional fixture cases");
     }
 
     @Test
@@ -281,8 +331,22 @@ class StackedRnnTest {
 
     /** The case's stack on {@code backend}, with its weights. */
     static StackedRnn fromCase(JsonNode c, RecurrentBackend backend) {
-        List<RecurrentLayer> cells = new ArrayList<>();
+        StackedRnn s = fromCase(c, backend, -1);
         List<Tensor> weights = new ArrayList<>();
+        for (JsonNode w : c.get("weights")) {
+            weights.add(Fixtures.tensor(w.get("kernel")));
+            weights.add(Fixtures.tensor(w.get("recurrent_kernel")));
+            if (w.has("bias")) {
+                weights.add(Fixtures.tensor(w.get("bias")));
+            }
+        }
+        s.setWeights(weights);
+        return s;
+    }
+
+    /** The case's stack on {@code backend}, without weights ({@code unused}: a marker for the overload). */
+    static StackedRnn fromCase(JsonNode c, RecurrentBackend backend, int unused) {
+        List<RecurrentLayer> cells = new ArrayList<>();
         for (int k = 0; k < c.get("cells").size(); k++) {
             JsonNode cfg = c.get("cells").get(k);
             KerasVersion version = KerasVersion.parse(cfg.get("keras_version").asText());
@@ -297,19 +361,11 @@ class StackedRnnTest {
             b.activation(Activation.named(cfg.get("activation").asText(), version)).useBias(cfg.get("use_bias").asBoolean())
                     .backend(backend).name("cell" + k);
             cells.add(b.build());
-            JsonNode w = c.get("weights").get(k);
-            weights.add(Fixtures.tensor(w.get("kernel")));
-            weights.add(Fixtures.tensor(w.get("recurrent_kernel")));
-            if (w.has("bias")) {
-                weights.add(Fixtures.tensor(w.get("bias")));
-            }
         }
         JsonNode o = c.get("options");
-        StackedRnn s = StackedRnn.builder(cells).name(c.get("name").asText())
+        return StackedRnn.builder(cells).name(c.get("name").asText())
                 .returnSequences(o.get("return_sequences").asBoolean()).returnState(o.get("return_state").asBoolean())
                 .goBackwards(o.get("go_backwards").asBoolean())
                 .zeroOutputForMask(o.get("zero_output_for_mask").asBoolean()).build();
-        s.setWeights(weights);
-        return s;
     }
 }

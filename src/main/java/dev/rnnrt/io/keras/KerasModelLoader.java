@@ -8,6 +8,7 @@ import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
@@ -213,7 +214,8 @@ public final class KerasModelLoader {
                 l = t.inner();
             }
             masks |= l instanceof dev.rnnrt.layers.Masking || l instanceof Embedding emb && emb.maskZero();
-            boolean recurrent = l instanceof RecurrentLayer || l instanceof Bidirectional || l instanceof StackedRnn;
+            boolean recurrent = l instanceof RecurrentLayer || l instanceof Bidirectional || l instanceof StackedRnn
+                    || l instanceof BidirectionalStack;
             startStates |= recurrent && (l.isStateful() || e.inputs().size() > 1);
             stackStates |= l instanceof StackedRnn s && (s.returnState() || e.inputs().size() > 1);
         }
@@ -310,6 +312,9 @@ public final class KerasModelLoader {
         if (layer instanceof StackedRnn s) {
             return s.weightNames().size();
         }
+        if (layer instanceof BidirectionalStack b) {
+            return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
+        }
         if (layer instanceof BatchNormalization bn && bn.renorm()) {
             throw new ModelLoadException(where + ": layer '" + bn.name() + "' is a BatchNormalization with renorm, "
                     + "whose number of weights differs between Keras versions; rnnrt cannot split the nested "
@@ -358,6 +363,14 @@ public final class KerasModelLoader {
         if (layer instanceof RecurrentLayer r && factory.frozenCells(r) != null) {
             return r.weightNames().size();                   // RNN around one frozen cell
         }
+        if (layer instanceof BidirectionalStack b && factory.frozenCells(b) != null) {
+            boolean[] frozen = factory.frozenCells(b);
+            int n = 0;
+            for (int k = 0; k < frozen.length; k++) {
+                n += frozen[k] ? 2 * b.forwardLayer().cells().get(k).weightNames().size() : 0;
+            }
+            return n;
+        }
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
     }
 
@@ -398,6 +411,8 @@ public final class KerasModelLoader {
                         b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
             } else if (layer instanceof StackedRnn s) {
                 s.setWeights(stackedWeights(where, s, raw, factory.frozenCells(s)));
+            } else if (layer instanceof BidirectionalStack b) {
+                bidirectionalStackWeights(where, b, raw, factory.frozenCells(b));
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -502,6 +517,44 @@ public final class KerasModelLoader {
             at += n;
         }
         return out;
+    }
+
+    /**
+     * A Bidirectional stack's weights: the forward stack's, then the backward's (Keras 3: under
+     * forward_layer/ and backward_layer/), each read as {@link #stackedWeights} reads a stack's. In a
+     * Keras 2 list with frozen cells, the trainable weights of both stacks come first, then the
+     * frozen ones of both.
+     */
+    private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
+                                                  boolean[] frozen) {
+        int nf = b.forwardLayer().weightNames().size();
+        int nb = b.backwardLayer().weightNames().size();
+        List<NamedWeight> fw = new ArrayList<>();
+        List<NamedWeight> bw = new ArrayList<>();
+        if (!raw.isEmpty() && raw.get(0).name().contains("/cell/cells/")) {
+            for (NamedWeight w : raw) {
+                (w.name().contains("backward_layer/") ? bw : fw).add(w);
+            }
+        } else if (raw.size() == nf + nb && frozen != null) {
+            int trainable = 0;
+            for (int k = 0; k < frozen.length; k++) {
+                trainable += frozen[k] ? 0 : b.forwardLayer().cells().get(k).weightNames().size();
+            }
+            List<NamedWeight> tr = raw.subList(0, 2 * trainable);
+            List<NamedWeight> fr = raw.subList(2 * trainable, raw.size());
+            fw.addAll(tr.subList(0, trainable));
+            fw.addAll(fr.subList(0, nf - trainable));
+            bw.addAll(tr.subList(trainable, 2 * trainable));
+            bw.addAll(fr.subList(nf - trainable, fr.size()));
+        } else if (raw.size() == nf + nb) {
+            fw.addAll(raw.subList(0, nf));
+            bw.addAll(raw.subList(nf, nf + nb));
+        } else if (!raw.isEmpty()) {
+            throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, its two stacks of cells need "
+                    + (nf + nb) + ". The file may be truncated; export it again from Keras.");
+        }
+        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, frozen));
+        b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, frozen));
     }
 
     private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, List<String> names,

@@ -10,6 +10,7 @@ import dev.rnnrt.layers.AdvancedActivation;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Dot;
@@ -204,10 +205,24 @@ final class LayerFactory {
                 return rnnWrapper(name, cfg);
             case "Bidirectional": {
                 Layer inner = create(cfg.path("layer"));
+                if (inner instanceof StackedRnn stack) {
+                    if (cfg.hasNonNull("backward_layer")) {
+                        throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): an explicit "
+                                + "backward_layer around stacked cells is not supported; rnnrt derives the backward "
+                                + "stack from the forward one.");
+                    }
+                    JsonNode mode = cfg.path("merge_mode");
+                    BidirectionalStack b = BidirectionalStack.of(name, stack, mode.isMissingNode()
+                            ? Bidirectional.MergeMode.CONCAT : Bidirectional.MergeMode.named(mode.isNull() ? null
+                            : mode.asText()), version.bidirectionalZeroesMaskedOutputs());
+                    if (frozenCells.containsKey(stack)) {
+                        frozenCells.put(b, frozenCells.get(stack));   // both stacks freeze the same cells
+                    }
+                    return b;
+                }
                 if (!(inner instanceof RecurrentLayer forward)) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional) wraps "
-                            + inner.describe() + (inner instanceof StackedRnn ? ", a stack of cells" : "")
-                            + "; rnnrt's Bidirectional wraps one SimpleRNN, LSTM or GRU.");
+                            + inner.describe() + "; rnnrt's Bidirectional wraps SimpleRNN, LSTM, GRU or RNN.");
                 }
                 RecurrentLayer backward = null;
                 if (cfg.hasNonNull("backward_layer")) {

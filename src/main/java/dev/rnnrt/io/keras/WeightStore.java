@@ -185,6 +185,11 @@ abstract class WeightStore {
                 vars(c, path + "/" + child, out);
                 if (kind.equals("RNN")) {
                     sub(c, path + "/" + child, "cell", "", out);
+                    if (h5.child(c, "cell/cells") instanceof Group cells) {   // StackedRNNCells, as below
+                        for (String key : h5.children(cells)) {
+                            sub(cells, path + "/" + child + "/cell/cells", key, "", out);
+                        }
+                    }
                 }
             }
         }

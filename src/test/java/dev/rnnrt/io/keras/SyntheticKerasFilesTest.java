@@ -12,6 +12,7 @@ import dev.rnnrt.layers.AdvancedActivation;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Conv1D;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Dot;
@@ -507,14 +508,47 @@ class SyntheticKerasFilesTest {
         assertTrue(Compare.relativeError(toDoubles(fromZeros.get(0)), got.get(0).data()) > 1e-3,
                 "initial_state must reach the decoder");
 
-        // Bidirectional around stacked cells, and a cell rnnrt does not run, are refused by name
+        // Bidirectional around stacked cells: the forward stack's weights, then the backward's (Keras 3:
+        // forward_layer/cell/cells/…, backward_layer/cell/cells/…)
+        StackedRnn inner = javaStack("rnn", true, false, false);
+        inner.build(I);
+        BidirectionalStack biJava = BidirectionalStack.of("bidirectional", inner, Bidirectional.MergeMode.CONCAT, true);
+        List<Tensor> biw = new ArrayList<>();
+        for (Tensor t : biJava.getWeights()) {
+            biw.add(random.uniform(0.6, t.shape()));
+        }
+        biJava.setWeights(biw);
+        Model biModel = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(biJava).build();
         Map<String, Object> bidi = spec("Bidirectional", "bidirectional", Map.of("layer", stackedRnnSpec("rnn", true,
                 false, false), "merge_mode", "concat"));
+        KerasFileWriter.LayerWeights bh5 = new KerasFileWriter.LayerWeights();
+        String[] cellKeys = {"lstm_cell", "gru_cell", "lstm_cell_1"};
+        String[] wn = {"kernel:0", "recurrent_kernel:0", "bias:0"};
+        for (int k = 0; k < biw.size(); k++) {
+            bh5.put("bidirectional/" + (k < 9 ? "forward_rnn/" : "backward_rnn/") + cellKeys[(k % 9) / 3] + "/" + wn[k % 3],
+                    biw.get(k));
+        }
         Path bidiFile = dir.resolve("bidi_stacked.h5");
         KerasFileWriter.writeHdf5(bidiFile, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
                 Map.of("name", "b", "layers", List.of(spec("Masking", "masking",
-                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))), bidi)))), Map.of());
-        assertRefusal(bidiFile, "'bidirectional' (Bidirectional)", "a stack of cells", "one SimpleRNN, LSTM or GRU");
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))), bidi)))),
+                Map.of("bidirectional", bh5));
+        Tensor bx = paddedInput();
+        Compare.assertIdentical("Bidirectional(RNN(StackedRNNCells)) (.h5)", biModel.predict(bx),
+                KerasModelLoader.load(bidiFile).model().predict(bx));
+        Map<String, List<Tensor>> bk3 = new LinkedHashMap<>();
+        for (int k = 0; k < 3; k++) {
+            bk3.put("bidirectional/backward_layer/cell/cells/" + cellKeys[k], biw.subList(9 + 3 * k, 12 + 3 * k));
+            bk3.put("bidirectional/forward_layer/cell/cells/" + cellKeys[k], biw.subList(3 * k, 3 * k + 3));
+        }
+        Path bidiKeras = dir.resolve("bidi_stacked.keras");
+        KerasFileWriter.writeKeras(bidiKeras, JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "b", "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(-1, I))),
+                        spec("Masking", "masking", Map.of("mask_value", 0.0)), bidi)))), bk3);
+        Compare.assertIdentical("Bidirectional(RNN(StackedRNNCells)) (.keras)", biModel.predict(bx),
+                KerasModelLoader.load(bidiKeras).model().predict(bx));
+
+        // a cell rnnrt does not run is refused by name
         Map<String, Object> custom = new LinkedHashMap<>(stackedRnnSpec("rnn", true, false, false));
         @SuppressWarnings("unchecked")
         Map<String, Object> rnnCfg = new LinkedHashMap<>((Map<String, Object>) custom.get("config"));
@@ -568,6 +602,34 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(h5, "2.9.0", k2, Map.of("rnn", rw));
         Tensor x = paddedInput();
         Compare.assertIdentical("a frozen first cell", java.predict(x), KerasModelLoader.load(h5).model().predict(x));
+
+        // the same stack in Bidirectional: both stacks' trainable cells first, then both frozen cells
+        StackedRnn plainStack = javaStack("rnn", true, false, false);
+        plainStack.build(I);
+        BidirectionalStack bi = BidirectionalStack.of("bidirectional", plainStack, Bidirectional.MergeMode.SUM, true);
+        List<Tensor> bw = new ArrayList<>();
+        for (Tensor t : bi.getWeights()) {
+            bw.add(random.uniform(0.6, t.shape()));
+        }
+        bi.setWeights(bw);
+        Model biJava = Model.sequential("java").input(-1, I).add(Masking.of("masking", 0.0)).add(bi).build();
+        KerasFileWriter.LayerWeights bwh = new KerasFileWriter.LayerWeights();
+        int[][] order = {{0, 1}, {0, 2}, {1, 1}, {1, 2}, {0, 0}, {1, 0}};     // {direction, cell}
+        for (int[] o : order) {
+            for (int j = 0; j < 3; j++) {
+                bwh.put("bidirectional/" + (o[0] == 0 ? "forward" : "backward") + "/cell_" + o[1] + "/" + names[j],
+                        bw.get(9 * o[0] + 3 * o[1] + j));
+            }
+        }
+        JsonNode biCfg = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                "layers", List.of(spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                        spec("Bidirectional", "bidirectional", Map.of("merge_mode", "sum",
+                                "layer", Map.of("class_name", "RNN", "config", rnnCfg)))))));
+        Path biH5 = dir.resolve("frozen_cell_bidirectional.h5");
+        KerasFileWriter.writeHdf5(biH5, "2.9.0", biCfg, Map.of("bidirectional", bwh));
+        Compare.assertIdentical("a frozen first cell in both directions", biJava.predict(x),
+                KerasModelLoader.load(biH5).model().predict(x));
 
         // unroll=True: Keras 2.2.4's unrolled TensorFlow loop repeats the previous output
         Map<String, Object> unrolled = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("unroll", true), H));
