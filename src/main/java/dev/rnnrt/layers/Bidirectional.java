@@ -244,9 +244,19 @@ public final class Bidirectional extends Layer {
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */
     @Override
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
+        return directionMasks(forward.returnSequences(), mergeMode, masks, outputs.size());
+    }
+
+    @Override
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        return directionsMasked(forward.returnSequences(), mergeMode, inputsMasked, outputCount);
+    }
+
+    /** Keras' Bidirectional.compute_mask: x's mask on the sequence output(s), none on the states. */
+    static List<Mask> directionMasks(boolean sequences, MergeMode mergeMode, List<Mask> masks, int outputCount) {
+        List<Mask> out = new ArrayList<>(Collections.nCopies(outputCount, (Mask) null));
         Mask m = masks == null || masks.isEmpty() ? null : masks.get(0);
-        if (forward.returnSequences() && m != null) {
+        if (sequences && m != null) {
             out.set(0, m);
             if (mergeMode == MergeMode.NONE) {
                 out.set(1, m);
@@ -255,10 +265,11 @@ public final class Bidirectional extends Layer {
         return out;
     }
 
-    @Override
-    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+    /** The static form of {@link #directionMasks}. */
+    static List<Boolean> directionsMasked(boolean sequences, MergeMode mergeMode, List<Boolean> inputsMasked,
+                                          int outputCount) {
         List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
-        boolean m = forward.returnSequences() && !inputsMasked.isEmpty() && inputsMasked.get(0);
+        boolean m = sequences && !inputsMasked.isEmpty() && inputsMasked.get(0);
         out.set(0, m);
         if (mergeMode == MergeMode.NONE) {
             out.set(1, m);

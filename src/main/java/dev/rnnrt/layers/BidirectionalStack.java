@@ -159,26 +159,12 @@ public final class BidirectionalStack extends Layer {
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */
     @Override
     public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
-        List<Mask> out = new ArrayList<>(Collections.nCopies(outputs.size(), (Mask) null));
-        Mask m = masks == null || masks.isEmpty() ? null : masks.get(0);
-        if (forward.returnSequences() && m != null) {
-            out.set(0, m);
-            if (mergeMode == Bidirectional.MergeMode.NONE) {
-                out.set(1, m);
-            }
-        }
-        return out;
+        return Bidirectional.directionMasks(forward.returnSequences(), mergeMode, masks, outputs.size());
     }
 
     @Override
     public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
-        List<Boolean> out = new ArrayList<>(Collections.nCopies(outputCount, false));
-        boolean m = forward.returnSequences() && !inputsMasked.isEmpty() && inputsMasked.get(0);
-        out.set(0, m);
-        if (mergeMode == Bidirectional.MergeMode.NONE) {
-            out.set(1, m);
-        }
-        return out;
+        return Bidirectional.directionsMasked(forward.returnSequences(), mergeMode, inputsMasked, outputCount);
     }
 
     @Override
