@@ -97,6 +97,19 @@ class ConfigFuzzTest {
              "input_layers": [["x", 0, 0]], "output_layers": [["rnn", 0, 0], ["rnn", 0, 3]]}}
             """;
 
+    /** Keras 3: Bidirectional around RNN(StackedRNNCells([LSTMCell, GRUCell])), merge_mode sum. */
+    private static final String KERAS3_BI_STACKED = """
+            {"class_name": "Functional", "config": {"name": "bs", "layers": [
+             {"name": "x", "class_name": "InputLayer", "config": {"batch_shape": [null, 4, 2], "name": "x"}, "inbound_nodes": []},
+             {"name": "bi", "class_name": "Bidirectional", "config": {"name": "bi", "merge_mode": "sum", "layer":
+              {"class_name": "RNN", "config": {"name": "rnn", "return_sequences": true, "return_state": false,
+               "cell": {"class_name": "StackedRNNCells", "config": {"name": "stacked_rnn_cells",
+                "cells": [{"class_name": "LSTMCell", "config": {"name": "lstm_cell", "units": 3}},
+                 {"class_name": "GRUCell", "config": {"name": "gru_cell", "units": 2, "reset_after": true}}]}}}}},
+              "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}], "kwargs": {}}]}],
+             "input_layers": [["x", 0, 0]], "output_layers": [["bi", 0, 0]]}}
+            """;
+
     /** Keras 3: TimeDistributed around a functional model (Embedding(mask_zero), GRU), then an LSTM. */
     private static final String KERAS3_TD_MODEL = """
             {"class_name": "Functional", "config": {"name": "hier", "layers": [
@@ -150,18 +163,26 @@ class ConfigFuzzTest {
                 r.uniform(1, 2, 9)));
         tdModel.put("lstm/cell", List.of(r.uniform(1, 3, 8), r.uniform(1, 2, 8), r.uniform(1, 8)));
         KerasModelLoader.load(archive(JSON.readTree(KERAS3_TD_MODEL), tdModel, "td_model.keras"));
+        Map<String, List<dev.rnnrt.api.Tensor>> biStacked = new LinkedHashMap<>();
+        for (String dir : new String[] {"forward_layer", "backward_layer"}) {
+            biStacked.put("bidirectional/" + dir + "/cell/cells/lstm_cell", List.of(r.uniform(1, 2, 12),
+                    r.uniform(1, 3, 12), r.uniform(1, 12)));
+            biStacked.put("bidirectional/" + dir + "/cell/cells/gru_cell", List.of(r.uniform(1, 3, 6),
+                    r.uniform(1, 2, 6), r.uniform(1, 2, 6)));
+        }
+        KerasModelLoader.load(archive(JSON.readTree(KERAS3_BI_STACKED), biStacked, "bi_stacked.keras"));
         SplittableRandom random = new SplittableRandom(SEED);
         int refused = 0;
         int total = 0;
-        for (String config : List.of(KERAS2, KERAS3, KERAS3_STACKED, KERAS3_TD_MODEL)) {
+        for (String config : List.of(KERAS2, KERAS3, KERAS3_STACKED, KERAS3_TD_MODEL, KERAS3_BI_STACKED)) {
             for (int m = 0; m < MUTATIONS_PER_CONFIG; m++) {
                 JsonNode root = JSON.readTree(config);
                 String what = mutate(root, random);
                 String text = root.toString();
                 total++;
                 Path k3File = config == KERAS2 ? null
-                        : archive(root, config == KERAS3 ? k3 : config == KERAS3_STACKED ? stacked : tdModel,
-                                "m" + m + ".keras");
+                        : archive(root, config == KERAS3 ? k3 : config == KERAS3_STACKED ? stacked
+                                : config == KERAS3_TD_MODEL ? tdModel : biStacked, "m" + m + ".keras");
                 try {
                     assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                         if (k3File != null) {
