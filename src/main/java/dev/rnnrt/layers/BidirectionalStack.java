@@ -29,8 +29,9 @@ public final class BidirectionalStack extends Layer {
         Objects.requireNonNull(layer, "layer");
         this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
         boolean zero = forceZeroOutputForMask ? layer.returnSequences() : layer.zeroOutputForMask();
-        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), zero);
-        this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), zero);
+        // as Keras' from_config: the forward stack keeps the layer's weights, the backward one has its own
+        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), zero, true);
+        this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), zero, false);
     }
 
     /**

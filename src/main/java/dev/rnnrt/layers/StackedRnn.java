@@ -93,16 +93,16 @@ public final class StackedRnn extends Layer {
     }
 
     /**
-     * A new stack of copies of this one's cells (their weights too, where built), under {@code name},
-     * with {@code go_backwards} and {@code zero_output_for_mask} as given and the other options
-     * this one's: Bidirectional's two directions.
+     * A new stack of copies of this one's cells (with {@code copyWeights}, their weights too, where
+     * built), under {@code name}, with {@code go_backwards} and {@code zero_output_for_mask} as given
+     * and the other options this one's: Bidirectional's two directions.
      */
-    StackedRnn recreate(String name, boolean goBackwards, boolean zeroOutputForMask) {
+    StackedRnn recreate(String name, boolean goBackwards, boolean zeroOutputForMask, boolean copyWeights) {
         List<RecurrentLayer> plain = new ArrayList<>();
         for (RecurrentLayer c : cells) {
             RecurrentLayer p = c.recreate(c.name().substring(name().length() + 1),
                     new RecurrentLayer.LoopOptions(false, false, false, false, false));
-            if (c.isBuilt()) {
+            if (copyWeights && c.isBuilt()) {
                 p.setWeights(c.getWeights());
             }
             plain.add(p);

@@ -195,6 +195,20 @@ class StackedRnnTest {
         assertEquals(3, n, "bidirectional fixture cases");
     }
 
+    /** As Keras' from_config: the forward stack keeps the wrapped stack's weights, the backward one gets its own. */
+    @Test
+    void aBidirectionalStackCopiesTheWeightsToTheForwardStackOnly() {
+        StackedRnn stack = fromCase(byName("lstm2_sequences_state"), RecurrentReference.INSTANCE);
+        BidirectionalStack bi = BidirectionalStack.of("bi", stack, Bidirectional.MergeMode.CONCAT, true);
+        List<Tensor> want = stack.getWeights();
+        List<Tensor> got = bi.forwardLayer().getWeights();
+        for (int k = 0; k < want.size(); k++) {
+            Compare.assertIdentical("forward weight " + k, want.get(k), got.get(k));
+        }
+        assertTrue(!bi.backwardLayer().cells().get(0).isBuilt(), "the backward stack has no weights until built");
+        assertTrue(bi.backwardLayer().goBackwards() && !bi.forwardLayer().goBackwards());
+    }
+
     @Test
     void aStackOnABackendThatKeepsStacksIsOneStackCallUnlessTheLaterCellsReadAReversedMask() {
         JsonNode plain = byName("lstm2_sequences_state");

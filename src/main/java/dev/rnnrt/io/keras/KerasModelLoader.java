@@ -217,7 +217,8 @@ public final class KerasModelLoader {
             boolean recurrent = l instanceof RecurrentLayer || l instanceof Bidirectional || l instanceof StackedRnn
                     || l instanceof BidirectionalStack;
             startStates |= recurrent && (l.isStateful() || e.inputs().size() > 1);
-            stackStates |= l instanceof StackedRnn s && (s.returnState() || e.inputs().size() > 1);
+            stackStates |= l instanceof StackedRnn s && (s.returnState() || e.inputs().size() > 1)
+                    || l instanceof BidirectionalStack b && (b.forwardLayer().returnState() || e.inputs().size() > 1);
         }
         boolean matters = masks && startStates;
         if (matters && version.major() == 1 && kerasBackend == null) {
@@ -268,7 +269,8 @@ public final class KerasModelLoader {
                 total[i] = rawWeightCount(where, e.layer());
                 // Keras 2.0.9's RNN layers took their weights' trainability from their cells alone
                 boolean cellsDecide = version.major() == 2 && version.minor() == 0 && version.patch() == 9
-                        && (e.layer() instanceof RecurrentLayer || e.layer() instanceof StackedRnn);
+                        && (e.layer() instanceof RecurrentLayer || e.layer() instanceof StackedRnn
+                        || e.layer() instanceof Bidirectional || e.layer() instanceof BidirectionalStack);
                 fixed[i] = e.trainable() || cellsDecide ? nonTrainableCount(e.layer(), factory) : total[i];
                 trainable += total[i] - fixed[i];
                 all += total[i];
@@ -363,6 +365,9 @@ public final class KerasModelLoader {
         if (layer instanceof RecurrentLayer r && factory.frozenCells(r) != null) {
             return r.weightNames().size();                   // RNN around one frozen cell
         }
+        if (layer instanceof Bidirectional b && factory.frozenCells(b) != null) {
+            return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
+        }
         if (layer instanceof BidirectionalStack b && factory.frozenCells(b) != null) {
             boolean[] frozen = factory.frozenCells(b);
             int n = 0;
@@ -412,7 +417,9 @@ public final class KerasModelLoader {
             } else if (layer instanceof StackedRnn s) {
                 s.setWeights(stackedWeights(where, s, raw, factory.frozenCells(s)));
             } else if (layer instanceof BidirectionalStack b) {
-                bidirectionalStackWeights(where, b, raw, factory.frozenCells(b));
+                // a frozen layer lists each direction in turn (its non-trainable weights are each
+                // direction's weights); a trainable one both directions' trainable cells first
+                bidirectionalStackWeights(where, b, raw, factory.frozenCells(b), e.trainable());
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -522,11 +529,12 @@ public final class KerasModelLoader {
     /**
      * A Bidirectional stack's weights: the forward stack's, then the backward's (Keras 3: under
      * forward_layer/ and backward_layer/), each read as {@link #stackedWeights} reads a stack's. In a
-     * Keras 2 list with frozen cells, the trainable weights of both stacks come first, then the
-     * frozen ones of both.
+     * Keras 2 list with frozen cells, a trainable layer lists the trainable cells of both stacks first,
+     * then the frozen ones of both; a frozen layer lists each stack in turn (its weights, trainable
+     * cells first).
      */
     private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
-                                                  boolean[] frozen) {
+                                                  boolean[] frozen, boolean layerTrainable) {
         int nf = b.forwardLayer().weightNames().size();
         int nb = b.backwardLayer().weightNames().size();
         List<NamedWeight> fw = new ArrayList<>();
@@ -535,7 +543,7 @@ public final class KerasModelLoader {
             for (NamedWeight w : raw) {
                 (w.name().contains("backward_layer/") ? bw : fw).add(w);
             }
-        } else if (raw.size() == nf + nb && frozen != null) {
+        } else if (raw.size() == nf + nb && frozen != null && layerTrainable) {
             int trainable = 0;
             for (int k = 0; k < frozen.length; k++) {
                 trainable += frozen[k] ? 0 : b.forwardLayer().cells().get(k).weightNames().size();

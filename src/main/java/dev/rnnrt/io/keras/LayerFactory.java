@@ -236,7 +236,11 @@ final class LayerFactory {
                 JsonNode mode = cfg.path("merge_mode");
                 Bidirectional.MergeMode m = mode.isMissingNode() ? Bidirectional.MergeMode.CONCAT
                         : Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText());
-                return Bidirectional.of(name, forward, m, backward, version.bidirectionalZeroesMaskedOutputs());
+                Bidirectional bi = Bidirectional.of(name, forward, m, backward, version.bidirectionalZeroesMaskedOutputs());
+                if (frozenCells.containsKey(forward)) {              // RNN around one frozen cell
+                    frozenCells.put(bi, frozenCells.get(forward));
+                }
+                return bi;
             }
             case "TimeDistributed": {
                 Layer inner = create(cfg.path("layer"));

@@ -513,6 +513,7 @@ class SyntheticKerasFilesTest {
         StackedRnn inner = javaStack("rnn", true, false, false);
         inner.build(I);
         BidirectionalStack biJava = BidirectionalStack.of("bidirectional", inner, Bidirectional.MergeMode.CONCAT, true);
+        biJava.build(I);
         List<Tensor> biw = new ArrayList<>();
         for (Tensor t : biJava.getWeights()) {
             biw.add(random.uniform(0.6, t.shape()));
@@ -607,6 +608,7 @@ class SyntheticKerasFilesTest {
         StackedRnn plainStack = javaStack("rnn", true, false, false);
         plainStack.build(I);
         BidirectionalStack bi = BidirectionalStack.of("bidirectional", plainStack, Bidirectional.MergeMode.SUM, true);
+        bi.build(I);
         List<Tensor> bw = new ArrayList<>();
         for (Tensor t : bi.getWeights()) {
             bw.add(random.uniform(0.6, t.shape()));
@@ -630,6 +632,24 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(biH5, "2.9.0", biCfg, Map.of("bidirectional", bwh));
         Compare.assertIdentical("a frozen first cell in both directions", biJava.predict(x),
                 KerasModelLoader.load(biH5).model().predict(x));
+        // the Bidirectional layer itself frozen: each direction in turn, its trainable cells first
+        KerasFileWriter.LayerWeights fwh = new KerasFileWriter.LayerWeights();
+        int[][] frozenOrder = {{0, 1}, {0, 2}, {0, 0}, {1, 1}, {1, 2}, {1, 0}};
+        for (int[] o : frozenOrder) {
+            for (int j = 0; j < 3; j++) {
+                fwh.put("bidirectional/" + (o[0] == 0 ? "forward" : "backward") + "/cell_" + o[1] + "/" + names[j],
+                        bw.get(9 * o[0] + 3 * o[1] + j));
+            }
+        }
+        JsonNode frozenBiCfg = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
+                "layers", List.of(spec("Masking", "masking",
+                        Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
+                        spec("Bidirectional", "bidirectional", Map.of("merge_mode", "sum", "trainable", false,
+                                "layer", Map.of("class_name", "RNN", "config", rnnCfg)))))));
+        Path frozenBi = dir.resolve("frozen_bidirectional.h5");
+        KerasFileWriter.writeHdf5(frozenBi, "2.9.0", frozenBiCfg, Map.of("bidirectional", fwh));
+        Compare.assertIdentical("a frozen Bidirectional around a stack with a frozen cell", biJava.predict(x),
+                KerasModelLoader.load(frozenBi).model().predict(x));
 
         // unroll=True: Keras 2.2.4's unrolled TensorFlow loop repeats the previous output
         Map<String, Object> unrolled = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("unroll", true), H));
