@@ -597,6 +597,17 @@ const cases = [];
       tf.model({inputs: [x, y], outputs: [h, ...outs]}), [uniform([B, 3, 5, 2], -1, 1), tf.tensor(ys)]));
 }
 
+// a Sequential model (its config a list of layers, the input shape on the first): Embedding(mask_zero,
+// input_length) into stacked LSTMs and a TimeDistributed head
+{
+  const model = tf.sequential({name: 'tagger', layers: [
+    tf.layers.embedding({inputDim: 15, outputDim: 4, maskZero: true, inputLength: T, name: 'words'}),
+    tf.layers.lstm({units: 5, returnSequences: true, recurrentActivation: 'sigmoid', name: 'lstm_1'}),
+    tf.layers.gru({units: 4, returnSequences: true, goBackwards: true, name: 'gru_2'}),
+    tf.layers.timeDistributed({layer: tf.layers.dense({units: 3, activation: 'softmax'}), name: 'tags'})]});
+  cases.push(makeCase('sequential_tagger', model, [paddedIds(B, T, 15)]));
+}
+
 // refused: a frozen TimeDistributed(model) inside a nested model (Keras 2 keeps its weights in an order
 // rnnrt does not rebuild); the case says what the refusal names
 {
