@@ -182,18 +182,43 @@ public final class Bidirectional extends Layer {
             fIn.addAll(inputShapes.subList(1, 1 + half));
             bIn.addAll(inputShapes.subList(1 + half, inputShapes.size()));
         }
-        List<int[]> f = forward.outputShapes(fIn);
-        List<int[]> b = backward.outputShapes(bIn);
+        return mergedShapes(forward.outputShapes(fIn), backward.outputShapes(bIn), mergeMode);
+    }
+
+    /**
+     * The output shapes of the two directions' outputs {@code f} and {@code b} (sequence or last
+     * step, then states): the merged output (both with merge_mode None), then forward's states,
+     * then backward's.
+     */
+    static List<int[]> mergedShapes(List<int[]> f, List<int[]> b, MergeMode mergeMode) {
         List<int[]> out = new ArrayList<>();
         int[] y = f.get(0).clone();
         if (mergeMode == MergeMode.CONCAT) {
             y[y.length - 1] = f.get(0)[y.length - 1] + b.get(0)[y.length - 1];
-            out.add(y);
-        } else if (mergeMode == MergeMode.NONE) {
-            out.add(y);
+        }
+        out.add(y);
+        if (mergeMode == MergeMode.NONE) {
             out.add(b.get(0).clone());
-        } else {
+        }
+        out.addAll(f.subList(1, f.size()));
+        out.addAll(b.subList(1, b.size()));
+        return out;
+    }
+
+    /**
+     * The layer's outputs from the two directions' ({@code f}, {@code b}: output, then the states
+     * they return): the backward sequence reversed back to input time ({@code sequences}), merged
+     * (both with merge_mode None), then forward's states, then backward's.
+     */
+    static List<Tensor> mergedOutputs(List<Tensor> f, List<Tensor> b, boolean sequences, MergeMode mergeMode) {
+        Tensor y = f.get(0);
+        Tensor yRev = sequences ? StackStage.Merge.reverseTime(b.get(0)) : b.get(0);
+        List<Tensor> out = new ArrayList<>();
+        if (mergeMode == MergeMode.NONE) {
             out.add(y);
+            out.add(yRev);
+        } else {
+            out.add(merge(mergeMode).apply(y, yRev));
         }
         out.addAll(f.subList(1, f.size()));
         out.addAll(b.subList(1, b.size()));
@@ -220,25 +245,8 @@ public final class Bidirectional extends Layer {
         }
         // one backend gets both directions together and may run them at once (CUDA: two streams)
         RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
-        RecurrentOutput f = both[0];
-        RecurrentOutput b = both[1];
-        Tensor y = f.output();
-        Tensor yRev = b.output();
-        if (forward.returnSequences()) {
-            yRev = StackStage.Merge.reverseTime(yRev);
-        }
-        List<Tensor> out = new ArrayList<>();
-        if (mergeMode == MergeMode.NONE) {
-            out.add(y);
-            out.add(yRev);
-        } else {
-            out.add(stackMerge().apply(y, yRev));
-        }
-        if (forward.returnState()) {
-            out.addAll(f.states());
-            out.addAll(b.states());
-        }
-        return out;
+        // asList: the output, then the states where the layers return them
+        return mergedOutputs(both[0].asList(), both[1].asList(), forward.returnSequences(), mergeMode);
     }
 
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */

@@ -2,7 +2,6 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
-import dev.rnnrt.backend.StackStage;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -100,20 +99,8 @@ public final class BidirectionalStack extends Layer {
     public List<int[]> outputShapes(List<int[]> inputShapes) {
         checkInputCount(inputShapes.size());
         checkStates(inputShapes.size() - 1);
-        List<int[]> f = forward.outputShapes(part(inputShapes, true));
-        List<int[]> b = backward.outputShapes(part(inputShapes, false));
-        List<int[]> out = new ArrayList<>();
-        int[] y = f.get(0).clone();
-        if (mergeMode == Bidirectional.MergeMode.CONCAT) {
-            y[y.length - 1] = f.get(0)[y.length - 1] + b.get(0)[y.length - 1];
-        }
-        out.add(y);
-        if (mergeMode == Bidirectional.MergeMode.NONE) {
-            out.add(b.get(0).clone());
-        }
-        out.addAll(f.subList(1, f.size()));
-        out.addAll(b.subList(1, b.size()));
-        return out;
+        return Bidirectional.mergedShapes(forward.outputShapes(part(inputShapes, true)),
+                backward.outputShapes(part(inputShapes, false)), mergeMode);
     }
 
     /** Inputs: x [B, T, I], then optionally the forward stack's initial states and the backward's. */
@@ -122,20 +109,8 @@ public final class BidirectionalStack extends Layer {
         checkInputCount(inputs.size());
         checkStates(inputs.size() - 1);
         List<Mask> m = Collections.singletonList(masks == null || masks.isEmpty() ? null : masks.get(0));
-        List<Tensor> f = forward.call(part(inputs, true), m);
-        List<Tensor> b = backward.call(part(inputs, false), m);
-        Tensor y = f.get(0);
-        Tensor yRev = forward.returnSequences() ? StackStage.Merge.reverseTime(b.get(0)) : b.get(0);
-        List<Tensor> out = new ArrayList<>();
-        if (mergeMode == Bidirectional.MergeMode.NONE) {
-            out.add(y);
-            out.add(yRev);
-        } else {
-            out.add(Bidirectional.merge(mergeMode).apply(y, yRev));
-        }
-        out.addAll(f.subList(1, f.size()));
-        out.addAll(b.subList(1, b.size()));
-        return out;
+        return Bidirectional.mergedOutputs(forward.call(part(inputs, true), m), backward.call(part(inputs, false), m),
+                forward.returnSequences(), mergeMode);
     }
 
     /** x, with the forward stack's (first) or the backward stack's initial states when given. */
