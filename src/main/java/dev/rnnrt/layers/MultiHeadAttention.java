@@ -22,11 +22,65 @@ import java.util.List;
  * [heads, key_dim], key kernel and bias, value kernel [Dv, heads, value_dim] and bias, output
  * kernel [heads, value_dim, out] and bias [out] (no biases with {@code use_bias=False}).
  *
- * <p>Masked inputs are not taken: how Keras applies their masks here has changed between versions
- * (whether fully masked rows give uniform weights or zeros), so a mask reaching the layer is
- * refused when the model is built.
+ * <p>Masks, as Keras applies them from tf.keras 2.10 on: value step j is hidden from query step i
+ * unless the query's mask keeps i and the value's and key's masks keep j (and, with
+ * {@code use_causal_mask}, j ≤ i); hidden steps take no weight, and the output carries the query's
+ * mask (the scores none). A row with every step hidden (a masked query step, or a sequence whose
+ * every value step is masked) is where Keras versions differ ({@link MaskRule}): nearly uniform
+ * weights from scores with 1e9 taken off in float32, exactly uniform weights, or zeros (the output
+ * there is then the output bias). tf.keras 2.4 to 2.9 did not use the masks at all.
  */
 public final class MultiHeadAttention extends Layer {
+
+    /**
+     * What the layer does with its inputs' masks, which changed between Keras versions: above all
+     * with a row of scores whose every step is masked (every row of a masked query step).
+     */
+    public enum MaskRule {
+        /**
+         * tf.keras 2.4 to 2.9: the layer did not support masking; the inputs' masks are not used
+         * and the output carries none.
+         */
+        IGNORED,
+        /**
+         * tf.keras 2.10 and later Keras 2, Keras 3.0 to 3.6, and Keras 3.7 to 3.9 where the scores
+         * are returned or dropout is set: 1e9 is taken off masked scores in float32 (Keras' Softmax
+         * with a mask), so a fully masked row weighs its steps by the rounded scores, nearly
+         * uniformly.
+         */
+        MINUS_1E9,
+        /**
+         * Keras 3.7 and later without returned scores or dropout ({@code ops.dot_product_attention}):
+         * masked scores become a large negative number, so a fully masked row weighs every value
+         * step equally.
+         */
+        UNIFORM,
+        /**
+         * Keras 3.10 and later where the scores are returned or dropout is set: Keras' Softmax then
+         * zeroes masked weights, so a fully masked row has none and its context is zero.
+         */
+        ZEROS;
+
+        /**
+         * The rule of the Keras version that wrote a model.
+         *
+         * @param returnScores the call's {@code return_attention_scores}
+         * @param dropout      whether the layer's {@code dropout} is above 0 (Keras 3.7+ then skips
+         *                     {@code dot_product_attention}, though dropout does nothing at inference)
+         */
+        public static MaskRule of(dev.rnnrt.api.KerasVersion version, boolean returnScores, boolean dropout) {
+            if (version.major() < 3) {
+                return version.major() == 2 && version.minor() < 10 ? IGNORED : MINUS_1E9;
+            }
+            if (version.major() == 3 && version.minor() < 7) {
+                return MINUS_1E9;
+            }
+            if (!returnScores && !dropout) {
+                return UNIFORM;
+            }
+            return version.major() == 3 && version.minor() < 10 ? MINUS_1E9 : ZEROS;
+        }
+    }
 
     private final int heads;
     private final int keyDim;
@@ -35,6 +89,7 @@ public final class MultiHeadAttention extends Layer {
     private final int outputDim;        // -1: the query's features
     private final boolean causal;
     private final boolean returnScores;
+    private final MaskRule maskRule;
     /** Whose affine map ({@link RecurrentBackend#affine}) computes the four projections. */
     private final RecurrentBackend backend;
     /** q kernel, q bias, k kernel, k bias, v kernel, v bias, o kernel, o bias (biases null without use_bias). */
@@ -55,8 +110,19 @@ public final class MultiHeadAttention extends Layer {
      */
     public MultiHeadAttention(String name, int heads, int keyDim, int valueDim, boolean useBias, int outputDim,
                               boolean causal, boolean returnScores, RecurrentBackend backend) {
+        this(name, heads, keyDim, valueDim, useBias, outputDim, causal, returnScores,
+                returnScores ? MaskRule.ZEROS : MaskRule.UNIFORM, backend);
+    }
+
+    /**
+     * As above, with the mask rule of a given Keras version ({@link MaskRule#of}); the other
+     * constructors take the newest Keras' rule (Keras 3.10 and later, without dropout).
+     */
+    public MultiHeadAttention(String name, int heads, int keyDim, int valueDim, boolean useBias, int outputDim,
+                              boolean causal, boolean returnScores, MaskRule maskRule, RecurrentBackend backend) {
         super(name != null ? name : uniqueName("multi_head_attention"));
         this.backend = java.util.Objects.requireNonNull(backend, "backend");
+        this.maskRule = java.util.Objects.requireNonNull(maskRule, "maskRule");
         if (heads < 1 || keyDim < 1 || valueDim < 1 || outputDim == 0 || outputDim < -1) {
             throw new IllegalArgumentException("MultiHeadAttention '" + name() + "': num_heads, key_dim and value_dim "
                     + "must be at least 1 and output_shape positive; got num_heads=" + heads + ", key_dim=" + keyDim
@@ -147,9 +213,21 @@ public final class MultiHeadAttention extends Layer {
         return 3;
     }
 
+    /** What the layer does with its inputs' masks. */
+    public MaskRule maskRule() {
+        return maskRule;
+    }
+
     @Override
-    public boolean supportsMasking() {
-        return false;
+    public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
+        Mask q = masks.isEmpty() || maskRule == MaskRule.IGNORED ? null : masks.get(0);
+        return returnScores ? java.util.Arrays.asList(q, null) : java.util.Collections.singletonList(q);
+    }
+
+    @Override
+    public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+        boolean q = maskRule != MaskRule.IGNORED && !inputsMasked.isEmpty() && inputsMasked.get(0);
+        return returnScores ? List.of(q, false) : List.of(q);
     }
 
     @Override
@@ -221,12 +299,23 @@ public final class MultiHeadAttention extends Layer {
         }
         float[] k = project(key, w[2], w[3], keyDim);       // [B, Tv, H, dk]
         float[] v = project(value, w[4], w[5], valueDim);   // [B, Tv, H, dv]
+        Mask qMask = mask(masks, 0, b, tq, "query");
+        Mask vMask = mask(masks, 1, b, tv, "value");
+        Mask kMask = inputs.size() > 2 ? mask(masks, 2, b, tv, "key") : null;
         float[] scores = new float[valueCount(b, heads, tq, tv)];
         float[] context = new float[valueCount(b, tq, heads, valueDim)];
         double[] row = new double[tv];
+        boolean[] hidden = new boolean[tv];
         for (int n = 0; n < b; n++) {
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < tq; i++) {
+            for (int i = 0; i < tq; i++) {
+                boolean queryKept = qMask == null || qMask.get(n, i);
+                boolean allHidden = tv > 0;
+                for (int j = 0; j < tv; j++) {
+                    hidden[j] = causal && j > i || !queryKept || vMask != null && !vMask.get(n, j)
+                            || kMask != null && !kMask.get(n, j);
+                    allHidden &= hidden[j];
+                }
+                for (int h = 0; h < heads; h++) {
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < tv; j++) {
                         double s = 0;
@@ -235,7 +324,13 @@ public final class MultiHeadAttention extends Layer {
                         for (int d = 0; d < keyDim; d++) {
                             s += (double) q[qo + d] * k[ko + d];
                         }
-                        row[j] = causal && j > i ? Double.NEGATIVE_INFINITY : (float) s;
+                        if (!hidden[j]) {
+                            row[j] = (float) s;
+                        } else if (maskRule == MaskRule.MINUS_1E9) {
+                            row[j] = (float) s + -1.0e9f;     // Keras' Softmax: scores + (1 - mask) · -1e9, in float32
+                        } else {
+                            row[j] = allHidden ? 0.0 : Double.NEGATIVE_INFINITY;
+                        }
                         max = Math.max(max, row[j]);
                     }
                     double sum = 0;
@@ -243,9 +338,10 @@ public final class MultiHeadAttention extends Layer {
                         row[j] = Math.exp(row[j] - max);
                         sum += row[j];
                     }
+                    boolean zero = allHidden && maskRule == MaskRule.ZEROS;
                     int so = ((n * heads + h) * tq + i) * tv;
                     for (int j = 0; j < tv; j++) {
-                        scores[so + j] = (float) (row[j] / sum);
+                        scores[so + j] = zero ? 0f : (float) (row[j] / sum);
                     }
                     int co = ((n * tq + i) * heads + h) * valueDim;
                     for (int d = 0; d < valueDim; d++) {
@@ -266,6 +362,16 @@ public final class MultiHeadAttention extends Layer {
             result.add(Tensor.wrap(scores, b, heads, tq, tv));
         }
         return result;
+    }
+
+    /** Input k's mask, checked against its [batch, steps]; null where it has none or the rule ignores masks. */
+    private Mask mask(List<Mask> masks, int k, int batch, int steps, String what) {
+        Mask m = masks == null || masks.size() <= k || maskRule == MaskRule.IGNORED ? null : masks.get(k);
+        if (m != null && (m.rows() != batch || m.cols() != steps)) {
+            throw new IllegalArgumentException(describe() + ": the " + what + "'s mask must be [batch, timesteps] = "
+                    + Tensor.shapeString(new int[] {batch, steps}) + "; got " + Tensor.shapeString(m.shape()) + ".");
+        }
+        return m;
     }
 
     /** x [B, T, D] · kernel [D, H, dim] + bias [H, dim] → [B, T, H, dim], on the backend's affine map. */
@@ -292,6 +398,7 @@ public final class MultiHeadAttention extends Layer {
     public String describeOptions() {
         return "num_heads=" + heads + ", key_dim=" + keyDim + (valueDim != keyDim ? ", value_dim=" + valueDim : "")
                 + (useBias ? "" : ", use_bias=False") + (outputDim > 0 ? ", output_shape=" + outputDim : "")
-                + (causal ? ", use_causal_mask=True" : "") + (returnScores ? ", return_attention_scores=True" : "");
+                + (causal ? ", use_causal_mask=True" : "") + (returnScores ? ", return_attention_scores=True" : "")
+                + (maskRule != (returnScores ? MaskRule.ZEROS : MaskRule.UNIFORM) ? ", masks=" + maskRule : "");
     }
 }

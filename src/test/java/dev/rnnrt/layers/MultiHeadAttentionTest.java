@@ -87,14 +87,154 @@ class MultiHeadAttentionTest {
                 fast.call(in, Arrays.asList(null, null)).get(0), Tolerance.FP32);
     }
 
+    static Mask mask(JsonNode m) {
+        if (m == null || m.isNull()) {
+            return null;
+        }
+        boolean[][] v = new boolean[m.size()][];
+        for (int b = 0; b < v.length; b++) {
+            v[b] = new boolean[m.get(b).size()];
+            for (int t = 0; t < v[b].length; t++) {
+                v[b][t] = m.get(b).get(t).asInt() != 0;
+            }
+        }
+        return Mask.of(v);
+    }
+
+    /**
+     * Masked query, value and key under each Keras version's rule, against the fixtures: padded self
+     * and cross attention, a key with its own mask, causal attention over leading padding, a
+     * sequence with every value step masked, and fully masked rows with large scores (where taking
+     * 1e9 off in float32 and exactly uniform weights differ). The output carries the query's mask,
+     * except under IGNORED.
+     */
     @Test
-    void masksAndMismatchedShapesAreRefused() {
+    void maskedInputsFollowEachKerasRule() {
+        JsonNode cases = Fixtures.json("fixtures/layers/multi_head_attention_cases.json").get("masked_cases");
+        assertEquals(6, cases.size(), "masked fixture cases");
+        for (JsonNode c : cases) {
+            List<Tensor> in = Fixtures.tensors(c.get("inputs"));
+            List<Mask> masks = new java.util.ArrayList<>();
+            c.get("masks").forEach(m -> masks.add(mask(m)));
+            for (MultiHeadAttention.MaskRule rule : MultiHeadAttention.MaskRule.values()) {
+                String where = c.get("name").asText() + ", " + rule;
+                JsonNode e = c.get("expected").get(rule.name().toLowerCase(java.util.Locale.ROOT));
+                for (boolean scores : new boolean[] {true, false}) {
+                    MultiHeadAttention m = new MultiHeadAttention(null, c.get("num_heads").asInt(), c.get("key_dim").asInt(),
+                            c.get("value_dim").asInt(), true, -1, c.get("causal").asBoolean(), scores, rule,
+                            dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+                    m.setWeights(Fixtures.tensors(c.get("weights")));
+                    List<Tensor> out = m.call(in, masks);
+                    Compare.assertClose(where, Fixtures.shape(e.get("output")), Fixtures.doubles(e.get("output")),
+                            out.get(0), Tolerance.FP32);
+                    if (scores) {
+                        Compare.assertClose(where + " scores", Fixtures.shape(e.get("scores")),
+                                Fixtures.doubles(e.get("scores")), out.get(1), Tolerance.FP32);
+                    }
+                    List<Mask> outMasks = m.outputMasks(in, masks, out);
+                    assertEquals(rule == MultiHeadAttention.MaskRule.IGNORED ? null : masks.get(0), outMasks.get(0), where);
+                    if (scores) {
+                        assertEquals(null, outMasks.get(1), where + ": the scores carry no mask");
+                    }
+                }
+            }
+        }
+        // the rules must differ where the fixtures say they do, or the comparisons above prove nothing
+        JsonNode large = cases.get(5).get("expected");
+        for (String[] pair : new String[][] {{"minus_1e9", "uniform"}, {"uniform", "zeros"}, {"ignored", "uniform"}}) {
+            double[] a = Fixtures.doubles(large.get(pair[0]).get("output"));
+            double[] b = Fixtures.doubles(large.get(pair[1]).get("output"));
+            double diff = 0;
+            for (int i = 0; i < a.length; i++) {
+                diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(diff > 1e-2, pair[0] + " and " + pair[1] + " give the same outputs in the large-scores case");
+        }
+    }
+
+    /** Which rule each Keras version follows; the scores output and dropout pick the path in Keras 3.7+. */
+    @Test
+    void maskRulesByKerasVersion() {
+        java.util.function.BiFunction<String, boolean[], MultiHeadAttention.MaskRule> of = (v, f) ->
+                MultiHeadAttention.MaskRule.of(dev.rnnrt.api.KerasVersion.parse(v), f[0], f[1]);
+        boolean[] plain = {false, false};
+        boolean[] scores = {true, false};
+        boolean[] dropout = {false, true};
+        assertEquals(MultiHeadAttention.MaskRule.IGNORED, of.apply("2.4.0", plain));
+        assertEquals(MultiHeadAttention.MaskRule.IGNORED, of.apply("2.9.1", scores));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("2.10.0", plain));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("2.15.0", scores));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("3.6.0", plain));
+        assertEquals(MultiHeadAttention.MaskRule.UNIFORM, of.apply("3.7.0", plain));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("3.9.2", scores));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("3.8.0", dropout));
+        assertEquals(MultiHeadAttention.MaskRule.ZEROS, of.apply("3.10.0", scores));
+        assertEquals(MultiHeadAttention.MaskRule.ZEROS, of.apply("3.15.1", dropout));
+        assertEquals(MultiHeadAttention.MaskRule.UNIFORM, of.apply("3.15.1", plain));
+    }
+
+    /**
+     * In a model, the output's mask reaches the next layer: pooling averages the kept query steps
+     * only, except under IGNORED, where no mask leaves the layer and every step counts.
+     */
+    @Test
+    void theQueryMaskReachesTheNextLayer() {
+        JsonNode c = Fixtures.json("fixtures/layers/multi_head_attention_cases.json").get("masked_cases").get(0);
+        Tensor x = Fixtures.tensors(c.get("inputs")).get(0);
+        Mask keep = mask(c.get("masks").get(0));
+        for (MultiHeadAttention.MaskRule rule : MultiHeadAttention.MaskRule.values()) {
+            MultiHeadAttention m = new MultiHeadAttention("mha", c.get("num_heads").asInt(), c.get("key_dim").asInt(),
+                    c.get("value_dim").asInt(), true, -1, false, false, rule,
+                    dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+            m.setWeights(Fixtures.tensors(c.get("weights")));
+            // Masking(0) gives exactly the fixture's mask once the padded steps are zeroed
+            float[] padded = x.data().clone();
+            int t = x.dim(1);
+            int f = x.dim(2);
+            for (int b = 0; b < x.dim(0); b++) {
+                for (int s = 0; s < t; s++) {
+                    if (!keep.get(b, s)) {
+                        java.util.Arrays.fill(padded, (b * t + s) * f, (b * t + s + 1) * f, 0f);
+                    }
+                }
+            }
+            Tensor input = Tensor.wrap(padded, x.shape());
+            Model model = Model.functional("m").input("x", -1, f).add(Masking.of("masking", 0.0), "x")
+                    .add(m, "masking", "masking")
+                    .add(new GlobalPooling1D("pool", Pooling1D.Mode.AVERAGE, false), "mha").outputs("pool").build();
+            Tensor pooled = model.predict(input);
+            Tensor y = m.call(List.of(input, input), Arrays.asList(keep, keep)).get(0);
+            if (rule == MultiHeadAttention.MaskRule.IGNORED) {
+                y = m.call(List.of(input, input), Arrays.asList(null, null)).get(0);
+            }
+            int out = y.dim(2);
+            double[] expected = new double[x.dim(0) * out];
+            for (int b = 0; b < x.dim(0); b++) {
+                int n = 0;
+                for (int s = 0; s < t; s++) {
+                    if (rule == MultiHeadAttention.MaskRule.IGNORED || keep.get(b, s)) {
+                        n++;
+                        for (int o = 0; o < out; o++) {
+                            expected[b * out + o] += y.data()[(b * t + s) * out + o];
+                        }
+                    }
+                }
+                for (int o = 0; o < out; o++) {
+                    expected[b * out + o] /= n;
+                }
+            }
+            Compare.assertClose(rule.toString(), new int[] {x.dim(0), out}, expected, pooled, Tolerance.FP32);
+        }
+    }
+
+    @Test
+    void mismatchedShapesAreRefused() {
         JsonNode c = Fixtures.json("fixtures/layers/multi_head_attention_cases.json").get("cases").get(0);
         MultiHeadAttention m = fromCase(c, false);
-        IllegalArgumentException masked = assertThrows(IllegalArgumentException.class,
-                () -> Model.functional("m").input("x", -1, 4).add(Masking.of("mask", 0.0), "x")
-                        .add(m, "mask", "mask").outputs(m.name()).build());
-        assertTrue(masked.getMessage().contains("does not support masking"), masked.getMessage());
+        IllegalArgumentException badMask = assertThrows(IllegalArgumentException.class,
+                () -> m.call(Fixtures.tensors(c.get("inputs")), Arrays.asList(Mask.all(2, 4), null)));
+        assertTrue(badMask.getMessage().contains("query's mask") && badMask.getMessage().contains("[2, 5]"),
+                badMask.getMessage());
         IllegalArgumentException features = assertThrows(IllegalArgumentException.class,
                 () -> m.outputShapes(List.of(new int[] {5, 3}, new int[] {5, 4})));
         assertTrue(features.getMessage().contains("query [batch, timesteps, 4]"), features.getMessage());

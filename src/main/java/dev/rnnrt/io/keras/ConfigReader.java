@@ -886,33 +886,44 @@ final class ConfigReader {
         }
         JsonNode kwargs = node.path("kwargs");
         if (!kwargs.has("mask")) {
-            return null;
+            if (!kwargs.has("query_mask") && !kwargs.has("value_mask")) {
+                return null;
+            }
+            // MultiHeadAttention: Keras 3 fills query_mask, value_mask and key_mask from its inputs
+            List<RecordedMask> out = new ArrayList<>();
+            for (String kw : new String[] {"query_mask", "value_mask", "key_mask"}) {
+                JsonNode m = kwargs.path(kw);
+                out.add(m.isMissingNode() || m.isNull() ? RecordedMask.NONE : recordedMask(layerName, m));
+            }
+            return out;
         }
         JsonNode mask = kwargs.get("mask");
         List<RecordedMask> out = new ArrayList<>();
         for (JsonNode m : mask.isArray() ? mask : List.of(mask)) {
-            if (m == null || m.isNull()) {
-                out.add(mask.isArray() ? RecordedMask.NONE_LISTED : RecordedMask.NONE);
-                continue;
-            }
-            List<String> refs = new ArrayList<>();
-            collectTensors(layerName, m, refs);
-            RecordedMask r = refs.size() == 1 ? computedMask(refs.get(0)) : null;
-            if (r == null && refs.size() == 1) {
-                r = combinedMask(refs.get(0), 0);
-            }
-            if (r == null && refs.size() == 1 && operations.containsKey(refs.get(0).replaceAll("\\[\\d+]$", ""))) {
-                throw new ModelLoadException(source + ": Keras called layer '" + layerName + "' with a mask computed by "
-                        + "the operation '" + refs.get(0) + "', which is not the mask of a Masking or "
-                        + "Embedding(mask_zero=True) layer (a mask passed by hand, or one a merge combined); rnnrt "
-                        + "loads only the masks those layers make.");
-            }
-            if (r == null) {
-                throw explicitMask(layerName, refs.size() == 1 ? " (it comes from '" + refs.get(0) + "')" : "");
-            }
-            out.add(r);
+            out.add(m == null || m.isNull() ? mask.isArray() ? RecordedMask.NONE_LISTED : RecordedMask.NONE
+                    : recordedMask(layerName, m));
         }
         return out;
+    }
+
+    /** One mask tensor a saved call records: what made it, or an error where rnnrt's rules cannot have. */
+    private RecordedMask recordedMask(String layerName, JsonNode m) {
+        List<String> refs = new ArrayList<>();
+        collectTensors(layerName, m, refs);
+        RecordedMask r = refs.size() == 1 ? computedMask(refs.get(0)) : null;
+        if (r == null && refs.size() == 1) {
+            r = combinedMask(refs.get(0), 0);
+        }
+        if (r == null && refs.size() == 1 && operations.containsKey(refs.get(0).replaceAll("\\[\\d+]$", ""))) {
+            throw new ModelLoadException(source + ": Keras called layer '" + layerName + "' with a mask computed by "
+                    + "the operation '" + refs.get(0) + "', which is not the mask of a Masking or "
+                    + "Embedding(mask_zero=True) layer (a mask passed by hand, or one a merge combined); rnnrt "
+                    + "loads only the masks those layers make.");
+        }
+        if (r == null) {
+            throw explicitMask(layerName, refs.size() == 1 ? " (it comes from '" + refs.get(0) + "')" : "");
+        }
+        return r;
     }
 
     /** The mask a tensor holds when it is Embedding's not_equal(x, 0) or Masking's any(not_equal(x, v), -1); else null. */

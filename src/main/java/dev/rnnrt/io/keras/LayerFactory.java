@@ -362,10 +362,12 @@ final class LayerFactory {
                 int keyDim = integer(cfg, cls, "key_dim");
                 JsonNode valueDim = cfg.path("value_dim");
                 try {
+                    boolean scores = bool(callKwargs, "return_attention_scores", false);
                     return new MultiHeadAttention(name, integer(cfg, cls, "num_heads"), keyDim,
                             valueDim.isIntegralNumber() ? valueDim.asInt() : keyDim, bool(cfg, "use_bias", true),
                             out.isIntegralNumber() ? out.asInt() : -1, bool(callKwargs, "use_causal_mask", false),
-                            bool(callKwargs, "return_attention_scores", false), backend);
+                            scores, MultiHeadAttention.MaskRule.of(version, scores, cfg.path("dropout").asDouble(0) > 0),
+                            backend);
                 } catch (IllegalArgumentException e) {
                     throw new ModelLoadException(where + ": " + e.getMessage(), e);
                 }

@@ -1931,6 +1931,120 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Masks into MultiHeadAttention, each file under its Keras version's rule: a Keras 3 archive
+     * (Embedding(mask_zero) into self-attention, the query_mask and value_mask Keras recorded
+     * checked; without returned scores Keras 3.9 runs dot_product_attention, with them its masked
+     * softmax) and tf.keras files (Masking into self-attention: ignored by 2.9, used from 2.10). The
+     * outputs include masked query steps, where the rules differ.
+     */
+    @Test
+    void maskedMultiHeadAttentionFollowsTheFilesKerasVersion() throws IOException {
+        Tensor table = random.uniform(3, 7, I);
+        List<Tensor> mw = List.of(random.uniform(2, I, 2, 4), random.uniform(0.5, 2, 4), random.uniform(2, I, 2, 4),
+                random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4),
+                random.uniform(0.5, 2, 4, I), random.uniform(0.5, I));
+        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}, 2, T);
+        Map<dev.rnnrt.layers.MultiHeadAttention.MaskRule, Tensor> byRule = new java.util.EnumMap<>(
+                dev.rnnrt.layers.MultiHeadAttention.MaskRule.class);
+        for (dev.rnnrt.layers.MultiHeadAttention.MaskRule rule : dev.rnnrt.layers.MultiHeadAttention.MaskRule.values()) {
+            Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+            emb.setWeights(List.of(table));
+            dev.rnnrt.layers.MultiHeadAttention mha = new dev.rnnrt.layers.MultiHeadAttention("mha", 2, 4, 4, true, -1,
+                    false, false, rule, dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+            mha.setWeights(mw);
+            byRule.put(rule, Model.functional("java").input("ids", T).add(emb, "ids").add(mha, "embedding", "embedding")
+                    .outputs("mha").build().predict(ids));
+        }
+        List<Tensor> distinct = new ArrayList<>(byRule.values());
+        for (int a = 0; a < distinct.size(); a++) {
+            for (int b = a + 1; b < distinct.size(); b++) {
+                double d = 0;
+                for (int k = 0; k < distinct.get(a).size(); k++) {
+                    d = Math.max(d, Math.abs(distinct.get(a).data()[k] - distinct.get(b).data()[k]));
+                }
+                assertTrue(d > 1e-3, "two mask rules give the same outputs here; the checks below would prove nothing");
+            }
+        }
+        for (String variant : List.of("plain", "scores", "unrecorded")) {
+            Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
+                    Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
+            emb.put("name", "embedding");
+            emb.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
+            Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
+                    List.of(tensor("ids", 0), 0));
+            Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
+                    "dropout", 0.0, "use_bias", true));
+            cfg.put("output_shape", null);
+            cfg.put("attention_axes", null);
+            Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", "mha", cfg));
+            mha.put("name", "mha");
+            Map<String, Object> kwargs = new LinkedHashMap<>();
+            kwargs.put("query_mask", variant.equals("unrecorded") ? null : tensor("not_equal", 0));
+            kwargs.put("value_mask", tensor("not_equal", 0));
+            if (variant.equals("scores")) {
+                kwargs.put("return_attention_scores", true);
+            }
+            mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
+                    "kwargs", kwargs)));
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
+                    "layers", List.of(idsInput("ids"), notEqual, emb, mha),
+                    "input_layers", List.of(List.of("ids", 0, 0)),
+                    "output_layers", List.of(List.of("mha", 0, 0)))));
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("embedding", List.of(table));
+            String[] parts = {"query_dense", "key_dense", "value_dense", "output_dense"};
+            for (int p = 0; p < 4; p++) {
+                weights.put("multi_head_attention/" + parts[p], List.of(mw.get(2 * p), mw.get(2 * p + 1))); // by class and position
+            }
+            Path file = dir.resolve("mha_masked_" + variant + ".keras");
+            KerasFileWriter.writeKeras(file, config, weights);
+            if (variant.equals("unrecorded")) {
+                assertRefusal(file, "layer 'mha'", "with no mask for its input 'embedding'");
+                continue;
+            }
+            dev.rnnrt.layers.MultiHeadAttention.MaskRule rule = variant.equals("plain")
+                    ? dev.rnnrt.layers.MultiHeadAttention.MaskRule.UNIFORM
+                    : dev.rnnrt.layers.MultiHeadAttention.MaskRule.MINUS_1E9;
+            Compare.assertIdentical("Keras 3.9, " + variant, byRule.get(rule),
+                    KerasModelLoader.load(file).model().predict(ids));
+        }
+
+        Tensor x = paddedInput();
+        for (String version : List.of("2.9.0", "2.12.0")) {
+            String json = "{\"class_name\": \"Functional\", \"config\": {\"name\": \"k2\", \"layers\": ["
+                    + input2("x") + ","
+                    + "{\"name\": \"masking\", \"class_name\": \"Masking\", \"config\": {\"name\": \"masking\","
+                    + " \"mask_value\": 0.0}, \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
+                    + "{\"name\": \"mha\", \"class_name\": \"MultiHeadAttention\", \"config\": {"
+                    + "\"name\": \"mha\", \"num_heads\": 2, \"key_dim\": 4, \"value_dim\": 4,"
+                    + " \"output_shape\": null, \"attention_axes\": null, \"use_bias\": true, \"dropout\": 0.0},"
+                    + " \"inbound_nodes\": [[[\"masking\", 0, 0, {\"value\": [\"masking\", 0, 0]}]]]}],"
+                    + " \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"mha\", 0, 0]]}}";
+            KerasFileWriter.LayerWeights mhaW = new KerasFileWriter.LayerWeights();
+            String[] names = {"query", "key", "value", "attention_output"};
+            for (int p = 0; p < 4; p++) {
+                mhaW.put("mha/" + names[p] + "/kernel:0", mw.get(2 * p)).put("mha/" + names[p] + "/bias:0", mw.get(2 * p + 1));
+            }
+            Path file = dir.resolve("mha_masked_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, parse(json), Map.of("mha", mhaW));
+            dev.rnnrt.layers.MultiHeadAttention.MaskRule rule = version.equals("2.9.0")
+                    ? dev.rnnrt.layers.MultiHeadAttention.MaskRule.IGNORED
+                    : dev.rnnrt.layers.MultiHeadAttention.MaskRule.MINUS_1E9;
+            dev.rnnrt.layers.MultiHeadAttention mha = new dev.rnnrt.layers.MultiHeadAttention("mha", 2, 4, 4, true, -1,
+                    false, false, rule, dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+            mha.setWeights(mw);
+            Model built = Model.functional("java").input("x", T, I).add(Masking.of("masking", 0.0), "x")
+                    .add(mha, "masking", "masking").outputs("mha").build();
+            Tensor loaded = KerasModelLoader.load(file).model().predict(x);
+            Compare.assertIdentical("tf.keras " + version, built.predict(x), loaded);
+            if (rule == dev.rnnrt.layers.MultiHeadAttention.MaskRule.IGNORED) {
+                Tensor unmasked = mha.call(List.of(x, x), java.util.Arrays.asList(null, null)).get(0);
+                Compare.assertIdentical("tf.keras 2.9 uses no mask", unmasked, loaded);
+            }
+        }
+    }
+
+    /**
      * Keras 3 nested Functional models as Keras 3 numbers them: a base model (LSTM inside) called on
      * two inputs, call 0 a model output (output_layers counts the model's own first node: ["base",
      * 1, 0]) and call 1 read by a Dense (inbound nodes count from 0: ["base", 1, 0] too); a second
