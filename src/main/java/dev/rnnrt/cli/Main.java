@@ -47,6 +47,14 @@ public final class Main implements Runnable {
         Streams.set(out, err);
         try {
             return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            err.println("rnnrt: out of memory (the Java heap holds at most " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB): use a smaller --batch-size, or give Java more memory, e.g. JAVA_OPTS=-Xmx8g ./rnnrt ...");
+            if (java.util.Arrays.asList(args).contains("--verbose")) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return CliException.FAILED;
         } finally {
             Streams.clear();
         }

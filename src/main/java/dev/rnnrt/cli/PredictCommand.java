@@ -16,7 +16,6 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,9 +36,6 @@ import picocli.CommandLine.Option;
                 + "(in the model's output order) and DIR/summary.json.",
                 "Without --model: runs a small bundled example model on a bundled input and prints the results."})
 final class PredictCommand implements Callable<Integer> {
-
-    /** Extra output files besides out_k.npy. */
-    static final String SUMMARY_FILE = "summary.json";
 
     @Option(names = "--model", paramLabel = "PATH", description = "A Keras .h5 or .keras model file.")
     Path model;
@@ -129,20 +125,17 @@ final class PredictCommand implements Callable<Integer> {
         }
         Model m = loaded.model();
         List<NpyReader> readers = openInputs(m, inputPaths);
-        try {
+        try (OutputFolder folder = outputDir == null ? null
+                : OutputFolder.open(outputDir, overwrite, m.outputNames().size())) {
             int n = readers.get(0).rows();
-            List<Path> finals = new ArrayList<>();
-            if (outputDir != null) {
-                finals = prepareOutputDir(m.outputNames().size());
-            }
-            Run result = predict(m, readers, n, err, finals);
+            Run result = predict(m, readers, n, folder);
             Map<String, Object> summary = summary(loaded, modelPath, inputPaths, readers, result, choice, prec,
                     loadSeconds, example);
-            if (outputDir != null) {
-                Path s = outputDir.resolve(SUMMARY_FILE);
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(s.toFile(), summary);
+            if (folder != null) {
+                folder.complete(result.partials(),
+                        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(summary));
             }
-            report(out, loaded, example, inputPaths, readers, result, choice, finals);
+            report(out, loaded, example, inputPaths, readers, result, choice);
             return 0;
         } finally {
             for (NpyReader r : readers) {
@@ -151,11 +144,14 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    /** What a run produced: the output shapes, the outputs themselves when kept in memory, timings. */
-    private record Run(List<int[]> shapes, List<Tensor> kept, int sequences, double seconds) {
+    /**
+     * What a run produced: the output shapes, the outputs themselves when kept in memory (no output
+     * folder) or their complete temporary files, timings.
+     */
+    private record Run(List<int[]> shapes, List<Tensor> kept, List<Path> partials, int sequences, double seconds) {
     }
 
-    private Run predict(Model m, List<NpyReader> readers, int n, PrintStream err, List<Path> finals) throws IOException {
+    private Run predict(Model m, List<NpyReader> readers, int n, OutputFolder folder) {
         int outputs = m.outputNames().size();
         List<NpyWriter> writers = new ArrayList<>();
         List<Path> partials = new ArrayList<>();
@@ -164,7 +160,6 @@ final class PredictCommand implements Callable<Integer> {
         boolean progress = !quiet && System.console() != null;
         long start = System.nanoTime();
         ProgressBar bar = new ProgressBar(Main.Streams.err(), progress, n, start);
-        boolean done = false;
         try {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
@@ -172,15 +167,15 @@ final class PredictCommand implements Callable<Integer> {
                 for (NpyReader r : readers) {
                     batch.add(r.readRows(from, count));
                 }
-                List<Tensor> y = m.predict(batch);
+                List<Tensor> y = predictBatch(m, batch, from, count, n);
                 if (from == 0) {
                     for (int k = 0; k < outputs; k++) {
                         int[] s = y.get(k).shape();
                         s[0] = n;
                         shapes.add(s);
                         kept.add(new ArrayList<>());
-                        if (!finals.isEmpty()) {
-                            Path partial = finals.get(k).resolveSibling("." + finals.get(k).getFileName() + ".partial");
+                        if (folder != null) {
+                            Path partial = folder.partial(k);
                             partials.add(partial);
                             writers.add(NpyWriter.create(partial, NpyDtype.FLOAT32, s, true));
                         }
@@ -199,34 +194,41 @@ final class PredictCommand implements Callable<Integer> {
                 w.close();
             }
             writers.clear();
-            for (int k = 0; k < partials.size(); k++) {
-                Files.move(partials.get(k), finals.get(k), StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
-            }
-            done = true;
         } finally {
             bar.finish();
-            if (!done) {
-                for (NpyWriter w : writers) {
-                    try {
-                        w.close();
-                    } catch (RuntimeException ignored) {
-                        // the run already failed; the partial file is removed below
-                    }
-                }
-                for (Path p : partials) {
-                    Files.deleteIfExists(p);
+            for (NpyWriter w : writers) {
+                try {
+                    w.close();
+                } catch (RuntimeException ignored) {
+                    // the run already failed; the output folder removes the temporary file
                 }
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         List<Tensor> joined = new ArrayList<>();
-        if (finals.isEmpty()) {
+        if (folder == null) {
             for (int k = 0; k < outputs; k++) {
                 joined.add(concat(kept.get(k), shapes.get(k)));
             }
         }
-        return new Run(shapes, joined, n, seconds);
+        return new Run(shapes, joined, partials, n, seconds);
+    }
+
+    /**
+     * One batch through the model. A layer's complaint about a value names its position in the
+     * batch; where the input holds more than one batch, the message says which rows of the files
+     * the batch holds.
+     */
+    private static List<Tensor> predictBatch(Model m, List<Tensor> batch, int from, int count, int n) {
+        try {
+            return m.predict(batch);
+        } catch (IllegalArgumentException e) {
+            if (count == n) {
+                throw e;
+            }
+            throw new CliException("in rows " + from + " to " + (from + count - 1) + " of the input files (a position "
+                    + "[b, ...] below counts b from row " + from + "): " + e.getMessage(), e);
+        }
     }
 
     private List<NpyReader> openInputs(Model m, List<Path> paths) {
@@ -270,42 +272,6 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
-    /** Creates the folder, checks it is writable and that nothing would be overwritten unasked. */
-    private List<Path> prepareOutputDir(int outputs) throws IOException {
-        if (Files.exists(outputDir) && !Files.isDirectory(outputDir)) {
-            throw new CliException("--output-dir " + outputDir + " is a file, not a folder.");
-        }
-        try {
-            Files.createDirectories(outputDir);
-        } catch (IOException e) {
-            throw new CliException("cannot create the output folder " + outputDir + " (" + e.getMessage() + ").", e);
-        }
-        Path probe;
-        try {
-            probe = Files.createTempFile(outputDir, ".rnnrt-write-test", ".tmp");
-            Files.delete(probe);
-        } catch (IOException e) {
-            throw new CliException("the output folder " + outputDir + " is not writable (" + e.getMessage() + ").", e);
-        }
-        List<Path> finals = new ArrayList<>();
-        List<String> existing = new ArrayList<>();
-        for (int k = 0; k < outputs; k++) {
-            Path p = outputDir.resolve("out_" + k + ".npy");
-            finals.add(p);
-            if (Files.exists(p)) {
-                existing.add(p.getFileName().toString());
-            }
-        }
-        if (Files.exists(outputDir.resolve(SUMMARY_FILE))) {
-            existing.add(SUMMARY_FILE);
-        }
-        if (!existing.isEmpty() && !overwrite) {
-            throw new CliException(outputDir + " already holds " + String.join(", ", existing)
-                    + "; pass --overwrite to replace them, or choose another --output-dir.");
-        }
-        return finals;
-    }
-
     private Map<String, Object> summary(LoadedModel loaded, Path modelPath, List<Path> inputPaths, List<NpyReader> readers,
                                         Run run, Backend.Opened choice, String prec, double loadSeconds, boolean example) {
         Map<String, Object> s = new LinkedHashMap<>();
@@ -345,7 +311,7 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     private void report(PrintStream out, LoadedModel loaded, boolean example, List<Path> inputPaths,
-                        List<NpyReader> readers, Run run, Backend.Opened choice, List<Path> finals) {
+                        List<NpyReader> readers, Run run, Backend.Opened choice) {
         Model m = loaded.model();
         if (example) {
             out.println("rnnrt predict: no --model given, so this runs the bundled example.");
@@ -358,7 +324,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         for (int k = 0; k < run.shapes().size(); k++) {
             String name = m.outputNames().get(k);
-            if (!finals.isEmpty()) {
+            if (outputDir != null) {
                 out.println("out_" + k + ".npy  " + name + "  " + Arrays.toString(run.shapes().get(k)));
             } else {
                 out.println("Output " + k + " (" + name + "), shape " + Arrays.toString(run.shapes().get(k)) + ":");
@@ -367,7 +333,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.println(String.format(Locale.ROOT, "%d sequences in %.3f s (%.0f sequences/s) on %s, batch size %d%s",
                 run.sequences(), run.seconds(), run.sequences() / Math.max(run.seconds(), 1e-9), choice.description(),
-                batchSize, outputDir == null ? "" : "; wrote " + outputDir.resolve(SUMMARY_FILE)));
+                batchSize, outputDir == null ? "" : "; wrote " + outputDir.resolve(OutputFolder.SUMMARY_FILE)));
         if (example) {
             out.println();
             out.println("Run your own model: ./rnnrt predict --model model.h5 --input x.npy --output-dir results");

@@ -190,6 +190,82 @@ class PredictCommandTest {
         }
     }
 
+    /**
+     * The output folder as a whole: a run into a folder another run is writing to is refused; a
+     * folder in the place of an output is refused before anything changes; with --overwrite an
+     * earlier run's extra out_k.npy go and summary.json describes only the new run; without it, any
+     * out_k.npy there (not only the new run's) stops the run.
+     */
+    @Test
+    void theOutputFolderHoldsOneCompleteRun() throws IOException {
+        Path twoOut = dev.rnnrt.io.keras.TfjsCases.writeH5(dev.rnnrt.io.keras.TfjsCases.named("bidirectional_mul_and_none"),
+                dir.resolve("two.h5"));
+        Path oneOut = dev.rnnrt.io.keras.TfjsCases.writeH5(dev.rnnrt.io.keras.TfjsCases.named("recurrent_activations"),
+                dir.resolve("one.h5"));
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, dev.rnnrt.testing.Fixtures.tensor(
+                dev.rnnrt.io.keras.TfjsCases.named("recurrent_activations").get("inputs").get(0)), false);
+        Path results = dir.resolve("results");
+        String[] two = {"predict", "--model", twoOut.toString(), "--input", x.toString(), "--output-dir",
+                results.toString(), "--quiet"};
+        Files.createDirectories(results);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(results.resolve(".rnnrt-predict.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = ch.lock()) {
+            assertFails(1, "another rnnrt predict is writing to", two);
+            assertTrue(Files.exists(results.resolve(".rnnrt-predict.lock")), "another run's lock is left alone");
+            assertFalse(Files.exists(results.resolve("out_0.npy")));
+        }
+        assertEquals(0, run(two), err());
+        assertTrue(Files.exists(results.resolve("out_1.npy")));
+        try (var files = Files.list(results)) {
+            assertEquals(java.util.List.of("out_0.npy", "out_1.npy", "summary.json"),
+                    files.map(f -> f.getFileName().toString()).sorted().toList(), "no temporary files or lock left");
+        }
+        byte[] summary = Files.readAllBytes(results.resolve("summary.json"));
+
+        Files.createDirectory(results.resolve("out_1.npy.d"));
+        Files.delete(results.resolve("out_1.npy"));
+        Files.move(results.resolve("out_1.npy.d"), results.resolve("out_1.npy"));
+        assertFails(1, "out_1.npy is there and is not a file", "predict", "--model", twoOut.toString(), "--input",
+                x.toString(), "--output-dir", results.toString(), "--overwrite", "--quiet");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(summary, Files.readAllBytes(results.resolve("summary.json")),
+                "a refused run changes nothing");
+        Files.delete(results.resolve("out_1.npy"));
+        Files.writeString(results.resolve("out_1.npy"), "an earlier run's second output");
+
+        assertFails(1, "already holds out_0.npy, out_1.npy, summary.json", "predict", "--model", oneOut.toString(),
+                "--input", x.toString(), "--output-dir", results.toString(), "--quiet");
+        out.reset();
+        err.reset();
+        assertEquals(0, run("predict", "--model", oneOut.toString(), "--input", x.toString(), "--output-dir",
+                results.toString(), "--overwrite", "--quiet"), err());
+        assertFalse(Files.exists(results.resolve("out_1.npy")), "an earlier run's out_1.npy would pass for this run's");
+        JsonNode s = new ObjectMapper().readTree(results.resolve("summary.json").toFile());
+        assertEquals(1, s.get("outputs").size());
+        assertTrue(s.get("model").asText().endsWith("one.h5"), s.toString());
+    }
+
+    /**
+     * A run that fails after creating its output folder removes the folders it created; a layer's
+     * complaint about a value in a later batch says which rows of the files that batch holds.
+     */
+    @Test
+    void aFailedRunLeavesNothingAndNamesTheRows() throws IOException {
+        JsonNode c = dev.rnnrt.io.keras.TfjsCases.named("embedding_bidirectional_time_distributed");
+        Path model = dev.rnnrt.io.keras.TfjsCases.writeH5(c, dir.resolve("ids.h5"));
+        Tensor ids = dev.rnnrt.testing.Fixtures.tensor(c.get("inputs").get(0));
+        float[] bad = ids.data().clone();
+        bad[2 * ids.dim(1) + 3] = 100000;              // row 2, step 3: no such id
+        Path x = dir.resolve("ids.npy");
+        NpyWriter.write(x, Tensor.of(bad, ids.shape()), false);
+        Path created = dir.resolve("new");
+        assertFails(1, "in rows 2 to 2 of the input files", "predict", "--model", model.toString(), "--input",
+                x.toString(), "--output-dir", created.resolve("sub").toString(), "--batch-size", "2", "--quiet");
+        assertTrue(err().contains("100000"), err());
+        assertFalse(Files.exists(created), "the folders the failed run created are gone");
+    }
+
     @Test
     void verboseAddsTheStackTrace() {
         assertEquals(1, run("summary", "--model", dir.resolve("none.h5").toString(), "--verbose"));

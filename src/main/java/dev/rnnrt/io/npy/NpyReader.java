@@ -146,11 +146,17 @@ public final class NpyReader implements AutoCloseable {
         if (shape.length == 0) {
             throw new NpyException(path + " holds a scalar; rnnrt needs an array whose first axis is the batch.");
         }
-        long count = 1;
-        for (int v : shape) {
-            count = Math.multiplyExact(count, (long) v);
+        long need;
+        try {
+            long count = 1;
+            for (int v : shape) {
+                count = Math.multiplyExact(count, (long) v);
+            }
+            need = Math.addExact(dataOffset, Math.multiplyExact(count, (long) dtype.bytes()));
+        } catch (ArithmeticException e) {
+            throw new NpyException(path + " is corrupt: its header declares shape " + java.util.Arrays.toString(shape)
+                    + ", more bytes than any file holds.");
         }
-        long need = dataOffset + count * dtype.bytes();
         if (ch.size() < need) {
             throw new NpyException(path + " is truncated: its header declares shape " + java.util.Arrays.toString(shape)
                     + " (" + need + " bytes) but the file has " + ch.size() + " bytes.");
@@ -186,11 +192,11 @@ public final class NpyReader implements AutoCloseable {
                     + shape[0] + ").");
         }
         long values = rowValues * count;
-        if (values > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException(path + ": " + count + " rows hold " + values
-                    + " values, more than one batch can; use a smaller batch size.");
+        if (values * dtype.bytes() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(path + ": " + count + " rows hold " + values + " values ("
+                    + values * dtype.bytes() + " bytes), more than one batch can; use a smaller batch size.");
         }
-        ByteBuffer buf = ByteBuffer.allocate((int) values * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocate((int) (values * dtype.bytes())).order(ByteOrder.LITTLE_ENDIAN);
         try {
             readFully(channel, buf, dataOffset + (long) start * rowValues * dtype.bytes(), path);
         } catch (IOException e) {
@@ -259,7 +265,7 @@ public final class NpyReader implements AutoCloseable {
     }
 
     private float exact(long v, int start, int k) {
-        if (Math.abs(v) > (1 << 24)) {
+        if (v < -(1L << 24) || v > (1L << 24)) {
             throw new NpyException(path + ": the integer " + v + " at row " + (start + k / rowValues)
                     + " cannot be passed as float32 exactly (|v| > 2^24).");
         }

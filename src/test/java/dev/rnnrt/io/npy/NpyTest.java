@@ -116,6 +116,59 @@ class NpyTest {
         }
     }
 
+    /** Long.MIN_VALUE, whose absolute value is negative, is refused like any other integer past 2^24. */
+    @Test
+    void theMostNegativeInt64IsRefused() {
+        Path p = dir.resolve("min.npy");
+        try (NpyWriter w = NpyWriter.create(p, NpyDtype.INT64, new int[] {2, 1}, false)) {
+            w.appendRaw(new long[] {-(1L << 24), Long.MIN_VALUE});
+        }
+        try (NpyReader r = NpyReader.open(p)) {
+            assertEquals(-16777216f, r.readRows(0, 1).data()[0]);
+            NpyException e = assertThrows(NpyException.class, () -> r.readRows(1, 1));
+            assertTrue(e.getMessage().contains("-9223372036854775808") && e.getMessage().contains("row 1"),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * A header whose shape holds more bytes than a long counts is corrupt, not a batch-size problem;
+     * rows whose bytes pass 2^31 are refused by their batch, not by a negative buffer size.
+     */
+    @Test
+    void shapesPastWhatAFileHoldsAreCorrupt() throws IOException {
+        Path lies = dir.resolve("lies.npy");
+        writeHeaderOnly(lies, "<f8", "(2147437309, 1073764994, 1)", 537552);
+        refused(lies, "is corrupt", "[2147437309, 1073764994, 1]");
+        Path huge = dir.resolve("huge.npy");
+        writeHeaderOnly(huge, "<f4", "(2147483647, 2147483647, 2147483647)", 0);
+        refused(huge, "is corrupt");
+        Path sparse = dir.resolve("sparse.npy");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(
+                writeHeaderOnly(sparse, "<f4", "(256, 2400000, 1)", 0).toFile(), "rw")) {
+            f.setLength(f.length() + 256L * 2400000 * 4);            // sparse: no disk used
+        }
+        try (NpyReader r = NpyReader.open(sparse)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.readRows(0, 256));
+            assertTrue(e.getMessage().contains("smaller batch size") && e.getMessage().contains("2457600000 bytes"),
+                    e.getMessage());
+            assertEquals(2400000, r.readRows(5, 1).size());
+        }
+    }
+
+    /** A .npy header of the given dtype and shape followed by {@code dataBytes} zero bytes. */
+    private static Path writeHeaderOnly(Path p, String descr, String shape, int dataBytes) throws IOException {
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        String h = dict + " ".repeat((64 - (10 + dict.length() + 1) % 64) % 64) + "\n";
+        byte[] head = h.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] b = new byte[10 + head.length + dataBytes];
+        byte[] magic = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) head.length, (byte) (head.length >> 8)};
+        System.arraycopy(magic, 0, b, 0, 10);
+        System.arraycopy(head, 0, b, 10, head.length);
+        java.nio.file.Files.write(p, b);
+        return p;
+    }
+
     private void refused(Path p, String part) {
         NpyException e = assertThrows(NpyException.class, () -> NpyReader.open(p).close());
         assertTrue(e.getMessage().contains(part), "message lacks '" + part + "': " + e.getMessage());

@@ -1,0 +1,230 @@
+package dev.rnnrt.cli;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The folder {@code predict} writes its results to: out_0.npy, out_1.npy, … and summary.json.
+ *
+ * <p>What it guarantees: one run at a time writes to a folder (a lock, {@code .rnnrt-predict.lock},
+ * held for the run and removed after); outputs are written to temporary files of their own and put
+ * in place only when every one is complete; summary.json is written last, so a folder whose
+ * summary.json is missing holds no complete run, and one that has it holds exactly that run's
+ * outputs (with {@code --overwrite}, the old summary.json goes first and out_k.npy files of an
+ * earlier run with more outputs go before the new summary is written). Without {@code --overwrite}
+ * nothing that is there is replaced. A failed or interrupted run removes its temporary files, and
+ * the folders it created if they are still empty.
+ */
+final class OutputFolder implements AutoCloseable {
+
+    static final String SUMMARY_FILE = "summary.json";
+    static final String LOCK_FILE = ".rnnrt-predict.lock";
+    private static final Pattern OUTPUT = Pattern.compile("out_\\d+\\.npy");
+
+    private final Path dir;
+    private final boolean overwrite;
+    private final List<Path> created = new ArrayList<>();
+    private final List<Path> partials = new CopyOnWriteArrayList<>();
+    /** Cleans up when the JVM is stopped (Ctrl-C, kill) during the run. */
+    private final Thread cleanup = new Thread(this::close, "rnnrt-cleanup");
+    private FileChannel lockChannel;
+    private FileLock lock;
+    private boolean complete;
+
+    private OutputFolder(Path dir, boolean overwrite) {
+        this.dir = dir;
+        this.overwrite = overwrite;
+    }
+
+    /**
+     * Creates the folder (and missing parents), takes its lock and checks that the run may write
+     * {@code outputs} outputs there.
+     */
+    static OutputFolder open(Path dir, boolean overwrite, int outputs) {
+        OutputFolder f = new OutputFolder(dir, overwrite);
+        try {
+            f.prepare(outputs);
+            return f;
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private void prepare(int outputs) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CliException("--output-dir " + dir + " is a file, not a folder.");
+        }
+        try {
+            List<Path> missing = new ArrayList<>();
+            for (Path p = dir.toAbsolutePath(); p != null && !Files.exists(p); p = p.getParent()) {
+                missing.add(0, p);
+            }
+            for (Path p : missing) {
+                Files.createDirectory(p);
+                created.add(0, p);
+            }
+        } catch (IOException e) {
+            throw new CliException("cannot create the output folder " + dir + " (" + e.getMessage() + ").", e);
+        }
+        lock();
+        List<String> existing = new ArrayList<>();
+        for (int k = 0; k < outputs; k++) {
+            checkReplaceable(output(k));
+        }
+        checkReplaceable(dir.resolve(SUMMARY_FILE));
+        for (Path p : outputsThere()) {
+            existing.add(p.getFileName().toString());
+        }
+        if (Files.exists(dir.resolve(SUMMARY_FILE))) {
+            existing.add(SUMMARY_FILE);
+        }
+        if (!existing.isEmpty() && !overwrite) {
+            throw new CliException(dir + " already holds " + String.join(", ", existing)
+                    + "; pass --overwrite to replace them, or choose another --output-dir.");
+        }
+        Runtime.getRuntime().addShutdownHook(cleanup);
+    }
+
+    private void lock() {
+        Path lockPath = dir.resolve(LOCK_FILE);
+        try {
+            lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                lock = lockChannel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+        } catch (IOException e) {
+            throw new CliException("the output folder " + dir + " is not writable (" + e.getMessage() + ").", e);
+        }
+        if (lock == null) {
+            throw new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, or "
+                    + "choose another --output-dir.");
+        }
+    }
+
+    private void checkReplaceable(Path p) {
+        if (Files.exists(p) && !Files.isRegularFile(p)) {
+            throw new CliException(p + " is there and is not a file; move it away, or choose another --output-dir.");
+        }
+    }
+
+    private List<Path> outputsThere() {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> OUTPUT.matcher(p.getFileName().toString()).matches()).sorted().toList();
+        } catch (IOException e) {
+            throw new CliException("cannot list the output folder " + dir + " (" + e.getMessage() + ").", e);
+        }
+    }
+
+    /** Where output {@code k} ends up. */
+    Path output(int k) {
+        return dir.resolve("out_" + k + ".npy");
+    }
+
+    /** A new temporary file beside output {@code k}, removed unless the run completes. */
+    Path partial(int k) {
+        try {
+            Path p = Files.createTempFile(dir, ".out_" + k + ".npy.", ".partial");
+            partials.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new CliException("cannot write to the output folder " + dir + " (" + e.getMessage() + ").", e);
+        }
+    }
+
+    /**
+     * Puts the complete outputs in place (partial k becomes out_k.npy), removes an earlier run's
+     * summary.json first and its extra out_k.npy after, then writes summary.json.
+     */
+    void complete(List<Path> done, byte[] summary) {
+        Path summaryPath = dir.resolve(SUMMARY_FILE);
+        try {
+            if (overwrite) {
+                Files.deleteIfExists(summaryPath);
+            }
+            for (int k = 0; k < done.size(); k++) {
+                place(done.get(k), output(k));
+            }
+            if (overwrite) {
+                for (Path p : outputsThere()) {
+                    int k = Integer.parseInt(p.getFileName().toString().replaceAll("\\D", ""));
+                    if (k >= done.size()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            Path temp = Files.createTempFile(dir, ".summary.json.", ".partial");
+            partials.add(temp);
+            Files.write(temp, summary);
+            place(temp, summaryPath);
+        } catch (IOException e) {
+            throw new CliException("cannot write the results in " + dir + ": " + e.getMessage()
+                    + (e instanceof FileAlreadyExistsException ? " appeared during the run" : ""), e);
+        }
+        complete = true;
+    }
+
+    private void place(Path from, Path to) throws IOException {
+        if (overwrite) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } else {
+            Files.move(from, to);       // fails if something appeared there meanwhile
+        }
+        partials.remove(from);
+    }
+
+    private void removePartials() {
+        for (Path p : partials) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // best effort while the run is being stopped
+            }
+        }
+    }
+
+    /** Removes what an unfinished run left (temporary files, folders it created that are empty) and the lock. */
+    @Override
+    public void close() {
+        removePartials();
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException | IllegalArgumentException ignored) {
+            // shutting down, or the hook was never added
+        }
+        try {
+            if (lock != null) {
+                Files.deleteIfExists(dir.resolve(LOCK_FILE));
+                lock.release();
+            }
+            if (lockChannel != null) {
+                lockChannel.close();
+            }
+        } catch (IOException ignored) {
+            // the lock goes with the process
+        }
+        if (!complete) {
+            for (Path p : created) {
+                try {
+                    Files.deleteIfExists(p);    // only while empty
+                } catch (IOException ignored) {
+                    // not empty: something else is there now
+                }
+            }
+        }
+    }
+}
