@@ -116,6 +116,16 @@ public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
         return minor < 2 || minor == 2 && (tfKeras ? patch < 4 : patch <= 4);
     }
 
+    /**
+     * Whether a mask reaching a layer that does not support masking (Flatten, Conv1D,
+     * GlobalMaxPooling1D, …) stops there silently and the layer computes over the masked steps:
+     * tf.keras from 2.4 (TensorFlow 2.3) on, and Keras 3 (with a warning). Standalone Keras up to
+     * 2.3 raised; for tf.keras before 2.4 ("-tf" versions) rnnrt does not assume either, and refuses.
+     */
+    public boolean dropsUnusedMasks() {
+        return major >= 3 || major == 2 && minor >= 4 && !tfKeras;
+    }
+
     @Override
     public String toString() {
         return major + "." + minor + (patch == 0 ? "" : "." + patch) + (tfKeras ? "-tf" : "");

@@ -43,6 +43,12 @@ public final class ActivationLayer extends Layer {
         return !softmaxLayer;
     }
 
+    /** Keras' Softmax layer takes its mask as the masked scores, which rnnrt does not follow. */
+    @Override
+    public boolean kerasDropsMask() {
+        return false;
+    }
+
     @Override
     public List<int[]> outputShapes(List<int[]> inputShapes) {
         checkInputCount(inputShapes.size());

@@ -38,6 +38,7 @@ public final class Attention extends Layer {
     private final boolean causal;
     private final boolean returnScores;
     private final boolean passesMask;
+    private final boolean causalIgnoresValueMask;
     /** Dot and concat: the scalars scale and concat_score_weight (1 until set, Keras' initializer). */
     private volatile double scale = 1.0;
     private volatile double concatWeight = 1.0;
@@ -59,12 +60,22 @@ public final class Attention extends Layer {
      */
     public Attention(String name, Score score, boolean useScale, boolean causal, boolean returnScores,
                      boolean passesMask) {
+        this(name, score, useScale, causal, returnScores, passesMask, false);
+    }
+
+    /**
+     * @param causalIgnoresValueMask Keras 3.0.0 to 3.0.4's rule: with {@code use_causal_mask} the
+     *                               value's mask was not used (its causal mask replaced it; fixed in 3.0.5)
+     */
+    public Attention(String name, Score score, boolean useScale, boolean causal, boolean returnScores,
+                     boolean passesMask, boolean causalIgnoresValueMask) {
         super(name != null ? name : uniqueName(score == Score.ADDITIVE ? "additive_attention" : "attention"));
         this.score = java.util.Objects.requireNonNull(score, "score");
         this.useScale = useScale;
         this.causal = causal;
         this.returnScores = returnScores;
         this.passesMask = passesMask;
+        this.causalIgnoresValueMask = causal && causalIgnoresValueMask;
     }
 
     @Override
@@ -143,6 +154,12 @@ public final class Attention extends Layer {
             throw new IllegalArgumentException(describe() + ": the value and the key must have the same timesteps; got "
                     + "value " + shapeText(v) + " and key " + shapeText(k) + ".");
         }
+        double[] sv = scaleVector;
+        if (score == Score.ADDITIVE && useScale && sv != null && q[1] >= 0 && sv.length != q[1] && sv.length != 1
+                && q[1] != 1) {
+            throw new IllegalArgumentException(describe() + ": its scale has " + sv.length + " values but the query "
+                    + "has " + q[1] + " features; got query " + shapeText(q) + ".");
+        }
         int[] out = {q[0], v[1]};
         return returnScores ? List.of(out, new int[] {q[0], v[0]}) : List.of(out);
     }
@@ -177,12 +194,13 @@ public final class Attention extends Layer {
         int dim = q.dim(2);
         int dv = v.dim(2);
         double[] sv = scaleVector;
-        if (score == Score.ADDITIVE && useScale && (sv == null || sv.length != dim && sv.length != 1 && dim != 1)) {
-            throw new IllegalStateException(describe() + (sv == null ? " has no weights; set them first."
-                    : ": its scale has " + sv.length + " values but the query has " + dim + " features."));
+        if (score == Score.ADDITIVE && useScale && sv == null) {
+            throw new IllegalStateException(describe() + " has no weights; set them first.");
         }
-        Mask qMask = masks != null && !masks.isEmpty() ? masks.get(0) : null;
-        Mask vMask = masks != null && masks.size() > 1 ? masks.get(1) : null;
+        outputShapes(inputs.size() > 2 ? List.of(new int[] {tq, dim}, new int[] {tv, dv}, new int[] {k.dim(1), k.dim(2)})
+                : List.of(new int[] {tq, dim}, new int[] {tv, dv}));
+        Mask qMask = mask(masks, 0, batch, tq, "query");
+        Mask vMask = causalIgnoresValueMask ? null : mask(masks, 1, batch, tv, "value");
         float[] qd = q.data();
         float[] kd = k.data();
         float[] vd = v.data();
@@ -226,6 +244,16 @@ public final class Attention extends Layer {
         }
         Tensor result = Tensor.wrap(out, batch, tq, dv);
         return returnScores ? List.of(result, Tensor.wrap(weights, batch, tq, tv)) : List.of(result);
+    }
+
+    /** Input k's mask, checked against its [batch, timesteps]; null where it has none. */
+    private Mask mask(List<Mask> masks, int k, int batch, int steps, String what) {
+        Mask m = masks == null || masks.size() <= k ? null : masks.get(k);
+        if (m != null && (m.rows() != batch || m.cols() != steps)) {
+            throw new IllegalArgumentException(describe() + ": the " + what + "'s mask must be [batch, timesteps] = "
+                    + Tensor.shapeString(new int[] {batch, steps}) + "; got " + Tensor.shapeString(m.shape()) + ".");
+        }
+        return m;
     }
 
     private double score(float[] q, int qo, float[] k, int ko, int dim, double[] sv) {

@@ -100,6 +100,10 @@ public final class Conv1D extends Layer {
             throw new IllegalArgumentException(describe() + " has " + expected + " weight(s); got "
                     + (weights == null ? 0 : weights.size()) + ".");
         }
+        if (weights.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException(describe() + ": a weight is null; expected the kernel [" + kernelSize
+                    + ", C, " + filters + "]" + (useBias ? " and the bias [" + filters + "]" : "") + ".");
+        }
         Tensor k = weights.get(0);
         if (k.rank() != 3 || k.dim(0) != kernelSize || k.dim(2) != filters) {
             throw new IllegalArgumentException(describe() + ": weight 'kernel' must have shape [" + kernelSize
@@ -122,6 +126,10 @@ public final class Conv1D extends Layer {
         if (channels > 0 && x[1] != channels) {
             throw new IllegalArgumentException(describe() + " expects input [batch, timesteps, " + channels + "]; got "
                     + shapeText(x) + ".");
+        }
+        if (x[0] >= 0 && outTime(x[0]) < 1) {
+            throw new IllegalArgumentException(describe() + " needs at least " + ((kernelSize - 1) * dilation + 1)
+                    + " timesteps with padding '" + padding + "'; got " + shapeText(x) + ".");
         }
         return List.of(new int[] {x[0] < 0 ? -1 : outTime(x[0]), filters});
     }

@@ -114,6 +114,12 @@ public final class Embedding extends Layer {
         return false;
     }
 
+    /** Keras' Embedding computes its own mask; a mask reaching it is refused. */
+    @Override
+    public boolean kerasDropsMask() {
+        return false;
+    }
+
     @Override
     public long parameterCount() {
         return (long) inputDim * outputDim;

@@ -9,8 +9,9 @@ import java.util.List;
  * Keras {@code GlobalMaxPooling1D} and {@code GlobalAveragePooling1D} (channels last): [batch,
  * timesteps, channels] to [batch, channels] ([batch, 1, channels] with {@code keepdims}), the max or
  * mean over all steps. The average takes a mask as Keras does: the mean of the unmasked steps only
- * (a row with every step masked gives NaN, Keras' 0 / 0); the max takes none (Keras 2 raises on one;
- * Keras 3 drops it with a warning and takes the max over every step). Neither passes a mask on.
+ * (a row with every step masked gives NaN, Keras' 0 / 0); the max takes none (standalone Keras
+ * raised on one; tf.keras 2.4+ and Keras 3 drop it and take the max over every step, which
+ * {@code ModelBuilder.dropUnusedMasks} follows). Neither passes a mask on.
  */
 public final class GlobalPooling1D extends Layer {
 

@@ -65,6 +65,16 @@ public abstract class Layer {
     }
 
     /**
+     * Whether tf.keras (from 2.4) and Keras 3 would stop a mask reaching this layer, which does not
+     * support masking, and compute over the masked steps (see {@code
+     * ModelBuilder.dropUnusedMasks}). False where Keras would use the mask in a way this layer does
+     * not follow. Default: true for layers without {@link #supportsMasking()}.
+     */
+    public boolean kerasDropsMask() {
+        return !supportsMasking();
+    }
+
+    /**
      * The output masks, one per output (null for none). Default, as Keras' base layer: with
      * {@code supports_masking} every output carries the first input's mask; without it, none.
      */

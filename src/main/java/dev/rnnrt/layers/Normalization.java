@@ -12,7 +12,8 @@ import java.util.List;
  * 1e-7)}, each step in float32 as Keras computes it. The statistics have one value per position
  * along the kept axes (Keras' {@code axis}, default the last; none: one value for the whole
  * input). Weights: mean and variance (Keras also stores the count of samples adapted on, which
- * the output does not use). Keeps the mask.
+ * the output does not use). Keeps the mask, as Keras 3 does; tf.keras' Normalization did not
+ * support masking (the mask stopped there), which {@code keepsMask = false} follows.
  */
 public final class Normalization extends Layer {
 
@@ -21,6 +22,7 @@ public final class Normalization extends Layer {
 
     private final int[] axes;          // Keras axes kept (batch axis = 0; negative from the end)
     private final boolean invert;
+    private final boolean keepsMask;
     private volatile float[][] stats;  // mean, variance; each the size of the kept axes' product
     private volatile int[] statsShape;
 
@@ -30,9 +32,20 @@ public final class Normalization extends Layer {
      * @param invert Keras' {@code invert}: undo the normalization instead
      */
     public Normalization(String name, int[] axes, boolean invert) {
+        this(name, axes, invert, true);
+    }
+
+    /** @param keepsMask Keras 3's (true) or tf.keras' (false: no masking support) */
+    public Normalization(String name, int[] axes, boolean invert, boolean keepsMask) {
         super(name != null ? name : uniqueName("normalization"));
         this.axes = axes.clone();
         this.invert = invert;
+        this.keepsMask = keepsMask;
+    }
+
+    @Override
+    public boolean supportsMasking() {
+        return keepsMask;
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.util.Locale;
  * {@code pool_size} steps, windows {@code strides} apart. Padding {@code valid} (whole windows only)
  * or {@code same} (T' = ceil(T / strides), the padding split as TensorFlow splits it, the smaller
  * half first); padded positions never count: not in a max, not in a mean's divisor. Takes no mask
- * (Keras 2 raises on one; Keras 3 drops it with a warning).
+ * (standalone Keras raised on one; tf.keras 2.4+ and Keras 3 drop it: {@code
+ * ModelBuilder.dropUnusedMasks}).
  */
 public final class Pooling1D extends Layer {
 

@@ -43,6 +43,12 @@ public final class TimeDistributed extends Layer {
         return !wrapsRecurrent();
     }
 
+    /** Keras passes the mask on into the wrapped layer's steps; rnnrt refuses it there. */
+    @Override
+    public boolean kerasDropsMask() {
+        return false;
+    }
+
     /** Wraps {@code inner}, named "time_distributed", "time_distributed_1", … */
     public static TimeDistributed of(Layer inner) {
         return new TimeDistributed(uniqueName("time_distributed"), inner);

@@ -145,6 +145,29 @@ public final class Model {
     }
 
     /**
+     * Where a mask stops at a layer that does not use it ({@link ModelBuilder#dropUnusedMasks}),
+     * one line per layer call: which layer, and whose mask.
+     */
+    public List<String> masksDropped() {
+        List<String> out = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n.layer().supportsMasking()) {
+                continue;
+            }
+            for (Ref r : n.inputs()) {
+                String origin = inputs.containsKey(r.name()) ? null : maskOrigin(r.toString());
+                if (origin != null) {
+                    out.add(n.layer().describe() + (n.name().equals(n.layer().name()) ? "" : ", in its call '"
+                            + n.name() + "',") + " does not use masks: the mask made by '" + origin + "' stops there, "
+                            + "and the layer computes over the masked steps too");
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * The layer call that made the mask the value a reference names carries (a Masking or
      * Embedding(mask_zero) layer, or the first such of a merge's inputs), or null when it carries
      * none. References as in {@link #carriesMask}.

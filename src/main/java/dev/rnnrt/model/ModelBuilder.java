@@ -49,6 +49,7 @@ public final class ModelBuilder {
     private final Set<Layer> added = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final Map<String, List<String>> layerInputs = new HashMap<>();
     private final List<String> outputs = new ArrayList<>();
+    private boolean dropUnusedMasks;
 
     ModelBuilder(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -115,6 +116,20 @@ public final class ModelBuilder {
             throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
                     + " is added without inputs; name the model input or layer it takes.");
         }
+    }
+
+    /**
+     * What to do with a mask that reaches a layer which does not use masks ({@link
+     * Layer#supportsMasking()} false: Conv1D, the pooling layers but GlobalAveragePooling1D,
+     * Flatten, Reshape, Permute, RepeatVector, …): refuse the model (false, the default, as
+     * standalone Keras raised there), or stop the mask at that layer, which then computes over the
+     * masked steps too (true, as tf.keras from 2.4 did silently and Keras 3 does with a warning).
+     * {@link Model#masksDropped()} lists where that happens. Layers that would use a mask in a way
+     * rnnrt does not follow ({@link Layer#kerasDropsMask()} false) are refused either way.
+     */
+    public ModelBuilder dropUnusedMasks(boolean drop) {
+        this.dropUnusedMasks = drop;
+        return this;
     }
 
     /** The model's outputs, in order. */
@@ -188,7 +203,7 @@ public final class ModelBuilder {
                     origin = maskOrigin.get(r.name()).get(r.index());
                 }
             }
-            if (origin != null && !layer.supportsMasking()) {
+            if (origin != null && !layer.supportsMasking() && !(dropUnusedMasks && layer.kerasDropsMask())) {
                 throw new IllegalArgumentException(who + " does not support masking, but its input "
                         + "carries the mask made by layer '" + origin + "'. Remove the mask there, or put a layer "
                         + "that drops it (a recurrent layer without return_sequences) before '" + layerName + "'.");

@@ -49,6 +49,12 @@ public final class NestedModel extends Layer {
         return false;
     }
 
+    /** Keras passes a mask on into a model's layers; rnnrt refuses it there. */
+    @Override
+    public boolean kerasDropsMask() {
+        return false;
+    }
+
     @Override
     public int minInputs() {
         return model.inputNames().size();

@@ -161,4 +161,41 @@ class AttentionTest {
                 () -> additive.call(List.of(Tensor.zeros(1, 2, 3), Tensor.zeros(1, 2, 3)), Arrays.asList(null, null)));
         assertTrue(unset.getMessage().contains("'add'") && unset.getMessage().contains("no weights"), unset.getMessage());
     }
+
+    /**
+     * Keras 3.0.0 to 3.0.4 with use_causal_mask did not use the value's mask; the option gives
+     * exactly the causal-only result there, and changes nothing without use_causal_mask. Masks of
+     * the wrong shape are refused by name.
+     */
+    @Test
+    void keras30CausalIgnoresTheValueMaskAndMaskShapesAreChecked() {
+        RandomTensors r = new RandomTensors(3030L);
+        Tensor q = r.uniform(1, 2, 4, 3);
+        Tensor v = r.uniform(1, 2, 4, 3);
+        Mask vm = Mask.fromLengths(new int[] {2, 4}, 4);
+        Attention fixed = new Attention("a", Attention.Score.DOT, false, true, false);
+        Attention keras30 = new Attention("a", Attention.Score.DOT, false, true, false, true, true);
+        Tensor causalOnly = fixed.call(List.of(q, v), Arrays.asList(null, null)).get(0);
+        Compare.assertIdentical("3.0.0-3.0.4", causalOnly, keras30.call(List.of(q, v), Arrays.asList(null, vm)).get(0));
+        Tensor both = fixed.call(List.of(q, v), Arrays.asList(null, vm)).get(0);
+        double[] ref = new double[both.size()];
+        for (int i = 0; i < ref.length; i++) {
+            ref[i] = both.data()[i];
+        }
+        assertTrue(Compare.relativeError(ref, causalOnly.data()) > 1e-3, "the value mask must matter here");
+        Attention plain = new Attention("p", Attention.Score.DOT, false, false, false, true, true);
+        Compare.assertIdentical("not causal", new Attention("p", Attention.Score.DOT, false, false, false)
+                .call(List.of(q, v), Arrays.asList(null, vm)).get(0), plain.call(List.of(q, v), Arrays.asList(null, vm)).get(0));
+        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class,
+                () -> fixed.call(List.of(q, v), Arrays.asList(null, Mask.all(2, 5))));
+        assertTrue(wide.getMessage().contains("value's mask") && wide.getMessage().contains("[2, 4]")
+                && wide.getMessage().contains("[2, 5]"), wide.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> fixed.call(List.of(q, v), Arrays.asList(Mask.all(1, 1), null)));
+        Attention additive = new Attention("add", Attention.Score.ADDITIVE, true, false, false);
+        additive.setWeights(List.of(r.uniform(1, 4)));
+        IllegalArgumentException scale = assertThrows(IllegalArgumentException.class,
+                () -> additive.outputShapes(List.of(new int[] {4, 3}, new int[] {4, 3})));
+        assertTrue(scale.getMessage().contains("4 values") && scale.getMessage().contains("3 features"),
+                scale.getMessage());
+    }
 }

@@ -138,4 +138,18 @@ class Conv1DTest {
         }
         return out;
     }
+
+    /** Too few steps for the kernel are refused when the model is built; null weights by name. */
+    @Test
+    void tooShortInputsAndNullWeightsAreRefused() {
+        Conv1D conv = new Conv1D("conv", 2, 3, 1, 1, "valid", OutputActivation.named("linear", KerasVersion.KERAS_3), true);
+        IllegalArgumentException shortInput = assertThrows(IllegalArgumentException.class,
+                () -> conv.outputShapes(List.of(new int[] {2, 4})));
+        assertTrue(shortInput.getMessage().contains("'conv'") && shortInput.getMessage().contains("at least 3 timesteps")
+                && shortInput.getMessage().contains("[batch, 2, 4]"), shortInput.getMessage());
+        assertEquals(1, conv.outputShapes(List.of(new int[] {3, 4})).get(0)[0]);
+        IllegalArgumentException nulls = assertThrows(IllegalArgumentException.class,
+                () -> conv.setWeights(java.util.Arrays.asList(null, null)));
+        assertTrue(nulls.getMessage().contains("'conv'") && nulls.getMessage().contains("null"), nulls.getMessage());
+    }
 }

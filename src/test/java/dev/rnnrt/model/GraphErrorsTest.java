@@ -57,6 +57,33 @@ class GraphErrorsTest {
                 .add(RepeatVector.of(2)).build();
     }
 
+    /**
+     * With dropUnusedMasks (tf.keras 2.4+ and Keras 3), the mask stops at such a layer, which then
+     * computes over every step, and masksDropped names it; the Softmax layer and TimeDistributed
+     * around a recurrent layer, which Keras gives the mask, are refused still.
+     */
+    @Test
+    void masksDroppedWhereAsked() {
+        Masking masking = Masking.of("masking", 0.0);
+        Flatten flatten = Flatten.named("flatten");
+        Model m = Model.functional("drop").dropUnusedMasks(true).input("x", 3, 2).add(masking, "x")
+                .add(flatten, "masking").add(Dense.builder(1).name("d").build(), "flatten").outputs("d").build();
+        assertTrue(m.masksDropped().size() == 1 && m.masksDropped().get(0).contains("'flatten' (Flatten)")
+                && m.masksDropped().get(0).contains("'masking'"), m.masksDropped().toString());
+        assertTrue(!m.carriesMask("flatten"), "no mask after the layer that dropped it");
+        dev.rnnrt.api.Tensor x = dev.rnnrt.api.Tensor.of(new float[] {1, 2, 0, 0, 3, 4}, 1, 3, 2);
+        assertTrue(java.util.Arrays.equals(x.data(), Model.functional("f").dropUnusedMasks(true).input("x", 3, 2)
+                .add(Masking.of("mk", 0.0), "x").add(Flatten.named("fl"), "mk").outputs("fl").build().predict(x).data()),
+                "Flatten passes every step on");
+        assertMessage(() -> Model.functional("soft").dropUnusedMasks(true).input("x", -1, 4)
+                        .add(Masking.of("mk", 0.0), "x").add(dev.rnnrt.layers.ActivationLayer.softmaxLayer("soft"), "mk")
+                        .outputs("soft").build(),
+                "'soft'", "does not support masking");
+        assertTrue(!dev.rnnrt.layers.TimeDistributed.of("td", Lstm.builder(2).build()).kerasDropsMask(),
+                "TimeDistributed(LSTM) is refused a mask either way");
+        assertTrue(Model.sequential("none").input(-1, 3).add(Lstm.builder(2).build()).build().masksDropped().isEmpty());
+    }
+
     @Test
     void cycle() {
         assertMessage(() -> Model.functional("loop").input("x", -1, 3)

@@ -206,14 +206,14 @@ final class ConfigReader {
 
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
-                  List<String> outputs) {
+                  List<String> outputs, boolean dropUnusedMasks) {
 
         /**
          * The model; where the file records the masks Keras passed, they must be the ones rnnrt's
          * graph gives (a difference would mean masked steps computed differently, so it is refused).
          */
         Model build() {
-            ModelBuilder b = Model.functional(name);
+            ModelBuilder b = Model.functional(name).dropUnusedMasks(dropUnusedMasks);
             inputs.forEach(b::input);
             List<Entry> nodes = new ArrayList<>();
             for (Entry e : layers) {
@@ -455,7 +455,7 @@ final class ConfigReader {
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         inputs.put(inputName, inputShape);
-        return new Parsed(source, name, inputs, entries, List.of(previous));
+        return new Parsed(source, name, inputs, entries, List.of(previous), factory.version().dropsUnusedMasks());
     }
 
     private Parsed functional(JsonNode cfg) {
@@ -571,7 +571,7 @@ final class ConfigReader {
         for (String out : tensorList(cfg.path("output_layers"), "output_layers")) {
             outputs.add(resolve(keras3OutputRef(out)));
         }
-        return new Parsed(source, name, inputs, entries, outputs);
+        return new Parsed(source, name, inputs, entries, outputs, factory.version().dropsUnusedMasks());
     }
 
     /**

@@ -194,6 +194,9 @@ public final class KerasModelLoader {
             throw new ModelLoadException(source + ": " + e.getMessage(), e);
         }
         maskedStepWarnings(source, version, kerasBackend, loopBackend, parsed.layers(), warnings);
+        for (String dropped : model.masksDropped()) {
+            warnings.add(source + ": " + dropped + ", as Keras " + version + " computed it.");
+        }
         return new LoadedModel(model, versionText, format, warnings);
     }
 

@@ -389,12 +389,13 @@ final class LayerFactory {
                     throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): data_format="
                             + "channels_first is not supported; rnnrt's sequences are [batch, timesteps, features].");
                 }
-                int[] p = pair(cfg.path(cls.equals("Cropping1D") ? "cropping" : "padding"), 1);
+                String key = cls.equals("Cropping1D") ? "cropping" : "padding";
+                int[] p = pair(cfg.path(key), 1, source + ", layer '" + name + "' (" + cls + "), " + key);
                 return cls.equals("Cropping1D") ? TimeResize.cropping(name, p[0], p[1])
                         : TimeResize.zeroPadding(name, p[0], p[1]);
             }
             case "UpSampling1D":
-                return TimeResize.upSampling(name, cfg.path("size").asInt(2));
+                return TimeResize.upSampling(name, cfg.path("size").asInt(cfg.path("length").asInt(2))); // Keras 1: length
             case "Normalization": {
                 JsonNode a = cfg.path("axis");
                 int[] axes;
@@ -410,7 +411,7 @@ final class LayerFactory {
                 } else {
                     axes = new int[] {a.asInt()};
                 }
-                Normalization n = new Normalization(name, axes, bool(cfg, "invert", false));
+                Normalization n = new Normalization(name, axes, bool(cfg, "invert", false), version.major() >= 3);
                 JsonNode mean = cfg.path("mean");
                 JsonNode variance = cfg.path("variance");
                 if (!mean.isMissingNode() && !mean.isNull() && !variance.isMissingNode() && !variance.isNull()) {
@@ -432,9 +433,10 @@ final class LayerFactory {
                 Attention.Score score = additive ? Attention.Score.ADDITIVE
                         : mode.equals("concat") ? Attention.Score.CONCAT : Attention.Score.DOT;
                 boolean causal = bool(cfg, "causal", false) || bool(callKwargs, "use_causal_mask", false);
+                boolean keras30 = version.major() == 3 && version.minor() == 0 && version.patch() <= 4;
                 return new Attention(name, score, bool(cfg, "use_scale", additive), causal,
                         bool(callKwargs, "return_attention_scores", false),
-                        Merge.MaskRule.of(version) != Merge.MaskRule.KERAS_3_0);
+                        Merge.MaskRule.of(version) != Merge.MaskRule.KERAS_3_0, keras30);
             }
             case "ReLU": {
                 JsonNode max = cfg.path("max_value");
@@ -486,11 +488,20 @@ final class LayerFactory {
                 if (InferenceNoOp.CLASSES.contains(cls)) {
                     return InferenceNoOp.of(name, cls, noOpOptions(cfg));
                 }
+                if (KERAS_1_UNSUPPORTED.contains(cls)) {
+                    throw new ModelLoadException(source + ": layer '" + name + "' is Keras 1's " + cls + ", which rnnrt "
+                            + "does not load. Load the model in Keras 2 and save it again (Keras 2 converts it to its "
+                            + "own layers), or rebuild it with supported layers: " + String.join(", ", SUPPORTED) + ".");
+                }
                 throw new ModelLoadException(source + ": layer '" + name + "' has class '" + cls
                         + "', which rnnrt does not support (a custom layer cannot be loaded: rnnrt never runs code "
                         + "from a model file). Supported layers: " + String.join(", ", SUPPORTED) + ".");
         }
     }
+
+    /** Keras 1 layers of the kinds rnnrt supports in their Keras 2 form, whose Keras 1 form it does not read. */
+    private static final java.util.Set<String> KERAS_1_UNSUPPORTED = java.util.Set.of("Convolution1D",
+            "AtrousConvolution1D");
 
     /** The options of Keras' RNN wrapper that its layers (LSTM, GRU, SimpleRNN) take as their own. */
     private static final List<String> RNN_OPTIONS = List.of("return_sequences", "return_state", "go_backwards",
@@ -716,14 +727,25 @@ final class LayerFactory {
         }
     }
 
-    /** A normalization's axis: an integer or a one-element list (-1 when absent); several axes are refused. */
-    /** ZeroPadding1D's padding / Cropping1D's cropping: one integer for both sides, or [before, after]. */
-    private static int[] pair(JsonNode v, int missing) {
-        if (v.isArray() && v.size() == 2) {
+    /**
+     * ZeroPadding1D's padding / Cropping1D's cropping: one integer for both sides, [before, after],
+     * or Keras 1.2's {"left_pad": a, "right_pad": b}; {@code missing} on both sides when absent.
+     */
+    private int[] pair(JsonNode v, int missing, String where) {
+        if (v.isArray() && v.size() == 2 && v.get(0).isIntegralNumber() && v.get(1).isIntegralNumber()) {
             return new int[] {v.get(0).asInt(), v.get(1).asInt()};
         }
-        int n = v.isIntegralNumber() ? v.asInt() : missing;
-        return new int[] {n, n};
+        if (v.isObject() && v.path("left_pad").isIntegralNumber() && v.path("right_pad").isIntegralNumber()) {
+            return new int[] {v.get("left_pad").asInt(), v.get("right_pad").asInt()};
+        }
+        if (v.isMissingNode() || v.isNull()) {
+            return new int[] {missing, missing};
+        }
+        if (!v.isIntegralNumber()) {
+            throw new ModelLoadException(where + ": cannot read " + v + "; expected a number, [before, after] or "
+                    + "{\"left_pad\": a, \"right_pad\": b}.");
+        }
+        return new int[] {v.asInt(), v.asInt()};
     }
 
     /** A number or nested lists of numbers from a config, as a tensor of that shape. */

@@ -1,5 +1,6 @@
 package dev.rnnrt.io.keras;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -2042,6 +2043,107 @@ class SyntheticKerasFilesTest {
                 Compare.assertIdentical("tf.keras 2.9 uses no mask", unmasked, loaded);
             }
         }
+    }
+
+    /**
+     * A mask reaching a layer that does not use masks: tf.keras from 2.4 and Keras 3 stop it there,
+     * and the layer computes over the masked steps too (GlobalMaxPooling1D takes the padded steps'
+     * outputs, which repeat the last real one), with a warning naming the layer; standalone Keras
+     * raised, and tf.keras before 2.4 is not assumed either way, so those files are refused.
+     * tf.keras' Normalization did not support masking (the mask stops there), Keras 3's keeps it.
+     */
+    @Test
+    void masksStopAtLayersThatDoNotUseThem() throws IOException {
+        Tensor table = random.uniform(1, 7, I);
+        Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+        emb.setWeights(List.of(table));
+        Lstm lstm = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 1, 0, 0, 0}, 2, T);
+        Tensor sequence = Model.sequential("java").input(T).add(emb).add(lstm).build().predict(ids);
+        double[] maxOverAllSteps = new double[2 * H];
+        java.util.Arrays.fill(maxOverAllSteps, Double.NEGATIVE_INFINITY);
+        for (int b = 0; b < 2; b++) {
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < H; h++) {
+                    maxOverAllSteps[b * H + h] = Math.max(maxOverAllSteps[b * H + h], sequence.data()[(b * T + t) * H + h]);
+                }
+            }
+        }
+        Map<String, Object> embCfg = new LinkedHashMap<>(Map.of("input_dim", 7, "output_dim", I, "mask_zero", true));
+        embCfg.put("batch_input_shape", nullFirst(T));
+        List<Object> layers = List.of(spec("Embedding", "embedding", embCfg),
+                layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H),
+                spec("GlobalMaxPooling1D", "pool", Map.of("data_format", "channels_last")));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s",
+                "layers", layers)));
+        Map<String, KerasFileWriter.LayerWeights> h5 = new LinkedHashMap<>();
+        h5.put("embedding", new KerasFileWriter.LayerWeights().put("embedding/embeddings:0", table));
+        h5.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
+        for (String version : List.of("2.9.0", "2.2.4", "2.3.0-tf")) {
+            Path file = dir.resolve("max_pool_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, config, h5);
+            if (!version.equals("2.9.0")) {
+                assertRefusal(file, "Layer 'pool'", "does not support masking", "'embedding'");
+                continue;
+            }
+            LoadedModel loaded = KerasModelLoader.load(file);
+            Compare.assertClose("tf.keras 2.9: max over every step", new int[] {2, H}, maxOverAllSteps,
+                    loaded.model().predict(ids), Tolerance.FP32);
+            assertTrue(loaded.warnings().stream().anyMatch(w -> w.contains("Layer 'pool' (GlobalMaxPooling1D) does not "
+                    + "use masks") && w.contains("'embedding'")), loaded.warnings().toString());
+        }
+        Map<String, List<Tensor>> k3 = new LinkedHashMap<>();
+        k3.put("embedding", List.of(table));
+        k3.put("lstm/cell", lw);
+        Path archive = dir.resolve("max_pool.keras");
+        KerasFileWriter.writeKeras(archive, JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of(
+                "name", "s", "layers", List.of(spec("InputLayer", "input", Map.of("batch_shape", nullFirst(T))),
+                        spec("Embedding", "embedding", Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)),
+                        layers.get(1), layers.get(2))))), k3);
+        Compare.assertClose("Keras 3: max over every step", new int[] {2, H}, maxOverAllSteps,
+                KerasModelLoader.load(archive).model().predict(ids), Tolerance.FP32);
+
+        // Masking -> Normalization -> GlobalAveragePooling1D: tf.keras averages every step, Keras 3 the kept ones
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 0, 0}, 1, 3, 2);
+        Map<String, Object> maskCfg = new LinkedHashMap<>(Map.of("mask_value", 0.0));
+        maskCfg.put("batch_input_shape", nullFirst(3, 2));
+        Map<String, Object> normCfg = new LinkedHashMap<>(Map.of("axis", List.of(-1), "mean", List.of(0.5, 0.5),
+                "variance", List.of(4.0, 4.0)));
+        for (String version : List.of("2.9.0", "3.6.0")) {
+            JsonNode norm = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "n",
+                    "layers", List.of(spec("Masking", "masking", maskCfg), spec("Normalization", "normalization", normCfg),
+                            spec("GlobalAveragePooling1D", "gap", Map.of("data_format", "channels_last"))))));
+            Path file = dir.resolve("norm_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, norm, Map.of());
+            // (x - 0.5) / 2 averaged over steps 0..2 (tf.keras) or 0..1 (Keras 3)
+            double[] expected = version.equals("2.9.0") ? new double[] {(0.5 + 2.5 - 0.5) / 2 / 3, (1.5 + 3.5 - 0.5) / 2 / 3}
+                    : new double[] {(0.5 + 2.5) / 2 / 2, (1.5 + 3.5) / 2 / 2};
+            Compare.assertClose("Normalization's mask, Keras " + version, new int[] {1, 2}, expected,
+                    KerasModelLoader.load(file).model().predict(x), Tolerance.FP32);
+        }
+    }
+
+    /** Keras 1.2's UpSampling1D(length) and ZeroPadding1D(padding={"left_pad", "right_pad"}). */
+    @Test
+    void keras1UpSamplingLengthAndPaddingDict() {
+        Map<String, Object> up = new LinkedHashMap<>(Map.of("length", 3));
+        up.put("batch_input_shape", nullFirst(4, 2));
+        Map<String, Object> pad = new LinkedHashMap<>(Map.of("padding", Map.of("left_pad", 3, "right_pad", 0)));
+        pad.put("batch_input_shape", nullFirst(2, 1));
+        Path upFile = dir.resolve("keras1_up.h5");
+        KerasFileWriter.writeHdf5(upFile, "1.2.2", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                List.of(spec("UpSampling1D", "up", up)))), Map.of());
+        Tensor steps = Tensor.of(new float[] {1, 1, 2, 2, 3, 3, 4, 4}, 1, 4, 2);
+        Tensor y = KerasModelLoader.load(upFile).model().predict(steps);
+        assertArrayEquals(new int[] {1, 12, 2}, y.shape());
+        assertEquals(4f, y.data()[22]);
+        Path padFile = dir.resolve("keras1_pad.h5");
+        KerasFileWriter.writeHdf5(padFile, "1.2.2", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                List.of(spec("ZeroPadding1D", "pad", pad)))), Map.of());
+        assertArrayEquals(new float[] {0, 0, 0, 5, 6},
+                KerasModelLoader.load(padFile).model().predict(Tensor.of(new float[] {5, 6}, 1, 2, 1)).data());
     }
 
     /**
