@@ -50,6 +50,12 @@ final class ConfigReader {
                     List.copyOf(sc), trainable, true);
         }
 
+        /** This entry reading other references. */
+        Entry withInputs(List<String> newInputs) {
+            return new Entry(layer, callName, className, positionalKey, List.copyOf(newInputs), kerasMasks,
+                    kerasMaskReason, scope, trainable, weightsOnly);
+        }
+
         /** Whether this is the layer's first call (the one that loads its weights). */
         boolean firstCall() {
             return callName.equals(layer.name());
@@ -206,29 +212,27 @@ final class ConfigReader {
 
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
-                  List<String> outputs, boolean dropUnusedMasks) {
+                  List<String> outputs, KerasVersion version) {
 
         /**
          * The model; where the file records the masks Keras passed, they must be the ones rnnrt's
          * graph gives (a difference would mean masked steps computed differently, so it is refused).
          */
         Model build() {
-            ModelBuilder b = Model.functional(name).dropUnusedMasks(dropUnusedMasks);
-            inputs.forEach(b::input);
             List<Entry> nodes = new ArrayList<>();
             for (Entry e : layers) {
                 if (!e.weightsOnly()) {
                     nodes.add(e);
                 }
             }
-            for (Entry e : nodes) {
-                if (e.firstCall()) {
-                    b.add(e.layer(), e.inputs().toArray(new String[0]));
-                } else {
-                    b.addCall(e.callName(), e.layer(), e.inputs().toArray(new String[0]));
+            Model model = assemble(nodes);
+            if (AttentionMaskRemoval.applies(version)) {
+                List<Entry> rewired = AttentionMaskRemoval.rewire(source, version, model, nodes);
+                if (rewired != nodes) {
+                    nodes = rewired;
+                    model = assemble(nodes);
                 }
             }
-            Model model = b.outputs(outputs.toArray(new String[0])).build();
             Map<String, Set<MaskAtom>> atoms = maskAtoms(model, nodes);
             for (Entry e : nodes) {
                 if (e.kerasMasks() == null) {
@@ -273,6 +277,19 @@ final class ConfigReader {
                 }
             }
             return model;
+        }
+
+        private Model assemble(List<Entry> nodes) {
+            ModelBuilder b = Model.functional(name).dropUnusedMasks(version.dropsUnusedMasks());
+            inputs.forEach(b::input);
+            for (Entry e : nodes) {
+                if (e.firstCall()) {
+                    b.add(e.layer(), e.inputs().toArray(new String[0]));
+                } else {
+                    b.addCall(e.callName(), e.layer(), e.inputs().toArray(new String[0]));
+                }
+            }
+            return b.outputs(outputs.toArray(new String[0])).build();
         }
     }
 
@@ -455,7 +472,7 @@ final class ConfigReader {
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         inputs.put(inputName, inputShape);
-        return new Parsed(source, name, inputs, entries, List.of(previous), factory.version().dropsUnusedMasks());
+        return new Parsed(source, name, inputs, entries, List.of(previous), factory.version());
     }
 
     private Parsed functional(JsonNode cfg) {
@@ -571,7 +588,7 @@ final class ConfigReader {
         for (String out : tensorList(cfg.path("output_layers"), "output_layers")) {
             outputs.add(resolve(keras3OutputRef(out)));
         }
-        return new Parsed(source, name, inputs, entries, outputs, factory.version().dropsUnusedMasks());
+        return new Parsed(source, name, inputs, entries, outputs, factory.version());
     }
 
     /**

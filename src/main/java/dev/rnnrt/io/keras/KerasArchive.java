@@ -17,6 +17,9 @@ import java.util.zip.ZipFile;
  */
 final class KerasArchive {
 
+    /** The format name loaded models report. */
+    static final String FORMAT = "Keras 3 archive";
+
     /** The most bytes read from config.json or metadata.json. */
     static final long MAX_JSON_BYTES = 64L << 20;
     /** The most bytes read from model.weights.h5 (one Java array). */
@@ -37,9 +40,8 @@ final class KerasArchive {
             }
             byte[] weights = read(zip, "model.weights.h5", MAX_WEIGHTS_BYTES, source, true);
             try (Hdf5 h5 = Hdf5.open(weights, source + " (model.weights.h5)")) {
-                return KerasModelLoader.assemble(source, version == null ? "3.0" : version, null,
-                        ConfigReader.parse(config, source + " config.json"), new WeightStore.Keras3(h5),
-                        "Keras 3 archive", backend);
+                return KerasModelLoader.assemble(source, version, null,
+                        ConfigReader.parse(config, source + " config.json"), new WeightStore.Keras3(h5), FORMAT, backend);
             }
         } catch (ZipException e) {
             throw new ModelLoadException(source + " is not a readable zip archive (" + e.getMessage()

@@ -147,9 +147,12 @@ public final class KerasModelLoader {
         KerasVersion version;
         List<String> warnings = new ArrayList<>();
         if (versionText == null) {
-            version = KerasVersion.KERAS_2;
-            warnings.add(source + " does not say which Keras wrote it; reading it as Keras 2 "
-                    + "(hard_sigmoid = clip(0.2x + 0.5, 0, 1)).");
+            boolean archive = format.equals(KerasArchive.FORMAT);
+            version = archive ? KerasVersion.KERAS_3 : KerasVersion.KERAS_2;
+            warnings.add(source + " does not say which Keras wrote it; reading it as Keras " + version + " ("
+                    + (archive ? "hard_sigmoid = relu6(x + 3) / 6" : "hard_sigmoid = clip(0.2x + 0.5, 0, 1)")
+                    + "; where Keras versions differ, such as masked steps and MultiHeadAttention's masks, "
+                    + "that version's rules).");
         } else {
             try {
                 version = KerasVersion.parse(versionText);

@@ -92,6 +92,12 @@ final class KerasFileWriter {
      */
     static void writeKeras(Path path, JsonNode config, Map<String, List<Tensor>> weights, Map<String, Long> counts)
             throws IOException {
+        writeKeras(path, "3.9.2", config, weights, counts);
+    }
+
+    /** As {@link #writeKeras(Path, JsonNode, Map, Map)}, with the metadata's keras_version. */
+    static void writeKeras(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> weights,
+                           Map<String, Long> counts) throws IOException {
         Path h5 = Files.createTempFile("model.weights", ".h5");
         try {
             try (WritableHdfFile f = HdfFile.write(h5)) {
@@ -112,7 +118,7 @@ final class KerasFileWriter {
                 }
             }
             try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
-                entry(zip, "metadata.json", "{\"keras_version\": \"3.9.2\", \"date_saved\": \"2026-11-22@12:00:00\"}"
+                entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion + "\", \"date_saved\": \"2026-11-22@12:00:00\"}")
                         .getBytes(StandardCharsets.UTF_8));
                 entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
                 entry(zip, "model.weights.h5", Files.readAllBytes(h5));

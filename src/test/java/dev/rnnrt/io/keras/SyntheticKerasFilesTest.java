@@ -2046,6 +2046,101 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * The residual of a transformer block, Add()([x, MultiHeadAttention()(x, x)]) over a masked x,
+     * then GlobalAveragePooling1D: Keras 3.8+'s attention removes x's mask as it runs, so the Add
+     * (run after it) sees none and passes none on, and the pooling averages every step; Keras 3.7
+     * passes the OR of the masks on, and the pooling averages the kept steps. Two readers that
+     * neither depends on the other (Keras' order of execution decides) are refused in 3.8+.
+     */
+    @Test
+    void keras38AttentionRemovesItsInputsMasks() throws IOException {
+        Tensor table = random.uniform(1, 7, I);
+        List<Tensor> mw = List.of(random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4),
+                random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4),
+                random.uniform(0.5, 2, 4, I), random.uniform(0.5, I));
+        Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}, 2, T);
+        int[] lengths = {4, 2};
+        for (String version : List.of("3.10.0", "3.8.0", "3.7.0", "parallel")) {
+            boolean strips = !version.equals("3.7.0");
+            dev.rnnrt.layers.MultiHeadAttention.MaskRule rule = dev.rnnrt.layers.MultiHeadAttention.MaskRule.UNIFORM;
+            Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
+            emb.setWeights(List.of(table));
+            dev.rnnrt.layers.MultiHeadAttention attention = new dev.rnnrt.layers.MultiHeadAttention("mha", 2, 4, 4, true,
+                    -1, false, false, rule, dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
+            attention.setWeights(mw);
+            List<Tensor> parts = Model.functional("java").input("ids", T).add(emb, "ids")
+                    .add(attention, "embedding", "embedding").outputs("embedding", "mha").build().predict(List.of(ids));
+            double[] expected = new double[2 * I];
+            for (int b = 0; b < 2; b++) {
+                int steps = strips ? T : lengths[b];
+                for (int t = 0; t < steps; t++) {
+                    for (int f = 0; f < I; f++) {
+                        int k = (b * T + t) * I + f;
+                        expected[b * I + f] += (parts.get(0).data()[k] + parts.get(1).data()[k]) / steps;
+                    }
+                }
+            }
+            Map<String, Object> embSpec = new LinkedHashMap<>(spec("Embedding", "embedding",
+                    Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
+            embSpec.put("name", "embedding");
+            embSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
+            Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
+                    List.of(tensor("ids", 0), 0));
+            List<Object> layers = new ArrayList<>(List.of(idsInput("ids"), notEqual, embSpec));
+            List<String> attentionNames = version.equals("parallel") ? List.of("mha", "mha_1") : List.of("mha");
+            for (String n : attentionNames) {
+                Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
+                        "dropout", 0.0, "use_bias", true));
+                cfg.put("output_shape", null);
+                cfg.put("attention_axes", null);
+                Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", n, cfg));
+                mha.put("name", n);
+                Map<String, Object> kwargs = new LinkedHashMap<>();
+                if (version.compareTo("3.10.0") < 0 || version.equals("parallel")) {    // 3.0-3.9 record the masks
+                    kwargs.put("query_mask", tensor("not_equal", 0));
+                    kwargs.put("value_mask", tensor("not_equal", 0));
+                }
+                mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
+                        "kwargs", kwargs)));
+                layers.add(mha);
+            }
+            Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
+            add.put("name", "add");
+            List<Object> addArgs = new ArrayList<>(List.of(tensor("embedding", 0), tensor("mha", 0)));
+            if (version.equals("parallel")) {
+                addArgs.add(tensor("mha_1", 0));
+            }
+            add.put("inbound_nodes", List.of(Map.of("args", List.of(addArgs), "kwargs", Map.of())));
+            Map<String, Object> pool = new LinkedHashMap<>(spec("GlobalAveragePooling1D", "pool",
+                    Map.of("data_format", "channels_last", "keepdims", false)));
+            pool.put("name", "pool");
+            pool.put("inbound_nodes", List.of(call(List.of(tensor("add", 0)), null)));
+            layers.add(add);
+            layers.add(pool);
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "block",
+                    "layers", layers, "input_layers", List.of(List.of("ids", 0, 0)),
+                    "output_layers", List.of(List.of("pool", 0, 0)))));
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("embedding", List.of(table));
+            String[] dense = {"query_dense", "key_dense", "value_dense", "output_dense"};
+            for (int a = 0; a < attentionNames.size(); a++) {
+                for (int p = 0; p < 4; p++) {
+                    weights.put("multi_head_attention" + (a == 0 ? "" : "_" + a) + "/" + dense[p],
+                            List.of(mw.get(2 * p), mw.get(2 * p + 1)));
+                }
+            }
+            Path file = dir.resolve("block_" + version + ".keras");
+            KerasFileWriter.writeKeras(file, version.equals("parallel") ? "3.9.2" : version, config, weights, Map.of());
+            if (version.equals("parallel")) {
+                assertRefusal(file, "'mha", "both read the masked 'embedding", "neither depends on the other");
+                continue;
+            }
+            Compare.assertClose("Keras " + version, new int[] {2, I}, expected,
+                    KerasModelLoader.load(file).model().predict(ids), Tolerance.FP32);
+        }
+    }
+
+    /**
      * A mask reaching a layer that does not use masks: tf.keras from 2.4 and Keras 3 stop it there,
      * and the layer computes over the masked steps too (GlobalMaxPooling1D takes the padded steps'
      * outputs, which repeat the last real one), with a warning naming the layer; standalone Keras

@@ -1,0 +1,179 @@
+package dev.rnnrt.io.keras;
+
+import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.MultiHeadAttention;
+import dev.rnnrt.model.Model;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keras 3.8+'s MultiHeadAttention removes the masks from its query, value and key tensors while it
+ * runs ({@code backend.set_keras_mask(query, None)}, …). A functional model hands the same tensor to
+ * every layer that reads it, so a layer that runs later and reads that tensor's mask from the
+ * tensor sees none: the residual {@code Add()([x, attention(x, x)])} of a transformer block, a
+ * second attention layer reading the same encoder output. This rewires such a reader to a copy of
+ * the tensor without its mask ({@link Removed}), for the readers Keras certainly runs after the
+ * attention layer (those that depend on its output). A reader that Keras may run before or after it
+ * (neither depends on the other; Keras' order of execution decides) is refused, as is, in Keras
+ * 3.8 and 3.9, a reader whose recorded mask argument Keras used while taking its output's mask from
+ * the emptied tensor.
+ */
+final class AttentionMaskRemoval {
+
+    private AttentionMaskRemoval() {
+    }
+
+    /** Whether Keras of this version removes MultiHeadAttention's input masks as it runs. */
+    static boolean applies(KerasVersion v) {
+        return v.major() > 3 || v.major() == 3 && v.minor() >= 8;
+    }
+
+    /**
+     * The entries with every later reader of a masked attention input rewired to the input without
+     * its mask; {@code nodes} itself when there is none.
+     */
+    static List<ConfigReader.Entry> rewire(String source, KerasVersion version, Model model,
+                                           List<ConfigReader.Entry> nodes) {
+        Map<String, ConfigReader.Entry> byCall = new LinkedHashMap<>();
+        Map<String, List<ConfigReader.Entry>> readers = new LinkedHashMap<>();
+        for (ConfigReader.Entry e : nodes) {
+            byCall.put(e.callName(), e);
+            for (String in : e.inputs()) {
+                readers.computeIfAbsent(base(in), k -> new ArrayList<>()).add(e);
+            }
+        }
+        Map<String, Set<String>> removedFor = new LinkedHashMap<>();   // tensor -> calls that must read it unmasked
+        for (ConfigReader.Entry m : nodes) {
+            if (!(m.layer() instanceof MultiHeadAttention)) {
+                continue;
+            }
+            Set<String> after = downstream(m.callName(), readers);
+            for (String in : new HashSet<>(m.inputs())) {
+                if (model.maskOrigin(in) == null) {
+                    continue;
+                }
+                String tensor = canonical(in);
+                for (ConfigReader.Entry c : readers.getOrDefault(base(in), List.of())) {
+                    if (c == m || c.inputs().stream().noneMatch(r -> canonical(r).equals(tensor))) {
+                        continue;
+                    }
+                    if (after.contains(c.callName())) {
+                        if (version.minor() < 10 && version.major() == 3 && c.kerasMasks() != null) {
+                            throw new ModelLoadException(source + ": layer '" + c.callName() + "' reads '" + in
+                                    + "' after MultiHeadAttention '" + m.callName() + "' has removed its mask (Keras "
+                                    + version + " does so as the attention runs); Keras ran it with the mask its saved "
+                                    + "call records but gave its output the emptied tensor's, which rnnrt does not "
+                                    + "follow. Save the model with Keras 3.10 or later, or 3.7 or earlier.");
+                        }
+                        removedFor.computeIfAbsent(tensor, k -> new HashSet<>()).add(c.callName());
+                    } else if (!downstream(c.callName(), readers).contains(m.callName())) {
+                        throw new ModelLoadException(source + ": layer '" + c.callName() + "' and MultiHeadAttention '"
+                                + m.callName() + "' both read the masked '" + in + "', and neither depends on the "
+                                + "other. Keras " + version + "'s MultiHeadAttention removes its inputs' masks as it "
+                                + "runs, so whether '" + c.callName() + "' saw the mask depends on the order Keras ran "
+                                + "them in, which rnnrt does not follow; the model is not loaded.");
+                    }
+                }
+            }
+        }
+        if (removedFor.isEmpty()) {
+            return nodes;
+        }
+        List<ConfigReader.Entry> out = new ArrayList<>();
+        for (ConfigReader.Entry e : nodes) {
+            List<String> inputs = new ArrayList<>();
+            for (String in : e.inputs()) {
+                Set<String> calls = removedFor.get(canonical(in));
+                inputs.add(calls != null && calls.contains(e.callName()) ? removedName(canonical(in)) : in);
+            }
+            out.add(inputs.equals(e.inputs()) ? e : e.withInputs(inputs));
+            for (String tensor : removedFor.keySet()) {
+                if (canonical(e.callName() + "[" + index(tensor) + "]").equals(tensor)) {
+                    Removed r = new Removed(removedName(tensor));
+                    out.add(new ConfigReader.Entry(r, r.className(), r.name(), List.of(tensor), true));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The calls that depend on {@code call}'s outputs, directly or not. */
+    private static Set<String> downstream(String call, Map<String, List<ConfigReader.Entry>> readers) {
+        Set<String> seen = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(call));
+        while (!todo.isEmpty()) {
+            for (ConfigReader.Entry e : readers.getOrDefault(todo.pop(), List.of())) {
+                if (seen.add(e.callName())) {
+                    todo.push(e.callName());
+                }
+            }
+        }
+        return seen;
+    }
+
+    private static String base(String ref) {
+        return ref.replaceAll("\\[\\d+]$", "");
+    }
+
+    private static int index(String canonicalRef) {
+        return Integer.parseInt(canonicalRef.replaceAll("^.*\\[(\\d+)]$", "$1"));
+    }
+
+    /** "x" and "x[0]" name the same tensor: "x[0]". */
+    private static String canonical(String ref) {
+        return ref.matches(".*\\[\\d+]$") ? ref : ref + "[0]";
+    }
+
+    private static String removedName(String canonicalRef) {
+        return base(canonicalRef) + (index(canonicalRef) == 0 ? "" : "_" + index(canonicalRef)) + "/mask_removed";
+    }
+
+    /** The tensor without its mask: what later readers of an attention input get in Keras 3.8+. */
+    static final class Removed extends Layer {
+
+        Removed(String name) {
+            super(name);
+        }
+
+        @Override
+        public String className() {
+            return "MaskRemoved";
+        }
+
+        @Override
+        public List<int[]> outputShapes(List<int[]> inputShapes) {
+            checkInputCount(inputShapes.size());
+            return List.of(inputShapes.get(0).clone());
+        }
+
+        @Override
+        public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+            return List.of(inputs.get(0));
+        }
+
+        @Override
+        public List<Mask> outputMasks(List<Tensor> inputs, List<Mask> masks, List<Tensor> outputs) {
+            return Collections.singletonList(null);
+        }
+
+        @Override
+        public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
+            return List.of(false);
+        }
+
+        @Override
+        public String describeOptions() {
+            return "the mask Keras 3.8+'s MultiHeadAttention removed from its input";
+        }
+    }
+}
