@@ -171,6 +171,10 @@ class MultiHeadAttentionTest {
         assertEquals(MultiHeadAttention.MaskRule.ZEROS, of.apply("3.10.0", scores));
         assertEquals(MultiHeadAttention.MaskRule.ZEROS, of.apply("3.15.1", dropout));
         assertEquals(MultiHeadAttention.MaskRule.UNIFORM, of.apply("3.15.1", plain));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("3.0.5", plain));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("2.16.1", plain));    // tf_keras
+        assertEquals(MultiHeadAttention.MaskRule.UNIFORM, of.apply("3.8.0", plain));
+        assertEquals(MultiHeadAttention.MaskRule.MINUS_1E9, of.apply("3.9.2", dropout));
     }
 
     /**
