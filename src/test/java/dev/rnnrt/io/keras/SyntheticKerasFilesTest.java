@@ -1121,6 +1121,44 @@ class SyntheticKerasFilesTest {
         }
     }
 
+    /** MultiHeadAttention(num_heads=2, key_dim=4) weights over I features, query and key kernels drawn at {@code qk}. */
+    private List<Tensor> attentionWeights(double qk) {
+        return List.of(random.uniform(qk, I, 2, 4), random.uniform(0.5, 2, 4), random.uniform(qk, I, 2, 4),
+                random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4),
+                random.uniform(0.5, 2, 4, I), random.uniform(0.5, I));
+    }
+
+    /** Keras 3 keeps an attention layer's weights under its query_dense, key_dense, value_dense and output_dense. */
+    private static void putAttentionWeights(Map<String, List<Tensor>> weights, String key, List<Tensor> w) {
+        String[] dense = {"query_dense", "key_dense", "value_dense", "output_dense"};
+        for (int p = 0; p < 4; p++) {
+            weights.put(key + "/" + dense[p], List.of(w.get(2 * p), w.get(2 * p + 1)));
+        }
+    }
+
+    /** Keras 3: ids [batch, T], the NotEqual operation that makes Embedding(mask_zero)'s mask, the Embedding. */
+    private static List<Object> maskedEmbeddingSpecs() {
+        Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
+                Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
+        emb.put("name", "embedding");
+        emb.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
+        return List.of(idsInput("ids"), operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
+                List.of(tensor("ids", 0), 0)), emb);
+    }
+
+    /** Keras 3: MultiHeadAttention(num_heads=2, key_dim=4) called on the embedding as query and value. */
+    private static Map<String, Object> selfAttentionSpec(String name, double dropout, Map<String, Object> kwargs) {
+        Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
+                "dropout", dropout, "use_bias", true));
+        cfg.put("output_shape", null);
+        cfg.put("attention_axes", null);
+        Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", name, cfg));
+        mha.put("name", name);
+        mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
+                "kwargs", kwargs)));
+        return mha;
+    }
+
     /** A keras.ops operation as Keras 3 writes it into a functional config. */
     private static Map<String, Object> operation(String cls, String name, Map<String, Object> config, List<Object> args) {
         Map<String, Object> op = new LinkedHashMap<>();
@@ -1941,9 +1979,7 @@ class SyntheticKerasFilesTest {
     @Test
     void maskedMultiHeadAttentionFollowsTheFilesKerasVersion() throws IOException {
         Tensor table = random.uniform(3, 7, I);
-        List<Tensor> mw = List.of(random.uniform(2, I, 2, 4), random.uniform(0.5, 2, 4), random.uniform(2, I, 2, 4),
-                random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4),
-                random.uniform(0.5, 2, 4, I), random.uniform(0.5, I));
+        List<Tensor> mw = attentionWeights(2);     // large query and key kernels: the rules differ in fully masked rows
         Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}, 2, T);
         Map<dev.rnnrt.layers.MultiHeadAttention.MaskRule, Tensor> byRule = new java.util.EnumMap<>(
                 dev.rnnrt.layers.MultiHeadAttention.MaskRule.class);
@@ -1972,18 +2008,6 @@ class SyntheticKerasFilesTest {
                 {"3.12.0", "dropout", "ZEROS"}, {"3.12.0", "plain", "UNIFORM"}, {"3.9.2", "unrecorded", null}};
         for (String[] variant : variants) {
             boolean records = dev.rnnrt.api.KerasVersion.parse(variant[0]).minor() < 10;   // 3.0-3.9 record masks
-            Map<String, Object> emb = new LinkedHashMap<>(spec("Embedding", "embedding",
-                    Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
-            emb.put("name", "embedding");
-            emb.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
-            Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
-                    List.of(tensor("ids", 0), 0));
-            Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
-                    "dropout", variant[1].equals("dropout") ? 0.1 : 0.0, "use_bias", true));
-            cfg.put("output_shape", null);
-            cfg.put("attention_axes", null);
-            Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", "mha", cfg));
-            mha.put("name", "mha");
             Map<String, Object> kwargs = new LinkedHashMap<>();
             if (records) {
                 kwargs.put("query_mask", variant[1].equals("unrecorded") ? null : tensor("not_equal", 0));
@@ -1992,18 +2016,14 @@ class SyntheticKerasFilesTest {
             if (variant[1].equals("scores")) {
                 kwargs.put("return_attention_scores", true);
             }
-            mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
-                    "kwargs", kwargs)));
+            List<Object> layers = new ArrayList<>(maskedEmbeddingSpecs());
+            layers.add(selfAttentionSpec("mha", variant[1].equals("dropout") ? 0.1 : 0.0, kwargs));
             JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
-                    "layers", List.of(idsInput("ids"), notEqual, emb, mha),
-                    "input_layers", List.of(List.of("ids", 0, 0)),
+                    "layers", layers, "input_layers", List.of(List.of("ids", 0, 0)),
                     "output_layers", List.of(List.of("mha", 0, 0)))));
             Map<String, List<Tensor>> weights = new LinkedHashMap<>();
             weights.put("embedding", List.of(table));
-            String[] parts = {"query_dense", "key_dense", "value_dense", "output_dense"};
-            for (int p = 0; p < 4; p++) {
-                weights.put("multi_head_attention/" + parts[p], List.of(mw.get(2 * p), mw.get(2 * p + 1))); // by class and position
-            }
+            putAttentionWeights(weights, "multi_head_attention", mw);
             String where = "Keras " + variant[0] + ", " + variant[1];
             Path file = dir.resolve("mha_masked_" + variant[0] + "_" + variant[1] + ".keras");
             KerasFileWriter.writeKeras(file, variant[0], config, weights, Map.of());
@@ -2061,9 +2081,7 @@ class SyntheticKerasFilesTest {
     @Test
     void keras38AttentionRemovesItsInputsMasks() throws IOException {
         Tensor table = random.uniform(1, 7, I);
-        List<Tensor> mw = List.of(random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4),
-                random.uniform(0.5, 2, 4), random.uniform(0.5, I, 2, 4), random.uniform(0.5, 2, 4),
-                random.uniform(0.5, 2, 4, I), random.uniform(0.5, I));
+        List<Tensor> mw = attentionWeights(0.5);
         Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}, 2, T);
         int[] lengths = {4, 2};
         for (String version : List.of("3.10.0", "3.8.0", "3.7.0", "parallel")) {
@@ -2086,29 +2104,15 @@ class SyntheticKerasFilesTest {
                     }
                 }
             }
-            Map<String, Object> embSpec = new LinkedHashMap<>(spec("Embedding", "embedding",
-                    Map.of("input_dim", 7, "output_dim", I, "mask_zero", true)));
-            embSpec.put("name", "embedding");
-            embSpec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("ids", 0)), "kwargs", Map.of())));
-            Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
-                    List.of(tensor("ids", 0), 0));
-            List<Object> layers = new ArrayList<>(List.of(idsInput("ids"), notEqual, embSpec));
+            List<Object> layers = new ArrayList<>(maskedEmbeddingSpecs());
             List<String> attentionNames = version.equals("parallel") ? List.of("mha", "mha_1") : List.of("mha");
             for (String n : attentionNames) {
-                Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
-                        "dropout", 0.0, "use_bias", true));
-                cfg.put("output_shape", null);
-                cfg.put("attention_axes", null);
-                Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", n, cfg));
-                mha.put("name", n);
                 Map<String, Object> kwargs = new LinkedHashMap<>();
                 if (!version.equals("3.10.0")) {    // 3.0-3.9 record the masks
                     kwargs.put("query_mask", tensor("not_equal", 0));
                     kwargs.put("value_mask", tensor("not_equal", 0));
                 }
-                mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
-                        "kwargs", kwargs)));
-                layers.add(mha);
+                layers.add(selfAttentionSpec(n, 0.0, kwargs));
             }
             Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
             add.put("name", "add");
@@ -2136,12 +2140,8 @@ class SyntheticKerasFilesTest {
                     "output_layers", List.of(List.of("pool", 0, 0)))));
             Map<String, List<Tensor>> weights = new LinkedHashMap<>();
             weights.put("embedding", List.of(table));
-            String[] dense = {"query_dense", "key_dense", "value_dense", "output_dense"};
             for (int a = 0; a < attentionNames.size(); a++) {
-                for (int p = 0; p < 4; p++) {
-                    weights.put("multi_head_attention" + (a == 0 ? "" : "_" + a) + "/" + dense[p],
-                            List.of(mw.get(2 * p), mw.get(2 * p + 1)));
-                }
+                putAttentionWeights(weights, "multi_head_attention" + (a == 0 ? "" : "_" + a), mw);
             }
             Path file = dir.resolve("block_" + version + ".keras");
             KerasFileWriter.writeKeras(file, version.equals("parallel") ? "3.9.2" : version, config, weights, Map.of());
