@@ -31,12 +31,15 @@ final class OutputFolder implements AutoCloseable {
 
     static final String SUMMARY_FILE = "summary.json";
     static final String LOCK_FILE = ".rnnrt-predict.lock";
-    private static final Pattern OUTPUT = Pattern.compile("out_\\d+\\.npy");
+    /** The names rnnrt gives outputs: out_0.npy, out_1.npy, … (no leading zeros). */
+    private static final Pattern OUTPUT = Pattern.compile("out_(0|[1-9]\\d{0,8})\\.npy");
 
     private final Path dir;
     private final boolean overwrite;
     private final List<Path> created = new ArrayList<>();
     private final List<Path> partials = new CopyOnWriteArrayList<>();
+    /** An earlier run's out_k.npy beyond this run's outputs: removed with --overwrite. */
+    private final List<Path> stale = new ArrayList<>();
     /** Cleans up when the JVM is stopped (Ctrl-C, kill) during the run. */
     private final Thread cleanup = new Thread(this::close, "rnnrt-cleanup");
     private FileChannel lockChannel;
@@ -87,6 +90,10 @@ final class OutputFolder implements AutoCloseable {
         checkReplaceable(dir.resolve(SUMMARY_FILE));
         for (Path p : outputsThere()) {
             existing.add(p.getFileName().toString());
+            if (outputIndex(p) >= outputs) {
+                checkReplaceable(p);
+                stale.add(p);
+            }
         }
         if (Files.exists(dir.resolve(SUMMARY_FILE))) {
             existing.add(SUMMARY_FILE);
@@ -98,22 +105,51 @@ final class OutputFolder implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
+    /**
+     * Takes the folder's lock. A run that ends removes the lock file while it holds the lock, so a run
+     * that opened the file just before may lock a file no longer there: each run writes a token of
+     * its own into the file it locked and reads it back through the path, and tries again if the path
+     * shows another file.
+     */
     private void lock() {
         Path lockPath = dir.resolve(LOCK_FILE);
-        try {
-            lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        String token = java.util.UUID.randomUUID().toString();
+        for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                lock = lockChannel.tryLock();
-            } catch (OverlappingFileLockException e) {
+                lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                try {
+                    lock = lockChannel.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    lock = null;
+                }
+                if (lock == null) {
+                    lockChannel.close();
+                    lockChannel = null;
+                    throw new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, "
+                            + "or choose another --output-dir.");
+                }
+                lockChannel.truncate(0);
+                lockChannel.write(java.nio.ByteBuffer.wrap(token.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
+                lockChannel.force(false);
+                String there;
+                try {
+                    there = Files.readString(lockPath, java.nio.charset.StandardCharsets.US_ASCII);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    there = null;
+                }
+                if (token.equals(there)) {
+                    return;
+                }
+                lock.release();     // a file the run before removed: try the one there now
                 lock = null;
+                lockChannel.close();
+                lockChannel = null;
+            } catch (IOException e) {
+                throw new CliException("the output folder " + dir + " is not writable (" + e.getMessage() + ").", e);
             }
-        } catch (IOException e) {
-            throw new CliException("the output folder " + dir + " is not writable (" + e.getMessage() + ").", e);
         }
-        if (lock == null) {
-            throw new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, or "
-                    + "choose another --output-dir.");
-        }
+        throw new CliException("cannot take the lock of the output folder " + dir + " (" + LOCK_FILE + " keeps "
+                + "changing); is another rnnrt predict starting there?");
     }
 
     private void checkReplaceable(Path p) {
@@ -138,9 +174,7 @@ final class OutputFolder implements AutoCloseable {
     /** A new temporary file beside output {@code k}, removed unless the run completes. */
     Path partial(int k) {
         try {
-            Path p = Files.createTempFile(dir, ".out_" + k + ".npy.", ".partial");
-            partials.add(p);
-            return p;
+            return newPartial(".out_" + k + ".npy.");
         } catch (IOException e) {
             throw new CliException("cannot write to the output folder " + dir + " (" + e.getMessage() + ").", e);
         }
@@ -159,16 +193,10 @@ final class OutputFolder implements AutoCloseable {
             for (int k = 0; k < done.size(); k++) {
                 place(done.get(k), output(k));
             }
-            if (overwrite) {
-                for (Path p : outputsThere()) {
-                    int k = Integer.parseInt(p.getFileName().toString().replaceAll("\\D", ""));
-                    if (k >= done.size()) {
-                        Files.delete(p);
-                    }
-                }
+            for (Path p : stale) {
+                Files.deleteIfExists(p);
             }
-            Path temp = Files.createTempFile(dir, ".summary.json.", ".partial");
-            partials.add(temp);
+            Path temp = newPartial(".summary.json.");
             Files.write(temp, summary);
             place(temp, summaryPath);
         } catch (IOException e) {
@@ -176,6 +204,21 @@ final class OutputFolder implements AutoCloseable {
                     + (e instanceof FileAlreadyExistsException ? " appeared during the run" : ""), e);
         }
         complete = true;
+    }
+
+    /**
+     * A new file of a name no other run uses, created as the output files are (their permissions
+     * follow the umask, not a temporary file's owner-only ones).
+     */
+    private Path newPartial(String prefix) throws IOException {
+        Path p = dir.resolve(prefix + java.util.UUID.randomUUID() + ".partial");
+        Files.createFile(p);
+        partials.add(p);
+        return p;
+    }
+
+    private static int outputIndex(Path p) {
+        return Integer.parseInt(p.getFileName().toString().replaceAll("\\D", ""));
     }
 
     private void place(Path from, Path to) throws IOException {

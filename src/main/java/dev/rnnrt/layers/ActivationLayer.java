@@ -64,6 +64,11 @@ public final class ActivationLayer extends Layer {
         return List.of(Tensor.wrap(y, x.shape()));
     }
 
+    /** Whether the layer is Activation('linear'), which gives its input back unchanged. */
+    public boolean isIdentity() {
+        return !softmaxLayer && activation.isLinear();
+    }
+
     @Override
     public String describeOptions() {
         return softmaxLayer ? "axis=-1" : "activation=" + activation.kerasName();

@@ -197,7 +197,7 @@ class PredictCommandTest {
      * out_k.npy there (not only the new run's) stops the run.
      */
     @Test
-    void theOutputFolderHoldsOneCompleteRun() throws IOException {
+    void theOutputFolderHoldsOneCompleteRun() throws IOException, InterruptedException {
         Path twoOut = dev.rnnrt.io.keras.TfjsCases.writeH5(dev.rnnrt.io.keras.TfjsCases.named("bidirectional_mul_and_none"),
                 dir.resolve("two.h5"));
         Path oneOut = dev.rnnrt.io.keras.TfjsCases.writeH5(dev.rnnrt.io.keras.TfjsCases.named("recurrent_activations"),
@@ -209,14 +209,24 @@ class PredictCommandTest {
         String[] two = {"predict", "--model", twoOut.toString(), "--input", x.toString(), "--output-dir",
                 results.toString(), "--quiet"};
         Files.createDirectories(results);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(results.resolve(".rnnrt-predict.lock"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-             java.nio.channels.FileLock held = ch.lock()) {
+        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), LockHolder.class.getName(),
+                results.resolve(".rnnrt-predict.lock").toString()).redirectErrorStream(true).start();
+        try {
+            assertEquals("locked", new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine(), "the other process took the lock");
             assertFails(1, "another rnnrt predict is writing to", two);
             assertTrue(Files.exists(results.resolve(".rnnrt-predict.lock")), "another run's lock is left alone");
             assertFalse(Files.exists(results.resolve("out_0.npy")));
+        } finally {
+            holder.getOutputStream().close();
+            assertTrue(holder.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the lock holder ends");
         }
         assertEquals(0, run(two), err());
+        Path probe = Files.createFile(dir.resolve("umask-probe"));
+        assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(results.resolve("out_0.npy")),
+                "outputs are created as any new file is (the umask), not owner-only");
+        assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(results.resolve("summary.json")));
         assertTrue(Files.exists(results.resolve("out_1.npy")));
         try (var files = Files.list(results)) {
             assertEquals(java.util.List.of("out_0.npy", "out_1.npy", "summary.json"),
@@ -233,6 +243,14 @@ class PredictCommandTest {
                 "a refused run changes nothing");
         Files.delete(results.resolve("out_1.npy"));
         Files.writeString(results.resolve("out_1.npy"), "an earlier run's second output");
+        Files.createDirectory(results.resolve("out_3.npy"));
+        assertFails(1, "out_3.npy is there and is not a file", "predict", "--model", oneOut.toString(), "--input",
+                x.toString(), "--output-dir", results.toString(), "--overwrite", "--quiet");
+        org.junit.jupiter.api.Assertions.assertArrayEquals(summary, Files.readAllBytes(results.resolve("summary.json")),
+                "a refused run changes nothing");
+        Files.delete(results.resolve("out_3.npy"));
+        Files.writeString(results.resolve("out_007.npy"), "not a name rnnrt writes");
+        Files.writeString(results.resolve("out_99999999999.npy"), "nor this");
 
         assertFails(1, "already holds out_0.npy, out_1.npy, summary.json", "predict", "--model", oneOut.toString(),
                 "--input", x.toString(), "--output-dir", results.toString(), "--quiet");
@@ -241,6 +259,8 @@ class PredictCommandTest {
         assertEquals(0, run("predict", "--model", oneOut.toString(), "--input", x.toString(), "--output-dir",
                 results.toString(), "--overwrite", "--quiet"), err());
         assertFalse(Files.exists(results.resolve("out_1.npy")), "an earlier run's out_1.npy would pass for this run's");
+        assertTrue(Files.exists(results.resolve("out_007.npy")) && Files.exists(results.resolve("out_99999999999.npy")),
+                "files of other names are left alone");
         JsonNode s = new ObjectMapper().readTree(results.resolve("summary.json").toFile());
         assertEquals(1, s.get("outputs").size());
         assertTrue(s.get("model").asText().endsWith("one.h5"), s.toString());

@@ -23,7 +23,9 @@ import java.util.Set;
  * tensor sees none: the residual {@code Add()([x, attention(x, x)])} of a transformer block, a
  * second attention layer reading the same encoder output. This rewires such a reader to a copy of
  * the tensor without its mask ({@link Removed}), for the readers Keras certainly runs after the
- * attention layer (those that depend on its output). A reader that Keras may run before or after it
+ * attention layer (those that depend on its output). Layers that give their input back at
+ * inference (Dropout and the other no-ops, Activation('linear')) hand on the very same tensor, so
+ * their outputs lose the mask with it. A reader that Keras may run before or after the attention
  * (neither depends on the other; Keras' order of execution decides) is refused, as is, in Keras
  * 3.8 and 3.9, a reader whose recorded mask argument Keras used while taking its output's mask from
  * the emptied tensor.
@@ -52,7 +54,14 @@ final class AttentionMaskRemoval {
                 readers.computeIfAbsent(base(in), k -> new ArrayList<>()).add(e);
             }
         }
-        Map<String, Set<String>> removedFor = new LinkedHashMap<>();   // tensor -> calls that must read it unmasked
+        // a pass-through layer's output is its input's very tensor: the root it aliases
+        Map<String, String> root = new LinkedHashMap<>();
+        for (ConfigReader.Entry e : nodes) {
+            if (passesItsInputOn(e.layer())) {
+                root.put(canonical(e.callName()), canonical(e.inputs().get(0)));
+            }
+        }
+        Map<String, Set<String>> removedFor = new LinkedHashMap<>();   // reference -> calls that must read it unmasked
         for (ConfigReader.Entry m : nodes) {
             if (!(m.layer() instanceof MultiHeadAttention)) {
                 continue;
@@ -62,23 +71,29 @@ final class AttentionMaskRemoval {
                 if (model.maskOrigin(in) == null) {
                     continue;
                 }
-                String tensor = canonical(in);
-                for (ConfigReader.Entry c : readers.getOrDefault(base(in), List.of())) {
-                    if (c == m || c.inputs().stream().noneMatch(r -> canonical(r).equals(tensor))) {
+                String tensor = rootOf(canonical(in), root);
+                for (ConfigReader.Entry c : nodes) {
+                    String read = null;
+                    for (String r : c.inputs()) {
+                        if (rootOf(canonical(r), root).equals(tensor)) {
+                            read = r;
+                        }
+                    }
+                    if (c == m || read == null) {
                         continue;
                     }
                     if (after.contains(c.callName())) {
                         if (version.minor() < 10 && version.major() == 3 && c.kerasMasks() != null) {
-                            throw new ModelLoadException(source + ": layer '" + c.callName() + "' reads '" + in
+                            throw new ModelLoadException(source + ": layer '" + c.callName() + "' reads '" + read
                                     + "' after MultiHeadAttention '" + m.callName() + "' has removed its mask (Keras "
                                     + version + " does so as the attention runs); Keras ran it with the mask its saved "
                                     + "call records but gave its output the emptied tensor's, which rnnrt does not "
                                     + "follow. Save the model with Keras 3.10 or later, or 3.7 or earlier.");
                         }
-                        removedFor.computeIfAbsent(tensor, k -> new HashSet<>()).add(c.callName());
+                        removedFor.computeIfAbsent(canonical(read), k -> new HashSet<>()).add(c.callName());
                     } else if (!downstream(c.callName(), readers).contains(m.callName())) {
                         throw new ModelLoadException(source + ": layer '" + c.callName() + "' and MultiHeadAttention '"
-                                + m.callName() + "' both read the masked '" + in + "', and neither depends on the "
+                                + m.callName() + "' both read the masked '" + base(tensor) + "', and neither depends on the "
                                 + "other. Keras " + version + "'s MultiHeadAttention removes its inputs' masks as it "
                                 + "runs, so whether '" + c.callName() + "' saw the mask depends on the order Keras ran "
                                 + "them in, which rnnrt does not follow; the model is not loaded.");
@@ -105,6 +120,20 @@ final class AttentionMaskRemoval {
             }
         }
         return out;
+    }
+
+    /** Layers that give their input tensor back at inference: Keras' no-ops and Activation('linear'). */
+    private static boolean passesItsInputOn(Layer layer) {
+        return layer instanceof dev.rnnrt.layers.InferenceNoOp
+                || layer instanceof dev.rnnrt.layers.ActivationLayer a && a.isIdentity();
+    }
+
+    private static String rootOf(String ref, Map<String, String> root) {
+        String r = ref;
+        for (int guard = 0; root.containsKey(r) && guard < root.size(); guard++) {
+            r = root.get(r);
+        }
+        return r;
     }
 
     /** The calls that depend on {@code call}'s outputs, directly or not. */
@@ -135,7 +164,7 @@ final class AttentionMaskRemoval {
     }
 
     private static String removedName(String canonicalRef) {
-        return base(canonicalRef) + (index(canonicalRef) == 0 ? "" : "_" + index(canonicalRef)) + "/mask_removed";
+        return base(canonicalRef) + "/mask_removed" + (index(canonicalRef) == 0 ? "" : "_from_output_" + index(canonicalRef));
     }
 
     /** The tensor without its mask: what later readers of an attention input get in Keras 3.8+. */

@@ -735,8 +735,8 @@ final class LayerFactory {
         if (v.isArray() && v.size() == 2 && v.get(0).isIntegralNumber() && v.get(1).isIntegralNumber()) {
             return new int[] {v.get(0).asInt(), v.get(1).asInt()};
         }
-        if (v.isObject() && v.path("left_pad").isIntegralNumber() && v.path("right_pad").isIntegralNumber()) {
-            return new int[] {v.get("left_pad").asInt(), v.get("right_pad").asInt()};
+        if (v.isObject() && (v.path("left_pad").isIntegralNumber() || v.path("right_pad").isIntegralNumber())) {
+            return new int[] {v.path("left_pad").asInt(0), v.path("right_pad").asInt(0)};   // Keras 1.2: a missing side is 0
         }
         if (v.isMissingNode() || v.isNull()) {
             return new int[] {missing, missing};

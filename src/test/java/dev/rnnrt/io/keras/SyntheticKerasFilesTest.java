@@ -1148,13 +1148,19 @@ class SyntheticKerasFilesTest {
 
     /** Keras 3: MultiHeadAttention(num_heads=2, key_dim=4) called on the embedding as query and value. */
     private static Map<String, Object> selfAttentionSpec(String name, double dropout, Map<String, Object> kwargs) {
+        return selfAttentionSpec(name, dropout, kwargs, "embedding");
+    }
+
+    /** As above, over {@code input}'s output. */
+    private static Map<String, Object> selfAttentionSpec(String name, double dropout, Map<String, Object> kwargs,
+                                                         String input) {
         Map<String, Object> cfg = new LinkedHashMap<>(Map.of("num_heads", 2, "key_dim", 4, "value_dim", 4,
                 "dropout", dropout, "use_bias", true));
         cfg.put("output_shape", null);
         cfg.put("attention_axes", null);
         Map<String, Object> mha = new LinkedHashMap<>(spec("MultiHeadAttention", name, cfg));
         mha.put("name", name);
-        mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0), tensor("embedding", 0)),
+        mha.put("inbound_nodes", List.of(Map.of("args", List.of(tensor(input, 0), tensor(input, 0)),
                 "kwargs", kwargs)));
         return mha;
     }
@@ -2084,8 +2090,9 @@ class SyntheticKerasFilesTest {
         List<Tensor> mw = attentionWeights(0.5);
         Tensor ids = Tensor.of(new float[] {1, 2, 3, 4, 0, 0, 5, 6, 0, 0, 0, 0}, 2, T);
         int[] lengths = {4, 2};
-        for (String version : List.of("3.10.0", "3.8.0", "3.7.0", "parallel")) {
+        for (String version : List.of("3.10.0", "3.10.0 after Dropout", "3.8.0", "3.7.0", "parallel")) {
             boolean strips = !version.equals("3.7.0");
+            boolean dropout = version.endsWith("Dropout");
             dev.rnnrt.layers.MultiHeadAttention.MaskRule rule = dev.rnnrt.layers.MultiHeadAttention.MaskRule.UNIFORM;
             Embedding emb = Embedding.of("embedding", 7, I, true, Initializer.zeros());
             emb.setWeights(List.of(table));
@@ -2105,14 +2112,21 @@ class SyntheticKerasFilesTest {
                 }
             }
             List<Object> layers = new ArrayList<>(maskedEmbeddingSpecs());
+            if (dropout) {   // at inference Keras' Dropout gives back its input tensor, whose mask the attention removes
+                Map<String, Object> drop = new LinkedHashMap<>(spec("Dropout", "dropout", Map.of("rate", 0.1)));
+                drop.put("name", "dropout");
+                drop.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("embedding", 0)), "kwargs", Map.of())));
+                layers.add(drop);
+            }
             List<String> attentionNames = version.equals("parallel") ? List.of("mha", "mha_1") : List.of("mha");
+            boolean records = !version.startsWith("3.10.0");     // 3.0-3.9 record the masks
             for (String n : attentionNames) {
                 Map<String, Object> kwargs = new LinkedHashMap<>();
-                if (!version.equals("3.10.0")) {    // 3.0-3.9 record the masks
+                if (records) {
                     kwargs.put("query_mask", tensor("not_equal", 0));
                     kwargs.put("value_mask", tensor("not_equal", 0));
                 }
-                layers.add(selfAttentionSpec(n, 0.0, kwargs));
+                layers.add(selfAttentionSpec(n, 0.0, kwargs, dropout ? "dropout" : "embedding"));
             }
             Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
             add.put("name", "add");
@@ -2128,7 +2142,6 @@ class SyntheticKerasFilesTest {
             // attention had not removed: the Add's OR of its inputs' masks
             Map<String, Object> or = operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
                     List.of(tensor("not_equal", 0), tensor("not_equal", 0)));
-            boolean records = !version.equals("3.10.0");
             pool.put("inbound_nodes", List.of(call(List.of(tensor("add", 0)), records ? tensor("logical_or", 0) : null)));
             if (records) {
                 layers.add(or);
@@ -2143,8 +2156,9 @@ class SyntheticKerasFilesTest {
             for (int a = 0; a < attentionNames.size(); a++) {
                 putAttentionWeights(weights, "multi_head_attention" + (a == 0 ? "" : "_" + a), mw);
             }
-            Path file = dir.resolve("block_" + version + ".keras");
-            KerasFileWriter.writeKeras(file, version.equals("parallel") ? "3.9.2" : version, config, weights, Map.of());
+            Path file = dir.resolve("block_" + version.replace(' ', '_') + ".keras");
+            KerasFileWriter.writeKeras(file, version.equals("parallel") ? "3.9.2" : version.split(" ")[0], config, weights,
+                    Map.of());
             if (version.equals("parallel")) {
                 assertRefusal(file, "'mha", "both read the masked 'embedding", "neither depends on the other");
                 continue;
@@ -2257,6 +2271,12 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(padFile, "1.2.2", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
                 List.of(spec("ZeroPadding1D", "pad", pad)))), Map.of());
         assertArrayEquals(new float[] {0, 0, 0, 5, 6},
+                KerasModelLoader.load(padFile).model().predict(Tensor.of(new float[] {5, 6}, 1, 2, 1)).data());
+        Map<String, Object> leftOnly = new LinkedHashMap<>(Map.of("padding", Map.of("left_pad", 2)));
+        leftOnly.put("batch_input_shape", nullFirst(2, 1));
+        KerasFileWriter.writeHdf5(padFile, "1.2.2", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                List.of(spec("ZeroPadding1D", "pad", leftOnly)))), Map.of());
+        assertArrayEquals(new float[] {0, 0, 5, 6},            // Keras 1.2: a side left out is 0
                 KerasModelLoader.load(padFile).model().predict(Tensor.of(new float[] {5, 6}, 1, 2, 1)).data());
     }
 
