@@ -339,12 +339,12 @@ public final class TensorOp extends Layer {
                     int[] y = in.get(k);
                     if (y.length != x.length) {
                         throw new IllegalArgumentException(describe() + ": its inputs must have the same rank; got "
-                                + shapeText(x) + " and " + shapeText(y) + " (batch axis included).");
+                                + full(x) + " and " + full(y) + ".");
                     }
                     for (int d = 1; d < x.length; d++) {
                         if (d != a && x[d] >= 0 && y[d] >= 0 && x[d] != y[d]) {
                             throw new IllegalArgumentException(describe() + ": its inputs must agree on every axis but "
-                                    + a + "; got " + shapeText(x) + " and " + shapeText(y) + " (batch axis included).");
+                                    + a + "; got " + full(x) + " and " + full(y) + ".");
                         }
                     }
                     out[a] = out[a] < 0 || y[a] < 0 ? -1 : out[a] + y[a];
@@ -355,7 +355,7 @@ public final class TensorOp extends Layer {
                 int a = axes[0] < 0 ? axes[0] + x.length + 1 : axes[0];
                 if (a < 1 || a > x.length) {
                     throw new IllegalArgumentException(describe() + ": axis " + axes[0] + " is out of range for input "
-                            + shapeText(x) + " (batch axis included), or is the batch axis.");
+                            + full(x) + ", or is the batch axis.");
                 }
                 int[] out = new int[x.length + 1];
                 for (int d = 0, s = 0; d < out.length; d++) {
@@ -369,7 +369,7 @@ public final class TensorOp extends Layer {
                     int a = nonBatchAxis(ax, x.length, "squeeze");
                     if (x[a] >= 0 && x[a] != 1) {
                         throw new IllegalArgumentException(describe() + ": axis " + ax + " has size " + x[a]
-                                + ", not 1, in input " + shapeText(x) + " (batch axis included).");
+                                + ", not 1, in input " + full(x) + ".");
                     }
                     gone[a] = true;
                 }
@@ -397,8 +397,7 @@ public final class TensorOp extends Layer {
                 int[] b = in.get(1);
                 if (a.length != 3 || b.length != 3) {
                     throw new IllegalArgumentException(describe() + ": rnnrt multiplies [batch, n, k] by [batch, k, m]; "
-                            + "got " + shapeText(Arrays.copyOfRange(a, 1, a.length)) + " and "
-                            + shapeText(Arrays.copyOfRange(b, 1, b.length)) + ".");
+                            + "got " + full(a) + " and " + full(b) + ".");
                 }
                 int n = axes[0] == 1 ? a[2] : a[1];
                 int ka = axes[0] == 1 ? a[1] : a[2];
@@ -433,7 +432,20 @@ public final class TensorOp extends Layer {
         return r;
     }
 
+    /** A shape whose first axis is the batch axis, as messages print shapes: [batch, 5, 4]. */
+    private static String full(int[] shapeWithBatch) {
+        return shapeText(Arrays.copyOfRange(shapeWithBatch, 1, shapeWithBatch.length));
+    }
+
     private int[] broadcast(int[] a, int[] b) {
+        if (a.length != b.length) {
+            // numpy aligns trailing axes: the shorter tensor's batch axis would meet another axis, and each
+            // sequence's result would depend on the other sequences of the batch and on the batch size
+            throw new IllegalArgumentException(describe() + ": its inputs " + full(a) + " and " + full(b) + " have "
+                    + "different ranks, so broadcasting would line the batch axis of one up with another axis of the "
+                    + "other; rnnrt takes the batch axis whole. Expand the smaller one (ops.expand_dims) in Keras so "
+                    + "that both have the batch axis first, and export the model again.");
+        }
         int rank = Math.max(a.length, b.length);
         int[] out = new int[rank];
         for (int d = 0; d < rank; d++) {
@@ -446,8 +458,8 @@ public final class TensorOp extends Layer {
             } else if (x < 0 || y < 0) {
                 out[d] = x < 0 ? y : x;
             } else {
-                throw new IllegalArgumentException(describe() + ": shapes " + shapeText(a) + " and " + shapeText(b)
-                        + " (batch axis included) do not broadcast.");
+                throw new IllegalArgumentException(describe() + ": shapes " + full(a) + " and " + full(b)
+                        + " do not broadcast.");
             }
         }
         return out;
@@ -472,8 +484,8 @@ public final class TensorOp extends Layer {
         }
         long consuming = k.stream().filter(i -> i.kind() == Index.Kind.INDEX || i.kind() == Index.Kind.SLICE).count();
         if (consuming > x.length) {
-            throw new IllegalArgumentException(describe() + ": too many indices for an input of shape " + shapeText(x)
-                    + " (batch axis included).");
+            throw new IllegalArgumentException(describe() + ": too many indices for an input of shape " + full(x)
+                    + ".");
         }
         List<Integer> outShape = new ArrayList<>();
         List<Integer> fromAxis = new ArrayList<>();
@@ -506,7 +518,7 @@ public final class TensorOp extends Layer {
                     int n = x[axis];
                     if (n >= 0 && (i.index() >= n || i.index() < -n)) {
                         throw new IllegalArgumentException(describe() + ": index " + i.index() + " is out of range for "
-                                + "axis " + axis + " of size " + n + " (input " + shapeText(x) + ", batch axis included).");
+                                + "axis " + axis + " of size " + n + " (input " + full(x) + ").");
                     }
                     fixedAxis.add(axis);
                     fixedAt.add(n < 0 ? i.index() : (i.index() < 0 ? i.index() + n : i.index()));

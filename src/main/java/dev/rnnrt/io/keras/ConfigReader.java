@@ -880,7 +880,8 @@ final class ConfigReader {
      */
     private static boolean isOperation(JsonNode spec) {
         String module = spec.path("module").asText("");
-        return module.startsWith("keras.src.ops") || module.startsWith("keras.ops");
+        return module.startsWith("keras.src.ops") || module.startsWith("keras.ops")
+                || module.startsWith("keras.src.activations") || module.startsWith("keras.activations");
     }
 
     /** Operations of the Keras 3 graph being read, name → their config entry. */

@@ -21,7 +21,7 @@ final class OpReader {
 
     static final List<String> KERAS3_SUPPORTED = List.of("GetItem", "Add", "Subtract", "Multiply", "Divide",
             "TrueDivide", "Maximum", "Minimum", "Absolute", "Abs", "Negative", "Exp", "Log", "Sqrt", "Square", "Tanh",
-            "Sigmoid", "Relu", "Sum", "Mean", "Max", "Min", "Concatenate", "ExpandDims", "Squeeze", "Softmax",
+            "Sigmoid", "Relu", "ReLU", "Sum", "Mean", "Max", "Min", "Concatenate", "ExpandDims", "Squeeze", "Softmax",
             "Transpose", "Matmul");
 
     static final List<String> KERAS2_SUPPORTED = List.of("__operators__.getitem", "__operators__.add", "math.add",
@@ -57,6 +57,15 @@ final class OpReader {
                         List.of(tensor(where, arg(args, kwargs, 0, "x"))));
             case "Absolute", "Abs", "Negative", "Exp", "Log", "Sqrt", "Square", "Tanh", "Sigmoid", "Relu":
                 return new Made(TensorOp.unary(name, unary(cls)), List.of(tensor(where, arg(args, kwargs, 0, "x"))));
+            case "ReLU": {      // keras.activations.relu on a Keras tensor: an operation, so the mask stops there
+                if (config.path("negative_slope").asDouble(0) != 0 || config.path("threshold").asDouble(0) != 0
+                        || !config.path("max_value").isMissingNode() && !config.path("max_value").isNull()) {
+                    throw new ModelLoadException(where + " has negative_slope, max_value or threshold set; rnnrt "
+                            + "computes keras.activations.relu between layers only as max(x, 0). Use a ReLU layer for "
+                            + "it and export the model again.");
+                }
+                return new Made(TensorOp.unary(name, unary("Relu")), List.of(tensor(where, arg(args, kwargs, 0, "x"))));
+            }
             case "Add", "Subtract", "Multiply", "Divide", "TrueDivide", "Maximum", "Minimum":
                 return binary(where, name, binaryOf(cls), arg(args, kwargs, 0, "x1"), arg(args, kwargs, 1, "x2"));
             case "Sum", "Mean", "Max", "Min": {

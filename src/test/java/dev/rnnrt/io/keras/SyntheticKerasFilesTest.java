@@ -1649,6 +1649,45 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * keras.activations.relu called on a Keras tensor is recorded as an operation (module
+     * keras.src.activations), not as a ReLU layer: the mask stops there, so the LSTM after it runs
+     * unmasked (a Keras 3.10 file, which records no masks); with negative_slope it is refused.
+     */
+    @Test
+    void keras3ActivationFunctionBetweenLayersStopsTheMask() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Tensor x = paddedInput();
+        float[] relu = x.data().clone();
+        for (int i = 0; i < relu.length; i++) {
+            relu[i] = Math.max(relu[i], 0f);
+        }
+        Tensor expected = lstm.call(Tensor.of(relu, x.shape())).output();      // no mask
+        for (double slope : new double[] {0.0, 0.1}) {
+            Map<String, Object> masking = new LinkedHashMap<>(spec("Masking", "masking", Map.of("mask_value", 0.0)));
+            masking.put("inbound_nodes", List.of(call(List.of(tensor("x", 0, 0)), null)));
+            Map<String, Object> act = operation("ReLU", "re_lu", Map.of("name", "re_lu", "negative_slope", slope,
+                    "threshold", 0.0), List.of(tensor("masking", 0, 0)));
+            act.put("module", "keras.src.activations.activations");
+            Map<String, Object> lstmSpec = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+            lstmSpec.put("name", "lstm");
+            lstmSpec.put("inbound_nodes", List.of(call(List.of(tensor("re_lu", 0, 0)), null)));
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "act",
+                    "layers", List.of(input("x"), masking, act, lstmSpec), "input_layers", List.of(List.of("x", 0, 0)),
+                    "output_layers", List.of(List.of("lstm", 0, 0)))));
+            Path file = dir.resolve("activation_op_" + slope + ".keras");
+            KerasFileWriter.writeKeras(file, "3.10.0", config, Map.of("lstm/cell", lw), Map.of());
+            if (slope != 0) {
+                assertRefusal(file, "'re_lu' (ReLU)", "negative_slope");
+                continue;
+            }
+            Compare.assertClose("relu operation, then an unmasked LSTM", expected, KerasModelLoader.load(file).model()
+                    .predict(x), Tolerance.FP32);
+        }
+    }
+
+    /**
      * Dot-product self-attention written with operations over an LSTM's sequence: softmax(h·hᵀ)·h,
      * as Keras 3 ops (Matmul, Transpose, Softmax) and as tf.keras TFOpLambda layers (tf.linalg.matmul
      * with transpose_b, tf.nn.softmax); both equal the Attention layer's dot scores.
