@@ -208,12 +208,16 @@ public final class TensorOp extends Layer {
      * {@code ops.transpose(x, axes)}: {@code axes} a permutation of all axes, the batch axis (0)
      * kept first.
      */
-    public static TensorOp transpose(String name, int... axes) {
+    public static TensorOp transpose(String name, int... perm) {
+        int[] axes = perm.clone();
+        for (int k = 0; k < axes.length; k++) {
+            axes[k] = axes[k] < 0 ? axes[k] + axes.length : axes[k];     // as numpy, -1 is the last axis
+        }
         int[] sorted = axes.clone();
         Arrays.sort(sorted);
         for (int k = 0; k < sorted.length; k++) {
             if (sorted[k] != k) {
-                throw new IllegalArgumentException("Operation '" + name + "': transpose axes " + Arrays.toString(axes)
+                throw new IllegalArgumentException("Operation '" + name + "': transpose axes " + Arrays.toString(perm)
                         + " are not a permutation of 0.." + (axes.length - 1) + ".");
             }
         }

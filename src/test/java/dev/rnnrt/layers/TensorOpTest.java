@@ -189,6 +189,8 @@ class TensorOpTest {
                 "'c'", "batch axis");
         assertMessage(() -> TensorOp.squeeze("q", 1).outputShapes(List.of(new int[] {3})), "'q'", "size 3");
         assertMessage(() -> TensorOp.transpose("t", 1, 0, 2), "'t'", "batch axis");
+        assertArrayEquals(new int[] {4, 3}, TensorOp.transpose("neg", 0, -1, 1).outputShapes(List.of(new int[] {3, 4})).get(0),
+                "negative axes count from the end, as in numpy");
         assertMessage(() -> TensorOp.matmul("m", false, false).outputShapes(List.of(new int[] {3, 4}, new int[] {5, 2})),
                 "'m'", "inner sizes differ");
         assertMessage(() -> TensorOp.slice("e", List.of(TensorOp.Index.ellipsis(), TensorOp.Index.ellipsis())),
