@@ -92,7 +92,11 @@ public final class MultiHeadAttention extends Layer {
     private final MaskRule maskRule;
     /** Whose affine map ({@link RecurrentBackend#affine}) computes the four projections. */
     private final RecurrentBackend backend;
-    /** q kernel, q bias, k kernel, k bias, v kernel, v bias, o kernel, o bias (biases null without use_bias). */
+    /**
+     * q kernel, q bias, k kernel, k bias, v kernel, v bias, o kernel, o bias (biases null without
+     * use_bias) with Keras' shapes, then the same eight as the affine map takes them ([in, cols]
+     * kernels, flat biases): the backend packs a kernel once per tensor, so these are made once.
+     */
     private volatile Tensor[] weights;
 
     /**
@@ -183,7 +187,14 @@ public final class MultiHeadAttention extends Layer {
             expect(w[5], "value bias", heads, valueDim);
             expect(w[7], "output bias", out);
         }
-        weights = w;
+        Tensor[] all = java.util.Arrays.copyOf(w, 16);
+        for (int p = 0; p < 4; p++) {       // the same values as the backend's affine map takes them, made once
+            Tensor kernel = w[2 * p];
+            all[8 + 2 * p] = p < 3 ? Tensor.wrap(kernel.data(), kernel.dim(0), kernel.dim(1) * kernel.dim(2))
+                    : Tensor.wrap(kernel.data(), heads * valueDim, out);
+            all[9 + 2 * p] = w[2 * p + 1] == null ? null : Tensor.wrap(w[2 * p + 1].data(), w[2 * p + 1].size());
+        }
+        weights = all;
     }
 
     private static Tensor copy(Tensor t) {
@@ -293,12 +304,12 @@ public final class MultiHeadAttention extends Layer {
         int tv = value.dim(1);
         int out = w[6].dim(2);
         float scale = (float) (1.0 / Math.sqrt(keyDim));
-        float[] q = project(query, w[0], w[1], keyDim);     // [B, Tq, H, dk]
+        float[] q = project(query, w[8], w[9]);     // [B, Tq, H, dk]
         for (int i = 0; i < q.length; i++) {
             q[i] *= scale;
         }
-        float[] k = project(key, w[2], w[3], keyDim);       // [B, Tv, H, dk]
-        float[] v = project(value, w[4], w[5], valueDim);   // [B, Tv, H, dv]
+        float[] k = project(key, w[10], w[11]);     // [B, Tv, H, dk]
+        float[] v = project(value, w[12], w[13]);   // [B, Tv, H, dv]
         Mask qMask = mask(masks, 0, b, tq, "query");
         Mask vMask = mask(masks, 1, b, tv, "value");
         Mask kMask = inputs.size() > 2 ? mask(masks, 2, b, tv, "key") : null;
@@ -355,7 +366,7 @@ public final class MultiHeadAttention extends Layer {
             }
         }
         // output: Σ_h Σ_d context[n, i, h, d] · Wo[h, d, e] + bo[e], Wo as [heads·value_dim, out]
-        float[] y = backend.affine(context, b * tq, Tensor.wrap(w[6].data(), heads * valueDim, out), w[7]);
+        float[] y = backend.affine(context, b * tq, w[14], w[15]);
         List<Tensor> result = new ArrayList<>();
         result.add(Tensor.wrap(y, b, tq, out));
         if (returnScores) {
@@ -374,22 +385,18 @@ public final class MultiHeadAttention extends Layer {
         return m;
     }
 
-    /** x [B, T, D] · kernel [D, H, dim] + bias [H, dim] → [B, T, H, dim], on the backend's affine map. */
-    private float[] project(Tensor x, Tensor kernel, Tensor bias, int dim) {
-        int cols = heads * dim;
-        valueCount(x.dim(0), x.dim(1), cols);
-        return backend.affine(x.data(), x.dim(0) * x.dim(1), Tensor.wrap(kernel.data(), kernel.dim(0), cols),
-                bias == null ? null : Tensor.wrap(bias.data(), cols));
+    /** x [B, T, D] · kernel [D, H·dim] + bias [H·dim] → [B, T, H, dim], on the backend's affine map. */
+    private float[] project(Tensor x, Tensor kernel, Tensor bias) {
+        valueCount(x.dim(0), x.dim(1), kernel.dim(1));
+        return backend.affine(x.data(), x.dim(0) * x.dim(1), kernel, bias);
     }
 
     @Override
     public long parameterCount() {
         long n = 0;
         Tensor[] w = weights;
-        if (w != null) {
-            for (Tensor t : w) {
-                n += t == null ? 0 : t.size();
-            }
+        for (int k = 0; w != null && k < 8; k++) {
+            n += w[k] == null ? 0 : w[k].size();
         }
         return n;
     }

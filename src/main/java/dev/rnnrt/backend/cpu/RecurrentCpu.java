@@ -54,12 +54,23 @@ public final class RecurrentCpu implements RecurrentBackend {
     /** Steps per input projection. */
     private final ChunkPlan chunks;
     private volatile ExecutorService pool;
+    /** Held by the one unit-split run that uses the pool at a time ({@link SplitUnits}). */
+    private final java.util.concurrent.locks.ReentrantLock splitLock = new java.util.concurrent.locks.ReentrantLock();
 
     private RecurrentCpu(Sgemm gemm, int threads, ChunkPlan chunks) {
+        this(gemm, gemm instanceof VectorSgemm ? FusedGates.available() : null, threads, chunks);
+    }
+
+    private RecurrentCpu(Sgemm gemm, FusedGates gates, int threads, ChunkPlan chunks) {
         this.gemm = gemm;
-        this.gates = gemm instanceof VectorSgemm ? FusedGates.available() : null;
+        this.gates = gates;
         this.threads = Math.max(1, threads);
         this.chunks = chunks;
+    }
+
+    /** With given gate code (tests run the unit-split path over an SGEMM of their own). */
+    static RecurrentCpu create(Sgemm gemm, FusedGates gates, int threads) {
+        return new RecurrentCpu(gemm, gates, threads, ChunkPlan.DEFAULT);
     }
 
     /** A backend with a given SGEMM and thread count (tests and benchmarks compare them). */
@@ -83,8 +94,15 @@ public final class RecurrentCpu implements RecurrentBackend {
         if (SplitUnits.applies(cell, x.dim(0), threads, gates)) {
             // fewer rows than threads: split the units across the threads instead of the batch
             SplitUnits.Part[] parts = splitCache.computeIfAbsent(cell, c -> SplitUnits.plan(c, gemm, threads));
-            return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, chunks,
-                    task -> pool().submit(task));
+            // one split run at a time: its parts wait for each other at every step, so two runs' parts
+            // sharing the pool could each hold threads the other's parts wait for
+            splitLock.lock();
+            try {
+                return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, chunks,
+                        task -> pool().submit(task));
+            } finally {
+                splitLock.unlock();
+            }
         }
         int batch = x.dim(0);
         int time = x.dim(1);
@@ -136,7 +154,7 @@ public final class RecurrentCpu implements RecurrentBackend {
         return y;
     }
 
-    /** Waits for the tasks; a task's RuntimeException is rethrown as it was thrown. */
+    /** Waits for the tasks; a task's RuntimeException or Error is rethrown as it was thrown. */
     private static void await(List<Future<?>> futures, String what) {
         for (Future<?> f : futures) {
             try {
@@ -148,6 +166,9 @@ public final class RecurrentCpu implements RecurrentBackend {
                 Throwable c = e.getCause();
                 if (c instanceof RuntimeException r) {
                     throw r;
+                }
+                if (c instanceof Error err) {
+                    throw err;
                 }
                 throw new IllegalStateException(c);
             }

@@ -104,20 +104,33 @@ final class SplitUnits {
                 return null;
             }));
         }
-        s.work(parts[0], gemm, gates, chunks);
+        boolean interrupted = false;
+        try {
+            s.work(parts[0], gemm, gates, chunks);
+        } catch (RuntimeException | Error e) {
+            // wait below for the other parts (they stop at the broken barrier), then report the first failure
+        }
         for (java.util.concurrent.Future<Void> f : futures) {
             try {
                 f.get();
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("Interrupted while running " + cell.kind().kerasName(), e);
+                interrupted = true;
+                s.failure.compareAndSet(null, new IllegalStateException("Interrupted while running "
+                        + cell.kind().kerasName(), e));
+                s.barrier.breakIt();
             } catch (java.util.concurrent.ExecutionException e) {
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException r) {
-                    throw r;
-                }
-                throw new IllegalStateException(c);
+                // recorded in s.failure by the part that failed first
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Throwable failed = s.failure.get();
+        if (failed instanceof RuntimeException r) {
+            throw r;
+        }
+        if (failed instanceof Error err) {
+            throw err;
         }
         return s.result();
     }
@@ -153,10 +166,15 @@ final class SplitUnits {
             this.barrier = new SpinBarrier(parts);
         }
 
+        /** The first failure of any part: the one to report (the others only saw the barrier break). */
+        private final java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
         void work(Part part, Sgemm gemm, FusedGates gates, ChunkPlan chunks) {
             try {
                 steps(part, gemm, gates, chunks);
             } catch (RuntimeException | Error e) {
+                failure.compareAndSet(null, e);
                 barrier.breakIt();
                 throw e;
             }
@@ -257,6 +275,10 @@ final class SplitUnits {
             while (generation == g) {
                 if (broken) {
                     throw new IllegalStateException("Another thread of this recurrent layer failed.");
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    broken = true;
+                    throw new IllegalStateException("Interrupted while running a recurrent layer.");
                 }
                 if (++spins < 10_000) {
                     Thread.onSpinWait();

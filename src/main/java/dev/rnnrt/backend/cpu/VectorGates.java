@@ -194,7 +194,8 @@ public final class VectorGates implements FusedGates {
         if (g == TANH) {
             return x.lanewise(VectorOperators.TANH);
         }
-        return g == RELU ? x.max(0f) : x;
+        // relu as the reference computes it, x > 0 ? x : 0 (max would keep a NaN)
+        return g == RELU ? FloatVector.zero(S).blend(x, x.compare(VectorOperators.GT, 0f)) : x;
     }
 
     /** The activation of code g on one value, for the tail of a row (fewer units than a vector). */
@@ -211,7 +212,7 @@ public final class VectorGates implements FusedGates {
         if (g == TANH) {
             return (float) Math.tanh(x);
         }
-        return g == RELU ? Math.max(0f, x) : x;
+        return g == RELU ? (x > 0f ? x : 0f) : x;
     }
 
     @Override

@@ -176,6 +176,9 @@ public final class VectorSgemm implements Sgemm {
         }
     }
 
+    /** The largest partial-panel buffer a thread keeps between calls (floats: 4 MiB). */
+    private static final int MAX_KEPT_PARTIAL = 1 << 20;
+
     /** Per thread: the columns of the last, partial panel of C, two vectors wide (grown when needed). */
     private static final ThreadLocal<float[]> PARTIAL = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -193,7 +196,9 @@ public final class VectorSgemm implements Sgemm {
         float[] t = PARTIAL.get();
         if (t.length < m * w) {
             t = new float[m * w];
-            PARTIAL.set(t);
+            if (t.length <= MAX_KEPT_PARTIAL) {
+                PARTIAL.set(t);     // kept for the next call; a larger one (a Dense over many rows) is not
+            }
         }
         if (accumulate) {
             for (int r = 0; r < m; r++) {

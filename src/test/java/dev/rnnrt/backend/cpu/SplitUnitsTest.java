@@ -126,4 +126,110 @@ class SplitUnitsTest {
             Compare.assertClose(ctx + " output " + k, expected.get(k), viaSplit, Tolerance.FP32);
         }
     }
+
+    /**
+     * Calls from many threads at once on the unit-split path finish with the numbers of one call:
+     * each run's parts wait for each other at every step, so two runs sharing the pool could each
+     * hold the threads the other waits for (it hung in some runs with 4 threads before runs were
+     * serialised).
+     */
+    @Test
+    void concurrentCallsOnTheSplitPathFinish() throws Exception {
+        Assumptions.assumeTrue(FusedGates.available() != null, "the split path needs the vector gates");
+        RecurrentCpu backend = RecurrentCpu.create(Sgemm.best(), 4);
+        RandomTensors r = new RandomTensors(909L);
+        Lstm lstm = Lstm.builder(256).backend(backend).build();
+        lstm.build(6);
+        List<Tensor> w = new java.util.ArrayList<>();
+        for (Tensor t : lstm.getWeights()) {
+            w.add(r.uniform(0.1, t.shape()));
+        }
+        lstm.setWeights(w);
+        Tensor x = r.uniform(1, 1, 4, 6);
+        Tensor expected = lstm.call(x).output();
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            List<java.util.concurrent.Future<Tensor>> results = new java.util.ArrayList<>();
+            for (int c = 0; c < 60; c++) {
+                results.add(callers.submit(() -> lstm.call(x).output()));
+            }
+            for (java.util.concurrent.Future<Tensor> f : results) {
+                Compare.assertIdentical("a concurrent call", expected, f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    /**
+     * A part that fails on a pool thread: the caller gets that failure as it was thrown (not the
+     * barrier's "another thread failed"), an Error as an Error, on the split and the batch-split
+     * path; the backend works afterwards.
+     */
+    @Test
+    void aWorkersFailureReachesTheCallerAsThrown() {
+        Assumptions.assumeTrue(FusedGates.available() != null, "the split path needs the vector gates");
+        java.util.concurrent.atomic.AtomicReference<RuntimeException> runtime = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Error> error = new java.util.concurrent.atomic.AtomicReference<>();
+        Sgemm best = Sgemm.best();
+        Sgemm failing = new Sgemm() {
+            @Override
+            public String name() {
+                return "failing";
+            }
+
+            private void check() {
+                if (Thread.currentThread().getName().equals("rnnrt-cpu")) {
+                    RuntimeException e = runtime.getAndSet(null);
+                    if (e != null) {
+                        throw e;
+                    }
+                    Error err = error.getAndSet(null);
+                    if (err != null) {
+                        throw err;
+                    }
+                }
+            }
+
+            @Override
+            public void multiply(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
+                                 int ldc, int m, int n, int k, boolean accumulate) {
+                check();
+                best.multiply(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, m, n, k, accumulate);
+            }
+
+            @Override
+            public PackedB pack(float[] b, int bOff, int ldb, int k, int n) {
+                return best.pack(b, bOff, ldb, k, n);
+            }
+
+            @Override
+            public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
+                                 boolean accumulate) {
+                check();
+                best.multiply(a, aOff, lda, b, c, cOff, ldc, m, accumulate);
+            }
+        };
+        RecurrentCpu backend = RecurrentCpu.create(failing, FusedGates.available(), 2);
+        RandomTensors r = new RandomTensors(17L);
+        Lstm lstm = Lstm.builder(128).backend(backend).build();
+        lstm.build(8);
+        List<Tensor> w = new java.util.ArrayList<>();
+        for (Tensor t : lstm.getWeights()) {
+            w.add(r.uniform(0.1, t.shape()));
+        }
+        lstm.setWeights(w);
+        for (int batch : new int[] {1, 4}) {          // 1: units split across the threads; 4: rows split
+            IllegalArgumentException original = new IllegalArgumentException("the original failure");
+            runtime.set(original);
+            RuntimeException got = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+                    () -> lstm.call(r.uniform(1, batch, 30, 8)));
+            org.junit.jupiter.api.Assertions.assertSame(original, got, "batch " + batch + ": " + got);
+            OutOfMemoryError oom = new OutOfMemoryError("simulated");
+            error.set(oom);
+            org.junit.jupiter.api.Assertions.assertSame(oom, org.junit.jupiter.api.Assertions.assertThrows(
+                    OutOfMemoryError.class, () -> lstm.call(r.uniform(1, batch, 30, 8))), "batch " + batch);
+        }
+        assertEquals(1, lstm.call(r.uniform(1, 1, 30, 8)).output().dim(0));
+    }
 }
