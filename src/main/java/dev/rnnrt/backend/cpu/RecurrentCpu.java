@@ -96,7 +96,12 @@ public final class RecurrentCpu implements RecurrentBackend {
             SplitUnits.Part[] parts = splitCache.computeIfAbsent(cell, c -> SplitUnits.plan(c, gemm, threads));
             // one split run at a time: its parts wait for each other at every step, so two runs' parts
             // sharing the pool could each hold threads the other's parts wait for
-            splitLock.lock();
+            try {
+                splitLock.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while waiting to run " + cell.kind().kerasName(), e);
+            }
             try {
                 return SplitUnits.run(cell, loop, x, mask, initialState, parts, gemm, gates, chunks,
                         task -> pool().submit(task));

@@ -97,29 +97,35 @@ final class SplitUnits {
                                java.util.function.Function<Callable<Void>, java.util.concurrent.Future<Void>> submit) {
         Shared s = new Shared(cell, loop, x, mask, initialState, parts.length);
         List<java.util.concurrent.Future<Void>> futures = new ArrayList<>();
-        for (int k = 1; k < parts.length; k++) {
-            Part part = parts[k];
-            futures.add(submit.apply(() -> {
-                s.work(part, gemm, gates, chunks);
-                return null;
-            }));
-        }
-        boolean interrupted = false;
         try {
+            for (int k = 1; k < parts.length; k++) {
+                Part part = parts[k];
+                futures.add(submit.apply(() -> {
+                    s.work(part, gemm, gates, chunks);
+                    return null;
+                }));
+            }
             s.work(parts[0], gemm, gates, chunks);
         } catch (RuntimeException | Error e) {
-            // wait below for the other parts (they stop at the broken barrier), then report the first failure
+            // a part failed, or a part could not be submitted (the parts already running would wait for it
+            // for ever): break the barrier, wait below for every part to stop, then report the first failure
+            s.failure.compareAndSet(null, e);
+            s.barrier.breakIt();
         }
+        boolean interrupted = false;
         for (java.util.concurrent.Future<Void> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                interrupted = true;
-                s.failure.compareAndSet(null, new IllegalStateException("Interrupted while running "
-                        + cell.kind().kerasName(), e));
-                s.barrier.breakIt();
-            } catch (java.util.concurrent.ExecutionException e) {
-                // recorded in s.failure by the part that failed first
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;     // stop the parts, but wait for them: the pool is this run's until then
+                    s.failure.compareAndSet(null, new IllegalStateException("Interrupted while running "
+                            + cell.kind().kerasName(), e));
+                    s.barrier.breakIt();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    break;                  // recorded in s.failure by the part that failed first
+                }
             }
         }
         if (interrupted) {
@@ -277,7 +283,7 @@ final class SplitUnits {
                     throw new IllegalStateException("Another thread of this recurrent layer failed.");
                 }
                 if (Thread.currentThread().isInterrupted()) {
-                    broken = true;
+                    // the caller records this as the failure before breaking the barrier for the others
                     throw new IllegalStateException("Interrupted while running a recurrent layer.");
                 }
                 if (++spins < 10_000) {

@@ -220,6 +220,136 @@ class SplitUnitsTest {
         assertEquals(1, lstm.call(r.uniform(1, 1, 30, 8)).output().dim(0));
     }
 
+    /**
+     * Split runs take the pool one at a time: with run A held inside its first product (its parts
+     * waiting at the barrier), run B does not start its products until A is done.
+     */
+    @Test
+    void splitRunsTakeThePoolOneAtATime() throws Exception {
+        Assumptions.assumeTrue(FusedGates.available() != null, "the split path needs the vector gates");
+        java.util.concurrent.CountDownLatch aInside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch releaseA = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Thread> callerA = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<Thread> callerB = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean bStarted = new java.util.concurrent.atomic.AtomicBoolean();
+        Sgemm watching = new Watching(Sgemm.best(), () -> {
+            if (Thread.currentThread() == callerA.get() && aInside.getCount() > 0) {
+                aInside.countDown();
+                try {
+                    releaseA.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (Thread.currentThread() == callerB.get()) {
+                bStarted.set(true);
+            }
+        });
+        RandomTensors r = new RandomTensors(31L);
+        Lstm lstm = randomLstm(RecurrentCpu.create(watching, FusedGates.available(), 3), 192, 5, r);
+        Tensor x = r.uniform(1, 1, 6, 5);
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<Tensor> a = callers.submit(() -> {
+                callerA.set(Thread.currentThread());
+                return lstm.call(x).output();
+            });
+            assertTrue(aInside.await(60, java.util.concurrent.TimeUnit.SECONDS), "run A reached its first product");
+            java.util.concurrent.Future<Tensor> b = callers.submit(() -> {
+                callerB.set(Thread.currentThread());
+                return lstm.call(x).output();
+            });
+            Thread.sleep(300);
+            assertFalse(bStarted.get(), "run B computed while run A held the pool");
+            releaseA.countDown();
+            Compare.assertClose("B after A", a.get(60, java.util.concurrent.TimeUnit.SECONDS),
+                    b.get(60, java.util.concurrent.TimeUnit.SECONDS), SAME_PATH);
+            assertTrue(bStarted.get());
+        } finally {
+            releaseA.countDown();
+            callers.shutdownNow();
+        }
+    }
+
+    /**
+     * A part that cannot be submitted (the pool refuses it) stops the parts already running, which
+     * would otherwise wait for it at the barrier for ever; the caller gets the refusal, and the pool's
+     * threads are free again. An interrupted caller gets "Interrupted", with its interrupt flag set.
+     */
+    @Test
+    void aRefusedPartOrAnInterruptStopsEveryPart() throws Exception {
+        Assumptions.assumeTrue(FusedGates.available() != null, "the split path needs the vector gates");
+        RandomTensors r = new RandomTensors(47L);
+        CellSpec cell = new CellSpec(CellKind.LSTM, 192, Activation.TANH, Activation.SIGMOID, false,
+                r.uniform(0.1, 5, 4 * 192), r.uniform(0.1, 192, 4 * 192), null);
+        SplitUnits.Part[] parts = SplitUnits.plan(cell, Sgemm.best(), 3);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.RejectedExecutionException refused =
+                    new java.util.concurrent.RejectedExecutionException("simulated");
+            java.util.concurrent.atomic.AtomicInteger submits = new java.util.concurrent.atomic.AtomicInteger();
+            Tensor x = r.uniform(1, 1, 400, 5);
+            List<Tensor> zeros = List.of(Tensor.zeros(1, 192), Tensor.zeros(1, 192));
+            java.util.concurrent.RejectedExecutionException got = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.RejectedExecutionException.class, () -> SplitUnits.run(cell,
+                            new dev.rnnrt.backend.LoopSpec(false, true, false), x, null, zeros, parts, Sgemm.best(),
+                            FusedGates.available(), ChunkPlan.DEFAULT, task -> {
+                                if (submits.incrementAndGet() == 2) {
+                                    throw refused;
+                                }
+                                return pool.submit(task);
+                            }));
+            org.junit.jupiter.api.Assertions.assertSame(refused, got);
+            assertEquals("free", pool.submit(() -> "free").get(30, java.util.concurrent.TimeUnit.SECONDS),
+                    "the part that was running has stopped");
+
+            Thread.currentThread().interrupt();
+            IllegalStateException interrupted = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> SplitUnits.run(cell, new dev.rnnrt.backend.LoopSpec(false, true, false), x, null, zeros, parts,
+                            Sgemm.best(), FusedGates.available(), ChunkPlan.DEFAULT, pool::submit));
+            assertTrue(Thread.interrupted(), "the interrupt is kept");
+            assertTrue(interrupted.getMessage().contains("Interrupted"), interrupted.getMessage());
+            assertEquals("free", pool.submit(() -> "free").get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** An SGEMM that runs a check before each product. */
+    private static final class Watching implements Sgemm {
+        private final Sgemm inner;
+        private final Runnable before;
+
+        Watching(Sgemm inner, Runnable before) {
+            this.inner = inner;
+            this.before = before;
+        }
+
+        @Override
+        public String name() {
+            return "watching";
+        }
+
+        @Override
+        public void multiply(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc,
+                             int m, int n, int k, boolean accumulate) {
+            before.run();
+            inner.multiply(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, m, n, k, accumulate);
+        }
+
+        @Override
+        public PackedB pack(float[] b, int bOff, int ldb, int k, int n) {
+            return inner.pack(b, bOff, ldb, k, n);
+        }
+
+        @Override
+        public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
+                             boolean accumulate) {
+            before.run();
+            inner.multiply(a, aOff, lda, b, c, cOff, ldc, m, accumulate);
+        }
+    }
+
     /** An LSTM on {@code backend} with random weights for {@code input} features. */
     private static Lstm randomLstm(RecurrentCpu backend, int units, int input, RandomTensors r) {
         Lstm lstm = Lstm.builder(units).backend(backend).build();
