@@ -165,45 +165,18 @@ class SplitUnitsTest {
         Assumptions.assumeTrue(FusedGates.available() != null, "the split path needs the vector gates");
         java.util.concurrent.atomic.AtomicReference<RuntimeException> runtime = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicReference<Error> error = new java.util.concurrent.atomic.AtomicReference<>();
-        Sgemm best = Sgemm.best();
-        Sgemm failing = new Sgemm() {
-            @Override
-            public String name() {
-                return "failing";
-            }
-
-            private void check() {
-                if (Thread.currentThread().getName().equals("rnnrt-cpu")) {
-                    RuntimeException e = runtime.getAndSet(null);
-                    if (e != null) {
-                        throw e;
-                    }
-                    Error err = error.getAndSet(null);
-                    if (err != null) {
-                        throw err;
-                    }
+        Sgemm failing = new Watching(Sgemm.best(), () -> {
+            if (Thread.currentThread().getName().equals("rnnrt-cpu")) {
+                RuntimeException e = runtime.getAndSet(null);
+                if (e != null) {
+                    throw e;
+                }
+                Error err = error.getAndSet(null);
+                if (err != null) {
+                    throw err;
                 }
             }
-
-            @Override
-            public void multiply(float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff,
-                                 int ldc, int m, int n, int k, boolean accumulate) {
-                check();
-                best.multiply(a, aOff, lda, b, bOff, ldb, c, cOff, ldc, m, n, k, accumulate);
-            }
-
-            @Override
-            public PackedB pack(float[] b, int bOff, int ldb, int k, int n) {
-                return best.pack(b, bOff, ldb, k, n);
-            }
-
-            @Override
-            public void multiply(float[] a, int aOff, int lda, PackedB b, float[] c, int cOff, int ldc, int m,
-                                 boolean accumulate) {
-                check();
-                best.multiply(a, aOff, lda, b, c, cOff, ldc, m, accumulate);
-            }
-        };
+        });
         RandomTensors r = new RandomTensors(17L);
         Lstm lstm = randomLstm(RecurrentCpu.create(failing, FusedGates.available(), 2), 128, 8, r);
         for (int batch : new int[] {1, 4}) {          // 1: units split across the threads; 4: rows split
