@@ -101,6 +101,10 @@ public enum Backend {
         }
         try {
             RecurrentCuda cuda = RecurrentCuda.open(tf32);
+            if (tf32 && !cuda.tf32()) {
+                log.accept("rnnrt: TF32 needs cuBLAS, which could not be loaded; computing in fp32 on rnnrt's own "
+                        + "GEMM kernel.");
+            }
             return new Opened(cuda, "cuda (" + status.device() + ", " + cuda.name() + ")", cuda);
         } catch (CudaUnavailableException e) {
             if (this == CUDA) {

@@ -243,6 +243,11 @@ public final class Bidirectional extends Layer {
             fStates = inputs.subList(1, 1 + forward.stateCount());
             bStates = inputs.subList(1 + forward.stateCount(), inputs.size());
         }
+        if (forward.returnSequences() && x.rank() == 3) {
+            // the merged sequence must fit a Java array, though each direction's does
+            valueCount(x.dim(0), x.dim(1), mergeMode == MergeMode.CONCAT ? forward.units() + backward.units()
+                    : forward.units());
+        }
         // one backend gets both directions together and may run them at once (CUDA: two streams)
         RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
         // asList: the output, then the states where the layers return them

@@ -156,7 +156,6 @@ public abstract class Layer {
         }
     }
 
-    /** Element-wise copy of a list into a new mutable list. */
     /**
      * The number of values of an output of this shape (batch axis included), checked to fit a Java
      * array; otherwise an error naming the layer, the shape and what to do.
@@ -174,6 +173,7 @@ public abstract class Layer {
         return (int) n;
     }
 
+    /** A new mutable list holding {@code first}. */
     protected static <T> List<T> listOf(T first) {
         List<T> l = new ArrayList<>();
         l.add(first);

@@ -357,6 +357,8 @@ public abstract class RecurrentLayer extends Layer {
         if (initialState != null) {
             checkStates("initial_state", initialState, batch);
         }
+        // the output must fit a Java array: say so now, not after the whole loop has run
+        valueCount(batch, sequences ? time : 1, spec.units());
         return new Call(spec, new LoopSpec(goBackwards, sequences, zeroOutputForMask), x, m, initialState,
                 stateful && useCarried, sequences);
     }

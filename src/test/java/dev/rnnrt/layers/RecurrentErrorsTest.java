@@ -43,6 +43,22 @@ class RecurrentErrorsTest {
     }
 
     @Test
+    void anOutputLargerThanAJavaArrayIsRefusedBeforeAnyStepRuns() {
+        // 2048 · 1024 · 1024 = 2^31 values of sequence output; the input itself is small
+        Lstm wide = Lstm.builder(1024).name("wide").returnSequences(true).build();
+        Tensor x = Tensor.zeros(2048, 1024, 1);
+        assertMessage(IllegalArgumentException.class, () -> wide.call(x), "'wide'", "[2048, 1024, 1024]",
+                "smaller batches");
+        // without return_sequences the output is [2048, 1024]: it runs (one step, to keep the test short)
+        Lstm last = Lstm.builder(1024).name("last").build();
+        assertTrue(last.call(Tensor.zeros(2048, 1, 1)).output().dim(1) == 1024);
+        // each direction's [2048, 1000, 600] fits, the concatenated [2048, 1000, 1200] does not
+        Bidirectional both = Bidirectional.of(Lstm.builder(600).name("enc").returnSequences(true).build());
+        assertMessage(IllegalArgumentException.class, () -> both.call(List.of(Tensor.zeros(2048, 1000, 1)), null),
+                "Bidirectional", "[2048, 1000, 1200]", "smaller batches");
+    }
+
+    @Test
     void emptyBatchOrTime() {
         assertMessage(IllegalArgumentException.class, () -> lstm().call(Tensor.zeros(2, 0, 2)),
                 "'encoder'", "at least one", "[2, 0, 2]");

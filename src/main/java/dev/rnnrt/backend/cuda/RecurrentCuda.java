@@ -166,9 +166,14 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
+    /** Whether GEMMs run as TF32: asked for, and on cuBLAS (rnnrt's own kernels compute in fp32). */
+    public boolean tf32() {
+        return tf32 && ctx.usesCublas();
+    }
+
     @Override
     public String name() {
-        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32 ? "-tf32" : "-fp32")
+        return "cuda-" + (ctx.usesCublas() ? "cublas" : "sgemm_v1") + (tf32() ? "-tf32" : "-fp32")
                 + (graphs ? "-graph" : "");
     }
 
@@ -314,13 +319,14 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
                 int rows = sequences ? b * t : b;
                 DeviceBuffer out = null;
                 DeviceBuffer[] denseWeights = null;
+                long count = (long) rows * stage.outputSize();
+                if (count > Integer.MAX_VALUE - 8) {
+                    // every stage's output could be the one copied back into a Java array
+                    throw new IllegalArgumentException("Stage " + k + " of the stack (" + stage.outputSize()
+                            + " features) would output " + count + " values, more than a Java array holds (2^31 - 9); "
+                            + "call the model on fewer sequences at a time.");
+                }
                 if (!(stage instanceof StackStage.Recurrent)) {
-                    long count = (long) rows * stage.outputSize();
-                    if (count > Integer.MAX_VALUE) {
-                        throw new IllegalArgumentException("Stage " + k + " of the stack (" + stage.outputSize()
-                                + " features) would output " + count + " values, more than one CUDA call takes ("
-                                + Integer.MAX_VALUE + "); call the model on fewer sequences at a time.");
-                    }
                     if (stage instanceof StackStage.Dense d) {
                         phase = "upload of the weights of stage " + k + " (Dense)";
                         denseWeights = denseWeights(d);

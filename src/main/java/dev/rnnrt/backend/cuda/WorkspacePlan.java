@@ -35,6 +35,13 @@ record WorkspacePlan(CellKind kind, boolean resetBefore, int batch, int timestep
             throw new IllegalArgumentException("A CUDA workspace needs B, T, I and H of at least 1; got B=" + batch
                     + ", T=" + timesteps + ", I=" + inputSize + ", H=" + units + ".");
         }
+        long gates = kind.gates();
+        // the kernels find sequence b's projection at b·T·G, with T·G an int
+        if (timesteps * gates * units > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("The CUDA backend takes at most " + Integer.MAX_VALUE / (gates * units)
+                    + " timesteps for " + kind.kerasName() + " with H=" + units + " (T·" + gates + "H must stay below 2^31); got T="
+                    + timesteps + ". Run this layer on the CPU backend, or on shorter sequences.");
+        }
     }
 
     /** The largest batch the fused step kernels take (FUSED_MAX_BATCH in cuda/recurrent_fused.cu). */

@@ -107,6 +107,25 @@ class WorkspacePlanTest {
     }
 
     @Test
+    void sequencesWhoseProjectionRowPassesAnIntAreRefusedWithTheLongestThatFits() {
+        LoopSpec loop = new LoopSpec(false, false, false);
+        // LSTM H=512: T·4H reaches 2^31 at T = 2^20, which the kernels' int row stride cannot hold
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> WorkspacePlan.of(cell(CellKind.LSTM, 1, 512, true), loop, 2, 1 << 20, 1, false));
+        assertTrue(e.getMessage().contains("at most 1048575 timesteps for LSTM with H=512"), e.getMessage());
+        assertTrue(e.getMessage().contains("T=1048576") && e.getMessage().contains("CPU backend"), e.getMessage());
+        assertEquals((1L << 20) - 1, WorkspacePlan.of(cell(CellKind.LSTM, 1, 512, true), loop, 2, (1 << 20) - 1, 1, false)
+                .timesteps());
+        // GRU counts three gates, SimpleRNN one
+        assertThrows(IllegalArgumentException.class,
+                () -> WorkspacePlan.of(cell(CellKind.GRU, 1, 256, true), loop, 1, 2_796_203, 1, false));
+        WorkspacePlan.of(cell(CellKind.GRU, 1, 256, true), loop, 1, 2_796_202, 1, false);
+        WorkspacePlan.of(cell(CellKind.SIMPLE_RNN, 1, 256, true), loop, 1, 8_388_607, 1, false);
+        assertThrows(IllegalArgumentException.class,
+                () -> WorkspacePlan.of(cell(CellKind.SIMPLE_RNN, 1, 256, true), loop, 1, 8_388_608, 1, false));
+    }
+
+    @Test
     void aFailureNamesTheOperationTheShapesAndTheDevice() {
         WorkspacePlan p = WorkspacePlan.of(cell(CellKind.GRU, 4, 10, false), new LoopSpec(false, false, false), 2, 3, 4,
                 false);
