@@ -207,12 +207,16 @@ public final class Bidirectional extends Layer {
 
     /**
      * The layer's outputs from the two directions' ({@code f}, {@code b}: output, then the states
-     * they return): the backward sequence reversed back to input time ({@code sequences}), merged
-     * (both with merge_mode None), then forward's states, then backward's.
+     * they return): the backward sequence reversed back to input time ({@code sequences}; its time
+     * axis is the first with {@code timeMajor}), merged (both with merge_mode None), then forward's
+     * states, then backward's.
      */
-    static List<Tensor> mergedOutputs(List<Tensor> f, List<Tensor> b, boolean sequences, MergeMode mergeMode) {
+    static List<Tensor> mergedOutputs(List<Tensor> f, List<Tensor> b, boolean sequences, boolean timeMajor,
+                                      MergeMode mergeMode) {
         Tensor y = f.get(0);
-        Tensor yRev = sequences ? StackStage.Merge.reverseTime(b.get(0)) : b.get(0);
+        Tensor yRev = !sequences ? b.get(0)
+                : timeMajor ? StackStage.Merge.reverseTime(b.get(0).swapFirstAxes()).swapFirstAxes()
+                : StackStage.Merge.reverseTime(b.get(0));
         List<Tensor> out = new ArrayList<>();
         if (mergeMode == MergeMode.NONE) {
             out.add(y);
@@ -251,7 +255,8 @@ public final class Bidirectional extends Layer {
         // one backend gets both directions together and may run them at once (CUDA: two streams)
         RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
         // asList: the output, then the states where the layers return them
-        return mergedOutputs(both[0].asList(), both[1].asList(), forward.returnSequences(), mergeMode);
+        return mergedOutputs(both[0].asList(), both[1].asList(), forward.returnSequences(), forward.timeMajor(),
+                mergeMode);
     }
 
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */

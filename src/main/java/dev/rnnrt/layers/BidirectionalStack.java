@@ -110,7 +110,7 @@ public final class BidirectionalStack extends Layer {
         checkStates(inputs.size() - 1);
         List<Mask> m = Collections.singletonList(masks == null || masks.isEmpty() ? null : masks.get(0));
         return Bidirectional.mergedOutputs(forward.call(part(inputs, true), m), backward.call(part(inputs, false), m),
-                forward.returnSequences(), mergeMode);
+                forward.returnSequences(), false, mergeMode);
     }
 
     /** x, with the forward stack's (first) or the backward stack's initial states when given. */

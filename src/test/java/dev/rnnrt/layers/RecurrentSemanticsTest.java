@@ -56,6 +56,33 @@ class RecurrentSemanticsTest {
     }
 
     @Test
+    void timeMajorBidirectionalIsTheTransposedBatchMajorOne() {
+        RandomTensors r = new RandomTensors(SEED + 7);
+        for (Bidirectional.MergeMode mode : Bidirectional.MergeMode.values()) {
+            Bidirectional batchMajor = Bidirectional.of("bm", Lstm.builder(3).returnSequences(true).returnState(true).build(), mode, null);
+            Bidirectional timeMajor = Bidirectional.of("tm", Lstm.builder(3).returnSequences(true).returnState(true).timeMajor(true).build(),
+                    mode, null);
+            batchMajor.build(4);
+            List<Tensor> w = new ArrayList<>();
+            for (Tensor t : batchMajor.getWeights()) {
+                w.add(r.uniform(0.6, t.shape()));
+            }
+            batchMajor.setWeights(w);
+            timeMajor.build(4);
+            timeMajor.setWeights(w);
+            Tensor x = r.uniform(1.0, 2, 5, 4);
+            List<Tensor> expected = batchMajor.call(List.of(x), null);
+            List<Tensor> actual = timeMajor.call(List.of(x.swapFirstAxes()), null);
+            for (int k = 0; k < expected.size(); k++) {
+                // the sequence outputs are [T, B, ...]; the states [B, H] either way
+                boolean sequence = k == 0 || k == 1 && mode == Bidirectional.MergeMode.NONE;
+                Compare.assertIdentical("time_major Bidirectional " + mode + " output " + k,
+                        sequence ? expected.get(k).swapFirstAxes() : expected.get(k), actual.get(k));
+            }
+        }
+    }
+
+    @Test
     void statefulCallsEqualOneCallOverTheWholeSequence() {
         RandomTensors r = new RandomTensors(SEED + 1);
         for (Supplier<RecurrentLayerBuilder<?>> b : builders(4)) {
