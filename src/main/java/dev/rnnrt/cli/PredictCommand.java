@@ -51,9 +51,15 @@ final class PredictCommand implements Callable<Integer> {
             description = "auto (CUDA when usable, else the CPU), cpu, or cuda (fail if it cannot be used). Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--batch-size", defaultValue = "256", paramLabel = "N",
-            description = "Sequences per batch. Default: ${DEFAULT-VALUE}.")
-    int batchSize;
+    /** Sequences per batch when --batch-size is not given (and the model does not fix its own). */
+    static final int DEFAULT_BATCH_SIZE = 256;
+
+    @Option(names = "--batch-size", paramLabel = "N",
+            description = "Sequences per batch. Default: 256, or a stateful model's fixed batch size.")
+    Integer batchSizeOption;
+
+    /** The batch size of this run: --batch-size, or what the model calls for. */
+    private int batchSize;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|tf32",
             description = "fp32 (default), or tf32 for CUDA's tensor-core GEMMs.")
@@ -72,8 +78,8 @@ final class PredictCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintStream out = Main.Streams.out();
         PrintStream err = quiet ? new PrintStream(PrintStream.nullOutputStream()) : Main.Streams.err();
-        if (batchSize < 1) {
-            throw CliException.usage("--batch-size must be at least 1; got " + batchSize + ".");
+        if (batchSizeOption != null && batchSizeOption < 1) {
+            throw CliException.usage("--batch-size must be at least 1; got " + batchSizeOption + ".");
         }
         String prec = precision.toLowerCase(Locale.ROOT);
         if (!prec.equals("fp32") && !prec.equals("tf32")) {
@@ -125,9 +131,17 @@ final class PredictCommand implements Callable<Integer> {
         }
         Model m = loaded.model();
         List<NpyReader> readers = openInputs(m, inputPaths);
+        int n = readers.get(0).rows();
+        try {
+            batchSize = batchSize(m, batchSizeOption, n);
+        } catch (CliException e) {
+            for (NpyReader r : readers) {
+                r.close();
+            }
+            throw e;
+        }
         try (OutputFolder folder = outputDir == null ? null
                 : OutputFolder.open(outputDir, overwrite, m.outputNames().size())) {
-            int n = readers.get(0).rows();
             Run result = predict(m, readers, n, folder);
             Map<String, Object> summary = summary(loaded, modelPath, inputPaths, readers, result, choice, prec,
                     loadSeconds, example);
@@ -142,6 +156,36 @@ final class PredictCommand implements Callable<Integer> {
                 r.close();
             }
         }
+    }
+
+    /**
+     * The batch size: {@code asked} or the default, except that a stateful model's sequence i of
+     * each batch continues sequence i of the one before, so that every batch must hold the same
+     * number of sequences, its fixed batch size where it has one (as Keras requires).
+     */
+    static int batchSize(Model m, Integer asked, int n) {
+        int b = asked == null ? DEFAULT_BATCH_SIZE : asked;
+        if (!m.isStateful()) {
+            return b;
+        }
+        String why = "model '" + m.name() + "' is stateful: sequence i of each batch continues sequence i of the batch "
+                + "before, so every batch holds ";
+        if (m.fixedBatchSize().isPresent()) {
+            int fixed = m.fixedBatchSize().getAsInt();
+            if (asked != null && asked != fixed) {
+                throw new CliException(why + "its fixed batch size of " + fixed + " sequences (its batch_input_shape); "
+                        + "got --batch-size " + asked + ". Leave --batch-size out, or give " + fixed + ".");
+            }
+            b = fixed;
+            if (n % b != 0) {
+                throw new CliException(why + "its fixed batch size of " + b + " sequences (its batch_input_shape), but the "
+                        + "input files hold " + n + " rows, not a multiple of " + b + ".");
+            }
+        } else if (n > b && n % b != 0) {
+            throw new CliException(why + b + " sequences (--batch-size), but the input files hold " + n
+                    + " rows, not a multiple of " + b + ". Give a --batch-size that divides " + n + ".");
+        }
+        return b;
     }
 
     /**

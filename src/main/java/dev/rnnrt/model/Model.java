@@ -28,12 +28,15 @@ public final class Model {
     private final List<Ref> outputs;
     private final List<int[]> outputShapes;
     private final boolean stateful;
+    /** The batch size the model is fixed to, or 0 for any. */
+    private final int batchSize;
     /** Runs of layers given to their backend as one stack call ({@link Stacks}), by first node. */
     private final Map<Integer, Stacks.Run> stacks;
 
     Model(String name, LinkedHashMap<String, int[]> inputs, List<Node> nodes, List<Ref> outputs,
-          List<int[]> outputShapes) {
+          List<int[]> outputShapes, int batchSize) {
         this.name = name;
+        this.batchSize = batchSize;
         this.inputs = inputs;
         this.nodes = List.copyOf(nodes);
         this.outputs = List.copyOf(outputs);
@@ -220,6 +223,15 @@ public final class Model {
         return stateful;
     }
 
+    /**
+     * The batch size the model is fixed to ({@link ModelBuilder#batchSize(int)}; a Keras file's
+     * {@code batch_input_shape}), or empty for any. A stateful model takes exactly that many
+     * sequences per call.
+     */
+    public java.util.OptionalInt fixedBatchSize() {
+        return batchSize > 0 ? java.util.OptionalInt.of(batchSize) : java.util.OptionalInt.empty();
+    }
+
     /** Forgets the states of every stateful layer. */
     public void resetStates() {
         synchronized (this) {
@@ -251,6 +263,12 @@ public final class Model {
         if (batch == 0) {
             throw new IllegalArgumentException("Model '" + name + "': the inputs hold no sequences (batch of 0).");
         }
+        if (stateful && batchSize > 0 && batch != batchSize) {
+            throw new IllegalArgumentException("Model '" + name + "' is stateful with a fixed batch size of " + batchSize
+                    + ": each call takes exactly " + batchSize + " sequences, and sequence i continues sequence i of "
+                    + "the call before; got " + batch + ". Use predict(inputs, " + batchSize + ") to run them "
+                    + batchSize + " at a time.");
+        }
         if (stateful) {
             synchronized (this) {
                 return run(inputValues);
@@ -262,7 +280,10 @@ public final class Model {
     /**
      * Runs the model over any number of sequences, {@code batchSize} at a time, and joins the
      * results, as Keras' {@code predict(x, batch_size)}. For a stateful model the chunks run in
-     * order and each starts from the states the previous one left, as in Keras.
+     * order and each starts from the states the previous one left, as in Keras: every chunk then
+     * holds {@code batchSize} sequences (N a multiple of it, as Keras requires), and with a
+     * {@linkplain #fixedBatchSize() fixed batch size} {@code batchSize} must be that one. Those
+     * conditions are checked before anything runs.
      *
      * @param inputValues one tensor per model input, each [N, ...] with the same N; not modified
      * @param batchSize   the most sequences per chunk, ≥ 1
@@ -273,6 +294,17 @@ public final class Model {
                     + ".");
         }
         int n = checkInputs(inputValues);
+        if (stateful && this.batchSize > 0 && batchSize != this.batchSize) {
+            throw new IllegalArgumentException("Model '" + name + "' is stateful with a fixed batch size of "
+                    + this.batchSize + " (sequence i of each batch continues sequence i of the one before); got batch "
+                    + "size " + batchSize + ". Use predict(inputs, " + this.batchSize + ").");
+        }
+        if (stateful && n > batchSize && n % batchSize != 0) {
+            throw new IllegalArgumentException("Model '" + name + "' is stateful: every batch must hold " + batchSize
+                    + " sequences, so that sequence i of each continues sequence i of the one before, but " + n
+                    + " sequences are not a multiple of " + batchSize + ". Pass a multiple of " + batchSize
+                    + " sequences, or call it batch by batch.");
+        }
         if (n <= batchSize) {
             return predict(inputValues);
         }

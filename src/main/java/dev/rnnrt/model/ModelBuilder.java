@@ -50,6 +50,7 @@ public final class ModelBuilder {
     private final Map<String, List<String>> layerInputs = new HashMap<>();
     private final List<String> outputs = new ArrayList<>();
     private boolean dropUnusedMasks;
+    private int batchSize;
 
     ModelBuilder(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -129,6 +130,24 @@ public final class ModelBuilder {
      */
     public ModelBuilder dropUnusedMasks(boolean drop) {
         this.dropUnusedMasks = drop;
+        return this;
+    }
+
+    /**
+     * Fixes the batch size, as Keras' {@code Input(batch_size=...)} or {@code batch_input_shape}
+     * do. A stateful model then takes exactly this many sequences per call, and
+     * {@code predict(inputs, batchSize)} runs them this many at a time, so that sequence i of each
+     * batch continues sequence i of the one before. Models without stateful layers take any batch
+     * size, since their sequences do not depend on each other.
+     *
+     * @param batchSize at least 1
+     */
+    public ModelBuilder batchSize(int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("Model '" + name + "': the batch size must be at least 1; got "
+                    + batchSize + ".");
+        }
+        this.batchSize = batchSize;
         return this;
     }
 
@@ -245,7 +264,7 @@ public final class ModelBuilder {
         for (Ref r : outputRefs) {
             outputShapes.add(shapes.get(r.name()).get(r.index()));
         }
-        return new Model(name, new LinkedHashMap<>(inputs), nodes, outputRefs, outputShapes);
+        return new Model(name, new LinkedHashMap<>(inputs), nodes, outputRefs, outputShapes, batchSize);
     }
 
     private void checkNewName(String n) {

@@ -23,6 +23,7 @@ public final class SequentialBuilder {
     private final String name;
     private int[] inputShape;
     private String inputName;
+    private int batchSize;
     private final List<Layer> layers = new ArrayList<>();
 
     SequentialBuilder(String name) {
@@ -41,6 +42,16 @@ public final class SequentialBuilder {
         return this;
     }
 
+    /** Fixes the batch size, as Keras' {@code batch_input_shape}: see {@link ModelBuilder#batchSize(int)}. */
+    public SequentialBuilder batchSize(int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("Sequential model '" + name + "': the batch size must be at least 1; got "
+                    + batchSize + ".");
+        }
+        this.batchSize = batchSize;
+        return this;
+    }
+
     public SequentialBuilder add(Layer layer) {
         layers.add(Objects.requireNonNull(layer, "layer"));
         return this;
@@ -55,6 +66,9 @@ public final class SequentialBuilder {
             throw new IllegalArgumentException("Sequential model '" + name + "' has no layers.");
         }
         ModelBuilder b = new ModelBuilder(name).input(inputName, inputShape);
+        if (batchSize > 0) {
+            b.batchSize(batchSize);
+        }
         String previous = inputName;
         for (Layer layer : layers) {
             b.add(layer, previous);

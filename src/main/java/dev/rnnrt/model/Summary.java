@@ -63,6 +63,11 @@ final class Summary {
         }
         sb.append("Outputs: ").append(String.join(", ", outs)).append('\n');
         sb.append("Total params: ").append(model.parameterCount()).append('\n');
+        if (model.isStateful()) {
+            sb.append("Stateful: ").append(model.fixedBatchSize().isPresent()
+                    ? "each call takes " + model.fixedBatchSize().getAsInt() + " sequences (the fixed batch size)"
+                    : "the first call's batch size holds until resetStates()").append('\n');
+        }
         if (!model.stackedRuns().isEmpty()) {
             sb.append("Run as one stack each, values kept on the device: ").append(String.join(", ", model.stackedRuns()))
                     .append('\n');

@@ -287,6 +287,32 @@ class PredictCommandTest {
     }
 
     @Test
+    void aStatefulModelRunsInBatchesOfItsOwnSize() {
+        dev.rnnrt.layers.Lstm lstm = dev.rnnrt.layers.Lstm.builder(2).stateful(true).build();
+        dev.rnnrt.model.Model fixed = dev.rnnrt.model.Model.sequential("fixed").batchSize(3).input(-1, 2).add(lstm)
+                .build();
+        assertEquals(3, PredictCommand.batchSize(fixed, null, 9));
+        assertEquals(3, PredictCommand.batchSize(fixed, 3, 9));
+        CliException other = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                () -> PredictCommand.batchSize(fixed, 256, 9));
+        assertTrue(other.getMessage().contains("fixed batch size of 3") && other.getMessage().contains("--batch-size 256"),
+                other.getMessage());
+        CliException ragged = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                () -> PredictCommand.batchSize(fixed, null, 10));
+        assertTrue(ragged.getMessage().contains("10 rows, not a multiple of 3"), ragged.getMessage());
+
+        dev.rnnrt.model.Model free = dev.rnnrt.model.Model.sequential("free").input(-1, 2)
+                .add(dev.rnnrt.layers.Lstm.builder(2).stateful(true).build()).build();
+        assertEquals(PredictCommand.DEFAULT_BATCH_SIZE, PredictCommand.batchSize(free, null, 10));
+        assertEquals(5, PredictCommand.batchSize(free, 5, 10));
+        org.junit.jupiter.api.Assertions.assertThrows(CliException.class, () -> PredictCommand.batchSize(free, 4, 10));
+        // a model without stateful layers takes what was asked
+        dev.rnnrt.model.Model plain = dev.rnnrt.model.Model.sequential("plain").batchSize(3).input(-1, 2)
+                .add(dev.rnnrt.layers.Lstm.builder(2).build()).build();
+        assertEquals(4, PredictCommand.batchSize(plain, 4, 10));
+    }
+
+    @Test
     void verboseAddsTheStackTrace() {
         assertEquals(1, run("summary", "--model", dir.resolve("none.h5").toString(), "--verbose"));
         assertTrue(err().contains("no such file") && err().contains("\tat "), err());

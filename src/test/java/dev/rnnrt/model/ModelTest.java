@@ -189,6 +189,56 @@ class ModelTest {
     }
 
     @Test
+    void aStatefulModelsBatchesAllHoldItsBatchSizeCheckedBeforeAnythingRuns() {
+        RandomTensors r = new RandomTensors(SEED + 41);
+        Lstm plainLstm = Lstm.builder(4).returnSequences(true).build();
+        randomize(r, plainLstm, 3);
+        Lstm statefulLstm = Lstm.builder(4).returnSequences(true).stateful(true).build();
+        statefulLstm.setWeights(plainLstm.getWeights());
+        Model fixed = Model.sequential("fixed").batchSize(2).input(-1, 3).add(statefulLstm).build();
+        assertEquals(2, fixed.fixedBatchSize().getAsInt());
+        assertTrue(fixed.summary().contains("each call takes 2 sequences"), fixed.summary());
+
+        // four sequences in batches of two: rows 2-3 go on from rows 0-1's states, as in Keras
+        Tensor x = r.uniform(1, 4, 5, 3);
+        Tensor expected0 = plainLstm.call(Sequences.rows(x, 0, 2)).output();
+        Lstm carried = Lstm.builder(4).returnSequences(true).stateful(true).build();
+        carried.setWeights(plainLstm.getWeights());
+        carried.call(Sequences.rows(x, 0, 2));
+        Tensor expected1 = carried.call(Sequences.rows(x, 2, 4)).output();
+        Tensor y = fixed.predict(List.of(x), 2).get(0);
+        Compare.assertIdentical("batch 0", expected0, Sequences.rows(y, 0, 2));
+        Compare.assertIdentical("batch 1 continues batch 0", expected1, Sequences.rows(y, 2, 4));
+
+        // another batch size, or a count that is not a multiple of it, is refused before any state moves
+        fixed.resetStates();
+        IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> fixed.predict(List.of(x)));
+        assertTrue(one.getMessage().contains("fixed batch size of 2") && one.getMessage().contains("got 4")
+                && one.getMessage().contains("predict(inputs, 2)"), one.getMessage());
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> fixed.predict(List.of(x), 4));
+        assertTrue(other.getMessage().contains("got batch size 4"), other.getMessage());
+        Tensor five = r.uniform(1, 5, 5, 3);
+        IllegalArgumentException ragged = assertThrows(IllegalArgumentException.class,
+                () -> fixed.predict(List.of(five), 2));
+        assertTrue(ragged.getMessage().contains("5 sequences are not a multiple of 2"), ragged.getMessage());
+        Compare.assertIdentical("states untouched by the refusals", expected0,
+                fixed.predict(List.of(Sequences.rows(x, 0, 2))).get(0));
+
+        // without a fixed batch size: the first batch's size holds, and chunks must all be whole
+        Lstm free = Lstm.builder(4).returnSequences(true).stateful(true).build();
+        free.setWeights(plainLstm.getWeights());
+        Model any = Model.sequential("any").input(-1, 3).add(free).build();
+        assertTrue(any.fixedBatchSize().isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> any.predict(List.of(five), 2));
+        Compare.assertIdentical("chunks of 2", y, any.predict(List.of(x), 2).get(0));
+        // a model without stateful layers takes any batch size, whatever it is fixed to
+        Model plain = Model.sequential("plain").batchSize(2).input(-1, 3).add(plainLstm).build();
+        Compare.assertIdentical("plain", plainLstm.call(five).output(), plain.predict(List.of(five), 2).get(0));
+        assertThrows(IllegalArgumentException.class, () -> Model.sequential("zero").batchSize(0));
+    }
+
+    @Test
     void predictChecksItsInputs() {
         RandomTensors r = new RandomTensors(SEED + 5);
         Model model = ModelFixtureTest.EncoderDecoder.model("seq2seq");

@@ -21,6 +21,14 @@ public final class Sequences {
         return Tensor.wrap(out, b, to - from, f);
     }
 
+    /** x[from:to] along the batch axis, any rank. */
+    public static Tensor rows(Tensor x, int from, int to) {
+        int[] shape = x.shape();
+        int per = x.size() / shape[0];
+        shape[0] = to - from;
+        return Tensor.wrap(java.util.Arrays.copyOfRange(x.data(), from * per, to * per), shape);
+    }
+
     /** x[:, ::-1, :] */
     public static Tensor reverseTime(Tensor x) {
         int b = x.dim(0);

@@ -211,8 +211,9 @@ final class ConfigReader {
             + "pass the mask explicitly in Keras and save the model again, or remove the masking)";
 
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
+    /** @param batchSizes the batch sizes the inputs' shapes fix (Keras' batch_input_shape), in order */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
-                  List<String> outputs, KerasVersion version) {
+                  List<String> outputs, KerasVersion version, Set<Integer> batchSizes) {
 
         /**
          * The model; where the file records the masks Keras passed, they must be the ones rnnrt's
@@ -232,6 +233,10 @@ final class ConfigReader {
                     nodes = rewired;
                     model = assemble(nodes);
                 }
+            }
+            if (model.isStateful() && batchSizes.size() > 1) {
+                throw new ModelLoadException(source + ": the model is stateful and its inputs fix different batch sizes "
+                        + batchSizes + "; Keras runs it with none of them.");
             }
             Map<String, Set<MaskAtom>> atoms = maskAtoms(model, nodes);
             for (Entry e : nodes) {
@@ -281,6 +286,9 @@ final class ConfigReader {
 
         private Model assemble(List<Entry> nodes) {
             ModelBuilder b = Model.functional(name).dropUnusedMasks(version.dropsUnusedMasks());
+            if (batchSizes.size() == 1) {
+                b.batchSize(batchSizes.iterator().next());
+            }
             inputs.forEach(b::input);
             for (Entry e : nodes) {
                 if (e.firstCall()) {
@@ -374,6 +382,8 @@ final class ConfigReader {
     private final String source;
     private final LayerFactory factory;
     private final Map<String, Integer> positions = new HashMap<>();
+    /** The batch sizes the input shapes read so far fix (the first axis of batch_input_shape). */
+    private final Set<Integer> batchSizes = new java.util.LinkedHashSet<>();
 
     /**
      * What the names of this config's layers get in front: "" for the model, "outer/" for the layers
@@ -472,7 +482,7 @@ final class ConfigReader {
         }
         LinkedHashMap<String, int[]> inputs = new LinkedHashMap<>();
         inputs.put(inputName, inputShape);
-        return new Parsed(source, name, inputs, entries, List.of(previous), factory.version());
+        return new Parsed(source, name, inputs, entries, List.of(previous), factory.version(), batchSizes);
     }
 
     private Parsed functional(JsonNode cfg) {
@@ -588,7 +598,7 @@ final class ConfigReader {
         for (String out : tensorList(cfg.path("output_layers"), "output_layers")) {
             outputs.add(resolve(keras3OutputRef(out)));
         }
-        return new Parsed(source, name, inputs, entries, outputs, factory.version());
+        return new Parsed(source, name, inputs, entries, outputs, factory.version(), batchSizes);
     }
 
     /**
@@ -1229,6 +1239,9 @@ final class ConfigReader {
     private int[] withoutBatch(JsonNode s) {
         if (s == null || !s.isArray() || s.isEmpty()) {
             throw new ModelLoadException(source + ": an input shape is " + s + "; expected a list [batch, sizes…].");
+        }
+        if (s.get(0).canConvertToInt() && s.get(0).asInt() >= 1) {
+            batchSizes.add(s.get(0).asInt());
         }
         int[] shape = new int[s.size() - 1];
         for (int k = 1; k < s.size(); k++) {

@@ -684,7 +684,15 @@ class SyntheticKerasFilesTest {
         }
         Path quiet = dir.resolve("quiet.h5");
         KerasFileWriter.writeHdf5(quiet, "2.2.4", "tensorflow", statefulCfg, Map.of("lstm", lw));
-        assertEquals(List.of(), KerasModelLoader.load(quiet).warnings(), "a file that says all it needs to");
+        LoadedModel loaded = KerasModelLoader.load(quiet);
+        assertEquals(List.of(), loaded.warnings(), "a file that says all it needs to");
+        // its batch_input_shape fixes the batch: each call takes 2 sequences, and predict runs 2 at a time
+        assertEquals(2, loaded.model().fixedBatchSize().getAsInt());
+        Tensor four = random.uniform(1, 4, 3, I);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> loaded.model().predict(List.of(four), 256));
+        assertTrue(e.getMessage().contains("fixed batch size of 2"), e.getMessage());
+        assertEquals(4, loaded.model().predict(List.of(four), 2).get(0).dim(0));
     }
 
     /**
