@@ -76,7 +76,7 @@ public final class Bidirectional extends Layer {
             this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(),
                     forceZeroOutputForMask ? seq : layer.zeroOutputForMask());
         } else {
-            check(layer, backwardLayer);
+            check(layer, backwardLayer, mergeMode);
             this.backward = backwardLayer.recreate("backward_" + backwardLayer.name(), backwardLayer.goBackwards(),
                     forceZeroOutputForMask ? seq : backwardLayer.zeroOutputForMask());
             copyWeightsIfBuilt(backwardLayer, backward);
@@ -358,8 +358,11 @@ public final class Bidirectional extends Layer {
         };
     }
 
-    /** Keras' _verify_layer_config for an explicit backward layer. */
-    private static void check(RecurrentLayer layer, RecurrentLayer backwardLayer) {
+    /**
+     * Keras' _verify_layer_config for an explicit backward layer, and the shapes its merge needs:
+     * sum, mul and ave add the two outputs element by element (Keras fails on different shapes).
+     */
+    private static void check(RecurrentLayer layer, RecurrentLayer backwardLayer, MergeMode mergeMode) {
         if (backwardLayer.goBackwards() == layer.goBackwards()) {
             throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
                     + " must have go_backwards=" + (!layer.goBackwards() ? "True" : "False")
@@ -370,6 +373,17 @@ public final class Bidirectional extends Layer {
             throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
                     + " must have the same return_sequences and return_state as the forward layer " + layer.describe()
                     + ".");
+        }
+        if (backwardLayer.stateful() != layer.stateful() || backwardLayer.timeMajor() != layer.timeMajor()) {
+            throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
+                    + " must have the same stateful and time_major as the forward layer " + layer.describe() + ".");
+        }
+        boolean elementwise = mergeMode == MergeMode.SUM || mergeMode == MergeMode.MUL || mergeMode == MergeMode.AVE;
+        if (elementwise && backwardLayer.units() != layer.units()) {
+            throw new IllegalArgumentException("Bidirectional: merge_mode " + mergeMode.name().toLowerCase(java.util.Locale.ROOT)
+                    + " combines the two outputs element by element, so the backward layer " + backwardLayer.describe()
+                    + " needs the forward layer's units (" + layer.units() + "); got " + backwardLayer.units()
+                    + ". Use merge_mode concat or None, or layers of equal units.");
         }
     }
 

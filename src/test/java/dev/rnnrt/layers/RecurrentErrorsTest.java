@@ -100,6 +100,26 @@ class RecurrentErrorsTest {
     }
 
     @Test
+    void anExplicitBackwardLayerMustFitTheForwardOne() {
+        Lstm three = Lstm.builder(3).name("f").returnSequences(true).build();
+        Lstm fourBack = Lstm.builder(4).name("b").returnSequences(true).goBackwards(true).build();
+        for (Bidirectional.MergeMode mode : List.of(Bidirectional.MergeMode.SUM, Bidirectional.MergeMode.MUL,
+                Bidirectional.MergeMode.AVE)) {
+            assertMessage(IllegalArgumentException.class, () -> Bidirectional.of("bi", three, mode, fourBack),
+                    "merge_mode " + mode.name().toLowerCase(), "'b'", "units (3)", "got 4");
+        }
+        // concat and None take different units, as Keras does
+        Bidirectional concat = Bidirectional.of("bi", three, Bidirectional.MergeMode.CONCAT, fourBack);
+        assertTrue(concat.call(List.of(random.uniform(1, 2, 5, 2)), null).get(0).dim(2) == 7);
+        Bidirectional.of("bi", three, Bidirectional.MergeMode.NONE, fourBack);
+        assertMessage(IllegalArgumentException.class, () -> Bidirectional.of("bi", three, Bidirectional.MergeMode.CONCAT,
+                Lstm.builder(3).name("s").returnSequences(true).goBackwards(true).stateful(true).build()),
+                "'s'", "same stateful");
+        assertMessage(IllegalArgumentException.class, () -> Bidirectional.of("bi", three, Bidirectional.MergeMode.CONCAT,
+                Lstm.builder(3).name("g").returnSequences(true).build()), "'g'", "go_backwards=True");
+    }
+
+    @Test
     void weightsOfTheWrongShapeOrCount() {
         Lstm l = Lstm.builder(3).name("enc2").build();
         assertMessage(IllegalArgumentException.class,
