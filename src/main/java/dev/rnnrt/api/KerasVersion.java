@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code hard_sigmoid} is {@code clip(0.2x + 0.5, 0, 1)} in Keras 1 and 2 (and tf.keras)
  *       and {@code relu6(x + 3) / 6} from Keras 3 on;</li>
- *   <li>GRU's {@code reset_after} defaults to False before Keras 2.3 and to True from 2.3 on.</li>
+ *   <li>GRU's {@code reset_after} defaults to False up to standalone Keras 2.3.1 and tf.keras
+ *       2.2.4-tf, and to True from tf.keras 2.3.0-tf (TensorFlow 2.2) and Keras 2.4 on.</li>
  * </ul>
  *
  * <p>And two details of masks and states: {@code StackedRNNCells} lists its cells' states last
@@ -24,7 +25,7 @@ import java.util.regex.Pattern;
  */
 public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
 
-    /** Keras 2.2: the last version whose GRU defaults to {@code reset_after=False}. */
+    /** Keras 2.2, whose GRU defaults to {@code reset_after=False} and LSTM and GRU to {@code hard_sigmoid} gates. */
     public static final KerasVersion KERAS_2_2 = new KerasVersion(2, 2);
     /** Keras 2.15: the last Keras 2 (tf.keras) release. */
     public static final KerasVersion KERAS_2 = new KerasVersion(2, 15);
@@ -67,9 +68,17 @@ public record KerasVersion(int major, int minor, int patch, boolean tfKeras) {
         return major >= 3 ? Activation.HARD_SIGMOID_KERAS3 : Activation.HARD_SIGMOID_KERAS2;
     }
 
-    /** GRU's default {@code reset_after} in this version: True from Keras 2.3 on. */
+    /**
+     * GRU's default {@code reset_after} in this version: False in Keras 1 and standalone Keras up to
+     * 2.3.1 (whose 2.3 releases changed the gate activation's default to sigmoid, not this one), True
+     * in tf.keras from 2.3.0-tf (TensorFlow 2.2), in Keras 2.4+ (built on tf.keras) and Keras 3.
+     * tf.keras 2.2.4-tf was TensorFlow 1.13-1.15 (False) and 2.0-2.1 (True); it is read as False.
+     */
     public boolean gruResetAfterDefault() {
-        return major > 2 || (major == 2 && minor >= 3);
+        if (major != 2) {
+            return major > 2;
+        }
+        return minor >= 4 || tfKeras && minor == 3;
     }
 
     /**

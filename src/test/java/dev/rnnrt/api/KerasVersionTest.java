@@ -18,11 +18,22 @@ class KerasVersionTest {
     }
 
     @Test
-    void gruResetAfterDefaultChangesAt23() {
+    void gruResetAfterDefaultChangesWithTfKeras23AndKeras24() {
         assertFalse(KerasVersion.parse("2.2.4").gruResetAfterDefault());
         assertFalse(KerasVersion.parse("1.2.2").gruResetAfterDefault());
-        assertTrue(KerasVersion.parse("2.3.0").gruResetAfterDefault());
+        // standalone Keras 2.3.0 and 2.3.1: GRU(..., reset_after=False) in keras/layers/recurrent.py
+        assertFalse(KerasVersion.parse("2.3.0").gruResetAfterDefault());
+        assertFalse(KerasVersion.parse("2.3.1").gruResetAfterDefault());
+        assertFalse(KerasVersion.parse("2.2.4-tf").gruResetAfterDefault());
+        assertTrue(KerasVersion.parse("2.3.0-tf").gruResetAfterDefault());
+        assertTrue(KerasVersion.parse("2.4.0").gruResetAfterDefault());
+        assertTrue(KerasVersion.parse("2.15.0").gruResetAfterDefault());
         assertTrue(KerasVersion.parse("3.0.0").gruResetAfterDefault());
+        // a builder told 2.3.1 takes that version's [3H] bias
+        dev.rnnrt.layers.Gru gru = dev.rnnrt.layers.Gru.builder(2).kerasVersion(KerasVersion.parse("2.3.1")).build();
+        assertFalse(gru.resetAfter());
+        gru.build(3);
+        assertEquals(1, gru.getWeights().get(2).rank());
     }
 
     @Test
