@@ -331,6 +331,8 @@ public abstract class RecurrentLayer extends Layer {
             throw new IllegalArgumentException(describe() + " expects input " + layout
                     + " with at least one sequence and one timestep; got " + shapeOf(inputs) + ".");
         }
+        // the output must fit a Java array: say so now, not after the whole loop has run
+        valueCount(batch, sequences ? time : 1, units);
         CellSpec spec = cell;
         if (spec == null) {
             build(features);
@@ -357,8 +359,6 @@ public abstract class RecurrentLayer extends Layer {
         if (initialState != null) {
             checkStates("initial_state", initialState, batch);
         }
-        // the output must fit a Java array: say so now, not after the whole loop has run
-        valueCount(batch, sequences ? time : 1, spec.units());
         return new Call(spec, new LoopSpec(goBackwards, sequences, zeroOutputForMask), x, m, initialState,
                 stateful && useCarried, sequences);
     }
