@@ -110,6 +110,11 @@ public final class Embedding extends Layer {
     }
 
     @Override
+    public boolean makesMask() {
+        return maskZero;
+    }
+
+    @Override
     public boolean supportsMasking() {
         return false;
     }

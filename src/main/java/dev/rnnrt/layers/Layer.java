@@ -83,6 +83,19 @@ public abstract class Layer {
         return Collections.nCopies(outputs.size(), m);
     }
 
+    /**
+     * Whether this layer makes its output's mask itself, whatever mask came in (Keras' Masking and
+     * Embedding with mask_zero): a mask after it comes from it. Default false.
+     */
+    public boolean makesMask() {
+        return false;
+    }
+
+    /** Whether this layer runs a whole model ({@code NestedModel}). Default false. */
+    public boolean isModel() {
+        return false;
+    }
+
     /** Which outputs carry a mask, given which inputs do; the static form of {@link #outputMasks}. */
     public List<Boolean> outputsMasked(List<Boolean> inputsMasked, int outputCount) {
         boolean m = supportsMasking() && !inputsMasked.isEmpty() && inputsMasked.get(0);

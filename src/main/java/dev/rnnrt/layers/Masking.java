@@ -74,6 +74,11 @@ public final class Masking extends Layer {
     }
 
     @Override
+    public boolean makesMask() {
+        return true;
+    }
+
+    @Override
     public String describeOptions() {
         return "mask_value=" + maskValue;
     }

@@ -31,7 +31,7 @@ public final class TimeDistributed extends Layer {
     private boolean wrapsRecurrent() {
         return inner instanceof RecurrentLayer || inner instanceof Bidirectional || inner instanceof StackedRnn
                 || inner instanceof BidirectionalStack
-                || !inner.supportsMasking() && inner.className().matches("Functional|Sequential|Model");
+                || inner.isModel();
     }
 
     /**

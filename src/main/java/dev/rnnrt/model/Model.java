@@ -30,6 +30,11 @@ public final class Model {
     private final boolean stateful;
     /** The batch size the model is fixed to, or 0 for any. */
     private final int batchSize;
+    /**
+     * Whether node i leads to an output. As in Keras' Model(inputs, outputs), which holds only the
+     * layers between them, the others do not run.
+     */
+    private final boolean[] needed;
     /** Runs of layers given to their backend as one stack call ({@link Stacks}), by first node. */
     private final Map<Integer, Stacks.Run> stacks;
 
@@ -46,6 +51,7 @@ public final class Model {
             s |= n.layer().isStateful();
         }
         this.stateful = s;
+        this.needed = needed(this.nodes, this.outputs);
         this.stacks = Stacks.find(this.nodes, this.outputs);
     }
 
@@ -352,6 +358,28 @@ public final class Model {
         return parts;
     }
 
+    private static boolean[] needed(List<Node> nodes, List<Ref> outputs) {
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            index.put(nodes.get(i).name(), i);
+        }
+        boolean[] needed = new boolean[nodes.size()];
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>();
+        for (Ref r : outputs) {
+            todo.add(r.name());
+        }
+        while (!todo.isEmpty()) {
+            Integer i = index.get(todo.poll());
+            if (i != null && !needed[i]) {
+                needed[i] = true;
+                for (Ref r : nodes.get(i).inputs()) {
+                    todo.add(r.name());
+                }
+            }
+        }
+        return needed;
+    }
+
     private List<Tensor> run(List<Tensor> inputValues) {
         Map<String, List<Tensor>> values = new HashMap<>();
         Map<String, List<Mask>> masks = new HashMap<>();
@@ -362,6 +390,9 @@ public final class Model {
         }
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
+            if (!needed[i]) {
+                continue;
+            }
             List<Tensor> in = new ArrayList<>();
             List<Mask> inMasks = new ArrayList<>();
             for (Ref r : node.inputs()) {

@@ -113,9 +113,15 @@ public final class ModelBuilder {
     }
 
     private void requireInputs(Layer layer, String... inputRefs) {
-        if (inputRefs.length == 0) {
+        if (inputRefs == null || inputRefs.length == 0) {
             throw new IllegalArgumentException("Model '" + name + "': " + layer.describe()
                     + " is added without inputs; name the model input or layer it takes.");
+        }
+        for (int k = 0; k < inputRefs.length; k++) {
+            if (inputRefs[k] == null) {
+                throw new IllegalArgumentException("Model '" + name + "': " + layer.describe() + " is given a null "
+                        + "input (number " + k + "); name the model input or layer it takes.");
+            }
         }
     }
 
@@ -153,6 +159,12 @@ public final class ModelBuilder {
 
     /** The model's outputs, in order. */
     public ModelBuilder outputs(String... refs) {
+        for (int k = 0; k < refs.length; k++) {
+            if (refs[k] == null) {
+                throw new IllegalArgumentException("Model '" + name + "': output number " + k + " is null; name a "
+                        + "layer (\"layer\" or \"layer[k]\") or an input.");
+            }
+        }
         outputs.addAll(List.of(refs));
         return this;
     }
@@ -245,7 +257,8 @@ public final class ModelBuilder {
             List<Boolean> outMasked = layer.outputsMasked(inMasked, outShapes.size());
             List<String> outOrigin = new ArrayList<>();
             for (boolean m : outMasked) {
-                outOrigin.add(m ? (origin != null ? origin : layerName) : null);
+                // Masking and Embedding(mask_zero) make a mask of their own, whatever came in
+                outOrigin.add(m ? (origin != null && !layer.makesMask() ? origin : layerName) : null);
             }
             shapes.put(layerName, outShapes);
             masked.put(layerName, outMasked);

@@ -49,6 +49,11 @@ public final class NestedModel extends Layer {
         return false;
     }
 
+    @Override
+    public boolean isModel() {
+        return true;
+    }
+
     /** Keras passes a mask on into a model's layers; rnnrt refuses it there. */
     @Override
     public boolean kerasDropsMask() {

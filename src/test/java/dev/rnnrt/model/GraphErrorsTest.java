@@ -43,6 +43,61 @@ class GraphErrorsTest {
     }
 
     @Test
+    void aMaskIsNamedAfterTheLayerThatMadeItLast() {
+        // a second Masking makes a new mask (Keras' Masking.compute_mask ignores the incoming one)
+        assertMessage(() -> Model.sequential("m").input(5, 3)
+                        .add(Masking.of("mask1", 0.0))
+                        .add(Lstm.builder(3).name("lstm").returnSequences(true).build())
+                        .add(Masking.of("mask2", 0.0))
+                        .add(Flatten.named("flatten")).build(),
+                "'flatten'", "made by layer 'mask2'");
+        Model m = Model.sequential("m").input(5, 3)
+                .add(Masking.of("mask1", 0.0))
+                .add(Lstm.builder(3).name("lstm").returnSequences(true).build())
+                .add(Masking.of("mask2", 0.0))
+                .add(Lstm.builder(2).name("last").build()).build();
+        assertTrue(m.maskOrigin("lstm").equals("mask1") && m.maskOrigin("mask2").equals("mask2"),
+                m.maskOrigin("lstm") + " " + m.maskOrigin("mask2"));
+    }
+
+    @Test
+    void aTimeDistributedModelTakesNoMaskWhateverItsClassIsCalled() {
+        for (String cls : new String[] {"Functional", "Encoder"}) {
+            Model inner = Model.functional("enc").input("v", 3)
+                    .add(Dense.builder(2).name("d").build(), "v").outputs("d").build();
+            assertMessage(() -> Model.functional("doc").input("x", -1, 3)
+                            .add(Masking.of("mk", 0.0), "x")
+                            .add(dev.rnnrt.layers.TimeDistributed.of("td", new NestedModel("enc", cls, inner)), "mk")
+                            .outputs("td").build(),
+                    "'td'", "does not support masking", "'mk'");
+        }
+    }
+
+    @Test
+    void nullReferencesAndCallsThatLeadToNoOutput() {
+        Dense d = Dense.builder(2).name("d").build();
+        assertMessage(() -> Model.functional("m").input("x", 3).add(d, (String) null), "'d'", "null input");
+        assertMessage(() -> Model.functional("m").input("x", 3).outputs("x", null), "output number 1 is null");
+    }
+
+    @Test
+    void aCallThatLeadsToNoOutputDoesNotRun() {
+        // Keras' Model(inputs, outputs) holds only the layers between them: an Embedding on a branch no
+        // output reads never sees the ids, which are past its vocabulary
+        Dense head = Dense.builder(2).name("head").build();
+        Model m = Model.functional("m").input("x", 4)
+                .add(head, "x")
+                .add(Embedding.of("unused", 3, 2, false, dev.rnnrt.layers.Initializer.zeros()), "x")
+                .outputs("head").build();
+        float[] ids = new dev.rnnrt.testing.RandomTensors(5).uniform(1, 2, 4).data();
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = 7 + Math.round(Math.abs(ids[k]) * 3);
+        }
+        dev.rnnrt.api.Tensor x = dev.rnnrt.api.Tensor.wrap(ids, 2, 4);
+        dev.rnnrt.testing.Compare.assertIdentical("head", head.call(java.util.List.of(x), null).get(0), m.predict(x));
+    }
+
+    @Test
     void maskReachingALayerThatCannotTakeOne() {
         assertMessage(() -> Model.sequential("m").input(5, 3)
                         .add(Masking.of("masking", 0.0))
