@@ -6,6 +6,7 @@ import dev.rnnrt.api.Backend;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.io.keras.KerasModelLoader;
 import dev.rnnrt.io.keras.LoadedModel;
+import dev.rnnrt.layers.InputValueException;
 import dev.rnnrt.io.npy.NpyDtype;
 import dev.rnnrt.io.npy.NpyReader;
 import dev.rnnrt.io.npy.NpyWriter;
@@ -266,6 +267,13 @@ final class PredictCommand implements Callable<Integer> {
     private static List<Tensor> predictBatch(Model m, List<Tensor> batch, int from, int count, int n) {
         try {
             return m.predict(batch);
+        } catch (InputValueException e) {
+            // the place within the batch, restated as rows of the input files
+            int[] at = e.position();
+            int row = from + at[0];
+            at[0] = row;
+            throw new CliException("in row " + row + " of the input files: " + e.at("", at).getMessage().strip()
+                    + " (the place counts rows of the input files)", e);
         } catch (IllegalArgumentException e) {
             if (count == n) {
                 throw e;

@@ -138,10 +138,14 @@ public final class Embedding extends Layer {
     private int id(Tensor ids, int k) {
         float v = ids.data()[k];
         if (v != Math.rint(v) || v < 0 || v >= inputDim) {
-            int b = k / ids.dim(1);
-            int t = k % ids.dim(1);
-            throw new IllegalArgumentException(describe() + ": id " + v + " at [" + b + ", " + t
-                    + "] is not a whole number in [0, " + inputDim + "). Check the tokenizer's vocabulary size.");
+            int[] shape = ids.shape();
+            int[] at = new int[shape.length];
+            for (int a = shape.length - 1, rest = k; a >= 0; a--) {
+                at[a] = rest % shape[a];
+                rest /= shape[a];
+            }
+            throw new InputValueException(describe() + ": id " + v, at, "is not a whole number in [0, " + inputDim
+                    + "). Check the tokenizer's vocabulary size.");
         }
         return (int) v;
     }

@@ -107,8 +107,24 @@ public final class TimeDistributed extends Layer {
         int[] flat = new int[shape.length - 1];
         flat[0] = shape[0] * shape[1];
         System.arraycopy(shape, 2, flat, 1, shape.length - 2);
+        List<Tensor> results;
+        try {
+            results = inner.call(List.of(x.reshape(flat)), java.util.Collections.singletonList(null));
+        } catch (InputValueException e) {
+            // the inner layer's row r is batch position r / T, step r % T
+            int[] at = e.position();
+            int[] back = new int[at.length + 1];
+            back[0] = at[0] / shape[1];
+            back[1] = at[0] % shape[1];
+            System.arraycopy(at, 1, back, 2, at.length - 1);
+            throw e.at(describe() + ", running it on each step,", back);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(describe() + " runs " + inner.describe() + " on each step's input, "
+                    + "batch and steps as one axis: " + Tensor.shapeString(flat) + " from " + Tensor.shapeString(shape)
+                    + ". " + e.getMessage(), e);
+        }
         List<Tensor> out = new ArrayList<>();
-        for (Tensor y : inner.call(List.of(x.reshape(flat)), java.util.Collections.singletonList(null))) {
+        for (Tensor y : results) {
             int[] ys = y.shape();
             int[] back = new int[ys.length + 1];
             back[0] = shape[0];

@@ -280,9 +280,9 @@ class PredictCommandTest {
         Path x = dir.resolve("ids.npy");
         NpyWriter.write(x, Tensor.of(bad, ids.shape()), false);
         Path created = dir.resolve("new");
-        assertFails(1, "in rows 2 to 2 of the input files", "predict", "--model", model.toString(), "--input",
+        assertFails(1, "in row 2 of the input files", "predict", "--model", model.toString(), "--input",
                 x.toString(), "--output-dir", created.resolve("sub").toString(), "--batch-size", "2", "--quiet");
-        assertTrue(err().contains("100000"), err());
+        assertTrue(err().contains("100000") && err().contains("at [2, 3]"), err());
         assertFalse(Files.exists(created), "the folders the failed run created are gone");
     }
 

@@ -78,6 +78,26 @@ class AroundLayersTest {
     }
 
     @Test
+    void aBadIdInsideTimeDistributedIsPlacedInTheWrappersInput() {
+        // ids [4, 2, 3]: batch row 3, step 1, position 2 holds 9, past the vocabulary of 5
+        float[] ids = new float[4 * 2 * 3];
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = k % 5;
+        }
+        ids[(3 * 2 + 1) * 3 + 2] = 9;
+        Embedding inner = Embedding.of("emb", 5, 2, false, Initializer.zeros());
+        InputValueException flat = assertThrows(InputValueException.class,
+                () -> inner.call(List.of(Tensor.of(ids, 8, 3)), NO_MASK));
+        assertArrayEquals(new int[] {7, 2}, flat.position());
+        TimeDistributed td = TimeDistributed.of("td", inner);
+        InputValueException e = assertThrows(InputValueException.class,
+                () -> td.call(List.of(Tensor.of(ids, 4, 2, 3)), NO_MASK));
+        assertArrayEquals(new int[] {3, 1, 2}, e.position());
+        assertTrue(e.getMessage().contains("'td'") && e.getMessage().contains("'emb'")
+                && e.getMessage().contains("id 9.0 at [3, 1, 2]"), e.getMessage());
+    }
+
+    @Test
     void maskingMasksStepsEqualToTheValueAndZeroesThem() {
         Masking masking = Masking.of(-1.0);
         Tensor x = Tensor.of(new float[] {1, -1, -1, -1, 0, 0}, 1, 3, 2);
