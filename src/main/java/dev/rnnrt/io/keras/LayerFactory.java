@@ -244,10 +244,12 @@ final class LayerFactory {
             }
             case "TimeDistributed": {
                 Layer inner = create(cfg.path("layer"));
-                if (version.major() < 3 && (inner instanceof Masking
+                // Keras 2.2+ and tf.keras pass the wrapped layer's mask on, one per step of each step's
+                // sequence ([batch, steps, time]); rnnrt's masks are [batch, time]. Keras 1 and 2.0-2.1
+                // (no TimeDistributed.compute_mask: the incoming mask only) and Keras 3 pass none on.
+                boolean passesInnerMask = version.major() == 2 && (version.minor() >= 2 || version.tfKeras());
+                if (passesInnerMask && (inner instanceof Masking
                         || inner instanceof Embedding emb && emb.maskZero())) {
-                    // tf.keras passes the wrapped layer's mask on, one per step of each step's sequence
-                    // ([batch, steps, time]); rnnrt's masks are [batch, time] (Keras 3 passes none here)
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps "
                             + inner.describe() + ", whose mask Keras 2 passes on for every step's sequence; rnnrt does "
                             + "not compute such masks. Remove the masking, or save the model with Keras 3.");

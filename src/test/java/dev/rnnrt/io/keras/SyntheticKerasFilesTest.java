@@ -2820,6 +2820,23 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(embFile, "2.12.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
                 Map.of("name", "han", "layers", List.of(tdEmb, tdLstm)))), ew);
         assertRefusal(embFile, "'td_emb'", "mask", "Keras 3");
+        // Keras 2.0-2.1's TimeDistributed had no compute_mask: it passed on only the incoming mask, none here
+        Tensor table = random.uniform(1, 9, I);
+        Map<String, KerasFileWriter.LayerWeights> w216 = new LinkedHashMap<>();
+        w216.put("td_emb", new KerasFileWriter.LayerWeights().put("td_emb/embeddings:0", table));
+        Path k216 = dir.resolve("td_embedding_216.h5");
+        KerasFileWriter.writeHdf5(k216, "2.1.6", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(tdEmb)))), w216);
+        Model loaded = KerasModelLoader.load(k216).model();
+        assertTrue(!loaded.carriesMask("td_emb"), "no mask after TimeDistributed in Keras 2.1.6");
+        float[] ids = new float[2 * steps * T];
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = (k * 7) % 9;
+        }
+        Embedding lookup = Embedding.of("e", 9, I, false, dev.rnnrt.layers.Initializer.zeros());
+        lookup.setWeights(List.of(table));
+        Compare.assertIdentical("TimeDistributed(Embedding) in Keras 2.1.6", lookup.call(List.of(Tensor.of(ids,
+                2 * steps, T)), null).get(0).reshape(2, steps, T, I), loaded.predict(Tensor.of(ids, 2, steps, T)));
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
