@@ -109,6 +109,13 @@ public final class BidirectionalStack extends Layer {
         checkInputCount(inputs.size());
         checkStates(inputs.size() - 1);
         List<Mask> m = Collections.singletonList(masks == null || masks.isEmpty() ? null : masks.get(0));
+        Tensor x = inputs.get(0);
+        if (forward.returnSequences() && x != null && x.rank() == 3) {
+            // the merged sequence must fit a Java array, though each stack's does
+            int f = forward.cells().get(forward.cells().size() - 1).units();
+            int b = backward.cells().get(backward.cells().size() - 1).units();
+            valueCount(x.dim(0), x.dim(1), mergeMode == Bidirectional.MergeMode.CONCAT ? f + b : f);
+        }
         return Bidirectional.mergedOutputs(forward.call(part(inputs, true), m), backward.call(part(inputs, false), m),
                 forward.returnSequences(), false, mergeMode);
     }

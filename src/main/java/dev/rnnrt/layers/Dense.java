@@ -149,7 +149,16 @@ public final class Dense extends Layer {
                     + Tensor.shapeString(x.shape()) + ".");
         }
         int in = x.dim(-1);
-        if (kernel == null) {
+        Tensor built = kernel;
+        if (built != null && built.dim(0) != in) {
+            throw new IllegalArgumentException(describe() + " expects input whose last axis is " + built.dim(0)
+                    + "; got " + Tensor.shapeString(x.shape()) + ".");
+        }
+        int[] shape = x.shape();
+        shape[shape.length - 1] = units;
+        // the output must fit a Java array: say so here, before the weights are made or the backend runs
+        valueCount(shape);
+        if (built == null) {
             build(in);
         }
         Tensor k = kernel;
@@ -161,8 +170,6 @@ public final class Dense extends Layer {
         Tensor b = bias;
         float[] y = backend.affine(x.data(), rows, k, b);
         activation.applyInPlace(y, units);
-        int[] shape = x.shape();
-        shape[shape.length - 1] = units;
         return Tensor.wrap(y, shape);
     }
 

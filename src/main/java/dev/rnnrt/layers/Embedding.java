@@ -82,7 +82,7 @@ public final class Embedding extends Layer {
                     + Tensor.shapeString(ids.shape()) + ".");
         }
         float[] e = embeddings.data();
-        float[] out = new float[ids.size() * outputDim];
+        float[] out = new float[valueCount(ids.dim(0), ids.dim(1), outputDim)];
         for (int k = 0; k < ids.size(); k++) {
             int id = id(ids, k);
             System.arraycopy(e, id * outputDim, out, k * outputDim, outputDim);

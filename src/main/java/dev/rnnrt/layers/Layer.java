@@ -186,6 +186,15 @@ public abstract class Layer {
         return (int) n;
     }
 
+    /** {@link #valueCount(long...)} of an output shape given as ints (batch axis included). */
+    protected final int valueCount(int[] shape) {
+        long[] s = new long[shape.length];
+        for (int d = 0; d < shape.length; d++) {
+            s[d] = shape[d];
+        }
+        return valueCount(s);
+    }
+
     /** A new mutable list holding {@code first}. */
     protected static <T> List<T> listOf(T first) {
         List<T> l = new ArrayList<>();

@@ -350,7 +350,8 @@ public final class Merge extends Layer {
         for (int d = 0; d < a; d++) {
             outer *= first.dim(d);
         }
-        int total = 0;
+        long total = 0;
+        long joined = 0;
         int[] inner = new int[inputs.size()];
         for (int k = 0; k < inputs.size(); k++) {
             Tensor t = inputs.get(k);
@@ -367,22 +368,24 @@ public final class Merge extends Layer {
             }
             inner[k] = t.size() / Math.max(1, outer);
             total += inner[k];
+            joined += t.dim(a);
         }
-        float[] out = new float[outer * total];
+        int[] shape = first.shape();
+        long[] outShape = new long[rank];
+        for (int d = 0; d < rank; d++) {
+            outShape[d] = d == a ? joined : shape[d];
+        }
+        float[] out = new float[valueCount(outShape)];
+        int stride = (int) total;
         int offset = 0;
         for (int k = 0; k < inputs.size(); k++) {
             float[] src = inputs.get(k).data();
             for (int o = 0; o < outer; o++) {
-                System.arraycopy(src, o * inner[k], out, o * total + offset, inner[k]);
+                System.arraycopy(src, o * inner[k], out, o * stride + offset, inner[k]);
             }
             offset += inner[k];
         }
-        int[] shape = first.shape();
-        int sum = 0;
-        for (Tensor t : inputs) {
-            sum += t.dim(a);
-        }
-        shape[a] = sum;
+        shape[a] = (int) joined;
         return Tensor.wrap(out, shape);
     }
 

@@ -303,6 +303,16 @@ public final class MultiHeadAttention extends Layer {
         int tq = query.dim(1);
         int tv = value.dim(1);
         int out = w[6].dim(2);
+        Mask qMask = mask(masks, 0, b, tq, "query");
+        Mask vMask = mask(masks, 1, b, tv, "value");
+        Mask kMask = inputs.size() > 2 ? mask(masks, 2, b, tv, "key") : null;
+        // every array the call makes must fit a Java array: say so before any projection runs
+        valueCount(b, tq, w[8].dim(1));
+        valueCount(b, tv, w[10].dim(1));
+        valueCount(b, tv, w[12].dim(1));
+        int scoreCount = valueCount(b, heads, tq, tv);
+        int contextCount = valueCount(b, tq, heads, valueDim);
+        valueCount(b, tq, out);
         float scale = (float) (1.0 / Math.sqrt(keyDim));
         float[] q = project(query, w[8], w[9]);     // [B, Tq, H, dk]
         for (int i = 0; i < q.length; i++) {
@@ -310,11 +320,8 @@ public final class MultiHeadAttention extends Layer {
         }
         float[] k = project(key, w[10], w[11]);     // [B, Tv, H, dk]
         float[] v = project(value, w[12], w[13]);   // [B, Tv, H, dv]
-        Mask qMask = mask(masks, 0, b, tq, "query");
-        Mask vMask = mask(masks, 1, b, tv, "value");
-        Mask kMask = inputs.size() > 2 ? mask(masks, 2, b, tv, "key") : null;
-        float[] scores = new float[valueCount(b, heads, tq, tv)];
-        float[] context = new float[valueCount(b, tq, heads, valueDim)];
+        float[] scores = new float[scoreCount];
+        float[] context = new float[contextCount];
         double[] row = new double[tv];
         boolean[] hidden = new boolean[tv];
         for (int n = 0; n < b; n++) {

@@ -54,7 +54,7 @@ public final class RepeatVector extends Layer {
         }
         int b = x.dim(0);
         int f = x.dim(1);
-        float[] out = new float[b * n * f];
+        float[] out = new float[valueCount(b, n, f)];
         for (int i = 0; i < b; i++) {
             for (int t = 0; t < n; t++) {
                 System.arraycopy(x.data(), i * f, out, (i * n + t) * f, f);

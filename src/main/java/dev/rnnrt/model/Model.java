@@ -22,6 +22,9 @@ import java.util.Map;
  */
 public final class Model {
 
+    /** The most values one Java array holds here, as {@code Layer.valueCount} counts them. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final String name;
     private final LinkedHashMap<String, int[]> inputs;
     private final List<Node> nodes;
@@ -289,7 +292,8 @@ public final class Model {
      * order and each starts from the states the previous one left, as in Keras: every chunk then
      * holds {@code batchSize} sequences (N a multiple of it, as Keras requires), and with a
      * {@linkplain #fixedBatchSize() fixed batch size} {@code batchSize} must be that one. Those
-     * conditions are checked before anything runs.
+     * conditions are checked before anything runs, and so is the size of each joined output: one of
+     * 2^31 values or more, which no Java array holds, is refused (predict on parts of the input).
      *
      * @param inputValues one tensor per model input, each [N, ...] with the same N; not modified
      * @param batchSize   the most sequences per chunk, ≥ 1
@@ -314,6 +318,7 @@ public final class Model {
         if (n <= batchSize) {
             return predict(inputValues);
         }
+        checkJoinedOutputs(inputValues, n);
         List<List<Tensor>> parts;
         if (stateful) {
             synchronized (this) {
@@ -328,7 +333,7 @@ public final class Model {
             for (List<Tensor> p : parts) {
                 pieces.add(p.get(o));
             }
-            joined.add(concatRows(pieces));
+            joined.add(concatRows(pieces, o));
         }
         return joined;
     }
@@ -460,14 +465,67 @@ public final class Model {
         return Tensor.wrap(Arrays.copyOfRange(t.data(), start * per, end * per), shape);
     }
 
-    private static Tensor concatRows(List<Tensor> parts) {
+    /**
+     * Refuses, before any chunk runs, outputs of {@code n} sequences that no Java array holds: each
+     * chunk's output fits, but the joined one would not. The output shapes come from the layers'
+     * shapes for these inputs; where a size is known only once the model runs, {@link #concatRows}
+     * checks it.
+     */
+    private void checkJoinedOutputs(List<Tensor> inputValues, int n) {
+        Map<String, List<int[]>> shapes = new HashMap<>();
+        int k = 0;
+        for (String in : inputs.keySet()) {
+            int[] s = inputValues.get(k++).shape();
+            shapes.put(in, List.of(Arrays.copyOfRange(s, 1, s.length)));
+        }
+        for (Node node : nodes) {
+            List<int[]> in = new ArrayList<>();
+            for (Ref r : node.inputs()) {
+                in.add(shapes.get(r.name()).get(r.index()));
+            }
+            try {
+                shapes.put(node.name(), node.layer().outputShapes(in));
+            } catch (RuntimeException e) {
+                return;     // the run itself says what does not fit, naming the layer
+            }
+        }
+        for (int o = 0; o < outputs.size(); o++) {
+            Ref r = outputs.get(o);
+            int[] s = shapes.get(r.name()).get(r.index());
+            long count = n;
+            for (int d = 0; d < s.length && count <= MAX_ARRAY; d++) {
+                count = s[d] < 0 ? 0 : count * s[d];     // a size known only when it runs: concatRows checks it
+            }
+            if (count > MAX_ARRAY) {
+                int[] shape = new int[s.length + 1];
+                shape[0] = n;
+                System.arraycopy(s, 0, shape, 1, s.length);
+                throw tooLarge(o, shape);
+            }
+        }
+    }
+
+    /** The error for a joined output of this shape (batch axis included), which no Java array holds. */
+    private IllegalArgumentException tooLarge(int output, int[] shape) {
+        return new IllegalArgumentException("Model '" + name + "': output " + output + " ('" + outputs.get(output)
+                + "') of all " + shape[0] + " sequences joined has shape " + Arrays.toString(shape)
+                + ", more values than a Java array holds (2^31 - 9). Split the input into smaller batches and call "
+                + "predict on each (the command line writes its output batch by batch).");
+    }
+
+    private Tensor concatRows(List<Tensor> parts, int output) {
         int total = 0;
-        int size = 0;
+        long size = 0;
         for (Tensor p : parts) {
             total += p.dim(0);
             size += p.size();
         }
-        float[] out = new float[size];
+        if (size > MAX_ARRAY) {
+            int[] shape = parts.get(0).shape();
+            shape[0] = total;
+            throw tooLarge(output, shape);
+        }
+        float[] out = new float[(int) size];
         int off = 0;
         for (Tensor p : parts) {
             System.arraycopy(p.data(), 0, out, off, p.size());

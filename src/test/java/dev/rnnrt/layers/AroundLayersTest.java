@@ -11,6 +11,9 @@ import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.RecurrentCpu;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
@@ -34,6 +37,43 @@ class AroundLayersTest {
                 () -> dense.setWeights(List.of(Tensor.zeros(2, 3), Tensor.zeros(2))));
         assertTrue(e.getMessage().contains("'kernel'") && e.getMessage().contains("[2, 2]")
                 && e.getMessage().contains("[2, 3]"), e.getMessage());
+    }
+
+    /**
+     * Outputs of 2^31 values or more, from small inputs: each layer refuses them before it runs, naming
+     * itself, the shape and what to do, where the int count of values used to wrap (to a negative size,
+     * or with output_dim 65536 on 2^16 ids to 0).
+     */
+    @Test
+    void outputsPastAJavaArrayAreRefusedBeforeRunning() {
+        for (RecurrentBackend backend : List.of(RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE)) {
+            Dense wide = Dense.builder(65536).name("wide").backend(backend).build();
+            assertTooLarge(() -> wide.apply(Tensor.zeros(1, 32768, 1)), "'wide'", "[1, 32768, 65536]");
+            assertEquals(0, wide.parameterCount(), "no weights made before the refusal");
+        }
+        Embedding emb = Embedding.of("emb", 2, 65536, false, Initializer.zeros());
+        assertTooLarge(() -> emb.call(List.of(Tensor.zeros(1, 32768)), NO_MASK), "'emb'", "[1, 32768, 65536]");
+        assertTooLarge(() -> emb.call(List.of(Tensor.zeros(1, 65536)), NO_MASK), "'emb'", "[1, 65536, 65536]");
+        RepeatVector repeat = RepeatVector.of("rv", 65536);
+        assertTooLarge(() -> repeat.call(List.of(Tensor.zeros(1, 32768)), NO_MASK), "'rv'", "[1, 65536, 32768]");
+        // 2048 inputs of 2^20 values (one array, passed 2048 times) join to 2^31, along features or time
+        List<Tensor> parts = Collections.nCopies(2048, Tensor.zeros(1, 1, 1 << 20));
+        assertTooLarge(() -> Merge.concatenate("cat", -1).call(parts, List.of()), "'cat'", "[1, 1, 2147483648]");
+        List<Tensor> steps = Collections.nCopies(2048, Tensor.zeros(1, 1 << 20, 1));
+        assertTooLarge(() -> Merge.concatenate("cat_t", 1).call(steps, List.of()), "'cat_t'", "[1, 2147483648, 1]");
+        // under the limit they still join
+        Tensor joined = Merge.concatenate().call(Collections.nCopies(3, Tensor.of(new float[] {1, 2}, 1, 1, 2)),
+                List.of()).get(0);
+        assertArrayEquals(new int[] {1, 1, 6}, joined.shape());
+        assertArrayEquals(new float[] {1, 2, 1, 2, 1, 2}, joined.data());
+    }
+
+    private static void assertTooLarge(org.junit.jupiter.api.function.Executable call, String... parts) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), "'" + part + "' missing from: " + e.getMessage());
+        }
+        assertTrue(e.getMessage().contains("smaller batches"), e.getMessage());
     }
 
     @Test

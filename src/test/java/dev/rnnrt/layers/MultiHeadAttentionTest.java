@@ -248,4 +248,19 @@ class MultiHeadAttentionTest {
         assertTrue(weights.getMessage().contains("'w'") && weights.getMessage().contains("8 weights"),
                 weights.getMessage());
     }
+    /** An output of 2^31 values from small inputs is refused before the projections run, naming the layer. */
+    @Test
+    void anOutputPastAJavaArrayIsRefusedBeforeRunning() {
+        // output_shape 65536 on 32768 query steps: scores and context are small, the output is 2^31 values
+        MultiHeadAttention m = new MultiHeadAttention("wide", 1, 1, 1, false, 65536, false, false);
+        m.setWeights(List.of(Tensor.zeros(1, 1, 1), Tensor.zeros(1, 1, 1), Tensor.zeros(1, 1, 1),
+                Tensor.zeros(1, 1, 65536)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> m.call(List.of(Tensor.zeros(1, 32768, 1), Tensor.zeros(1, 1, 1)), Arrays.asList(null, null)));
+        assertTrue(e.getMessage().contains("'wide'") && e.getMessage().contains("[1, 32768, 65536]")
+                && e.getMessage().contains("smaller batches"), e.getMessage());
+        // the same layer on 2 query steps runs
+        assertArrayEquals(new int[] {1, 2, 65536},
+                m.call(List.of(Tensor.zeros(1, 2, 1), Tensor.zeros(1, 1, 1)), Arrays.asList(null, null)).get(0).shape());
+    }
 }

@@ -209,6 +209,21 @@ class StackedRnnTest {
         assertTrue(bi.backwardLayer().goBackwards() && !bi.forwardLayer().goBackwards());
     }
 
+    /**
+     * Each stack's [2048, 1000, 1000] sequence fits a Java array, the concatenated [2048, 1000, 2000]
+     * does not: refused before either stack runs or is built.
+     */
+    @Test
+    void aMergedSequencePastAJavaArrayIsRefusedBeforeEitherStackRuns() {
+        StackedRnn stack = StackedRnn.builder(SimpleRnn.builder(1000).build()).name("s").returnSequences(true).build();
+        BidirectionalStack bi = BidirectionalStack.of("bi", stack, Bidirectional.MergeMode.CONCAT, true);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> bi.call(List.of(Tensor.zeros(2048, 1000, 1)), java.util.Collections.singletonList(null)));
+        assertTrue(e.getMessage().contains("'bi'") && e.getMessage().contains("[2048, 1000, 2000]")
+                && e.getMessage().contains("smaller batches"), e.getMessage());
+        assertTrue(!bi.forwardLayer().cells().get(0).isBuilt() && !bi.backwardLayer().cells().get(0).isBuilt());
+    }
+
     @Test
     void aStackOnABackendThatKeepsStacksIsOneStackCallUnlessTheLaterCellsReadAReversedMask() {
         JsonNode plain = byName("lstm2_sequences_state");

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
@@ -165,6 +167,24 @@ class ModelTest {
         for (int batchSize : new int[] {1, 3, 4, 11, 50}) {
             Compare.assertIdentical("batch size " + batchSize, whole, model.predict(List.of(x), batchSize).get(0));
         }
+    }
+
+    /**
+     * Chunks of 16384 sequences each fit a Java array, all 32768 joined do not: refused before any chunk
+     * runs, naming the model, the output and its shape (the time axis, unknown when the model was
+     * built, taken from the inputs).
+     */
+    @Test
+    void predictInChunksRefusesAJoinedOutputPastAJavaArrayBeforeRunning() {
+        Model model = Model.sequential("ids").input(-1)
+                .add(Embedding.of("emb", 2, 65536, false, Initializer.zeros())).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> model.predict(List.of(Tensor.zeros(32768, 1)), 16384));
+        assertTrue(e.getMessage().contains("'ids'") && e.getMessage().contains("'emb'")
+                && e.getMessage().contains("[32768, 1, 65536]") && e.getMessage().contains("smaller batches"),
+                e.getMessage());
+        Tensor ids = Tensor.of(new float[] {1, 0, 1, 1}, 4, 1);
+        Compare.assertIdentical("joined under the limit", model.predict(ids), model.predict(List.of(ids), 3).get(0));
     }
 
     @Test
