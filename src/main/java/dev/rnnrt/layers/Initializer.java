@@ -41,18 +41,22 @@ public interface Initializer {
         };
     }
 
-    /** Keras {@code RandomUniform(minval=-0.05, maxval=0.05)}, unseeded. */
+    /** Keras {@code RandomUniform(minval=-0.05, maxval=0.05)}, unseeded: fresh values on every call. */
     static Initializer randomUniform() {
-        return randomUniform(-0.05, 0.05, freshSeed());
+        return uniform(-0.05, 0.05, null);
     }
 
     /** Keras {@code RandomUniform(minval, maxval, seed)}: uniform in [minval, maxval). */
     static Initializer randomUniform(double minval, double maxval, long seed) {
+        return uniform(minval, maxval, seed);
+    }
+
+    private static Initializer uniform(double minval, double maxval, Long seed) {
         if (!(maxval >= minval)) {
             throw new IllegalArgumentException("random_uniform needs minval <= maxval; got minval=" + minval
                     + ", maxval=" + maxval + ".");
         }
-        return new SeededInitializer(seed, (random, shape) -> {
+        return new RandomInitializer(seed, (random, shape) -> {
             float[] w = new float[count(shape)];
             for (int k = 0; k < w.length; k++) {
                 w[k] = (float) (minval + (maxval - minval) * random.nextDouble());
@@ -61,17 +65,21 @@ public interface Initializer {
         });
     }
 
-    /** Keras {@code RandomNormal(mean=0, stddev=0.05)}, unseeded. */
+    /** Keras {@code RandomNormal(mean=0, stddev=0.05)}, unseeded: fresh values on every call. */
     static Initializer randomNormal() {
-        return randomNormal(0.0, 0.05, freshSeed());
+        return normal(0.0, 0.05, null);
     }
 
     /** Keras {@code RandomNormal(mean, stddev, seed)}. */
     static Initializer randomNormal(double mean, double stddev, long seed) {
+        return normal(mean, stddev, seed);
+    }
+
+    private static Initializer normal(double mean, double stddev, Long seed) {
         if (!(stddev >= 0)) {
             throw new IllegalArgumentException("random_normal needs stddev >= 0; got " + stddev + ".");
         }
-        return new SeededInitializer(seed, (random, shape) -> {
+        return new RandomInitializer(seed, (random, shape) -> {
             float[] w = new float[count(shape)];
             for (int k = 0; k < w.length; k++) {
                 w[k] = (float) (mean + stddev * random.nextGaussian());
@@ -80,9 +88,9 @@ public interface Initializer {
         });
     }
 
-    /** Keras {@code GlorotUniform()}, unseeded: Keras' default kernel initializer. */
+    /** Keras {@code GlorotUniform()}, unseeded (fresh values on every call): Keras' default kernel initializer. */
     static Initializer glorotUniform() {
-        return glorotUniform(freshSeed());
+        return glorot(null);
     }
 
     /**
@@ -90,7 +98,11 @@ public interface Initializer {
      * shape [rows, cols] has fan_in = rows and fan_out = cols, and a 1-D shape [n] has both = n.
      */
     static Initializer glorotUniform(long seed) {
-        return new SeededInitializer(seed, (random, shape) -> {
+        return glorot(seed);
+    }
+
+    private static Initializer glorot(Long seed) {
+        return new RandomInitializer(seed, (random, shape) -> {
             int fanIn = shape.length == 0 ? 1 : (shape.length == 1 ? shape[0] : count(shape) / shape[shape.length - 1]);
             int fanOut = shape.length == 0 ? 1 : shape[shape.length - 1];
             if (shape.length > 2) {
@@ -108,9 +120,9 @@ public interface Initializer {
         });
     }
 
-    /** Keras {@code Orthogonal(gain=1)}, unseeded: Keras' default recurrent initializer. */
+    /** Keras {@code Orthogonal(gain=1)}, unseeded (fresh values on every call): Keras' default recurrent initializer. */
     static Initializer orthogonal() {
-        return orthogonal(1.0, freshSeed());
+        return new RandomInitializer(null, (random, shape) -> Orthogonal.sample(random, 1.0, shape));
     }
 
     /**
@@ -120,7 +132,7 @@ public interface Initializer {
      * normal matrix with the signs of R's diagonal taken positive.
      */
     static Initializer orthogonal(double gain, long seed) {
-        return new SeededInitializer(seed, (random, shape) -> Orthogonal.sample(random, gain, shape));
+        return new RandomInitializer(seed, (random, shape) -> Orthogonal.sample(random, gain, shape));
     }
 
     /**
@@ -176,27 +188,31 @@ public interface Initializer {
         return (int) n;
     }
 
-    private static long freshSeed() {
-        return ThreadLocalRandom.current().nextLong();
-    }
-
-    /** A random initializer that restarts its generator from the seed on every call. */
-    final class SeededInitializer implements Initializer {
+    /**
+     * A random initializer. With a seed it restarts its generator from the seed on every call, so
+     * every call gives the same values (as a Keras initializer with an int seed does); without one
+     * each call starts a generator from a fresh seed and gives new values (as Keras' {@code
+     * seed=None}, which is why each layer, and each direction of a Bidirectional layer, made from
+     * the same config gets its own weights).
+     */
+    final class RandomInitializer implements Initializer {
         interface Draw {
             float[] draw(Random random, int[] shape);
         }
 
-        private final long seed;
+        private final Long seed;
         private final Draw draw;
 
-        SeededInitializer(long seed, Draw draw) {
+        /** @param seed null for fresh values on every call */
+        RandomInitializer(Long seed, Draw draw) {
             this.seed = seed;
             this.draw = draw;
         }
 
         @Override
         public float[] sample(int... shape) {
-            return draw.draw(new Random(seed), shape.clone());
+            long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+            return draw.draw(new Random(s), shape.clone());
         }
     }
 }

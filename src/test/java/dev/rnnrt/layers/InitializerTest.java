@@ -39,6 +39,52 @@ class InitializerTest {
                 "unseeded draws differ");
     }
 
+    /**
+     * Without a seed every call draws fresh values (Keras' seed=None), so layers made from one
+     * configuration get their own weights: the two directions of a Bidirectional layer (Keras recreates
+     * the backward one from the forward one's config), layers from one builder. With a seed every call
+     * gives the same values, as a Keras initializer with an int seed does.
+     */
+    @Test
+    void unseededInitializersDrawFreshValuesOnEveryCall() {
+        for (Initializer unseeded : List.of(Initializer.glorotUniform(), Initializer.orthogonal(),
+                Initializer.randomUniform(), Initializer.randomNormal(), Initializer.named("glorot_uniform"))) {
+            assertFalse(Arrays.equals(unseeded.sample(5, 12), unseeded.sample(5, 12)), unseeded.toString());
+        }
+        Initializer seeded = Initializer.glorotUniform(21);
+        assertArrayEquals(seeded.sample(5, 12), seeded.sample(5, 12));
+
+        for (RecurrentLayer layer : List.<RecurrentLayer>of(Lstm.builder(4).build(), Gru.builder(4).build(),
+                SimpleRnn.builder(4).build())) {
+            Bidirectional bi = Bidirectional.of(layer, Bidirectional.MergeMode.SUM);
+            bi.build(3);
+            List<Tensor> f = bi.forwardLayer().getWeights();
+            List<Tensor> b = bi.backwardLayer().getWeights();
+            assertFalse(Arrays.equals(f.get(0).data(), b.get(0).data()), layer.className() + " kernels");
+            assertFalse(Arrays.equals(f.get(1).data(), b.get(1).data()), layer.className() + " recurrent kernels");
+        }
+        BidirectionalStack stack = BidirectionalStack.of("bs", StackedRnn.builder(Lstm.builder(4).build(),
+                Lstm.builder(4).build()).name("s").build(), Bidirectional.MergeMode.CONCAT, true);
+        stack.build(3);
+        assertFalse(Arrays.equals(stack.forwardLayer().getWeights().get(0).data(),
+                stack.backwardLayer().getWeights().get(0).data()));
+        Dense.Builder one = Dense.builder(3);
+        Dense d1 = one.build();
+        Dense d2 = one.build();
+        d1.build(3);
+        d2.build(3);
+        assertFalse(Arrays.equals(d1.getWeights().get(0).data(), d2.getWeights().get(0).data()));
+
+        // seeded: both directions get the seed's values, as both Keras directions get the config's seed
+        Bidirectional same = Bidirectional.of(Lstm.builder(4).kernelInitializer(Initializer.glorotUniform(5))
+                .recurrentInitializer(Initializer.orthogonal(1.0, 6)).build());
+        same.build(3);
+        for (int k = 0; k < 3; k++) {
+            assertArrayEquals(same.forwardLayer().getWeights().get(k).data(),
+                    same.backwardLayer().getWeights().get(k).data(), "weight " + k);
+        }
+    }
+
     @Test
     void glorotUniformStaysWithinItsLimitAndFillsIt() {
         int fanIn = 40;
