@@ -140,7 +140,13 @@ public final class Bidirectional extends Layer {
         backward.build(inputSize);
     }
 
-    /** Forward weights, then backward weights, each in its layer's Keras order; copied. */
+    /**
+     * Forward weights, then backward weights, each in its layer's Keras order; copied. Every weight
+     * is checked before any is set (a bad one changes nothing), and both kernels must read the same
+     * number of input features, since both directions read the same input.
+     *
+     * @throws IllegalArgumentException naming the layer, the weight, its expected and actual shape
+     */
     public void setWeights(List<Tensor> weights) {
         int nf = forward.weightNames().size();
         int nb = backward.weightNames().size();
@@ -149,8 +155,23 @@ public final class Bidirectional extends Layer {
                     + forward.weightNames() + ", then backward " + backward.weightNames() + "); got "
                     + (weights == null ? 0 : weights.size()) + ".");
         }
-        forward.setWeights(weights.subList(0, nf));
-        backward.setWeights(weights.subList(nf, nf + nb));
+        List<Tensor> f = weights.subList(0, nf);
+        List<Tensor> b = weights.subList(nf, nf + nb);
+        forward.checkWeights(f);
+        backward.checkWeights(b);
+        checkSameInput(this, f.get(0), b.get(0));
+        forward.setWeights(f);
+        backward.setWeights(b);
+    }
+
+    /** Both directions read the same input: their (checked, rank 2) first kernels must read as many features. */
+    static void checkSameInput(Layer layer, Tensor forwardKernel, Tensor backwardKernel) {
+        if (forwardKernel.dim(0) != backwardKernel.dim(0)) {
+            throw new IllegalArgumentException(layer.describe() + ": both directions read the same input, so the "
+                    + "backward weight 'kernel' must have shape [" + forwardKernel.dim(0) + ", " + backwardKernel.dim(1)
+                    + "] (the forward kernel " + Tensor.shapeString(forwardKernel.shape()) + " reads "
+                    + forwardKernel.dim(0) + " input features); got " + Tensor.shapeString(backwardKernel.shape()) + ".");
+        }
     }
 
     /** Forward weights, then backward weights (copies). */

@@ -70,7 +70,13 @@ public final class BidirectionalStack extends Layer {
         backward.build(inputSize);
     }
 
-    /** The forward stack's weights, then the backward's, each in its cells' Keras order; copied. */
+    /**
+     * The forward stack's weights, then the backward's, each in its cells' Keras order; copied. Every
+     * weight is checked before any is set (a bad one changes nothing), and both stacks' first kernels
+     * must read the same number of input features.
+     *
+     * @throws IllegalArgumentException naming the layer, the weight, its expected and actual shape
+     */
     public void setWeights(List<Tensor> weights) {
         int nf = forward.weightNames().size();
         int nb = backward.weightNames().size();
@@ -79,8 +85,13 @@ public final class BidirectionalStack extends Layer {
                     + forward.weightNames() + ", then backward " + backward.weightNames() + "); got "
                     + (weights == null ? 0 : weights.size()) + ".");
         }
-        forward.setWeights(weights.subList(0, nf));
-        backward.setWeights(weights.subList(nf, nf + nb));
+        List<Tensor> f = weights.subList(0, nf);
+        List<Tensor> b = weights.subList(nf, nf + nb);
+        forward.checkWeights(f);
+        backward.checkWeights(b);
+        Bidirectional.checkSameInput(this, f.get(0), b.get(0));
+        forward.setWeights(f);
+        backward.setWeights(b);
     }
 
     /** Forward weights, then backward weights (copies). */

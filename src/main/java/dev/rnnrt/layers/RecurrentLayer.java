@@ -141,6 +141,18 @@ public abstract class RecurrentLayer extends Layer {
      * @throws IllegalArgumentException naming the weight, its expected and actual shape
      */
     public synchronized void setWeights(List<Tensor> weights) {
+        checkWeights(weights);
+        Tensor bias = useBias ? weights.get(2) : null;
+        cell = spec(copy(weights.get(0)), copy(weights.get(1)), bias == null ? null : copy(bias));
+    }
+
+    /**
+     * Checks weights as {@link #setWeights} takes them, changing nothing: so that a layer made of
+     * several recurrent layers (Bidirectional, a stack of cells) checks every part before it sets any.
+     *
+     * @throws IllegalArgumentException naming the weight, its expected and actual shape
+     */
+    synchronized void checkWeights(List<Tensor> weights) {
         int expectedCount = useBias ? 3 : 2;
         if (weights == null || weights.size() != expectedCount) {
             throw new IllegalArgumentException(describe() + " has " + expectedCount + " weights ("
@@ -165,7 +177,6 @@ public abstract class RecurrentLayer extends Layer {
         if (useBias) {
             checkWeightShape("bias", bias, biasShape());
         }
-        cell = spec(copy(kernel), copy(recurrent), bias == null ? null : copy(bias));
     }
 
     /** The weights in Keras' order ([kernel, recurrent_kernel, bias]); copies. Builds nothing. */

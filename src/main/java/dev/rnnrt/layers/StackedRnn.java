@@ -217,8 +217,24 @@ public final class StackedRnn extends Layer {
         return out;
     }
 
-    /** Each cell's weights in its Keras order, one cell after the other; copied. */
+    /**
+     * Each cell's weights in its Keras order, one cell after the other; copied. Every weight is
+     * checked before any is set: a bad one changes nothing.
+     *
+     * @throws IllegalArgumentException naming the stack, the cell, the weight, its expected and actual shape
+     */
     public void setWeights(List<Tensor> weights) {
+        checkWeights(weights);
+        int at = 0;
+        for (RecurrentLayer c : cells) {
+            int n = c.weightNames().size();
+            c.setWeights(weights.subList(at, at + n));
+            at += n;
+        }
+    }
+
+    /** Checks weights as {@link #setWeights} takes them, changing nothing. */
+    void checkWeights(List<Tensor> weights) {
         int total = weightNames().size();
         if (weights == null || weights.size() != total) {
             throw new IllegalArgumentException(describe() + " has " + total + " weights (" + String.join(", ", weightNames())
@@ -235,14 +251,9 @@ public final class StackedRnn extends Layer {
                         + (k - 1) + "'s " + width + " outputs, so its kernel must have shape [" + width + ", "
                         + kernel.dim(1) + "]; got " + Tensor.shapeString(kernel.shape()) + ".");
             }
+            c.checkWeights(mine);
             at += mine.size();
             width = c.units();
-        }
-        at = 0;
-        for (RecurrentLayer c : cells) {
-            int n = c.weightNames().size();
-            c.setWeights(weights.subList(at, at + n));
-            at += n;
         }
     }
 

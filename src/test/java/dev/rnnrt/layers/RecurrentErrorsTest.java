@@ -141,6 +141,59 @@ class RecurrentErrorsTest {
                 "'encoder'", "[2, 12]", "built for 2", "[5, 12]");
     }
 
+    /**
+     * Layers made of several recurrent layers check every weight before they set any: a bad one late
+     * in the list leaves all the weights as they were. Both directions read the same input, so their
+     * kernels must read as many features, built or not.
+     */
+    @Test
+    void weightsOfSeveralLayersAreSetAllOrNothing() {
+        Bidirectional bi = Bidirectional.of(Lstm.builder(2).name("enc").build());
+        bi.build(3);
+        List<Tensor> before = bi.getWeights();
+        List<Tensor> badBackwardBias = List.of(random.uniform(1, 3, 8), random.uniform(1, 2, 8), random.uniform(1, 8),
+                random.uniform(1, 3, 8), random.uniform(1, 2, 8), random.uniform(1, 7));
+        assertMessage(IllegalArgumentException.class, () -> bi.setWeights(badBackwardBias),
+                "'backward_enc'", "'bias'", "[8]", "[7]");
+        assertUnchanged(before, bi.getWeights());
+
+        Bidirectional fresh = Bidirectional.of(Lstm.builder(2).name("dec").build());
+        List<Tensor> otherInput = List.of(random.uniform(1, 3, 8), random.uniform(1, 2, 8), random.uniform(1, 8),
+                random.uniform(1, 5, 8), random.uniform(1, 2, 8), random.uniform(1, 8));
+        assertMessage(IllegalArgumentException.class, () -> fresh.setWeights(otherInput),
+                "Bidirectional", "backward weight 'kernel'", "[3, 8]", "[5, 8]");
+        assertTrue(!fresh.forwardLayer().isBuilt() && !fresh.backwardLayer().isBuilt(), "nothing set");
+
+        StackedRnn stack = StackedRnn.builder(Lstm.builder(2).build(), Lstm.builder(2).build()).name("st").build();
+        stack.build(3);
+        List<Tensor> stackBefore = stack.getWeights();
+        List<Tensor> badSecondBias = List.of(random.uniform(1, 3, 8), random.uniform(1, 2, 8), random.uniform(1, 8),
+                random.uniform(1, 2, 8), random.uniform(1, 2, 8), random.uniform(1, 9));
+        assertMessage(IllegalArgumentException.class, () -> stack.setWeights(badSecondBias), "'st/", "'bias'", "[9]");
+        assertUnchanged(stackBefore, stack.getWeights());
+
+        BidirectionalStack bs = BidirectionalStack.of("bs", StackedRnn.builder(Gru.builder(2).build()).name("g")
+                .build(), Bidirectional.MergeMode.CONCAT, true);
+        bs.build(3);
+        List<Tensor> bsBefore = bs.getWeights();
+        List<Tensor> badBackward = List.of(random.uniform(1, 3, 6), random.uniform(1, 2, 6), random.uniform(1, 2, 6),
+                random.uniform(1, 3, 6), random.uniform(1, 2, 5), random.uniform(1, 2, 6));
+        assertMessage(IllegalArgumentException.class, () -> bs.setWeights(badBackward), "'recurrent_kernel'", "[2, 5]");
+        assertUnchanged(bsBefore, bs.getWeights());
+        BidirectionalStack unbuilt = BidirectionalStack.of("bs2", StackedRnn.builder(Gru.builder(2).build()).name("g2")
+                .build(), Bidirectional.MergeMode.CONCAT, true);
+        List<Tensor> mixed = List.of(random.uniform(1, 3, 6), random.uniform(1, 2, 6), random.uniform(1, 2, 6),
+                random.uniform(1, 4, 6), random.uniform(1, 2, 6), random.uniform(1, 2, 6));
+        assertMessage(IllegalArgumentException.class, () -> unbuilt.setWeights(mixed), "'bs2'", "[3, 6]", "[4, 6]");
+        assertTrue(!unbuilt.forwardLayer().cells().get(0).isBuilt(), "nothing set");
+    }
+
+    private static void assertUnchanged(List<Tensor> before, List<Tensor> after) {
+        for (int k = 0; k < before.size(); k++) {
+            dev.rnnrt.testing.Compare.assertIdentical("weight " + k, before.get(k), after.get(k));
+        }
+    }
+
     @Test
     void badArguments() {
         assertMessage(IllegalArgumentException.class, () -> Lstm.builder(0).build(), "LSTM", "units", "got 0");
