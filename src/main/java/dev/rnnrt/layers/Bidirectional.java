@@ -134,6 +134,15 @@ public final class Bidirectional extends Layer {
         return "Bidirectional";
     }
 
+    /** Builds both directions for the input's features ({@link #build(int)}) where they are known. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int features = lastAxis(inputShapes);
+        if (features >= 1) {
+            build(features);
+        }
+    }
+
     /** Builds both directions for inputs of {@code inputSize} features. */
     public void build(int inputSize) {
         forward.build(inputSize);

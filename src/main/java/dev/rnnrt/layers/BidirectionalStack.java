@@ -64,6 +64,15 @@ public final class BidirectionalStack extends Layer {
         return "Bidirectional";
     }
 
+    /** Builds both stacks for the input's features ({@link #build(int)}) where they are known. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int features = lastAxis(inputShapes);
+        if (features >= 1) {
+            build(features);
+        }
+    }
+
     /** Builds both stacks for inputs of {@code inputSize} features. */
     public void build(int inputSize) {
         forward.build(inputSize);

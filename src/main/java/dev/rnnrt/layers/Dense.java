@@ -78,6 +78,15 @@ public final class Dense extends Layer {
         kernel = Tensor.wrap(kernelInitializer.sample(inputSize, units), inputSize, units);
     }
 
+    /** Builds the layer for its input's last axis ({@link #build(int)}) where that is known. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int features = lastAxis(inputShapes);
+        if (features >= 1) {
+            build(features);
+        }
+    }
+
     /** Sets [kernel [I, units], bias [units]] (bias only with use_bias), as Keras orders them; copied. */
     public synchronized void setWeights(List<Tensor> weights) {
         int expected = useBias ? 2 : 1;

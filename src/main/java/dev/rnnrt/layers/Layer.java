@@ -112,6 +112,24 @@ public abstract class Layer {
         return 1;
     }
 
+    /**
+     * Makes the weights this layer still lacks from its initializers, now that the shapes of its
+     * inputs are known (no batch axis, -1 = unknown), as Keras' {@code build(input_shape)}; a model's
+     * {@code build()} calls it on every layer. Layers whose weights follow from their input's last
+     * axis make them where that axis is known, wrappers build the layers they wrap (for the shapes
+     * those see), and layers without such weights, or with weights already, do nothing (the default).
+     *
+     * @throws IllegalArgumentException naming the layer, if it has weights for another input size
+     */
+    public void build(List<int[]> inputShapes) {
+    }
+
+    /** The size of the first input's last axis, or -1 where it is unknown or there is none. */
+    protected static int lastAxis(List<int[]> inputShapes) {
+        int[] x = inputShapes.isEmpty() ? new int[0] : inputShapes.get(0);
+        return x.length == 0 ? -1 : x[x.length - 1];
+    }
+
     /** The number of weight values. */
     public long parameterCount() {
         return 0;

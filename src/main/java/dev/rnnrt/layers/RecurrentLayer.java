@@ -127,6 +127,15 @@ public abstract class RecurrentLayer extends Layer {
         cell = spec(kernel, recurrent, bias);
     }
 
+    /** Builds the layer for its input's features ({@link #build(int)}) unless it has weights or they are unknown. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int features = lastAxis(inputShapes);
+        if (features >= 1 && !isBuilt()) {
+            build(features);
+        }
+    }
+
     /** True once the layer has weights. */
     public boolean isBuilt() {
         return cell != null;

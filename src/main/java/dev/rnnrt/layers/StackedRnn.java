@@ -197,6 +197,15 @@ public final class StackedRnn extends Layer {
         return n;
     }
 
+    /** Builds every cell for the input's features ({@link #build(int)}) where they are known. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int features = lastAxis(inputShapes);
+        if (features >= 1) {
+            build(features);
+        }
+    }
+
     /** Builds every cell for inputs of {@code inputSize} features (each later cell for the one before's units). */
     public void build(int inputSize) {
         int width = inputSize;

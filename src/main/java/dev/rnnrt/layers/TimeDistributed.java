@@ -135,6 +135,15 @@ public final class TimeDistributed extends Layer {
         return out;
     }
 
+    /** Builds the wrapped layer for what it sees: each step of the input, [timesteps, ...] without the first axis. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int[] x = inputShapes.isEmpty() ? new int[0] : inputShapes.get(0);
+        if (x.length >= 2) {
+            inner.build(List.of(java.util.Arrays.copyOfRange(x, 1, x.length)));
+        }
+    }
+
     @Override
     public long parameterCount() {
         return inner.parameterCount();

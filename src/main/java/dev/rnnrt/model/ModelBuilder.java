@@ -1,11 +1,6 @@
 package dev.rnnrt.model;
 
-import dev.rnnrt.layers.Bidirectional;
-import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Layer;
-import dev.rnnrt.layers.RecurrentLayer;
-import dev.rnnrt.layers.StackedRnn;
-import dev.rnnrt.layers.TimeDistributed;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -248,7 +243,7 @@ public final class ModelBuilder {
             List<int[]> outShapes;
             try {
                 outShapes = layer.outputShapes(inShapes);
-                buildWeights(layer, inShapes);
+                layer.build(inShapes);        // missing weights from the initializers, as Keras' build
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage() + " ("
                         + (layerName.equals(layer.name()) ? "" : "in its call '" + layerName + "', ")
@@ -398,35 +393,5 @@ public final class ModelBuilder {
             sb.append('\'').append(in.get(k)).append("' ").append(Layer.shapeText(shapes.get(k)));
         }
         return sb.toString();
-    }
-
-    /** Makes missing weights from initializers, now that the input size is known (Keras' build). */
-    private static void buildWeights(Layer layer, List<int[]> inShapes) {
-        int[] x = inShapes.get(0);
-        int features = x.length == 0 ? -1 : x[x.length - 1];
-        if (features < 1) {
-            return;
-        }
-        if (layer instanceof RecurrentLayer r && !r.isBuilt()) {
-            r.build(features);
-        } else if (layer instanceof Bidirectional b) {
-            b.forwardLayer().build(features);
-            b.backwardLayer().build(features);
-        } else if (layer instanceof StackedRnn s) {
-            s.build(features);
-        } else if (layer instanceof dev.rnnrt.layers.BidirectionalStack s) {
-            s.build(features);
-        } else if (layer instanceof Dense d) {
-            d.build(features);
-        } else if (layer instanceof TimeDistributed t && t.inner() instanceof StackedRnn s) {
-            s.build(features);
-        } else if (layer instanceof TimeDistributed t && t.inner() instanceof Dense d) {
-            d.build(features);
-        } else if (layer instanceof TimeDistributed t && t.inner() instanceof RecurrentLayer r && !r.isBuilt()) {
-            r.build(features);
-        } else if (layer instanceof TimeDistributed t && t.inner() instanceof Bidirectional b) {
-            b.forwardLayer().build(features);
-            b.backwardLayer().build(features);
-        }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Dense;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Gru;
@@ -16,6 +17,7 @@ import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentOutput;
+import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
@@ -292,6 +294,33 @@ class ModelTest {
         assertTrue(s.contains("528"), s);
         assertEquals(528 + 39, model.parameterCount());
         assertTrue(s.contains("Total params: 567"), s);
+    }
+
+    /**
+     * build() makes every layer's weights, through wrappers at any depth, so parameterCount() and the
+     * summary count them before the first predict, and predict keeps them.
+     */
+    @Test
+    void buildMakesTheWeightsOfWrappedLayersAtAnyDepth() {
+        // LSTM(4) on 3 features, then LSTM(4) on 4: 3*16 + 4*16 + 16 + 2 * (4*16) + 16 = 272 per stack, two stacks
+        BidirectionalStack stacks = BidirectionalStack.of("bistk", StackedRnn.builder(Lstm.builder(4).build(),
+                Lstm.builder(4).build()).name("stk").build(), Bidirectional.MergeMode.CONCAT, true);
+        Model hierarchical = Model.sequential("hier").input(-1, -1, 3).add(TimeDistributed.of("td", stacks)).build();
+        // Dense 3 -> 4: 16
+        Model twice = Model.sequential("twice").input(-1, -1, 3)
+                .add(TimeDistributed.of("outer", TimeDistributed.of(Dense.builder(4).build()))).build();
+        // Bidirectional LSTM(2) on 3 features: 2 * (3*8 + 2*8 + 8) = 96, in a TimeDistributed in a TimeDistributed
+        Model deep = Model.sequential("deep").input(-1, -1, -1, 3).add(TimeDistributed.of("td1",
+                TimeDistributed.of(Bidirectional.of(Lstm.builder(2).build())))).build();
+        RandomTensors r = new RandomTensors(SEED + 61);
+        for (Object[] c : new Object[][] {{hierarchical, 544L, r.uniform(1, 2, 3, 5, 3)},
+                {twice, 16L, r.uniform(1, 2, 3, 5, 3)}, {deep, 96L, r.uniform(1, 1, 2, 3, 4, 3)}}) {
+            Model m = (Model) c[0];
+            assertEquals(c[1], m.parameterCount(), m.name());
+            assertTrue(m.summary().contains("Total params: " + c[1]), m.summary());
+            m.predict((Tensor) c[2]);
+            assertEquals(c[1], m.parameterCount(), m.name() + " after predict");
+        }
     }
 
     private static Model bidirectionalTagger(RandomTensors r) {
