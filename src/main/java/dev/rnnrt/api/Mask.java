@@ -21,8 +21,14 @@ public final class Mask {
     /** A mask from nested arrays {@code [rows][cols]}; copied, and every row must have the same length. */
     public static Mask of(boolean[][] values) {
         int r = values.length;
+        for (int i = 0; i < r; i++) {
+            if (values[i] == null) {
+                throw new IllegalArgumentException("Mask row " + i + " is null; every row must be an array of the "
+                        + "same length.");
+            }
+        }
         int c = r == 0 ? 0 : values[0].length;
-        boolean[] d = new boolean[r * c];
+        boolean[] d = new boolean[count(r, c)];
         for (int i = 0; i < r; i++) {
             if (values[i].length != c) {
                 throw new IllegalArgumentException("Ragged mask: row 0 has " + c + " steps but row " + i + " has "
@@ -33,25 +39,41 @@ public final class Mask {
         return new Mask(d, r, c);
     }
 
-    /** A mask from row-major values; copied. */
+    /**
+     * A mask from row-major values; copied.
+     *
+     * @throws IllegalArgumentException if a dimension is negative or {@code rows × cols} is not the
+     *                                  number of values
+     */
     public static Mask of(boolean[] values, int rows, int cols) {
-        if (rows < 0 || cols < 0 || (long) rows * cols != values.length) {
-            throw new IllegalArgumentException("A mask of shape [" + rows + ", " + cols + "] holds "
-                    + ((long) rows * cols) + " values but " + values.length + " were given.");
+        int n = count(rows, cols);
+        if (n != values.length) {
+            throw new IllegalArgumentException("A mask of shape [" + rows + ", " + cols + "] holds " + n
+                    + " values but " + values.length + " were given.");
         }
         return new Mask(values.clone(), rows, cols);
     }
 
-    /** A mask with every step set. */
+    /**
+     * A mask with every step set.
+     *
+     * @throws IllegalArgumentException if a dimension is negative or the mask would not fit one array
+     */
     public static Mask all(int rows, int cols) {
-        boolean[] d = new boolean[rows * cols];
+        boolean[] d = new boolean[count(rows, cols)];
         java.util.Arrays.fill(d, true);
         return new Mask(d, rows, cols);
     }
 
-    /** The mask of right-padded sequences: row {@code i} keeps its first {@code lengths[i]} steps. */
+    /**
+     * The mask of right-padded sequences: row {@code i} keeps its first {@code lengths[i]} steps.
+     *
+     * @param cols the number of timesteps, at least every length
+     * @throws IllegalArgumentException if {@code cols} is negative, a length is outside [0, cols], or
+     *                                  the mask would not fit one array
+     */
     public static Mask fromLengths(int[] lengths, int cols) {
-        boolean[] d = new boolean[lengths.length * cols];
+        boolean[] d = new boolean[count(lengths.length, cols)];
         for (int i = 0; i < lengths.length; i++) {
             if (lengths[i] < 0 || lengths[i] > cols) {
                 throw new IllegalArgumentException("Sequence " + i + " has length " + lengths[i]
@@ -60,6 +82,19 @@ public final class Mask {
             java.util.Arrays.fill(d, i * cols, i * cols + lengths[i], true);
         }
         return new Mask(d, lengths.length, cols);
+    }
+
+    /** The number of values of a [rows, cols] mask, checked as Tensor checks its shapes. */
+    private static int count(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("Mask shape [" + rows + ", " + cols + "] has a negative dimension.");
+        }
+        long n = (long) rows * cols;
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("Mask shape [" + rows + ", " + cols + "] holds more values than one "
+                    + "Java array can (2^31 - 9). Split the input into batches.");
+        }
+        return (int) n;
     }
 
     public int rows() {
