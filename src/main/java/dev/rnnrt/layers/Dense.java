@@ -235,9 +235,22 @@ public final class Dense extends Layer {
             return this;
         }
 
-        /** Keras {@code activation} by name, Keras 3 meanings. */
+        /**
+         * Keras {@code activation} by name, Keras 3 meanings.
+         *
+         * @throws IllegalArgumentException for an unknown name, naming the layer (its name where
+         *                                  {@link #name} came first) and the known names
+         */
         public Builder activation(String name) {
-            return activation(OutputActivation.named(name, KerasVersion.KERAS_3));
+            OutputActivation a;
+            try {
+                a = OutputActivation.named(name, KerasVersion.KERAS_3);
+            } catch (IllegalArgumentException e) {
+                String layer = this.name != null ? "Layer '" + this.name + "' (Dense, units=" + units + ")"
+                        : "Dense layer (units=" + units + ")";
+                throw new IllegalArgumentException(layer + ", activation: " + e.getMessage(), e);
+            }
+            return activation(a);
         }
 
         public Builder useBias(boolean useBias) {

@@ -1,6 +1,7 @@
 package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Activation;
+import dev.rnnrt.backend.CellKind;
 import java.util.Objects;
 
 /** A builder for the gated cells (LSTM, GRU), which add {@code recurrent_activation}. */
@@ -8,8 +9,8 @@ public abstract class GatedLayerBuilder<S extends GatedLayerBuilder<S>> extends 
     Activation recurrentActivation; // null: the Keras version's default
     String recurrentActivationName; // resolved at build, once the Keras version is known
 
-    GatedLayerBuilder(int units) {
-        super(units);
+    GatedLayerBuilder(CellKind kind, int units) {
+        super(kind, units);
     }
 
     /** Keras {@code recurrent_activation}; default sigmoid (hard_sigmoid before Keras 2.3). */
@@ -21,7 +22,8 @@ public abstract class GatedLayerBuilder<S extends GatedLayerBuilder<S>> extends 
 
     /** Keras {@code recurrent_activation} by name; hard_sigmoid as in {@link #kerasVersion}. */
     public S recurrentActivation(String name) {
-        Activation.named(name, kerasVersion); // an unknown name fails here, at the call that gave it
+        // an unknown name fails here, at the call that gave it
+        checkName("recurrent_activation", () -> Activation.named(name, kerasVersion));
         this.recurrentActivationName = name;
         this.recurrentActivation = null;
         return self();

@@ -47,7 +47,7 @@ public final class Gru extends RecurrentLayer {
         Boolean resetAfter; // null: the Keras version's default
 
         Builder(int units) {
-            super(units);
+            super(CellKind.GRU, units);
         }
 
         @Override

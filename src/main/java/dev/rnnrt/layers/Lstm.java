@@ -68,7 +68,7 @@ public final class Lstm extends RecurrentLayer {
         boolean unitForgetBias = true;
 
         Builder(int units) {
-            super(units);
+            super(CellKind.LSTM, units);
         }
 
         @Override

@@ -2,9 +2,11 @@ package dev.rnnrt.layers;
 
 import dev.rnnrt.api.Activation;
 import dev.rnnrt.api.KerasVersion;
+import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * The arguments every recurrent layer shares, named as Keras names them, with Keras' defaults.
@@ -12,6 +14,7 @@ import java.util.Objects;
  * @param <S> the concrete builder, so that chained calls keep its type
  */
 public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> {
+    final CellKind kind;
     final int units;
     String name;
     Activation activation = Activation.TANH;
@@ -32,7 +35,8 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
     KerasVersion kerasVersion = KerasVersion.KERAS_3;
     RecurrentBackend backend = RecurrentReference.INSTANCE;
 
-    RecurrentLayerBuilder(int units) {
+    RecurrentLayerBuilder(CellKind kind, int units) {
+        this.kind = kind;
         this.units = units;
     }
 
@@ -56,7 +60,8 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
 
     /** Keras {@code activation} by name ("tanh", "relu", …); hard_sigmoid as in {@link #kerasVersion}. */
     public S activation(String name) {
-        Activation.named(name, kerasVersion); // an unknown name fails here, at the call that gave it
+        // an unknown name fails here, at the call that gave it
+        checkName("activation", () -> Activation.named(name, kerasVersion));
         this.activationName = name;
         return self();
     }
@@ -75,7 +80,7 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
 
     /** Keras {@code kernel_initializer} by name. */
     public S kernelInitializer(String name) {
-        return kernelInitializer(Initializer.named(name));
+        return kernelInitializer(checkName("kernel_initializer", () -> Initializer.named(name)));
     }
 
     /** Keras {@code recurrent_initializer}; default orthogonal. */
@@ -86,7 +91,7 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
 
     /** Keras {@code recurrent_initializer} by name. */
     public S recurrentInitializer(String name) {
-        return recurrentInitializer(Initializer.named(name));
+        return recurrentInitializer(checkName("recurrent_initializer", () -> Initializer.named(name)));
     }
 
     /** Keras {@code bias_initializer}; default zeros. */
@@ -97,7 +102,7 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
 
     /** Keras {@code bias_initializer} by name. */
     public S biasInitializer(String name) {
-        return biasInitializer(Initializer.named(name));
+        return biasInitializer(checkName("bias_initializer", () -> Initializer.named(name)));
     }
 
     /** Keras {@code return_sequences}: return every step's output; default false (the last only). */
@@ -174,6 +179,20 @@ public abstract class RecurrentLayerBuilder<S extends RecurrentLayerBuilder<S>> 
     public S backend(RecurrentBackend backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
         return self();
+    }
+
+    /**
+     * {@code lookup} of a Keras name given for {@code argument}; an unknown name's error names the
+     * layer: its class and units, and its name where {@link #name} came first.
+     */
+    <T> T checkName(String argument, Supplier<T> lookup) {
+        try {
+            return lookup.get();
+        } catch (IllegalArgumentException e) {
+            String layer = name != null ? "Layer '" + name + "' (" + kind.kerasName() + ", units=" + units + ")"
+                    : kind.kerasName() + " layer (units=" + units + ")";
+            throw new IllegalArgumentException(layer + ", " + argument + ": " + e.getMessage(), e);
+        }
     }
 
     Activation resolvedActivation() {

@@ -27,7 +27,7 @@ public final class SimpleRnn extends RecurrentLayer {
     /** SimpleRNN arguments; see {@link RecurrentLayerBuilder}. */
     public static final class Builder extends RecurrentLayerBuilder<Builder> {
         Builder(int units) {
-            super(units);
+            super(CellKind.SIMPLE_RNN, units);
         }
 
         @Override

@@ -96,6 +96,25 @@ class RecurrentErrorsTest {
                 "'glorot'", "glorot_uniform");
     }
 
+    /** A builder's unknown name names the layer: its class, and its name once given, and the argument. */
+    @Test
+    void unknownNamesNameTheLayerAndTheArgument() {
+        assertMessage(IllegalArgumentException.class, () -> Lstm.builder(4).name("enc").activation("tanhh"),
+                "Layer 'enc' (LSTM, units=4)", "activation", "'tanhh'", "Supported");
+        assertMessage(IllegalArgumentException.class, () -> Gru.builder(3).name("dec").recurrentActivation("sigmod"),
+                "Layer 'dec' (GRU, units=3)", "recurrent_activation", "'sigmod'");
+        assertMessage(IllegalArgumentException.class, () -> Lstm.builder(2).recurrentInitializer("orthogonall"),
+                "LSTM layer (units=2)", "recurrent_initializer", "'orthogonall'", "glorot_uniform");
+        assertMessage(IllegalArgumentException.class, () -> SimpleRnn.builder(5).name("s").kernelInitializer("he"),
+                "Layer 's' (SimpleRNN, units=5)", "kernel_initializer", "'he'");
+        assertMessage(IllegalArgumentException.class, () -> Gru.builder(3).biasInitializer("onez"),
+                "GRU layer (units=3)", "bias_initializer", "'onez'");
+        assertMessage(IllegalArgumentException.class, () -> Dense.builder(3).name("head").activation("softmaxx"),
+                "Layer 'head' (Dense, units=3)", "activation", "'softmaxx'", "Supported");
+        assertMessage(IllegalArgumentException.class, () -> Dense.builder(3).activation("softmaxx"),
+                "Dense layer (units=3)", "'softmaxx'");
+    }
+
     @Test
     void anExplicitBackwardLayerMustFitTheForwardOne() {
         Lstm three = Lstm.builder(3).name("f").returnSequences(true).build();
