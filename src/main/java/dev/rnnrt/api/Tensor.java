@@ -204,7 +204,20 @@ public final class Tensor {
         return Arrays.toString(shape);
     }
 
-    /** The values printed as numpy prints a float32 array, followed by the shape. */
+    /**
+     * The values, nested in brackets along each axis as numpy lays them out: the values of the last
+     * axis separated by one space, the rows of each axis above it by a line break (one blank line
+     * more per further axis), inner brackets indented under outer ones. Each value is the digits of
+     * {@link Float#toString(float)} rounded to at most 8 decimals, written out without an exponent
+     * and without trailing zeros ({@code 1.}, {@code 0.5}, {@code 0.000015}), or {@code nan},
+     * {@code inf}, {@code -inf}. Nothing else: no shape, no dtype.
+     *
+     * <p>It reads like numpy's print of a float32 array, but is not the same text: numpy pads the
+     * values to one width ({@code [[1.  0.5]]} where this gives {@code [[1. 0.5]]}), switches to
+     * scientific notation for very small or large values ({@code [1.e-09]} where this gives
+     * {@code [0.]}), prints the sign of -0, and elides the middle of arrays of over 1000 values,
+     * where this prints every value.
+     */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();

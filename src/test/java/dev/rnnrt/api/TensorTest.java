@@ -72,6 +72,20 @@ class TensorTest {
         assertEquals("[[1. 0.5]]", Tensor.of(new float[] {1f, 0.5f}, 1, 2).toString());
     }
 
+    /** What toString prints and how it differs from numpy, as its Javadoc says. */
+    @Test
+    void printsPlainDecimalsWithoutTheShape() {
+        // no exponent: 1e-9 rounds to 0 at 8 decimals (numpy: 1.e-09); -0 loses its sign; no padding
+        assertEquals("[nan inf -inf 0. 0. 0.000015 0.1]", Tensor.of(new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, 1e-9f, -0f, 1.5e-5f, 0.1f}, 7).toString());
+        // a blank line between the blocks of the third axis from the end, and nothing after the values
+        assertEquals("[[[0. 1.]\n  [2. 3.]]\n\n [[4. 5.]\n  [6. 7.]]]",
+                Tensor.of(new float[] {0, 1, 2, 3, 4, 5, 6, 7}, 2, 2, 2).toString());
+        assertEquals("3.", Tensor.of(new float[] {3}).toString());
+        // every value, however many (numpy elides the middle past 1000)
+        assertEquals("[" + "0. ".repeat(1499) + "0.]", Tensor.zeros(1500).toString());
+    }
+
     @Test
     void maskShapesAndTranspose() {
         Mask m = Mask.of(new boolean[][] {{true, false, true}, {false, false, true}});
