@@ -613,7 +613,9 @@ final class LayerFactory {
         if (cls.endsWith("LSTM")) {
             Lstm.Builder lb = Lstm.builder(units).kerasVersion(version)
                     .unitForgetBias(bool(cfg, "unit_forget_bias", true));
-            if (!cudnn) {
+            if (cudnn) {
+                lb.recurrentActivation(dev.rnnrt.api.Activation.SIGMOID);     // cuDNN's gates, whatever the version
+            } else {
                 String ra = recurrentActivationName(cfg);
                 if (ra != null) {
                     lb.recurrentActivation(elementwise(name, cls, ra));
@@ -624,7 +626,9 @@ final class LayerFactory {
             // a file without reset_after predates Keras 2.3 and means False; CuDNNGRU is reset_after=True
             Gru.Builder gb = Gru.builder(units).kerasVersion(version)
                     .resetAfter(cudnn || bool(cfg, "reset_after", false));
-            if (!cudnn) {
+            if (cudnn) {
+                gb.recurrentActivation(dev.rnnrt.api.Activation.SIGMOID);
+            } else {
                 String ra = recurrentActivationName(cfg);
                 if (ra != null) {
                     gb.recurrentActivation(elementwise(name, cls, ra));
@@ -646,9 +650,10 @@ final class LayerFactory {
                 .maskedOutputIsState(maskedOutputIsState && !bool(cfg, "unroll", false))
                 .dropout(cfg.path("dropout").asDouble(cfg.path("dropout_W").asDouble(0)))
                 .recurrentDropout(cfg.path("recurrent_dropout").asDouble(cfg.path("dropout_U").asDouble(0)));
-        if (!cudnn) {
-            b.activation(elementwise(name, cls, activationName(cfg, "activation", "tanh")));
-        }
+        // cuDNN computes with sigmoid gates and tanh, and CuDNNLSTM / CuDNNGRU have no activation options;
+        // the version's default recurrent_activation (hard_sigmoid before Keras 2.3) is not theirs
+        b.activation(cudnn ? dev.rnnrt.api.Activation.TANH
+                : elementwise(name, cls, activationName(cfg, "activation", "tanh")));
         return b.build();
     }
 

@@ -2945,6 +2945,47 @@ class SyntheticKerasFilesTest {
         Compare.assertIdentical("weights-only", java.predict(x), loaded.model().predict(x));
     }
 
+    /**
+     * CuDNNLSTM and CuDNNGRU (Keras 2.0.9-2.3, tf.keras 1.x) always compute with sigmoid gates and
+     * tanh, as cuDNN does, also in files older than Keras 2.3, whose LSTM and GRU default to
+     * hard_sigmoid; their weights are in cuDNN's layout.
+     */
+    @Test
+    void cudnnLayersComputeWithSigmoidGates() {
+        for (String version : List.of("2.1.5", "2.2.4")) {
+            for (String cls : List.of("CuDNNLSTM", "CuDNNGRU")) {
+                boolean lstm = cls.equals("CuDNNLSTM");
+                int gates = lstm ? 4 : 3;
+                Tensor k = random.uniform(0.6, I, gates * H);
+                Tensor u = random.uniform(0.6, H, gates * H);
+                Tensor b = random.uniform(0.6, 2 * gates * H);
+                List<Tensor> converted = WeightConversions.fromCudnn(List.of(k, u, b), gates, H, !lstm);
+                RecurrentLayer expected = lstm
+                        ? Lstm.builder(H).name("c").recurrentActivation(Activation.SIGMOID).activation(Activation.TANH)
+                                .returnSequences(true).build()
+                        : Gru.builder(H).name("c").resetAfter(true).recurrentActivation(Activation.SIGMOID)
+                                .activation(Activation.TANH).returnSequences(true).build();
+                expected.setWeights(converted);
+                Model java = Model.sequential("java").input(-1, I).add(expected).build();
+
+                Map<String, Object> cfg = new LinkedHashMap<>(Map.of("units", H, "return_sequences", true));
+                cfg.put("batch_input_shape", nullFirst(-1, I));
+                JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", List.of(spec(cls, "c", cfg))));
+                Map<String, KerasFileWriter.LayerWeights> weights = Map.of("c", new KerasFileWriter.LayerWeights()
+                        .put("c/kernel:0", k).put("c/recurrent_kernel:0", u).put("c/bias:0", b));
+                Path file = dir.resolve(cls + version + ".h5");
+                KerasFileWriter.writeHdf5(file, version, config, weights);
+
+                RecurrentLayer loaded = (RecurrentLayer) KerasModelLoader.load(file).model().layers().get(0);
+                String where = cls + " in Keras " + version;
+                assertEquals(Activation.SIGMOID, loaded instanceof Lstm l ? l.recurrentActivation()
+                        : ((Gru) loaded).recurrentActivation(), where);
+                Tensor x = random.uniform(1, 2, T, I);
+                Compare.assertIdentical(where, java.predict(x), KerasModelLoader.load(file).model().predict(x));
+            }
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     private Tensor paddedInput() {
