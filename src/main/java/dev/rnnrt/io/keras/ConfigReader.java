@@ -546,6 +546,7 @@ final class ConfigReader {
                 }
                 for (int k = 0; k < nodes.size(); k++) {
                     String call = callName(layerName, k + offset);
+                    refuseTrainingCall(layerName, call, cls, spec, nodes.get(k));
                     List<String> outs = inline(inner, layerName, k, inbound(call, nodes.get(k)), scope, entries);
                     for (int o = 0; o < outs.size(); o++) {
                         aliases.put(o == 0 ? call : call + "[" + o + "]", outs.get(o));
@@ -564,6 +565,9 @@ final class ConfigReader {
                 if (layer != null && timeDistributedModel(spec)) {
                     // a later call of TimeDistributed(model): the same layer (its model is built once)
                 } else {
+                    if (node != null) {
+                        refuseTrainingCall(layerName, call, cls, spec, node);
+                    }
                     Layer made = create(spec, node == null ? null : callKwargs(node), key);
                     if (layer == null) {
                         layer = made;
@@ -1094,6 +1098,89 @@ final class ConfigReader {
             }
         }
         return merged;
+    }
+
+    /**
+     * Refuses a call Keras 2 / tf.keras saved with training=True on a layer whose output depends on
+     * it: those Keras versions pass the recorded keyword on when they predict, so BatchNormalization
+     * normalizes with the batch's own statistics and dropout and noise are drawn at random. (Keras 3
+     * predicts with training=False whatever the call recorded: functional.py's operation_fn.)
+     */
+    private void refuseTrainingCall(String layerName, String call, String cls, JsonNode spec, JsonNode node) {
+        if (factory.version().major() >= 3) {
+            return;
+        }
+        JsonNode training = callKwargs(node).path("training");
+        if (!(training.isBoolean() && training.asBoolean() || training.isNumber() && training.asDouble() != 0)) {
+            return;
+        }
+        String effect = trainingEffect(spec, 0);
+        if (effect != null) {
+            throw new ModelLoadException(source + ", layer '" + layerName + "' (" + cls + "): the saved graph calls it"
+                    + (call.equals(layerName) ? "" : " (its call '" + call + "')") + " with "
+                    + "training=True, which Keras " + factory.version() + " keeps when it predicts: " + effect + ". "
+                    + "rnnrt computes inference only, so it would give other numbers. Call the layer without "
+                    + "training=True and save the model again.");
+        }
+    }
+
+    /**
+     * What training=True changes in a layer's output, from its spec (wrapped layers, cells and the
+     * layers of a nested model included); null where it changes nothing.
+     */
+    private static String trainingEffect(JsonNode spec, int depth) {
+        String cls = spec.path("class_name").asText("");
+        JsonNode cfg = spec.path("config");
+        String name = depth == 0 ? "it" : "its layer '" + cfg.path("name").asText(spec.path("name").asText("?")) + "' ("
+                + cls + ")";
+        if (depth > 64) {
+            return null;
+        }
+        switch (cls) {
+            case "BatchNormalization":
+                return name + " normalizes with the statistics of each batch instead of its moving mean and variance";
+            case "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout":
+                return positive(cfg, "rate", 1) ? name + " drops values at random (rate=" + cfg.path("rate")
+                        + "), so the outputs are random" : null;
+            case "GaussianNoise":
+                return positive(cfg, "stddev", 1) ? name + " adds random noise (stddev=" + cfg.path("stddev")
+                        + "), so the outputs are random" : null;
+            case "MultiHeadAttention", "Attention", "AdditiveAttention":
+                return positive(cfg, "dropout", 0) ? name + " drops attention weights at random (dropout="
+                        + cfg.path("dropout") + "), so the outputs are random" : null;
+            case "SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell":
+                return positive(cfg, "dropout", 0) || positive(cfg, "recurrent_dropout", 0) ? name + " applies dropout "
+                        + "at random (dropout=" + cfg.path("dropout").asDouble(0) + ", recurrent_dropout="
+                        + cfg.path("recurrent_dropout").asDouble(0) + "), so the outputs are random" : null;
+            default:
+                break;
+        }
+        List<JsonNode> inner = new ArrayList<>();
+        if (cls.equals("RNN") || cls.equals("StackedRNNCells")) {
+            inner.add(cfg.path("cell"));
+            cfg.path("cells").forEach(inner::add);
+        } else if (cls.equals("Bidirectional") || cls.equals("TimeDistributed")) {
+            inner.add(cfg.path("layer"));
+            inner.add(cfg.path("backward_layer"));
+        } else if (isModel(cls)) {
+            (cfg.isArray() ? cfg : cfg.path("layers")).forEach(inner::add);
+        }
+        for (JsonNode i : inner) {
+            String effect = i.isObject() ? trainingEffect(i, depth + 1) : null;
+            if (effect != null) {
+                return effect;
+            }
+        }
+        return null;
+    }
+
+    /** Whether a rate in a config is above 0: a missing one is {@code fallback}, an unreadable one counts as above. */
+    private static boolean positive(JsonNode cfg, String key, double fallback) {
+        JsonNode v = cfg.path(key);
+        if (v.isMissingNode() || v.isNull()) {
+            return fallback > 0;
+        }
+        return !v.isNumber() || v.asDouble() > 0;
     }
 
     private void collectTensors(String layerName, JsonNode v, List<String> refs) {

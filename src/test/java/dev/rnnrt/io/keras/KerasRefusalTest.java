@@ -248,6 +248,102 @@ class KerasRefusalTest {
         assertRefused(() -> KerasModelLoader.loadWeights(weights, json), "tf.math.abs");
     }
 
+    /**
+     * A tf.keras functional graph x -> LSTM -> BatchNormalization -> Dropout -> Dense, the call of
+     * layer {@code trainingOn} saved with the keyword {@code training} (none where null).
+     */
+    private Path trainingGraph(String file, String version, double lstmDropout, double dropoutRate, String trainingOn,
+                               Object training) {
+        List<Object> layers = new java.util.ArrayList<>();
+        Map<String, Object> in = new LinkedHashMap<>(layer("InputLayer", "x", Map.of("batch_input_shape",
+                Arrays.asList(null, 5, 2))));
+        in.put("name", "x");
+        in.put("inbound_nodes", List.of());
+        layers.add(in);
+        String previous = "x";
+        for (Map<String, Object> spec : List.of(
+                layer("LSTM", "lstm", Map.of("units", 3, "return_sequences", true, "dropout", lstmDropout)),
+                layer("BatchNormalization", "bn", Map.of("axis", -1, "epsilon", 0.001)),
+                layer("Dropout", "drop", Map.of("rate", dropoutRate)),
+                layer("Dense", "dense", Map.of("units", 2)))) {
+            String name = (String) ((Map<?, ?>) spec.get("config")).get("name");
+            Map<String, Object> kwargs = new LinkedHashMap<>();
+            if (name.equals(trainingOn)) {
+                kwargs.put("training", training);
+            }
+            Map<String, Object> s = new LinkedHashMap<>(spec);
+            s.put("name", name);
+            s.put("inbound_nodes", List.of(List.of(List.of(previous, 0, 0, kwargs))));
+            layers.add(s);
+            previous = name;
+        }
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "m",
+                "layers", layers, "input_layers", List.of(List.of("x", 0, 0)),
+                "output_layers", List.of(List.of("dense", 0, 0)))));
+        RandomTensors w = new RandomTensors(5);            // the same weights in every file
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("lstm", new KerasFileWriter.LayerWeights().put("lstm/lstm_cell/kernel:0", w.uniform(1, 2, 12))
+                .put("lstm/lstm_cell/recurrent_kernel:0", w.uniform(1, 3, 12)).put("lstm/lstm_cell/bias:0", w.uniform(1, 12)));
+        weights.put("bn", new KerasFileWriter.LayerWeights().put("bn/gamma:0", w.uniform(1, 3))
+                .put("bn/beta:0", w.uniform(1, 3)).put("bn/moving_mean:0", w.uniform(1, 3))
+                .put("bn/moving_variance:0", Tensor.of(new float[] {0.5f, 1f, 2f}, 3)));
+        weights.put("dense", new KerasFileWriter.LayerWeights().put("dense/kernel:0", w.uniform(1, 3, 2))
+                .put("dense/bias:0", w.uniform(1, 2)));
+        Path p = dir.resolve(file);
+        KerasFileWriter.writeHdf5(p, version, config, weights);
+        return p;
+    }
+
+    /**
+     * Keras 2 and tf.keras predict with the training=True a call was saved with: BatchNormalization
+     * then uses the batch's statistics, dropout and noise are random. Such calls are refused; calls
+     * with training=False, or training=True on layers it does not change, load as inference.
+     */
+    @Test
+    void trainingTrueCallsAreRefusedWhereTheyChangeTheOutputs() {
+        assertRefused(() -> KerasModelLoader.load(trainingGraph("bn.h5", "2.6.0", 0, 0.5, "bn", true)),
+                "bn.h5", "layer 'bn' (BatchNormalization)", "training=True", "statistics of each batch",
+                "without training=True");
+        assertRefused(() -> KerasModelLoader.load(trainingGraph("drop.h5", "2.2.4", 0, 0.5, "drop", true)),
+                "layer 'drop' (Dropout)", "training=True", "rate=0.5", "random");
+        assertRefused(() -> KerasModelLoader.load(trainingGraph("lstm.h5", "2.6.0", 0.25, 0.5, "lstm", 1)),
+                "layer 'lstm' (LSTM)", "training=True", "dropout=0.25", "random");
+
+        Path plain = trainingGraph("plain.h5", "2.6.0", 0.25, 0.5, null, null);
+        Tensor x = random.uniform(1, 4, 5, 2);
+        Tensor expected = KerasModelLoader.load(plain).model().predict(x);
+        for (Path same : List.of(trainingGraph("bn_false.h5", "2.6.0", 0.25, 0.5, "bn", false),
+                trainingGraph("dense_true.h5", "2.6.0", 0.25, 0.5, "dense", true),
+                trainingGraph("lstm_no_dropout.h5", "2.6.0", 0, 0.5, "lstm", true),
+                trainingGraph("drop_rate_0.h5", "2.6.0", 0.25, 0, "drop", true),
+                trainingGraph("keras3.h5", "3.9.2", 0.25, 0.5, "bn", true))) {
+            dev.rnnrt.testing.Compare.assertIdentical(same.getFileName().toString(), expected,
+                    KerasModelLoader.load(same).model().predict(x));
+        }
+    }
+
+    /** tf.keras passes a nested model's training=True on to its layers. */
+    @Test
+    void trainingTrueOnANestedModelIsRefusedWhereItsLayersUseIt() {
+        Map<String, Object> inner = Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers",
+                List.of(layer("InputLayer", "inner_in", Map.of("batch_input_shape", Arrays.asList(null, 5, 2))),
+                        layer("GaussianNoise", "noise", Map.of("stddev", 0.1)), layer("Dense", "d", Map.of("units", 2)))));
+        Map<String, Object> in = new LinkedHashMap<>(layer("InputLayer", "x", Map.of("batch_input_shape",
+                Arrays.asList(null, 5, 2))));
+        in.put("name", "x");
+        in.put("inbound_nodes", List.of());
+        Map<String, Object> nested = new LinkedHashMap<>(inner);
+        nested.put("name", "inner");
+        nested.put("inbound_nodes", List.of(List.of(List.of("x", 0, 0, Map.of("training", true)))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "m",
+                "layers", List.of(in, nested), "input_layers", List.of(List.of("x", 0, 0)),
+                "output_layers", List.of(List.of("inner", 1, 0)))));
+        Path p = dir.resolve("nested.h5");
+        KerasFileWriter.writeHdf5(p, "2.8.0", config, Map.of());
+        assertRefused(() -> KerasModelLoader.load(p), "layer 'inner' (Sequential)", "training=True",
+                "its layer 'noise' (GaussianNoise)", "stddev=0.1", "random");
+    }
+
     @Test
     void nonFiniteWeightsLoadWithAWarning() {
         Tensor kernel = random.uniform(1, 2, 12);
