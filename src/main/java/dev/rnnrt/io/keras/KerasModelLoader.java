@@ -79,6 +79,8 @@ public final class KerasModelLoader {
     /**
      * Loads weights saved by {@code save_weights} into the architecture {@code model.to_json()}
      * gave, layer by layer by name (layers in the file that the architecture lacks are ignored).
+     * The Keras version and backend are the weights file's, or where it records none (Keras 1's
+     * save_weights), the JSON's.
      */
     public static LoadedModel loadWeights(Path weightsFile, String architectureJson) {
         return loadWeights(weightsFile, architectureJson, RecurrentReference.INSTANCE);
@@ -100,6 +102,9 @@ public final class KerasModelLoader {
                 version = h5.stringAttribute(root, "keras_version");
             }
             JsonNode config = ConfigReader.parse(architectureJson, source + " architecture JSON");
+            if (version == null && config.path("keras_version").isTextual()) {
+                version = config.path("keras_version").asText();   // Keras 1's save_weights records none, to_json does
+            }
             String kerasBackend = h5.stringAttribute(weightsRoot, "backend");
             if (kerasBackend == null && config.path("backend").isTextual()) {   // model.to_json() records it
                 kerasBackend = config.path("backend").asText();

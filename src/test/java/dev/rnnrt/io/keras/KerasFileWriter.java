@@ -47,15 +47,20 @@ final class KerasFileWriter {
         write(path, kerasVersion, kerasBackend, config, weights);
     }
 
-    /** A Keras 2 {@code save_weights} file: the layer groups at the root, no model_config. */
+    /**
+     * A Keras 2 {@code save_weights} file: the layer groups at the root, no model_config. With
+     * {@code kerasVersion} null, as Keras 1 wrote it: neither keras_version nor backend.
+     */
     static void writeWeightsOnly(Path path, String kerasVersion, Map<String, LayerWeights> weights) {
-        write(path, kerasVersion, "tensorflow", null, weights);
+        write(path, kerasVersion, kerasVersion == null ? null : "tensorflow", null, weights);
     }
 
     private static void write(Path path, String kerasVersion, String kerasBackend, JsonNode config,
                               Map<String, LayerWeights> weights) {
         try (WritableHdfFile f = HdfFile.write(path)) {
-            f.putAttribute("keras_version", kerasVersion);
+            if (kerasVersion != null) {
+                f.putAttribute("keras_version", kerasVersion);
+            }
             if (kerasBackend != null) {                       // Keras 1 wrote none
                 f.putAttribute("backend", kerasBackend);
             }
@@ -64,7 +69,9 @@ final class KerasFileWriter {
                 f.putAttribute("model_config", config.toString());
                 mw = f.putGroup("model_weights");
             }
-            mw.putAttribute("keras_version", kerasVersion);
+            if (kerasVersion != null) {
+                mw.putAttribute("keras_version", kerasVersion);
+            }
             if (!weights.isEmpty()) { // jhdf cannot write an empty string array
                 mw.putAttribute("layer_names", weights.keySet().toArray(new String[0]));
             }

@@ -2946,6 +2946,45 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Keras 1.2's save_weights records neither keras_version nor backend; its to_json records
+     * keras_version, whose rules then apply: here Keras 1's TensorFlow loop, whose masked steps
+     * output the state, which Bidirectional concatenates (Keras 2.2+ gives zeros there).
+     */
+    @Test
+    void keras1WeightsOnlyFileTakesTheVersionFromItsJson() {
+        Map<String, Object> lstm = new LinkedHashMap<>(Map.of("output_dim", 2, "return_sequences", true,
+                "activation", "tanh", "inner_activation", "hard_sigmoid", "consume_less", "gpu"));
+        lstm.put("name", "lstm_1");
+        Map<String, Object> masking = spec("Masking", "masking_1", Map.of("mask_value", 0.0,
+                "batch_input_shape", nullFirst(T, I)));
+        Map<String, Object> bi = spec("Bidirectional", "bidirectional_1", Map.of("merge_mode", "concat",
+                "layer", Map.of("class_name", "LSTM", "config", lstm)));
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        for (String d : List.of("forward", "backward")) {
+            lw.put(d + "_lstm_1_W", random.uniform(1, I, 8)).put(d + "_lstm_1_U", random.uniform(1, 2, 8))
+                    .put(d + "_lstm_1_b", random.uniform(1, 8));
+        }
+        Map<String, KerasFileWriter.LayerWeights> weights = Map.of("bidirectional_1", lw);
+        Path full = dir.resolve("keras1_full.h5");
+        KerasFileWriter.writeHdf5(full, "1.2.2", "tensorflow", JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", List.of(masking, bi))), weights);
+        Path weightsOnly = dir.resolve("keras1_weights.h5");
+        KerasFileWriter.writeWeightsOnly(weightsOnly, null, weights);
+        String json = JSON.valueToTree(Map.of("class_name", "Sequential", "keras_version", "1.2.2",
+                "config", List.of(masking, bi))).toString();
+
+        LoadedModel loaded = KerasModelLoader.loadWeights(weightsOnly, json);
+        assertEquals("1.2.2", loaded.kerasVersion());
+        Tensor x = paddedInput();
+        Tensor expected = KerasModelLoader.load(full).model().predict(x);
+        Compare.assertIdentical("Keras 1 weights + JSON", expected, loaded.model().predict(x));
+        // the steps that tell the versions apart: sequence 0's padded last two steps are not zeros
+        assertTrue(expected.data()[(T - 1) * 4] != 0f, Arrays.toString(expected.data()));
+        assertTrue(loaded.warnings().stream().noneMatch(w -> w.contains("does not say which Keras")),
+                loaded.warnings().toString());
+    }
+
+    /**
      * CuDNNLSTM and CuDNNGRU (Keras 2.0.9-2.3, tf.keras 1.x) always compute with sigmoid gates and
      * tanh, as cuDNN does, also in files older than Keras 2.3, whose LSTM and GRU default to
      * hard_sigmoid; their weights are in cuDNN's layout.
