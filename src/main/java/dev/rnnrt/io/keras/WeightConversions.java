@@ -104,17 +104,26 @@ final class WeightConversions {
         return out;
     }
 
-    /** "lstm_1_W_i" → "W_i"; "dense_1/kernel:0" → "kernel:0". */
+    /** "lstm_1_W_i" and "lstm_1_W_i:0" → "W_i"; "dense_1/kernel:0" → "kernel". */
     private static String suffix(String name) {
-        String s = name.substring(name.lastIndexOf('/') + 1);
+        String s = withoutIndex(name.substring(name.lastIndexOf('/') + 1));
         int k = s.lastIndexOf('_');
         int k2 = k > 0 ? s.lastIndexOf('_', k - 1) : -1;
         return k2 >= 0 ? s.substring(k2 + 1) : s;
     }
 
+    /**
+     * A TensorFlow variable's name without its output index: Keras 1 on TensorFlow saved its
+     * per-gate weights as "lstm_1_W_i:0", on Theano as "lstm_1_W_i".
+     */
+    private static String withoutIndex(String name) {
+        return name.replaceFirst(":\\d+$", "");
+    }
+
     private static Tensor find(String where, List<NamedWeight> raw, String gateSuffix) {
         for (NamedWeight w : raw) {
-            if (w.name().endsWith("_" + gateSuffix) || w.name().equals(gateSuffix)) {
+            String name = withoutIndex(w.name());
+            if (name.endsWith("_" + gateSuffix) || name.equals(gateSuffix)) {
                 return w.value();
             }
         }

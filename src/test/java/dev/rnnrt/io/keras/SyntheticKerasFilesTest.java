@@ -2946,6 +2946,71 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Keras 1 keeps an LSTM's and a GRU's weights per gate, saved in the order of its
+     * trainable_weights (LSTM: i, c, f, o; GRU: z, r, h), named "lstm_1_W_i" on Theano and
+     * "lstm_1_W_i:0" (TensorFlow's variable names) on TensorFlow. Keras 2 joins them as i, f, c, o
+     * and z, r, h.
+     */
+    @Test
+    void keras1PerGateWeightsOnBothBackends() {
+        Tensor x = random.uniform(1, 3, T, I);
+        for (String cls : List.of("LSTM", "GRU")) {
+            boolean lstm = cls.equals("LSTM");
+            String[] saved = lstm ? new String[] {"i", "c", "f", "o"} : new String[] {"z", "r", "h"};
+            String[] keras2 = lstm ? new String[] {"i", "f", "c", "o"} : new String[] {"z", "r", "h"};
+            Map<String, Tensor[]> gate = new LinkedHashMap<>();
+            for (String g : saved) {
+                gate.put(g, new Tensor[] {random.uniform(0.6, I, H), random.uniform(0.6, H, H), random.uniform(0.6, H)});
+            }
+            List<Tensor> joined = new ArrayList<>();
+            for (int part = 0; part < 3; part++) {
+                List<Tensor> blocks = new ArrayList<>();
+                for (String g : keras2) {
+                    blocks.add(gate.get(g)[part]);
+                }
+                joined.add(joinColumns(blocks));
+            }
+            RecurrentLayer expected = lstm
+                    ? Lstm.builder(H).name("rnn_1").recurrentActivation(Activation.HARD_SIGMOID_KERAS2).build()
+                    : Gru.builder(H).name("rnn_1").resetAfter(false).recurrentActivation(Activation.HARD_SIGMOID_KERAS2)
+                            .build();
+            expected.setWeights(joined);
+            Model java = Model.sequential("java").input(-1, I).add(expected).build();
+
+            Map<String, Object> cfg = new LinkedHashMap<>(Map.of("output_dim", H, "return_sequences", false,
+                    "activation", "tanh", "inner_activation", "hard_sigmoid", "consume_less", "cpu"));
+            cfg.put("batch_input_shape", nullFirst(T, I));
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", List.of(spec(cls, "rnn_1", cfg))));
+            for (String backend : List.of("theano", "tensorflow")) {
+                KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+                String index = backend.equals("tensorflow") ? ":0" : "";
+                for (String g : saved) {
+                    lw.put("rnn_1_W_" + g + index, gate.get(g)[0]).put("rnn_1_U_" + g + index, gate.get(g)[1])
+                            .put("rnn_1_b_" + g + index, gate.get(g)[2]);
+                }
+                Path file = dir.resolve("keras1_" + cls + "_" + backend + ".h5");
+                KerasFileWriter.writeHdf5(file, "1.2.2", backend, config, Map.of("rnn_1", lw));
+                Compare.assertIdentical(cls + " on " + backend, java.predict(x), KerasModelLoader.load(file).model().predict(x));
+            }
+        }
+    }
+
+    /** Matrices (or vectors) side by side along their last axis. */
+    private static Tensor joinColumns(List<Tensor> blocks) {
+        int rows = blocks.get(0).rank() == 1 ? 1 : blocks.get(0).dim(0);
+        int cols = blocks.get(0).dim(-1);
+        float[] out = new float[rows * cols * blocks.size()];
+        for (int b = 0; b < blocks.size(); b++) {
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    out[r * cols * blocks.size() + b * cols + c] = blocks.get(b).data()[r * cols + c];
+                }
+            }
+        }
+        return rows == 1 && blocks.get(0).rank() == 1 ? Tensor.of(out, out.length) : Tensor.of(out, rows, out.length / rows);
+    }
+
+    /**
      * Keras 1.2's save_weights records neither keras_version nor backend; its to_json records
      * keras_version, whose rules then apply: here Keras 1's TensorFlow loop, whose masked steps
      * output the state, which Bidirectional concatenates (Keras 2.2+ gives zeros there).
