@@ -416,15 +416,26 @@ public final class KerasModelLoader {
             } else if (layer instanceof Bidirectional b) {
                 int nf = b.forwardLayer().weightNames().size();
                 int nb = b.backwardLayer().weightNames().size();
-                if (raw.size() != nf + nb) {
+                // nf + nb arrays are the forward layer's, then the backward's; another even count is split in
+                // half, each direction's in its saved form (Keras 1's per-gate arrays), and each half converted,
+                // as Keras 2's convert_nested_bidirectional does
+                List<Tensor> forward = List.of();
+                List<Tensor> backward = List.of();
+                if (raw.size() == nf + nb || raw.size() % 2 == 0) {
+                    int split = raw.size() == nf + nb ? nf : raw.size() / 2;
+                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
+                            raw.subList(0, split), b.forwardLayer().units());
+                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer().className(),
+                            raw.subList(split, raw.size()), b.backwardLayer().units());
+                }
+                if (forward.size() != nf || backward.size() != nb) {
                     throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, a Bidirectional "
                             + b.forwardLayer().className() + " needs " + (nf + nb) + " (forward " + b.forwardLayer().weightNames()
-                            + ", then backward). The file may be truncated; export it again from Keras.");
+                            + ", then backward; or, from Keras 1, each direction's per-gate arrays). The file may be "
+                            + "truncated; export it again from Keras.");
                 }
-                b.forwardLayer().setWeights(WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
-                        raw.subList(0, nf), b.forwardLayer().units()));
-                b.backwardLayer().setWeights(WeightConversions.recurrent(where + " backward",
-                        b.backwardLayer().className(), raw.subList(nf, nf + nb), b.backwardLayer().units()));
+                b.forwardLayer().setWeights(forward);
+                b.backwardLayer().setWeights(backward);
             } else if (layer instanceof StackedRnn s) {
                 s.setWeights(stackedWeights(where, s, raw, factory.frozenCells(s)));
             } else if (layer instanceof BidirectionalStack b) {

@@ -2995,6 +2995,61 @@ class SyntheticKerasFilesTest {
         }
     }
 
+    /**
+     * Keras 1 Bidirectional(LSTM) with per-gate weights: 24 arrays, the forward layer's 12 then the
+     * backward's, each half converted as its layer's (Keras 2's convert_nested_bidirectional).
+     */
+    @Test
+    void keras1BidirectionalWithPerGateWeights() {
+        String[] saved = {"i", "c", "f", "o"};
+        String[] keras2 = {"i", "f", "c", "o"};
+        Map<String, Object> lstm = new LinkedHashMap<>(Map.of("output_dim", H, "return_sequences", true,
+                "activation", "tanh", "inner_activation", "hard_sigmoid", "consume_less", "cpu"));
+        lstm.put("name", "lstm_1");
+        Map<String, Object> biCfg = new LinkedHashMap<>(Map.of("merge_mode", "concat",
+                "layer", Map.of("class_name", "LSTM", "config", lstm)));
+        biCfg.put("batch_input_shape", nullFirst(T, I));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential",
+                "config", List.of(spec("Bidirectional", "bidirectional_1", biCfg))));
+        Bidirectional expected = Bidirectional.of("bidirectional_1", Lstm.builder(H).name("lstm_1")
+                .recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true).build(),
+                Bidirectional.MergeMode.CONCAT, null);
+        for (String backend : List.of("theano", "tensorflow")) {
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            for (String direction : List.of("forward", "backward")) {
+                Map<String, Tensor[]> gate = new LinkedHashMap<>();
+                for (String g : saved) {
+                    Tensor[] w = {random.uniform(0.6, I, H), random.uniform(0.6, H, H), random.uniform(0.6, H)};
+                    gate.put(g, w);
+                    String prefix = direction + "_lstm_1_";
+                    String index = backend.equals("tensorflow") ? ":0" : "";
+                    lw.put(prefix + "W_" + g + index, w[0]).put(prefix + "U_" + g + index, w[1])
+                            .put(prefix + "b_" + g + index, w[2]);
+                }
+                List<Tensor> joined = new ArrayList<>();
+                for (int part = 0; part < 3; part++) {
+                    List<Tensor> blocks = new ArrayList<>();
+                    for (String g : keras2) {
+                        blocks.add(gate.get(g)[part]);
+                    }
+                    joined.add(joinColumns(blocks));
+                }
+                (direction.equals("forward") ? expected.forwardLayer() : expected.backwardLayer()).setWeights(joined);
+            }
+            Model java = Model.sequential("java").input(-1, I).add(expected).build();
+            Path file = dir.resolve("keras1_bidirectional_" + backend + ".h5");
+            KerasFileWriter.writeHdf5(file, "1.2.2", backend, config, Map.of("bidirectional_1", lw));
+            Tensor x = random.uniform(1, 2, T, I);
+            Compare.assertIdentical("Keras 1 Bidirectional on " + backend, java.predict(x),
+                    KerasModelLoader.load(file).model().predict(x));
+
+            KerasFileWriter.LayerWeights short22 = new KerasFileWriter.LayerWeights();
+            lw.byName.entrySet().stream().limit(22).forEach(e -> short22.put(e.getKey(), e.getValue()));
+            KerasFileWriter.writeHdf5(file, "1.2.2", backend, config, Map.of("bidirectional_1", short22));
+            assertRefusal(file, "'bidirectional_1'", "found 22 weight arrays", "needs 6", "per-gate arrays");
+        }
+    }
+
     /** Matrices (or vectors) side by side along their last axis. */
     private static Tensor joinColumns(List<Tensor> blocks) {
         int rows = blocks.get(0).rank() == 1 ? 1 : blocks.get(0).dim(0);
