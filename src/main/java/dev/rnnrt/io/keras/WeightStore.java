@@ -84,19 +84,38 @@ abstract class WeightStore {
      * TimeDistributed under {@code layer}. {@code <key>} is made from the class and position
      * ("dense", "dense_1"); the {@code vars} group also carries the layer's config name, which
      * is matched first.
+     *
+     * <p>tf.keras 2.12 to 2.14 saved the same layout with {@value #TF_KERAS_LAYERS} in place of
+     * each {@code layers} group (their saving walked a model's attributes in name order, and met
+     * the layers first under Functional._layer_checkpoint_dependencies), as Keras 3's H5Entry reads
+     * them back. That dict lists a layer with weights twice, and tf.keras 2.12 and 2.13 counted
+     * both in a key's position (two LSTMs: "lstm", "lstm_2"); 2.14 counts each layer once. A layer's
+     * group there is the one of its class in its place among that class's groups.
      */
     static final class Keras3 extends WeightStore {
+        /** The group tf.keras 2.12-2.14 kept a model's layers in, in place of {@code layers}. */
+        static final String TF_KERAS_LAYERS = "_layer_checkpoint_dependencies";
+        private static final Pattern KEY = Pattern.compile("(.+?)(?:_(\\d{1,9}))?");
+
         private final Group layers;
+        /** "layers", or {@link #TF_KERAS_LAYERS} in tf.keras 2.12-2.14 files. */
+        private final String layersName;
         private final Map<String, String> keyByConfigName = new HashMap<>();
 
         Keras3(Hdf5 h5) {
-            this(h5, h5.child(h5.root(), "layers"));
+            this(h5, h5.child(h5.root(), "layers") == null && h5.child(h5.root(), TF_KERAS_LAYERS) instanceof Group
+                    ? TF_KERAS_LAYERS : "layers");
+        }
+
+        private Keras3(Hdf5 h5, String layersName) {
+            this(h5, h5.child(h5.root(), layersName), layersName);
         }
 
         /** The layers below {@code layers} (a Keras 3 "layers" group, or null when there is none). */
-        private Keras3(Hdf5 h5, Node layersGroup) {
+        private Keras3(Hdf5 h5, Node layersGroup, String layersName) {
             super(h5);
             Node n = layersGroup;
+            this.layersName = layersName;
             this.layers = n instanceof Group g ? g : null;
             if (layers != null) {
                 for (String key : h5.children(layers)) {
@@ -121,9 +140,39 @@ abstract class WeightStore {
         WeightStore nested(List<String> modelKeys) {
             Node n = layers;
             for (String key : modelKeys) {
-                n = n instanceof Group g ? h5.child(g, key + "/layers") : null;
+                n = n instanceof Group g ? h5.child(g, groupKey(g, key) + "/" + layersName) : null;
             }
-            return new Keras3(h5, n);
+            return new Keras3(h5, n, layersName);
+        }
+
+        /**
+         * The group below {@code in} that Keras 3's key {@code key} ("lstm_1", "time_distributed/layer")
+         * stands for: itself, or in a tf.keras 2.12-2.14 file the group of that class at the same
+         * place among the groups of its class.
+         */
+        private String groupKey(Group in, String key) {
+            if (!layersName.equals(TF_KERAS_LAYERS)) {
+                return key;
+            }
+            int slash = key.indexOf('/');
+            String first = slash < 0 ? key : key.substring(0, slash);
+            java.util.regex.Matcher m = KEY.matcher(first);
+            if (!m.matches()) {
+                return key;
+            }
+            String base = m.group(1);
+            int place = m.group(2) == null ? 0 : Integer.parseInt(m.group(2));
+            List<int[]> ofClass = new ArrayList<>();       // [index in the key, index in children]
+            List<String> children = h5.children(in);
+            for (int c = 0; c < children.size(); c++) {
+                java.util.regex.Matcher k = KEY.matcher(children.get(c));
+                if (k.matches() && k.group(1).equals(base)) {
+                    ofClass.add(new int[] {k.group(2) == null ? 0 : Integer.parseInt(k.group(2)), c});
+                }
+            }
+            ofClass.sort((a, b) -> Integer.compare(a[0], b[0]));
+            String group = place < ofClass.size() ? children.get(ofClass.get(place)[1]) : first;
+            return slash < 0 ? group : group + key.substring(slash);
         }
 
         @Override
@@ -132,7 +181,7 @@ abstract class WeightStore {
             if (layers == null) {
                 return out;
             }
-            String key = keyByConfigName.getOrDefault(name, positionalKey);
+            String key = keyByConfigName.getOrDefault(name, groupKey(layers, positionalKey));
             Node group = h5.child(layers, key);
             if (!(group instanceof Group g)) {
                 return out;

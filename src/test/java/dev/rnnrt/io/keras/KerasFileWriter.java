@@ -105,10 +105,19 @@ final class KerasFileWriter {
     /** As {@link #writeKeras(Path, JsonNode, Map, Map)}, with the metadata's keras_version. */
     static void writeKeras(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> weights,
                            Map<String, Long> counts) throws IOException {
+        writeKeras(path, kerasVersion, config, weights, counts, "layers");
+    }
+
+    /**
+     * As {@link #writeKeras(Path, String, JsonNode, Map, Map)}, the layers' groups below
+     * {@code layersGroup} (tf.keras 2.12-2.14: "_layer_checkpoint_dependencies").
+     */
+    static void writeKeras(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> weights,
+                           Map<String, Long> counts, String layersGroup) throws IOException {
         Path h5 = Files.createTempFile("model.weights", ".h5");
         try {
             try (WritableHdfFile f = HdfFile.write(h5)) {
-                WritableGroup layers = f.putGroup("layers");
+                WritableGroup layers = f.putGroup(layersGroup);
                 for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
                     WritableGroup g = layers;
                     for (String part : e.getKey().split("/")) {

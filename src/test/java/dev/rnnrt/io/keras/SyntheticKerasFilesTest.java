@@ -2946,6 +2946,61 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * tf.keras 2.12-2.14 .keras archives keep the layers' groups under
+     * _layer_checkpoint_dependencies; 2.12 and 2.13 count a layer with weights twice in the keys
+     * (lstm, lstm_2), 2.14 once (lstm, lstm_1). A layer without weights has an empty group.
+     */
+    @Test
+    void tfKerasArchivesWithLayerCheckpointDependencies() throws IOException {
+        Lstm first = Lstm.builder(H).name("lstm").returnSequences(true).build();
+        List<Tensor> w1 = randomWeights(first, I);
+        first.setWeights(w1);
+        Lstm second = Lstm.builder(5).name("lstm_1").build();
+        List<Tensor> w2 = randomWeights(second, H);
+        second.setWeights(w2);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, 5, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(first).add(second).add(dense).build();
+
+        Map<String, Object> in = Map.of("module", "keras.layers", "class_name", "InputLayer",
+                "config", Map.of("batch_input_shape", nullFirst(-1, I), "name", "input_1"), "registered_name", "InputLayer");
+        List<Object> layers = new ArrayList<>(List.of(in));
+        for (Map<String, Object> l : List.of(layerSpec("LSTM", "lstm", Map.of("return_sequences", true), H),
+                spec("Dropout", "dropout", Map.of("rate", 0.5)), layerSpec("LSTM", "lstm_1", Map.of(), 5),
+                spec("Dense", "dense", Map.of("units", 2)))) {
+            Map<String, Object> m = new LinkedHashMap<>(l);
+            m.put("module", "keras.layers");
+            layers.add(m);
+        }
+        JsonNode config = JSON.valueToTree(Map.of("module", "keras", "class_name", "Sequential",
+                "config", Map.of("name", "sequential", "layers", layers)));
+        Tensor x = random.uniform(1, 2, T, I);
+        for (String version : List.of("2.13.1", "2.14.0")) {
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("lstm/cell", w1);
+            weights.put("dropout", List.of());
+            weights.put((version.equals("2.13.1") ? "lstm_2" : "lstm_1") + "/cell", w2);
+            weights.put("dense", dw);
+            Path file = dir.resolve("tf_keras_" + version + ".keras");
+            KerasFileWriter.writeKeras(file, version, config, weights, Map.of(), "_layer_checkpoint_dependencies");
+            Compare.assertIdentical("tf.keras " + version, java.predict(x), KerasModelLoader.load(file).model().predict(x));
+
+            // the LSTMs in a nested Sequential: its layers' groups below its own _layer_checkpoint_dependencies
+            Map<String, Object> inner = Map.of("module", "keras", "class_name", "Sequential", "config",
+                    Map.of("name", "sequential", "layers", layers.subList(0, 4)));
+            JsonNode outer = JSON.valueToTree(Map.of("module", "keras", "class_name", "Sequential", "config",
+                    Map.of("name", "outer", "layers", List.of(inner, layers.get(4)))));
+            Map<String, List<Tensor>> nested = new LinkedHashMap<>();
+            weights.forEach((k, v) -> nested.put(k.equals("dense") ? k : "sequential/_layer_checkpoint_dependencies/" + k, v));
+            Path nestedFile = dir.resolve("tf_keras_nested_" + version + ".keras");
+            KerasFileWriter.writeKeras(nestedFile, version, outer, nested, Map.of(), "_layer_checkpoint_dependencies");
+            Compare.assertIdentical("tf.keras " + version + ", nested", java.predict(x),
+                    KerasModelLoader.load(nestedFile).model().predict(x));
+        }
+    }
+
+    /**
      * Keras 1 keeps an LSTM's and a GRU's weights per gate, saved in the order of its
      * trainable_weights (LSTM: i, c, f, o; GRU: z, r, h), named "lstm_1_W_i" on Theano and
      * "lstm_1_W_i:0" (TensorFlow's variable names) on TensorFlow. Keras 2 joins them as i, f, c, o
