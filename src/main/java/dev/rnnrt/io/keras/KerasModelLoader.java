@@ -76,11 +76,15 @@ public final class KerasModelLoader {
                 + "rnnrt loads models saved by Keras' model.save; a SavedModel folder or an ONNX file is not supported.");
     }
 
+    /** The format of a weights file in Keras 3's layout ({@code *.weights.h5}) read with an architecture JSON. */
+    static final String KERAS3_WEIGHTS_FORMAT = "Keras 3 weights HDF5 + JSON";
+
     /**
      * Loads weights saved by {@code save_weights} into the architecture {@code model.to_json()}
-     * gave, layer by layer by name (layers in the file that the architecture lacks are ignored).
-     * The Keras version and backend are the weights file's, or where it records none (Keras 1's
-     * save_weights), the JSON's.
+     * gave: Keras 1 and 2 files layer by layer by name (layers in the file that the architecture
+     * lacks are ignored), Keras 3 {@code .weights.h5} files (and tf.keras 2.12+'s) as the
+     * {@code model.weights.h5} of a {@code .keras} archive. The Keras version and backend are the
+     * weights file's, or where it records none (Keras 1's and Keras 3's save_weights), the JSON's.
      */
     public static LoadedModel loadWeights(Path weightsFile, String architectureJson) {
         return loadWeights(weightsFile, architectureJson, RecurrentReference.INSTANCE);
@@ -97,6 +101,10 @@ public final class KerasModelLoader {
             Group root = h5.root();
             Node mw = h5.child(root, "model_weights");
             Group weightsRoot = mw instanceof Group g ? g : root;
+            // Keras 3's save_weights (and tf.keras 2.12+'s to *.weights.h5): layers/<key>/vars/<i>, no layer_names
+            boolean keras3 = weightsRoot == root && h5.stringListAttribute(root, "layer_names").isEmpty()
+                    && (h5.child(root, "layers") instanceof Group
+                    || h5.child(root, WeightStore.Keras3.TF_KERAS_LAYERS) instanceof Group);
             String version = h5.stringAttribute(weightsRoot, "keras_version");
             if (version == null) {
                 version = h5.stringAttribute(root, "keras_version");
@@ -109,8 +117,11 @@ public final class KerasModelLoader {
             if (kerasBackend == null && config.path("backend").isTextual()) {   // model.to_json() records it
                 kerasBackend = config.path("backend").asText();
             }
-            return assemble(source, version, kerasBackend, config, new WeightStore.Legacy(h5, weightsRoot),
-                    "weights-only HDF5 + JSON", backend);
+            return keras3
+                    ? assemble(source, version, kerasBackend, config, new WeightStore.Keras3(h5), KERAS3_WEIGHTS_FORMAT,
+                            backend)
+                    : assemble(source, version, kerasBackend, config, new WeightStore.Legacy(h5, weightsRoot),
+                            "weights-only HDF5 + JSON", backend);
         }
     }
 
@@ -152,7 +163,7 @@ public final class KerasModelLoader {
         KerasVersion version;
         List<String> warnings = new ArrayList<>();
         if (versionText == null) {
-            boolean archive = format.equals(KerasArchive.FORMAT);
+            boolean archive = format.equals(KerasArchive.FORMAT) || format.equals(KERAS3_WEIGHTS_FORMAT);
             version = archive ? KerasVersion.KERAS_3 : KerasVersion.KERAS_2;
             warnings.add(source + " does not say which Keras wrote it; reading it as Keras " + version + " ("
                     + (archive ? "hard_sigmoid = relu6(x + 3) / 6" : "hard_sigmoid = clip(0.2x + 0.5, 0, 1)")
@@ -182,18 +193,23 @@ public final class KerasModelLoader {
                 continue;
             }
             List<NamedWeight> raw;
+            String absent;                           // why the file has none for it, where it has none
             if (e.scope().isEmpty()) {
                 raw = store.weights(e.layer().name(), e.className(), e.positionalKey());
+                absent = raw.isEmpty() ? store.absence(e.layer().name(), e.positionalKey()) : WeightStore.TRUNCATED;
             } else if (nested.containsKey(e)) {
                 raw = nested.get(e);
+                absent = WeightStore.TRUNCATED;
             } else {
                 List<String> keys = new ArrayList<>();
                 e.scope().forEach(sc -> keys.add(sc.positionalKey()));
                 // the name the layer has inside its nested model (Keras 3.8+ records it beside the weights)
                 String own = e.layer().name().substring(e.scope().get(e.scope().size() - 1).name().length() + 1);
-                raw = store.nested(keys).weights(own, e.className(), e.positionalKey());
+                WeightStore inner = store.nested(keys);
+                raw = inner.weights(own, e.className(), e.positionalKey());
+                absent = raw.isEmpty() ? inner.absence(own, e.positionalKey()) : WeightStore.TRUNCATED;
             }
-            assign(source, e, raw, warnings, factory);
+            assign(source, e, raw, absent, warnings, factory);
         }
         Model model;
         try {
@@ -390,8 +406,9 @@ public final class KerasModelLoader {
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
     }
 
-    private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, List<String> warnings,
-                               LayerFactory factory) {
+    /** @param absent why the file holds no weights for the layer, a sentence for errors where it needs some */
+    private static void assign(String source, ConfigReader.Entry e, List<NamedWeight> raw, String absent,
+                               List<String> warnings, LayerFactory factory) {
         Layer wrapper = e.layer();
         Layer layer = wrapper;
         while (layer instanceof TimeDistributed t) {    // its weights are the wrapped layer's
@@ -411,11 +428,16 @@ public final class KerasModelLoader {
         }
         try {
             if (layer instanceof RecurrentLayer r) {
-                r.setWeights(checkCount(where, r, raw, r.weightNames(),
+                r.setWeights(checkCount(where, r, raw, absent, r.weightNames(),
                         WeightConversions.recurrent(where, r.className(), raw, r.units())));
             } else if (layer instanceof Bidirectional b) {
                 int nf = b.forwardLayer().weightNames().size();
                 int nb = b.backwardLayer().weightNames().size();
+                if (raw.isEmpty()) {
+                    throw new ModelLoadException(where + ": the file has no weights for it; a Bidirectional "
+                            + b.forwardLayer().className() + " needs " + (nf + nb) + " (forward "
+                            + b.forwardLayer().weightNames() + ", then backward). " + absent);
+                }
                 // nf + nb arrays are the forward layer's, then the backward's; another even count is split in
                 // half, each direction's in its saved form (Keras 1's per-gate arrays), and each half converted,
                 // as Keras 2's convert_nested_bidirectional does
@@ -437,29 +459,29 @@ public final class KerasModelLoader {
                 b.forwardLayer().setWeights(forward);
                 b.backwardLayer().setWeights(backward);
             } else if (layer instanceof StackedRnn s) {
-                s.setWeights(stackedWeights(where, s, raw, factory.frozenCells(s)));
+                s.setWeights(stackedWeights(where, s, raw, absent, factory.frozenCells(s)));
             } else if (layer instanceof BidirectionalStack b) {
                 // a frozen layer lists each direction in turn (its non-trainable weights are each
                 // direction's weights); a trainable one both directions' trainable cells first
-                bidirectionalStackWeights(where, b, raw, factory.frozenCells(b), e.trainable());
+                bidirectionalStackWeights(where, b, raw, absent, factory.frozenCells(b), e.trainable());
             } else if (layer instanceof Dense d) {
-                d.setWeights(required(where, raw, "kernel, bias"));
+                d.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
-                emb.setWeights(required(where, raw, "embeddings"));
+                emb.setWeights(required(where, raw, absent, "embeddings"));
             } else if (layer instanceof Conv1D c) {
-                c.setWeights(required(where, raw, "kernel, bias"));
+                c.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof BatchNormalization bn) {
-                bn.setWeights(required(where, raw, String.join(", ", bn.weightNames())));
+                bn.setWeights(required(where, raw, absent, String.join(", ", bn.weightNames())));
             } else if (layer instanceof LayerNormalization ln && !ln.weightNames().isEmpty()) {
-                ln.setWeights(required(where, raw, String.join(", ", ln.weightNames())));
+                ln.setWeights(required(where, raw, absent, String.join(", ", ln.weightNames())));
             } else if (layer instanceof Normalization n && (!raw.isEmpty() || !n.hasStatistics())) {
-                n.setWeights(required(where, raw, "mean, variance, count"));
+                n.setWeights(required(where, raw, absent, "mean, variance, count"));
             } else if (layer instanceof MultiHeadAttention m) {
-                m.setWeights(required(where, raw, String.join(", ", m.weightNames())));
+                m.setWeights(required(where, raw, absent, String.join(", ", m.weightNames())));
             } else if (layer instanceof PRelu pr) {
-                pr.setWeights(required(where, raw, "alpha"));
+                pr.setWeights(required(where, raw, absent, "alpha"));
             } else if (layer instanceof Attention a && !a.weightNames().isEmpty()) {
-                a.setWeights(required(where, raw, String.join(", ", a.weightNames())));
+                a.setWeights(required(where, raw, absent, String.join(", ", a.weightNames())));
             } else if (!raw.isEmpty() && !(layer instanceof Normalization)) {
                 // computing without weights the file has would give other numbers than Keras
                 throw new ModelLoadException(where + ": the file holds " + raw.size() + " weight array(s) ("
@@ -481,11 +503,12 @@ public final class KerasModelLoader {
      * others ({@code frozen}) it lists the trainable cells' weights first, then the frozen ones'
      * (StackedRNNCells' trainable_weights, then non_trainable_weights).
      */
-    private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw, boolean[] frozen) {
+    private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw, String absent,
+                                               boolean[] frozen) {
         List<String> names = s.weightNames();
         if (raw.isEmpty()) {
             throw new ModelLoadException(where + ": the file has no weights for it; its stacked cells need "
-                    + names.size() + " (" + String.join(", ", names) + "). The file may be truncated; export it again.");
+                    + names.size() + " (" + String.join(", ", names) + "). " + absent);
         }
         List<NamedWeight> ordered = raw;
         if (raw.get(0).name().contains("/cell/cells/")) {
@@ -556,7 +579,7 @@ public final class KerasModelLoader {
      * cells first).
      */
     private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
-                                                  boolean[] frozen, boolean layerTrainable) {
+                                                  String absent, boolean[] frozen, boolean layerTrainable) {
         int nf = b.forwardLayer().weightNames().size();
         int nb = b.backwardLayer().weightNames().size();
         List<NamedWeight> fw = new ArrayList<>();
@@ -583,15 +606,15 @@ public final class KerasModelLoader {
             throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, its two stacks of cells need "
                     + (nf + nb) + ". The file may be truncated; export it again from Keras.");
         }
-        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, frozen));
-        b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, frozen));
+        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, absent, frozen));
+        b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, absent, frozen));
     }
 
-    private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, List<String> names,
-                                           List<Tensor> converted) {
+    private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, String absent,
+                                           List<String> names, List<Tensor> converted) {
         if (raw.isEmpty()) {
             throw new ModelLoadException(where + ": the file has no weights for it; a " + r.className() + " needs "
-                    + names.size() + " (" + String.join(", ", names) + "). The file may be truncated; export it again.");
+                    + names.size() + " (" + String.join(", ", names) + "). " + absent);
         }
         if (converted.size() != names.size()) {
             throw new ModelLoadException(where + ": found " + converted.size() + " weight arrays, a " + r.className()
@@ -601,10 +624,9 @@ public final class KerasModelLoader {
         return converted;
     }
 
-    private static List<Tensor> required(String where, List<NamedWeight> raw, String names) {
+    private static List<Tensor> required(String where, List<NamedWeight> raw, String absent, String names) {
         if (raw.isEmpty()) {
-            throw new ModelLoadException(where + ": the file has no weights for it (" + names
-                    + "). The file may be truncated; export it again from Keras.");
+            throw new ModelLoadException(where + ": the file has no weights for it (" + names + "). " + absent);
         }
         return WeightConversions.values(raw);
     }

@@ -33,6 +33,27 @@ abstract class WeightStore {
      */
     abstract List<NamedWeight> weights(String name, String className, String positionalKey);
 
+    /** Why a file may hold no weights for a layer that needs some, when nothing better is known. */
+    static final String TRUNCATED = "The file may be truncated; export it again from Keras.";
+
+    /** The most names an error lists. */
+    private static final int LISTED = 20;
+
+    /**
+     * Why the file holds no weights for a layer (whose {@link #weights} came back empty), as a
+     * sentence for an error: where the layer's group is missing, that the config and the weights
+     * name or place the layers differently; otherwise that the file may be truncated.
+     */
+    String absence(String name, String positionalKey) {
+        return TRUNCATED;
+    }
+
+    /** Names for an error: the first {@value #LISTED}, then how many more. */
+    static String listed(List<String> names) {
+        return names.size() <= LISTED ? names.toString()
+                : names.subList(0, LISTED) + " and " + (names.size() - LISTED) + " more";
+    }
+
     /**
      * Whether the format keeps all of a nested model's weights as one list in the model's own group
      * (Keras 1 and 2, which the loader then splits among its layers); otherwise each layer inside
@@ -75,6 +96,17 @@ abstract class WeightStore {
                 out.add(new NamedWeight(weightName, t));
             }
             return out;
+        }
+
+        @Override
+        String absence(String name, String positionalKey) {
+            if (h5.child(root, name) instanceof Group) {
+                return TRUNCATED;
+            }
+            List<String> names = h5.stringListAttribute(root, "layer_names");
+            return "The file has no weights under the name '" + name + "' (its layers: "
+                    + listed(names.isEmpty() ? h5.children(root) : names) + "): the model config and the weights "
+                    + "name the layers differently. Use the architecture of the model that saved these weights.";
         }
     }
 
@@ -188,6 +220,22 @@ abstract class WeightStore {
             }
             collect(g, key, className, out);
             return out;
+        }
+
+        @Override
+        String absence(String name, String positionalKey) {
+            if (layers == null) {
+                return "The file has no " + layersName + " group, where Keras 3 keeps the layers' weights; it may be "
+                        + "truncated, or hold another model's weights.";
+            }
+            String key = keyByConfigName.getOrDefault(name, groupKey(layers, positionalKey));
+            if (h5.child(layers, key) instanceof Group) {
+                return TRUNCATED;
+            }
+            return "The file has no group " + key + " below " + layersName + " (it has " + listed(h5.children(layers))
+                    + "): Keras 3 keys a layer's weights by its class and its place among the layers of that class, "
+                    + "so the model config and the weights disagree on the layers. Use the architecture of the model "
+                    + "that saved these weights.";
         }
 
         private void collect(Group g, String path, String className, List<NamedWeight> out) {

@@ -117,21 +117,7 @@ final class KerasFileWriter {
         Path h5 = Files.createTempFile("model.weights", ".h5");
         try {
             try (WritableHdfFile f = HdfFile.write(h5)) {
-                WritableGroup layers = f.putGroup(layersGroup);
-                for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
-                    WritableGroup g = layers;
-                    for (String part : e.getKey().split("/")) {
-                        g = g.getChild(part) instanceof WritableGroup existing ? existing : g.putGroup(part);
-                    }
-                    WritableGroup vars = g.putGroup("vars");
-                    List<Tensor> list = e.getValue();
-                    for (int k = 0; k < list.size(); k++) {
-                        put(vars, Integer.toString(k), list.get(k));
-                    }
-                    if (counts.containsKey(e.getKey())) {
-                        vars.putDataset(Integer.toString(list.size()), counts.get(e.getKey()));
-                    }
-                }
+                putKerasWeights(f, weights, counts, layersGroup);
             }
             try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
                 entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion + "\", \"date_saved\": \"2026-11-22@12:00:00\"}")
@@ -141,6 +127,36 @@ final class KerasFileWriter {
             }
         } finally {
             Files.deleteIfExists(h5);
+        }
+    }
+
+    /**
+     * A Keras 3 {@code save_weights} file ({@code *.weights.h5}): its layers' groups below
+     * {@code layersGroup}, as in an archive's model.weights.h5. (Keras also writes the model's own
+     * empty vars group at the root, which jhdf cannot write there and read back.)
+     */
+    static void writeKeras3Weights(Path path, Map<String, List<Tensor>> weights, String layersGroup) {
+        try (WritableHdfFile f = HdfFile.write(path)) {
+            putKerasWeights(f, weights, Map.of(), layersGroup);
+        }
+    }
+
+    private static void putKerasWeights(WritableGroup f, Map<String, List<Tensor>> weights, Map<String, Long> counts,
+                                        String layersGroup) {
+        WritableGroup layers = f.putGroup(layersGroup);
+        for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
+            WritableGroup g = layers;
+            for (String part : e.getKey().split("/")) {
+                g = g.getChild(part) instanceof WritableGroup existing ? existing : g.putGroup(part);
+            }
+            WritableGroup vars = g.putGroup("vars");
+            List<Tensor> list = e.getValue();
+            for (int k = 0; k < list.size(); k++) {
+                put(vars, Integer.toString(k), list.get(k));
+            }
+            if (counts.containsKey(e.getKey())) {
+                vars.putDataset(Integer.toString(list.size()), counts.get(e.getKey()));
+            }
         }
     }
 

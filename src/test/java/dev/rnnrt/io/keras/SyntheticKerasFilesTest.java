@@ -2943,6 +2943,13 @@ class SyntheticKerasFilesTest {
         assertEquals("weights-only HDF5 + JSON", loaded.format());
         Tensor x = random.uniform(1, 2, 5, I);
         Compare.assertIdentical("weights-only", java.predict(x), loaded.model().predict(x));
+
+        // an architecture that names the GRU otherwise: the names disagree, which is what the error says
+        ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                () -> KerasModelLoader.loadWeights(file, json.replace("gru_a", "gru_b")));
+        assertTrue(e.getMessage().contains("layer 'gru_b' (GRU)") && e.getMessage().contains("no weights under the name "
+                + "'gru_b'") && e.getMessage().contains("[gru_a, td, unused_layer]")
+                && !e.getMessage().contains("truncated"), e.getMessage());
     }
 
     /**
@@ -3118,6 +3125,62 @@ class SyntheticKerasFilesTest {
             }
         }
         return rows == 1 && blocks.get(0).rank() == 1 ? Tensor.of(out, out.length) : Tensor.of(out, rows, out.length / rows);
+    }
+
+    /**
+     * Keras 3's save_weights ({@code *.weights.h5}): the layout of an archive's model.weights.h5,
+     * no layer_names, no keras_version (nor does Keras 3's to_json record one: read as Keras 3);
+     * tf.keras 2.13's, below _layer_checkpoint_dependencies, with its to_json's keras_version.
+     */
+    @Test
+    void keras3WeightsFileWithArchitectureJson() {
+        Lstm lstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(lstm).add(dense).build();
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("lstm/cell", lw);
+        weights.put("dense", dw);
+        Tensor x = random.uniform(1, 2, T, I);
+
+        Map<String, Object> in = new LinkedHashMap<>(spec("InputLayer", "input_layer", Map.of("batch_shape", nullFirst(-1, I))));
+        in.put("module", "keras.layers");
+        Map<String, Object> rnn = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of(), H));
+        rnn.put("module", "keras.layers");
+        Map<String, Object> head = new LinkedHashMap<>(spec("Dense", "dense", Map.of("units", 2)));
+        head.put("module", "keras.layers");
+        String json = JSON.valueToTree(Map.of("module", "keras", "class_name", "Sequential",
+                "config", Map.of("name", "sequential", "layers", List.of(in, rnn, head)))).toString();
+        Path file = dir.resolve("model.weights.h5");
+        KerasFileWriter.writeKeras3Weights(file, weights, "layers");
+        LoadedModel loaded = KerasModelLoader.loadWeights(file, json);
+        assertEquals("Keras 3 weights HDF5 + JSON", loaded.format());
+        assertTrue(loaded.warnings().size() == 1 && loaded.warnings().get(0).contains("reading it as Keras 3"),
+                loaded.warnings().toString());
+        Compare.assertIdentical("Keras 3 weights", java.predict(x), loaded.model().predict(x));
+
+        Path tfKeras = dir.resolve("tf_keras.weights.h5");
+        KerasFileWriter.writeKeras3Weights(tfKeras, weights, "_layer_checkpoint_dependencies");
+        String tfJson = JSON.valueToTree(Map.of("class_name", "Sequential", "keras_version", "2.13.1",
+                "backend", "tensorflow", "config", Map.of("name", "sequential", "layers", List.of(in, rnn, head))))
+                .toString();
+        LoadedModel tf = KerasModelLoader.loadWeights(tfKeras, tfJson);
+        assertEquals("2.13.1", tf.kerasVersion());
+        assertTrue(tf.warnings().isEmpty(), tf.warnings().toString());
+        Compare.assertIdentical("tf.keras 2.13 weights", java.predict(x), tf.model().predict(x));
+
+        // an architecture with a second Dense at the end: Keras 3 keys it dense_1, which the file lacks
+        Map<String, Object> extra = new LinkedHashMap<>(spec("Dense", "extra", Map.of("units", 2)));
+        extra.put("module", "keras.layers");
+        String other = JSON.valueToTree(Map.of("module", "keras", "class_name", "Sequential",
+                "config", Map.of("name", "sequential", "layers", List.of(in, rnn, head, extra)))).toString();
+        ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                () -> KerasModelLoader.loadWeights(file, other));
+        assertTrue(e.getMessage().contains("layer 'extra' (Dense)") && e.getMessage().contains("no group dense_1 below layers")
+                && e.getMessage().contains("[lstm, dense]") && !e.getMessage().contains("truncated"), e.getMessage());
     }
 
     /**
