@@ -418,6 +418,8 @@ final class ConfigReader {
     Parsed read(JsonNode root) {
         String cls = root.path("class_name").asText("");
         JsonNode cfg = root.path("config");
+        LayerFactory.checkKerasClass(source, root, (prefix.isEmpty() ? "the model" : "the nested model '"
+                + prefix.substring(0, prefix.length() - 1) + "'") + " (" + cls + ")");
         switch (cls) {
             case "Sequential":
                 return sequential(cfg);
@@ -444,6 +446,7 @@ final class ConfigReader {
             String cls = spec.path("class_name").asText("");
             JsonNode lc = spec.path("config");
             if (cls.equals("InputLayer")) {
+                LayerFactory.checkKerasClass(source, spec, "InputLayer '" + lc.path("name").asText("") + "'");
                 inputShape = batchShape(lc, "InputLayer");
                 inputName = lc.has("name") ? qualify(lc.path("name").asText()) : inputName;
                 continue;
@@ -528,6 +531,7 @@ final class ConfigReader {
                 continue;
             }
             if (cls.equals("InputLayer")) {
+                LayerFactory.checkKerasClass(source, spec, "InputLayer '" + layerName + "'");
                 declared.put(layerName, batchShape(spec.path("config"), "InputLayer '" + layerName + "'"));
                 inputLayers.add(layerName);
                 continue;
@@ -646,6 +650,7 @@ final class ConfigReader {
         }
         JsonNode lc = spec.path("config");
         String name = qualify(lc.path("name").asText(spec.path("name").asText("time_distributed")));
+        LayerFactory.checkKerasClass(source, spec, "layer '" + name + "' (TimeDistributed)");
         JsonNode innerSpec = lc.path("layer");
         Parsed inner = nested(innerSpec, name);
         Scope scope = new Scope(name, positionalKey + "/layer");

@@ -154,6 +154,35 @@ final class LayerFactory {
         }
     }
 
+    /**
+     * Refuses a spec whose class is not Keras' own. Keras 3 (and tf.keras 2.13+) record each
+     * object's {@code module} and {@code registered_name}: Keras' layers and models come from
+     * {@code keras…} (or tf_keras…) with no registered_name or their class name, while a custom
+     * class, even one named after a built-in (a subclass of LSTM called LSTM), names its own
+     * package, and Keras builds it from that package's code. Specs without these keys (Keras 1 and
+     * 2) pass.
+     *
+     * @param what how to name the spec in the message ("layer 'lstm' (LSTM)")
+     */
+    static void checkKerasClass(String source, JsonNode spec, String what) {
+        String cls = spec.path("class_name").asText("");
+        JsonNode module = spec.path("module");
+        JsonNode registered = spec.path("registered_name");
+        String m = module.isTextual() ? module.asText() : null;
+        String r = registered.isTextual() ? registered.asText() : null;
+        boolean ownModule = m == null || m.equals("keras") || m.startsWith("keras.") || m.equals("tf_keras")
+                || m.startsWith("tf_keras.");
+        boolean ownName = r == null || r.equals(cls) || r.startsWith("keras>");
+        if (!ownModule || !ownName) {
+            throw new ModelLoadException(source + ", " + what + ": its class comes from "
+                    + (m == null ? "" : "module '" + m + "'") + (m != null && r != null ? ", " : "")
+                    + (r == null ? "" : "registered as '" + r + "'") + ", not from Keras: it is a custom class "
+                    + "named '" + cls + "', which Keras builds from that package's code, whatever Keras class has "
+                    + "the name. rnnrt never runs code from a model file; rebuild the model with Keras' own layers "
+                    + "and export it again.");
+        }
+    }
+
     /** A layer from {@code {"class_name": ..., "config": {...}}}. */
     Layer create(JsonNode layerSpec) {
         return create(layerSpec, null);
@@ -182,6 +211,7 @@ final class LayerFactory {
             name = WeightStore.snake(cls);          // Keras always writes one; a config without is named by class
         }
         name = prefix + name;
+        checkKerasClass(source, layerSpec, "layer '" + name + "' (" + cls + ")");
         checkPrecision(cls, name, cfg.path("dtype"));
         try {
             return build(cls, name, cfg, callKwargs == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
@@ -529,9 +559,11 @@ final class LayerFactory {
             boolean unrolled = bool(cfg, "unroll", false);
             boolean[] frozen = new boolean[list.size()];
             boolean stackFrozen = !bool(cell.path("config"), "trainable", true);
+            checkKerasClass(source, cell, "layer '" + name + "' (RNN), its cell");
             for (int k = 0; k < list.size(); k++) {
                 JsonNode c = list.get(k);
                 String cls = text(c, "class_name", "");
+                checkKerasClass(source, c, "layer '" + name + "' (RNN), cell " + k + " of its StackedRNNCells");
                 String layerClass = cellLayer(cls);
                 if (layerClass == null) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (RNN): cell " + k
@@ -568,6 +600,7 @@ final class LayerFactory {
             recordFrozen(stack, frozen);
             return stack;
         }
+        checkKerasClass(source, cell, "layer '" + name + "' (RNN), its cell");
         String layerClass = cellLayer(cellClass);
         if (layerClass == null) {
             throw new ModelLoadException(source + ", layer '" + name + "' (RNN) runs the cell '"

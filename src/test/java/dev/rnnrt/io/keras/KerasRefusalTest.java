@@ -76,6 +76,65 @@ class KerasRefusalTest {
                 "LSTM, GRU");
     }
 
+    /** A Keras 3 object spec: module, class_name, config, registered_name (null for Keras' public classes). */
+    private static Map<String, Object> keras3(String module, String cls, String registered, Map<String, Object> cfg) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("module", module);
+        m.put("class_name", cls);
+        m.put("config", cfg);
+        m.put("registered_name", registered);
+        return m;
+    }
+
+    /** A Keras 3 Sequential x -> &lt;middle&gt; -> Dense in a .keras archive, the LSTM weights under lstm/cell. */
+    @SuppressWarnings("unchecked")
+    private Path keras3Archive(String file, Map<String, Object> model, Map<String, Object> middle) throws IOException {
+        Map<String, Object> cfg = new LinkedHashMap<>((Map<String, Object>) model.get("config"));
+        cfg.put("layers", List.of(
+                keras3("keras.layers", "InputLayer", null, Map.of("batch_shape", Arrays.asList(null, 5, 2), "name", "x")),
+                middle, keras3("keras.layers", "Dense", null, Map.of("name", "dense", "units", 1))));
+        Map<String, Object> m = new LinkedHashMap<>(model);
+        m.put("config", cfg);
+        RandomTensors same = new RandomTensors(11);        // the same weights in every file
+        Map<String, List<Tensor>> w = new LinkedHashMap<>();
+        w.put("lstm/cell", List.of(same.uniform(1, 2, 12), same.uniform(1, 3, 12), same.uniform(1, 12)));
+        w.put("dense", List.of(same.uniform(1, 3, 1), same.uniform(1, 1)));
+        Path p = dir.resolve(file);
+        KerasFileWriter.writeKeras(p, JSON.valueToTree(m), w);
+        return p;
+    }
+
+    /**
+     * Keras 3 records each class's module and registered_name: a custom class named after a built-in
+     * (a subclass of LSTM called LSTM) is Keras building that package's code, so it is refused.
+     */
+    @Test
+    void keras3CustomClassesWithBuiltInNamesAreRefused() throws IOException {
+        Map<String, Object> seq = keras3("keras", "Sequential", null, Map.of("name", "sequential"));
+        Map<String, Object> lstmCfg = Map.of("name", "lstm", "units", 3);
+        Path custom = keras3Archive("custom.keras", seq, keras3("my_project.layers", "LSTM", "my_project>LSTM", lstmCfg));
+        assertRefused(() -> KerasModelLoader.load(custom), "custom.keras", "layer 'lstm' (LSTM)",
+                "module 'my_project.layers'", "registered as 'my_project>LSTM'", "custom class", "never runs code");
+        Path registered = keras3Archive("registered.keras", seq, keras3("keras.layers", "LSTM", "my_project>LSTM", lstmCfg));
+        assertRefused(() -> KerasModelLoader.load(registered), "layer 'lstm' (LSTM)", "registered as 'my_project>LSTM'");
+        Path unregistered = keras3Archive("main.keras", seq, keras3("__main__", "LSTM", "LSTM", lstmCfg));
+        assertRefused(() -> KerasModelLoader.load(unregistered), "layer 'lstm' (LSTM)", "module '__main__'");
+        Path cell = keras3Archive("cell.keras", seq, keras3("keras.layers", "RNN", null, Map.of("name", "lstm",
+                "cell", keras3("my_project.cells", "LSTMCell", "my_project>LSTMCell", Map.of("name", "c", "units", 3)))));
+        assertRefused(() -> KerasModelLoader.load(cell), "layer 'lstm' (RNN), its cell", "module 'my_project.cells'");
+        Path model = keras3Archive("model.keras", keras3("my_project.models", "Sequential", "my_project>Sequential",
+                Map.of("name", "sequential")), keras3("keras.layers", "LSTM", null, lstmCfg));
+        assertRefused(() -> KerasModelLoader.load(model), "the model (Sequential)", "module 'my_project.models'");
+
+        // Keras' own classes: public ones (no registered_name) and those it does not export (their class name)
+        Tensor x = random.uniform(1, 2, 5, 2);
+        Path own = keras3Archive("own.keras", seq, keras3("keras.layers", "LSTM", null, lstmCfg));
+        Path internal = keras3Archive("internal.keras", keras3("keras.src.models.sequential", "Sequential", "Sequential",
+                Map.of("name", "sequential")), keras3("keras.src.layers.rnn.lstm", "LSTM", "LSTM", lstmCfg));
+        dev.rnnrt.testing.Compare.assertIdentical("Keras' own classes", KerasModelLoader.load(own).model().predict(x),
+                KerasModelLoader.load(internal).model().predict(x));
+    }
+
     @Test
     void conv1dOptionsRnnrtDoesNotComputeAreRefused() {
         Map<String, Object> conv = Map.of("filters", 4, "kernel_size", List.of(3), "padding", "causal");
