@@ -476,9 +476,17 @@ final class ConfigReader {
             entries.addAll(takeWeightsOnly());
             previous = layer.name();
         }
+        JsonNode built = cfg.path("build_input_shape");   // Keras 2.2.3+ and tf.keras: model.build(shape) of a model
+        if (built.isArray() && built.size() == 1 && built.get(0).isArray()) {   // without input shapes ([shape])
+            built = built.get(0);
+        }
+        if (inputShape == null && built.isArray() && !built.isEmpty()) {
+            inputShape = withoutBatch(built);
+        }
         if (inputShape == null) {
             throw new ModelLoadException(source + ": the Sequential config gives no input shape (no InputLayer, "
-                    + "batch_input_shape or build_config). Build the model on an input before saving it.");
+                    + "batch_input_shape, build_config or build_input_shape). Build the model on an input before "
+                    + "saving it.");
         }
         if (entries.isEmpty()) {
             throw new ModelLoadException(source + ": the Sequential config has only an InputLayer.");

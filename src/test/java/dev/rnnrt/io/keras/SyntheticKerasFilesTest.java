@@ -3223,6 +3223,34 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * A Sequential model whose layers give no input shape, built with model.build(shape): Keras
+     * 2.2.3+ and tf.keras record that shape as build_input_shape, its first axis the batch axis.
+     */
+    @Test
+    void sequentialWithOnlyABuildInputShape() {
+        Lstm lstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(lstm).add(dense).build();
+        Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
+        weights.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
+        weights.put("dense", new KerasFileWriter.LayerWeights().put("dense/kernel:0", dw.get(0)).put("dense/bias:0", dw.get(1)));
+        Tensor x = random.uniform(1, 3, T, I);
+        for (String version : List.of("2.2.4-tf", "2.3.1", "2.6.0")) {
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s",
+                    "layers", List.of(layerSpec("LSTM", "lstm", Map.of(), H), spec("Dense", "dense", Map.of("units", 2))),
+                    "build_input_shape", nullFirst(-1, I))));
+            Path file = dir.resolve("built_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, config, weights);
+            Model loaded = KerasModelLoader.load(file).model();
+            Compare.assertIdentical("build_input_shape, " + version, java.predict(x), loaded.predict(x));
+        }
+    }
+
+    /**
      * CuDNNLSTM and CuDNNGRU (Keras 2.0.9-2.3, tf.keras 1.x) always compute with sigmoid gates and
      * tanh, as cuDNN does, also in files older than Keras 2.3, whose LSTM and GRU default to
      * hard_sigmoid; their weights are in cuDNN's layout.
