@@ -221,10 +221,25 @@ public final class Model {
     /** The total number of weight values (a shared layer's once). */
     public long parameterCount() {
         long n = 0;
+        java.util.Set<Layer> seen = Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Layer layer : layers()) {
-            n += layer.parameterCount();
+            n += parametersOnce(layer, seen);
         }
         return n;
+    }
+
+    /**
+     * A layer's parameters unless counted already: a layer wrapped by TimeDistributed and also called
+     * on its own shares its weights, which Keras counts once.
+     */
+    private static long parametersOnce(Layer layer, java.util.Set<Layer> seen) {
+        if (!seen.add(layer)) {
+            return 0;
+        }
+        if (layer instanceof dev.rnnrt.layers.TimeDistributed td) {
+            return parametersOnce(td.inner(), seen);
+        }
+        return layer.parameterCount();
     }
 
     /** Whether some layer carries state between calls. */

@@ -84,6 +84,19 @@ class SharedLayerTest {
      * layer holding the same weights (the masks of the two calls differ).
      */
     @Test
+    void aLayerCalledOnItsOwnAndThroughTimeDistributedIsCountedOnce() {
+        Dense d = Dense.builder(4).name("d").build();
+        Model m = Model.functional("m").input("seq", -1, 3).input("vec", 3)
+                .add(TimeDistributed.of("td", d), "seq").add(d, "vec").outputs("td", "d").build();
+        assertEquals(3 * 4 + 4, m.parameterCount());
+        assertTrue(m.summary().contains("Total params: 16"), m.summary());
+        // TimeDistributed around its own layer counts that layer
+        Model own = Model.functional("own").input("seq", -1, 3)
+                .add(TimeDistributed.of("td", Dense.builder(4).name("e").build()), "seq").outputs("td").build();
+        assertEquals(16, own.parameterCount());
+    }
+
+    @Test
     void siameseEncoderEqualsSeparateLayersWithTheSameWeights() {
         Embedding emb = embedding("emb");
         Lstm enc = lstm("enc", false);
