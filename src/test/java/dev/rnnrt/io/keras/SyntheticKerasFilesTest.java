@@ -3134,13 +3134,10 @@ class SyntheticKerasFilesTest {
      */
     @Test
     void keras3WeightsFileWithArchitectureJson() {
-        Lstm lstm = Lstm.builder(H).name("lstm").build();
-        List<Tensor> lw = randomWeights(lstm, I);
-        lstm.setWeights(lw);
-        Dense dense = Dense.builder(2).name("dense").build();
-        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
-        dense.setWeights(dw);
-        Model java = Model.sequential("java").input(-1, I).add(lstm).add(dense).build();
+        LstmDense m = lstmDense();
+        List<Tensor> lw = m.lstmWeights();
+        List<Tensor> dw = m.denseWeights();
+        Model java = m.model();
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
         weights.put("lstm/cell", lw);
         weights.put("dense", dw);
@@ -3228,13 +3225,10 @@ class SyntheticKerasFilesTest {
      */
     @Test
     void sequentialWithOnlyABuildInputShape() {
-        Lstm lstm = Lstm.builder(H).name("lstm").build();
-        List<Tensor> lw = randomWeights(lstm, I);
-        lstm.setWeights(lw);
-        Dense dense = Dense.builder(2).name("dense").build();
-        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
-        dense.setWeights(dw);
-        Model java = Model.sequential("java").input(-1, I).add(lstm).add(dense).build();
+        LstmDense m = lstmDense();
+        List<Tensor> lw = m.lstmWeights();
+        List<Tensor> dw = m.denseWeights();
+        Model java = m.model();
         Map<String, KerasFileWriter.LayerWeights> weights = new LinkedHashMap<>();
         weights.put("lstm", recurrentH5Weights("lstm", "lstm_cell", lw));
         weights.put("dense", new KerasFileWriter.LayerWeights().put("dense/kernel:0", dw.get(0)).put("dense/bias:0", dw.get(1)));
@@ -3330,6 +3324,20 @@ class SyntheticKerasFilesTest {
     }
 
     /** A recurrent layer's weights as tf.keras 2 writes them: "layer/cell/kernel:0", … */
+    /** An LSTM(H) on I features, then Dense(2), with random weights: the model and each layer's weights. */
+    private record LstmDense(Model model, List<Tensor> lstmWeights, List<Tensor> denseWeights) {
+    }
+
+    private LstmDense lstmDense() {
+        Lstm lstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, H, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        return new LstmDense(Model.sequential("java").input(-1, I).add(lstm).add(dense).build(), lw, dw);
+    }
+
     private static KerasFileWriter.LayerWeights recurrentH5Weights(String layer, String cell, List<Tensor> w) {
         KerasFileWriter.LayerWeights rw = new KerasFileWriter.LayerWeights();
         String[] names = {"kernel:0", "recurrent_kernel:0", "bias:0"};
