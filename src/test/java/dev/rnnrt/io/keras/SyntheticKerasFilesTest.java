@@ -3024,14 +3024,7 @@ class SyntheticKerasFilesTest {
             for (String g : saved) {
                 gate.put(g, new Tensor[] {random.uniform(0.6, I, H), random.uniform(0.6, H, H), random.uniform(0.6, H)});
             }
-            List<Tensor> joined = new ArrayList<>();
-            for (int part = 0; part < 3; part++) {
-                List<Tensor> blocks = new ArrayList<>();
-                for (String g : keras2) {
-                    blocks.add(gate.get(g)[part]);
-                }
-                joined.add(joinColumns(blocks));
-            }
+            List<Tensor> joined = joinGates(gate, keras2);
             RecurrentLayer expected = lstm
                     ? Lstm.builder(H).name("rnn_1").recurrentActivation(Activation.HARD_SIGMOID_KERAS2).build()
                     : Gru.builder(H).name("rnn_1").resetAfter(false).recurrentActivation(Activation.HARD_SIGMOID_KERAS2)
@@ -3088,14 +3081,7 @@ class SyntheticKerasFilesTest {
                     lw.put(prefix + "W_" + g + index, w[0]).put(prefix + "U_" + g + index, w[1])
                             .put(prefix + "b_" + g + index, w[2]);
                 }
-                List<Tensor> joined = new ArrayList<>();
-                for (int part = 0; part < 3; part++) {
-                    List<Tensor> blocks = new ArrayList<>();
-                    for (String g : keras2) {
-                        blocks.add(gate.get(g)[part]);
-                    }
-                    joined.add(joinColumns(blocks));
-                }
+                List<Tensor> joined = joinGates(gate, keras2);
                 (direction.equals("forward") ? expected.forwardLayer() : expected.backwardLayer()).setWeights(joined);
             }
             Model java = Model.sequential("java").input(-1, I).add(expected).build();
@@ -3324,6 +3310,19 @@ class SyntheticKerasFilesTest {
     }
 
     /** A recurrent layer's weights as tf.keras 2 writes them: "layer/cell/kernel:0", … */
+    /** Keras 1's per-gate kernel, recurrent kernel and bias, each joined along columns in Keras 2's gate order. */
+    private static List<Tensor> joinGates(Map<String, Tensor[]> gate, String[] order) {
+        List<Tensor> joined = new ArrayList<>();
+        for (int part = 0; part < 3; part++) {
+            List<Tensor> blocks = new ArrayList<>();
+            for (String g : order) {
+                blocks.add(gate.get(g)[part]);
+            }
+            joined.add(joinColumns(blocks));
+        }
+        return joined;
+    }
+
     /** An LSTM(H) on I features, then Dense(2), with random weights: the model and each layer's weights. */
     private record LstmDense(Model model, List<Tensor> lstmWeights, List<Tensor> denseWeights) {
     }
