@@ -1127,7 +1127,11 @@ final class ConfigReader {
         if (!(training.isBoolean() && training.asBoolean() || training.isNumber() && training.asDouble() != 0)) {
             return;
         }
-        String effect = trainingEffect(spec, 0);
+        KerasVersion v = factory.version();
+        // tf.keras' v2 behaviour (TensorFlow 2.2+): a BatchNormalization with trainable=False runs in
+        // inference mode whatever training says (its _get_training_value)
+        boolean frozenNormInfers = v.major() == 2 && (v.minor() >= 4 || v.tfKeras() && v.minor() == 3);
+        String effect = trainingEffect(spec, 0, frozenNormInfers);
         if (effect != null) {
             throw new ModelLoadException(source + ", layer '" + layerName + "' (" + cls + "): the saved graph calls it"
                     + (call.equals(layerName) ? "" : " (its call '" + call + "')") + " with "
@@ -1141,7 +1145,7 @@ final class ConfigReader {
      * What training=True changes in a layer's output, from its spec (wrapped layers, cells and the
      * layers of a nested model included); null where it changes nothing.
      */
-    private static String trainingEffect(JsonNode spec, int depth) {
+    private static String trainingEffect(JsonNode spec, int depth, boolean frozenNormInfers) {
         String cls = spec.path("class_name").asText("");
         JsonNode cfg = spec.path("config");
         String name = depth == 0 ? "it" : "its layer '" + cfg.path("name").asText(spec.path("name").asText("?")) + "' ("
@@ -1151,6 +1155,9 @@ final class ConfigReader {
         }
         switch (cls) {
             case "BatchNormalization":
+                if (frozenNormInfers && !cfg.path("trainable").asBoolean(true)) {
+                    return null;
+                }
                 return name + " normalizes with the statistics of each batch instead of its moving mean and variance";
             case "Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout":
                 return positive(cfg, "rate", 1) ? name + " drops values at random (rate=" + cfg.path("rate")
@@ -1179,7 +1186,7 @@ final class ConfigReader {
             (cfg.isArray() ? cfg : cfg.path("layers")).forEach(inner::add);
         }
         for (JsonNode i : inner) {
-            String effect = i.isObject() ? trainingEffect(i, depth + 1) : null;
+            String effect = i.isObject() ? trainingEffect(i, depth + 1, frozenNormInfers) : null;
             if (effect != null) {
                 return effect;
             }

@@ -313,6 +313,11 @@ class KerasRefusalTest {
      */
     private Path trainingGraph(String file, String version, double lstmDropout, double dropoutRate, String trainingOn,
                                Object training) {
+        return trainingGraph(file, version, lstmDropout, dropoutRate, trainingOn, training, true);
+    }
+
+    private Path trainingGraph(String file, String version, double lstmDropout, double dropoutRate, String trainingOn,
+                               Object training, boolean normTrainable) {
         List<Object> layers = new java.util.ArrayList<>();
         Map<String, Object> in = new LinkedHashMap<>(layer("InputLayer", "x", Map.of("batch_input_shape",
                 Arrays.asList(null, 5, 2))));
@@ -322,7 +327,7 @@ class KerasRefusalTest {
         String previous = "x";
         for (Map<String, Object> spec : List.of(
                 layer("LSTM", "lstm", Map.of("units", 3, "return_sequences", true, "dropout", lstmDropout)),
-                layer("BatchNormalization", "bn", Map.of("axis", -1, "epsilon", 0.001)),
+                layer("BatchNormalization", "bn", Map.of("axis", -1, "epsilon", 0.001, "trainable", normTrainable)),
                 layer("Dropout", "drop", Map.of("rate", dropoutRate)),
                 layer("Dense", "dense", Map.of("units", 2)))) {
             String name = (String) ((Map<?, ?>) spec.get("config")).get("name");
@@ -363,6 +368,9 @@ class KerasRefusalTest {
         assertRefused(() -> KerasModelLoader.load(trainingGraph("bn.h5", "2.6.0", 0, 0.5, "bn", true)),
                 "bn.h5", "layer 'bn' (BatchNormalization)", "training=True", "statistics of each batch",
                 "without training=True");
+        // standalone Keras 2.3 had no such rule: its frozen BatchNormalization still takes the batch's statistics
+        assertRefused(() -> KerasModelLoader.load(trainingGraph("bn_frozen_k23.h5", "2.3.1", 0, 0.5, "bn", true, false)),
+                "layer 'bn' (BatchNormalization)", "statistics of each batch");
         assertRefused(() -> KerasModelLoader.load(trainingGraph("drop.h5", "2.2.4", 0, 0.5, "drop", true)),
                 "layer 'drop' (Dropout)", "training=True", "rate=0.5", "random");
         assertRefused(() -> KerasModelLoader.load(trainingGraph("lstm.h5", "2.6.0", 0.25, 0.5, "lstm", 1)),
@@ -375,7 +383,10 @@ class KerasRefusalTest {
                 trainingGraph("dense_true.h5", "2.6.0", 0.25, 0.5, "dense", true),
                 trainingGraph("lstm_no_dropout.h5", "2.6.0", 0, 0.5, "lstm", true),
                 trainingGraph("drop_rate_0.h5", "2.6.0", 0.25, 0, "drop", true),
-                trainingGraph("keras3.h5", "3.9.2", 0.25, 0.5, "bn", true))) {
+                trainingGraph("keras3.h5", "3.9.2", 0.25, 0.5, "bn", true),
+                // tf.keras 2.3-tf+ runs a frozen BatchNormalization in inference mode whatever training says
+                trainingGraph("bn_frozen.h5", "2.6.0", 0.25, 0.5, "bn", true, false),
+                trainingGraph("bn_frozen_tf23.h5", "2.3.0-tf", 0.25, 0.5, "bn", true, false))) {
             dev.rnnrt.testing.Compare.assertIdentical(same.getFileName().toString(), expected,
                     KerasModelLoader.load(same).model().predict(x));
         }
