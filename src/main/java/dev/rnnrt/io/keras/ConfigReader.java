@@ -653,6 +653,7 @@ final class ConfigReader {
      * nested model's; Keras 3: its layer/layers/&lt;key&gt; groups).
      */
     private Layer create(JsonNode spec, JsonNode callKwargs, String positionalKey) {
+        factory.batchFixed(!batchSizes.isEmpty());
         if (!timeDistributedModel(spec)) {
             return factory.create(spec, callKwargs, prefix);
         }
@@ -677,8 +678,7 @@ final class ConfigReader {
                     + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
                     + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
         }
-        // Keras 2.0-2.1's TimeDistributed had no compute_mask: it passed no mask on
-        if (v.major() == 2 && (v.minor() >= 2 || v.tfKeras())) {
+        if (LayerFactory.timeDistributedPassesInnerMask(v, !batchSizes.isEmpty())) {
             for (int k = 0; k < model.outputNames().size(); k++) {
                 if (model.carriesMask(model.outputNames().get(k))) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): the model it wraps "

@@ -63,6 +63,8 @@ final class LayerFactory {
 
     private final String source;
     private final KerasVersion version;
+    /** Whether the input shapes read so far fix the batch size (see {@link #timeDistributedPassesInnerMask}). */
+    private boolean batchFixed;
     /** Whether masked steps output the layer's state, as Keras' TensorFlow backend did up to 2.2.4. */
     private final boolean maskedOutputIsState;
     private final dev.rnnrt.backend.RecurrentBackend backend;
@@ -274,11 +276,8 @@ final class LayerFactory {
             }
             case "TimeDistributed": {
                 Layer inner = create(cfg.path("layer"));
-                // Keras 2.2+ and tf.keras pass the wrapped layer's mask on, one per step of each step's
-                // sequence ([batch, steps, time]); rnnrt's masks are [batch, time]. Keras 1 and 2.0-2.1
-                // (no TimeDistributed.compute_mask: the incoming mask only) and Keras 3 pass none on.
-                boolean passesInnerMask = version.major() == 2 && (version.minor() >= 2 || version.tfKeras());
-                if (passesInnerMask && (inner instanceof Masking
+                // rnnrt's masks are [batch, time]: a mask per step of each step's sequence is refused
+                if (timeDistributedPassesInnerMask(version, batchFixed) && (inner instanceof Masking
                         || inner instanceof Embedding emb && emb.maskZero())) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps "
                             + inner.describe() + ", whose mask Keras 2 passes on for every step's sequence; rnnrt does "
@@ -851,5 +850,27 @@ final class LayerFactory {
     private static String text(JsonNode cfg, String key, String fallback) {
         JsonNode v = cfg.path(key);
         return v.isTextual() ? v.asText() : fallback;
+    }
+
+    /** For {@link ConfigReader}: whether the input shapes read so far fix the batch size. */
+    void batchFixed(boolean fixed) {
+        this.batchFixed = fixed;
+    }
+
+    /**
+     * Whether TimeDistributed passes on the mask its wrapped layer makes, one per step of each
+     * step's sequence ([batch, steps, time]). Keras 1 and 2.0-2.1 had no compute_mask there (the
+     * incoming mask only); standalone Keras 2.2-2.3 computes the inner mask only when the batch size
+     * is not fixed ({@code if input_shape[0]: return mask}); tf.keras (Keras 2.4+) does for its own
+     * layers whatever the batch size; Keras 3 never does.
+     */
+    static boolean timeDistributedPassesInnerMask(KerasVersion version, boolean batchFixed) {
+        if (version.major() != 2) {
+            return false;
+        }
+        if (version.tfKeras() || version.minor() >= 4) {
+            return true;
+        }
+        return version.minor() >= 2 && !batchFixed;
     }
 }

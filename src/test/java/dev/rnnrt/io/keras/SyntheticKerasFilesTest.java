@@ -2837,6 +2837,26 @@ class SyntheticKerasFilesTest {
         lookup.setWeights(List.of(table));
         Compare.assertIdentical("TimeDistributed(Embedding) in Keras 2.1.6", lookup.call(List.of(Tensor.of(ids,
                 2 * steps, T)), null).get(0).reshape(2, steps, T, I), loaded.predict(Tensor.of(ids, 2, steps, T)));
+        // standalone Keras 2.2-2.3 computes the inner mask only without a fixed batch size
+        // (TimeDistributed.compute_mask: "if input_shape[0]: return mask")
+        Path k224 = dir.resolve("td_embedding_224.h5");
+        KerasFileWriter.writeHdf5(k224, "2.2.4", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(tdEmb)))), w216);
+        assertRefusal(k224, "'td_emb'", "mask");
+        Map<String, Object> tdEmbFixed = spec("TimeDistributed", "td_emb", Map.of("layer", spec("Embedding", "embedding",
+                Map.of("input_dim", 9, "output_dim", I, "mask_zero", true)), "batch_input_shape", List.of(2, steps, T)));
+        Path k224fixed = dir.resolve("td_embedding_224_fixed.h5");
+        KerasFileWriter.writeHdf5(k224fixed, "2.2.4", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(tdEmbFixed)))), w216);
+        Model fixed = KerasModelLoader.load(k224fixed).model();
+        assertTrue(!fixed.carriesMask("td_emb"), "no mask after TimeDistributed with a fixed batch in Keras 2.2.4");
+        Compare.assertIdentical("TimeDistributed(Embedding), fixed batch, Keras 2.2.4", loaded.predict(Tensor.of(ids, 2,
+                steps, T)), fixed.predict(Tensor.of(ids, 2, steps, T)));
+        // tf.keras passes it on for its own layers whatever the batch size
+        Path tf = dir.resolve("td_embedding_tf_fixed.h5");
+        KerasFileWriter.writeHdf5(tf, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "han", "layers", List.of(tdEmbFixed)))), w216);
+        assertRefusal(tf, "'td_emb'", "mask");
     }
 
     /** tf.keras 2: one GRU called on two inputs (Keras 2 inbound node lists), its weights stored once. */
