@@ -64,7 +64,8 @@ public final class GlobalPooling1D extends Layer {
         int batch = x.dim(0);
         int time = x.dim(1);
         int channels = x.dim(2);
-        Mask mask = masks == null || masks.isEmpty() ? null : masks.get(0);
+        // Keras' GlobalAveragePooling1D averages the unmasked steps; GlobalMaxPooling1D takes no mask
+        Mask mask = masks == null || masks.isEmpty() || mode == Pooling1D.Mode.MAX ? null : masks.get(0);
         if (mask != null && (mask.rows() != batch || mask.cols() != time)) {
             throw new IllegalArgumentException(describe() + ": mask must be [" + batch + ", " + time + "]; got ["
                     + mask.rows() + ", " + mask.cols() + "].");

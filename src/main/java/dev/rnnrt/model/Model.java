@@ -415,9 +415,12 @@ public final class Model {
             }
             List<Tensor> in = new ArrayList<>();
             List<Mask> inMasks = new ArrayList<>();
+            // a layer that does not use masks gets none: where one reaches it, the model drops it there
+            // (dropUnusedMasks), and the layer computes over the masked steps too, as Keras does
+            boolean usesMasks = node.layer().supportsMasking();
             for (Ref r : node.inputs()) {
                 in.add(values.get(r.name()).get(r.index()));
-                inMasks.add(masks.get(r.name()).get(r.index()));
+                inMasks.add(usesMasks ? masks.get(r.name()).get(r.index()) : null);
             }
             Stacks.Run run = stacks.get(i);
             Stacks.Result stacked = run == null ? null : Stacks.call(run, nodes, in.get(0), inMasks.get(0));

@@ -139,6 +139,51 @@ class GraphErrorsTest {
         assertTrue(Model.sequential("none").input(-1, 3).add(Lstm.builder(2).build()).build().masksDropped().isEmpty());
     }
 
+    /**
+     * A text classifier as tf.keras 2.4+ and Keras 3 run it: Embedding(mask_zero), a Bidirectional
+     * LSTM whose masked steps output zeros, then GlobalMaxPooling1D, which takes no mask and so takes
+     * the maximum over every step, padded ones too (a row of padding pools the zeros).
+     */
+    @Test
+    void aLayerWhoseMaskIsDroppedComputesOverEveryStep() {
+        dev.rnnrt.testing.RandomTensors r = new dev.rnnrt.testing.RandomTensors(77);
+        Embedding emb = Embedding.of("emb", 6, 3, true, dev.rnnrt.layers.Initializer.zeros());
+        emb.setWeights(java.util.List.of(r.uniform(1, 6, 3)));
+        Bidirectional bi = Bidirectional.of(Lstm.builder(2).name("lstm").returnSequences(true).build());
+        bi.build(3);
+        java.util.List<dev.rnnrt.api.Tensor> w = new java.util.ArrayList<>();
+        for (dev.rnnrt.api.Tensor t : bi.getWeights()) {
+            w.add(r.uniform(0.8, t.shape()));
+        }
+        bi.setWeights(w);
+        dev.rnnrt.layers.GlobalPooling1D pool = new dev.rnnrt.layers.GlobalPooling1D("pool",
+                dev.rnnrt.layers.Pooling1D.Mode.MAX, false);
+        Model dropping = Model.functional("classifier").dropUnusedMasks(true).input("ids", -1).add(emb, "ids")
+                .add(bi, "emb").add(pool, bi.name()).outputs("pool").build();
+        assertTrue(dropping.masksDropped().size() == 1 && dropping.masksDropped().get(0).contains("'pool'"),
+                dropping.masksDropped().toString());
+        // rows: leading padding, trailing padding, all padding
+        dev.rnnrt.api.Tensor ids = dev.rnnrt.api.Tensor.of(new float[] {0, 0, 3, 5, 1, 2, 4, 0, 0, 0, 0, 0}, 3, 4);
+        dev.rnnrt.api.Tensor seq = bi.call(java.util.List.of(emb.call(java.util.List.of(ids), null).get(0)),
+                java.util.List.of(emb.outputMasks(java.util.List.of(ids), null, null).get(0))).get(0);
+        float[] expected = new float[3 * 4];
+        for (int b = 0; b < 3; b++) {
+            for (int c = 0; c < 4; c++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < 4; t++) {
+                    max = Math.max(max, seq.data()[(b * 4 + t) * 4 + c]);
+                }
+                expected[b * 4 + c] = max;
+            }
+        }
+        dev.rnnrt.testing.Compare.assertIdentical("max over every step", dev.rnnrt.api.Tensor.of(expected, 3, 4),
+                dropping.predict(ids));
+        // called directly with a mask, GlobalMaxPooling1D ignores it too
+        dev.rnnrt.testing.Compare.assertIdentical("direct call", dev.rnnrt.api.Tensor.of(expected, 3, 4),
+                pool.call(java.util.List.of(seq), java.util.List.of(emb.outputMasks(java.util.List.of(ids), null, null)
+                        .get(0))).get(0));
+    }
+
     @Test
     void cycle() {
         assertMessage(() -> Model.functional("loop").input("x", -1, 3)
