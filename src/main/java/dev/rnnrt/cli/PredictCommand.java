@@ -183,7 +183,8 @@ final class PredictCommand implements Callable<Integer> {
                         + "input files hold " + n + " rows, not a multiple of " + b + ".");
             }
         } else if (n > b && n % b != 0) {
-            throw new CliException(why + b + " sequences (--batch-size), but the input files hold " + n
+            throw new CliException(why + b + " sequences (" + (asked == null ? "the default batch size" : "--batch-size")
+                    + "), but the input files hold " + n
                     + " rows, not a multiple of " + b + ". Give a --batch-size that divides " + n + ".");
         }
         return b;

@@ -56,8 +56,9 @@ public final class Gru extends RecurrentLayer {
         }
 
         /**
-         * Keras {@code reset_after}; default true (Keras 2.3 and later), false with a
-         * {@link #kerasVersion} before 2.3.
+         * Keras {@code reset_after}; default true (Keras 3, Keras 2.4+ and tf.keras 2.3.0-tf+), false
+         * with a {@link #kerasVersion} up to standalone Keras 2.3.1 or tf.keras 2.2.4-tf
+         * ({@link dev.rnnrt.api.KerasVersion#gruResetAfterDefault()}).
          */
         public Builder resetAfter(boolean v) {
             this.resetAfter = v;

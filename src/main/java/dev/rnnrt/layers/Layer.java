@@ -197,8 +197,9 @@ public abstract class Layer {
             n *= d;
             if (n > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException(describe() + ": an output of shape " + java.util.Arrays.toString(shape)
-                        + " has more values than a Java array holds (2^31 - 9). Predict in smaller batches "
-                        + "(predict(inputs, batchSize), or --batch-size on the command line).");
+                        + " has more values than a Java array holds (2^31 - 9). " + (shape[0] > 1
+                        ? "Predict in smaller batches (predict(inputs, batchSize), or --batch-size on the command line)."
+                        : "Even one sequence's output is that large: give shorter sequences."));
             }
         }
         return (int) n;

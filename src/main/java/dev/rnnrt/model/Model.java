@@ -49,12 +49,12 @@ public final class Model {
         this.nodes = List.copyOf(nodes);
         this.outputs = List.copyOf(outputs);
         this.outputShapes = List.copyOf(outputShapes);
+        this.needed = needed(this.nodes, this.outputs);
         boolean s = false;
-        for (Node n : nodes) {
-            s |= n.layer().isStateful();
+        for (int i = 0; i < this.nodes.size(); i++) {
+            s |= needed[i] && this.nodes.get(i).layer().isStateful();     // a call that does not run carries nothing
         }
         this.stateful = s;
-        this.needed = needed(this.nodes, this.outputs);
         this.stacks = Stacks.find(this.nodes, this.outputs);
     }
 
@@ -305,8 +305,9 @@ public final class Model {
      * Runs the model over any number of sequences, {@code batchSize} at a time, and joins the
      * results, as Keras' {@code predict(x, batch_size)}. For a stateful model the chunks run in
      * order and each starts from the states the previous one left, as in Keras: every chunk then
-     * holds {@code batchSize} sequences (N a multiple of it, as Keras requires), and with a
-     * {@linkplain #fixedBatchSize() fixed batch size} {@code batchSize} must be that one. Those
+     * holds {@code batchSize} sequences (N above it must be a multiple of it, as Keras 2's predict
+     * requires; N below it runs as one batch), and with a {@linkplain #fixedBatchSize() fixed batch
+     * size} {@code batchSize} must be that one and N a multiple of it. Those
      * conditions are checked before anything runs, and so is the size of each joined output: one of
      * 2^31 values or more, which no Java array holds, is refused (predict on parts of the input).
      *
@@ -323,6 +324,11 @@ public final class Model {
             throw new IllegalArgumentException("Model '" + name + "' is stateful with a fixed batch size of "
                     + this.batchSize + " (sequence i of each batch continues sequence i of the one before); got batch "
                     + "size " + batchSize + ". Use predict(inputs, " + this.batchSize + ").");
+        }
+        if (stateful && this.batchSize > 0 && n % batchSize != 0) {
+            throw new IllegalArgumentException("Model '" + name + "' is stateful with a fixed batch size of "
+                    + batchSize + ": every batch holds " + batchSize + " sequences, so that sequence i of each continues "
+                    + "sequence i of the one before, but " + n + " sequences are not a multiple of " + batchSize + ".");
         }
         if (stateful && n > batchSize && n % batchSize != 0) {
             throw new IllegalArgumentException("Model '" + name + "' is stateful: every batch must hold " + batchSize

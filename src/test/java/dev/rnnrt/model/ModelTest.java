@@ -258,6 +258,17 @@ class ModelTest {
         Model plain = Model.sequential("plain").batchSize(2).input(-1, 3).add(plainLstm).build();
         Compare.assertIdentical("plain", plainLstm.call(five).output(), plain.predict(List.of(five), 2).get(0));
         assertThrows(IllegalArgumentException.class, () -> Model.sequential("zero").batchSize(0));
+
+        // one sequence with batch size 2: not a multiple, said so (not "use predict(inputs, 2)")
+        IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
+                () -> fixed.predict(List.of(Sequences.rows(x, 0, 1)), 2));
+        assertTrue(single.getMessage().contains("1 sequences are not a multiple of 2"), single.getMessage());
+        // a stateful layer on a branch no output reads does not run, so the model is not stateful
+        Lstm unused = Lstm.builder(4).name("unused").stateful(true).build();
+        Model dead = Model.functional("dead").batchSize(2).input("x", -1, 3).add(plainLstm, "x").add(unused, "x")
+                .outputs(plainLstm.name()).build();
+        assertTrue(!dead.isStateful());
+        Compare.assertIdentical("dead branch", plainLstm.call(five).output(), dead.predict(List.of(five), 2).get(0));
     }
 
     @Test

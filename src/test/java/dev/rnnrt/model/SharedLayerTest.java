@@ -78,11 +78,7 @@ class SharedLayerTest {
         return target;
     }
 
-    /**
-     * A Siamese encoder: one Embedding(mask_zero) and one LSTM applied to two padded inputs, their
-     * difference through a Dense head. It must equal the same graph with each call a separate
-     * layer holding the same weights (the masks of the two calls differ).
-     */
+    /** A layer called on its own and inside TimeDistributed shares its weights: Keras counts them once. */
     @Test
     void aLayerCalledOnItsOwnAndThroughTimeDistributedIsCountedOnce() {
         Dense d = Dense.builder(4).name("d").build();
@@ -96,6 +92,11 @@ class SharedLayerTest {
         assertEquals(16, own.parameterCount());
     }
 
+    /**
+     * A Siamese encoder: one Embedding(mask_zero) and one LSTM applied to two padded inputs, their
+     * difference through a Dense head. It must equal the same graph with each call a separate
+     * layer holding the same weights (the masks of the two calls differ).
+     */
     @Test
     void siameseEncoderEqualsSeparateLayersWithTheSameWeights() {
         Embedding emb = embedding("emb");

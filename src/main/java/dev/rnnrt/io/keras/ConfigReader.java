@@ -455,6 +455,7 @@ final class ConfigReader {
             if (isModel(cls)) {
                 String nestedName = qualify(lc.path("name").asText(spec.path("name").asText("nested")));
                 Parsed inner = nested(spec, nestedName);
+                batchSizes.addAll(inner.batchSizes());      // its layers run on this model's batches
                 if (inner.inputs().size() != 1 || inner.outputs().size() != 1) {
                     throw new ModelLoadException(source + ": the nested model '" + inner.name() + "' has "
                             + inner.inputs().size() + " input(s) and " + inner.outputs().size() + " output(s); a layer "
@@ -547,6 +548,7 @@ final class ConfigReader {
             JsonNode nodes = spec.path("inbound_nodes");
             if (isModel(cls)) {
                 Parsed inner = nested(spec, layerName);
+                batchSizes.addAll(inner.batchSizes());      // its layers run on this model's batches
                 Scope scope = new Scope(layerName, positionalKey(cls));
                 // Keras 3 numbers a nested model's calls from 0 in the layers' inputs (and counts a
                 // Functional's own first node only in input_layers / output_layers, read there);

@@ -693,6 +693,22 @@ class SyntheticKerasFilesTest {
                 () -> loaded.model().predict(List.of(four), 256));
         assertTrue(e.getMessage().contains("fixed batch size of 2"), e.getMessage());
         assertEquals(4, loaded.model().predict(List.of(four), 2).get(0).dim(0));
+
+        // inside a nested model, the stateful layer still fixes the batch of the model it runs in
+        JsonNode nested = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "outer",
+                "layers", List.of(Map.of("class_name", "Sequential", "config", Map.of("name", "s",
+                        "layers", List.of(spec("Masking", "masking", Map.of("mask_value", 0.0,
+                                "batch_input_shape", Arrays.asList(2, null, I))), statefulLstm)))))));
+        Path nestedFile = dir.resolve("nested_stateful.h5");
+        KerasFileWriter.writeHdf5(nestedFile, "2.2.4", "tensorflow", nested, Map.of("s", lw));
+        Model inner = KerasModelLoader.load(nestedFile).model();
+        assertTrue(inner.isStateful());
+        assertEquals(2, inner.fixedBatchSize().getAsInt());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> inner.predict(List.of(four), 256));
+        loaded.model().resetStates();
+        Compare.assertIdentical("nested stateful, batches of 2", loaded.model().predict(List.of(four), 2).get(0),
+                inner.predict(List.of(four), 2).get(0));
     }
 
     /**
