@@ -78,6 +78,11 @@ public final class Attention extends Layer {
         this.causalIgnoresValueMask = causal && causalIgnoresValueMask;
     }
 
+    /** Whether the layer applies a causal mask ({@code use_causal_mask}). */
+    public boolean causal() {
+        return causal;
+    }
+
     @Override
     public String className() {
         return score == Score.ADDITIVE ? "AdditiveAttention" : "Attention";

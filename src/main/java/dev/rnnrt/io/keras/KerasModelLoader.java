@@ -221,7 +221,34 @@ public final class KerasModelLoader {
         for (String dropped : model.masksDropped()) {
             warnings.add(source + ": " + dropped + ", as Keras " + version + " computed it.");
         }
+        attentionValueMaskWarnings(source, version, model, parsed.layers(), warnings);
         return new LoadedModel(model, versionText, format, warnings);
+    }
+
+    /**
+     * Keras 3.0.5 to 3.11 applied an Attention layer's value mask [B, Tv] to its scores [B, Tq, Tv]
+     * without a query axis (keras-team/keras#21483, fixed in 3.12): right for one sequence at a
+     * time; for more, Keras failed, or, where B equals Tq, masked query i with sequence i's mask.
+     * rnnrt computes what the layer means (3.12's rule), which is Keras' result at batch 1: say so.
+     */
+    private static void attentionValueMaskWarnings(String source, KerasVersion version, Model model,
+                                                   List<ConfigReader.Entry> entries, List<String> warnings) {
+        boolean affected = version.major() == 3 && (version.minor() == 0 && version.patch() >= 5
+                || version.minor() >= 1 && version.minor() <= 11);
+        if (!affected) {
+            return;
+        }
+        for (ConfigReader.Entry e : entries) {
+            if (e.weightsOnly() || !(e.layer() instanceof dev.rnnrt.layers.Attention a) || a.causal()
+                    || e.inputs().size() < 2 || !model.carriesMask(e.inputs().get(1))) {
+                continue;
+            }
+            warnings.add(source + ": layer '" + e.callName() + "' (" + e.className() + ") masks value steps; Keras "
+                    + version + " applied that mask correctly only to one sequence at a time (keras-team/keras#21483, "
+                    + "fixed in 3.12: with more it failed, or where the batch size equals the query length, masked "
+                    + "query i with sequence i's mask). rnnrt computes the masked attention as Keras 3.12+ does, which "
+                    + "is Keras " + version + "'s result for batches of one sequence.");
+        }
     }
 
     /**

@@ -2932,6 +2932,41 @@ class SyntheticKerasFilesTest {
                 "separate layer");
     }
 
+    /**
+     * Keras 3.0.5-3.11 masked Attention's scores with the value mask lacking its query axis
+     * (keras-team/keras#21483): right for one sequence at a time only. Files of those versions load
+     * with a warning; the numbers are the 3.12+ rule, which is theirs at batch 1.
+     */
+    @Test
+    void attentionWithAValueMaskWarnsForKeras305To311() throws IOException {
+        Map<String, Object> mask = new LinkedHashMap<>(spec("Masking", "mv", Map.of("mask_value", 0.0)));
+        mask.put("inbound_nodes", List.of(call(List.of(tensor("v", 0)), null)));
+        Map<String, Object> att = new LinkedHashMap<>(spec("Attention", "attention",
+                Map.of("use_scale", false, "score_mode", "dot", "dropout", 0.0)));
+        att.put("inbound_nodes", List.of(call(List.of(List.of(tensor("q", 0), tensor("mv", 0))), null)));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "att",
+                "layers", List.of(input("q"), input("v"), mask, att),
+                "input_layers", List.of(List.of("q", 0, 0), List.of("v", 0, 0)),
+                "output_layers", List.of(List.of("attention", 0, 0)))));
+        Tensor q = random.uniform(1, 2, 3, I);
+        float[] v = random.uniform(1, 2, 4, I).data();
+        java.util.Arrays.fill(v, 3 * I, 4 * I, 0f);              // sequence 0's last step is padding
+        Tensor expected = null;
+        for (String version : List.of("3.0.4", "3.0.5", "3.10.0", "3.11.3", "3.12.0")) {
+            Path file = dir.resolve("attention_" + version + ".keras");
+            KerasFileWriter.writeKeras(file, version, config, Map.of(), Map.of());
+            LoadedModel m = KerasModelLoader.load(file);
+            boolean affected = !version.equals("3.0.4") && !version.equals("3.12.0");
+            assertEquals(affected, m.warnings().stream().anyMatch(w -> w.contains("'attention'")
+                    && w.contains("keras-team/keras#21483")), version + ": " + m.warnings());
+            Tensor y = m.model().predict(List.of(q, Tensor.of(v, 2, 4, I))).get(0);
+            if (expected == null) {
+                expected = y;
+            }
+            Compare.assertIdentical("Keras " + version, expected, y);
+        }
+    }
+
     /** A Keras 3 call node: positional args, and the mask Keras passed (null: none recorded). */
     private static Map<String, Object> call(List<Object> args, Object mask) {
         Map<String, Object> kwargs = new LinkedHashMap<>();
