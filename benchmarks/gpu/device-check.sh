@@ -4,9 +4,9 @@
 #   1. the GPU test suite (every @Tag("gpu") test)          -> gpu-tests.txt
 #   2. the GPU benchmark and PyTorch/cuDNN (gpu/run-gpu.sh)  -> *.csv, env.txt, gpu-benchmark.txt
 #   3. with --jmh, the JMH CUDA benchmark (gpu/run-jmh-gpu.sh) -> jmh-cuda.json, jmh-cuda.txt
-# and keeps going when one part fails, so that one call brings back all it can. The device tool
-# brings back at most 8 files, so everything goes into OUT_DIR/device-check.tgz, and the test log
-# also lies beside it. Exit status: that of the tests.
+# and keeps going when one part fails, so that one run brings back all it can. Everything goes into
+# one file, OUT_DIR/device-check.tgz, and the test log also lies beside it. Exit status: that of the
+# tests.
 #
 #     bash benchmarks/gpu/device-check.sh OUT_DIR [--jmh] [units,..] [batches,..] [times,..]
 set -uo pipefail

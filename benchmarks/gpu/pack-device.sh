@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Packs everything a GPU session runs into ONE compressed file, .device.txz, small enough for the
-# device tool (which carries at most 64 MiB together with the working tree; the unpacked .device
-# folder is about 75 MiB, the archive about 45). Here, on the build machine:
+# Packs everything a GPU run needs into ONE compressed file, .device.txz, to move to a GPU machine
+# without a JDK (at most 64 MiB; the unpacked .device folder is about 75 MiB, the archive about 45).
+# Here, on the build machine:
 #
 #     bash benchmarks/gpu/pack-device.sh          # the GPU tests and GpuBenchmark
 #     bash benchmarks/gpu/pack-device.sh --jmh    # and the JMH CUDA benchmark (gpu/pack-jmh.sh)
@@ -22,6 +22,6 @@ tree_mib=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | awk '{print
 pack_mib=$(du -b .device.txz | awk '{print int($1 / 1048576)}')
 echo "pack-device: .device.txz is $pack_mib MiB; with the $tree_mib MiB working tree $((pack_mib + tree_mib)) MiB travel (limit 64)" >&2
 if [ $((pack_mib + tree_mib)) -ge 64 ]; then
-  echo "pack-device: too large for one device call" >&2
+  echo "pack-device: larger than 64 MiB" >&2
   exit 1
 fi

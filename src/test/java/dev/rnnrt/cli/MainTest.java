@@ -19,10 +19,10 @@ class MainTest {
     }
 
     @Test
-    void demoPrintsBothSeedExamples() {
+    void demoPrintsBothReturnStateExamples() {
         assertEquals(0, run("demo"));
         String text = out.toString(StandardCharsets.UTF_8);
-        // notebook (sigmoid), then article (hard_sigmoid), as the seed documents print them
+        // notebook (sigmoid), then article (hard_sigmoid), as they print them
         assertTrue(text.contains("[[[0.00772376]\n  [0.01633997]\n  [0.02572775]]] (1, 3, 1)"), text);
         assertTrue(text.contains("[[0.02572775]] (1, 1)"), text);
         assertTrue(text.contains("array([[0.05020291]], dtype=float32)]"), text);

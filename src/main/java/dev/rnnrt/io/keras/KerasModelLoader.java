@@ -41,9 +41,11 @@ import java.util.Map;
  *   <li>Keras 1 / 2 / tf.keras full-model HDF5 ({@code model.save("m.h5")}): the
  *       {@code model_config} attribute and the {@code model_weights} group;</li>
  *   <li>Keras 3 {@code .keras} archives: {@code config.json}, {@code metadata.json} and
- *       {@code model.weights.h5};</li>
+ *       {@code model.weights.h5} (and tf.keras 2.12-2.14's, whose layers' weights lie under
+ *       {@code _layer_checkpoint_dependencies});</li>
  *   <li>weights-only HDF5 ({@code save_weights}) with the architecture as JSON
- *       ({@code model.to_json()}), matched by layer name.</li>
+ *       ({@code model.to_json()}): Keras 1 / 2 files matched by layer name, Keras 3 (and tf.keras
+ *       2.12+) {@code *.weights.h5} read as an archive's weights.</li>
  * </ul>
  * Loading never executes anything from the file: Lambda and custom layers are refused. Reads are
  * bounded: a corrupt, truncated or oversized file gives a {@link ModelLoadException} naming the

@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.StringJoiner;
 
 /**
- * The two seed examples: a one-unit LSTM with constant initializers, run with
+ * Two published Keras examples of return_state and return_sequences (a notebook, and the article
+ * "How to use return_state or return_sequences in Keras"): a one-unit LSTM with constant initializers, run with
  * {@code return_sequences}, without it, with {@code return_state}, and with both, printed the
  * way the Keras notebook and article print them.
  *
@@ -19,19 +20,19 @@ import java.util.StringJoiner;
  *   <li>older Keras: {@code recurrent_activation="hard_sigmoid"}, Keras 2's {@code clip(0.2x + 0.5, 0, 1)}.</li>
  * </ul>
  */
-public final class SeedDemo {
+public final class ReturnStateDemo {
 
-    /** The seed input, {@code array([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]).reshape((1, 3, 2))}. */
+    /** The examples' input, {@code array([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]).reshape((1, 3, 2))}. */
     public static final Tensor INPUT = Tensor.of(new float[] {0.1f, 0.2f, 0.3f, 0.1f, 0.2f, 0.3f}, 1, 3, 2);
 
-    private SeedDemo() {
+    private ReturnStateDemo() {
     }
 
     /**
-     * The seed layer: {@code LSTM(1, kernel_initializer=Constant(0.1), recurrent_initializer=Constant(0.1),
+     * The examples' layer: {@code LSTM(1, kernel_initializer=Constant(0.1), recurrent_initializer=Constant(0.1),
      * bias_initializer=Constant(0))} with the given recurrent activation and return modes.
      */
-    public static Lstm seedLstm(Activation recurrentActivation, boolean returnSequences, boolean returnState) {
+    public static Lstm exampleLstm(Activation recurrentActivation, boolean returnSequences, boolean returnState) {
         return Lstm.builder(1)
                 .recurrentActivation(recurrentActivation)
                 .kernelInitializer(Initializer.constant(0.1))
@@ -44,27 +45,27 @@ public final class SeedDemo {
 
     /** Prints both examples. */
     public static void print(PrintStream out) {
-        out.println("rnnrt demo: the seed examples, LSTM(1) with kernel and recurrent weights Constant(0.1),");
+        out.println("rnnrt demo: the Keras return_state examples, LSTM(1) with kernel and recurrent weights Constant(0.1),");
         out.println("bias Constant(0) and unit_forget_bias=True, on the input [0.1, 0.2, 0.3, 0.1, 0.2, 0.3] as (1, 3, 2).");
         out.println();
-        out.println("== Keras 2.3 and later: recurrent_activation='sigmoid' (keras-return-state-notebook) ==");
+        out.println("== Keras 2.3 and later: recurrent_activation='sigmoid' (as a Keras notebook prints it) ==");
         printExample(out, Activation.SIGMOID);
         out.println();
-        out.println("== Older Keras: recurrent_activation='hard_sigmoid' = clip(0.2x+0.5, 0, 1) (keras-return-state-article) ==");
+        out.println("== Older Keras: recurrent_activation='hard_sigmoid' = clip(0.2x+0.5, 0, 1) (as the article prints it) ==");
         printExample(out, Activation.HARD_SIGMOID_KERAS2);
     }
 
     private static void printExample(PrintStream out, Activation recurrentActivation) {
         out.println(">>> LSTM(1, return_sequences=True)");
-        Tensor seq = seedLstm(recurrentActivation, true, false).call(INPUT).output();
+        Tensor seq = exampleLstm(recurrentActivation, true, false).call(INPUT).output();
         out.println(seq + " " + pythonShape(seq));
         out.println(">>> LSTM(1)");
-        Tensor last = seedLstm(recurrentActivation, false, false).call(INPUT).output();
+        Tensor last = exampleLstm(recurrentActivation, false, false).call(INPUT).output();
         out.println(last + " " + pythonShape(last));
         out.println(">>> LSTM(1, return_state=True)");
-        printList(out, seedLstm(recurrentActivation, false, true).call(INPUT));
+        printList(out, exampleLstm(recurrentActivation, false, true).call(INPUT));
         out.println(">>> LSTM(1, return_sequences=True, return_state=True)");
-        printList(out, seedLstm(recurrentActivation, true, true).call(INPUT));
+        printList(out, exampleLstm(recurrentActivation, true, true).call(INPUT));
     }
 
     private static void printList(PrintStream out, RecurrentOutput result) {

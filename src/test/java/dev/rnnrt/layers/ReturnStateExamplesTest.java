@@ -10,10 +10,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every number printed by the two seed documents (shared/seeds), to 1e-6, written the way a user
- * would write the Keras examples with rnnrt.
+ * Every number printed by two published Keras examples of return_state and return_sequences (a
+ * notebook with recent Keras, and an article with Keras before 2.3), to 1e-6, written the way a user
+ * would write those examples with rnnrt.
  */
-class SeedExamplesTest {
+class ReturnStateExamplesTest {
 
     private static final double EPS = 1e-6;
 
@@ -28,7 +29,7 @@ class SeedExamplesTest {
     private static final double ARTICLE_CELL = 0.04864851;
 
     /** LSTM(units, kernel_initializer=k_init, bias_initializer=b_init, recurrent_initializer=r_init, ...) */
-    private static Lstm.Builder seedLstm() {
+    private static Lstm.Builder exampleLstm() {
         return Lstm.builder(1)
                 .kernelInitializer(Initializer.constant(0.1))
                 .biasInitializer(Initializer.constant(0))
@@ -37,21 +38,21 @@ class SeedExamplesTest {
 
     @Test
     void notebookReturnSequences() {
-        Tensor output = seedLstm().returnSequences(true).build().call(DATA).output();
+        Tensor output = exampleLstm().returnSequences(true).build().call(DATA).output();
         assertArrayEquals(new int[] {1, 3, 1}, output.shape());
         assertValues(NOTEBOOK_SEQUENCE, output);
     }
 
     @Test
     void notebookLastOutput() {
-        Tensor preds = seedLstm().build().call(DATA).output();
+        Tensor preds = exampleLstm().build().call(DATA).output();
         assertArrayEquals(new int[] {1, 1}, preds.shape());
         assertValues(new double[] {0.02572775}, preds);
     }
 
     @Test
     void notebookReturnState() {
-        List<Tensor> output = seedLstm().returnState(true).build().call(DATA).asList();
+        List<Tensor> output = exampleLstm().returnState(true).build().call(DATA).asList();
         assertEquals(3, output.size());
         for (Tensor t : output) {
             assertArrayEquals(new int[] {1, 1}, t.shape());
@@ -63,7 +64,7 @@ class SeedExamplesTest {
 
     @Test
     void articleReturnSequences() {
-        Tensor output = seedLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true)
+        Tensor output = exampleLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true)
                 .build().call(DATA).output();
         assertArrayEquals(new int[] {1, 3, 1}, output.shape());
         assertValues(ARTICLE_SEQUENCE, output);
@@ -71,14 +72,14 @@ class SeedExamplesTest {
 
     @Test
     void articleLastOutput() {
-        Tensor preds = seedLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).build().call(DATA).output();
+        Tensor preds = exampleLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).build().call(DATA).output();
         assertArrayEquals(new int[] {1, 1}, preds.shape());
         assertValues(new double[] {0.02480672}, preds);
     }
 
     @Test
     void articleReturnState() {
-        List<Tensor> output = seedLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnState(true)
+        List<Tensor> output = exampleLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnState(true)
                 .build().call(DATA).asList();
         assertEquals(3, output.size());
         assertValues(new double[] {0.02480672}, output.get(0));
@@ -88,7 +89,7 @@ class SeedExamplesTest {
 
     @Test
     void articleReturnSequencesAndState() {
-        List<Tensor> output = seedLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true)
+        List<Tensor> output = exampleLstm().recurrentActivation(Activation.HARD_SIGMOID_KERAS2).returnSequences(true)
                 .returnState(true).build().call(DATA).asList();
         assertEquals(3, output.size());
         assertArrayEquals(new int[] {1, 3, 1}, output.get(0).shape());
@@ -101,7 +102,7 @@ class SeedExamplesTest {
 
     @Test
     void notebookReturnSequencesAndState() {
-        List<Tensor> output = seedLstm().returnSequences(true).returnState(true).build().call(DATA).asList();
+        List<Tensor> output = exampleLstm().returnSequences(true).returnState(true).build().call(DATA).asList();
         assertValues(NOTEBOOK_SEQUENCE, output.get(0));
         assertValues(new double[] {0.02572775}, output.get(1));
         assertValues(new double[] {NOTEBOOK_CELL}, output.get(2));
@@ -110,14 +111,14 @@ class SeedExamplesTest {
     /** The article's Keras predates 2.3, whose default recurrent_activation was hard_sigmoid. */
     @Test
     void articleByKerasVersionDefaults() {
-        Lstm lstm = seedLstm().kerasVersion(KerasVersion.parse("2.2.4")).returnSequences(true).build();
+        Lstm lstm = exampleLstm().kerasVersion(KerasVersion.parse("2.2.4")).returnSequences(true).build();
         assertEquals(Activation.HARD_SIGMOID_KERAS2, lstm.recurrentActivation());
         assertValues(ARTICLE_SEQUENCE, lstm.call(DATA).output());
     }
 
     @Test
     void articleByNameInKeras2() {
-        Lstm lstm = seedLstm().kerasVersion(KerasVersion.KERAS_2).recurrentActivation("hard_sigmoid")
+        Lstm lstm = exampleLstm().kerasVersion(KerasVersion.KERAS_2).recurrentActivation("hard_sigmoid")
                 .returnSequences(true).build();
         assertValues(ARTICLE_SEQUENCE, lstm.call(DATA).output());
     }
