@@ -28,7 +28,9 @@ import java.util.Set;
  * their outputs lose the mask with it. A reader that Keras may run before or after the attention
  * (neither depends on the other; Keras' order of execution decides) is refused, as is, in Keras
  * 3.8 and 3.9, a reader whose recorded mask argument Keras used while taking its output's mask from
- * the emptied tensor.
+ * the emptied tensor. In 3.8 and 3.9 a merge whose values do not depend on masks, read only by
+ * layers saved with their mask argument (which Keras passes them explicitly), is left reading the
+ * masked tensor: its readers compute with their recorded masks, as rnnrt's then gives them.
  */
 final class AttentionMaskRemoval {
 
@@ -83,7 +85,11 @@ final class AttentionMaskRemoval {
                         continue;
                     }
                     if (after.contains(c.callName())) {
-                        if (version.minor() < 10 && version.major() == 3 && c.kerasMasks() != null) {
+                        boolean records = version.major() == 3 && version.minor() < 10;     // 3.8-3.9
+                        if (records && c.kerasMasks() == null && recordedMasksDecide(c, readers)) {
+                            continue;
+                        }
+                        if (records && c.kerasMasks() != null) {
                             throw new ModelLoadException(source + ": layer '" + c.callName() + "' reads '" + read
                                     + "' after MultiHeadAttention '" + m.callName() + "' has removed its mask (Keras "
                                     + version + " does so as the attention runs); Keras ran it with the mask its saved "
@@ -120,6 +126,31 @@ final class AttentionMaskRemoval {
             }
         }
         return out;
+    }
+
+    /**
+     * Keras 3.8-3.9: whether reading the tensor without its mask changes nothing of what {@code c}'s
+     * readers compute. True for a merge whose values do not depend on masks (Add, Subtract, Average,
+     * Concatenate: only its output's mask would differ) when every layer reading its output was
+     * saved with the mask argument Keras then passes it explicitly (3.0-3.9 record it; the layer
+     * computes with it, and so hands it on): the residual Add of a transformer block followed by
+     * LayerNormalization or pooling. Their recorded masks are then checked against rnnrt's as usual.
+     */
+    private static boolean recordedMasksDecide(ConfigReader.Entry c, Map<String, List<ConfigReader.Entry>> readers) {
+        if (!(c.layer() instanceof dev.rnnrt.layers.Merge merge) || merge.mode() == dev.rnnrt.layers.Merge.Mode.MULTIPLY
+                || merge.mode() == dev.rnnrt.layers.Merge.Mode.MAXIMUM || merge.mode() == dev.rnnrt.layers.Merge.Mode.MINIMUM) {
+            return false;
+        }
+        List<ConfigReader.Entry> next = readers.getOrDefault(c.callName(), List.of());
+        if (next.isEmpty()) {
+            return false;
+        }
+        for (ConfigReader.Entry r : next) {
+            if (r.kerasMasks() == null) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Layers that give their input tensor back at inference: Keras' no-ops and Activation('linear'). */
