@@ -519,14 +519,20 @@ final class LayerFactory {
                 if (InferenceNoOp.CLASSES.contains(cls)) {
                     return InferenceNoOp.of(name, cls, noOpOptions(cfg));
                 }
+                if (cls.equals("Merge") || cls.equals("TimeDistributedDense")) {
+                    throw new ModelLoadException(source + ": layer '" + name + "' is Keras 1's " + cls + ", which rnnrt "
+                            + "does not load; Keras 2 replaced it with " + (cls.equals("Merge")
+                            ? "Concatenate, Add, Multiply, Average and Maximum" : "TimeDistributed(Dense)") + ". Rebuild "
+                            + "the model with those in Keras 2 or later, set its weights, and save it again.");
+                }
                 if (KERAS_1_UNSUPPORTED.contains(cls)) {
                     throw new ModelLoadException(source + ": layer '" + name + "' is Keras 1's " + cls + ", which rnnrt "
                             + "does not load. Load the model in Keras 2 and save it again (Keras 2 converts it to its "
                             + "own layers), or rebuild it with supported layers: " + String.join(", ", SUPPORTED) + ".");
                 }
                 throw new ModelLoadException(source + ": layer '" + name + "' has class '" + cls
-                        + "', which rnnrt does not support (a custom layer cannot be loaded: rnnrt never runs code "
-                        + "from a model file). Supported layers: " + String.join(", ", SUPPORTED) + ".");
+                        + "', which rnnrt does not support (nor any custom layer: rnnrt never runs code from a model "
+                        + "file). Supported layers: " + String.join(", ", SUPPORTED) + ".");
         }
     }
 

@@ -76,6 +76,17 @@ class KerasRefusalTest {
                 "LSTM, GRU");
     }
 
+    /** Keras 1's Merge and TimeDistributedDense are built-in layers rnnrt does not read: said so, not "custom". */
+    @Test
+    void keras1MergeAndTimeDistributedDenseAreNamedAsKeras1Layers() {
+        Path merge = lstmFile("merge.h5", layer("Merge", "merge_1", Map.of("mode", "concat")), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(merge), "'merge_1'", "Keras 1's Merge", "Concatenate, Add");
+        Path tdd = lstmFile("tdd.h5", layer("TimeDistributedDense", "tdd_1", Map.of("output_dim", 2)),
+                random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(tdd), "'tdd_1'", "Keras 1's TimeDistributedDense",
+                "TimeDistributed(Dense)");
+    }
+
     /** A Keras 3 object spec: module, class_name, config, registered_name (null for Keras' public classes). */
     private static Map<String, Object> keras3(String module, String cls, String registered, Map<String, Object> cfg) {
         Map<String, Object> m = new LinkedHashMap<>();
