@@ -220,11 +220,24 @@ public final class KerasModelLoader {
             throw new ModelLoadException(source + ": " + e.getMessage(), e);
         }
         maskedStepWarnings(source, version, kerasBackend, loopBackend, parsed.layers(), warnings);
-        for (String dropped : model.masksDropped()) {
+        for (String dropped : masksDropped(model)) {
             warnings.add(source + ": " + dropped + ", as Keras " + version + " computed it.");
         }
         attentionValueMaskWarnings(source, version, model, parsed.layers(), warnings);
         return new LoadedModel(model, versionText, format, warnings);
+    }
+
+    /** Where masks stop, in the model and in the models TimeDistributed runs on each step. */
+    static List<String> masksDropped(Model model) {
+        List<String> out = new ArrayList<>(model.masksDropped());
+        for (dev.rnnrt.layers.Layer layer : model.layers()) {
+            if (layer instanceof dev.rnnrt.layers.TimeDistributed td && td.inner() instanceof dev.rnnrt.model.NestedModel n) {
+                for (String dropped : masksDropped(n.model())) {
+                    out.add("in the model " + td.describe() + " runs on each step, " + dropped);
+                }
+            }
+        }
+        return out;
     }
 
     /**

@@ -76,6 +76,21 @@ class KerasRefusalTest {
                 "LSTM, GRU");
     }
 
+    /** A mask that stops inside the model TimeDistributed runs on each step is reported too. */
+    @Test
+    void masksStoppingInsideATimeDistributedModelAreReported() {
+        dev.rnnrt.model.Model inner = dev.rnnrt.model.Model.functional("sentence").dropUnusedMasks(true)
+                .input("words", 5, 2).add(dev.rnnrt.layers.Masking.of("mask", 0.0), "words")
+                .add(dev.rnnrt.layers.Flatten.named("flat"), "mask").outputs("flat").build();
+        dev.rnnrt.model.Model outer = dev.rnnrt.model.Model.functional("doc").input("doc", 3, 5, 2)
+                .add(dev.rnnrt.layers.TimeDistributed.of("td", new dev.rnnrt.model.NestedModel("enc", "Functional",
+                        inner)), "doc").outputs("td").build();
+        List<String> dropped = KerasModelLoader.masksDropped(outer);
+        assertEquals(1, dropped.size(), dropped.toString());
+        assertTrue(dropped.get(0).contains("'td'") && dropped.get(0).contains("'flat' (Flatten)")
+                && dropped.get(0).contains("'mask'"), dropped.get(0));
+    }
+
     /** Keras 1's Merge and TimeDistributedDense are built-in layers rnnrt does not read: said so, not "custom". */
     @Test
     void keras1MergeAndTimeDistributedDenseAreNamedAsKeras1Layers() {
