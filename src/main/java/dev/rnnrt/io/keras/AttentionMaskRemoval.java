@@ -86,7 +86,7 @@ final class AttentionMaskRemoval {
                     }
                     if (after.contains(c.callName())) {
                         boolean records = version.major() == 3 && version.minor() < 10;     // 3.8-3.9
-                        if (records && c.kerasMasks() == null && recordedMasksDecide(c, readers)) {
+                        if (records && c.kerasMasks() == null && recordedMasksDecide(c, readers, model)) {
                             continue;
                         }
                         if (records && c.kerasMasks() != null) {
@@ -129,14 +129,17 @@ final class AttentionMaskRemoval {
     }
 
     /**
-     * Keras 3.8-3.9: whether reading the tensor without its mask changes nothing of what {@code c}'s
-     * readers compute. True for a merge whose values do not depend on masks (Add, Subtract, Average,
-     * Concatenate: only its output's mask would differ) when every layer reading its output was
-     * saved with the mask argument Keras then passes it explicitly (3.0-3.9 record it; the layer
-     * computes with it, and so hands it on): the residual Add of a transformer block followed by
-     * LayerNormalization or pooling. Their recorded masks are then checked against rnnrt's as usual.
+     * Keras 3.8-3.9: whether reading the tensor without its mask changes nothing that follows
+     * {@code c}. True for a merge whose values do not depend on masks (Add, Subtract, Average,
+     * Concatenate: only its output's mask would differ) when every layer reading its output was saved
+     * with the mask argument that Keras 3.0-3.9 then passes it explicitly and computes with, and
+     * passes no mask on (a pooling, a recurrent layer without return_sequences): the layers after
+     * those see no mask either way. Not for MultiHeadAttention, which takes its query's mask from the
+     * tensor whatever was recorded, nor for readers that pass a mask on (Keras builds it from the
+     * emptied tensor). Their recorded masks are then checked against rnnrt's as usual.
      */
-    private static boolean recordedMasksDecide(ConfigReader.Entry c, Map<String, List<ConfigReader.Entry>> readers) {
+    private static boolean recordedMasksDecide(ConfigReader.Entry c, Map<String, List<ConfigReader.Entry>> readers,
+                                               Model model) {
         if (!(c.layer() instanceof dev.rnnrt.layers.Merge merge) || merge.mode() == dev.rnnrt.layers.Merge.Mode.MULTIPLY
                 || merge.mode() == dev.rnnrt.layers.Merge.Mode.MAXIMUM || merge.mode() == dev.rnnrt.layers.Merge.Mode.MINIMUM) {
             return false;
@@ -146,7 +149,8 @@ final class AttentionMaskRemoval {
             return false;
         }
         for (ConfigReader.Entry r : next) {
-            if (r.kerasMasks() == null) {
+            if (r.kerasMasks() == null || r.layer() instanceof MultiHeadAttention
+                    || model.carriesMask(r.callName())) {
                 return false;
             }
         }

@@ -522,7 +522,7 @@ final class LayerFactory {
                 if (cls.equals("Merge") || cls.equals("TimeDistributedDense")) {
                     throw new ModelLoadException(source + ": layer '" + name + "' is Keras 1's " + cls + ", which rnnrt "
                             + "does not load; Keras 2 replaced it with " + (cls.equals("Merge")
-                            ? "Concatenate, Add, Multiply, Average and Maximum" : "TimeDistributed(Dense)") + ". Rebuild "
+                            ? "Concatenate, Add, Multiply, Average, Maximum and Dot" : "TimeDistributed(Dense)") + ". Rebuild "
                             + "the model with those in Keras 2 or later, set its weights, and save it again.");
                 }
                 if (KERAS_1_UNSUPPORTED.contains(cls)) {
