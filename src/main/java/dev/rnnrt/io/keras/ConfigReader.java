@@ -384,6 +384,8 @@ final class ConfigReader {
     private final Map<String, Integer> positions = new HashMap<>();
     /** The batch sizes the input shapes read so far fix (the first axis of batch_input_shape). */
     private final Set<Integer> batchSizes = new java.util.LinkedHashSet<>();
+    /** Whether an input shape read so far leaves the batch size open (None). */
+    private boolean batchOpen;
 
     /**
      * What the names of this config's layers get in front: "" for the model, "outer/" for the layers
@@ -655,7 +657,8 @@ final class ConfigReader {
      * nested model's; Keras 3: its layer/layers/&lt;key&gt; groups).
      */
     private Layer create(JsonNode spec, JsonNode callKwargs, String positionalKey) {
-        factory.batchFixed(!batchSizes.isEmpty());
+        // Keras 2.2-2.3 looks at the TimeDistributed layer's own input: only when every input fixes it
+        factory.batchFixed(!batchSizes.isEmpty() && !batchOpen);
         if (!timeDistributedModel(spec)) {
             return factory.create(spec, callKwargs, prefix);
         }
@@ -680,7 +683,7 @@ final class ConfigReader {
                     + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
                     + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
         }
-        if (LayerFactory.timeDistributedPassesInnerMask(v, !batchSizes.isEmpty())) {
+        if (LayerFactory.timeDistributedPassesInnerMask(v, !batchSizes.isEmpty() && !batchOpen)) {
             for (int k = 0; k < model.outputNames().size(); k++) {
                 if (model.carriesMask(model.outputNames().get(k))) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): the model it wraps "
@@ -1351,6 +1354,8 @@ final class ConfigReader {
         }
         if (s.get(0).canConvertToInt() && s.get(0).asInt() >= 1) {
             batchSizes.add(s.get(0).asInt());
+        } else {
+            batchOpen = true;
         }
         int[] shape = new int[s.size() - 1];
         for (int k = 1; k < s.size(); k++) {

@@ -2233,6 +2233,41 @@ class SyntheticKerasFilesTest {
     }
 
     /**
+     * Keras 3.8-3.9: a second MultiHeadAttention on the residual Add takes its query's mask from the
+     * tensor (emptied at run time), whatever its saved call recorded; rnnrt does not follow that, and
+     * refuses the model rather than mask the query.
+     */
+    @Test
+    void keras38SecondAttentionOnTheResidualIsRefused() throws IOException {
+        List<Object> layers = new ArrayList<>(maskedEmbeddingSpecs());
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        kwargs.put("query_mask", tensor("not_equal", 0));
+        kwargs.put("value_mask", tensor("not_equal", 0));
+        layers.add(selfAttentionSpec("mha", 0.0, kwargs, "embedding"));
+        layers.add(operation("LogicalOr", "logical_or", Map.of("name", "logical_or"),
+                List.of(tensor("not_equal", 0), tensor("not_equal", 0))));
+        Map<String, Object> add = new LinkedHashMap<>(spec("Add", "add", Map.of()));
+        add.put("name", "add");
+        add.put("inbound_nodes", List.of(Map.of("args", List.of(List.of(tensor("embedding", 0), tensor("mha", 0))),
+                "kwargs", Map.of())));
+        layers.add(add);
+        Map<String, Object> kw2 = new LinkedHashMap<>();
+        kw2.put("query_mask", tensor("logical_or", 0));
+        kw2.put("value_mask", tensor("logical_or", 0));
+        layers.add(selfAttentionSpec("mha_2", 0.0, kw2, "add"));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "block",
+                "layers", layers, "input_layers", List.of(List.of("ids", 0, 0)),
+                "output_layers", List.of(List.of("mha_2", 0, 0)))));
+        Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+        weights.put("embedding", List.of(random.uniform(1, 7, I)));
+        putAttentionWeights(weights, "multi_head_attention", attentionWeights(0.5));
+        putAttentionWeights(weights, "multi_head_attention_1", attentionWeights(0.5));
+        Path file = dir.resolve("second_attention.keras");
+        KerasFileWriter.writeKeras(file, "3.8.0", config, weights, Map.of());
+        assertRefusal(file, "'mha_2'", "mask");
+    }
+
+    /**
      * A mask reaching a layer that does not use masks: tf.keras from 2.4 and Keras 3 stop it there,
      * and the layer computes over the masked steps too (GlobalMaxPooling1D takes the padded steps'
      * outputs, which repeat the last real one), with a warning naming the layer; standalone Keras
@@ -2864,6 +2899,19 @@ class SyntheticKerasFilesTest {
         assertTrue(!fixed.carriesMask("td_emb"), "no mask after TimeDistributed with a fixed batch in Keras 2.2.4");
         Compare.assertIdentical("TimeDistributed(Embedding), fixed batch, Keras 2.2.4", loaded.predict(Tensor.of(ids, 2,
                 steps, T)), fixed.predict(Tensor.of(ids, 2, steps, T)));
+        // with another input whose batch size is open, the wrapper's own input may be open: refused
+        String twoInputs = "{\"class_name\": \"Model\", \"config\": {\"name\": \"m\", \"layers\": ["
+                + "{\"name\": \"fixed\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [2, "
+                + steps + ", " + T + "], \"name\": \"fixed\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"open\", \"class_name\": \"InputLayer\", \"config\": {\"batch_input_shape\": [null, "
+                + steps + ", " + T + "], \"name\": \"open\"}, \"inbound_nodes\": []},"
+                + "{\"name\": \"td_emb\", \"class_name\": \"TimeDistributed\", \"config\": {\"name\": \"td_emb\", "
+                + "\"layer\": {\"class_name\": \"Embedding\", \"config\": {\"name\": \"embedding\", \"input_dim\": 9, "
+                + "\"output_dim\": " + I + ", \"mask_zero\": true}}}, \"inbound_nodes\": [[[\"open\", 0, 0, {}]]]}],"
+                + "\"input_layers\": [[\"fixed\", 0, 0], [\"open\", 0, 0]], \"output_layers\": [[\"td_emb\", 0, 0]]}}";
+        Path mixed = dir.resolve("td_embedding_224_mixed.h5");
+        KerasFileWriter.writeHdf5(mixed, "2.2.4", JSON.valueToTree(parse(twoInputs)), w216);
+        assertRefusal(mixed, "'td_emb'", "mask");
         // tf.keras passes it on for its own layers whatever the batch size
         Path tf = dir.resolve("td_embedding_tf_fixed.h5");
         KerasFileWriter.writeHdf5(tf, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
