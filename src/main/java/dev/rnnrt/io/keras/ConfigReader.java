@@ -386,6 +386,11 @@ final class ConfigReader {
     private final Set<Integer> batchSizes = new java.util.LinkedHashSet<>();
     /** Whether an input shape read so far leaves the batch size open (None). */
     private boolean batchOpen;
+    /**
+     * Whether the tensors this (nested) model runs on may leave the batch size open: Keras runs a
+     * nested model's layers on the outer model's tensors, whatever the nested config's own shapes say.
+     */
+    private boolean outerBatchOpen;
 
     /**
      * What the names of this config's layers get in front: "" for the model, "outer/" for the layers
@@ -658,7 +663,7 @@ final class ConfigReader {
      */
     private Layer create(JsonNode spec, JsonNode callKwargs, String positionalKey) {
         // Keras 2.2-2.3 looks at the TimeDistributed layer's own input: only when every input fixes it
-        factory.batchFixed(!batchSizes.isEmpty() && !batchOpen);
+        factory.batchFixed(batchFixed());
         if (!timeDistributedModel(spec)) {
             return factory.create(spec, callKwargs, prefix);
         }
@@ -666,7 +671,7 @@ final class ConfigReader {
         String name = qualify(lc.path("name").asText(spec.path("name").asText("time_distributed")));
         LayerFactory.checkKerasClass(source, spec, "layer '" + name + "' (TimeDistributed)");
         JsonNode innerSpec = lc.path("layer");
-        Parsed inner = nested(innerSpec, name);
+        Parsed inner = nested(innerSpec, name, true);     // run on [batch·steps, ...]: open
         Scope scope = new Scope(name, positionalKey + "/layer");
         for (Entry e : inner.layers()) {
             weightsOnly.add(e.weightsOnlyIn(scope));
@@ -683,7 +688,7 @@ final class ConfigReader {
                     + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
                     + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
         }
-        if (LayerFactory.timeDistributedPassesInnerMask(v, !batchSizes.isEmpty() && !batchOpen)) {
+        if (LayerFactory.timeDistributedPassesInnerMask(v, batchFixed())) {
             for (int k = 0; k < model.outputNames().size(); k++) {
                 if (model.carriesMask(model.outputNames().get(k))) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): the model it wraps "
@@ -708,7 +713,21 @@ final class ConfigReader {
 
     /** A nested model's own graph, read on its own (its layer names, positions and operations are its own). */
     private Parsed nested(JsonNode spec, String modelName) {
-        return new ConfigReader(source, factory, modelName + "/").read(spec);
+        return nested(spec, modelName, !batchFixed());
+    }
+
+    private Parsed nested(JsonNode spec, String modelName, boolean batchOpenOutside) {
+        ConfigReader inner = new ConfigReader(source, factory, modelName + "/");
+        inner.outerBatchOpen = batchOpenOutside;
+        return inner.read(spec);
+    }
+
+    /**
+     * Whether the inputs read so far fix one batch size for every tensor of this model (Keras
+     * 2.2-2.3's TimeDistributed looks at its own input's batch size).
+     */
+    private boolean batchFixed() {
+        return batchSizes.size() == 1 && !batchOpen && !outerBatchOpen;
     }
 
     /**

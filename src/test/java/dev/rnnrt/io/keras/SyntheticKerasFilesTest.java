@@ -2912,6 +2912,16 @@ class SyntheticKerasFilesTest {
         Path mixed = dir.resolve("td_embedding_224_mixed.h5");
         KerasFileWriter.writeHdf5(mixed, "2.2.4", JSON.valueToTree(parse(twoInputs)), w216);
         assertRefusal(mixed, "'td_emb'", "mask");
+        // a nested model that fixes the batch runs on the outer model's tensors, whose batch is open
+        JsonNode nestedFixed = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "outer",
+                "layers", List.of(spec("InputLayer", "ids", Map.of("batch_input_shape", nullFirst(steps, T))),
+                        Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers",
+                                List.of(tdEmbFixed)))))));
+        Path nestedFile = dir.resolve("td_embedding_224_nested.h5");
+        Map<String, KerasFileWriter.LayerWeights> nestedWeights = new LinkedHashMap<>();
+        nestedWeights.put("inner", new KerasFileWriter.LayerWeights().put("td_emb/embeddings:0", table));
+        KerasFileWriter.writeHdf5(nestedFile, "2.2.4", nestedFixed, nestedWeights);
+        assertRefusal(nestedFile, "'", "mask");
         // tf.keras passes it on for its own layers whatever the batch size
         Path tf = dir.resolve("td_embedding_tf_fixed.h5");
         KerasFileWriter.writeHdf5(tf, "2.9.0", JSON.valueToTree(Map.of("class_name", "Sequential", "config",
