@@ -424,9 +424,11 @@ public final class Model {
             // a layer that does not use masks gets none: where one reaches it, the model drops it there
             // (dropUnusedMasks), and the layer computes over the masked steps too, as Keras does
             boolean usesMasks = node.layer().supportsMasking();
+            List<Mask> callMasks = new ArrayList<>();
             for (Ref r : node.inputs()) {
                 in.add(values.get(r.name()).get(r.index()));
                 inMasks.add(usesMasks ? masks.get(r.name()).get(r.index()) : null);
+                callMasks.add(node.computesUnmasked() ? null : inMasks.get(inMasks.size() - 1));
             }
             Stacks.Run run = stacks.get(i);
             Stacks.Result stacked = run == null ? null : Stacks.call(run, nodes, in.get(0), inMasks.get(0));
@@ -438,7 +440,7 @@ public final class Model {
                 i = run.last();
                 continue;
             }
-            List<Tensor> out = node.layer().call(in, inMasks);
+            List<Tensor> out = node.layer().call(in, callMasks);
             values.put(node.name(), out);
             masks.put(node.name(), node.layer().outputMasks(in, inMasks, out));
         }

@@ -46,6 +46,8 @@ public final class ModelBuilder {
     private final List<String> outputs = new ArrayList<>();
     private boolean dropUnusedMasks;
     private int batchSize;
+    /** The calls that compute as though their inputs carried no masks ({@link #computeUnmasked}). */
+    private final Set<String> unmaskedCalls = new java.util.HashSet<>();
 
     ModelBuilder(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -135,6 +137,24 @@ public final class ModelBuilder {
     }
 
     /**
+     * Makes one call of a layer compute as though its inputs carried no masks, while its outputs
+     * still carry the masks the layer passes on from them. This is what Keras 3 does when a recurrent
+     * layer (or Bidirectional, or RNN around stacked cells) is called with {@code initial_state} and
+     * no {@code mask=...}: it passes a layer its input's mask by itself only when the call has one
+     * tensor argument, so every step is computed, but it still sets the first input's mask on the
+     * outputs for the layers after. Keras 2 and tf.keras pass the mask there; so do other calls here.
+     *
+     * @param callName the layer's name for its first call, or the name given to {@link #addCall}
+     */
+    public ModelBuilder computeUnmasked(String callName) {
+        if (callName == null || callName.isBlank()) {
+            throw new IllegalArgumentException("Model '" + name + "': computeUnmasked needs the name of a layer call.");
+        }
+        unmaskedCalls.add(callName);
+        return this;
+    }
+
+    /**
      * Fixes the batch size, as Keras' {@code Input(batch_size=...)} or {@code batch_input_shape}
      * do. A stateful model then takes exactly this many sequences per call, and
      * {@code predict(inputs, batchSize)} runs them this many at a time, so that sequence i of each
@@ -194,6 +214,12 @@ public final class ModelBuilder {
                 throw new IllegalArgumentException("Model '" + name + "': '" + call.getKey() + "' calls "
                         + call.getValue().describe() + ", which is not in the model; add its first call with add(layer, "
                         + "inputs...) before calling it again with addCall.");
+            }
+        }
+        for (String call : unmaskedCalls) {
+            if (!layers.containsKey(call)) {
+                throw new IllegalArgumentException("Model '" + name + "': computeUnmasked names '" + call + "', which is "
+                        + "not a layer call of the model. Known calls: " + String.join(", ", layers.keySet()) + ".");
             }
         }
         List<String> order = topologicalOrder(refs);
@@ -259,7 +285,7 @@ public final class ModelBuilder {
             masked.put(layerName, outMasked);
             maskOrigin.put(layerName, outOrigin);
             nodes.add(new Node(layerName, layer, List.copyOf(in), List.copyOf(outShapes), List.copyOf(outMasked),
-                    java.util.Collections.unmodifiableList(outOrigin)));
+                    java.util.Collections.unmodifiableList(outOrigin), unmaskedCalls.contains(layerName)));
         }
         for (Ref r : outputRefs) {
             List<int[]> produced = shapes.get(r.name());

@@ -31,7 +31,7 @@ import java.util.Map;
  * Dense with softmax or log_softmax ends a run: the backend computes its affine part and the
  * activation is applied to the output on the host. A run needs two layers that compute; a
  * recurrent layer with initial states, stateful, returned states or time-major, and a
- * Bidirectional one with merge_mode None, run on their own.
+ * Bidirectional one with merge_mode None, run on their own, as does a call that computes unmasked.
  */
 final class Stacks {
 
@@ -57,7 +57,7 @@ final class Stacks {
         for (int i = 0; i < nodes.size(); i++) {
             Node start = nodes.get(i);
             RecurrentBackend backend = stackingBackend(start.layer());
-            if (backend == null || !backend.keepsStacks() || start.inputs().size() != 1) {
+            if (backend == null || !backend.keepsStacks() || start.inputs().size() != 1 || start.computesUnmasked()) {
                 continue;
             }
             int last = i;
@@ -68,7 +68,7 @@ final class Stacks {
                 Node next = nodes.get(last + 1);
                 Ref prevOut = new Ref(prev.name(), 0);
                 if (prev.outputShapes().size() != 1 || readers.getOrDefault(prevOut.toString(), 0) != 1
-                        || next.inputs().size() != 1 || !next.inputs().get(0).equals(prevOut)) {
+                        || next.inputs().size() != 1 || !next.inputs().get(0).equals(prevOut) || next.computesUnmasked()) {
                     break;
                 }
                 Layer layer = next.layer();

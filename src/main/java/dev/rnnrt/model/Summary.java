@@ -68,6 +68,16 @@ final class Summary {
                     ? "each call takes " + model.fixedBatchSize().getAsInt() + " sequences (the fixed batch size)"
                     : "the first call's batch size holds until resetStates()").append('\n');
         }
+        List<String> unmasked = new ArrayList<>();
+        for (Node n : nodes) {
+            if (n.computesUnmasked() && n.inputs().stream().anyMatch(r -> model.carriesMask(r.toString()))) {
+                unmasked.add(n.name());
+            }
+        }
+        if (!unmasked.isEmpty()) {
+            sb.append("Computes the masked steps too, and passes the mask on (Keras 3: initial_state given, no mask=): ")
+                    .append(String.join(", ", unmasked)).append('\n');
+        }
         if (!model.stackedRuns().isEmpty()) {
             sb.append("Run as one stack each, values kept on the device: ").append(String.join(", ", model.stackedRuns()))
                     .append('\n');

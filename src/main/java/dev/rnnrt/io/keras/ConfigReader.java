@@ -35,10 +35,10 @@ final class ConfigReader {
      * others do, but is a layer of that model, not a node of this graph.
      */
     record Entry(Layer layer, String callName, String className, String positionalKey, List<String> inputs,
-                 List<RecordedMask> kerasMasks, String kerasMaskReason, List<Scope> scope, boolean trainable,
+                 List<RecordedMask> kerasMasks, boolean computesUnmasked, List<Scope> scope, boolean trainable,
                  boolean weightsOnly) {
         Entry(Layer layer, String className, String positionalKey, List<String> inputs, boolean trainable) {
-            this(layer, layer.name(), className, positionalKey, inputs, null, null, List.of(), trainable, false);
+            this(layer, layer.name(), className, positionalKey, inputs, null, false, List.of(), trainable, false);
         }
 
         /** This entry as a layer of a model that TimeDistributed wraps, inside {@code model}'s scope. */
@@ -46,14 +46,14 @@ final class ConfigReader {
             List<Scope> sc = new ArrayList<>();
             sc.add(model);
             sc.addAll(scope);
-            return new Entry(layer, callName, className, positionalKey, inputs, kerasMasks, kerasMaskReason,
+            return new Entry(layer, callName, className, positionalKey, inputs, kerasMasks, computesUnmasked,
                     List.copyOf(sc), trainable, true);
         }
 
         /** This entry reading other references. */
         Entry withInputs(List<String> newInputs) {
             return new Entry(layer, callName, className, positionalKey, List.copyOf(newInputs), kerasMasks,
-                    kerasMaskReason, scope, trainable, weightsOnly);
+                    computesUnmasked, scope, trainable, weightsOnly);
         }
 
         /** Whether this is the layer's first call (the one that loads its weights). */
@@ -72,15 +72,15 @@ final class ConfigReader {
             sc.add(model);
             sc.addAll(scope);
             Entry e = mapped(rename, rename.apply(callName), List.copyOf(sc));
-            if (e.kerasMasks == null || kerasMaskReason != null) {
+            if (e.kerasMasks == null) {
                 return e;
             }
             List<RecordedMask> known = new ArrayList<>();
             for (RecordedMask m : e.kerasMasks) {
                 known.add(RecordedMask.NONE.equals(m) ? RecordedMask.noneUnlessMasked(outerInputs) : m);
             }
-            return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, null, e.scope, trainable,
-                    weightsOnly);
+            return new Entry(e.layer, e.callName, className, positionalKey, e.inputs, known, computesUnmasked, e.scope,
+                    trainable, weightsOnly);
         }
 
         /** This entry with its references resolved (nested models' outputs to the layers that make them). */
@@ -98,7 +98,8 @@ final class ConfigReader {
                     masks.add(m == null ? null : m.map(refs));
                 }
             }
-            return new Entry(layer, call, className, positionalKey, in, masks, kerasMaskReason, sc, trainable, weightsOnly);
+            return new Entry(layer, call, className, positionalKey, in, masks, computesUnmasked, sc, trainable,
+                    weightsOnly);
         }
     }
 
@@ -205,11 +206,6 @@ final class ConfigReader {
         }
     }
 
-    /** Why Keras 3 gave a layer called with initial_state no mask (step 6 of Layer.__call__). */
-    static final String INITIAL_STATE_MASK = " (Keras 3 passes a layer its input's mask by itself only when it is "
-            + "called with one tensor: a recurrent layer given initial_state runs unmasked unless mask=... is passed; "
-            + "pass the mask explicitly in Keras and save the model again, or remove the masking)";
-
     /** The parsed model: inputs (name → shape without batch), layers, outputs. */
     /** @param batchSizes the batch sizes the inputs' shapes fix (Keras' batch_input_shape), in order */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
@@ -264,9 +260,8 @@ final class ConfigReader {
                     if (!keras.present() && origin != null || keras.present() && origin == null) {
                         throw new ModelLoadException(where + (keras.present() ? "a" : "no") + " mask for its input '"
                                 + input + "', but rnnrt's rules give that input " + (keras.present() ? "none" : "one")
-                                + (e.kerasMaskReason() != null ? e.kerasMaskReason() : "")
-                                + ". The masked steps would be computed differently, so the model is not loaded"
-                                + (e.kerasMaskReason() != null ? "." : "; please report the model's layers with this message."));
+                                + ". The masked steps would be computed differently, so the model is not loaded; please "
+                                + "report the model's layers with this message.");
                     }
                     if (!keras.present()) {
                         continue;
@@ -295,6 +290,9 @@ final class ConfigReader {
                     b.add(e.layer(), e.inputs().toArray(new String[0]));
                 } else {
                     b.addCall(e.callName(), e.layer(), e.inputs().toArray(new String[0]));
+                }
+                if (e.computesUnmasked()) {
+                    b.computeUnmasked(e.callName());
                 }
             }
             return b.outputs(outputs.toArray(new String[0])).build();
@@ -597,14 +595,13 @@ final class ConfigReader {
                     }
                 }
                 List<RecordedMask> kerasMasks = node == null ? null : kerasMasks(call, node);
-                String reason = null;
-                boolean recurrent = layer instanceof dev.rnnrt.layers.RecurrentLayer
-                        || layer instanceof dev.rnnrt.layers.Bidirectional;
-                if (kerasMasks == null && recurrent && node != null && givenInitialState(node)) {
-                    kerasMasks = List.of(RecordedMask.NONE);
-                    reason = INITIAL_STATE_MASK;
-                }
-                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, reason, List.of(), trainable(spec), false));
+                // Keras 3 passes a layer its input's mask by itself only when the call has one tensor
+                // argument (step 6 of Layer.__call__): a recurrent layer given initial_state and no mask=...
+                // computes every step, yet sets its input's mask on its outputs
+                boolean unmasked = kerasMasks == null && node != null && takesInitialStates(layer)
+                        && givenInitialState(node);
+                entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, unmasked, List.of(), trainable(spec),
+                        false));
                 if (k == 0) {
                     entries.addAll(takeWeightsOnly());
                 }
@@ -1098,6 +1095,12 @@ final class ConfigReader {
             }
         }
         return leaves.isEmpty() ? null : RecordedMask.combined(new ArrayList<>(leaves), ops);
+    }
+
+    /** Whether the layer is one of Keras' RNN layers, which take initial states after their input. */
+    private static boolean takesInitialStates(Layer layer) {
+        return layer instanceof dev.rnnrt.layers.RecurrentLayer || layer instanceof dev.rnnrt.layers.Bidirectional
+                || layer instanceof dev.rnnrt.layers.StackedRnn || layer instanceof dev.rnnrt.layers.BidirectionalStack;
     }
 
     /** A Keras 3 call given initial_state tensors, as a keyword or positionally (Keras then passes no mask by itself). */

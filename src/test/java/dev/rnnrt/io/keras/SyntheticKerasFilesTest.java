@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.ActivationLayer;
 import dev.rnnrt.layers.AdvancedActivation;
@@ -24,6 +25,7 @@ import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.LayerNormalization;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
+import dev.rnnrt.layers.RecurrentOutput;
 import dev.rnnrt.layers.Normalization;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.PRelu;
@@ -1092,28 +1094,36 @@ class SyntheticKerasFilesTest {
     }
 
     /**
-     * Keras 3 passes no mask by itself to a recurrent layer given initial_state: a masked decoder so
-     * called ran unmasked in Keras, which rnnrt would mask; it refuses, saying why. With the mask
-     * recorded (passed as mask=... from the op that computed it) the model loads.
+     * Keras 3 passes no mask by itself to a recurrent layer given initial_state (the call has more
+     * than one tensor argument), but still sets its input's mask on its output: a masked decoder so
+     * called computes every step, and the LSTM after it (whose recorded mask is the Masking's) skips
+     * the masked steps. With mask=... passed by hand from the ops that computed it, the decoder skips
+     * them too.
      */
     @Test
-    void keras3DecoderGivenInitialStateRanUnmasked() throws IOException {
+    void keras3DecoderGivenInitialStateComputesUnmaskedAndPassesTheMaskOn() throws IOException {
         Lstm encoder = Lstm.builder(H).name("encoder").returnState(true).build();
         List<Tensor> ew = randomWeights(encoder, I);
         encoder.setWeights(ew);
         Lstm decoder = Lstm.builder(H).name("decoder").returnSequences(true).build();
         List<Tensor> dw = randomWeights(decoder, I);
         decoder.setWeights(dw);
-        Model java = Model.functional("java").input("enc_in", -1, I).input("dec_in", -1, I)
-                .add(encoder, "enc_in").add(Masking.of("masking", 0.0), "dec_in")
-                .add(decoder, "masking", "encoder[1]", "encoder[2]").outputs("decoder").build();
+        Lstm reader = Lstm.builder(H).name("reader").build();
+        List<Tensor> rw = randomWeights(reader, H);
+        reader.setWeights(rw);
         Map<String, List<Tensor>> weights = new LinkedHashMap<>();
         weights.put("lstm/cell", ew);
         weights.put("lstm_1/cell", dw);
+        weights.put("lstm_2/cell", rw);
+        Tensor padded = paddedInput();
+        Tensor encIn = random.uniform(1, padded.dim(0), 5, I);
+        Mask mask = Masking.of("expected", 0.0).outputMasks(List.of(padded), java.util.Collections.singletonList(null),
+                List.of(padded)).get(0);
+        RecurrentOutput enc = encoder.call(encIn);
         for (boolean passed : new boolean[] {false, true}) {
-            Map<String, Object> enc = new LinkedHashMap<>(layerSpec("LSTM", "encoder", Map.of("return_state", true), H));
-            enc.put("name", "encoder");
-            enc.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
+            Map<String, Object> enc0 = new LinkedHashMap<>(layerSpec("LSTM", "encoder", Map.of("return_state", true), H));
+            enc0.put("name", "encoder");
+            enc0.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("enc_in", 0)), "kwargs", Map.of())));
             Map<String, Object> masking = new LinkedHashMap<>(spec("Masking", "masking", Map.of("mask_value", 0.0)));
             masking.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("dec_in", 0)), "kwargs", Map.of())));
             Map<String, Object> notEqual = operation("NotEqual", "not_equal", Map.of("name", "not_equal"),
@@ -1128,20 +1138,21 @@ class SyntheticKerasFilesTest {
                 kwargs.put("mask", tensor("any", 0));
             }
             dec.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("masking", 0)), "kwargs", kwargs)));
+            Map<String, Object> read = new LinkedHashMap<>(layerSpec("LSTM", "reader", Map.of(), H));
+            read.put("name", "reader");
+            read.put("inbound_nodes", List.of(Map.of("args", List.of(tensor("decoder", 0)),
+                    "kwargs", Map.of("mask", tensor("any", 0)))));
             JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "s2s",
-                    "layers", List.of(input("enc_in"), input("dec_in"), enc, notEqual, op, masking, dec),
+                    "layers", List.of(input("enc_in"), input("dec_in"), enc0, notEqual, op, masking, dec, read),
                     "input_layers", List.of(List.of("enc_in", 0, 0), List.of("dec_in", 0, 0)),
-                    "output_layers", List.of(List.of("decoder", 0, 0)))));
+                    "output_layers", List.of(List.of("decoder", 0, 0), List.of("reader", 0, 0)))));
             Path file = dir.resolve("s2s_" + passed + ".keras");
             KerasFileWriter.writeKeras(file, config, weights);
-            if (!passed) {
-                assertRefusal(file, "with no mask for its input 'masking'", "given initial_state runs unmasked");
-                continue;
-            }
-            Tensor padded = paddedInput();
-            List<Tensor> in = List.of(random.uniform(1, padded.dim(0), 5, I), padded);
-            Compare.assertIdentical("decoder given its mask", java.predict(in).get(0),
-                    KerasModelLoader.load(file).model().predict(in).get(0));
+            Tensor decoded = decoder.call(padded, List.of(enc.h(), enc.c()), passed ? mask : null).output();
+            List<Tensor> loaded = KerasModelLoader.load(file).model().predict(List.of(encIn, padded));
+            String where = passed ? "decoder given its mask" : "decoder given initial_state alone";
+            Compare.assertIdentical(where, decoded, loaded.get(0));
+            Compare.assertIdentical(where + ": the reader after it", reader.call(decoded, mask).output(), loaded.get(1));
         }
     }
 
