@@ -184,6 +184,48 @@ class GraphErrorsTest {
                         .get(0))).get(0));
     }
 
+    /** A layer that does not use masks and records the masks each call was given. */
+    private static final class MaskRecorder extends dev.rnnrt.layers.Layer {
+        final java.util.List<dev.rnnrt.api.Mask> seen = new java.util.ArrayList<>();
+
+        MaskRecorder() {
+            super("recorder");
+        }
+
+        @Override
+        public String className() {
+            return "Recorder";
+        }
+
+        @Override
+        public boolean supportsMasking() {
+            return false;
+        }
+
+        @Override
+        public java.util.List<int[]> outputShapes(java.util.List<int[]> inputShapes) {
+            return java.util.List.of(inputShapes.get(0));
+        }
+
+        @Override
+        public java.util.List<dev.rnnrt.api.Tensor> call(java.util.List<dev.rnnrt.api.Tensor> inputs,
+                                                        java.util.List<dev.rnnrt.api.Mask> masks) {
+            seen.addAll(masks);
+            return java.util.List.of(inputs.get(0));
+        }
+    }
+
+    /** Where a mask is dropped, the layer that does not use masks is given none (not the mask it would ignore). */
+    @Test
+    void aLayerThatDoesNotUseMasksIsGivenNone() {
+        MaskRecorder recorder = new MaskRecorder();
+        Model m = Model.functional("m").dropUnusedMasks(true).input("x", -1, 3)
+                .add(dev.rnnrt.layers.Masking.of("masking", 0.0), "x").add(recorder, "masking").outputs("recorder")
+                .build();
+        m.predict(new dev.rnnrt.testing.RandomTensors(5).uniform(1, 2, 4, 3));
+        assertTrue(recorder.seen.size() == 1 && recorder.seen.get(0) == null, recorder.seen.toString());
+    }
+
     @Test
     void cycle() {
         assertMessage(() -> Model.functional("loop").input("x", -1, 3)
