@@ -123,15 +123,24 @@ abstract class WeightStore {
      * them back. That dict lists a layer with weights twice, and tf.keras 2.12 and 2.13 counted
      * both in a key's position (two LSTMs: "lstm", "lstm_2"); 2.14 counts each layer once. A layer's
      * group there is the one of its class in its place among that class's groups.
+     *
+     * <p>tf.keras 2.11's {@code variables.h5} ({@link #tfKeras211}) has this layout under
+     * {@code layers} too: its saving walked the same attributes, but iterated a dict's keys (strings,
+     * never a layer), so the layers were first met in the {@code layers} list, each once. It records
+     * no config names, so groups are found by key only.
      */
     static final class Keras3 extends WeightStore {
         /** The group tf.keras 2.12-2.14 kept a model's layers in, in place of {@code layers}. */
         static final String TF_KERAS_LAYERS = "_layer_checkpoint_dependencies";
+        /** The writer of {@link #tfKeras211} files, as messages name it. */
+        static final String TF_KERAS_2_11 = "tf.keras 2.11";
         private static final Pattern KEY = Pattern.compile("(.+?)(?:_(\\d{1,9}))?");
 
         private final Group layers;
         /** "layers", or {@link #TF_KERAS_LAYERS} in tf.keras 2.12-2.14 files. */
         private final String layersName;
+        /** Who keys the groups this way, for messages: "Keras 3" or "tf.keras 2.11". */
+        private final String writer;
         private final Map<String, String> keyByConfigName = new HashMap<>();
 
         Keras3(Hdf5 h5) {
@@ -140,16 +149,26 @@ abstract class WeightStore {
         }
 
         private Keras3(Hdf5 h5, String layersName) {
-            this(h5, h5.child(h5.root(), layersName), layersName);
+            this(h5, h5.child(h5.root(), layersName), layersName, "Keras 3");
+        }
+
+        /**
+         * The weights of a tf.keras 2.11 {@code .keras} archive's {@code variables.h5}: below
+         * {@code layers} (the caller has checked the file has that group), keyed by class and place only.
+         */
+        static Keras3 tfKeras211(Hdf5 h5) {
+            return new Keras3(h5, h5.child(h5.root(), "layers"), "layers", TF_KERAS_2_11);
         }
 
         /** The layers below {@code layers} (a Keras 3 "layers" group, or null when there is none). */
-        private Keras3(Hdf5 h5, Node layersGroup, String layersName) {
+        private Keras3(Hdf5 h5, Node layersGroup, String layersName, String writer) {
             super(h5);
             Node n = layersGroup;
             this.layersName = layersName;
+            this.writer = writer;
             this.layers = n instanceof Group g ? g : null;
-            if (layers != null) {
+            // tf.keras 2.11 wrote no names beside the weights: a "name" there is not its own, and is not trusted
+            if (layers != null && !writer.equals(TF_KERAS_2_11)) {
                 for (String key : h5.children(layers)) {
                     Node vars = h5.child(layers, key + "/vars");
                     if (vars != null) {
@@ -174,7 +193,7 @@ abstract class WeightStore {
             for (String key : modelKeys) {
                 n = n instanceof Group g ? h5.child(g, groupKey(g, key) + "/" + layersName) : null;
             }
-            return new Keras3(h5, n, layersName);
+            return new Keras3(h5, n, layersName, writer);
         }
 
         /**
@@ -225,15 +244,15 @@ abstract class WeightStore {
         @Override
         String absence(String name, String positionalKey) {
             if (layers == null) {
-                return "The file has no " + layersName + " group, where Keras 3 keeps the layers' weights; it may be "
-                        + "truncated, or hold another model's weights.";
+                return "The file has no " + layersName + " group, where " + writer + " keeps the layers' weights; it "
+                        + "may be truncated, or hold another model's weights.";
             }
             String key = keyByConfigName.getOrDefault(name, groupKey(layers, positionalKey));
             if (h5.child(layers, key) instanceof Group) {
                 return TRUNCATED;
             }
             return "The file has no group " + key + " below " + layersName + " (it has " + listed(h5.children(layers))
-                    + "): Keras 3 keys a layer's weights by its class and its place among the layers of that class, "
+                    + "): " + writer + " keys a layer's weights by its class and its place among the layers of that class, "
                     + "so the model config and the weights disagree on the layers. Use the architecture of the model "
                     + "that saved these weights.";
         }
@@ -308,7 +327,7 @@ abstract class WeightStore {
                 return Integer.parseInt(name);
             } catch (NumberFormatException e) {
                 throw new ModelLoadException(h5.source() + ": unexpected weight '" + name
-                        + "' in a Keras 3 vars group; expected numbered arrays 0, 1, 2, …");
+                        + "' in a " + writer + " vars group; expected numbered arrays 0, 1, 2, …");
             }
         }
     }
