@@ -42,7 +42,8 @@ import java.util.Map;
  *       {@code model_config} attribute and the {@code model_weights} group;</li>
  *   <li>Keras 3 {@code .keras} archives: {@code config.json}, {@code metadata.json} and
  *       {@code model.weights.h5} (and tf.keras 2.12-2.14's, whose layers' weights lie under
- *       {@code _layer_checkpoint_dependencies});</li>
+ *       {@code _layer_checkpoint_dependencies}; and tf.keras 2.11's, with {@code variables.h5} in
+ *       place of {@code model.weights.h5});</li>
  *   <li>weights-only HDF5 ({@code save_weights}) with the architecture as JSON
  *       ({@code model.to_json()}): Keras 1 / 2 files matched by layer name, Keras 3 (and tf.keras
  *       2.12+) {@code *.weights.h5} read as an archive's weights.</li>

@@ -8,7 +8,8 @@ import java.util.List;
  *
  * @param model        the model, ready to predict
  * @param kerasVersion the {@code keras_version} the file records, or null when it records none
- * @param format       "HDF5", "Keras 3 archive", "weights-only HDF5 + JSON" or "Keras 3 weights HDF5 + JSON"
+ * @param format       "HDF5", "Keras 3 archive", "tf.keras 2.11 archive", "weights-only HDF5 + JSON" or
+ *                     "Keras 3 weights HDF5 + JSON"
  * @param warnings     what looked wrong but did not stop the load (NaN weights, a missing version)
  */
 public record LoadedModel(Model model, String kerasVersion, String format, List<String> warnings) {
