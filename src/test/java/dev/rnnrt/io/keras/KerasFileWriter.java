@@ -19,7 +19,8 @@ import java.util.zip.ZipOutputStream;
 /**
  * Writes model files with the layout Keras writes, for tests: Keras 2 full-model HDF5
  * ({@code model_config} + {@code model_weights/<layer>/<weight path>} with {@code weight_names}) and
- * Keras 3 archives (config.json, metadata.json, model.weights.h5 with {@code layers/<key>/.../vars/<i>}).
+ * Keras 3 archives (config.json, metadata.json, model.weights.h5 with {@code layers/<key>/.../vars/<i>}),
+ * and tf.keras 2.11's (variables.h5 in place of model.weights.h5).
  */
 final class KerasFileWriter {
 
@@ -141,9 +142,48 @@ final class KerasFileWriter {
         }
     }
 
+    /**
+     * A tf.keras 2.11 ".keras" archive, as its experimental saving_lib wrote it: metadata.json
+     * ({@code {"keras_version": …, "date_saved": …}}; none when {@code kerasVersion} is null),
+     * config.json and variables.h5. {@code groups} maps each group's path below the root of
+     * variables.h5 ("layers/lstm", "layers/lstm/cell", "layers/dropout", "metrics/mean", "optimizer")
+     * to its vars in order, an empty list for an empty vars group; {@code counts} adds an int64 scalar
+     * after a group's float vars. (tf.keras also wrote the model's own empty vars group at the root,
+     * which jhdf cannot write there and read back.)
+     */
+    static void writeTfKeras211(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> groups,
+                                Map<String, Long> counts) throws IOException {
+        try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
+            // the order tf.keras 2.11 zipped its temporary folder in varies; this is one it wrote
+            entry(zip, "variables.h5", tfKeras211Variables(groups, counts));
+            entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
+            if (kerasVersion != null) {
+                entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion
+                        + "\", \"date_saved\": \"2023-03-10@14:02:17\"}").getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /** The bytes of a tf.keras 2.11 variables.h5 with these groups (see {@link #writeTfKeras211}). */
+    static byte[] tfKeras211Variables(Map<String, List<Tensor>> groups, Map<String, Long> counts) throws IOException {
+        Path h5 = Files.createTempFile("variables", ".h5");
+        try {
+            try (WritableHdfFile f = HdfFile.write(h5)) {
+                putVars(f, groups, counts);
+            }
+            return Files.readAllBytes(h5);
+        } finally {
+            Files.deleteIfExists(h5);
+        }
+    }
+
     private static void putKerasWeights(WritableGroup f, Map<String, List<Tensor>> weights, Map<String, Long> counts,
                                         String layersGroup) {
-        WritableGroup layers = f.putGroup(layersGroup);
+        putVars(f.putGroup(layersGroup), weights, counts);
+    }
+
+    /** Below {@code layers}, a group per path of {@code weights}, each with its vars 0, 1, 2, … */
+    private static void putVars(WritableGroup layers, Map<String, List<Tensor>> weights, Map<String, Long> counts) {
         for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
             WritableGroup g = layers;
             for (String part : e.getKey().split("/")) {
