@@ -40,6 +40,19 @@ final class CudaContext implements AutoCloseable {
     /** Streams (with their cuBLAS handles): calls run together, as Bidirectional's two directions, take one each. */
     static final int LANES = 2;
 
+    /**
+     * The bands of rows ({first row, rows}) that the fallback SGEMM of {@code m} rows runs as, each at
+     * most {@value #MAX_SGEMM_ROWS} rows. Counted in long: near 2^31 rows the start of the band after
+     * the last would pass Integer.MAX_VALUE and wrap to a negative row.
+     */
+    static List<int[]> sgemmBands(int m) {
+        List<int[]> bands = new ArrayList<>();
+        for (long row = 0; row < m; row += MAX_SGEMM_ROWS) {
+            bands.add(new int[] {(int) row, (int) Math.min(MAX_SGEMM_ROWS, m - row)});
+        }
+        return bands;
+    }
+
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final List<CUmodule> modules = new ArrayList<>();
@@ -131,8 +144,9 @@ final class CudaContext implements AutoCloseable {
                 return;
             }
             // rows go on grid y, at most 65,535 blocks of 16: taller products run as bands of rows
-            for (int row = 0; row < m; row += MAX_SGEMM_ROWS) {
-                int rows = Math.min(MAX_SGEMM_ROWS, m - row);
+            for (int[] band : sgemmBands(m)) {
+                int row = band[0];
+                int rows = band[1];
                 Pointer[] params = {Pointer.to(new int[] {rows}), Pointer.to(new int[] {n}), Pointer.to(new int[] {k}),
                     Pointer.to(a.withByteOffset((long) row * lda * Sizeof.FLOAT)), Pointer.to(new int[] {lda}),
                     Pointer.to(b), Pointer.to(new int[] {ldb}),
