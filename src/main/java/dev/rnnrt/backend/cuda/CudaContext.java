@@ -245,18 +245,20 @@ final class CudaContext implements AutoCloseable {
             }
         }
 
-        /** Releases the handle, its workspace, the event and the stream, newest first. */
+        /** Releases the handle, its workspace, the event and the stream, newest first; each even if one before failed. */
         private void close() {
+            Releases r = new Releases();
             if (cublas != null) {
-                JCublas2.cublasDestroy(cublas);
+                r.run(() -> JCublas2.cublasDestroy(cublas));
             }
             if (cublasWorkspace != null) {
-                cublasWorkspace.close();
+                r.run(cublasWorkspace::close);
             }
             if (markCreated) {
-                JCudaDriver.cuEventDestroy(mark);
+                r.run(() -> JCudaDriver.cuEventDestroy(mark));
             }
-            JCudaDriver.cuStreamDestroy(stream);
+            r.run(() -> JCudaDriver.cuStreamDestroy(stream));
+            r.done();
         }
     }
 
@@ -374,13 +376,18 @@ final class CudaContext implements AutoCloseable {
             return;
         }
         closed = true;
+        // every step, even after a failure (a sticky CUDA error fails them all): the primary
+        // context must be released, or it outlives this instance with the error in it
+        Releases r = new Releases();
         for (int k = lanes.size() - 1; k >= 0; k--) {
-            lanes.get(k).close();
+            r.run(lanes.get(k)::close);
         }
         for (int k = modules.size() - 1; k >= 0; k--) {
-            JCudaDriver.cuModuleUnload(modules.get(k));
+            CUmodule m = modules.get(k);
+            r.run(() -> JCudaDriver.cuModuleUnload(m));
         }
-        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+        r.run(() -> JCudaDriver.cuDevicePrimaryCtxRelease(device));
+        r.done();
     }
 
     private void check() {

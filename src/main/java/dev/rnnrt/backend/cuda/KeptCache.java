@@ -66,11 +66,16 @@ final class KeptCache<K, V> {
         return List.copyOf(kept.keySet());
     }
 
-    /** Releases every value, most recently used last. */
+    /**
+     * Releases every value, most recently used last; one whose release fails does not stop the
+     * others, and the first failure is thrown once all were tried.
+     */
     void clear() {
+        Releases r = new Releases();
         for (Map.Entry<K, V> e : List.copyOf(kept.entrySet())) {
             kept.remove(e.getKey());
-            release.accept(e.getKey(), e.getValue());
+            r.run(() -> release.accept(e.getKey(), e.getValue()));
         }
+        r.done();
     }
 }

@@ -798,7 +798,7 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         }
     }
 
-    /** Frees the weights and the context. Idempotent. */
+    /** Frees the weights and the context, all of it even where a release fails (the first failure is thrown). Idempotent. */
     @Override
     public void close() {
         synchronized (DEVICE) {
@@ -811,12 +811,16 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
             return;
         }
         closed = true;
-        ctx.makeCurrent();
-        workspaces.clear();
-        heads.clear();
+        // each step even where one before failed: after a sticky CUDA error every free fails, and
+        // the context must still be released (see Releases)
+        Releases r = new Releases();
+        r.run(ctx::makeCurrent);
+        r.run(workspaces::clear);
+        r.run(heads::clear);
         for (DeviceBuffer[] w : weights.clear()) {
-            close(w);
+            r.run(() -> close(w));
         }
-        ctx.close();
+        r.run(ctx::close);
+        r.done();
     }
 }

@@ -63,4 +63,25 @@ class KeptCacheTest {
         assertEquals(List.of(), cache.keys());
         assertThrows(IllegalArgumentException.class, () -> new KeptCache<String, String>(0, (k, v) -> { }));
     }
+
+    /**
+     * After a sticky CUDA error every free fails: clear must still try every value (the backend's
+     * close goes on to release the context after it), then report the first failure.
+     */
+    @Test
+    void clearTriesEveryValueWhenReleasesFailAndThrowsTheFirstFailure() {
+        List<String> tried = new ArrayList<>();
+        KeptCache<String, String> failing = new KeptCache<>(3, (k, v) -> {
+            tried.add(k);
+            throw new IllegalStateException("cannot free " + k);
+        });
+        for (String k : List.of("a", "b", "c")) {
+            failing.get(k, Set.of(k), String::toUpperCase);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, failing::clear);
+        assertEquals(List.of("a", "b", "c"), tried);
+        assertEquals("cannot free a", e.getMessage());
+        assertEquals(2, e.getSuppressed().length);
+        assertEquals(List.of(), failing.keys());
+    }
 }
