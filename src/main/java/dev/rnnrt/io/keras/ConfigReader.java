@@ -396,14 +396,26 @@ final class ConfigReader {
      */
     private final String prefix;
 
+    /**
+     * Whether the file keeps a nested model's weights as one list (Keras 1 and 2 HDF5), which rnnrt
+     * cannot split for some frozen layers; .keras archives (tf.keras 2.11+, Keras 3) keep each layer's
+     * weights in its own group.
+     */
+    private final boolean nestedWeightsFlat;
+
     ConfigReader(String source, LayerFactory factory) {
-        this(source, factory, "");
+        this(source, factory, true);
     }
 
-    private ConfigReader(String source, LayerFactory factory, String prefix) {
+    ConfigReader(String source, LayerFactory factory, boolean nestedWeightsFlat) {
+        this(source, factory, "", nestedWeightsFlat);
+    }
+
+    private ConfigReader(String source, LayerFactory factory, String prefix, boolean nestedWeightsFlat) {
         this.source = source;
         this.factory = factory;
         this.prefix = prefix;
+        this.nestedWeightsFlat = nestedWeightsFlat;
     }
 
     /** A name of this config, as the model knows it. */
@@ -680,7 +692,7 @@ final class ConfigReader {
             throw new ModelLoadException(source + ": the model inside TimeDistributed '" + name + "': " + e.getMessage(), e);
         }
         KerasVersion v = factory.version();
-        if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3) {
+        if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3 && nestedWeightsFlat) {
             throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps a model and is "
                     + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
                     + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
@@ -714,7 +726,7 @@ final class ConfigReader {
     }
 
     private Parsed nested(JsonNode spec, String modelName, boolean batchOpenOutside) {
-        ConfigReader inner = new ConfigReader(source, factory, modelName + "/");
+        ConfigReader inner = new ConfigReader(source, factory, modelName + "/", nestedWeightsFlat);
         inner.outerBatchOpen = batchOpenOutside;
         return inner.read(spec);
     }

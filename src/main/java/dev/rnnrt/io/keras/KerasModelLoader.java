@@ -186,7 +186,7 @@ public final class KerasModelLoader {
         // Theano's loop repeated the previous output at masked steps; TensorFlow's and CNTK's the state
         boolean maskedOutputIsState = version.maskedStepsOutputState() && !"theano".equalsIgnoreCase(loopBackend);
         LayerFactory factory = new LayerFactory(source, version, maskedOutputIsState, backend);
-        ConfigReader reader = new ConfigReader(source, factory);
+        ConfigReader reader = new ConfigReader(source, factory, store.nestedWeightsFlat());
         ConfigReader.Parsed parsed = reader.read(config);
         warnings.addAll(factory.warnings());
         Map<ConfigReader.Entry, List<NamedWeight>> nested = store.nestedWeightsFlat()

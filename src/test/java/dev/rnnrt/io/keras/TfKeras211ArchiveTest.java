@@ -247,6 +247,46 @@ class TfKeras211ArchiveTest {
         Compare.assertIdentical("tf.keras 2.11 nested Sequential", java.predict(x), loadedNested.model().predict(x));
     }
 
+    /**
+     * A frozen TimeDistributed around a model, inside a nested model: 2.11 keeps each layer's weights in
+     * its own group (layers/sequential/layers/time_distributed/layer/layers/dense), whatever the layer's
+     * trainable flag, so the model loads as the same model with the layer trainable does. (Only Keras 2's
+     * HDF5, which lists a nested model's weights as one list ordered by trainability, cannot be split.)
+     */
+    @Test
+    void frozenTimeDistributedModelInNestedModel() throws IOException {
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, I, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(TimeDistributed.of("time_distributed", dense)).build();
+
+        // (the models' and the TimeDistributed's own empty vars groups left out: jhdf does not read back
+        // an empty group it wrote beside these)
+        Map<String, List<Tensor>> groups = Map.of("layers/sequential/layers/time_distributed/layer/layers/dense", dw);
+        Tensor x = paddedInput();
+        List<LoadedModel> loaded = new ArrayList<>();
+        for (boolean trainable : new boolean[] {true, false}) {
+            Map<String, Object> innerModel = new LinkedHashMap<>();
+            innerModel.put("name", "sequential_2");
+            innerModel.put("layers", List.of(inputLayer("dense_input", null, I), dense("dense", 2, "linear")));
+            Map<String, Object> td = base("time_distributed");
+            td.put("trainable", trainable);
+            td.put("layer", Map.of("class_name", "Sequential", "config", innerModel));
+            Map<String, Object> middle = new LinkedHashMap<>();
+            middle.put("name", "sequential_1");
+            middle.put("layers", List.of(inputLayer("time_distributed_input", null, null, I), layer("TimeDistributed", td)));
+            Map<String, Object> seq = new LinkedHashMap<>();
+            seq.put("name", "sequential");
+            seq.put("layers", List.of(inputLayer("sequential_1_input", null, null, I), layer("Sequential", middle)));
+            Path file = dir.resolve("frozen_td_" + trainable + ".keras");
+            KerasFileWriter.writeTfKeras211(file, VERSION, model("keras", "Sequential", seq, null), groups, Map.of());
+            loaded.add(KerasModelLoader.load(file));
+        }
+        Compare.assertIdentical("tf.keras 2.11 TimeDistributed(Sequential(Dense)) in a nested Sequential",
+                java.predict(x), loaded.get(0).model().predict(x));
+        Compare.assertIdentical("the same, the TimeDistributed frozen", java.predict(x), loaded.get(1).model().predict(x));
+    }
+
     /** Archives that are not laid out as tf.keras 2.11 wrote them are refused, saying what is wrong. */
     @Test
     void wronglyLaidOutArchivesAreRefused() throws IOException {
