@@ -90,8 +90,8 @@ final class KerasArchive {
             }
         }
         if (v == null || v.major() != 2 || v.minor() != 11) {
-            throw new ModelLoadException(source + " keeps its weights in " + TF_KERAS_2_11_WEIGHTS + ", as only tf.keras "
-                    + "2.11 wrote .keras archives, but " + (!hasMetadata ? "it has no metadata.json"
+            throw new ModelLoadException(source + " keeps its weights in " + TF_KERAS_2_11_WEIGHTS + ", which only tf.keras "
+                    + "2.11's .keras archives use, but " + (!hasMetadata ? "it has no metadata.json"
                     : version == null ? "its metadata.json has no keras_version"
                     : "its metadata.json says keras_version '" + version + "'") + ". rnnrt reads " + TF_KERAS_2_11_WEIGHTS
                     + " only as tf.keras 2.11 laid it out, and refuses to guess another writer's layout. Load the model "
