@@ -1,10 +1,13 @@
 package dev.rnnrt.model;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
 import dev.rnnrt.layers.Bidirectional;
 import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Gru;
@@ -14,6 +17,8 @@ import dev.rnnrt.layers.Masking;
 import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.StackModels;
+import dev.rnnrt.testing.StackingReference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -90,6 +95,32 @@ class ComputeUnmaskedTest {
             assertTrue(model.carriesMask("rnn"), where + ": the output still carries the mask");
             assertTrue(model.summary().contains("and passes the mask on (Keras 3: initial_state given, no mask=): rnn\n"),
                     model.summary());
+        }
+    }
+
+    /**
+     * On a backend that keeps stacks, a call that computes unmasked neither starts nor joins a run
+     * (a run computes every stage with the mask its first layer reads): the numbers are those of the
+     * layers run one by one.
+     */
+    @Test
+    void aCallThatComputesUnmaskedStaysOutOfStacks() {
+        RandomTensors r = new RandomTensors(20261204L);
+        for (String unmasked : new String[] {"a", "b"}) {
+            StackingReference rec = new StackingReference();
+            List<Model> pair = new ArrayList<>();
+            for (RecurrentBackend be : new RecurrentBackend[] {rec, RecurrentReference.INSTANCE}) {
+                pair.add(Model.functional("m").input("x", -1, StackModels.FEATURES)
+                        .add(Masking.of("masking", 0.0), "x")
+                        .add(Lstm.builder(5).name("a").returnSequences(true).backend(be).build(), "masking")
+                        .add(Gru.builder(4).name("b").returnSequences(true).backend(be).build(), "a")
+                        .add(Lstm.builder(3).name("c").returnSequences(true).backend(be).build(), "b")
+                        .computeUnmasked(unmasked).outputs("c").build());
+            }
+            assertEquals(unmasked.equals("a") ? List.of("b..c") : List.of(), pair.get(0).stackedRuns(), unmasked);
+            Tensor x = StackModels.input(r, 3, 7, true);
+            StackModels.sameRandomWeights(r, x, pair.get(0), pair.get(1));
+            Compare.assertIdentical("'" + unmasked + "' computes unmasked", pair.get(1).predict(x), pair.get(0).predict(x));
         }
     }
 
