@@ -609,9 +609,13 @@ final class ConfigReader {
                 List<RecordedMask> kerasMasks = node == null ? null : kerasMasks(call, node);
                 // Keras 3 passes a layer its input's mask by itself only when the call has one tensor
                 // argument (step 6 of Layer.__call__): a recurrent layer given initial_state and no mask=...
-                // computes every step, yet sets its input's mask on its outputs
-                boolean unmasked = kerasMasks == null && node != null && takesInitialStates(layer)
-                        && givenInitialState(node);
+                // (or mask=None, which Keras then leaves as it is) computes every step, yet sets its first
+                // input's mask on its outputs
+                boolean unmasked = (kerasMasks == null || kerasMasks.equals(List.of(RecordedMask.NONE)))
+                        && node != null && takesInitialStates(layer) && givenInitialState(node);
+                if (unmasked) {
+                    kerasMasks = null;
+                }
                 entries.add(new Entry(layer, call, cls, key, inputs, kerasMasks, unmasked, List.of(), trainable(spec),
                         false));
                 if (k == 0) {

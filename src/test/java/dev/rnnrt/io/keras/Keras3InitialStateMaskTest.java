@@ -51,6 +51,19 @@ class Keras3InitialStateMaskTest {
         lstmDecoder("positional", node(List.of(t("masking", 0, 0), List.of(t("s0", 0, 0), t("s1", 0, 0))), Map.of()));
     }
 
+    /**
+     * mask=None passed by hand with initial_state: Keras leaves it (it fills a mask only for a call
+     * with one tensor argument), so the layer computes every step and, as its mask argument is None,
+     * takes its output's mask from its first input, as without mask=.
+     */
+    @Test
+    void maskNonePassedWithInitialState() throws IOException {
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        kwargs.put("initial_state", List.of(t("s0", 0, 0), t("s1", 0, 0)));
+        kwargs.put("mask", null);
+        lstmDecoder("mask_none", node(List.of(t("masking", 0, 0)), kwargs));
+    }
+
     private void lstmDecoder(String name, Map<String, Object> decoderNode) throws IOException {
         Lstm decoder = Lstm.builder(H).name("decoder").returnSequences(true).build();
         List<Tensor> dw = weights(decoder, I);
@@ -176,13 +189,25 @@ class Keras3InitialStateMaskTest {
     /** The call inside a nested functional model, the outer graph passing it the masked input. */
     @Test
     void insideANestedModel() throws IOException {
+        nested("nested", Map.of("initial_state", List.of(t("hi", 0, 0), t("ci", 0, 0))));
+    }
+
+    /** As above, with mask=None passed by hand (recorded inside, where the model's own input has no mask). */
+    @Test
+    void maskNoneInsideANestedModel() throws IOException {
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        kwargs.put("initial_state", List.of(t("hi", 0, 0), t("ci", 0, 0)));
+        kwargs.put("mask", null);
+        nested("nested_mask_none", kwargs);
+    }
+
+    private void nested(String name, Map<String, Object> decoderKwargs) throws IOException {
         Lstm decoder = Lstm.builder(H).name("decoder").returnSequences(true).build();
         List<Tensor> dw = weights(decoder, I);
         Lstm reader = Lstm.builder(H).name("reader").build();
         List<Tensor> rw = weights(reader, H);
         Map<String, Object> dec = spec("LSTM", "decoder", rnnConfig(H, true));
-        dec.put("inbound_nodes", List.of(node(List.of(t("xi", 0, 0)), Map.of("initial_state",
-                List.of(t("hi", 0, 0), t("ci", 0, 0))))));
+        dec.put("inbound_nodes", List.of(node(List.of(t("xi", 0, 0)), decoderKwargs)));
         Map<String, Object> inner = spec("Functional", "functional", Map.of("name", "functional",
                 "layers", List.of(input("xi", null, I), input("hi", H), input("ci", H), dec),
                 "input_layers", List.of(List.of("xi", 0, 0), List.of("hi", 0, 0), List.of("ci", 0, 0)),
@@ -198,7 +223,7 @@ class Keras3InitialStateMaskTest {
         Map<String, List<Tensor>> w = new LinkedHashMap<>();
         w.put("functional/layers/lstm/cell", dw);
         w.put("lstm/cell", rw);
-        Path file = dir.resolve("nested.keras");
+        Path file = dir.resolve(name + ".keras");
         KerasFileWriter.writeKeras(file, graph(List.of(H, H), List.of(inner, reader("functional")),
                 List.of(List.of("functional", 1, 0), List.of("reader", 0, 0))), w);
 
@@ -207,8 +232,8 @@ class Keras3InitialStateMaskTest {
         Tensor c = random.uniform(1, B, H);
         List<Tensor> got = KerasModelLoader.load(file).model().predict(List.of(x, h, c));
         Tensor want = decoder.call(x, List.of(h, c), null).output();
-        Compare.assertIdentical("nested: every step computed", want, got.get(0));
-        Compare.assertIdentical("nested: the reader gets the mask", reader.call(want, maskOf(x)).output(), got.get(1));
+        Compare.assertIdentical(name + ": every step computed", want, got.get(0));
+        Compare.assertIdentical(name + ": the reader gets the mask", reader.call(want, maskOf(x)).output(), got.get(1));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
