@@ -70,7 +70,7 @@ final class Summary {
         }
         List<String> unmasked = new ArrayList<>();
         for (Node n : nodes) {
-            if (n.computesUnmasked() && n.inputs().stream().anyMatch(r -> model.carriesMask(r.toString()))) {
+            if (n.computesUnmasked() && model.carriesMask(n.inputs().get(0).toString())) {
                 unmasked.add(n.name());
             }
         }
