@@ -20,6 +20,15 @@
 #define ACT_MISH 14
 #define ACT_GELU 15
 #define ACT_EXPONENTIAL 16
+#define ACT_CELU 17
+#define ACT_HARD_SHRINK 18
+#define ACT_HARD_TANH 19
+#define ACT_LOG_SIGMOID 20
+#define ACT_SOFT_SHRINK 21
+#define ACT_SPARSE_PLUS 22
+#define ACT_SPARSE_SIGMOID 23
+#define ACT_SQUAREPLUS 24
+#define ACT_TANH_SHRINK 25
 
 __host__ __device__ __forceinline__ float rnnrt_softplus(float x) {
     return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
@@ -27,6 +36,13 @@ __host__ __device__ __forceinline__ float rnnrt_softplus(float x) {
 
 __host__ __device__ __forceinline__ float rnnrt_sigmoid(float x) {
     return 1.0f / (1.0f + expf(-x));
+}
+
+// squareplus with b = 4: (x + sqrt(x^2 + 4)) / 2, and for x < 0 the equal 4 / (2 (sqrt(x^2 + 4) - x)),
+// which keeps its digits where the sum cancels; hypotf(x, 2) = sqrt(x^2 + 4) without overflow.
+__host__ __device__ __forceinline__ float rnnrt_squareplus(float x) {
+    float root = hypotf(x, 2.0f);
+    return x >= 0.0f ? 0.5f * (x + root) : 2.0f / (root - x);
 }
 
 // Each definition follows dev.rnnrt.api.Activation (Keras' definitions). Also compiled for the host,
@@ -50,6 +66,17 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_MISH: return x * tanhf(rnnrt_softplus(x));
         case ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
         case ACT_EXPONENTIAL: return expf(x);
+        // Keras 3.7 to 3.10's additions, with the defaults a name gets: celu alpha = 1, the shrinks'
+        // threshold = 0.5, squareplus b = 4
+        case ACT_CELU: return fmaxf(x, 0.0f) + expm1f(fminf(x, 0.0f));
+        case ACT_HARD_SHRINK: return fabsf(x) > 0.5f ? x : 0.0f;
+        case ACT_HARD_TANH: return fminf(1.0f, fmaxf(-1.0f, x));
+        case ACT_LOG_SIGMOID: return -rnnrt_softplus(-x);
+        case ACT_SOFT_SHRINK: return x > 0.5f ? x - 0.5f : (x < -0.5f ? x + 0.5f : 0.0f);
+        case ACT_SPARSE_PLUS: return x <= -1.0f ? 0.0f : (x < 1.0f ? 0.25f * ((x + 1.0f) * (x + 1.0f)) : x);
+        case ACT_SPARSE_SIGMOID: return x <= -1.0f ? 0.0f : (x >= 1.0f ? 1.0f : 0.5f * (x + 1.0f));
+        case ACT_SQUAREPLUS: return rnnrt_squareplus(x);
+        case ACT_TANH_SHRINK: return x - tanhf(x);
         // NaN: an unknown code must not pass silently
 #ifdef __CUDA_ARCH__
         default: return __int_as_float(0x7fc00000);

@@ -12,7 +12,10 @@ import java.util.Locale;
  * (Keras 1, 2 and tf.keras: {@code clip(0.2x + 0.5, 0, 1)}) and {@link #HARD_SIGMOID_KERAS3}
  * ({@code relu6(x + 3) / 6}). Look it up by name with {@link #named(String, KerasVersion)}.
  * The definitions follow keras/src/activations/activations.py (Keras 3) and
- * keras/activations.py (Keras 2).
+ * keras/activations.py (Keras 2), with the default parameters a name in a config gets (the
+ * constants from {@link #CELU} on came with Keras 3.7 to 3.10). {@code threshold}, {@code glu}
+ * and {@code sparsemax} are refused by name, saying why: the first needs arguments, the other two
+ * are not element-wise.
  */
 public enum Activation {
     LINEAR("linear") {
@@ -125,11 +128,101 @@ public enum Activation {
         public double apply(double x) {
             return Math.exp(x);
         }
+    },
+    /**
+     * Keras 3.7+'s {@code celu} with its default {@code alpha=1}: {@code max(x, 0) + alpha ·
+     * expm1(min(x, 0) / alpha)}, as keras/src/backend/tensorflow/nn.py computes it.
+     */
+    CELU("celu") {
+        @Override
+        public double apply(double x) {
+            return Math.max(x, 0.0) + CELU_ALPHA * Math.expm1(Math.min(x, 0.0) / CELU_ALPHA);
+        }
+    },
+    /** Keras 3.7+'s {@code hard_shrink} with its default {@code threshold=0.5}: x where |x| > 0.5, else 0. */
+    HARD_SHRINK("hard_shrink") {
+        @Override
+        public double apply(double x) {
+            return Math.abs(x) > SHRINK_THRESHOLD ? x : 0.0;
+        }
+    },
+    /** Keras 3.7+'s {@code hard_tanh}: {@code clip(x, -1, 1)}. */
+    HARD_TANH("hard_tanh") {
+        @Override
+        public double apply(double x) {
+            return Math.min(1.0, Math.max(-1.0, x));
+        }
+    },
+    /** Keras 3.7+'s {@code log_sigmoid}: {@code log(sigmoid(x)) = -softplus(-x)}, computed without overflow. */
+    LOG_SIGMOID("log_sigmoid") {
+        @Override
+        public double apply(double x) {
+            return -softplus(-x);
+        }
+    },
+    /**
+     * Keras 3.7+'s {@code soft_shrink} with its default {@code threshold=0.5}: x − 0.5 above 0.5,
+     * x + 0.5 below −0.5, else 0.
+     */
+    SOFT_SHRINK("soft_shrink") {
+        @Override
+        public double apply(double x) {
+            if (x > SHRINK_THRESHOLD) {
+                return x - SHRINK_THRESHOLD;
+            }
+            return x < -SHRINK_THRESHOLD ? x + SHRINK_THRESHOLD : 0.0;
+        }
+    },
+    /** Keras 3.8+'s {@code sparse_plus}: 0 for x ≤ −1, (x + 1)² / 4 for −1 < x < 1, x for x ≥ 1. */
+    SPARSE_PLUS("sparse_plus") {
+        @Override
+        public double apply(double x) {
+            if (x <= -1.0) {
+                return 0.0;
+            }
+            return x < 1.0 ? 0.25 * ((x + 1.0) * (x + 1.0)) : x;
+        }
+    },
+    /** Keras 3.10+'s {@code sparse_sigmoid}: 0 for x ≤ −1, (x + 1) / 2 for −1 < x < 1, 1 for x ≥ 1. */
+    SPARSE_SIGMOID("sparse_sigmoid") {
+        @Override
+        public double apply(double x) {
+            if (x <= -1.0) {
+                return 0.0;
+            }
+            return x >= 1.0 ? 1.0 : 0.5 * (x + 1.0);
+        }
+    },
+    /**
+     * Keras 3.7+'s {@code squareplus} with its default {@code b=4}: {@code (x + sqrt(x² + b)) / 2}.
+     * For x &lt; 0 it is computed as the equal {@code b / (2 (sqrt(x² + b) − x))}, which keeps its
+     * digits where the sum cancels; x² is not formed where it would overflow.
+     */
+    SQUAREPLUS("squareplus") {
+        @Override
+        public double apply(double x) {
+            double ax = Math.abs(x);
+            // sqrt(x² + b) is |x| to double precision long before x² overflows
+            double root = ax > 1e100 ? ax : Math.sqrt(x * x + SQUAREPLUS_B);
+            return x >= 0 ? 0.5 * (x + root) : SQUAREPLUS_B / (2.0 * (root - x));
+        }
+    },
+    /** Keras 3.7+'s {@code tanh_shrink}: {@code x - tanh(x)}. */
+    TANH_SHRINK("tanh_shrink") {
+        @Override
+        public double apply(double x) {
+            return x - Math.tanh(x);
+        }
     };
 
     /** SELU constants from Klambauer et al. (2017), as Keras defines them. */
     static final double SELU_ALPHA = 1.6732632423543772848170429916717;
     static final double SELU_SCALE = 1.0507009873554804934193349852946;
+
+    /** The defaults Keras uses when these activations are named by string. */
+    static final double CELU_ALPHA = 1.0;
+    static final double SHRINK_THRESHOLD = 0.5;
+    static final double SQUAREPLUS_B = 4.0;
 
     private final String kerasName;
 
@@ -171,6 +264,21 @@ public enum Activation {
             case "":
             case "none":
                 return LINEAR;
+            case "threshold":
+                throw new IllegalArgumentException("Activation '" + name + "' cannot be used by name: Keras' "
+                        + "threshold(x, threshold, default_value) has no defaults for its two arguments, so a "
+                        + "config that names it gives none. For threshold(x, t, 0) use a ReLU layer with "
+                        + "threshold=t.");
+            case "glu":
+                throw new IllegalArgumentException("Activation '" + name + "' is not element-wise: Keras' glu "
+                        + "splits the last axis into halves a and b and returns a * sigmoid(b), half as wide. "
+                        + "rnnrt computes element-wise activations only (and softmax, log_softmax in Dense and "
+                        + "Activation layers).");
+            case "sparsemax":
+                throw new IllegalArgumentException("Activation '" + name + "' is not element-wise: Keras' "
+                        + "sparsemax projects each vector along the last axis onto the probability simplex, "
+                        + "so every output depends on the whole vector. rnnrt computes element-wise activations "
+                        + "only (and softmax, log_softmax in Dense and Activation layers).");
             default:
                 for (Activation a : values()) {
                     if (a.kerasName.equals(key)) {

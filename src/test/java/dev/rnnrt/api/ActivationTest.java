@@ -1,15 +1,25 @@
 package dev.rnnrt.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rnnrt.testing.Fixtures;
+import dev.rnnrt.testing.KerasActivationFormulas;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
 
-/** Each activation against PyTorch's (fixtures/recurrent/activations.json, from make_fixtures.py). */
+/**
+ * Each activation against PyTorch's (fixtures/recurrent/activations.json, from make_fixtures.py),
+ * and those Keras 3.7 to 3.10 added against formulas written independently in
+ * {@link KerasActivationFormulas}.
+ */
 class ActivationTest {
 
     private static final Map<String, Activation> FIXTURE_NAMES = Map.ofEntries(
@@ -27,7 +37,8 @@ class ActivationTest {
     void everyActivationMatchesTorch() {
         JsonNode fixture = Fixtures.json("fixtures/recurrent/activations.json");
         JsonNode xs = fixture.get("x");
-        assertEquals(Activation.values().length, FIXTURE_NAMES.size(), "every activation has a fixture");
+        assertEquals(Activation.values().length, FIXTURE_NAMES.size() + KerasActivationFormulas.added().size(),
+                "every activation has a fixture or an independent formula");
         for (Map.Entry<String, Activation> e : FIXTURE_NAMES.entrySet()) {
             JsonNode values = fixture.get("values").get(e.getKey());
             for (int k = 0; k < xs.size(); k++) {
@@ -85,5 +96,121 @@ class ActivationTest {
         assertEquals(1.0, Activation.SIGMOID.apply(1000), 0.0);
         assertEquals(1000.0, Activation.SOFTPLUS.apply(1000), 1e-9);
         assertEquals(1.0, Activation.GELU.apply(1.0) / (0.5 * (1 + 0.6826894921370859)), 1e-15);
+    }
+
+    /**
+     * The activations Keras 3.7 to 3.10 added, at random inputs: uniform over [-3, 3], within a few
+     * float32 and float64 ulps of the thresholds (±0.5, ±1) and of 0, and large magnitudes up to
+     * 1e300, where each must stay finite (Keras' value is finite there, or overflows only in its
+     * float32 arithmetic).
+     */
+    @Test
+    void addedActivationsMatchIndependentFormulas() {
+        List<Double> xs = new ArrayList<>();
+        Random r = new Random(20250701L);
+        for (int k = 0; k < 2000; k++) {
+            xs.add(-3 + 6 * r.nextDouble());
+        }
+        for (double edge : new double[] {-1, -0.5, 0, 0.5, 1}) {
+            xs.add(edge);
+            double up = edge;
+            double down = edge;
+            float upF = (float) edge;
+            float downF = (float) edge;
+            for (int k = 0; k < 4; k++) {
+                up = Math.nextUp(up);
+                down = Math.nextDown(down);
+                upF = Math.nextUp(upF);
+                downF = Math.nextDown(downF);
+                xs.add(up);
+                xs.add(down);
+                xs.add((double) upF);
+                xs.add((double) downF);
+            }
+            for (int k = 0; k < 50; k++) {
+                xs.add(edge + 1e-3 * r.nextGaussian());
+            }
+        }
+        xs.add(-0.0);
+        for (int k = 0; k < 500; k++) {
+            double magnitude = Math.pow(10, 300 * r.nextDouble());
+            xs.add(r.nextBoolean() ? magnitude : -magnitude);
+        }
+        for (double big : new double[] {20, 40, 88, 89, 200, 710, 750, 1e10, 1.8e19, 1e20, Float.MAX_VALUE, 1e200}) {
+            xs.add(big);
+            xs.add(-big);
+        }
+        for (Map.Entry<Activation, DoubleUnaryOperator> e : KerasActivationFormulas.added().entrySet()) {
+            Activation a = e.getKey();
+            for (double x : xs) {
+                double expected = e.getValue().applyAsDouble(x);
+                double actual = a.apply(x);
+                assertTrue(Double.isFinite(expected), a + "(" + x + ") formula");
+                assertTrue(Double.isFinite(actual), a + "(" + x + ") = " + actual);
+                assertEquals(expected, actual, 1e-12 * Math.max(1.0, Math.abs(expected)), a + "(" + x + ")");
+            }
+        }
+    }
+
+    /** The values at and beside the thresholds, as Keras' comparisons (>, <, <=, >=) give them. */
+    @Test
+    void addedActivationsAtTheirThresholds() {
+        double above = Math.nextUp(0.5);
+        assertEquals(0.0, Activation.HARD_SHRINK.apply(0.5), 0.0, "|x| > 0.5 is strict");
+        assertEquals(0.0, Activation.HARD_SHRINK.apply(-0.5), 0.0);
+        assertEquals(above, Activation.HARD_SHRINK.apply(above), 0.0);
+        assertEquals(-above, Activation.HARD_SHRINK.apply(-above), 0.0);
+        assertEquals(0.0, Activation.SOFT_SHRINK.apply(0.5), 0.0);
+        assertEquals(0.0, Activation.SOFT_SHRINK.apply(-0.5), 0.0);
+        assertEquals(0.25, Activation.SOFT_SHRINK.apply(0.75), 0.0);
+        assertEquals(-0.25, Activation.SOFT_SHRINK.apply(-0.75), 0.0);
+        assertEquals(0.0, Activation.SPARSE_PLUS.apply(-1), 0.0);
+        assertEquals(0.25, Activation.SPARSE_PLUS.apply(0), 0.0);
+        assertEquals(1.0, Activation.SPARSE_PLUS.apply(1), 0.0);
+        assertEquals(0.0, Activation.SPARSE_SIGMOID.apply(-1), 0.0);
+        assertEquals(0.5, Activation.SPARSE_SIGMOID.apply(0), 0.0);
+        assertEquals(1.0, Activation.SPARSE_SIGMOID.apply(1), 0.0);
+        assertEquals(-1.0, Activation.HARD_TANH.apply(-1), 0.0);
+        assertEquals(1.0, Activation.HARD_TANH.apply(1), 0.0);
+        assertEquals(1.0, Activation.HARD_TANH.apply(7), 0.0);
+        assertEquals(1.0, Activation.SQUAREPLUS.apply(0), 0.0, "sqrt(b) / 2 with b = 4");
+        assertEquals(0.0, Activation.CELU.apply(0), 0.0);
+        assertEquals(Math.expm1(-2), Activation.CELU.apply(-2), 1e-16, "alpha = 1");
+        assertEquals(-Math.log(2), Activation.LOG_SIGMOID.apply(0), 1e-16);
+        assertEquals(0.0, Activation.TANH_SHRINK.apply(0), 0.0);
+        // large and negative: Keras' float32 (x + sqrt(x² + 4)) / 2 cancels to 0 or overflows; the value is 1/|x|
+        assertEquals(1e-20, Activation.SQUAREPLUS.apply(-1e20), 1e-32);
+        assertEquals(-1e20, Activation.LOG_SIGMOID.apply(-1e20), 0.0);
+    }
+
+    @Test
+    void addedActivationsByName() {
+        Map<String, Activation> names = Map.of("celu", Activation.CELU, "hard_shrink", Activation.HARD_SHRINK,
+                "hard_tanh", Activation.HARD_TANH, "log_sigmoid", Activation.LOG_SIGMOID,
+                "soft_shrink", Activation.SOFT_SHRINK, "sparse_plus", Activation.SPARSE_PLUS,
+                "sparse_sigmoid", Activation.SPARSE_SIGMOID, "squareplus", Activation.SQUAREPLUS,
+                "tanh_shrink", Activation.TANH_SHRINK);
+        for (Map.Entry<String, Activation> e : names.entrySet()) {
+            assertEquals(e.getValue(), Activation.named(e.getKey(), KerasVersion.KERAS_3));
+            assertEquals(e.getValue(), Activation.named("keras.activations." + e.getKey(), KerasVersion.KERAS_3));
+            assertTrue(Activation.supportedNames().contains(e.getKey()), e.getKey());
+        }
+    }
+
+    /** threshold needs arguments; glu and sparsemax are not element-wise: each refused, saying so. */
+    @Test
+    void thresholdGluAndSparsemaxAreRefusedSayingWhy() {
+        Map<String, List<String>> why = Map.of(
+                "threshold", List.of("'threshold'", "threshold(x, threshold, default_value)", "no defaults"),
+                "glu", List.of("'glu'", "not element-wise", "a * sigmoid(b)"),
+                "sparsemax", List.of("'sparsemax'", "not element-wise", "simplex"));
+        for (Map.Entry<String, List<String>> e : why.entrySet()) {
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> Activation.named(e.getKey(), KerasVersion.KERAS_3));
+            for (String part : e.getValue()) {
+                assertTrue(ex.getMessage().contains(part), ex.getMessage());
+            }
+            assertFalse(Activation.supportedNames().contains(e.getKey()), e.getKey());
+        }
     }
 }
