@@ -267,8 +267,8 @@ public enum Activation {
             case "threshold":
                 throw new IllegalArgumentException("Activation '" + name + "' cannot be used by name: Keras' "
                         + "threshold(x, threshold, default_value) has no defaults for its two arguments, so a "
-                        + "config that names it gives none. For threshold(x, t, 0) use a ReLU layer with "
-                        + "threshold=t.");
+                        + "config that names it gives none (and Keras cannot call it either). Between layers, a "
+                        + "ReLU layer with threshold=t computes threshold(x, t, 0).");
             case "glu":
                 throw new IllegalArgumentException("Activation '" + name + "' is not element-wise: Keras' glu "
                         + "splits the last axis into halves a and b and returns a * sigmoid(b), half as wide. "

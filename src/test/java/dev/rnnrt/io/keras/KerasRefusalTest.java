@@ -161,6 +161,31 @@ class KerasRefusalTest {
                 KerasModelLoader.load(internal).model().predict(x));
     }
 
+    /**
+     * Keras 3 activations rnnrt does not compute, named in an archive: threshold (its arguments have
+     * no defaults), glu and sparsemax (not element-wise), each refused naming the layer and why.
+     */
+    @Test
+    void keras3ActivationsThatAreNotElementwiseOrNeedArgumentsAreRefused() throws IOException {
+        Map<String, Object> seq = keras3("keras", "Sequential", null, Map.of("name", "sequential"));
+        Path sparsemax = keras3Archive("sparsemax.keras", seq, keras3("keras.layers", "LSTM", null,
+                Map.of("name", "lstm", "units", 3, "activation", "sparsemax")));
+        assertRefused(() -> KerasModelLoader.load(sparsemax), "sparsemax.keras", "layer 'lstm' (LSTM)",
+                "'sparsemax'", "not element-wise", "probability simplex");
+        Path glu = keras3Archive("glu.keras", seq, keras3("keras.layers", "LSTM", null,
+                Map.of("name", "lstm", "units", 3, "recurrent_activation", "glu")));
+        assertRefused(() -> KerasModelLoader.load(glu), "glu.keras", "layer 'lstm' (LSTM)", "'glu'",
+                "not element-wise", "a * sigmoid(b)");
+        Path threshold = keras3Archive("threshold.keras", seq, keras3("keras.layers", "LSTM", null,
+                Map.of("name", "lstm", "units", 3, "activation", "threshold")));
+        assertRefused(() -> KerasModelLoader.load(threshold), "threshold.keras", "layer 'lstm' (LSTM)", "'threshold'",
+                "threshold(x, threshold, default_value)", "no defaults");
+        Path layer = keras3Archive("activation_glu.keras", seq, keras3("keras.layers", "Activation", null,
+                Map.of("name", "activation", "activation", "glu")));
+        assertRefused(() -> KerasModelLoader.load(layer), "activation_glu.keras", "'activation'", "'glu'",
+                "not element-wise");
+    }
+
     @Test
     void conv1dOptionsRnnrtDoesNotComputeAreRefused() {
         Map<String, Object> conv = Map.of("filters", 4, "kernel_size", List.of(3), "padding", "causal");
