@@ -37,6 +37,7 @@ import dev.rnnrt.layers.StackedRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.KerasActivationFormulas;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
 import java.io.IOException;
@@ -47,6 +48,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -976,6 +978,189 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(file, "2.4.0", config, weights);
         Tensor x = random.uniform(1, 2, T, I);
         Compare.assertIdentical("activation layers", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /**
+     * The activations Keras 3.7 to 3.10 added, named in a Keras 3.10 archive: an LSTM with one as its
+     * activation, a GRU with it as its recurrent_activation, then TimeDistributed(Dense), an
+     * Activation layer (after a linear Dense) and a Dense layer with it. The loaded model, on the
+     * reference and on the fast CPU path, against the same network computed here in float64 from
+     * Keras' equations and the formulas of {@link KerasActivationFormulas}.
+     */
+    @Test
+    void keras3ArchiveNamingTheActivationsAddedIn37To310() throws IOException {
+        int units = 4;
+        for (Map.Entry<Activation, DoubleUnaryOperator> e : KerasActivationFormulas.added().entrySet()) {
+            String name = e.getKey().kerasName();
+            DoubleUnaryOperator f = e.getValue();
+            RandomTensors r = new RandomTensors(4711L + e.getKey().ordinal());
+            Tensor x = r.uniform(2, 3, T, I);
+            // each layer computed here first, so that the Dense kernels can be scaled to spread their
+            // pre-activations over the new activations' thresholds (±0.5, ±1) rather than a flat part
+            List<Tensor> lw = List.of(r.uniform(1.2, I, 4 * H), r.uniform(0.3, H, 4 * H), r.uniform(0.5, 4 * H));
+            List<Tensor> gw = List.of(r.uniform(1.2, H, 3 * H), r.uniform(0.3, H, 3 * H), r.uniform(0.5, 2, 3 * H));
+            double[][][] seq = lstmByHand(byStep(x), lw, f, v -> 1 / (1 + Math.exp(-v)));
+            seq = gruByHand(seq, gw, Math::tanh, f);
+            List<Tensor> tw = spread(r, seq, units);
+            seq = denseByHand(seq, tw, f);
+            List<Tensor> lin = spread(r, seq, units);
+            seq = denseByHand(seq, lin, v -> v);
+            for (double[][] steps : seq) {
+                for (double[] step : steps) {
+                    Arrays.setAll(step, k -> f.applyAsDouble(step[k]));
+                }
+            }
+            List<Tensor> dw = spread(r, seq, 2);
+            seq = denseByHand(seq, dw, f);
+            double[] expected = Arrays.stream(seq).flatMap(Arrays::stream).flatMapToDouble(Arrays::stream).toArray();
+            int[] shape = {3, T, 2};
+            assertTrue(Arrays.stream(expected).distinct().count() > expected.length / 4,
+                    name + ": outputs off the activation's constant parts");
+
+            JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "acts",
+                    "layers", List.of(
+                            spec("InputLayer", "input", Map.of("batch_shape", nullFirst(T, I))),
+                            layerSpec("LSTM", "lstm", Map.of("return_sequences", true, "activation", name), H),
+                            layerSpec("GRU", "gru", Map.of("return_sequences", true, "reset_after", true,
+                                    "recurrent_activation", name), H),
+                            spec("TimeDistributed", "time_distributed", Map.of("layer",
+                                    spec("Dense", "inner", Map.of("units", units, "activation", name)))),
+                            spec("Dense", "dense", Map.of("units", units, "activation", "linear")),
+                            spec("Activation", "activation", Map.of("activation", name)),
+                            spec("Dense", "dense_1", Map.of("units", 2, "activation", name))))));
+            Map<String, List<Tensor>> weights = new LinkedHashMap<>();
+            weights.put("lstm/cell", lw);
+            weights.put("gru/cell", gw);
+            weights.put("time_distributed/layer", tw);
+            weights.put("dense", lin);
+            weights.put("dense_1", dw);
+            Path file = dir.resolve(name + ".keras");
+            KerasFileWriter.writeKeras(file, "3.10.0", config, weights, Map.of());
+            Compare.assertClose(name + " (reference)", shape, expected, KerasModelLoader.load(file).model().predict(x),
+                    Tolerance.FP32);
+            Compare.assertClose(name + " (fast CPU path)", shape, expected,
+                    KerasModelLoader.load(file, dev.rnnrt.backend.cpu.RecurrentCpu.INSTANCE).model().predict(x),
+                    Tolerance.FP32);
+        }
+    }
+
+    /**
+     * Dense weights [kernel [in, units], bias [units]] for the values {@code in}: random, the kernel
+     * scaled so that the products x · kernel have an RMS of 1.5, and a bias within ±0.3.
+     */
+    private static List<Tensor> spread(RandomTensors r, double[][][] in, int units) {
+        Tensor kernel = r.uniform(1, in[0][0].length, units);
+        double sum = 0;
+        int n = 0;
+        for (double[][] steps : in) {
+            for (double[] step : steps) {
+                for (int j = 0; j < units; j++) {
+                    double v = dot(step, kernel, j);
+                    sum += v * v;
+                    n++;
+                }
+            }
+        }
+        double scale = 1.5 / Math.sqrt(sum / n);
+        float[] k = kernel.data().clone();
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) (k[i] * scale);
+        }
+        return List.of(Tensor.of(k, kernel.shape()), r.uniform(0.3, units));
+    }
+
+    private static double[][][] byStep(Tensor x) {
+        double[][][] out = new double[x.dim(0)][x.dim(1)][x.dim(2)];
+        for (int b = 0; b < x.dim(0); b++) {
+            for (int t = 0; t < x.dim(1); t++) {
+                for (int k = 0; k < x.dim(2); k++) {
+                    out[b][t][k] = x.data()[(b * x.dim(1) + t) * x.dim(2) + k];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Σ_k v[k] · w[k, col] for a row-major [rows, cols] tensor. */
+    private static double dot(double[] v, Tensor w, int col) {
+        double s = 0;
+        for (int k = 0; k < v.length; k++) {
+            s += v[k] * w.data()[k * w.dim(1) + col];
+        }
+        return s;
+    }
+
+    /** Keras' LSTM from zero states, every step returned: gates i, f, c, o in the kernels' columns. */
+    private static double[][][] lstmByHand(double[][][] x, List<Tensor> w, DoubleUnaryOperator act,
+                                           DoubleUnaryOperator gate) {
+        int h = w.get(1).dim(0);
+        double[][][] out = new double[x.length][x[0].length][h];
+        for (int b = 0; b < x.length; b++) {
+            double[] hs = new double[h];
+            double[] cs = new double[h];
+            for (int t = 0; t < x[b].length; t++) {
+                double[] next = new double[h];
+                for (int j = 0; j < h; j++) {
+                    double[] z = new double[4];
+                    for (int q = 0; q < 4; q++) {
+                        int col = q * h + j;
+                        z[q] = dot(x[b][t], w.get(0), col) + dot(hs, w.get(1), col) + w.get(2).data()[col];
+                    }
+                    cs[j] = gate.applyAsDouble(z[1]) * cs[j] + gate.applyAsDouble(z[0]) * act.applyAsDouble(z[2]);
+                    next[j] = gate.applyAsDouble(z[3]) * act.applyAsDouble(cs[j]);
+                }
+                hs = next;
+                out[b][t] = next.clone();
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Keras' GRU with reset_after=True from a zero state: gates z, r, h; bias row 0 for the input,
+     * row 1 for the recurrent product; ĥ = act(x·W_h + b_h + r ⊙ (h·U_h + b'_h)), h' = z h + (1 − z) ĥ.
+     */
+    private static double[][][] gruByHand(double[][][] x, List<Tensor> w, DoubleUnaryOperator act,
+                                          DoubleUnaryOperator gate) {
+        int h = w.get(1).dim(0);
+        float[] bias = w.get(2).data();
+        double[][][] out = new double[x.length][x[0].length][h];
+        for (int b = 0; b < x.length; b++) {
+            double[] hs = new double[h];
+            for (int t = 0; t < x[b].length; t++) {
+                double[] next = new double[h];
+                for (int j = 0; j < h; j++) {
+                    double[] in = new double[3];
+                    double[] rec = new double[3];
+                    for (int q = 0; q < 3; q++) {
+                        int col = q * h + j;
+                        in[q] = dot(x[b][t], w.get(0), col) + bias[col];
+                        rec[q] = dot(hs, w.get(1), col) + bias[3 * h + col];
+                    }
+                    double z = gate.applyAsDouble(in[0] + rec[0]);
+                    double rr = gate.applyAsDouble(in[1] + rec[1]);
+                    double cand = act.applyAsDouble(in[2] + rr * rec[2]);
+                    next[j] = z * hs[j] + (1 - z) * cand;
+                }
+                hs = next;
+                out[b][t] = next.clone();
+            }
+        }
+        return out;
+    }
+
+    /** Keras' Dense on the last axis: act(x · kernel + bias). */
+    private static double[][][] denseByHand(double[][][] x, List<Tensor> w, DoubleUnaryOperator act) {
+        int units = w.get(0).dim(1);
+        double[][][] out = new double[x.length][x[0].length][units];
+        for (int b = 0; b < x.length; b++) {
+            for (int t = 0; t < x[b].length; t++) {
+                for (int j = 0; j < units; j++) {
+                    out[b][t][j] = act.applyAsDouble(dot(x[b][t], w.get(0), j) + w.get(1).data()[j]);
+                }
+            }
+        }
+        return out;
     }
 
     /** activation: null in a config is Keras' activations.get(None), linear, not the layer's default. */
