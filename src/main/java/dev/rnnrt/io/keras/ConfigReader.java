@@ -930,8 +930,19 @@ final class ConfigReader {
             return refs;
         }
         // Keras 3: {"args": [...], "kwargs": {"initial_state": [...], "mask": ...}}
-        collectTensors(layerName, node.path("args"), refs);
+        JsonNode args = node.path("args");
         JsonNode kwargs = node.path("kwargs");
+        if (args.isEmpty()) {
+            // the first argument given by keyword: layer(sequences=x, initial_state=[h, c]) (the
+            // recurrent layers' call(sequences, ...)), layer(inputs=x) (every other layer's call(inputs, ...))
+            for (String first : new String[] {"sequences", "inputs"}) {
+                if (kwargs.has(first)) {
+                    collectTensors(layerName, kwargs.path(first), refs);
+                    break;
+                }
+            }
+        }
+        collectTensors(layerName, args, refs);
         if (kwargs.has("initial_state")) {
             collectTensors(layerName, kwargs.path("initial_state"), refs);
         }

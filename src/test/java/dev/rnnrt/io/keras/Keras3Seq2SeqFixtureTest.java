@@ -52,6 +52,25 @@ class Keras3Seq2SeqFixtureTest {
     }
 
     /**
+     * Keras 3 records a call's first argument given by keyword in the node's kwargs, with empty args:
+     * {@code decoder(sequences=x, initial_state=[h, c])}, {@code Dense(...)(inputs=x)},
+     * {@code Attention()(inputs=[q, v])}. The sequence is still the layer's first input.
+     */
+    @Test
+    void firstArgumentGivenByKeyword() throws IOException {
+        JsonNode s2s = caseNamed("lstm_seq2seq_time_distributed_k3151");
+        for (String layer : List.of("encoder", "decoder", "head")) {
+            firstByKeyword(s2s.get("config"), layer, layer.equals("head") ? "inputs" : "sequences");
+        }
+        check(s2s);
+        JsonNode attention = caseNamed("luong_attention_k3151");
+        for (String layer : List.of("decoder", "attention", "attention_vector")) {
+            firstByKeyword(attention.get("config"), layer, layer.equals("decoder") ? "sequences" : "inputs");
+        }
+        check(attention);
+    }
+
+    /**
      * A mask passed by hand to a decoder given initial_state is used by Keras (the loaded decoder
      * then skips those steps, a fixture case); one rnnrt's rules do not give its input is refused,
      * naming the layer and both masks: the encoder's mask on the decoder, not_equal(ids, 3). So is an
@@ -133,6 +152,17 @@ class Keras3Seq2SeqFixtureTest {
 
     private static ObjectNode kwargs(JsonNode config, String layer) {
         return (ObjectNode) node(config, layer).get("kwargs");
+    }
+
+    /** Moves the call's only positional argument to the keyword {@code keyword}. */
+    private static void firstByKeyword(JsonNode config, String layer, String keyword) {
+        ObjectNode n = node(config, layer);
+        assertEquals(1, n.get("args").size(), layer);
+        ObjectNode kw = JSON.createObjectNode();
+        kw.set(keyword, n.get("args").get(0));
+        kw.setAll((ObjectNode) n.get("kwargs"));
+        n.set("kwargs", kw);
+        n.set("args", JSON.createArrayNode());
     }
 
     private static JsonNode tensor(String layer) {
