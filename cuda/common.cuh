@@ -39,10 +39,11 @@ __host__ __device__ __forceinline__ float rnnrt_sigmoid(float x) {
 }
 
 // squareplus with b = 4: (x + sqrt(x^2 + 4)) / 2, and for x < 0 the equal 4 / (2 (sqrt(x^2 + 4) - x)),
-// which keeps its digits where the sum cancels; hypotf(x, 2) = sqrt(x^2 + 4) without overflow.
+// which keeps its digits where the sum cancels; hypotf(x, 2) = sqrt(x^2 + 4) without overflow, and
+// the halves are taken before the sums, which would pass FLT_MAX for |x| above about 1.7e38.
 __host__ __device__ __forceinline__ float rnnrt_squareplus(float x) {
     float root = hypotf(x, 2.0f);
-    return x >= 0.0f ? 0.5f * (x + root) : 2.0f / (root - x);
+    return x >= 0.0f ? 0.5f * x + 0.5f * root : 1.0f / (0.5f * root - 0.5f * x);
 }
 
 // Each definition follows dev.rnnrt.api.Activation (Keras' definitions). Also compiled for the host,
@@ -68,9 +69,10 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_EXPONENTIAL: return expf(x);
         // Keras 3.7 to 3.10's additions, with the defaults a name gets: celu alpha = 1, the shrinks'
         // threshold = 0.5, squareplus b = 4
-        case ACT_CELU: return fmaxf(x, 0.0f) + expm1f(fminf(x, 0.0f));
+        // (fmaxf and fminf return the other operand for NaN: comparisons keep NaN, as the enum does)
+        case ACT_CELU: return x > 0.0f ? x : expm1f(x);
         case ACT_HARD_SHRINK: return fabsf(x) > 0.5f ? x : 0.0f;
-        case ACT_HARD_TANH: return fminf(1.0f, fmaxf(-1.0f, x));
+        case ACT_HARD_TANH: return x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
         case ACT_LOG_SIGMOID: return -rnnrt_softplus(-x);
         case ACT_SOFT_SHRINK: return x > 0.5f ? x - 0.5f : (x < -0.5f ? x + 0.5f : 0.0f);
         case ACT_SPARSE_PLUS: return x <= -1.0f ? 0.0f : (x < 1.0f ? 0.25f * ((x + 1.0f) * (x + 1.0f)) : x);

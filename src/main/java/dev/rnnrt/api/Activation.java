@@ -196,7 +196,7 @@ public enum Activation {
     /**
      * Keras 3.7+'s {@code squareplus} with its default {@code b=4}: {@code (x + sqrt(x² + b)) / 2}.
      * For x &lt; 0 it is computed as the equal {@code b / (2 (sqrt(x² + b) − x))}, which keeps its
-     * digits where the sum cancels; x² is not formed where it would overflow.
+     * digits where the sum cancels; neither x² nor a sum is formed where it would overflow.
      */
     SQUAREPLUS("squareplus") {
         @Override
@@ -204,7 +204,8 @@ public enum Activation {
             double ax = Math.abs(x);
             // sqrt(x² + b) is |x| to double precision long before x² overflows
             double root = ax > 1e100 ? ax : Math.sqrt(x * x + SQUAREPLUS_B);
-            return x >= 0 ? 0.5 * (x + root) : SQUAREPLUS_B / (2.0 * (root - x));
+            // halved before they are added: x + root passes Double.MAX_VALUE for |x| above about 9e307
+            return x >= 0 ? 0.5 * x + 0.5 * root : 0.25 * SQUAREPLUS_B / (0.5 * root - 0.5 * x);
         }
     },
     /** Keras 3.7+'s {@code tanh_shrink}: {@code x - tanh(x)}. */

@@ -181,6 +181,10 @@ class ActivationTest {
         // large and negative: Keras' float32 (x + sqrt(x² + 4)) / 2 cancels to 0 or overflows; the value is 1/|x|
         assertEquals(1e-20, Activation.SQUAREPLUS.apply(-1e20), 1e-32);
         assertEquals(-1e20, Activation.LOG_SIGMOID.apply(-1e20), 0.0);
+        // up to the end of the double range, where x + sqrt(x² + b) itself passes Double.MAX_VALUE
+        assertEquals(Double.MAX_VALUE, Activation.SQUAREPLUS.apply(Double.MAX_VALUE), 0.0);
+        assertEquals(1e308, Activation.SQUAREPLUS.apply(1e308), 0.0);
+        assertEquals(1 / 1e308, Activation.SQUAREPLUS.apply(-1e308), 1e-322);
     }
 
     @Test

@@ -46,4 +46,51 @@ class ActivationFormulasTest {
             assertEquals(expected, actual, 1e-6 + 2e-6 * Math.abs(expected), a + " at x=" + x);
         }
     }
+
+    /**
+     * The activations Keras 3.7 to 3.10 added, at NaN, the infinities and the ends of the float range:
+     * NaN where the enum gives NaN (fmaxf and fminf would turn it into a number), and finite where the
+     * enum is finite (squareplus's sum would pass FLT_MAX above about 1.7e38).
+     */
+    @Test
+    void addedActivationsMatchTheJavaDefinitionAtNaNAndTheEndsOfTheRange(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of rnnrt_activate needs it");
+        int first = Activation.CELU.ordinal();
+        int codes = Activation.values().length;
+        float[] xs = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE,
+            3e38f, -3e38f, 2e38f, -2e38f, 1e20f, -1e20f};
+        StringBuilder values = new StringBuilder();
+        for (float x : xs) {
+            values.append(Float.isNaN(x) ? "NAN" : Float.isInfinite(x) ? (x > 0 ? "INFINITY" : "-INFINITY")
+                    : Float.toHexString(x) + "f").append(", ");
+        }
+        List<String> lines = HostNvcc.compileAndRun(dir, "activation_edges",
+                "#include <cmath>\n#include <cstdio>\n#include \"common.cuh\"\nint main() {\n"
+                + "  const float xs[] = {" + values + "};\n"
+                + "  for (int code = " + first + "; code < " + codes + "; code++)\n"
+                + "    for (int k = 0; k < " + xs.length + "; k++)\n"
+                + "      printf(\"%d %d %a\\n\", code, k, (double) rnnrt_activate(code, xs[k]));\n"
+                + "  return 0;\n}\n");
+        assertEquals((codes - first) * xs.length, lines.size());
+        for (String line : lines) {
+            String[] f = line.split(" ");
+            Activation a = Activation.values()[Integer.parseInt(f[0])];
+            float x = xs[Integer.parseInt(f[1])];
+            double expected = (float) a.apply(x);
+            String where = a + " at x=" + x + ": " + line;
+            if (Double.isNaN(expected)) {
+                assertTrue(f[2].contains("nan"), where);
+                continue;
+            }
+            assertTrue(!f[2].contains("nan") && !f[2].contains("inf") || Double.isInfinite(expected), where);
+            double actual = f[2].contains("inf") ? (f[2].startsWith("-") ? Double.NEGATIVE_INFINITY
+                    : Double.POSITIVE_INFINITY) : Double.parseDouble(f[2]);
+            if (Double.isInfinite(expected)) {
+                assertEquals(expected, actual, where);
+            } else {
+                assertEquals(expected, actual, 1e-6 + 2e-6 * Math.abs(expected), where);
+            }
+        }
+    }
 }
