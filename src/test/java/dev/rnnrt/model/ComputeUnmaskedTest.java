@@ -124,6 +124,25 @@ class ComputeUnmaskedTest {
         }
     }
 
+    /**
+     * Summary names a call that computes unmasked only where its sequence input carries a mask:
+     * without one, the call computes as any other does, and there is nothing to say.
+     */
+    @Test
+    void summaryNamesTheCallOnlyWhereItsSequenceInputIsMasked() {
+        for (boolean masked : new boolean[] {true, false}) {
+            ModelBuilder b = Model.functional("m").input("x", -1, F).input("h", 5).input("c", 5);
+            String seq = "x";
+            if (masked) {
+                b.add(Masking.of("masking", 0.0), "x");
+                seq = "masking";
+            }
+            Model model = b.add(Lstm.builder(5).name("rnn").returnSequences(true).build(), seq, "h", "c")
+                    .computeUnmasked("rnn").outputs("rnn").build();
+            assertEquals(masked, model.summary().contains("Computes the masked steps too"), model.summary());
+        }
+    }
+
     @Test
     void unknownCallIsRefusedWithTheKnownOnes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Model.functional("m")

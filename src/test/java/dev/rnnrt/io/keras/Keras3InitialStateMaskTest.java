@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Masking;
@@ -161,6 +162,63 @@ class Keras3InitialStateMaskTest {
         Compare.assertIdentical("RNN(StackedRNNCells): every step computed", want, got.get(0));
         Compare.assertIdentical("RNN(StackedRNNCells): the reader gets the mask", reader.call(want, maskOf(x)).output(),
                 got.get(1));
+    }
+
+    /**
+     * Bidirectional(RNN(StackedRNNCells([GRUCell, GRUCell]))) given initial_state [forward h1, h2,
+     * backward h1, h2]: Keras 3's Bidirectional splits the list in halves and calls each direction's
+     * RNN with its half and no mask, so every step is computed there too.
+     */
+    @Test
+    void bidirectionalStackedCells() throws IOException {
+        StackedRnn stack = StackedRnn.builder(Gru.builder(H).resetAfter(true).build(),
+                Gru.builder(2).resetAfter(true).build()).name("rnn").returnSequences(true).build();
+        BidirectionalStack bi = BidirectionalStack.of("bidirectional", stack, Bidirectional.MergeMode.CONCAT, true);
+        bi.build(I);
+        List<Tensor> bw = new ArrayList<>();
+        for (Tensor like : bi.getWeights()) {
+            bw.add(random.uniform(0.6, like.shape()));
+        }
+        bi.setWeights(bw);
+        Lstm reader = Lstm.builder(H).name("reader").build();
+        List<Tensor> rw = weights(reader, 4);
+        Map<String, Object> gru0 = cellConfig("gru_cell", H);
+        gru0.put("reset_after", true);
+        Map<String, Object> gru1 = cellConfig("gru_cell_1", 2);
+        gru1.put("reset_after", true);
+        Map<String, Object> cfg = new LinkedHashMap<>(rnnConfig(H, true));
+        cfg.remove("units");
+        cfg.remove("activation");
+        cfg.remove("recurrent_activation");
+        cfg.remove("use_bias");
+        cfg.put("zero_output_for_mask", true);
+        cfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
+                "cells", List.of(Map.of("class_name", "GRUCell", "config", gru0),
+                        Map.of("class_name", "GRUCell", "config", gru1)))));
+        Map<String, Object> layer = spec("Bidirectional", "bidirectional", Map.of("merge_mode", "concat",
+                "layer", spec("RNN", "rnn", cfg)));
+        layer.put("inbound_nodes", List.of(node(List.of(t("masking", 0, 0)), Map.of("initial_state",
+                List.of(t("s0", 0, 0), t("s1", 0, 0), t("s2", 0, 0), t("s3", 0, 0))))));
+        Map<String, List<Tensor>> w = new LinkedHashMap<>();
+        w.put("bidirectional/forward_layer/cell/cells/gru_cell", bw.subList(0, 3));
+        w.put("bidirectional/forward_layer/cell/cells/gru_cell_1", bw.subList(3, 6));
+        w.put("bidirectional/backward_layer/cell/cells/gru_cell", bw.subList(6, 9));
+        w.put("bidirectional/backward_layer/cell/cells/gru_cell_1", bw.subList(9, 12));
+        w.put("lstm/cell", rw);
+        Path file = dir.resolve("bidirectional_stacked.keras");
+        KerasFileWriter.writeKeras(file, graph(List.of(H, 2, H, 2), List.of(layer, reader("bidirectional"))), w);
+
+        Tensor x = padded();
+        List<Tensor> in = List.of(x, random.uniform(1, B, H), random.uniform(1, B, 2), random.uniform(1, B, H),
+                random.uniform(1, B, 2));
+        Model model = KerasModelLoader.load(file).model();
+        List<Tensor> got = model.predict(in);
+        Tensor want = bi.call(in, Collections.nCopies(in.size(), null)).get(0);
+        Compare.assertIdentical("Bidirectional(RNN(StackedRNNCells)): every step computed", want, got.get(0));
+        Compare.assertIdentical("Bidirectional(RNN(StackedRNNCells)): the reader gets the mask",
+                reader.call(want, maskOf(x)).output(), got.get(1));
+        assertTrue(model.summary().contains("(Keras 3: initial_state given, no mask=): bidirectional\n"),
+                model.summary());
     }
 
     /** One LSTM called twice: with initial_state (every step), then on its own (its mask recorded): per call. */
