@@ -42,7 +42,7 @@ class StickyErrorCloseTest {
 
     /**
      * This JVM's class path with the entries of the loader that loaded the tests: the JUnit console
-     * launcher (as on the GPU machines) loads them from its --class-path, not java.class.path.
+     * launcher, for one, loads them from its --class-path, not java.class.path.
      */
     private static String classPath() throws Exception {
         Set<String> entries = new LinkedHashSet<>();
