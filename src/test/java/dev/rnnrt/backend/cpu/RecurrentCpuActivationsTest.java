@@ -9,20 +9,18 @@ import dev.rnnrt.backend.CellKind;
 import dev.rnnrt.backend.CellSpec;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.layers.Dense;
-import dev.rnnrt.layers.Gru;
-import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RecurrentOutput;
-import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.testing.ActivationRoles;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.KerasActivationFormulas;
 import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -41,16 +39,8 @@ class RecurrentCpuActivationsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("added")
     void asActivationAndRecurrentActivation(Activation a) {
-        // one role at a time: with an unbounded gate (squareplus) and an unbounded activation together,
-        // the gates grow with the state they multiply, and the state overflows within a few steps
-        List<Function<Integer, RecurrentLayerBuilder<?>>> cells = List.of(
-                u -> Lstm.builder(u).activation(a),
-                u -> Lstm.builder(u).recurrentActivation(a),
-                u -> Gru.builder(u).activation(a),
-                u -> Gru.builder(u).recurrentActivation(a),
-                u -> Gru.builder(u).resetAfter(false).activation(a),
-                u -> Gru.builder(u).resetAfter(false).recurrentActivation(a),
-                u -> SimpleRnn.builder(u).activation(a));
+        // one role at a time (ActivationRoles)
+        List<IntFunction<RecurrentLayerBuilder<?>>> cells = ActivationRoles.of(a);
         RandomTensors r = new RandomTensors(5150L + a.ordinal());
         RecurrentBackend[] fast = {RecurrentCpu.INSTANCE, RecurrentCpu.create(Sgemm.plain(), 2)};
         // the vector gates take none of them: the scalar loop runs them
@@ -89,7 +79,7 @@ class RecurrentCpuActivationsTest {
                 Tensor.zeros(1, kind.gates()), null);
     }
 
-    private static void compare(RandomTensors r, Function<Integer, RecurrentLayerBuilder<?>> cell,
+    private static void compare(RandomTensors r, IntFunction<RecurrentLayerBuilder<?>> cell,
                                 RecurrentBackend fast, int b, int t, int i, int h, boolean masked, boolean backwards,
                                 boolean withState) {
         RecurrentLayer ref = cell.apply(h).returnSequences(true).returnState(true).goBackwards(backwards).build();

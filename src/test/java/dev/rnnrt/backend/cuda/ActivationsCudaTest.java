@@ -14,9 +14,9 @@ import dev.rnnrt.layers.OutputActivation;
 import dev.rnnrt.layers.RecurrentLayer;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
 import dev.rnnrt.layers.RecurrentOutput;
-import dev.rnnrt.layers.SimpleRnn;
 import dev.rnnrt.layers.TimeDistributed;
 import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.ActivationRoles;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.KerasActivationFormulas;
 import dev.rnnrt.testing.RandomTensors;
@@ -44,16 +44,8 @@ class ActivationsCudaTest {
             try (RecurrentCuda cuda = RecurrentCuda.open(false, false, fusedMaxBatch)) {
                 RandomTensors r = new RandomTensors(7150L + fusedMaxBatch);
                 for (Activation a : KerasActivationFormulas.added().keySet()) {
-                    // one role at a time, as in RecurrentCpuActivationsTest: an unbounded gate and an
-                    // unbounded activation together overflow the state within a few steps
-                    List<IntFunction<RecurrentLayerBuilder<?>>> cells = List.of(
-                            u -> Lstm.builder(u).activation(a),
-                            u -> Lstm.builder(u).recurrentActivation(a),
-                            u -> Gru.builder(u).activation(a),
-                            u -> Gru.builder(u).recurrentActivation(a),
-                            u -> Gru.builder(u).resetAfter(false).activation(a),
-                            u -> Gru.builder(u).resetAfter(false).recurrentActivation(a),
-                            u -> SimpleRnn.builder(u).activation(a));
+                    // one role at a time (ActivationRoles)
+                    List<IntFunction<RecurrentLayerBuilder<?>>> cells = ActivationRoles.of(a);
                     for (IntFunction<RecurrentLayerBuilder<?>> cell : cells) {
                         compare(r, a, cell, cuda, 4, 9, 5, 37, true);
                         compare(r, a, cell, cuda, 3, 6, 3, 8, false);
