@@ -458,7 +458,7 @@ class TfKeras211ArchiveTest {
     }
 
     private static List<Object> shape(Integer... dims) {
-        return Arrays.asList(dims);
+        return Arrays.asList((Object[]) dims);
     }
 
     private static Map<String, Object> inputLayer(String name, Integer... batchShape) {
