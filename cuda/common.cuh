@@ -46,6 +46,11 @@ __host__ __device__ __forceinline__ float rnnrt_squareplus(float x) {
     return x >= 0.0f ? 0.5f * x + 0.5f * root : 1.0f / (0.5f * root - 0.5f * x);
 }
 
+// x clipped to [lo, hi]; NaN stays NaN.
+__host__ __device__ __forceinline__ float rnnrt_clip(float x, float lo, float hi) {
+    return x > hi ? hi : (x < lo ? lo : x);
+}
+
 // Each definition follows dev.rnnrt.api.Activation (Keras' definitions). Also compiled for the host,
 // where ActivationFormulasTest compares it with the Java enum on a grid of inputs.
 __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
@@ -53,17 +58,18 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_LINEAR: return x;
         case ACT_TANH: return tanhf(x);
         case ACT_SIGMOID: return rnnrt_sigmoid(x);
-        case ACT_HARD_SIGMOID_KERAS2: return fminf(1.0f, fmaxf(0.0f, 0.2f * x + 0.5f));
-        case ACT_HARD_SIGMOID_KERAS3: return fminf(6.0f, fmaxf(0.0f, x + 3.0f)) / 6.0f;
+        // clips by comparisons, which keep NaN as the enum does (fmaxf and fminf return the other operand)
+        case ACT_HARD_SIGMOID_KERAS2: return rnnrt_clip(0.2f * x + 0.5f, 0.0f, 1.0f);
+        case ACT_HARD_SIGMOID_KERAS3: return rnnrt_clip(x + 3.0f, 0.0f, 6.0f) / 6.0f;
         case ACT_RELU: return x > 0.0f ? x : 0.0f;
-        case ACT_RELU6: return fminf(6.0f, fmaxf(0.0f, x));
+        case ACT_RELU6: return rnnrt_clip(x, 0.0f, 6.0f);
         case ACT_LEAKY_RELU: return x >= 0.0f ? x : 0.2f * x;
         case ACT_ELU: return x > 0.0f ? x : expm1f(x);
         case ACT_SELU: return 1.0507009873554805f * (x > 0.0f ? x : 1.6732632423543772f * expm1f(x));
         case ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
         case ACT_SOFTPLUS: return rnnrt_softplus(x);
         case ACT_SWISH: return x * rnnrt_sigmoid(x);
-        case ACT_HARD_SILU: return x * fminf(6.0f, fmaxf(0.0f, x + 3.0f)) / 6.0f;
+        case ACT_HARD_SILU: return x * (rnnrt_clip(x + 3.0f, 0.0f, 6.0f) / 6.0f);   // x * 6 would overflow first
         case ACT_MISH: return x * tanhf(rnnrt_softplus(x));
         case ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
         case ACT_EXPONENTIAL: return expf(x);
@@ -72,7 +78,7 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         // (fmaxf and fminf return the other operand for NaN: comparisons keep NaN, as the enum does)
         case ACT_CELU: return x > 0.0f ? x : expm1f(x);
         case ACT_HARD_SHRINK: return fabsf(x) > 0.5f ? x : 0.0f;
-        case ACT_HARD_TANH: return x > 1.0f ? 1.0f : (x < -1.0f ? -1.0f : x);
+        case ACT_HARD_TANH: return rnnrt_clip(x, -1.0f, 1.0f);
         case ACT_LOG_SIGMOID: return -rnnrt_softplus(-x);
         case ACT_SOFT_SHRINK: return x > 0.5f ? x - 0.5f : (x < -0.5f ? x + 0.5f : 0.0f);
         case ACT_SPARSE_PLUS: return x <= -1.0f ? 0.0f : (x < 1.0f ? 0.25f * ((x + 1.0f) * (x + 1.0f)) : x);

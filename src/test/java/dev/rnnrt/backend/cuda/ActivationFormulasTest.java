@@ -48,15 +48,15 @@ class ActivationFormulasTest {
     }
 
     /**
-     * The activations Keras 3.7 to 3.10 added, at NaN, the infinities and the ends of the float range:
+     * Every activation at NaN, the infinities and the ends of the float range:
      * NaN where the enum gives NaN (fmaxf and fminf would turn it into a number), and finite where the
      * enum is finite (squareplus's sum would pass FLT_MAX above about 1.7e38).
      */
     @Test
-    void addedActivationsMatchTheJavaDefinitionAtNaNAndTheEndsOfTheRange(@TempDir Path dir)
+    void everyActivationMatchesTheJavaDefinitionAtNaNAndTheEndsOfTheRange(@TempDir Path dir)
             throws IOException, InterruptedException {
         assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of rnnrt_activate needs it");
-        int first = Activation.CELU.ordinal();
+        int first = 0;
         int codes = Activation.values().length;
         float[] xs = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE,
             3e38f, -3e38f, 2e38f, -2e38f, 1e20f, -1e20f};
