@@ -266,25 +266,63 @@ class TfKeras211ArchiveTest {
         Tensor x = paddedInput();
         List<LoadedModel> loaded = new ArrayList<>();
         for (boolean trainable : new boolean[] {true, false}) {
-            Map<String, Object> innerModel = new LinkedHashMap<>();
-            innerModel.put("name", "sequential_2");
-            innerModel.put("layers", List.of(inputLayer("dense_input", null, I), dense("dense", 2, "linear")));
-            Map<String, Object> td = base("time_distributed");
-            td.put("trainable", trainable);
-            td.put("layer", Map.of("class_name", "Sequential", "config", innerModel));
-            Map<String, Object> middle = new LinkedHashMap<>();
-            middle.put("name", "sequential_1");
-            middle.put("layers", List.of(inputLayer("time_distributed_input", null, null, I), layer("TimeDistributed", td)));
-            Map<String, Object> seq = new LinkedHashMap<>();
-            seq.put("name", "sequential");
-            seq.put("layers", List.of(inputLayer("sequential_1_input", null, null, I), layer("Sequential", middle)));
             Path file = dir.resolve("frozen_td_" + trainable + ".keras");
-            KerasFileWriter.writeTfKeras211(file, VERSION, model("keras", "Sequential", seq, null), groups, Map.of());
+            KerasFileWriter.writeTfKeras211(file, VERSION, timeDistributedModelInNestedModel(trainable), groups, Map.of());
             loaded.add(KerasModelLoader.load(file));
         }
         Compare.assertIdentical("tf.keras 2.11 TimeDistributed(Sequential(Dense)) in a nested Sequential",
                 java.predict(x), loaded.get(0).model().predict(x));
         Compare.assertIdentical("the same, the TimeDistributed frozen", java.predict(x), loaded.get(1).model().predict(x));
+    }
+
+    /**
+     * The same model in tf.keras 2.12-2.14 archives: model.weights.h5 keeps each layer's weights in its
+     * own group too, below _layer_checkpoint_dependencies at each level
+     * (_layer_checkpoint_dependencies/sequential/_layer_checkpoint_dependencies/time_distributed/layer/
+     * _layer_checkpoint_dependencies/dense), so the frozen TimeDistributed loads as the trainable one does.
+     */
+    @Test
+    void frozenTimeDistributedModelInNestedModelTfKeras212To214() throws IOException {
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, I, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(TimeDistributed.of("time_distributed", dense)).build();
+
+        String deps = "_layer_checkpoint_dependencies";
+        Map<String, List<Tensor>> weights = Map.of(
+                "sequential/" + deps + "/time_distributed/layer/" + deps + "/dense", dw);
+        Tensor x = paddedInput();
+        for (String version : List.of("2.12.0", "2.13.1", "2.14.0")) {
+            for (boolean trainable : new boolean[] {true, false}) {
+                Path file = dir.resolve("frozen_td_" + version + "_" + trainable + ".keras");
+                KerasFileWriter.writeKeras(file, version, timeDistributedModelInNestedModel(trainable), weights,
+                        Map.of(), deps);
+                LoadedModel loaded = KerasModelLoader.load(file);
+                assertEquals(version, loaded.kerasVersion());
+                Compare.assertIdentical("tf.keras " + version + " TimeDistributed(Sequential(Dense)) in a nested "
+                        + "Sequential, trainable=" + trainable, java.predict(x), loaded.model().predict(x));
+            }
+        }
+    }
+
+    /**
+     * Sequential(InputLayer, Sequential(InputLayer, TimeDistributed(Sequential(InputLayer, Dense))))
+     * as tf.keras 2 configs it, the TimeDistributed's trainable flag as given.
+     */
+    private static JsonNode timeDistributedModelInNestedModel(boolean trainable) {
+        Map<String, Object> innerModel = new LinkedHashMap<>();
+        innerModel.put("name", "sequential_2");
+        innerModel.put("layers", List.of(inputLayer("dense_input", null, I), dense("dense", 2, "linear")));
+        Map<String, Object> td = base("time_distributed");
+        td.put("trainable", trainable);
+        td.put("layer", Map.of("class_name", "Sequential", "config", innerModel));
+        Map<String, Object> middle = new LinkedHashMap<>();
+        middle.put("name", "sequential_1");
+        middle.put("layers", List.of(inputLayer("time_distributed_input", null, null, I), layer("TimeDistributed", td)));
+        Map<String, Object> seq = new LinkedHashMap<>();
+        seq.put("name", "sequential");
+        seq.put("layers", List.of(inputLayer("sequential_1_input", null, null, I), layer("Sequential", middle)));
+        return model("keras", "Sequential", seq, null);
     }
 
     /** Archives that are not laid out as tf.keras 2.11 wrote them are refused, saying what is wrong. */
