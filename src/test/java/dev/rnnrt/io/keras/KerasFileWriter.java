@@ -153,9 +153,18 @@ final class KerasFileWriter {
      */
     static void writeTfKeras211(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> groups,
                                 Map<String, Long> counts) throws IOException {
+        writeTfKeras211(path, kerasVersion, config, groups, counts, Map.of());
+    }
+
+    /**
+     * As {@link #writeTfKeras211(Path, String, JsonNode, Map, Map)}, with a "name" attribute on the
+     * vars group of each path of {@code varsNames}, which 2.11 never wrote.
+     */
+    static void writeTfKeras211(Path path, String kerasVersion, JsonNode config, Map<String, List<Tensor>> groups,
+                                Map<String, Long> counts, Map<String, String> varsNames) throws IOException {
         try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
             // the order tf.keras 2.11 zipped its temporary folder in varies; this is one it wrote
-            entry(zip, "variables.h5", tfKeras211Variables(groups, counts));
+            entry(zip, "variables.h5", tfKeras211Variables(groups, counts, varsNames));
             entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
             if (kerasVersion != null) {
                 entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion
@@ -166,10 +175,15 @@ final class KerasFileWriter {
 
     /** The bytes of a tf.keras 2.11 variables.h5 with these groups (see {@link #writeTfKeras211}). */
     static byte[] tfKeras211Variables(Map<String, List<Tensor>> groups, Map<String, Long> counts) throws IOException {
+        return tfKeras211Variables(groups, counts, Map.of());
+    }
+
+    private static byte[] tfKeras211Variables(Map<String, List<Tensor>> groups, Map<String, Long> counts,
+                                              Map<String, String> varsNames) throws IOException {
         Path h5 = Files.createTempFile("variables", ".h5");
         try {
             try (WritableHdfFile f = HdfFile.write(h5)) {
-                putVars(f, groups, counts);
+                putVars(f, groups, counts, varsNames);
             }
             return Files.readAllBytes(h5);
         } finally {
@@ -179,17 +193,24 @@ final class KerasFileWriter {
 
     private static void putKerasWeights(WritableGroup f, Map<String, List<Tensor>> weights, Map<String, Long> counts,
                                         String layersGroup) {
-        putVars(f.putGroup(layersGroup), weights, counts);
+        putVars(f.putGroup(layersGroup), weights, counts, Map.of());
     }
 
-    /** Below {@code layers}, a group per path of {@code weights}, each with its vars 0, 1, 2, … */
-    private static void putVars(WritableGroup layers, Map<String, List<Tensor>> weights, Map<String, Long> counts) {
+    /**
+     * Below {@code layers}, a group per path of {@code weights}, each with its vars 0, 1, 2, … (and a
+     * "name" attribute on the vars where {@code varsNames} gives one).
+     */
+    private static void putVars(WritableGroup layers, Map<String, List<Tensor>> weights, Map<String, Long> counts,
+                                Map<String, String> varsNames) {
         for (Map.Entry<String, List<Tensor>> e : weights.entrySet()) {
             WritableGroup g = layers;
             for (String part : e.getKey().split("/")) {
                 g = g.getChild(part) instanceof WritableGroup existing ? existing : g.putGroup(part);
             }
             WritableGroup vars = g.putGroup("vars");
+            if (varsNames.containsKey(e.getKey())) {
+                vars.putAttribute("name", varsNames.get(e.getKey()));
+            }
             List<Tensor> list = e.getValue();
             for (int k = 0; k < list.size(); k++) {
                 put(vars, Integer.toString(k), list.get(k));

@@ -325,6 +325,42 @@ class TfKeras211ArchiveTest {
         return model("keras", "Sequential", seq, null);
     }
 
+    /**
+     * 2.11 wrote no "name" beside a layer's weights, so a name attribute on a vars group of
+     * variables.h5 is not trusted: the groups are matched to layers by their keys (class and place)
+     * alone. Here the first Dense's group (dense) carries the second Dense's name, which, trusted,
+     * would hand that group's weights to both layers.
+     */
+    @Test
+    void nameAttributesInVariablesAreIgnored() throws IOException {
+        Lstm lstm = Lstm.builder(H).name("lstm").build();
+        List<Tensor> lw = randomWeights(lstm, I);
+        lstm.setWeights(lw);
+        Dense hidden = Dense.builder(H).name("hidden").activation("tanh").build();
+        List<Tensor> hw = List.of(random.uniform(0.5, H, H), random.uniform(0.5, H));
+        hidden.setWeights(hw);
+        Dense out = Dense.builder(H).name("out").build();
+        List<Tensor> ow = List.of(random.uniform(0.5, H, H), random.uniform(0.5, H));
+        out.setWeights(ow);
+        Model java = Model.sequential("java").input(-1, I).add(lstm).add(hidden).add(out).build();
+
+        Map<String, Object> seq = new LinkedHashMap<>();
+        seq.put("name", "sequential");
+        seq.put("layers", List.of(inputLayer("lstm_input", null, null, I), lstm("lstm", H, false),
+                dense("hidden", H, "tanh"), dense("out", H, "linear")));
+        Map<String, List<Tensor>> groups = new LinkedHashMap<>();
+        groups.put("layers/dense", hw);
+        groups.put("layers/dense_1", ow);
+        groups.put("layers/lstm/cell", lw);
+        Path file = dir.resolve("misnamed_2_11.keras");
+        KerasFileWriter.writeTfKeras211(file, VERSION, model("keras", "Sequential", seq, null), groups, Map.of(),
+                Map.of("layers/dense", "out"));
+        LoadedModel loaded = KerasModelLoader.load(file);
+        Tensor x = paddedInput();
+        Compare.assertIdentical("tf.keras 2.11 with a misleading name attribute", java.predict(x),
+                loaded.model().predict(x));
+    }
+
     /** Archives that are not laid out as tf.keras 2.11 wrote them are refused, saying what is wrong. */
     @Test
     void wronglyLaidOutArchivesAreRefused() throws IOException {
