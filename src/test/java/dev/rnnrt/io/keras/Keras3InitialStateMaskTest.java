@@ -125,10 +125,7 @@ class Keras3InitialStateMaskTest {
         StackedRnn stack = StackedRnn.builder(Lstm.builder(H).build(), Gru.builder(2).resetAfter(true).build())
                 .name("rnn").returnSequences(true).build();
         stack.build(I);
-        List<Tensor> sw = new ArrayList<>();
-        for (Tensor like : stack.getWeights()) {
-            sw.add(random.uniform(0.6, like.shape()));
-        }
+        List<Tensor> sw = drawnLike(stack.getWeights());
         stack.setWeights(sw);
         Lstm reader = Lstm.builder(H).name("reader").build();
         List<Tensor> rw = weights(reader, 2);
@@ -136,15 +133,8 @@ class Keras3InitialStateMaskTest {
         lstmCell.put("unit_forget_bias", true);
         Map<String, Object> gruCell = cellConfig("gru_cell", 2);
         gruCell.put("reset_after", true);
-        Map<String, Object> cfg = new LinkedHashMap<>(rnnConfig(H, true));
-        cfg.remove("units");
-        cfg.remove("activation");
-        cfg.remove("recurrent_activation");
-        cfg.remove("use_bias");
-        cfg.put("zero_output_for_mask", false);
-        cfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
-                "cells", List.of(Map.of("class_name", "LSTMCell", "config", lstmCell),
-                        Map.of("class_name", "GRUCell", "config", gruCell)))));
+        Map<String, Object> cfg = stackedCellsConfig(false, Map.of("class_name", "LSTMCell", "config", lstmCell),
+                Map.of("class_name", "GRUCell", "config", gruCell));
         Map<String, Object> rnn = spec("RNN", "rnn", cfg);
         rnn.put("inbound_nodes", List.of(node(List.of(t("masking", 0, 0)), Map.of("initial_state",
                 List.of(List.of(t("s0", 0, 0), t("s1", 0, 0)), List.of(t("s2", 0, 0)))))));
@@ -175,10 +165,7 @@ class Keras3InitialStateMaskTest {
                 Gru.builder(2).resetAfter(true).build()).name("rnn").returnSequences(true).build();
         BidirectionalStack bi = BidirectionalStack.of("bidirectional", stack, Bidirectional.MergeMode.CONCAT, true);
         bi.build(I);
-        List<Tensor> bw = new ArrayList<>();
-        for (Tensor like : bi.getWeights()) {
-            bw.add(random.uniform(0.6, like.shape()));
-        }
+        List<Tensor> bw = drawnLike(bi.getWeights());
         bi.setWeights(bw);
         Lstm reader = Lstm.builder(H).name("reader").build();
         List<Tensor> rw = weights(reader, 4);
@@ -186,15 +173,8 @@ class Keras3InitialStateMaskTest {
         gru0.put("reset_after", true);
         Map<String, Object> gru1 = cellConfig("gru_cell_1", 2);
         gru1.put("reset_after", true);
-        Map<String, Object> cfg = new LinkedHashMap<>(rnnConfig(H, true));
-        cfg.remove("units");
-        cfg.remove("activation");
-        cfg.remove("recurrent_activation");
-        cfg.remove("use_bias");
-        cfg.put("zero_output_for_mask", true);
-        cfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
-                "cells", List.of(Map.of("class_name", "GRUCell", "config", gru0),
-                        Map.of("class_name", "GRUCell", "config", gru1)))));
+        Map<String, Object> cfg = stackedCellsConfig(true, Map.of("class_name", "GRUCell", "config", gru0),
+                Map.of("class_name", "GRUCell", "config", gru1));
         Map<String, Object> layer = spec("Bidirectional", "bidirectional", Map.of("merge_mode", "concat",
                 "layer", spec("RNN", "rnn", cfg)));
         layer.put("inbound_nodes", List.of(node(List.of(t("masking", 0, 0)), Map.of("initial_state",
@@ -415,5 +395,28 @@ class Keras3InitialStateMaskTest {
         all.addAll(layers);
         return JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "m", "layers", all,
                 "input_layers", inputs, "output_layers", outputs)));
+    }
+
+    /** An RNN layer's config around StackedRNNCells of the given cell specs (return_sequences). */
+    @SafeVarargs
+    private static Map<String, Object> stackedCellsConfig(boolean zeroOutputForMask, Map<String, Object>... cells) {
+        Map<String, Object> cfg = new LinkedHashMap<>(rnnConfig(H, true));
+        cfg.remove("units");
+        cfg.remove("activation");
+        cfg.remove("recurrent_activation");
+        cfg.remove("use_bias");
+        cfg.put("zero_output_for_mask", zeroOutputForMask);
+        cfg.put("cell", Map.of("class_name", "StackedRNNCells", "config", Map.of("name", "stacked_rnn_cells",
+                "cells", List.of(cells))));
+        return cfg;
+    }
+
+    /** Random weights of the shapes of {@code like}. */
+    private List<Tensor> drawnLike(List<Tensor> like) {
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : like) {
+            out.add(random.uniform(0.6, t.shape()));
+        }
+        return out;
     }
 }
