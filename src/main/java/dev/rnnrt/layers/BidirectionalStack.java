@@ -10,27 +10,44 @@ import java.util.Objects;
 /**
  * Keras {@code Bidirectional(RNN(StackedRNNCells([...])))}: {@link Bidirectional}'s rules around a
  * {@link StackedRnn} instead of one recurrent layer. The backward stack is a copy of the forward
- * one with {@code go_backwards} flipped; its sequence output is reversed back to input time before
- * the merge; {@code initial_state} is split in half (the forward stack's states, then the
- * backward's, each in the stack's own order), and returned states come forward first. Where Keras
- * forces it (tf.keras, Keras 2.4+, Keras 3), both stacks get {@code zero_output_for_mask =
- * return_sequences}. Weights: the forward stack's, then the backward's.
+ * one with {@code go_backwards} flipped, or an explicit {@code backward_layer} stack, which may
+ * have other cells and units (keras/src/layers/rnn/bidirectional.py checks only that its
+ * {@code go_backwards} differs and its {@code stateful}, {@code return_sequences} and
+ * {@code return_state} match; sum, mul and ave need equal output widths). Its sequence output is
+ * reversed back to input time before the merge; {@code initial_state} is split in half (the
+ * forward stack's states, then the backward's, each in the stack's own order), and returned
+ * states come forward first. Where Keras forces it (tf.keras, Keras 2.4+, Keras 3), both stacks
+ * get {@code zero_output_for_mask = return_sequences}. Weights: the forward stack's, then the
+ * backward's.
  */
 public final class BidirectionalStack extends Layer {
 
     private final StackedRnn forward;
     private final StackedRnn backward;
     private final Bidirectional.MergeMode mergeMode;
+    /** Whether the backward stack came as backward_layer, not derived from the forward one. */
+    private final boolean explicitBackward;
 
     private BidirectionalStack(String name, StackedRnn layer, Bidirectional.MergeMode mergeMode,
-                               boolean forceZeroOutputForMask) {
+                               StackedRnn backwardLayer, boolean forceZeroOutputForMask) {
         super(name != null ? name : uniqueName("bidirectional"));
         Objects.requireNonNull(layer, "layer");
         this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
         boolean zero = forceZeroOutputForMask ? layer.returnSequences() : layer.zeroOutputForMask();
         // as Keras' from_config: the forward stack keeps the layer's weights, the backward one has its own
         this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), zero, true);
-        this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), zero, false);
+        this.explicitBackward = backwardLayer != null;
+        if (backwardLayer == null) {
+            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), zero, false);
+        } else {
+            check(layer, backwardLayer, mergeMode);
+            // Keras runs the given layer itself (return_sequences is the same, so is the forced option);
+            // Keras 3 saves it already named "backward_…", tf.keras by its own name
+            String n = backwardLayer.name();
+            this.backward = backwardLayer.recreate(n.startsWith("backward_") ? n : "backward_" + n,
+                    backwardLayer.goBackwards(), forceZeroOutputForMask ? backwardLayer.returnSequences()
+                            : backwardLayer.zeroOutputForMask(), true);
+        }
     }
 
     /**
@@ -42,7 +59,65 @@ public final class BidirectionalStack extends Layer {
      */
     public static BidirectionalStack of(String name, StackedRnn layer, Bidirectional.MergeMode mergeMode,
                                         boolean forceZeroOutputForMask) {
-        return new BidirectionalStack(name, layer, mergeMode, forceZeroOutputForMask);
+        return new BidirectionalStack(name, layer, mergeMode, null, forceZeroOutputForMask);
+    }
+
+    /**
+     * {@code Bidirectional(layer, merge_mode, backward_layer)} around stacks of cells: the backward
+     * stack is {@code backwardLayer} (copied, with its weights where built), whose cells and units
+     * may differ from {@code layer}'s.
+     *
+     * @param name                   null for "bidirectional", "bidirectional_1", …
+     * @param backwardLayer          null to derive it from {@code layer}; else its {@code go_backwards}
+     *                               must differ from {@code layer}'s and its {@code stateful},
+     *                               {@code return_sequences} and {@code return_state} match them;
+     *                               with merge_mode sum, mul or ave its last cell's units must be
+     *                               {@code layer}'s last cell's. Not modified.
+     * @param forceZeroOutputForMask as {@link Bidirectional#of(String, RecurrentLayer, Bidirectional.MergeMode,
+     *                               RecurrentLayer, boolean)}: true for tf.keras and Keras 3
+     * @throws IllegalArgumentException naming the backward stack and what differs
+     */
+    public static BidirectionalStack of(String name, StackedRnn layer, Bidirectional.MergeMode mergeMode,
+                                        StackedRnn backwardLayer, boolean forceZeroOutputForMask) {
+        return new BidirectionalStack(name, layer, mergeMode, backwardLayer, forceZeroOutputForMask);
+    }
+
+    /**
+     * Keras' _verify_layer_config for an explicit backward stack, and the widths an element-wise
+     * merge needs (Keras fails to add outputs of different shapes).
+     */
+    private static void check(StackedRnn layer, StackedRnn backwardLayer, Bidirectional.MergeMode mergeMode) {
+        if (backwardLayer.goBackwards() == layer.goBackwards()) {
+            throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
+                    + " must have go_backwards=" + (!layer.goBackwards() ? "True" : "False")
+                    + ", the opposite of the forward layer's.");
+        }
+        if (backwardLayer.returnSequences() != layer.returnSequences()
+                || backwardLayer.returnState() != layer.returnState() || backwardLayer.stateful() != layer.stateful()) {
+            throw new IllegalArgumentException("Bidirectional: the backward layer " + backwardLayer.describe()
+                    + " (return_sequences=" + py(backwardLayer.returnSequences()) + ", return_state="
+                    + py(backwardLayer.returnState()) + ", stateful=" + py(backwardLayer.stateful()) + ") must have the "
+                    + "same return_sequences, return_state and stateful as the forward layer " + layer.describe() + " ("
+                    + py(layer.returnSequences()) + ", " + py(layer.returnState()) + ", " + py(layer.stateful()) + ").");
+        }
+        int f = lastUnits(layer);
+        int b = lastUnits(backwardLayer);
+        boolean elementwise = mergeMode == Bidirectional.MergeMode.SUM || mergeMode == Bidirectional.MergeMode.MUL
+                || mergeMode == Bidirectional.MergeMode.AVE;
+        if (elementwise && f != b) {
+            throw new IllegalArgumentException("Bidirectional: merge_mode " + mergeMode.kerasName() + " combines the "
+                    + "two outputs element by element, so the backward layer " + backwardLayer.describe()
+                    + " needs a last cell of the forward layer's last cell's units (" + f + "); got " + b
+                    + ". Use merge_mode concat or None, or last cells of equal units.");
+        }
+    }
+
+    private static int lastUnits(StackedRnn s) {
+        return s.cells().get(s.cells().size() - 1).units();
+    }
+
+    private static String py(boolean b) {
+        return b ? "True" : "False";
     }
 
     /** The forward stack (its weights can be set on it directly). */
@@ -157,6 +232,13 @@ public final class BidirectionalStack extends Layer {
             throw new IllegalArgumentException(describe() + ": initial_state must be " + n + " tensors (the forward "
                     + "stack's " + forward.stateCount() + ", then the backward stack's); got " + given + ".");
         }
+        if (given != 0 && forward.stateCount() != backward.stateCount()) {
+            // Keras gives the forward layer the first half of the list, whatever its states
+            throw new IllegalArgumentException(describe() + ": initial_state cannot be given here: Keras splits "
+                    + "the list in half between the two stacks, but the forward stack has " + forward.stateCount()
+                    + " states and the backward stack " + backward.stateCount() + ", so Keras could not run such a "
+                    + "call either. Call the layer without initial_state, or use stacks with as many states.");
+        }
     }
 
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */
@@ -188,6 +270,7 @@ public final class BidirectionalStack extends Layer {
 
     @Override
     public String describeOptions() {
-        return "merge_mode=" + mergeMode.kerasName() + ", layer=RNN(" + forward.describeOptions() + ")";
+        return "merge_mode=" + mergeMode.kerasName() + ", layer=RNN(" + forward.describeOptions() + ")"
+                + (explicitBackward ? ", backward_layer=RNN(" + backward.describeOptions() + ")" : "");
     }
 }

@@ -150,21 +150,27 @@ class StackedRnnTest {
 
     /**
      * Bidirectional(RNN(StackedRNNCells)) against the fixtures: the backward stack with its own
-     * weights and go_backwards, its sequence reversed back, merged (concat, sum, none), states forward
-     * then backward, masked steps zeros with return_sequences (Keras 2.4+ and 3).
+     * weights and go_backwards, its sequence reversed back, merged (concat, sum, ave, none), states
+     * forward then backward, masked steps zeros with return_sequences (Keras 2.4+ and 3); and with
+     * an explicit backward_layer of other cells and units (cases with backward_cells), also one
+     * whose forward layer reads the steps in reverse.
      */
     @Test
     void bidirectionalStacks() {
         int n = 0;
+        int explicit = 0;
         for (JsonNode c : CASES) {
             if (!c.path("bidirectional").asBoolean(false)) {
                 continue;
             }
-            for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE}) {
+            for (RecurrentBackend backend : new RecurrentBackend[] {RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE,
+                    new StackingReference()}) {
                 StackedRnn stack = fromCase(c, backend, c.get("cells").size());
                 JsonNode mode = c.get("merge_mode");
-                BidirectionalStack bi = BidirectionalStack.of("bi", stack,
-                        Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText()), true);
+                Bidirectional.MergeMode m = Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText());
+                BidirectionalStack bi = c.has("backward_cells")
+                        ? BidirectionalStack.of("bi", stack, m, fromCase(backwardCase(c), backend, 0), true)
+                        : BidirectionalStack.of("bi", stack, m, true);
                 List<Tensor> w = new ArrayList<>();
                 for (JsonNode cw : c.get("weights")) {
                     w.add(Fixtures.tensor(cw.get("kernel")));
@@ -189,10 +195,48 @@ class StackedRnnTest {
                 }
                 List<int[]> shapes = bi.outputShapes(List.of(new int[] {-1, inputs.get(0).dim(2)}));
                 assertEquals(out.size(), shapes.size(), "outputShapes gives as many outputs as call");
+                for (int k = 0; k < out.size(); k++) {
+                    assertEquals(out.get(k).dim(out.get(k).rank() - 1), shapes.get(k)[shapes.get(k).length - 1],
+                            c.get("name").asText() + " output " + k + ": outputShapes' last axis");
+                }
             }
             n++;
+            explicit += c.has("backward_cells") ? 1 : 0;
         }
-        assertEquals(3, n, "bidirectional fixture cases");
+        assertEquals(7, n, "bidirectional fixture cases");
+        assertEquals(4, explicit, "fixture cases with a backward_layer");
+    }
+
+    /**
+     * Keras hands the forward layer the first half of initial_state: with a backward stack of fewer
+     * states (LSTM's h, c against GRU's h) no split fits, and the call is refused before either runs.
+     */
+    @Test
+    void initialStatesAreRefusedWhereTheStacksHaveDifferentNumbersOfStates() {
+        RandomTensors r = new RandomTensors(5504L);
+        StackedRnn forward = StackedRnn.builder(Lstm.builder(3).build()).name("f").returnSequences(true).build();
+        StackedRnn backward = StackedRnn.builder(Gru.builder(3).build()).name("b").returnSequences(true)
+                .goBackwards(true).build();
+        BidirectionalStack bi = BidirectionalStack.of("bi", forward, Bidirectional.MergeMode.SUM, backward, true);
+        bi.build(2);
+        Tensor x = r.uniform(1, 2, 4, 2);
+        List<Tensor> in = List.of(x, r.uniform(1, 2, 3), r.uniform(1, 2, 3), r.uniform(1, 2, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> bi.call(in, java.util.Collections.singletonList(null)));
+        assertTrue(e.getMessage().contains("'bi'") && e.getMessage().contains("splits the list in half")
+                && e.getMessage().contains("forward stack has 2 states and the backward stack 1"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> bi.outputShapes(List.of(new int[] {-1, 4, 2},
+                new int[] {-1, 3}, new int[] {-1, 3}, new int[] {-1, 3})));
+        assertEquals(1, bi.call(List.of(x), java.util.Collections.singletonList(null)).size(), "without states it runs");
+    }
+
+    /** A backward_layer case's backward stack as a case of its own: its cells, go_backwards the opposite. */
+    private static JsonNode backwardCase(JsonNode c) {
+        com.fasterxml.jackson.databind.node.ObjectNode b = c.deepCopy();
+        b.set("cells", c.get("backward_cells"));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) b.get("options")).put("go_backwards",
+                !c.get("options").get("go_backwards").asBoolean());
+        return b;
     }
 
     /** As Keras' from_config: the forward stack keeps the wrapped stack's weights, the backward one gets its own. */

@@ -425,12 +425,7 @@ public final class KerasModelLoader {
             layer = t.inner();
         }
         if (layer instanceof StackedRnn s && factory.frozenCells(s) != null) {
-            boolean[] frozen = factory.frozenCells(s);
-            int n = 0;
-            for (int k = 0; k < frozen.length; k++) {
-                n += frozen[k] ? s.cells().get(k).weightNames().size() : 0;
-            }
-            return n;
+            return frozenWeightCount(s, factory.frozenCells(s));
         }
         if (layer instanceof RecurrentLayer r && factory.frozenCells(r) != null) {
             return r.weightNames().size();                   // RNN around one frozen cell
@@ -439,14 +434,19 @@ public final class KerasModelLoader {
             return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
         }
         if (layer instanceof BidirectionalStack b && factory.frozenCells(b) != null) {
-            boolean[] frozen = factory.frozenCells(b);
-            int n = 0;
-            for (int k = 0; k < frozen.length; k++) {
-                n += frozen[k] ? 2 * b.forwardLayer().cells().get(k).weightNames().size() : 0;
-            }
-            return n;
+            return frozenWeightCount(b.forwardLayer(), factory.frozenCells(b.forwardLayer()))
+                    + frozenWeightCount(b.backwardLayer(), factory.frozenCells(b.backwardLayer()));
         }
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
+    }
+
+    /** The number of weights of a stack's {@code frozen} cells (none for null). */
+    private static int frozenWeightCount(StackedRnn s, boolean[] frozen) {
+        int n = 0;
+        for (int k = 0; frozen != null && k < frozen.length; k++) {
+            n += frozen[k] ? s.cells().get(k).weightNames().size() : 0;
+        }
+        return n;
     }
 
     /** @param absent why the file holds no weights for the layer, a sentence for errors where it needs some */
@@ -506,7 +506,8 @@ public final class KerasModelLoader {
             } else if (layer instanceof BidirectionalStack b) {
                 // a frozen layer lists each direction in turn (its non-trainable weights are each
                 // direction's weights); a trainable one both directions' trainable cells first
-                bidirectionalStackWeights(where, b, raw, absent, factory.frozenCells(b), e.trainable());
+                bidirectionalStackWeights(where, b, raw, absent, factory.frozenCells(b.forwardLayer()),
+                        factory.frozenCells(b.backwardLayer()), e.trainable());
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -617,12 +618,14 @@ public final class KerasModelLoader {
     /**
      * A Bidirectional stack's weights: the forward stack's, then the backward's (Keras 3: under
      * forward_layer/ and backward_layer/), each read as {@link #stackedWeights} reads a stack's. In a
-     * Keras 2 list with frozen cells, a trainable layer lists the trainable cells of both stacks first,
-     * then the frozen ones of both; a frozen layer lists each stack in turn (its weights, trainable
-     * cells first).
+     * Keras 2 list with frozen cells (each stack's own: {@code forwardFrozen}, {@code backwardFrozen},
+     * which differ where the config gives a backward_layer), a trainable layer lists the trainable
+     * cells of both stacks first, then the frozen ones of both; a frozen layer lists each stack in
+     * turn (its weights, trainable cells first).
      */
     private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
-                                                  String absent, boolean[] frozen, boolean layerTrainable) {
+                                                  String absent, boolean[] forwardFrozen, boolean[] backwardFrozen,
+                                                  boolean layerTrainable) {
         int nf = b.forwardLayer().weightNames().size();
         int nb = b.backwardLayer().weightNames().size();
         List<NamedWeight> fw = new ArrayList<>();
@@ -631,26 +634,24 @@ public final class KerasModelLoader {
             for (NamedWeight w : raw) {
                 (w.name().contains("backward_layer/") ? bw : fw).add(w);
             }
-        } else if (raw.size() == nf + nb && frozen != null && layerTrainable) {
-            int trainable = 0;
-            for (int k = 0; k < frozen.length; k++) {
-                trainable += frozen[k] ? 0 : b.forwardLayer().cells().get(k).weightNames().size();
-            }
-            List<NamedWeight> tr = raw.subList(0, 2 * trainable);
-            List<NamedWeight> fr = raw.subList(2 * trainable, raw.size());
-            fw.addAll(tr.subList(0, trainable));
-            fw.addAll(fr.subList(0, nf - trainable));
-            bw.addAll(tr.subList(trainable, 2 * trainable));
-            bw.addAll(fr.subList(nf - trainable, fr.size()));
+        } else if (raw.size() == nf + nb && (forwardFrozen != null || backwardFrozen != null) && layerTrainable) {
+            int tf = nf - frozenWeightCount(b.forwardLayer(), forwardFrozen);
+            int tb = nb - frozenWeightCount(b.backwardLayer(), backwardFrozen);
+            fw.addAll(raw.subList(0, tf));
+            bw.addAll(raw.subList(tf, tf + tb));
+            fw.addAll(raw.subList(tf + tb, tf + tb + nf - tf));
+            bw.addAll(raw.subList(tf + tb + nf - tf, raw.size()));
         } else if (raw.size() == nf + nb) {
             fw.addAll(raw.subList(0, nf));
             bw.addAll(raw.subList(nf, nf + nb));
         } else if (!raw.isEmpty()) {
             throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, its two stacks of cells need "
-                    + (nf + nb) + ". The file may be truncated; export it again from Keras.");
+                    + (nf + nb) + " (forward " + b.forwardLayer().weightNames() + ", then backward "
+                    + b.backwardLayer().weightNames() + "). The file may be truncated; export it again from Keras.");
         }
-        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, absent, frozen));
-        b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, absent, frozen));
+        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, absent, forwardFrozen));
+        b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, absent,
+                backwardFrozen));
     }
 
     private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, String absent,

@@ -90,7 +90,12 @@ final class LayerFactory {
         return version;
     }
 
-    /** Which cells of this RNN layer (a StackedRnn, or RNN around one cell) its config freezes; null for none. */
+    /**
+     * Which cells of this RNN layer (a StackedRnn, or RNN around one cell) its config freezes; null for
+     * none. A BidirectionalStack's two stacks are recorded each with its own cells (an explicit
+     * backward_layer may freeze others than the forward layer), and the BidirectionalStack itself
+     * where either stack freezes any.
+     */
     boolean[] frozenCells(Layer layer) {
         return frozenCells.get(layer);
     }
@@ -238,17 +243,34 @@ final class LayerFactory {
             case "Bidirectional": {
                 Layer inner = create(cfg.path("layer"));
                 if (inner instanceof StackedRnn stack) {
+                    // Keras 3 always saves backward_layer (a derived one too), tf.keras only one given by hand
+                    StackedRnn backwardStack = null;
                     if (cfg.hasNonNull("backward_layer")) {
-                        throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): an explicit "
-                                + "backward_layer around stacked cells is not supported; rnnrt derives the backward "
-                                + "stack from the forward one.");
+                        Layer b = create(cfg.path("backward_layer"));
+                        if (!(b instanceof StackedRnn bs)) {
+                            throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): its layer is "
+                                    + stack.describe() + ", an RNN of stacked cells, but its backward_layer is "
+                                    + b.describe() + "; rnnrt pairs a stack of cells with a backward stack of cells "
+                                    + "(RNN(StackedRNNCells) or RNN([cell, …])). Write the backward layer as an RNN of "
+                                    + "cells and export the model again.");
+                        }
+                        backwardStack = bs;
                     }
                     JsonNode mode = cfg.path("merge_mode");
                     BidirectionalStack b = BidirectionalStack.of(name, stack, mode.isMissingNode()
                             ? Bidirectional.MergeMode.CONCAT : Bidirectional.MergeMode.named(mode.isNull() ? null
-                            : mode.asText()), version.bidirectionalZeroesMaskedOutputs());
-                    if (frozenCells.containsKey(stack)) {
-                        frozenCells.put(b, frozenCells.get(stack));   // both stacks freeze the same cells
+                            : mode.asText()), backwardStack, version.bidirectionalZeroesMaskedOutputs());
+                    // each direction freezes its own config's cells (a derived backward stack the forward's)
+                    boolean[] forwardFrozen = frozenCells.get(stack);
+                    boolean[] backwardFrozen = backwardStack == null ? forwardFrozen : frozenCells.get(backwardStack);
+                    if (forwardFrozen != null) {
+                        frozenCells.put(b.forwardLayer(), forwardFrozen);
+                    }
+                    if (backwardFrozen != null) {
+                        frozenCells.put(b.backwardLayer(), backwardFrozen);
+                    }
+                    if (forwardFrozen != null || backwardFrozen != null) {
+                        frozenCells.put(b, forwardFrozen != null ? forwardFrozen : backwardFrozen);
                     }
                     return b;
                 }
@@ -259,6 +281,13 @@ final class LayerFactory {
                 RecurrentLayer backward = null;
                 if (cfg.hasNonNull("backward_layer")) {
                     Layer b = create(cfg.path("backward_layer"));
+                    if (b instanceof StackedRnn) {
+                        throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): its layer is "
+                                + forward.describe() + ", but its backward_layer is " + b.describe() + ", an RNN of "
+                                + "stacked cells; rnnrt pairs a stack of cells only with a backward stack of cells. "
+                                + "Write the forward layer as an RNN of cells too (RNN([cell])) and export the model "
+                                + "again.");
+                    }
                     if (!(b instanceof RecurrentLayer rb)) {
                         throw new ModelLoadException(source + ", layer '" + name
                                 + "' (Bidirectional): backward_layer must be SimpleRNN, LSTM or GRU.");
