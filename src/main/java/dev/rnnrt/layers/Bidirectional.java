@@ -23,7 +23,8 @@ import java.util.Objects;
  *   <li>The backward sequence output is reversed back to input time before merging.</li>
  *   <li>{@code merge_mode}: concat [fwd, bwd] on the last axis (default), sum, mul, ave, or
  *       none (both outputs, in that order).</li>
- *   <li>{@code initial_state} is split in half, forward states first; returned states come
+ *   <li>{@code initial_state} is split in half, forward states first (refused where the two
+ *       layers have different numbers of states, which no half split fits); returned states come
  *       forward first, then backward.</li>
  * </ul>
  * Weights are ordered as Keras orders them: the forward layer's, then the backward layer's.
@@ -203,12 +204,8 @@ public final class Bidirectional extends Layer {
         fIn.add(inputShapes.get(0));
         bIn.add(inputShapes.get(0));
         if (inputShapes.size() > 1) {
-            int half = (inputShapes.size() - 1) / 2;
-            if (inputShapes.size() - 1 != forward.stateCount() + backward.stateCount()) {
-                throw new IllegalArgumentException(describe() + ": initial_state must be "
-                        + (forward.stateCount() + backward.stateCount()) + " tensors (forward states, then backward); got "
-                        + (inputShapes.size() - 1) + ".");
-            }
+            checkStates(inputShapes.size() - 1);
+            int half = forward.stateCount();
             fIn.addAll(inputShapes.subList(1, 1 + half));
             bIn.addAll(inputShapes.subList(1 + half, inputShapes.size()));
         }
@@ -259,6 +256,25 @@ public final class Bidirectional extends Layer {
         return out;
     }
 
+    /**
+     * Checks the number of initial states given ({@code given} &gt; 0): each direction's, and, as
+     * Keras hands the forward layer the first half of the list, as many for each direction.
+     */
+    private void checkStates(int given) {
+        int n = forward.stateCount() + backward.stateCount();
+        if (given != n) {
+            throw new IllegalArgumentException(describe() + ": initial_state must be " + n
+                    + " tensors (forward states, then backward); got " + given + ".");
+        }
+        if (forward.stateCount() != backward.stateCount()) {
+            throw new IllegalArgumentException(describe() + ": initial_state cannot be given here: Keras splits the "
+                    + "list in half between the two directions, but the forward layer " + forward.describe() + " has "
+                    + forward.stateCount() + " states and the backward layer " + backward.describe() + " "
+                    + backward.stateCount() + ", so Keras could not run such a call either. Call the layer without "
+                    + "initial_state, or use layers with as many states.");
+        }
+    }
+
     /** Inputs: x [B, T, I], then optionally forward and backward initial states. */
     @Override
     public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
@@ -268,12 +284,7 @@ public final class Bidirectional extends Layer {
         List<Tensor> fStates = null;
         List<Tensor> bStates = null;
         if (inputs.size() > 1) {
-            int n = inputs.size() - 1;
-            if (n != forward.stateCount() + backward.stateCount()) {
-                throw new IllegalArgumentException(describe() + ": initial_state must be "
-                        + (forward.stateCount() + backward.stateCount()) + " tensors (forward states, then backward); got "
-                        + n + ".");
-            }
+            checkStates(inputs.size() - 1);
             fStates = inputs.subList(1, 1 + forward.stateCount());
             bStates = inputs.subList(1 + forward.stateCount(), inputs.size());
         }

@@ -133,6 +133,16 @@ class RecurrentErrorsTest {
                 "'s'", "same stateful");
         assertMessage(IllegalArgumentException.class, () -> Bidirectional.of("bi", three, Bidirectional.MergeMode.CONCAT,
                 Lstm.builder(3).name("g").returnSequences(true).build()), "'g'", "go_backwards=True");
+        // Keras gives the forward layer the first half of initial_state: an LSTM's h, c and a GRU's h split so in none
+        Bidirectional mixed = Bidirectional.of("bi", three, Bidirectional.MergeMode.CONCAT,
+                Gru.builder(3).name("gb").returnSequences(true).goBackwards(true).build());
+        List<Tensor> in = List.of(random.uniform(1, 2, 5, 2), random.uniform(1, 2, 3), random.uniform(1, 2, 3),
+                random.uniform(1, 2, 3));
+        assertMessage(IllegalArgumentException.class, () -> mixed.call(in, null), "'bi'", "splits the list in half",
+                "has 2 states", "'backward_gb'");
+        assertMessage(IllegalArgumentException.class, () -> mixed.outputShapes(List.of(new int[] {-1, 5, 2},
+                new int[] {-1, 3}, new int[] {-1, 3}, new int[] {-1, 3})), "splits the list in half");
+        assertTrue(mixed.call(List.of(in.get(0)), null).get(0).dim(2) == 6, "without initial_state it runs");
     }
 
     @Test
