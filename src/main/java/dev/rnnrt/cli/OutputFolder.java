@@ -76,8 +76,15 @@ final class OutputFolder implements AutoCloseable {
                 missing.add(0, p);
             }
             for (Path p : missing) {
-                Files.createDirectory(p);
-                created.add(0, p);
+                try {
+                    Files.createDirectory(p);
+                    created.add(0, p);
+                } catch (FileAlreadyExistsException e) {
+                    // "a/.." or "a/." of a folder just created: there already, as mkdir -p takes it
+                    if (!Files.isDirectory(p)) {
+                        throw e;
+                    }
+                }
             }
         } catch (IOException e) {
             throw new CliException("cannot create the output folder " + dir + " (" + e.getMessage() + ").", e);

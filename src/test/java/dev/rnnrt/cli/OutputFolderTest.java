@@ -1,0 +1,107 @@
+package dev.rnnrt.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.io.npy.NpyReader;
+import dev.rnnrt.io.npy.NpyWriter;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.Tolerance;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The --output-dir of predict: how it is created, and what a run finds there. */
+class OutputFolderTest {
+
+    private static final long SEED = 20240611L;
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    private static final String MODEL = PredictCommandTest.resource("simplernn_flatten_fixedbatch_k213.h5").toString();
+
+    /** Random inputs for MODEL, [rows, 1, 1], written to x.npy. */
+    private Path input(int rows) {
+        Random random = new Random(SEED);
+        float[] v = new float[rows];
+        for (int k = 0; k < rows; k++) {
+            v[k] = (float) random.nextGaussian();
+        }
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, Tensor.of(v, rows, 1, 1), true);
+        return x;
+    }
+
+    private static List<String> names(Path folder) throws IOException {
+        try (var files = Files.list(folder)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** A folder named through "." or ".." components of folders that do not exist yet is made as mkdir -p makes it. */
+    @Test
+    void dotAndDotDotInANewFolderWork() throws IOException {
+        Path x = input(5);
+        Path plain = dir.resolve("plain");
+        assertEquals(0, run("predict", "--model", MODEL, "--input", x.toString(), "--output-dir", plain.toString(),
+                "--device", "cpu", "--quiet"), err());
+        Tensor expected;
+        try (NpyReader r = NpyReader.open(plain.resolve("out_0.npy"))) {
+            expected = r.readRows(0, r.rows());
+        }
+        for (String name : new String[] {"a/../b", "c/./d", "e/f/../../g"}) {
+            Path target = dir.resolve(name);
+            assertEquals(0, run("predict", "--model", MODEL, "--input", x.toString(), "--output-dir", target.toString(),
+                    "--device", "cpu", "--quiet"), name + ": " + err());
+            try (NpyReader r = NpyReader.open(target.resolve("out_0.npy"))) {
+                Compare.assertClose(name, expected, r.readRows(0, r.rows()), Tolerance.FP32);
+            }
+            assertEquals(List.of("out_0.npy", "summary.json"), names(target), name);
+        }
+        assertTrue(Files.isDirectory(dir.resolve("a")) && Files.isDirectory(dir.resolve("e/f")),
+                "the folders on the way stay, as with mkdir -p");
+    }
+
+    /** A run that fails into such a folder removes the folders it made, and only those. */
+    @Test
+    void aFailedRunIntoADotDotFolderRemovesWhatItMade() throws IOException {
+        com.fasterxml.jackson.databind.JsonNode c = dev.rnnrt.io.keras.TfjsCases.named(
+                "embedding_bidirectional_time_distributed");
+        Path model = dev.rnnrt.io.keras.TfjsCases.writeH5(c, dir.resolve("ids.h5"));
+        Tensor ids = dev.rnnrt.testing.Fixtures.tensor(c.get("inputs").get(0));
+        float[] bad = ids.data().clone();
+        bad[1] = 100000;                                // no such id: the run fails after making its folder
+        Path x = dir.resolve("ids.npy");
+        NpyWriter.write(x, Tensor.of(bad, ids.shape()), false);
+        Files.createDirectory(dir.resolve("kept"));
+        Path target = dir.resolve("kept/new/../made");
+        assertEquals(1, run("predict", "--model", model.toString(), "--input", x.toString(), "--output-dir",
+                target.toString(), "--device", "cpu", "--quiet"));
+        assertTrue(err().contains("100000"), err());
+        assertEquals(List.of(), names(dir.resolve("kept")), "new/ and made/ are gone, kept/ stays");
+    }
+}
