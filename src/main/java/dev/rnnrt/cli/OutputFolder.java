@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * outputs (with {@code --overwrite}, the old summary.json goes first and out_k.npy files of an
  * earlier run with more outputs go before the new summary is written). Without {@code --overwrite}
  * nothing that is there is replaced. A failed or interrupted run removes its temporary files, and
- * the folders it created if they are still empty.
+ * the folders it created if they are still empty; the temporary files of a run killed outright
+ * (kill -9) are removed by the next run that writes to the folder.
  */
 final class OutputFolder implements AutoCloseable {
 
@@ -33,6 +34,10 @@ final class OutputFolder implements AutoCloseable {
     static final String LOCK_FILE = ".rnnrt-predict.lock";
     /** The names rnnrt gives outputs: out_0.npy, out_1.npy, … (no leading zeros). */
     private static final Pattern OUTPUT = Pattern.compile("out_(0|[1-9]\\d{0,8})\\.npy");
+    /** The names of rnnrt's temporary files: .out_0.npy.&lt;UUID&gt;.partial, .summary.json.&lt;UUID&gt;.partial. */
+    private static final Pattern PARTIAL = Pattern.compile(
+            "\\.(out_(0|[1-9]\\d{0,8})\\.npy|summary\\.json)\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                    + "\\.partial");
 
     private final Path dir;
     private final boolean overwrite;
@@ -109,7 +114,26 @@ final class OutputFolder implements AutoCloseable {
             throw new CliException(dir + " already holds " + String.join(", ", existing)
                     + "; pass --overwrite to replace them, or choose another --output-dir.");
         }
+        removeLeftPartials();
         Runtime.getRuntime().addShutdownHook(cleanup);
+    }
+
+    /**
+     * Removes the temporary files of a run that was killed outright (kill -9, a crash), which could not
+     * remove its own: a run holds the lock as long as it has any, so those found under the lock are
+     * left by a run that is gone.
+     */
+    private void removeLeftPartials() {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                if (PARTIAL.matcher(p.getFileName().toString()).matches() && Files.isRegularFile(p)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new CliException("cannot remove the temporary files a stopped run left in " + dir + " ("
+                    + e.getMessage() + ").", e);
+        }
     }
 
     /**

@@ -104,4 +104,39 @@ class OutputFolderTest {
         assertTrue(err().contains("100000"), err());
         assertEquals(List.of(), names(dir.resolve("kept")), "new/ and made/ are gone, kept/ stays");
     }
+
+    /**
+     * A run killed outright (kill -9) leaves its lock file and temporary files: the next run into the
+     * folder is not stopped by the lock and removes those temporary files, and only those.
+     */
+    @Test
+    void theNextRunRemovesWhatAKilledRunLeft() throws IOException {
+        Path x = input(6);
+        Path results = dir.resolve("results");
+        Files.createDirectory(results);
+        Files.writeString(results.resolve(".rnnrt-predict.lock"), "3f0d9a52-5c1e-4b7a-9d2e-0c4b8e6f1a27");
+        List<String> left = List.of(".out_0.npy.0ca8c84c-454c-4edd-b0d1-fcb9b2b27a38.partial",
+                ".out_12.npy.9b1f3c2d-7e4a-4f6b-8c5d-1a2b3c4d5e6f.partial",
+                ".summary.json.5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9.partial");
+        for (String name : left) {
+            Files.write(results.resolve(name), new byte[4096]);
+        }
+        List<String> others = List.of("notes.partial", ".out_0.npy.partial", "out_0.npy.partial",
+                ".out_0.npy.0ca8c84c-454c-4edd-b0d1-fcb9b2b27a38.partial.bak");
+        for (String name : others) {
+            Files.writeString(results.resolve(name), "not rnnrt's");
+        }
+        assertEquals(0, run("predict", "--model", MODEL, "--input", x.toString(), "--output-dir", results.toString(),
+                "--device", "cpu", "--quiet"), err());
+        List<String> expected = new java.util.ArrayList<>(others);
+        expected.addAll(List.of("out_0.npy", "summary.json"));
+        java.util.Collections.sort(expected);
+        assertEquals(expected, names(results), "the killed run's temporary files and lock are gone, nothing else");
+        try (NpyReader r = NpyReader.open(results.resolve("out_0.npy"))) {
+            assertEquals(6, r.rows());
+        }
+        for (String name : others) {
+            assertEquals("not rnnrt's", Files.readString(results.resolve(name)));
+        }
+    }
 }
