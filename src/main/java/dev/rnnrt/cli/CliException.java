@@ -29,6 +29,16 @@ final class CliException extends RuntimeException {
         return new CliException(message, USAGE, null);
     }
 
+    /**
+     * Refuses a path option given as an empty string (as {@code --output-dir "$DIR"} gives when DIR is
+     * not set), which would otherwise name the current folder. {@code path} may be null (not given).
+     */
+    static void requireNonEmpty(String option, java.nio.file.Path path) {
+        if (path != null && path.toString().isEmpty()) {
+            throw usage(option + " is empty; give it a path (an unset shell variable gives an empty one).");
+        }
+    }
+
     int exitCode() {
         return exitCode;
     }

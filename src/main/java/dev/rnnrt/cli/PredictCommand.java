@@ -92,6 +92,11 @@ final class PredictCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw CliException.usage("--device must be auto, cpu or cuda; got '" + device + "'.");
         }
+        CliException.requireNonEmpty("--model", model);
+        for (Path in : inputs) {
+            CliException.requireNonEmpty("--input", in);
+        }
+        CliException.requireNonEmpty("--output-dir", outputDir);
         boolean example = model == null;
         if (example && !inputs.isEmpty()) {
             throw CliException.usage("--input needs --model: name the model the inputs are for.");

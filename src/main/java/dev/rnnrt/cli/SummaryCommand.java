@@ -21,6 +21,7 @@ final class SummaryCommand implements Runnable {
 
     @Override
     public void run() {
+        CliException.requireNonEmpty("--model", model);
         LoadedModel loaded = KerasModelLoader.load(model);
         PrintStream out = Main.Streams.out();
         out.println("File: " + model + " (" + loaded.format() + ", keras_version "

@@ -168,6 +168,30 @@ class PredictCommandTest {
         assertFails(2, "--input needs --model", "predict", "--input", x.toString());
     }
 
+    /**
+     * An empty path (an unset shell variable) is a wrong command line, not the current folder: an
+     * empty --output-dir would write the results where the command runs.
+     */
+    @Test
+    void emptyPathsAreRefused() throws IOException {
+        String model = resource("simplernn_flatten_fixedbatch_k213.h5").toString();
+        Path x = dir.resolve("x.npy");
+        NpyWriter.write(x, Tensor.of(new float[] {0.3f, -1.2f, 0.7f}, 3, 1, 1), false);
+        Path cwd = Path.of("").toAbsolutePath();
+        assertFails(2, "--output-dir is empty", "predict", "--model", model, "--input", x.toString(), "--output-dir", "",
+                "--quiet");
+        assertFalse(Files.exists(cwd.resolve("summary.json")) || Files.exists(cwd.resolve("out_0.npy")),
+                "nothing written to the current folder");
+        assertFails(2, "--model is empty", "predict", "--model", "", "--input", x.toString(), "--output-dir",
+                dir.resolve("o").toString());
+        assertFails(2, "--input is empty", "predict", "--model", model, "--input", "", "--output-dir",
+                dir.resolve("o").toString());
+        assertFails(2, "--model is empty", "summary", "--model", "");
+        assertFalse(Files.exists(dir.resolve("o")));
+        assertFails(1, "is a folder", "predict", "--model", model, "--input", dir.toString(), "--output-dir",
+                dir.resolve("o").toString());
+    }
+
     @Test
     void existingOutputsAreNotOverwrittenUnlessAsked() throws IOException {
         String model = resource("simplernn_flatten_fixedbatch_k213.h5").toString();

@@ -50,8 +50,15 @@ public final class NpyReader implements AutoCloseable {
 
     /** Opens a .npy file and checks its header and size. */
     public static NpyReader open(Path path) {
-        if (!Files.isRegularFile(path)) {
+        if (Files.isDirectory(path)) {
+            throw new NpyException(path + " is a folder; give a .npy file written by numpy.save.");
+        }
+        if (!Files.exists(path)) {
             throw new NpyException(path + ": no such file.");
+        }
+        if (!Files.isRegularFile(path)) {
+            throw new NpyException(path + " is not a regular file (a pipe or a device); save the array to a file "
+                    + "with numpy.save.");
         }
         FileChannel ch;
         try {

@@ -89,6 +89,10 @@ class NpyTest {
         Files.writeString(text, "hello, not numpy");
         refused(text, "not a .npy file");
         refused(dir.resolve("missing.npy"), "no such file");
+        refused(dir, "is a folder");
+        if (Files.exists(Path.of("/dev/null"))) {
+            refused(Path.of("/dev/null"), "not a regular file");
+        }
     }
 
     @Test
