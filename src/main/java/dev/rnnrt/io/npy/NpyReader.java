@@ -110,10 +110,16 @@ public final class NpyReader implements AutoCloseable {
             throw new NpyException(path + ": the .npy header is not a dictionary: " + abbreviate(header));
         }
         Matcher keys = KEY.matcher(header);
+        java.util.Set<String> seen = new java.util.HashSet<>();
         while (keys.find()) {
             String k = keys.group(1);
             if (!k.equals("descr") && !k.equals("fortran_order") && !k.equals("shape")) {
                 throw new NpyException(path + ": unexpected key '" + k + "' in the .npy header.");
+            }
+            if (!seen.add(k)) {
+                // numpy would take the last one, these patterns the first: neither reading is safe
+                throw new NpyException(path + ": the .npy header gives '" + k + "' twice; numpy.save writes each key "
+                        + "once, so the file is corrupt. Save the array again with numpy.save.");
             }
         }
         Matcher d = DESCR.matcher(header);

@@ -85,6 +85,9 @@ class NpyTest {
         refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", 8), "truncated");
         refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4), "scalar");
         refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }", 8), "'extra'");
+        // numpy reads the last of a repeated key: shape (1,), not (2,)
+        refused(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (1,), }", 8), "'shape' twice");
+        refused(header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'descr': '<f4', }", 16), "'descr' twice");
         Path text = dir.resolve("text.npy");
         Files.writeString(text, "hello, not numpy");
         refused(text, "not a .npy file");
