@@ -1,5 +1,6 @@
 package dev.rnnrt.cli;
 
+import dev.rnnrt.io.FileErrors;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -92,7 +93,7 @@ final class OutputFolder implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new CliException("cannot create the output folder " + dir + " (" + e.getMessage() + ").", e);
+            throw new CliException("cannot create the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
         }
         lock();
         List<String> existing = new ArrayList<>();
@@ -132,7 +133,7 @@ final class OutputFolder implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new CliException("cannot remove the temporary files a stopped run left in " + dir + " ("
-                    + e.getMessage() + ").", e);
+                    + FileErrors.reason(e) + ").", e);
         }
     }
 
@@ -176,7 +177,7 @@ final class OutputFolder implements AutoCloseable {
                 lockChannel.close();
                 lockChannel = null;
             } catch (IOException e) {
-                throw new CliException("the output folder " + dir + " is not writable (" + e.getMessage() + ").", e);
+                throw new CliException("the output folder " + dir + " is not writable (" + FileErrors.reason(e) + ").", e);
             }
         }
         throw new CliException("cannot take the lock of the output folder " + dir + " (" + LOCK_FILE + " keeps "
@@ -193,7 +194,7 @@ final class OutputFolder implements AutoCloseable {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> OUTPUT.matcher(p.getFileName().toString()).matches()).sorted().toList();
         } catch (IOException e) {
-            throw new CliException("cannot list the output folder " + dir + " (" + e.getMessage() + ").", e);
+            throw new CliException("cannot list the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
         }
     }
 
@@ -207,7 +208,7 @@ final class OutputFolder implements AutoCloseable {
         try {
             return newPartial(".out_" + k + ".npy.");
         } catch (IOException e) {
-            throw new CliException("cannot write to the output folder " + dir + " (" + e.getMessage() + ").", e);
+            throw new CliException("cannot write to the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
         }
     }
 
@@ -231,8 +232,8 @@ final class OutputFolder implements AutoCloseable {
             Files.write(temp, summary);
             place(temp, summaryPath);
         } catch (IOException e) {
-            throw new CliException("cannot write the results in " + dir + ": " + e.getMessage()
-                    + (e instanceof FileAlreadyExistsException ? " appeared during the run" : ""), e);
+            throw new CliException("cannot write the results in " + dir + ": " + (e instanceof FileAlreadyExistsException
+                    ? e.getMessage() + " appeared during the run" : FileErrors.reason(e)), e);
         }
         complete = true;
     }

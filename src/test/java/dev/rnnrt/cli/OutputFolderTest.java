@@ -139,4 +139,20 @@ class OutputFolderTest {
             assertEquals("not rnnrt's", Files.readString(results.resolve(name)));
         }
     }
+
+    /**
+     * A folder the run may not write to is refused saying why, not only where. sysfs refuses new
+     * files even to root, so this runs as any user on Linux.
+     */
+    @Test
+    void aFolderThatRefusesWritesIsNamedWithTheReason() {
+        Path sys = Path.of("/sys/kernel");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(sys), "needs Linux's /sys");
+        Path x = input(3);
+        assertEquals(1, run("predict", "--model", MODEL, "--input", x.toString(), "--output-dir", sys.toString(),
+                "--device", "cpu", "--quiet"));
+        assertTrue(err().contains("/sys/kernel is not writable (/sys/kernel/.rnnrt-predict.lock: permission denied)"),
+                err());
+        assertEquals(1, err().strip().lines().count(), err());
+    }
 }

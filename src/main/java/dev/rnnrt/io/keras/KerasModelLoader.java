@@ -5,6 +5,7 @@ import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.io.FileErrors;
 import dev.rnnrt.layers.Attention;
 import dev.rnnrt.layers.BatchNormalization;
 import dev.rnnrt.layers.Bidirectional;
@@ -696,7 +697,7 @@ public final class KerasModelLoader {
         try (InputStream in = Files.newInputStream(path)) {
             return in.readNBytes(8);
         } catch (IOException e) {
-            throw new ModelLoadException(source + ": cannot read the file (" + e.getMessage() + ").", e);
+            throw new ModelLoadException(source + ": cannot read the file (" + FileErrors.reason(e) + ").", e);
         }
     }
 

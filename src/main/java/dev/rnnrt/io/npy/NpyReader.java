@@ -1,6 +1,7 @@
 package dev.rnnrt.io.npy;
 
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.io.FileErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -64,7 +65,7 @@ public final class NpyReader implements AutoCloseable {
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot read the file (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot read the file (" + FileErrors.reason(e) + ").", e);
         }
         try {
             ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
@@ -98,7 +99,7 @@ public final class NpyReader implements AutoCloseable {
             return parse(path, ch, header, start + headerLen);
         } catch (IOException e) {
             close(ch);
-            throw new NpyException(path + ": cannot read the file (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot read the file (" + FileErrors.reason(e) + ").", e);
         } catch (RuntimeException e) {
             close(ch);
             throw e;
@@ -213,7 +214,7 @@ public final class NpyReader implements AutoCloseable {
         try {
             readFully(channel, buf, dataOffset + (long) start * rowValues * dtype.bytes(), path);
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot read rows " + start + ".." + (start + count) + " (" + e.getMessage()
+            throw new NpyException(path + ": cannot read rows " + start + ".." + (start + count) + " (" + FileErrors.reason(e)
                     + ").", e);
         }
         buf.flip();
@@ -244,7 +245,7 @@ public final class NpyReader implements AutoCloseable {
         try {
             readFully(channel, buf, dataOffset, path);
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot read (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot read (" + FileErrors.reason(e) + ").", e);
         }
         buf.flip();
         int n = (int) count;

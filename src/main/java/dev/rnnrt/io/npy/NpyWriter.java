@@ -1,6 +1,7 @@
 package dev.rnnrt.io.npy;
 
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.io.FileErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -57,7 +58,7 @@ public final class NpyWriter implements AutoCloseable {
         } catch (java.nio.file.FileAlreadyExistsException e) {
             throw new NpyException(path + " already exists; pass --overwrite to replace it.", e);
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot write (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot write (" + FileErrors.reason(e) + ").", e);
         }
         ByteBuffer pre = ByteBuffer.allocate(10 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
         pre.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
@@ -114,7 +115,7 @@ public final class NpyWriter implements AutoCloseable {
         try {
             channel.close();
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot finish writing (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot finish writing (" + FileErrors.reason(e) + ").", e);
         }
         if (written != expected) {
             throw new NpyException(path + ": " + written + " values were written but the header declares " + expected
@@ -134,7 +135,7 @@ public final class NpyWriter implements AutoCloseable {
                 channel.write(buf);
             }
         } catch (IOException e) {
-            throw new NpyException(path + ": cannot write (" + e.getMessage() + ").", e);
+            throw new NpyException(path + ": cannot write (" + FileErrors.reason(e) + ").", e);
         }
     }
 }
