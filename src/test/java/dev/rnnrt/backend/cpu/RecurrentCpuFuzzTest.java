@@ -1,0 +1,723 @@
+package dev.rnnrt.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rnnrt.api.Activation;
+import dev.rnnrt.api.Mask;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.CellKind;
+import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Bidirectional.MergeMode;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Embedding;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Layer;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.RecurrentLayerBuilder;
+import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.layers.StackedRnn;
+import dev.rnnrt.layers.TimeDistributed;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import dev.rnnrt.testing.Tolerance;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Randomized differential test: configurations drawn from a seeded generator, each built twice with
+ * the same weights, once on the float64 reference and once on the fast CPU path (several SGEMMs,
+ * thread counts, chunk plans, with and without the vector gates), and compared within
+ * {@link Tolerance#FP32}. It draws the cell (SimpleRNN, LSTM, GRU with either reset_after, LSTM
+ * with unit_forget_bias), every activation and recurrent activation (both hard_sigmoids), use_bias,
+ * widths that are not multiples of a vector (1, 3, 17, 33, 100, 257), batch 1..70, timesteps 1..40,
+ * go_backwards, return_sequences and return_state, initial states, masks (random, rows or every
+ * step masked, leading and trailing padding), zero_output_for_mask, time_major, stateful calls with
+ * resetStates, Bidirectional (every merge mode, an inner go_backwards layer), stacked cells, models
+ * with Embedding(mask_zero) and Dense or TimeDistributed(Dense) heads, and calls of one layer or
+ * model from two threads at once.
+ *
+ * <p>The suite runs a few cases of each kind; {@code -Drnnrt.fuzz.cases=N} runs N of each and
+ * {@code -Drnnrt.fuzz.seed=S} another seed. The failure message gives the seed and the case.
+ */
+class RecurrentCpuFuzzTest {
+
+    private static final int CASES = Integer.getInteger("rnnrt.fuzz.cases", 12);
+    private static final long SEED = Long.getLong("rnnrt.fuzz.seed", 20_240_611L);
+    /** Most reference multiply-adds per case, so that the suite stays within seconds. */
+    private static final long BUDGET = Long.getLong("rnnrt.fuzz.budget", 3_000_000L);
+
+    private static final int[] WIDTHS = {1, 3, 17, 33, 100, 257};
+    private static final Activation[] ACTIVATIONS = Activation.values();
+
+    private static final ExecutorService CALLERS = Executors.newFixedThreadPool(2);
+
+    @AfterAll
+    static void stop() {
+        CALLERS.shutdownNow();
+        // cases left uncompared must stay exceptions, or the test compares little
+        String counts = ILL_CONDITIONED_CASES.get() + " ill-conditioned and " + EXPLODED.get()
+                + " exploding comparisons of " + COMPARED.get();
+        if (Boolean.getBoolean("rnnrt.fuzz.debug")) {
+            System.err.println(counts);
+        }
+        assertTrue(ILL_CONDITIONED_CASES.get() + EXPLODED.get() <= Math.max(2, COMPARED.get() / 5), counts);
+    }
+
+    /** The fast backends drawn from: several SGEMMs, thread counts, chunk plans, scalar and vector gates. */
+    private static final List<RecurrentBackend> FAST = List.of(
+            RecurrentCpu.INSTANCE,
+            RecurrentCpu.create(Sgemm.plain(), 2),
+            RecurrentCpu.create(Sgemm.best(), 1),
+            RecurrentCpu.create(Sgemm.best(), 3),
+            RecurrentCpu.create(Sgemm.best(), 4, new ChunkPlan(1, 1)),
+            RecurrentCpu.create(Sgemm.best(), null, 2),
+            RecurrentCpu.create(Sgemm.best(), FusedGates.available(), 2));
+
+    /** One recurrent cell's configuration, buildable on any backend. */
+    private record CellConfig(CellKind kind, int units, Activation activation, Activation recurrentActivation,
+                              boolean useBias, boolean resetAfter, boolean unitForgetBias) {
+
+        RecurrentLayerBuilder<?> builder() {
+            switch (kind) {
+                case LSTM:
+                    return Lstm.builder(units).activation(activation).recurrentActivation(recurrentActivation)
+                            .unitForgetBias(unitForgetBias).useBias(useBias);
+                case GRU:
+                    return Gru.builder(units).activation(activation).recurrentActivation(recurrentActivation)
+                            .resetAfter(resetAfter).useBias(useBias);
+                default:
+                    return SimpleRnn.builder(units).activation(activation).useBias(useBias);
+            }
+        }
+
+        @Override
+        public String toString() {
+            String s = kind.kerasName() + "(" + units + ", " + activation.name();
+            if (kind != CellKind.SIMPLE_RNN) {
+                s += ", rec=" + recurrentActivation.name();
+            }
+            if (kind == CellKind.GRU) {
+                s += ", reset_after=" + resetAfter;
+            }
+            if (kind == CellKind.LSTM && unitForgetBias) {
+                s += ", unit_forget_bias";
+            }
+            return s + (useBias ? "" : ", no bias") + ")";
+        }
+    }
+
+    /** The loop options of a layer. */
+    private record LoopConfig(boolean returnSequences, boolean returnState, boolean goBackwards,
+                              boolean zeroOutputForMask, boolean stateful, boolean timeMajor) {
+
+        <S extends RecurrentLayerBuilder<S>> RecurrentLayer apply(RecurrentLayerBuilder<S> b, RecurrentBackend backend) {
+            return b.returnSequences(returnSequences).returnState(returnState).goBackwards(goBackwards)
+                    .zeroOutputForMask(zeroOutputForMask).stateful(stateful).timeMajor(timeMajor).backend(backend)
+                    .build();
+        }
+    }
+
+    /** A seeded draw of everything one case needs. */
+    private static final class Draw {
+        final SplittableRandom random;
+        final RandomTensors tensors;
+        final long seed;
+        final StringBuilder log = new StringBuilder();
+
+        Draw(long seed) {
+            this.seed = seed;
+            this.random = new SplittableRandom(seed);
+            this.tensors = new RandomTensors(seed ^ 0x5DEECE66DL);
+        }
+
+        boolean coin() {
+            return random.nextBoolean();
+        }
+
+        int between(int lo, int hi) {
+            return random.nextInt(lo, hi + 1);
+        }
+
+        <T> T pick(T[] values) {
+            return values[random.nextInt(values.length)];
+        }
+
+        int width() {
+            return random.nextInt(3) == 0 ? between(1, 9) : WIDTHS[random.nextInt(WIDTHS.length)];
+        }
+
+        CellConfig cell(int units) {
+            CellKind kind = pick(CellKind.values());
+            // half the cells take the common activations (the vector gates), the rest any activation
+            boolean common = coin();
+            Activation act = common ? (kind == CellKind.SIMPLE_RNN ? pick(new Activation[] {Activation.TANH,
+                    Activation.RELU, Activation.SIGMOID, Activation.LINEAR}) : Activation.TANH) : pick(ACTIVATIONS);
+            Activation rec = common ? pick(new Activation[] {Activation.SIGMOID, Activation.HARD_SIGMOID_KERAS2,
+                    Activation.HARD_SIGMOID_KERAS3}) : pick(ACTIVATIONS);
+            return new CellConfig(kind, units, act, rec, random.nextInt(5) != 0, coin(), coin());
+        }
+
+        /** Batch and timesteps that keep the reference within the budget for a cell of this cost per step. */
+        int[] batchAndTime(long perStep) {
+            int b = random.nextInt(4) == 0 ? 1 : between(1, 70);
+            int t = between(1, 40);
+            while ((long) b * t * perStep > BUDGET && (b > 1 || t > 1)) {
+                if (t > 1 && (b == 1 || coin())) {
+                    t = (t + 1) / 2;
+                } else {
+                    b = (b + 1) / 2;
+                }
+            }
+            return new int[] {b, t};
+        }
+
+        /** A mask [B, T] of one of several kinds, or null. */
+        Mask mask(int b, int t) {
+            int kind = random.nextInt(8);
+            boolean[] m = new boolean[b * t];
+            String what;
+            switch (kind) {
+                case 0 -> {
+                    log.append(" mask=none");
+                    return null;
+                }
+                case 1 -> {
+                    what = "all-false";
+                }
+                case 2 -> {
+                    what = "leading";
+                    for (int i = 0; i < b; i++) {
+                        int start = random.nextInt(t + 1);
+                        for (int s = start; s < t; s++) {
+                            m[i * t + s] = true;
+                        }
+                    }
+                }
+                case 3 -> {
+                    what = "trailing";
+                    for (int i = 0; i < b; i++) {
+                        int len = random.nextInt(t + 1);
+                        for (int s = 0; s < len; s++) {
+                            m[i * t + s] = true;
+                        }
+                    }
+                }
+                case 4 -> {
+                    what = "rows-false";
+                    for (int i = 0; i < b; i++) {
+                        boolean row = coin();
+                        for (int s = 0; s < t; s++) {
+                            m[i * t + s] = row && random.nextDouble() < 0.8;
+                        }
+                    }
+                }
+                case 5 -> {
+                    what = "all-true";
+                    java.util.Arrays.fill(m, true);
+                }
+                default -> {
+                    what = "random";
+                    double keep = random.nextDouble();
+                    for (int k = 0; k < m.length; k++) {
+                        m[k] = random.nextDouble() < keep;
+                    }
+                }
+            }
+            log.append(" mask=").append(what);
+            return Mask.of(m, b, t);
+        }
+
+        RecurrentBackend fast() {
+            RecurrentBackend f = FAST.get(random.nextInt(FAST.size()));
+            log.append(" fast=").append(f.name()).append(f == RecurrentCpu.INSTANCE ? "(instance)" : "");
+            return f;
+        }
+
+        /** Weights at the scale trained models have (about 1/sqrt(fan-in)), shaped as the layer's. */
+        List<Tensor> weightsLike(List<Tensor> shapes, int fanIn) {
+            double scale = Math.min(0.7, 1.5 / Math.sqrt(fanIn));
+            List<Tensor> w = new ArrayList<>();
+            for (Tensor t : shapes) {
+                w.add(tensors.uniform(scale, t.shape()));
+            }
+            return w;
+        }
+
+        List<Tensor> states(int count, int b, int units) {
+            List<Tensor> s = new ArrayList<>();
+            for (int k = 0; k < count; k++) {
+                s.add(tensors.uniform(1, b, units));
+            }
+            return s;
+        }
+
+        String context(String what) {
+            return what + " seed=" + seed + log;
+        }
+    }
+
+    private static long caseSeed(int scenario, int n) {
+        return SEED * 1_000_003L + scenario * 100_003L + n;
+    }
+
+    /** Random weights for a built layer; an LSTM with unit_forget_bias keeps the bias its initializer made. */
+    private static void randomWeights(Draw d, RecurrentLayer ref, CellConfig c, int inputSize) {
+        ref.build(inputSize);
+        List<Tensor> w = d.weightsLike(ref.getWeights(), Math.max(inputSize, c.units()));
+        if (c.kind() == CellKind.LSTM && c.unitForgetBias() && c.useBias()) {
+            w.set(2, ref.getWeights().get(2)); // zeros but ones on the forget gate
+        }
+        ref.setWeights(w);
+    }
+
+    /**
+     * Compares every output within {@link Tolerance#FP32}. Where one is outside it, the case is
+     * checked for being ill-conditioned: {@code perturbed} runs the reference again, its states
+     * rounded to float32 after every step ({@link StepwiseReference}), on inputs moved by float32
+     * rounding (a relative 2^-23); if that alone moves the reference by more than
+     * {@link #ILL_CONDITIONED}, no float32 computation can match it to 1e-5 (unbounded activations in
+     * the gates, cell states growing past float32's range), and the case is counted, not failed.
+     */
+    private static void compareAll(String ctx, List<Tensor> expected, List<Tensor> actual,
+                                   Supplier<List<Tensor>> perturbed) {
+        assertEquals(expected.size(), actual.size(), ctx + ": output count");
+        COMPARED.incrementAndGet();
+        if (Boolean.getBoolean("rnnrt.fuzz.debug")) {
+            debugNonFinite(ctx, expected, actual);
+        }
+        for (Tensor e : expected) {
+            if (explodes(e)) {
+                // unbounded activations can make the states grow without limit (exponential, relu
+                // gates), past what float32 holds: float32 and float64 then part ways (an LSTM's h
+                // from a c past float32's range), and no model is trained to do that
+                EXPLODED.incrementAndGet();
+                return;
+            }
+        }
+        for (int k = 0; k < expected.size(); k++) {
+            Tensor e = expected.get(k);
+            try {
+                Compare.assertClose(ctx + " output " + k, e, actual.get(k), Tolerance.FP32);
+            } catch (AssertionError failure) {
+                if (perturbed == null) {
+                    throw failure;
+                }
+                List<Tensor> p = perturbed.get();
+                double moved = 0;
+                for (int j = 0; j < expected.size(); j++) {
+                    double err = relativeError(expected.get(j), p.get(j));
+                    moved = Double.isNaN(err) ? Double.POSITIVE_INFINITY : Math.max(moved, err);
+                }
+                if (!(moved > ILL_CONDITIONED)) {
+                    throw new AssertionError(failure.getMessage() + " (float32 rounding of the inputs moves the "
+                            + "reference by " + moved + ")", failure);
+                }
+                ILL_CONDITIONED_CASES.incrementAndGet();
+                return;
+            }
+        }
+    }
+
+    /** Lists the values the fast path made non-finite where the reference is finite ({@code -Drnnrt.fuzz.debug=true}). */
+    private static void debugNonFinite(String ctx, List<Tensor> expected, List<Tensor> actual) {
+        for (int k = 0; k < expected.size(); k++) {
+            float[] e = expected.get(k).data();
+            float[] a = actual.get(k).data();
+            for (int j = 0; j < a.length; j++) {
+                if (!Float.isFinite(a[j]) && Float.isFinite(e[j])) {
+                    System.err.println(ctx + ": output " + k + " #" + j + " expected " + e[j] + ", got " + a[j]);
+                }
+            }
+        }
+    }
+
+    /** How far float32 rounding of the inputs may move the reference in a case that is compared at all. */
+    private static final double ILL_CONDITIONED = Tolerance.FP32 / 20;
+    private static final java.util.concurrent.atomic.AtomicInteger ILL_CONDITIONED_CASES =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger EXPLODED =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger COMPARED =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    private static double relativeError(Tensor e, Tensor a) {
+        double[] ev = new double[e.size()];
+        for (int k = 0; k < ev.length; k++) {
+            ev[k] = e.data()[k];
+        }
+        return Compare.relativeError(ev, a.data());
+    }
+
+    /** t with every value moved by a relative 2^-24, up or down at random (float32 rounding). */
+    private static Tensor nudge(Tensor t, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] v = t.toArray();
+        for (int k = 0; k < v.length; k++) {
+            v[k] = (float) (v[k] * (1 + (r.nextBoolean() ? 1 : -1) * 0x1p-24 * 2));
+        }
+        return Tensor.wrap(v, t.shape());
+    }
+
+    private static List<Tensor> nudge(List<Tensor> ts, long seed) {
+        if (ts == null) {
+            return null;
+        }
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : ts) {
+            out.add(nudge(t, seed++));
+        }
+        return out;
+    }
+
+    /** Values past this magnitude mean the states grew without limit. */
+    private static final double EXPLODED_MAGNITUDE = 1e4;
+
+    private static boolean explodes(Tensor t) {
+        for (float v : t.data()) {
+            if (!(Math.abs(v) <= EXPLODED_MAGNITUDE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- single layers ---------------------------------------------------------------------------
+
+    @Test
+    void singleLayers() {
+        for (int n = 0; n < CASES * 4; n++) {
+            singleLayer(new Draw(caseSeed(1, n)));
+        }
+    }
+
+    private static void singleLayer(Draw d) {
+        int units = d.width();
+        int in = d.width();
+        CellConfig c = d.cell(units);
+        boolean stateful = d.random.nextInt(4) == 0;
+        LoopConfig loop = new LoopConfig(d.coin(), d.coin(), d.coin(), d.coin(), stateful, d.random.nextInt(5) == 0);
+        d.log.append(" ").append(c).append(" I=").append(in).append(" ").append(loop);
+        long perStep = (long) c.kind().gates() * units * (in + units) * (stateful ? 3 : 1);
+        int[] bt = d.batchAndTime(perStep);
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" B=").append(b).append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        RecurrentLayer ref = loop.apply(c.builder(), RecurrentReference.INSTANCE);
+        randomWeights(d, ref, c, in);
+        RecurrentLayer fst = loop.apply(c.builder(), fast);
+        fst.setWeights(ref.getWeights());
+        // the stepwise reference without carried states, for the conditioning check
+        RecurrentLayer free = new LoopConfig(loop.returnSequences(), loop.returnState(), loop.goBackwards(),
+                loop.zeroOutputForMask(), false, loop.timeMajor()).apply(c.builder(), StepwiseReference.INSTANCE);
+        free.setWeights(ref.getWeights());
+        int calls = stateful ? 3 : 1;
+        for (int call = 0; call < calls; call++) {
+            Tensor x = d.tensors.uniform(1.5, b, t, in);
+            Mask mask = d.mask(b, t);
+            List<Tensor> init = d.random.nextInt(3) == 0 ? d.states(c.kind().stateCount(), b, units) : null;
+            d.log.append(" init=").append(init != null);
+            if (loop.timeMajor()) {
+                x = x.swapFirstAxes();
+                mask = mask == null ? null : mask.transpose();
+            }
+            List<Tensor> from = init != null || !stateful || ref.states().isEmpty() ? init : ref.states();
+            List<Tensor> expected = ref.call(x, init, mask).asList();
+            List<Tensor> actual = fst.call(x, init, mask).asList();
+            Tensor xx = x;
+            Mask mm = mask;
+            compareAll(d.context("call " + call), expected, actual,
+                    () -> free.call(nudge(xx, d.seed), nudge(from, d.seed + 7), mm).asList());
+            if (stateful) {
+                compareAll(d.context("carried states after call " + call), ref.states(), fst.states(),
+                    () -> free.call(nudge(xx, d.seed), nudge(from, d.seed + 7), mm).states());
+                if (call == 1 && d.coin()) {
+                    d.log.append(" reset");
+                    ref.resetStates();
+                    fst.resetStates();
+                }
+            }
+        }
+    }
+
+    // ---- Bidirectional -----------------------------------------------------------------------------
+
+    @Test
+    void bidirectionalLayers() {
+        for (int n = 0; n < CASES * 2; n++) {
+            bidirectional(new Draw(caseSeed(2, n)));
+        }
+    }
+
+    private static void bidirectional(Draw d) {
+        int units = d.width();
+        int in = d.width();
+        CellConfig c = d.cell(units);
+        MergeMode merge = d.pick(MergeMode.values());
+        LoopConfig loop = new LoopConfig(d.coin(), d.coin(), d.coin(), d.coin(), false, false);
+        boolean keras2Masking = d.random.nextInt(4) == 0;
+        d.log.append(" Bidirectional(").append(c).append(", ").append(merge).append(") I=").append(in).append(" ")
+                .append(loop).append(keras2Masking ? " keras<=2.3 masked outputs" : "");
+        int[] bt = d.batchAndTime(2L * c.kind().gates() * units * (in + units));
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" B=").append(b).append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        RecurrentLayer refInner = loop.apply(c.builder(), RecurrentReference.INSTANCE);
+        randomWeights(d, refInner, c, in);
+        Bidirectional ref = Bidirectional.of(null, refInner, merge, null, !keras2Masking);
+        ref.build(in);
+        List<Tensor> weights = new ArrayList<>();
+        for (RecurrentLayer dir : List.of(ref.forwardLayer(), ref.backwardLayer())) {
+            List<Tensor> w = d.weightsLike(dir.getWeights(), Math.max(in, units));
+            weights.addAll(w);
+        }
+        ref.setWeights(weights);
+        Function<RecurrentBackend, Bidirectional> make = backend -> {
+            Bidirectional bi = Bidirectional.of(null, loop.apply(c.builder(), backend), merge, null, !keras2Masking);
+            bi.build(in);
+            bi.setWeights(weights);
+            return bi;
+        };
+        Bidirectional fst = make.apply(fast);
+        Tensor x = d.tensors.uniform(1.5, b, t, in);
+        Mask mask = d.mask(b, t);
+        List<Tensor> inputs = new ArrayList<>(List.of(x));
+        if (d.random.nextInt(3) == 0) {
+            d.log.append(" init");
+            inputs.addAll(d.states(2 * c.kind().stateCount(), b, units));
+        }
+        List<Mask> masks = mask == null ? null : java.util.Collections.singletonList(mask);
+        compareAll(d.context("Bidirectional"), ref.call(inputs, masks), fst.call(inputs, masks),
+                () -> make.apply(StepwiseReference.INSTANCE).call(nudge(inputs, d.seed), masks));
+    }
+
+    // ---- stacked cells -----------------------------------------------------------------------------
+
+    @Test
+    void stackedCells() {
+        for (int n = 0; n < CASES * 2; n++) {
+            stacked(new Draw(caseSeed(3, n)));
+        }
+    }
+
+    private static void stacked(Draw d) {
+        int in = d.width();
+        int count = d.between(1, 3);
+        List<CellConfig> cells = new ArrayList<>();
+        long perStep = 0;
+        int width = in;
+        for (int k = 0; k < count; k++) {
+            CellConfig c = d.cell(d.width());
+            cells.add(c);
+            perStep += (long) c.kind().gates() * c.units() * (width + c.units());
+            width = c.units();
+        }
+        boolean stateful = d.random.nextInt(5) == 0;
+        boolean sequences = d.coin();
+        boolean state = d.coin();
+        boolean backwards = d.coin();
+        boolean zero = d.coin();
+        d.log.append(" StackedRnn").append(cells).append(" I=").append(in).append(" seq=").append(sequences)
+                .append(" state=").append(state).append(" backwards=").append(backwards).append(" zero=").append(zero)
+                .append(" stateful=").append(stateful);
+        int[] bt = d.batchAndTime(perStep * (stateful ? 2 : 1));
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" B=").append(b).append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        Function<RecurrentBackend, StackedRnn> make = backend -> {
+            List<RecurrentLayer> layers = new ArrayList<>();
+            for (CellConfig c : cells) {
+                layers.add(c.builder().backend(backend).build());
+            }
+            return StackedRnn.builder(layers).returnSequences(sequences).returnState(state).goBackwards(backwards)
+                    .zeroOutputForMask(zero).stateful(stateful).build();
+        };
+        StackedRnn ref = make.apply(RecurrentReference.INSTANCE);
+        StackedRnn fst = make.apply(fast);
+        ref.build(in);
+        fst.build(in);
+        List<Tensor> w = new ArrayList<>();
+        int fanIn = in;
+        for (RecurrentLayer cell : ref.cells()) {
+            w.addAll(d.weightsLike(cell.getWeights(), Math.max(fanIn, cell.units())));
+            fanIn = cell.units();
+        }
+        ref.setWeights(w);
+        fst.setWeights(w);
+        for (int call = 0; call < (stateful ? 2 : 1); call++) {
+            Tensor x = d.tensors.uniform(1.5, b, t, in);
+            Mask mask = d.mask(b, t);
+            List<Tensor> inputs = new ArrayList<>(List.of(x));
+            if (d.random.nextInt(3) == 0) {
+                d.log.append(" init");
+                for (CellConfig c : cells) {
+                    inputs.addAll(d.states(c.kind().stateCount(), b, c.units()));
+                }
+            }
+            List<Mask> masks = mask == null ? null : java.util.Collections.singletonList(mask);
+            compareAll(d.context("StackedRnn call " + call), ref.call(inputs, masks), fst.call(inputs, masks),
+                    stateful ? null : () -> {
+                        StackedRnn stepwise = make.apply(StepwiseReference.INSTANCE);
+                        stepwise.build(in);
+                        stepwise.setWeights(w);
+                        return stepwise.call(nudge(inputs, d.seed), masks);
+                    });
+        }
+    }
+
+    // ---- models -----------------------------------------------------------------------------------
+
+    @Test
+    void models() {
+        for (int n = 0; n < CASES; n++) {
+            model(new Draw(caseSeed(4, n)));
+        }
+    }
+
+    /** Embedding(mask_zero) → recurrent or Bidirectional (sequences) → TimeDistributed(Dense) or a last-step layer → Dense. */
+    private static Model buildModel(Draw d, long seed, RecurrentBackend backend, int vocab, int embed, int t,
+                                    CellConfig c, int mode, List<Tensor> weights) {
+        Embedding emb = Embedding.of("emb", vocab, embed, true, dev.rnnrt.layers.Initializer.zeros());
+        RecurrentLayer inner = c.builder().name("rnn").returnSequences(mode != 2).backend(backend).build();
+        Layer rec = mode == 1 ? Bidirectional.of("bi", inner, MergeMode.CONCAT, null) : inner;
+        String head = "softmax";
+        Dense dense = Dense.builder(c.units() % 5 + 2).name("head").activation(head).backend(backend).build();
+        Layer top = mode == 2 ? dense : TimeDistributed.of("td", dense);
+        Model m = Model.sequential("fuzz_model_" + seed).input(t).add(emb).add(rec).add(top).build();
+        List<Layer> withWeights = List.of(emb, rec, dense);
+        if (weights.isEmpty()) {
+            for (Layer l : withWeights) {
+                List<Tensor> w = l == rec && rec instanceof Bidirectional bi ? bidirectionalWeights(bi) : getWeights(l);
+                weights.addAll(d.weightsLike(w, Math.max(embed, c.units())));
+            }
+        }
+        int k = 0;
+        for (Layer l : withWeights) {
+            int n = (l == rec && rec instanceof Bidirectional bi) ? bidirectionalWeights(bi).size() : getWeights(l).size();
+            setWeights(l, weights.subList(k, k + n));
+            k += n;
+        }
+        return m;
+    }
+
+    private static List<Tensor> bidirectionalWeights(Bidirectional bi) {
+        List<Tensor> w = new ArrayList<>(bi.forwardLayer().getWeights());
+        w.addAll(bi.backwardLayer().getWeights());
+        return w;
+    }
+
+    private static List<Tensor> getWeights(Layer l) {
+        if (l instanceof Embedding e) {
+            return e.getWeights();
+        }
+        if (l instanceof Dense dn) {
+            return dn.getWeights();
+        }
+        return ((RecurrentLayer) l).getWeights();
+    }
+
+    private static void setWeights(Layer l, List<Tensor> w) {
+        if (l instanceof Embedding e) {
+            e.setWeights(w);
+        } else if (l instanceof Dense dn) {
+            dn.setWeights(w);
+        } else if (l instanceof Bidirectional bi) {
+            bi.setWeights(w);
+        } else {
+            ((RecurrentLayer) l).setWeights(w);
+        }
+    }
+
+    private static void model(Draw d) {
+        int units = d.width();
+        int embed = d.width();
+        int vocab = d.between(2, 30);
+        CellConfig c = d.cell(units);
+        int mode = d.random.nextInt(3);
+        int[] bt = d.batchAndTime((mode == 1 ? 2L : 1L) * c.kind().gates() * units * (embed + units));
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" model ").append(c).append(" mode=").append(mode).append(" vocab=").append(vocab)
+                .append(" E=").append(embed).append(" B=").append(b).append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        long seed = d.random.nextLong();
+        List<Tensor> weights = new ArrayList<>();
+        Model ref = buildModel(d, seed, RecurrentReference.INSTANCE, vocab, embed, t, c, mode, weights);
+        Model fst = buildModel(d, seed, fast, vocab, embed, t, c, mode, weights);
+        // ids with zeros (masked) here and there, whole rows of them sometimes
+        float[] ids = new float[b * t];
+        double zeros = d.random.nextDouble() * 0.6;
+        for (int k = 0; k < ids.length; k++) {
+            ids[k] = d.random.nextDouble() < zeros ? 0 : d.between(1, vocab - 1);
+        }
+        Tensor x = Tensor.wrap(ids, b, t);
+        int chunk = d.between(1, b);
+        d.log.append(" chunk=").append(chunk);
+        // the ids cannot move: the weights do (a copy of the reference model with nudged weights)
+        compareAll(d.context("model"), ref.predict(List.of(x), chunk), fst.predict(List.of(x), chunk), () -> {
+            List<Tensor> nudged = nudge(weights, seed);
+            return buildModel(d, seed, StepwiseReference.INSTANCE, vocab, embed, t, c, mode, nudged)
+                    .predict(List.of(x), chunk);
+        });
+    }
+
+    // ---- two callers at once ----------------------------------------------------------------------
+
+    @Test
+    void twoCallersAtOnce() throws Exception {
+        for (int n = 0; n < CASES; n++) {
+            twoCallers(new Draw(caseSeed(5, n)));
+        }
+    }
+
+    private static void twoCallers(Draw d) throws Exception {
+        int units = d.coin() ? 257 : d.width();
+        int in = d.width();
+        CellConfig c = d.cell(units);
+        LoopConfig loop = new LoopConfig(true, true, d.coin(), d.coin(), false, false);
+        d.log.append(" two callers ").append(c).append(" I=").append(in).append(" ").append(loop);
+        RecurrentBackend fast = d.fast();
+        RecurrentLayer ref = loop.apply(c.builder(), RecurrentReference.INSTANCE);
+        randomWeights(d, ref, c, in);
+        RecurrentLayer fst = loop.apply(c.builder(), fast);
+        fst.setWeights(ref.getWeights());
+        RecurrentLayer stepwise = loop.apply(c.builder(), StepwiseReference.INSTANCE);
+        stepwise.setWeights(ref.getWeights());
+        int rounds = 3;
+        List<Tensor[]> xs = new ArrayList<>();
+        List<Mask[]> masks = new ArrayList<>();
+        for (int k = 0; k < 2 * rounds; k++) {
+            int[] bt = d.batchAndTime((long) c.kind().gates() * units * (in + units) * 2 * rounds);
+            xs.add(new Tensor[] {d.tensors.uniform(1.5, bt[0], bt[1], in)});
+            masks.add(new Mask[] {d.mask(bt[0], bt[1])});
+        }
+        List<Future<List<Tensor>>> futures = new ArrayList<>();
+        for (int k = 0; k < xs.size(); k++) {
+            Tensor x = xs.get(k)[0];
+            Mask m = masks.get(k)[0];
+            futures.add(CALLERS.submit(() -> fst.call(x, null, m).asList()));
+        }
+        for (int k = 0; k < xs.size(); k++) {
+            List<Tensor> expected = ref.call(xs.get(k)[0], null, masks.get(k)[0]).asList();
+            Tensor x = xs.get(k)[0];
+            Mask m = masks.get(k)[0];
+            compareAll(d.context("concurrent call " + k), expected, futures.get(k).get(),
+                    () -> stepwise.call(nudge(x, d.seed), null, m).asList());
+        }
+    }
+}
