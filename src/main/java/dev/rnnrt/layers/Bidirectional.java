@@ -13,9 +13,12 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>Both directions are made from the wrapped layer's configuration, named
- *       "forward_&lt;name&gt;" and "backward_&lt;name&gt;"; the backward one has {@code go_backwards}
- *       flipped, unless an explicit backward layer is given (it must have the opposite
- *       {@code go_backwards} and the same return modes).</li>
+ *       "forward_&lt;name&gt;" and "backward_&lt;name&gt;" (a name that already starts so keeps
+ *       its prefix once, as Keras 3 names them: its files save the forward layer as
+ *       "forward_lstm"); the backward one has {@code go_backwards} flipped, unless an explicit
+ *       backward layer is given (it must have the opposite {@code go_backwards} and the same
+ *       return modes; it is named "backward_&lt;its name&gt;", or its own name where that starts
+ *       with "backward_").</li>
  *   <li>Both get {@code zero_output_for_mask = return_sequences}, as tf.keras and Keras 3 force
  *       (masked steps of the sequence output are zeros); standalone Keras up to 2.3 did not (each
  *       direction keeps its own, false: a masked step repeats the previous output), see
@@ -71,15 +74,15 @@ public final class Bidirectional extends Layer {
         Objects.requireNonNull(layer, "layer");
         this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
         boolean seq = layer.returnSequences();
-        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(),
+        this.forward = layer.recreate(directionName("forward_", layer.name()), layer.goBackwards(),
                 forceZeroOutputForMask ? seq : layer.zeroOutputForMask());
         if (backwardLayer == null) {
-            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(),
+            this.backward = layer.recreate(directionName("backward_", layer.name()), !layer.goBackwards(),
                     forceZeroOutputForMask ? seq : layer.zeroOutputForMask());
         } else {
             check(layer, backwardLayer, mergeMode);
-            this.backward = backwardLayer.recreate("backward_" + backwardLayer.name(), backwardLayer.goBackwards(),
-                    forceZeroOutputForMask ? seq : backwardLayer.zeroOutputForMask());
+            this.backward = backwardLayer.recreate(directionName("backward_", backwardLayer.name()),
+                    backwardLayer.goBackwards(), forceZeroOutputForMask ? seq : backwardLayer.zeroOutputForMask());
             copyWeightsIfBuilt(backwardLayer, backward);
         }
         copyWeightsIfBuilt(layer, forward);
@@ -172,6 +175,16 @@ public final class Bidirectional extends Layer {
         checkSameInput(this, f.get(0), b.get(0));
         forward.setWeights(f);
         backward.setWeights(b);
+    }
+
+    /**
+     * A direction's name: {@code prefix} ("forward_", "backward_") and {@code name} without that
+     * prefix, as Keras 3's Bidirectional names the layers it runs. Keras 3 saves them so named
+     * ("forward_rnn", "backward_rnn") and reads "forward_rnn" back as "forward_rnn", not
+     * "forward_forward_rnn"; a name without the prefix gets it, as in tf.keras.
+     */
+    static String directionName(String prefix, String name) {
+        return prefix + (name.startsWith(prefix) ? name.substring(prefix.length()) : name);
     }
 
     /** Both directions read the same input: their (checked, rank 2) first kernels must read as many features. */

@@ -35,16 +35,18 @@ public final class BidirectionalStack extends Layer {
         this.mergeMode = Objects.requireNonNull(mergeMode, "merge_mode");
         boolean zero = forceZeroOutputForMask ? layer.returnSequences() : layer.zeroOutputForMask();
         // as Keras' from_config: the forward stack keeps the layer's weights, the backward one has its own
-        this.forward = layer.recreate("forward_" + layer.name(), layer.goBackwards(), zero, true);
+        // named as Keras 3 names them: its files save the stacks as forward_rnn and backward_rnn
+        this.forward = layer.recreate(Bidirectional.directionName("forward_", layer.name()), layer.goBackwards(),
+                zero, true);
         this.explicitBackward = backwardLayer != null;
         if (backwardLayer == null) {
-            this.backward = layer.recreate("backward_" + layer.name(), !layer.goBackwards(), zero, false);
+            this.backward = layer.recreate(Bidirectional.directionName("backward_", layer.name()),
+                    !layer.goBackwards(), zero, false);
         } else {
             check(layer, backwardLayer, mergeMode);
             // Keras runs the given layer itself (return_sequences is the same, so is the forced option);
             // Keras 3 saves it already named "backward_…", tf.keras by its own name
-            String n = backwardLayer.name();
-            this.backward = backwardLayer.recreate(n.startsWith("backward_") ? n : "backward_" + n,
+            this.backward = backwardLayer.recreate(Bidirectional.directionName("backward_", backwardLayer.name()),
                     backwardLayer.goBackwards(), forceZeroOutputForMask ? backwardLayer.returnSequences()
                             : backwardLayer.zeroOutputForMask(), true);
         }

@@ -10,6 +10,7 @@ import dev.rnnrt.api.Tensor;
 import dev.rnnrt.backend.RecurrentBackend;
 import dev.rnnrt.backend.cpu.RecurrentCpu;
 import dev.rnnrt.backend.cpu.reference.RecurrentReference;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.model.Model;
 import dev.rnnrt.testing.Compare;
 import dev.rnnrt.testing.Fixtures;
@@ -97,6 +98,84 @@ class BidirectionalBackwardLayerTest {
         Path file = dir.resolve("tfk211.keras");
         KerasFileWriter.writeTfKeras211(file, "2.11.0", graph(c, Format.TF_KERAS), groups, Map.of());
         checkAgainstFixture(c, file, "tf.keras 2.11 .keras");
+    }
+
+    /**
+     * What Keras 3 writes for every Bidirectional around stacked cells, without a backward_layer
+     * given: the forward layer as "layer" named forward_rnn, its derived copy as backward_layer
+     * (the same cells, go_backwards=True) named backward_rnn. The numbers are the fixtures' (the
+     * backward stack with weights of its own); the layers get Keras 3's names, as its
+     * Bidirectional.__init__ gives them: "forward_" + the name without a "forward_" prefix, the
+     * backward_layer its own (not forward_forward_rnn and backward_backward_rnn).
+     */
+    @Test
+    void keras3DerivedBackwardLayersAndTheirNames() throws IOException {
+        for (String name : List.of("bidirectional_mixed_mask", "bidirectional_grus_none")) {
+            JsonNode c = byName(name);
+            Path file = dir.resolve(name + ".keras");
+            KerasFileWriter.writeKeras(file, graph(c, Format.KERAS3), keras3Weights(c, "bidirectional/"));
+            checkAgainstFixture(c, file, "Keras 3, derived backward_layer");
+            assertDirectionNames(file, "forward_rnn", "backward_rnn");
+        }
+        // tf.keras saves the layers as given (rnn, rnn_1) and names those it runs with the prefixes
+        JsonNode c = byName(EXPLICIT.get(0));
+        Path h5 = dir.resolve("names.h5");
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        List<Tensor> w = weights(c);
+        List<String> names = keras2WeightNames(c);
+        for (int k = 0; k < w.size(); k++) {
+            lw.put(names.get(k), w.get(k));
+        }
+        KerasFileWriter.writeHdf5(h5, "2.9.0", graph(c, Format.TF_KERAS), Map.of("bidirectional", lw));
+        assertDirectionNames(h5, "forward_rnn", "backward_rnn_1");
+
+        // Bidirectional(LSTM) as Keras 3 saves it: layer forward_lstm, backward_layer backward_lstm
+        Map<String, Object> lstm = new LinkedHashMap<>();
+        lstm.put("units", 2);
+        lstm.put("return_sequences", true);
+        Map<String, Object> fw = new LinkedHashMap<>(lstm);
+        fw.put("go_backwards", false);
+        Map<String, Object> bw = new LinkedHashMap<>(lstm);
+        bw.put("go_backwards", true);
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("merge_mode", "concat");
+        cfg.put("layer", spec("LSTM", "forward_lstm", fw, Format.KERAS3));
+        cfg.put("backward_layer", spec("LSTM", "backward_lstm", bw, Format.KERAS3));
+        Map<String, Object> bi = new LinkedHashMap<>(spec("Bidirectional", "bidirectional", cfg, Format.KERAS3));
+        bi.put("name", "bidirectional");
+        bi.put("inbound_nodes", List.of(node("x", Format.KERAS3)));
+        Map<String, Object> input = new LinkedHashMap<>(spec("InputLayer", "x",
+                Map.of("batch_shape", nullFirst(-1, 3)), Format.KERAS3));
+        input.put("name", "x");
+        input.put("inbound_nodes", List.of());
+        JsonNode graph = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "m",
+                "layers", List.of(input, bi), "input_layers", List.of(List.of("x", 0, 0)),
+                "output_layers", List.of(List.of("bidirectional", 0, 0)))));
+        dev.rnnrt.testing.RandomTensors r = new dev.rnnrt.testing.RandomTensors(808L);
+        Map<String, List<Tensor>> lw3 = new LinkedHashMap<>();
+        for (String d : new String[] {"forward_layer", "backward_layer"}) {
+            lw3.put("bidirectional/" + d + "/cell", List.of(r.uniform(0.5, 3, 8), r.uniform(0.5, 2, 8),
+                    r.uniform(0.5, 8)));
+        }
+        Path plain = dir.resolve("plain.keras");
+        KerasFileWriter.writeKeras(plain, graph, lw3);
+        dev.rnnrt.layers.Bidirectional b = null;
+        for (dev.rnnrt.layers.Layer l : KerasModelLoader.load(plain).model().layers()) {
+            b = l instanceof dev.rnnrt.layers.Bidirectional x ? x : b;
+        }
+        assertEquals("forward_lstm", b.forwardLayer().name(), "Bidirectional(LSTM): the forward layer's name");
+        assertEquals("backward_lstm", b.backwardLayer().name(), "Bidirectional(LSTM): the backward layer's name");
+    }
+
+    private static void assertDirectionNames(Path file, String forward, String backward) {
+        BidirectionalStack b = null;
+        for (dev.rnnrt.layers.Layer l : KerasModelLoader.load(file).model().layers()) {
+            b = l instanceof BidirectionalStack s ? s : b;
+        }
+        assertEquals(forward, b.forwardLayer().name(), file.getFileName() + ": the forward stack's name");
+        assertEquals(backward, b.backwardLayer().name(), file.getFileName() + ": the backward stack's name");
+        assertEquals(forward + "/" + b.forwardLayer().cells().get(0).name().substring(forward.length() + 1),
+                b.forwardLayer().cells().get(0).name(), "its cells are named below it");
     }
 
     /**
@@ -245,6 +324,9 @@ class BidirectionalBackwardLayerTest {
     private static Tensor maskedInput(JsonNode c) {
         Tensor x = Fixtures.tensor(c.get("input"));
         JsonNode mask = c.get("mask");
+        if (mask.isNull()) {
+            return x;
+        }
         float[] v = x.data().clone();
         int steps = x.dim(1);
         int features = x.dim(2);
@@ -290,7 +372,7 @@ class BidirectionalBackwardLayerTest {
         int at = 0;
         for (String d : new String[] {"forward_layer", "backward_layer"}) {
             Map<String, Integer> used = new HashMap<>();
-            for (JsonNode cell : c.get(d.equals("forward_layer") ? "cells" : "backward_cells")) {
+            for (JsonNode cell : d.equals("forward_layer") ? c.get("cells") : backwardCells(c)) {
                 String base = cellClass(cell).equals("SimpleRNNCell") ? "simple_rnn_cell"
                         : cellClass(cell).toLowerCase(java.util.Locale.ROOT).replace("cell", "_cell");
                 int n = used.merge(base, 1, Integer::sum) - 1;
@@ -307,7 +389,7 @@ class BidirectionalBackwardLayerTest {
         List<String> cells = cellNames(c);
         int k = 0;
         for (String d : new String[] {"forward_rnn", "backward_rnn_1"}) {
-            for (JsonNode ignored : c.get(d.equals("forward_rnn") ? "cells" : "backward_cells")) {
+            for (JsonNode ignored : d.equals("forward_rnn") ? c.get("cells") : backwardCells(c)) {
                 for (String n : KERAS2_NAMES) {
                     out.add("bidirectional/" + d + "/" + cells.get(k) + "/" + n);
                 }
@@ -322,7 +404,7 @@ class BidirectionalBackwardLayerTest {
         List<String> out = new ArrayList<>();
         Map<String, Integer> used = new HashMap<>();
         for (String d : new String[] {"cells", "backward_cells"}) {
-            for (JsonNode cell : c.get(d)) {
+            for (JsonNode cell : d.equals("cells") ? c.get("cells") : backwardCells(c)) {
                 String base = cellClass(cell).equals("SimpleRNNCell") ? "simple_rnn_cell"
                         : cellClass(cell).toLowerCase(java.util.Locale.ROOT).replace("cell", "_cell");
                 int n = used.merge(base, 1, Integer::sum) - 1;
@@ -330,6 +412,11 @@ class BidirectionalBackwardLayerTest {
             }
         }
         return out;
+    }
+
+    /** The backward stack's cells: backward_cells, or for a case without, the forward stack's (Keras' derived copy). */
+    private static JsonNode backwardCells(JsonNode c) {
+        return c.has("backward_cells") ? c.get("backward_cells") : c.get("cells");
     }
 
     private static String cellClass(JsonNode cell) {
@@ -396,7 +483,7 @@ class BidirectionalBackwardLayerTest {
         boolean forwardBackwards = c.get("options").get("go_backwards").asBoolean();
         Map<String, Object> fw = rnn(k3 ? "forward_rnn" : "rnn", c.get("cells"), names.subList(0, nf), c,
                 forwardBackwards, frozen == null ? null : frozen.forward(), format);
-        Map<String, Object> bwCfg = rnnConfig(k3 ? "backward_rnn" : "rnn_1", c.get("backward_cells"),
+        Map<String, Object> bwCfg = rnnConfig(k3 ? "backward_rnn" : "rnn_1", backwardCells(c),
                 names.subList(nf, names.size()), c, !forwardBackwards, frozen == null ? null : frozen.backward(), format);
         if (changeBackward != null) {
             changeBackward.accept(bwCfg);
