@@ -111,6 +111,22 @@ final class LayerFactory {
         }
     }
 
+    /**
+     * The cells of one direction of a Bidirectional around stacked cells whose weights Keras counts
+     * as non-trainable: those its config freezes, or in a Keras 2 file all of them where the RNN
+     * layer itself says trainable=False (tf.keras' RNN then lists none of its weights as trainable,
+     * whatever its cells say, so a trainable Bidirectional lists the other direction's weights
+     * first; Keras 3 leaves such cells' weights trainable). Null for none.
+     */
+    private boolean[] directionFrozen(StackedRnn stack, JsonNode spec) {
+        if (version.major() == 2 && !bool(spec.path("config"), "trainable", true)) {
+            boolean[] all = new boolean[stack.cells().size()];
+            java.util.Arrays.fill(all, true);
+            return all;
+        }
+        return frozenCells.get(stack);
+    }
+
     /** Warnings about the file's layers (precision Keras computed in), for the loaded model. */
     private final List<String> warnings = new ArrayList<>();
     /** The dtype policies already warned about, so that a model warns once per policy. */
@@ -261,8 +277,9 @@ final class LayerFactory {
                             ? Bidirectional.MergeMode.CONCAT : Bidirectional.MergeMode.named(mode.isNull() ? null
                             : mode.asText()), backwardStack, version.bidirectionalZeroesMaskedOutputs());
                     // each direction freezes its own config's cells (a derived backward stack the forward's)
-                    boolean[] forwardFrozen = frozenCells.get(stack);
-                    boolean[] backwardFrozen = backwardStack == null ? forwardFrozen : frozenCells.get(backwardStack);
+                    boolean[] forwardFrozen = directionFrozen(stack, cfg.path("layer"));
+                    boolean[] backwardFrozen = backwardStack == null ? forwardFrozen
+                            : directionFrozen(backwardStack, cfg.path("backward_layer"));
                     if (forwardFrozen != null) {
                         frozenCells.put(b.forwardLayer(), forwardFrozen);
                     }

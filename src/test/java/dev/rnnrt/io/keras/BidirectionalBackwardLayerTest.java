@@ -251,6 +251,30 @@ class BidirectionalBackwardLayerTest {
                 Tolerance.FP32);
     }
 
+    /**
+     * The forward RNN itself frozen (RNN(cells, trainable=False): its cells' configs stay
+     * trainable): tf.keras lists none of its weights as trainable, so a trainable Bidirectional
+     * saves the backward stack's weights first, then the forward stack's.
+     */
+    @Test
+    void aFrozenForwardRnnComesAfterTheBackwardStack() {
+        JsonNode c = byName("backward_layer_lstm2_gru2_concat_mask");
+        List<Tensor> w = weights(c);
+        List<String> names = keras2WeightNames(c);
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        for (int cell : new int[] {2, 3, 0, 1}) {                // backward cells, then the forward ones
+            for (int j = 0; j < 3; j++) {
+                lw.put(names.get(3 * cell + j), w.get(3 * cell + j));
+            }
+        }
+        JsonNode g = graph(c, Format.TF_KERAS);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) g.at("/config/layers/2/config/layer/config"))
+                .put("trainable", false);
+        Path file = dir.resolve("frozen_forward_rnn.h5");
+        KerasFileWriter.writeHdf5(file, "2.9.0", g, Map.of("bidirectional", lw));
+        checkAgainstFixture(c, file, "forward RNN frozen");
+    }
+
     /** Keras' checks on backward_layer, and what rnnrt refuses, each with the layer and the reason. */
     @Test
     void badBackwardLayersAreRefusedWithTheReason() {
