@@ -545,7 +545,10 @@ class RecurrentCpuFuzzTest {
         Tensor x = d.tensors.uniform(1.5, b, t, in);
         Mask mask = d.mask(b, t);
         List<Tensor> inputs = new ArrayList<>(List.of(loop.timeMajor() ? x.swapFirstAxes() : x));
-        if (d.random.nextInt(3) == 0) {
+        // Keras halves initial_state between the directions: directions with different numbers of
+        // states cannot take it (refused, RecurrentErrorsTest)
+        boolean statesSplit = back == null || back.kind().stateCount() == c.kind().stateCount();
+        if (d.random.nextInt(3) == 0 && statesSplit) {
             d.log.append(" init");
             inputs.addAll(d.states(c.kind().stateCount(), b, units));
             inputs.addAll(back == null ? d.states(c.kind().stateCount(), b, units)
