@@ -68,7 +68,7 @@ public final class Conv1D extends Layer {
         this.kernelSize = kernelSize;
         this.stride = stride;
         this.dilation = dilation;
-        this.activation = activation;
+        this.activation = Objects.requireNonNull(activation, "activation");
         this.useBias = useBias;
         this.backend = Objects.requireNonNull(backend, "backend");
     }

@@ -153,6 +153,9 @@ public final class Dense extends Layer {
 
     /** Applies the layer to x [..., I]; returns [..., units]. Builds the weights on first use. */
     public Tensor apply(Tensor x) {
+        if (x == null) {
+            throw new IllegalArgumentException(describe() + ": the input must not be null.");
+        }
         if (x.rank() < 2) {
             throw new IllegalArgumentException(describe() + " expects input [batch, ..., features]; got "
                     + Tensor.shapeString(x.shape()) + ".");

@@ -58,8 +58,8 @@ public final class Merge extends Layer {
     private final MaskRule rule;
 
     private Merge(String name, Mode mode, int axis, MaskRule rule) {
-        super(name != null ? name : uniqueName(mode.baseName));
-        this.mode = mode;
+        super(name != null ? name : uniqueName(java.util.Objects.requireNonNull(mode, "mode").baseName));
+        this.mode = java.util.Objects.requireNonNull(mode, "mode");
         this.axis = axis;
         this.rule = java.util.Objects.requireNonNull(rule, "rule");
         if (mode == Mode.CONCATENATE && axis == 0) {

@@ -165,6 +165,12 @@ public final class MultiHeadAttention extends Layer {
             throw new IllegalArgumentException(describe() + " has " + n + " weights " + weightNames() + "; got "
                     + (values == null ? 0 : values.size()) + ".");
         }
+        for (int k = 0; k < n; k++) {
+            if (values.get(k) == null) {
+                throw new IllegalArgumentException(describe() + ": weight " + k + " (" + weightNames().get(k)
+                        + ") is null; expected " + n + " weights " + weightNames() + ".");
+            }
+        }
         Tensor[] w = new Tensor[8];
         int k = 0;
         for (int p = 0; p < 4; p++) {

@@ -271,7 +271,7 @@ public final class Model {
             throw new IllegalArgumentException("Model '" + name + "' has " + inputs.size() + " input(s) and "
                     + outputs.size() + " output(s); use predict(List) for it.");
         }
-        return predict(List.of(input)).get(0);
+        return predict(java.util.Collections.singletonList(input)).get(0);
     }
 
     /**
