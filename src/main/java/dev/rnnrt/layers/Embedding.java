@@ -53,9 +53,9 @@ public final class Embedding extends Layer {
         if (weights == null || weights.size() != 1 || weights.get(0) == null
                 || !weights.get(0).hasShape(inputDim, outputDim)) {
             throw new IllegalArgumentException(describe() + ": weight 'embeddings' must have shape [" + inputDim + ", "
-                    + outputDim + "]; got " + (weights == null || weights.size() != 1 || weights.get(0) == null
-                    ? (weights == null ? 0 : weights.size()) + " weight(s)"
-                    : Tensor.shapeString(weights.get(0).shape())) + ".");
+                    + outputDim + "]; got " + (weights == null || weights.size() != 1
+                    ? (weights == null ? 0 : weights.size()) + " weights"
+                    : weights.get(0) == null ? "null" : Tensor.shapeString(weights.get(0).shape())) + ".");
         }
         embeddings = Tensor.of(weights.get(0).data(), inputDim, outputDim);
     }

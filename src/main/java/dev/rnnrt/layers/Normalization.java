@@ -58,10 +58,13 @@ public final class Normalization extends Layer {
      * the kept axes, or scalars; copied.
      */
     public void setWeights(List<Tensor> weights) {
-        if (weights == null || weights.size() < 2 || weights.size() > 3 || weights.get(0) == null
-                || weights.get(1) == null) {
+        if (weights == null || weights.size() < 2 || weights.size() > 3) {
             throw new IllegalArgumentException(describe() + " takes 2 weights (mean, variance) and optionally the "
                     + "count; got " + (weights == null ? 0 : weights.size()) + ".");
+        }
+        if (weights.get(0) == null || weights.get(1) == null) {
+            throw new IllegalArgumentException(describe() + ": weight '" + (weights.get(0) == null ? "mean" : "variance")
+                    + "' is null.");
         }
         Tensor mean = weights.get(0);
         Tensor variance = weights.get(1);

@@ -24,9 +24,12 @@ public final class PRelu extends Layer {
 
     /** Sets [alpha], shaped like the input without the batch axis (1 along shared axes); copied. */
     public void setWeights(List<Tensor> weights) {
-        if (weights == null || weights.size() != 1 || weights.get(0) == null) {
+        if (weights == null || weights.size() != 1) {
             throw new IllegalArgumentException(describe() + " has 1 weight (alpha); got "
                     + (weights == null ? 0 : weights.size()) + ".");
+        }
+        if (weights.get(0) == null) {
+            throw new IllegalArgumentException(describe() + ": weight 'alpha' is null.");
         }
         Tensor a = weights.get(0);
         alpha = Tensor.of(a.data(), a.shape());

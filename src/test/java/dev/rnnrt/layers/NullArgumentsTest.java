@@ -56,4 +56,19 @@ class NullArgumentsTest {
         assertMessage(IllegalArgumentException.class, () -> mha.setWeights(Arrays.asList(weights)),
                 "Layer 'mha' (MultiHeadAttention)", "weight 1 (query/bias) is null");
     }
+
+    @Test
+    void aNullWeightIsCalledNullNotAWrongCount() {
+        // one weight given, and null: "has 1 weight; got 1" would contradict itself
+        assertMessage(IllegalArgumentException.class,
+                () -> new PRelu("prelu").setWeights(Arrays.asList((Tensor) null)), "Layer 'prelu' (PReLU)",
+                "'alpha' is null");
+        assertMessage(IllegalArgumentException.class,
+                () -> Embedding.of("words", 5, 2, false, Initializer.zeros()).setWeights(Arrays.asList((Tensor) null)),
+                "Layer 'words' (Embedding)", "[5, 2]", "got null");
+        Tensor mean = Tensor.of(new float[] {0.5f, -1.5f}, 2);
+        assertMessage(IllegalArgumentException.class,
+                () -> new Normalization("norm", new int[] {-1}, false).setWeights(Arrays.asList(mean, null)),
+                "Layer 'norm' (Normalization)", "'variance' is null");
+    }
 }
