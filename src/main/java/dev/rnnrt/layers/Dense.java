@@ -65,8 +65,16 @@ public final class Dense extends Layer {
         return backend;
     }
 
-    /** Makes the weights from the initializers for inputs of {@code inputSize} features, if not yet made. */
+    /**
+     * Makes the weights from the initializers for inputs of {@code inputSize} features, if not yet made.
+     *
+     * @throws IllegalArgumentException if {@code inputSize} is below 1, or the layer has weights for another size
+     */
     public synchronized void build(int inputSize) {
+        if (inputSize < 1) {
+            throw new IllegalArgumentException(describe() + ": the input must have at least one feature; got "
+                    + inputSize + ".");
+        }
         if (kernel != null) {
             if (kernel.dim(0) != inputSize) {
                 throw new IllegalArgumentException(describe() + " was built for inputs of " + kernel.dim(0)
@@ -111,12 +119,16 @@ public final class Dense extends Layer {
         kernel = Tensor.of(k.data(), k.shape());
     }
 
-    /** [kernel, bias] (copies). */
     /** The weight names, in Keras' order: kernel, then bias with use_bias. */
     public List<String> weightNames() {
         return useBias ? List.of("kernel", "bias") : List.of("kernel");
     }
 
+    /**
+     * [kernel, bias] (bias only with use_bias), copies.
+     *
+     * @throws IllegalStateException if the layer has no weights yet
+     */
     public List<Tensor> getWeights() {
         Tensor k = kernel;
         if (k == null) {

@@ -45,6 +45,19 @@ class AroundLayersTest {
      * or with output_dim 65536 on 2^16 ids to 0).
      */
     @Test
+    void denseIsNotBuiltForInputsWithoutFeatures() {
+        Dense head = Dense.builder(3).name("head").build();
+        for (int size : new int[] {0, -2}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> head.build(size));
+            assertTrue(e.getMessage().contains("Layer 'head' (Dense)") && e.getMessage().contains("at least one feature")
+                    && e.getMessage().contains("got " + size), e.getMessage());
+        }
+        // still unbuilt: weights for 4 features are taken
+        head.setWeights(List.of(Tensor.of(new float[12], 4, 3), Tensor.of(new float[3], 3)));
+        assertEquals(4, head.getWeights().get(0).dim(0));
+    }
+
+    @Test
     void outputsPastAJavaArrayAreRefusedBeforeRunning() {
         for (RecurrentBackend backend : List.of(RecurrentReference.INSTANCE, RecurrentCpu.INSTANCE)) {
             Dense wide = Dense.builder(65536).name("wide").backend(backend).build();
