@@ -31,6 +31,11 @@ import java.util.Objects;
  *       forward first, then backward.</li>
  * </ul>
  * Weights are ordered as Keras orders them: the forward layer's, then the backward layer's.
+ *
+ * <p>The layers passed in are not run themselves: both directions are new layers made from their
+ * configuration, as Keras recreates them, and take the passed layers' weights where those have
+ * some at that moment. Weights set on a passed layer afterwards do not reach this one: set them
+ * with {@link #setWeights}, or on {@link #forwardLayer()} and {@link #backwardLayer()}.
  */
 public final class Bidirectional extends Layer {
 

@@ -32,6 +32,11 @@ import java.util.Objects;
  * It computes what stacked layers ({@code LSTM(…, return_sequences=True)} then {@code LSTM(…)})
  * compute, and runs as such: each cell is a recurrent layer, and a stack that a backend keeps on
  * its device ({@link RecurrentBackend#keepsStacks()}) runs there without copies between cells.
+ *
+ * <p>Unlike Keras' stacked cells, which are the cell objects themselves, the stack runs copies of
+ * the layers given to its builder ({@link #cells()}), made when it is built, with the weights those
+ * layers have at that moment. Weights set on a given layer afterwards do not reach the stack: set
+ * them with {@link #setWeights}, or on {@link #cells()}.
  */
 public final class StackedRnn extends Layer {
 
@@ -112,7 +117,10 @@ public final class StackedRnn extends Layer {
                 .reverseStateOrder(reverseStateOrder).maskedOutputIsFirstCellState(maskedOutputIsFirstCellState).build();
     }
 
-    /** A stack of the given cells (SimpleRnn, Lstm or Gru layers with default loop options), first to last. */
+    /**
+     * A stack of the given cells (SimpleRnn, Lstm or Gru layers with default loop options), first to
+     * last. The stack runs copies of them (see the class comment): later weights go to the stack.
+     */
     public static Builder builder(RecurrentLayer... cells) {
         return new Builder(java.util.Arrays.asList(cells));
     }

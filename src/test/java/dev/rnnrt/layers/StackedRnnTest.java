@@ -33,6 +33,28 @@ class StackedRnnTest {
     private static final JsonNode CASES = Fixtures.json("fixtures/recurrent/stacked_cells_cases.json").get("cases");
 
     @Test
+    void wrappersRunCopiesOfTheLayersGivenWithTheWeightsTheyHadThen() {
+        RandomTensors r = new RandomTensors(5507L);
+        Tensor x = r.uniform(1, 2, 4, 3);
+        Lstm cell = Lstm.builder(2).build();
+        List<Tensor> first = List.of(r.uniform(0.5, 3, 8), r.uniform(0.5, 2, 8), r.uniform(0.5, 8));
+        cell.setWeights(first);
+        StackedRnn stack = StackedRnn.builder(cell).build();
+        Lstm plain = Lstm.builder(2).build();
+        Bidirectional bi = Bidirectional.of(plain);
+        plain.build(3);
+        Tensor before = stack.call(List.of(x), null).get(0);
+        cell.setWeights(List.of(r.uniform(0.5, 3, 8), r.uniform(0.5, 2, 8), r.uniform(0.5, 8)));
+        // the stack kept the weights the cell had when it was built; the cell's new ones do not reach it
+        Compare.assertIdentical("seed 5507, stack output", before, stack.call(List.of(x), null).get(0));
+        Compare.assertIdentical("seed 5507, stack kernel", first.get(0), stack.cells().get(0).getWeights().get(0));
+        assertTrue(plain.isBuilt() && !bi.forwardLayer().isBuilt(), "building the passed layer builds no direction");
+        stack.setWeights(cell.getWeights());
+        Compare.assertIdentical("seed 5507, weights set on the stack reach it", cell.call(x).output(),
+                stack.call(List.of(x), null).get(0));
+    }
+
+    @Test
     void everyFixtureCaseOnEachCpuBackend() {
         int checkedAgainstTorch = 0;
         for (JsonNode c : CASES) {
