@@ -443,6 +443,11 @@ final class ConfigReader {
             case "Model":
             case "Functional":
                 return functional(cfg);
+            case "":
+                throw new ModelLoadException(source + ": " + (prefix.isEmpty() ? "the model config" : "the config of "
+                        + "the nested model '" + prefix.substring(0, prefix.length() - 1) + "'") + " has no class_name; "
+                        + "expected a Sequential or functional model's config, {\"class_name\": \"Sequential\", "
+                        + "\"config\": {...}} as model.to_json() writes it.");
             default:
                 throw new ModelLoadException(source + ": the model is a '" + cls + "'; rnnrt loads Sequential and "
                         + "functional (Model) configs. A subclassed model cannot be loaded from its config.");

@@ -96,6 +96,7 @@ public final class KerasModelLoader {
 
     /** {@link #loadWeights(Path, String)} with the recurrent layers on {@code backend}. */
     public static LoadedModel loadWeights(Path weightsFile, String architectureJson, RecurrentBackend backend) {
+        java.util.Objects.requireNonNull(architectureJson, "architectureJson");
         String source = weightsFile.getFileName() == null ? weightsFile.toString() : weightsFile.getFileName().toString();
         byte[] head = head(weightsFile, source);
         if (!startsWith(head, HDF5_MAGIC)) {

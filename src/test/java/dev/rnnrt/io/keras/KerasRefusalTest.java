@@ -252,6 +252,20 @@ class KerasRefusalTest {
                 "rnn3/c_1/recurrent_kernel");
     }
 
+    /** An architecture that is not a model's config, or none at all, is named as such. */
+    @Test
+    void anArchitectureWithoutAModelClassIsNamedAsSuch() {
+        Path weights = KerasTestFiles.path("textgenrnn_cudnnlstm_weights_only_k215.h5");
+        for (String json : new String[] {"{}", "[]", "{\"config\": {\"layers\": []}}"}) {
+            ModelLoadException e = assertRefused(() -> KerasModelLoader.loadWeights(weights, json),
+                    "textgenrnn_cudnnlstm_weights_only_k215.h5", "has no class_name", "model.to_json()");
+            assertTrue(!e.getMessage().contains("''"), e.getMessage());
+        }
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> KerasModelLoader.loadWeights(weights, null));
+        assertEquals("architectureJson", e.getMessage());
+    }
+
     @Test
     void textgenrnnWholeModelIsRefusedAtItsCustomLayer() {
         String architecture = "{\"class_name\": \"Model\", \"config\": {\"name\": \"textgenrnn\", \"layers\": ["
