@@ -242,7 +242,8 @@ public enum Activation {
     /**
      * The activation a Keras config names, e.g. {@code "tanh"} or {@code "hard_sigmoid"}.
      *
-     * @param name    a Keras activation name; case and a {@code keras.activations.} prefix are ignored
+     * @param name    a Keras activation name; case and a {@code keras.activations.} prefix are ignored;
+     *                null, {@code ""} and {@code "None"} mean linear, as Keras' {@code activation=None}
      * @param version the Keras version the name comes from: it decides what {@code hard_sigmoid} means
      * @throws IllegalArgumentException for a name rnnrt does not know, listing the names it does
      */

@@ -69,6 +69,10 @@ class ActivationTest {
         assertEquals(Activation.HARD_SILU, Activation.named("hard_swish", v));
         assertEquals(Activation.TANH, Activation.named("TANH", v));
         assertEquals(Activation.LINEAR, Activation.named("linear", v));
+        // Keras' activation=None, as configs write it or as a Java caller gives it
+        assertEquals(Activation.LINEAR, Activation.named(null, v));
+        assertEquals(Activation.LINEAR, Activation.named("None", v));
+        assertEquals(Activation.LINEAR, Activation.named("", v));
         for (Activation a : Activation.values()) {
             assertEquals(a.kerasName().equals("hard_sigmoid") ? Activation.HARD_SIGMOID_KERAS3 : a,
                     Activation.named(a.kerasName(), v));
