@@ -82,8 +82,9 @@ public final class Dense extends Layer {
             }
             return;
         }
-        bias = useBias ? Tensor.wrap(biasInitializer.sample(units), units) : null;
-        kernel = Tensor.wrap(kernelInitializer.sample(inputSize, units), inputSize, units);
+        Tensor k = Tensor.wrap(initialValues("kernel_initializer", kernelInitializer, inputSize, units), inputSize, units);
+        bias = useBias ? Tensor.wrap(initialValues("bias_initializer", biasInitializer, units), units) : null;
+        kernel = k;
     }
 
     /** Builds the layer for its input's last axis ({@link #build(int)}) where that is known. */

@@ -26,7 +26,8 @@ public final class Embedding extends Layer {
         this.inputDim = inputDim;
         this.outputDim = outputDim;
         this.maskZero = maskZero;
-        this.embeddings = Tensor.wrap(init.sample(inputDim, outputDim), inputDim, outputDim);
+        this.embeddings = Tensor.wrap(initialValues("embeddings_initializer", java.util.Objects.requireNonNull(init,
+                "init"), inputDim, outputDim), inputDim, outputDim);
     }
 
     /** An embedding with Keras' default random_uniform initializer. */

@@ -19,6 +19,9 @@ public interface Initializer {
      * Values for a weight of the given shape, row-major.
      *
      * @param shape the weight's shape, e.g. {@code [I, 4H]} for an LSTM kernel; not modified
+     * @return exactly as many values as the shape holds (a layer refuses other counts, naming
+     *         itself); a new array on every call, since the layer keeps it as its weight without a
+     *         copy
      */
     float[] sample(int... shape);
 

@@ -214,6 +214,24 @@ public abstract class Layer {
         return valueCount(s);
     }
 
+    /**
+     * {@code init}'s values for this layer's weight {@code which} of the given shape, checked: an
+     * initializer that gives null or another number of values than the shape holds fails here, naming
+     * this layer, the initializer argument and the counts.
+     *
+     * @throws IllegalStateException if the initializer's values do not fit the shape
+     */
+    protected final float[] initialValues(String which, Initializer init, int... shape) {
+        float[] values = init.sample(shape.clone());
+        int n = Initializer.count(shape);
+        if (values == null || values.length != n) {
+            throw new IllegalStateException(describe() + ": " + which + " returned "
+                    + (values == null ? "nothing" : values.length + " values") + " for shape "
+                    + Tensor.shapeString(shape) + ", which holds " + n + ".");
+        }
+        return values;
+    }
+
     /** A new mutable list holding {@code first}. */
     protected static <T> List<T> listOf(T first) {
         List<T> l = new ArrayList<>();

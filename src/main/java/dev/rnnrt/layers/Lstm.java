@@ -57,9 +57,9 @@ public final class Lstm extends RecurrentLayer {
         }
         int h = units();
         float[] bias = new float[4 * h];
-        System.arraycopy(biasInitializer().sample(h), 0, bias, 0, h);
+        System.arraycopy(initialValues("bias_initializer", biasInitializer(), h), 0, bias, 0, h);
         java.util.Arrays.fill(bias, h, 2 * h, 1.0f);
-        System.arraycopy(biasInitializer().sample(2 * h), 0, bias, 2 * h, 2 * h);
+        System.arraycopy(initialValues("bias_initializer", biasInitializer(), 2 * h), 0, bias, 2 * h, 2 * h);
         return bias;
     }
 

@@ -88,7 +88,7 @@ public abstract class RecurrentLayer extends Layer {
 
     /** Makes the bias from the initializer; LSTM overrides it for unit_forget_bias. */
     float[] initialBias() {
-        return biasInitializer().sample(biasShape());
+        return initialValues("bias_initializer", biasInitializer(), biasShape());
     }
 
     /** GRU's reset_after; false for the other cells. */
@@ -118,12 +118,9 @@ public abstract class RecurrentLayer extends Layer {
             return;
         }
         int g = kind.gates() * units;
-        Tensor kernel = Tensor.wrap(checkSample("kernel_initializer",
-                kernelInitializer.sample(inputSize, g), inputSize, g), inputSize, g);
-        Tensor recurrent = Tensor.wrap(checkSample("recurrent_initializer",
-                recurrentInitializer.sample(units, g), units, g), units, g);
-        Tensor bias = useBias ? Tensor.wrap(checkSample("bias_initializer", initialBias(), biasShape()), biasShape())
-                : null;
+        Tensor kernel = Tensor.wrap(initialValues("kernel_initializer", kernelInitializer, inputSize, g), inputSize, g);
+        Tensor recurrent = Tensor.wrap(initialValues("recurrent_initializer", recurrentInitializer, units, g), units, g);
+        Tensor bias = useBias ? Tensor.wrap(initialBias(), biasShape()) : null;
         cell = spec(kernel, recurrent, bias);
     }
 
@@ -798,15 +795,6 @@ public abstract class RecurrentLayer extends Layer {
             throw new IllegalArgumentException(describe() + ": weight '" + weight + "' must have shape "
                     + Tensor.shapeString(expected) + "; got " + shapeOf(t) + ".");
         }
-    }
-
-    private float[] checkSample(String which, float[] values, int... shape) {
-        if (values == null || values.length != Initializer.count(shape)) {
-            throw new IllegalStateException(describe() + ": " + which + " returned "
-                    + (values == null ? "nothing" : values.length + " values") + " for shape "
-                    + Tensor.shapeString(shape) + ", which holds " + Initializer.count(shape) + ".");
-        }
-        return values;
     }
 
     private List<Tensor> zeroStates(int batch) {

@@ -25,6 +25,32 @@ class InitializerTest {
         }
     }
 
+    /** A hand-written initializer that gives the wrong number of values, or none, is named by the layer it builds. */
+    @Test
+    void anInitializerGivingTheWrongCountIsNamedByTheLayer() {
+        Initializer three = shape -> new float[] {0.25f, -0.5f, 0.75f};
+        Initializer none = shape -> null;
+        Tensor x = Tensor.of(new float[] {0.5f, -1.5f, 2f, 0.25f}, 1, 2, 2);
+        assertNamed(() -> Dense.builder(2).name("head").kernelInitializer(three).build().apply(x),
+                "Layer 'head' (Dense)", "kernel_initializer returned 3 values", "[2, 2]", "holds 4");
+        assertNamed(() -> Dense.builder(2).name("head").biasInitializer(none).build().apply(x),
+                "Layer 'head' (Dense)", "bias_initializer returned nothing", "[2]");
+        assertNamed(() -> Embedding.of("words", 4, 2, false, three), "Layer 'words' (Embedding)",
+                "embeddings_initializer returned 3 values", "[4, 2]", "holds 8");
+        // LSTM's unit_forget_bias draws the bias in two parts, each checked
+        assertNamed(() -> Lstm.builder(2).name("enc").biasInitializer(three).build().call(x),
+                "Layer 'enc' (LSTM, units=2)", "bias_initializer returned 3 values", "[2]");
+        assertNamed(() -> Gru.builder(2).name("dec").recurrentInitializer(none).build().call(x),
+                "Layer 'dec' (GRU, units=2)", "recurrent_initializer returned nothing", "[2, 6]");
+    }
+
+    private static void assertNamed(org.junit.jupiter.api.function.Executable call, String... parts) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, call);
+        for (String p : parts) {
+            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+        }
+    }
+
     @Test
     void seededInitializersAreDeterministicAndSeedDependent() {
         List<java.util.function.LongFunction<Initializer>> makers = List.of(Initializer::glorotUniform,
