@@ -173,7 +173,7 @@ public enum Activation {
             return x < -SHRINK_THRESHOLD ? x + SHRINK_THRESHOLD : 0.0;
         }
     },
-    /** Keras 3.8+'s {@code sparse_plus}: 0 for x ≤ −1, (x + 1)² / 4 for −1 < x < 1, x for x ≥ 1. */
+    /** Keras 3.8+'s {@code sparse_plus}: 0 for x ≤ −1, (x + 1)² / 4 for −1 &lt; x &lt; 1, x for x ≥ 1. */
     SPARSE_PLUS("sparse_plus") {
         @Override
         public double apply(double x) {
@@ -183,7 +183,7 @@ public enum Activation {
             return x < 1.0 ? 0.25 * ((x + 1.0) * (x + 1.0)) : x;
         }
     },
-    /** Keras 3.10+'s {@code sparse_sigmoid}: 0 for x ≤ −1, (x + 1) / 2 for −1 < x < 1, 1 for x ≥ 1. */
+    /** Keras 3.10+'s {@code sparse_sigmoid}: 0 for x ≤ −1, (x + 1) / 2 for −1 &lt; x &lt; 1, 1 for x ≥ 1. */
     SPARSE_SIGMOID("sparse_sigmoid") {
         @Override
         public double apply(double x) {
