@@ -35,10 +35,11 @@ public final class InputValueException extends IllegalArgumentException {
 
     /**
      * The same complaint at another place, with {@code context} before it: a wrapper's view of
-     * the value ("Layer 'td' (TimeDistributed), running it on each step,").
+     * the value ("Layer 'td' (TimeDistributed), running it on each step,"), or "" for none.
      */
     public InputValueException at(String context, int[] newPosition) {
-        InputValueException e = new InputValueException(context + " " + subject, newPosition, problem);
+        InputValueException e = new InputValueException(context.isEmpty() ? subject : context + " " + subject,
+                newPosition, problem);
         e.initCause(this);
         return e;
     }

@@ -2,6 +2,7 @@ package dev.rnnrt.model;
 
 import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.InputValueException;
 import dev.rnnrt.layers.Layer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -310,6 +311,8 @@ public final class Model {
      * size} {@code batchSize} must be that one and N a multiple of it. Those
      * conditions are checked before anything runs, and so is the size of each joined output: one of
      * 2^31 values or more, which no Java array holds, is refused (predict on parts of the input).
+     * A layer's {@link InputValueException} gives the place of the value in the layer's input with
+     * its batch axis counting all N sequences, as for one batch.
      *
      * @param inputValues one tensor per model input, each [N, ...] with the same N; not modified
      * @param batchSize   the most sequences per chunk, ≥ 1
@@ -379,7 +382,14 @@ public final class Model {
             for (Tensor t : inputValues) {
                 chunk.add(rows(t, start, end));
             }
-            parts.add(run(chunk));
+            try {
+                parts.add(run(chunk));
+            } catch (InputValueException e) {
+                // the layer counted rows of this chunk; the caller gave all of them
+                int[] at = e.position();
+                at[0] += start;
+                throw e.at("", at);
+            }
         }
         return parts;
     }

@@ -171,6 +171,26 @@ class ModelTest {
         }
     }
 
+    /** A bad id found in a later chunk is placed among all the sequences given, as one batch places it. */
+    @Test
+    void predictInChunksPlacesABadValueAmongAllTheSequences() {
+        Model model = Model.sequential("ids").input(-1).add(Embedding.of("emb", 5, 2, false, Initializer.ones()))
+                .add(Lstm.builder(3).build()).build();
+        float[] ids = new float[10 * 4];
+        java.util.Arrays.fill(ids, 1);
+        ids[7 * 4 + 2] = 9;       // sequence 7, step 2: past the vocabulary of 5
+        Tensor x = Tensor.of(ids, 10, 4);
+        dev.rnnrt.layers.InputValueException whole = assertThrows(dev.rnnrt.layers.InputValueException.class,
+                () -> model.predict(x));
+        assertArrayEquals(new int[] {7, 2}, whole.position());
+        for (int batchSize : new int[] {1, 3, 4, 7, 8}) {
+            dev.rnnrt.layers.InputValueException e = assertThrows(dev.rnnrt.layers.InputValueException.class,
+                    () -> model.predict(List.of(x), batchSize));
+            assertArrayEquals(new int[] {7, 2}, e.position(), "batch size " + batchSize);
+            assertEquals(whole.getMessage(), e.getMessage(), "batch size " + batchSize);
+        }
+    }
+
     /**
      * Chunks of 16384 sequences each fit a Java array, all 32768 joined do not: refused before any chunk
      * runs, naming the model, the output and its shape (the time axis, unknown when the model was
