@@ -206,8 +206,11 @@ final class ConfigReader {
         }
     }
 
-    /** The parsed model: inputs (name → shape without batch), layers, outputs. */
-    /** @param batchSizes the batch sizes the inputs' shapes fix (Keras' batch_input_shape), in order */
+    /**
+     * The parsed model: inputs (name → shape without batch), layers, outputs.
+     *
+     * @param batchSizes the batch sizes the inputs' shapes fix (Keras' batch_input_shape), in order
+     */
     record Parsed(String source, String name, LinkedHashMap<String, int[]> inputs, List<Entry> layers,
                   List<String> outputs, KerasVersion version, Set<Integer> batchSizes) {
 
