@@ -201,6 +201,7 @@ public final class NpyReader implements AutoCloseable {
      * Integer values must be exactly representable in float32 (|v| ≤ 2^24), as ids are.
      */
     public Tensor readRows(int start, int count) {
+        requireOpen();
         if (start < 0 || count < 0 || (long) start + count > shape[0]) {
             throw new IllegalArgumentException(path + ": rows [" + start + ", " + (start + count) + ") are outside [0, "
                     + shape[0] + ").");
@@ -237,6 +238,7 @@ public final class NpyReader implements AutoCloseable {
      * The whole array as numpy stores it: float[], double[], int[] or long[] for the four dtypes.
      */
     public Object readAll() {
+        requireOpen();
         long count = rowValues * shape[0];
         if (count * dtype.bytes() > Integer.MAX_VALUE - 8) {
             throw new NpyException(path + " is too large to read whole; read it in rows.");
@@ -273,9 +275,17 @@ public final class NpyReader implements AutoCloseable {
         }
     }
 
+    /** Closes the file; idempotent. Reading after it throws {@link IllegalStateException}. */
     @Override
     public void close() {
         close(channel);
+    }
+
+    private void requireOpen() {
+        if (!channel.isOpen()) {
+            throw new IllegalStateException("The NpyReader of " + path + " was used after it was closed; open the "
+                    + "file again with NpyReader.open to read it.");
+        }
     }
 
     private float exact(long v, int start, int k) {

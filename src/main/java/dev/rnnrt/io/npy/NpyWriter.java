@@ -79,6 +79,7 @@ public final class NpyWriter implements AutoCloseable {
 
     /** Appends rows of float32 values (the tensor's values in order). The file's dtype must be float32 or float64. */
     public void append(Tensor rows) {
+        requireOpen();
         float[] v = rows.data();
         ByteBuffer buf = ByteBuffer.allocate(v.length * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
@@ -96,6 +97,7 @@ public final class NpyWriter implements AutoCloseable {
 
     /** Appends values of the file's own dtype: float[], double[], int[] or long[]. */
     public void appendRaw(Object values) {
+        requireOpen();
         int n = java.lang.reflect.Array.getLength(values);
         ByteBuffer buf = ByteBuffer.allocate(n * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         switch (dtype) {
@@ -120,6 +122,13 @@ public final class NpyWriter implements AutoCloseable {
         if (written != expected) {
             throw new NpyException(path + ": " + written + " values were written but the header declares " + expected
                     + "; the file is incomplete.");
+        }
+    }
+
+    private void requireOpen() {
+        if (!channel.isOpen()) {
+            throw new IllegalStateException("The NpyWriter of " + path + " was used after it was closed; the file "
+                    + "holds what was appended before close().");
         }
     }
 

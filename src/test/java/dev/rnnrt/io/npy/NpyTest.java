@@ -111,6 +111,27 @@ class NpyTest {
         assertTrue(incomplete.getMessage().contains("incomplete"), incomplete.getMessage());
     }
 
+    /** Reading or writing after close() says so, naming the file, instead of "cannot read rows (null)". */
+    @Test
+    void useAfterCloseNamesTheFile() {
+        Path p = dir.resolve("closed.npy");
+        Tensor t = Tensor.of(new float[] {0.5f, -1.25f, 3f, 0.75f}, 2, 2);
+        NpyWriter w = NpyWriter.create(p, NpyDtype.FLOAT32, new int[] {2, 2}, false);
+        w.append(t);
+        w.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.append(t));
+        assertTrue(e.getMessage().contains("closed.npy") && e.getMessage().contains("after it was closed"),
+                e.getMessage());
+        NpyReader r = NpyReader.open(p);
+        assertArrayEquals(t.data(), r.readRows(0, 2).data());
+        r.close();
+        r.close();
+        e = assertThrows(IllegalStateException.class, () -> r.readRows(0, 1));
+        assertTrue(e.getMessage().contains("closed.npy") && e.getMessage().contains("after it was closed"),
+                e.getMessage());
+        assertThrows(IllegalStateException.class, r::readAll);
+    }
+
     @Test
     void largeIntegersThatFloat32CannotHoldAreRefused() {
         Path p = dir.resolve("ids.npy");
