@@ -56,7 +56,7 @@ public final class NpyWriter implements AutoCloseable {
                     ? FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
                     : FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new NpyException(path + " already exists; pass --overwrite to replace it.", e);
+            throw new NpyException(path + " already exists; pass overwrite = true to replace it.", e);
         } catch (IOException e) {
             throw new NpyException(path + ": cannot write (" + FileErrors.reason(e) + ").", e);
         }
