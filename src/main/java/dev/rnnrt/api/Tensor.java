@@ -124,7 +124,9 @@ public final class Tensor {
 
     /**
      * The backing row-major array, not a copy. Read it freely; write to it only if this tensor was
-     * made by {@link #wrap} from an array you own.
+     * made by {@link #wrap} from an array you own, or rnnrt returned it (an output, a state, a copy
+     * of weights): rnnrt keeps no reference to those, though an output may share its array with an
+     * input it was given (a {@code Reshape}'s output, a {@code Dropout}'s).
      */
     public float[] data() {
         return data;

@@ -223,7 +223,8 @@ public abstract class RecurrentLayer extends Layer {
      *                     [batch, units] tensor per state: [h, c] for LSTM, [h] otherwise; not modified
      * @param mask         null, or [batch, timesteps] ([timesteps, batch] with {@code time_major}):
      *                     false skips a step; not modified
-     * @return the output and final states; {@link RecurrentOutput#asList()} gives what Keras returns
+     * @return the output and final states; {@link RecurrentOutput#asList()} gives what Keras returns.
+     *         They are the caller's: a stateful layer carries copies of the states into its next call
      * @throws IllegalArgumentException naming the layer, the expected and the actual shape when an
      *                                  argument does not fit
      */
@@ -413,7 +414,12 @@ public abstract class RecurrentLayer extends Layer {
     /** The layer's output from the backend's result; a carried call keeps the final states. */
     private RecurrentOutput finish(Call c, List<Tensor> from, RecurrentResult result) {
         if (c.carried) {
-            statefulStates = result.states();
+            // the caller gets result's states: what it does with them must not change the next call's start
+            List<Tensor> carried = new ArrayList<>();
+            for (Tensor t : result.states()) {
+                carried.add(copy(t));
+            }
+            statefulStates = List.copyOf(carried);
         }
         Tensor output = result.output();
         if (maskedOutputIsState && !zeroOutputForMask && c.mask != null) {

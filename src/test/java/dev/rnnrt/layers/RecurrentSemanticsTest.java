@@ -105,6 +105,26 @@ class RecurrentSemanticsTest {
         }
     }
 
+    /** The states a stateful call returns are the caller's: writing into them leaves the next call as it was. */
+    @Test
+    void statesAStatefulCallReturnsAreNotTheOnesItCarries() {
+        RandomTensors r = new RandomTensors(SEED + 7);
+        for (Supplier<RecurrentLayerBuilder<?>> b : builders(3)) {
+            RecurrentLayer untouched = withRandomWeights(b.get().returnState(true).stateful(true).build(), 2, r);
+            RecurrentLayer written = b.get().returnState(true).stateful(true).build();
+            written.setWeights(untouched.getWeights());
+            Tensor first = r.uniform(1, 2, 4, 2);
+            Tensor second = r.uniform(1, 2, 3, 2);
+            untouched.call(first);
+            RecurrentOutput out = written.call(first);
+            for (Tensor state : out.states()) {
+                java.util.Arrays.fill(state.data(), 5f);    // e.g. post-processing the returned state in place
+            }
+            Compare.assertIdentical(written + ", the call after", untouched.call(second).output(),
+                    written.call(second).output());
+        }
+    }
+
     @Test
     void statefulResetWithExplicitStatesActsAsInitialState() {
         RandomTensors r = new RandomTensors(SEED + 2);
