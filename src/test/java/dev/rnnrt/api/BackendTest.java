@@ -68,9 +68,12 @@ class BackendTest {
     void onThisMachineTheRealProbeDecides() {
         CudaStatus s = CudaProbe.status();
         assumeFalse(s.usable(), "CUDA is usable here; the fallback is covered by the tests above");
-        try (Backend.Opened o = Backend.AUTO.open()) {
+        List<String> log = new ArrayList<>();      // the fallback line, kept here instead of printed
+        try (Backend.Opened o = Backend.AUTO.open(false, log::add)) {
             assertSame(RecurrentCpu.INSTANCE, o.backend());
         }
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.get(0).contains(s.describe()), log.get(0));
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class, Backend.CUDA::open);
         assertTrue(e.getMessage().contains(s.describe()), e.getMessage());
     }
