@@ -50,6 +50,12 @@ final class OutputFolder implements AutoCloseable {
     private final Thread cleanup = new Thread(this::close, "rnnrt-cleanup");
     private FileChannel lockChannel;
     private FileLock lock;
+    /**
+     * The lock file opened a second time, through its path, to read the token back. It stays open until
+     * the lock is released: the lock is a POSIX record lock, which the kernel drops as soon as the
+     * process closes any descriptor of the file, not only the one that took it.
+     */
+    private FileChannel lockCheck;
     private boolean complete;
 
     private OutputFolder(Path dir, boolean overwrite) {
@@ -163,25 +169,40 @@ final class OutputFolder implements AutoCloseable {
                 lockChannel.truncate(0);
                 lockChannel.write(java.nio.ByteBuffer.wrap(token.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
                 lockChannel.force(false);
-                String there;
-                try {
-                    there = Files.readString(lockPath, java.nio.charset.StandardCharsets.US_ASCII);
-                } catch (java.nio.file.NoSuchFileException e) {
-                    there = null;
-                }
-                if (token.equals(there)) {
-                    return;
+                if (token.equals(readBack(lockPath))) {
+                    return;         // lockCheck stays open with the lock
                 }
                 lock.release();     // a file the run before removed: try the one there now
                 lock = null;
                 lockChannel.close();
                 lockChannel = null;
+                if (lockCheck != null) {
+                    lockCheck.close();
+                    lockCheck = null;
+                }
             } catch (IOException e) {
                 throw new CliException("the output folder " + dir + " is not writable (" + FileErrors.reason(e) + ").", e);
             }
         }
         throw new CliException("cannot take the lock of the output folder " + dir + " (" + LOCK_FILE + " keeps "
                 + "changing); is another rnnrt predict starting there?");
+    }
+
+    /**
+     * The token in the file the lock path names now, or null if there is none; opens it as
+     * {@link #lockCheck}, which is kept open (see there) and not closed here.
+     */
+    private String readBack(Path lockPath) throws IOException {
+        try {
+            lockCheck = FileChannel.open(lockPath, StandardOpenOption.READ);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64);
+        while (buf.hasRemaining() && lockCheck.read(buf, buf.position()) > 0) {
+            // a token is 36 bytes; read a little more so that a longer file does not match
+        }
+        return new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     private void checkReplaceable(Path p) {
@@ -288,6 +309,9 @@ final class OutputFolder implements AutoCloseable {
             }
             if (lockChannel != null) {
                 lockChannel.close();
+            }
+            if (lockCheck != null) {
+                lockCheck.close();
             }
         } catch (IOException ignored) {
             // the lock goes with the process

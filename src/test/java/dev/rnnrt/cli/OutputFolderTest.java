@@ -141,6 +141,32 @@ class OutputFolderTest {
     }
 
     /**
+     * While a run holds its folder, a run of another process into it is refused and leaves the first
+     * run's temporary files alone: reading the lock file back does not drop the lock, which a POSIX
+     * lock does when any descriptor of the file is closed.
+     */
+    @Test
+    void aLiveRunKeepsItsLockAgainstAnotherProcess() throws Exception {
+        Path x = input(4);
+        Path results = dir.resolve("results");
+        try (OutputFolder live = OutputFolder.open(results, false, 1)) {
+            Path partial = live.partial(0);
+            Files.write(partial, new byte[] {1, 2, 3});
+            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
+                    "--input", x.toString(), "--output-dir", results.toString(), "--device", "cpu", "--quiet")
+                    .redirectErrorStream(true).start();
+            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
+            assertEquals(1, other.exitValue(), text);
+            assertTrue(text.contains("another rnnrt predict is writing to"), text);
+            assertTrue(Files.exists(partial), "the live run's temporary file is left alone");
+            assertFalse(Files.exists(results.resolve("out_0.npy")), "the other run wrote nothing");
+        }
+        assertFalse(Files.exists(results), "the unfinished run removed its temporary file, lock and folder");
+    }
+
+    /**
      * A folder the run may not write to is refused saying why, not only where. sysfs refuses new
      * files even to root, so this runs as any user on Linux.
      */
