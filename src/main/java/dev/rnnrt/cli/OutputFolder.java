@@ -2,14 +2,18 @@ package dev.rnnrt.cli;
 
 import dev.rnnrt.io.FileErrors;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,7 +24,8 @@ import java.util.stream.Stream;
  * The folder {@code predict} writes its results to: out_0.npy, out_1.npy, … and summary.json.
  *
  * <p>What it guarantees: one run at a time writes to a folder (a lock, {@code .rnnrt-predict.lock},
- * held for the run and removed after); outputs are written to temporary files of their own and put
+ * held for the run and removed after; a link or any other file under that name is refused, never
+ * followed or overwritten); outputs are written to temporary files of their own and put
  * in place only when every one is complete; summary.json is written last, so a folder whose
  * summary.json is missing holds no complete run, and one that has it holds exactly that run's
  * outputs (with {@code --overwrite}, the old summary.json goes first and out_k.npy files of an
@@ -36,9 +41,12 @@ final class OutputFolder implements AutoCloseable {
     /** The names rnnrt gives outputs: out_0.npy, out_1.npy, … (no leading zeros). */
     private static final Pattern OUTPUT = Pattern.compile("out_(0|[1-9]\\d{0,8})\\.npy");
     /** The names of rnnrt's temporary files: .out_0.npy.&lt;UUID&gt;.partial, .summary.json.&lt;UUID&gt;.partial. */
+    private static final String UUID_TEXT = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
     private static final Pattern PARTIAL = Pattern.compile(
-            "\\.(out_(0|[1-9]\\d{0,8})\\.npy|summary\\.json)\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-                    + "\\.partial");
+            "\\.(out_(0|[1-9]\\d{0,8})\\.npy|summary\\.json)\\." + UUID_TEXT + "\\.partial");
+    /** What a run writes into its lock file: a UUID of its own. */
+    private static final Pattern TOKEN = Pattern.compile(UUID_TEXT);
+    private static final int TOKEN_LENGTH = 36;
 
     private final Path dir;
     private final boolean overwrite;
@@ -154,38 +162,119 @@ final class OutputFolder implements AutoCloseable {
         String token = java.util.UUID.randomUUID().toString();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
-                lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                refuseIfNotALockFile(lockPath);
+                try {
+                    // no link is followed, so a link planted under this name cannot make us write elsewhere
+                    lockChannel = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                            StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    refuseIfNotALockFile(lockPath);     // it became one meanwhile
+                    throw e;
+                }
                 try {
                     lock = lockChannel.tryLock();
                 } catch (OverlappingFileLockException e) {
                     lock = null;
                 }
                 if (lock == null) {
-                    lockChannel.close();
-                    lockChannel = null;
+                    unlock();
                     throw new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, "
                             + "or choose another --output-dir.");
                 }
+                String notOurs = notALockFile(lockPath, lockChannel);
+                if (notOurs != null) {
+                    throw notALockFile(lockPath, notOurs);
+                }
                 lockChannel.truncate(0);
-                lockChannel.write(java.nio.ByteBuffer.wrap(token.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), 0);
+                lockChannel.write(ByteBuffer.wrap(token.getBytes(StandardCharsets.US_ASCII)), 0);
                 lockChannel.force(false);
                 if (token.equals(readBack(lockPath))) {
                     return;         // lockCheck stays open with the lock
                 }
-                lock.release();     // a file the run before removed: try the one there now
-                lock = null;
-                lockChannel.close();
-                lockChannel = null;
-                if (lockCheck != null) {
-                    lockCheck.close();
-                    lockCheck = null;
-                }
+                unlock();           // a file the run before removed: try the one there now
+            } catch (CliException e) {
+                unlock();           // leaves the file there as it is
+                throw e;
             } catch (IOException e) {
+                unlock();
                 throw new CliException("the output folder " + dir + " is not writable (" + FileErrors.reason(e) + ").", e);
             }
         }
         throw new CliException("cannot take the lock of the output folder " + dir + " (" + LOCK_FILE + " keeps "
                 + "changing); is another rnnrt predict starting there?");
+    }
+
+    /** Refuses a lock path that is there as something other than a plain file (a link, a folder, a pipe). */
+    private void refuseIfNotALockFile(Path lockPath) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(lockPath, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (a.isSymbolicLink()) {
+            throw notALockFile(lockPath, "is a symbolic link");
+        }
+        if (!a.isRegularFile()) {
+            throw notALockFile(lockPath, "is not a file");
+        }
+    }
+
+    /**
+     * Why the locked file is not an rnnrt lock file, or null if it is one: a lock file holds nothing
+     * (new) or one run's token, and has no other name (a hard link would make its other name's
+     * contents ours to overwrite). Only then may the run write its token into it.
+     */
+    private static String notALockFile(Path lockPath, FileChannel ch) throws IOException {
+        Object links;
+        try {
+            links = Files.getAttribute(lockPath, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            links = null;       // no link count on this file system: the contents decide
+        }
+        if (links instanceof Integer n && n > 1) {
+            return "is one of " + n + " names of a file (a hard link)";
+        }
+        long size = ch.size();
+        if (size != 0) {
+            ByteBuffer buf = ByteBuffer.allocate(TOKEN_LENGTH);
+            while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
+                // read what is there, up to a token's length
+            }
+            String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
+            if (size != TOKEN_LENGTH || !TOKEN.matcher(text).matches()) {
+                return "holds something else (" + size + " bytes, not a run's token)";
+            }
+        }
+        return null;
+    }
+
+    private CliException notALockFile(Path lockPath, String why) {
+        return new CliException(lockPath + " " + why + "; rnnrt keeps its lock for the folder in a file of that name and "
+                + "will not write to this one. Move it away, or choose another --output-dir.");
+    }
+
+    /** Lets go of the lock (if taken) and closes the lock file's channels; leaves the file where it is. */
+    private void unlock() {
+        try {
+            if (lock != null) {
+                lock.release();
+            }
+        } catch (IOException ignored) {
+            // closing the channel below releases it too
+        }
+        lock = null;
+        for (FileChannel ch : new FileChannel[] {lockChannel, lockCheck}) {
+            try {
+                if (ch != null) {
+                    ch.close();
+                }
+            } catch (IOException ignored) {
+                // nothing more to release
+            }
+        }
+        lockChannel = null;
+        lockCheck = null;
     }
 
     /**
@@ -194,15 +283,18 @@ final class OutputFolder implements AutoCloseable {
      */
     private String readBack(Path lockPath) throws IOException {
         try {
-            lockCheck = FileChannel.open(lockPath, StandardOpenOption.READ);
+            lockCheck = FileChannel.open(lockPath, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (java.nio.file.NoSuchFileException e) {
             return null;
+        } catch (IOException e) {
+            refuseIfNotALockFile(lockPath);     // a link put there since: not ours
+            throw e;
         }
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(64);
+        ByteBuffer buf = ByteBuffer.allocate(TOKEN_LENGTH + 1);
         while (buf.hasRemaining() && lockCheck.read(buf, buf.position()) > 0) {
-            // a token is 36 bytes; read a little more so that a longer file does not match
+            // one byte past a token, so that a longer file does not match
         }
-        return new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.US_ASCII);
+        return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
     }
 
     private void checkReplaceable(Path p) {
@@ -305,17 +397,11 @@ final class OutputFolder implements AutoCloseable {
         try {
             if (lock != null) {
                 Files.deleteIfExists(dir.resolve(LOCK_FILE));
-                lock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
-            }
-            if (lockCheck != null) {
-                lockCheck.close();
             }
         } catch (IOException ignored) {
             // the lock goes with the process
         }
+        unlock();
         if (!complete) {
             for (Path p : created) {
                 try {

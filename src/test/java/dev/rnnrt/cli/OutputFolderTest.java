@@ -167,6 +167,57 @@ class OutputFolderTest {
     }
 
     /**
+     * A link, or a file that is not a lock file, under the lock file's name is refused and left as it
+     * is: no file it leads to is truncated, written or created.
+     */
+    @Test
+    void aLockPathThatIsNotALockFileIsRefusedAndLeftAlone() throws IOException {
+        Path x = input(3);
+        Path precious = dir.resolve("precious.txt");
+        Files.writeString(precious, "the user's data");
+        Path results = dir.resolve("results");
+        Files.createDirectory(results);
+        Path lock = results.resolve(".rnnrt-predict.lock");
+        String[] predict = {"predict", "--model", MODEL, "--input", x.toString(), "--output-dir", results.toString(),
+            "--device", "cpu", "--quiet"};
+
+        Files.createSymbolicLink(lock, precious);
+        assertEquals(1, run(predict), err());
+        assertTrue(err().contains(lock + " is a symbolic link; rnnrt keeps its lock"), err());
+        assertEquals("the user's data", Files.readString(precious), "the link's target is not written");
+        assertTrue(Files.isSymbolicLink(lock), "the link is left where it is");
+        Files.delete(lock);
+
+        Path absent = dir.resolve("absent.txt");
+        Files.createSymbolicLink(lock, absent);
+        assertEquals(1, run(predict), err());
+        assertTrue(err().contains(lock + " is a symbolic link"), err());
+        assertFalse(Files.exists(absent, java.nio.file.LinkOption.NOFOLLOW_LINKS), "no file is made where it leads");
+        Files.delete(lock);
+
+        Files.createLink(lock, precious);
+        assertEquals(1, run(predict), err());
+        assertTrue(err().contains(lock + " is one of 2 names of a file (a hard link)"), err());
+        assertEquals("the user's data", Files.readString(precious), "the other name's contents are kept");
+        Files.delete(lock);
+
+        Files.writeString(lock, "notes that happen to have this name");
+        assertEquals(1, run(predict), err());
+        assertTrue(err().contains(lock + " holds something else (35 bytes, not a run's token)"), err());
+        assertEquals("notes that happen to have this name", Files.readString(lock));
+        Files.delete(lock);
+
+        Files.createDirectory(lock);
+        assertEquals(1, run(predict), err());
+        assertTrue(err().contains(lock + " is not a file"), err());
+        Files.delete(lock);
+
+        assertEquals(List.of(), names(results), "nothing was written by the refused runs");
+        assertEquals(0, run(predict), err());
+        assertEquals(List.of("out_0.npy", "summary.json"), names(results));
+    }
+
+    /**
      * A folder the run may not write to is refused saying why, not only where. sysfs refuses new
      * files even to root, so this runs as any user on Linux.
      */
