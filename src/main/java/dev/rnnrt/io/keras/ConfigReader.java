@@ -472,7 +472,7 @@ final class ConfigReader {
             JsonNode lc = spec.path("config");
             if (cls.equals("InputLayer")) {
                 LayerFactory.checkKerasClass(source, spec, "InputLayer '" + lc.path("name").asText("") + "'");
-                inputShape = batchShape(lc, "InputLayer");
+                inputShape = batchShape(lc, "InputLayer '" + lc.path("name").asText("") + "'");
                 inputName = lc.has("name") ? qualify(lc.path("name").asText()) : inputName;
                 continue;
             }
@@ -507,7 +507,7 @@ final class ConfigReader {
             built = built.get(0);
         }
         if (inputShape == null && built.isArray() && !built.isEmpty()) {
-            inputShape = withoutBatch(built);
+            inputShape = withoutBatch(built, "the Sequential model", "build_input_shape");
         }
         if (inputShape == null) {
             throw new ModelLoadException(source + ": the Sequential config gives no input shape (no InputLayer, "
@@ -1377,15 +1377,16 @@ final class ConfigReader {
         if (s == null || !s.isArray() || s.isEmpty()) {
             throw new ModelLoadException(source + ": " + what + " has no batch_shape / batch_input_shape.");
         }
-        return withoutBatch(s);
+        return withoutBatch(s, what, cfg.has("batch_shape") ? "batch_shape" : "batch_input_shape");
     }
 
     private int[] firstLayerInputShape(JsonNode lc, JsonNode spec) {
+        String what = "layer '" + lc.path("name").asText("?") + "' (" + spec.path("class_name").asText("?") + ")";
         if (lc.has("batch_input_shape")) {
-            return withoutBatch(lc.get("batch_input_shape"));
+            return withoutBatch(lc.get("batch_input_shape"), what, "batch_input_shape");
         }
         if (lc.has("batch_shape")) {
-            return withoutBatch(lc.get("batch_shape"));
+            return withoutBatch(lc.get("batch_shape"), what, "batch_shape");
         }
         if (lc.has("input_shape")) {
             JsonNode s = lc.get("input_shape");
@@ -1394,34 +1395,48 @@ final class ConfigReader {
             }
             int[] shape = new int[s.size()];
             for (int k = 0; k < shape.length; k++) {
-                shape[k] = s.get(k).isNull() ? -1 : s.get(k).asInt();
+                shape[k] = size(s, k, what, "input_shape");
             }
             return shape;
         }
         JsonNode build = spec.path("build_config").path("input_shape");
         if (build.isArray() && !build.isEmpty()) {
-            return withoutBatch(build);
+            return withoutBatch(build, what, "build_config's input_shape");
         }
         return null;
     }
 
-    private int[] withoutBatch(JsonNode s) {
+    /** A shape [batch, sizes…] of {@code what}'s {@code field}, without the batch size (noted if fixed). */
+    private int[] withoutBatch(JsonNode s, String what, String field) {
         if (s == null || !s.isArray() || s.isEmpty()) {
-            throw new ModelLoadException(source + ": an input shape is " + s + "; expected a list [batch, sizes…].");
+            throw new ModelLoadException(source + ", " + what + ": " + field + " is " + s + "; expected a list "
+                    + "[batch, sizes…].");
         }
-        if (s.get(0).canConvertToInt() && s.get(0).asInt() >= 1) {
-            batchSizes.add(s.get(0).asInt());
+        int batch = size(s, 0, what, field);
+        if (batch >= 1) {
+            batchSizes.add(batch);
         } else {
             batchOpen = true;
         }
         int[] shape = new int[s.size() - 1];
         for (int k = 1; k < s.size(); k++) {
-            JsonNode d = s.get(k);
-            shape[k - 1] = d.isNull() ? -1 : d.asInt();
-            if (!d.isNull() && d.asInt() < 1) {
-                throw new ModelLoadException(source + ": an input shape " + s + " has a size below 1.");
-            }
+            shape[k - 1] = size(s, k, what, field);
         }
         return shape;
+    }
+
+    /** Size {@code k} of shape {@code s}: a whole number of at least 1, or -1 for null (any size). */
+    private int size(JsonNode s, int k, String what, String field) {
+        JsonNode d = s.get(k);
+        if (d.isNull()) {
+            return -1;
+        }
+        String where = source + ", " + what;
+        int n = ConfigInts.read(d, where, field + " " + s + ", size " + k);
+        if (n < 1) {
+            throw new ModelLoadException(where + ": " + field + " " + s + " has size " + n + " at " + k
+                    + "; expected a size of at least 1, or null for any size.");
+        }
+        return n;
     }
 }

@@ -353,12 +353,12 @@ final class LayerFactory {
                 JsonNode t = cfg.path("target_shape");
                 int[] shape = new int[t.size()];
                 for (int k = 0; k < shape.length; k++) {
-                    shape[k] = t.get(k).asInt();
+                    shape[k] = ConfigInts.read(t.get(k), where(cfg, cls), "target_shape " + t);
                 }
                 return new Reshape(name, shape);
             }
             case "Concatenate":
-                return Merge.concatenate(name, cfg.path("axis").asInt(-1), Merge.MaskRule.of(version));
+                return Merge.concatenate(name, ConfigInts.read(cfg.path("axis"), -1, where(cfg, cls), "axis"), Merge.MaskRule.of(version));
             case "Add":
                 return Merge.of(name, Merge.Mode.ADD, Merge.MaskRule.of(version));
             case "Multiply":
@@ -373,20 +373,20 @@ final class LayerFactory {
                 return Merge.of(name, Merge.Mode.MINIMUM, Merge.MaskRule.of(version));
             case "Conv1D": {
                 channelsLast(cfg, cls, name);
-                int groups = cfg.path("groups").asInt(1);
+                int groups = ConfigInts.read(cfg.path("groups"), 1, where(cfg, cls), "groups");
                 if (groups != 1) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Conv1D): groups=" + groups
                             + " is not supported; rnnrt runs Conv1D with groups=1 only.");
                 }
-                return new Conv1D(name, integer(cfg, cls, "filters"), first(cfg, "kernel_size", 1),
-                        first(cfg, "strides", 1), first(cfg, "dilation_rate", 1), text(cfg, "padding", "valid"),
+                return new Conv1D(name, integer(cfg, cls, "filters"), first(cfg, cls, "kernel_size", 1),
+                        first(cfg, cls, "strides", 1), first(cfg, cls, "dilation_rate", 1), text(cfg, "padding", "valid"),
                         activation(cfg, "activation", "linear"), bool(cfg, "use_bias", true), backend);
             }
             case "MaxPooling1D", "MaxPool1D", "AveragePooling1D", "AvgPool1D": {
                 channelsLast(cfg, cls, name);
                 Pooling1D.Mode mode = cls.startsWith("Max") ? Pooling1D.Mode.MAX : Pooling1D.Mode.AVERAGE;
-                int pool = first(cfg, "pool_size", first(cfg, "pool_length", 2));      // Keras 1: pool_length
-                int strides = first(cfg, "strides", first(cfg, "stride", 0));          // null: pool_size
+                int pool = first(cfg, cls, "pool_size", first(cfg, cls, "pool_length", 2));      // Keras 1: pool_length
+                int strides = first(cfg, cls, "strides", first(cfg, cls, "stride", 0));          // null: pool_size
                 return new Pooling1D(name, mode, pool, strides, text(cfg, "padding", text(cfg, "border_mode", "valid")));
             }
             case "GlobalMaxPooling1D", "GlobalMaxPool1D", "GlobalAveragePooling1D", "GlobalAvgPool1D": {
@@ -419,7 +419,8 @@ final class LayerFactory {
                 }
                 JsonNode axes = cfg.path("attention_axes");
                 if (!axes.isMissingNode() && !axes.isNull() && !(axes.isArray() && axes.size() == 1
-                        && axes.get(0).asInt() == 1) && !(axes.isIntegralNumber() && axes.asInt() == 1)) {
+                        && Integer.valueOf(1).equals(ConfigInts.exact(axes.get(0))))
+                        && !Integer.valueOf(1).equals(ConfigInts.exact(axes))) {
                     throw new ModelLoadException(where + ": attention_axes " + axes + " is not supported; rnnrt attends "
                             + "over the time axis (axis 1) of [batch, timesteps, features].");
                 }
@@ -427,7 +428,7 @@ final class LayerFactory {
                 if (out.isArray() && out.size() == 1) {
                     out = out.get(0);
                 }
-                if (!out.isMissingNode() && !out.isNull() && !out.isIntegralNumber()) {
+                if (!out.isMissingNode() && !out.isNull() && !out.isNumber()) {
                     throw new ModelLoadException(where + ": output_shape " + out + " is not supported; rnnrt takes one "
                             + "number of output features.");
                 }
@@ -441,8 +442,8 @@ final class LayerFactory {
                 try {
                     boolean scores = bool(callKwargs, "return_attention_scores", false);
                     return new MultiHeadAttention(name, integer(cfg, cls, "num_heads"), keyDim,
-                            valueDim.isIntegralNumber() ? valueDim.asInt() : keyDim, bool(cfg, "use_bias", true),
-                            out.isIntegralNumber() ? out.asInt() : -1, bool(callKwargs, "use_causal_mask", false),
+                            ConfigInts.read(valueDim, keyDim, where, "value_dim"), bool(cfg, "use_bias", true),
+                            ConfigInts.read(out, -1, where, "output_shape"), bool(callKwargs, "use_causal_mask", false),
                             scores, MultiHeadAttention.MaskRule.of(version, scores, cfg.path("dropout").asDouble(0) > 0),
                             backend);
                 } catch (IllegalArgumentException e) {
@@ -453,7 +454,7 @@ final class LayerFactory {
                 JsonNode d = cfg.path("dims");
                 int[] dims = new int[d.size()];
                 for (int k = 0; k < dims.length; k++) {
-                    dims[k] = d.get(k).asInt();
+                    dims[k] = ConfigInts.read(d.get(k), where(cfg, cls), "dims " + d);
                 }
                 try {
                     return new Permute(name, dims);
@@ -472,7 +473,8 @@ final class LayerFactory {
                         : TimeResize.zeroPadding(name, p[0], p[1]);
             }
             case "UpSampling1D":
-                return TimeResize.upSampling(name, cfg.path("size").asInt(cfg.path("length").asInt(2))); // Keras 1: length
+                return TimeResize.upSampling(name, ConfigInts.read(cfg.path("size"),
+                        ConfigInts.read(cfg.path("length"), 2, where(cfg, cls), "length"), where(cfg, cls), "size")); // Keras 1: length
             case "Normalization": {
                 JsonNode a = cfg.path("axis");
                 int[] axes;
@@ -483,10 +485,10 @@ final class LayerFactory {
                 } else if (a.isArray()) {
                     axes = new int[a.size()];
                     for (int k = 0; k < axes.length; k++) {
-                        axes[k] = a.get(k).asInt();
+                        axes[k] = ConfigInts.read(a.get(k), where(cfg, cls), "axis " + a);
                     }
                 } else {
-                    axes = new int[] {a.asInt()};
+                    axes = new int[] {ConfigInts.read(a, where(cfg, cls), "axis")};
                 }
                 Normalization n = new Normalization(name, axes, bool(cfg, "invert", false), version.major() >= 3);
                 JsonNode mean = cfg.path("mean");
@@ -533,7 +535,7 @@ final class LayerFactory {
                 if (axis.isArray() && axis.size() == 1) {
                     axis = axis.get(0);
                 }
-                if (!axis.isMissingNode() && !(axis.isIntegralNumber() && axis.asInt() == -1)) {
+                if (!axis.isMissingNode() && !Integer.valueOf(-1).equals(ConfigInts.exact(axis))) {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Softmax): axis " + axis
                             + " is not supported; rnnrt's Softmax is over the last axis (axis=-1).");
                 }
@@ -544,10 +546,10 @@ final class LayerFactory {
                 int a0;
                 int a1;
                 if (axes.isArray() && axes.size() == 2) {
-                    a0 = axes.get(0).asInt();
-                    a1 = axes.get(1).asInt();
-                } else if (axes.isIntegralNumber()) {
-                    a0 = axes.asInt();
+                    a0 = ConfigInts.read(axes.get(0), where(cfg, cls), "axes " + axes);
+                    a1 = ConfigInts.read(axes.get(1), where(cfg, cls), "axes " + axes);
+                } else if (axes.isNumber()) {
+                    a0 = ConfigInts.read(axes, where(cfg, cls), "axes");
                     a1 = a0;
                 } else {
                     throw new ModelLoadException(source + ", layer '" + name + "' (Dot): cannot read axes " + axes
@@ -798,15 +800,20 @@ final class LayerFactory {
         return String.join(", ", parts);
     }
 
+    /** The first of {@code keys} the config gives (Keras 1 names some fields differently), read strictly. */
     private int integer(JsonNode cfg, String cls, String... keys) {
         for (String k : keys) {
             JsonNode v = cfg.path(k);
-            if (v.canConvertToInt() && v.isNumber()) {
-                return v.asInt();
+            if (!v.isMissingNode() && !v.isNull()) {
+                return ConfigInts.read(v, where(cfg, cls), k);
             }
         }
-        throw new ModelLoadException(source + ", layer '" + text(cfg, "name", "?") + "' (" + cls + "): the config lacks '"
-                + keys[0] + "' or it is not an integer.");
+        throw new ModelLoadException(where(cfg, cls) + ": the config lacks '" + keys[0] + "'; expected an integer.");
+    }
+
+    /** "model.h5, layer 'lstm' (LSTM)": where a config field is, for messages. */
+    private String where(JsonNode cfg, String cls) {
+        return source + ", layer '" + text(cfg, "name", "?") + "' (" + cls + ")";
     }
 
     /** Refuses data_format channels_first, which rnnrt does not run. */
@@ -823,20 +830,22 @@ final class LayerFactory {
      * or Keras 1.2's {"left_pad": a, "right_pad": b}; {@code missing} on both sides when absent.
      */
     private int[] pair(JsonNode v, int missing, String where) {
-        if (v.isArray() && v.size() == 2 && v.get(0).isIntegralNumber() && v.get(1).isIntegralNumber()) {
-            return new int[] {v.get(0).asInt(), v.get(1).asInt()};
+        if (v.isArray() && v.size() == 2 && v.get(0).isNumber() && v.get(1).isNumber()) {
+            return new int[] {ConfigInts.read(v.get(0), where, "before"), ConfigInts.read(v.get(1), where, "after")};
         }
-        if (v.isObject() && (v.path("left_pad").isIntegralNumber() || v.path("right_pad").isIntegralNumber())) {
-            return new int[] {v.path("left_pad").asInt(0), v.path("right_pad").asInt(0)};   // Keras 1.2: a missing side is 0
+        if (v.isObject() && (v.path("left_pad").isNumber() || v.path("right_pad").isNumber())) {
+            return new int[] {ConfigInts.read(v.path("left_pad"), 0, where, "left_pad"),      // Keras 1.2: a missing
+                ConfigInts.read(v.path("right_pad"), 0, where, "right_pad")};                   // side is 0
         }
         if (v.isMissingNode() || v.isNull()) {
             return new int[] {missing, missing};
         }
-        if (!v.isIntegralNumber()) {
+        if (!v.isNumber()) {
             throw new ModelLoadException(where + ": cannot read " + v + "; expected a number, [before, after] or "
                     + "{\"left_pad\": a, \"right_pad\": b}.");
         }
-        return new int[] {v.asInt(), v.asInt()};
+        int both = ConfigInts.read(v, where, "the value");
+        return new int[] {both, both};
     }
 
     /** A number or nested lists of numbers from a config, as a tensor of that shape. */
@@ -872,26 +881,30 @@ final class LayerFactory {
 
     private int axis(JsonNode cfg, String cls, String name) {
         JsonNode v = cfg.path("axis");
-        if (v.isArray() && v.size() == 1 && v.get(0).canConvertToInt()) {
+        if (v.isArray() && v.size() == 1 && v.get(0).isNumber()) {
             v = v.get(0);
         }
         if (v.isMissingNode() || v.isNull()) {
             return -1;
         }
-        if (!v.isIntegralNumber()) {
+        if (!v.isNumber()) {
             throw new ModelLoadException(source + ", layer '" + name + "' (" + cls + "): axis " + v
                     + " is not supported; rnnrt normalizes the last axis only.");
         }
-        return v.asInt();
+        return ConfigInts.read(v, source + ", layer '" + name + "' (" + cls + ")", "axis");
     }
 
-    /** kernel_size / strides / dilation_rate: an integer or a one-element list. */
-    private static int first(JsonNode cfg, String key, int fallback) {
+    /** kernel_size / strides / dilation_rate / pool_size: an integer or a one-element list; {@code fallback} if absent. */
+    private int first(JsonNode cfg, String cls, String key, int fallback) {
         JsonNode v = cfg.path(key);
-        if (v.isArray() && v.size() > 0) {
-            return v.get(0).asInt(fallback);
+        if (v.isArray()) {
+            if (v.size() != 1) {
+                throw new ModelLoadException(where(cfg, cls) + ": " + key + " is " + v + "; expected an integer or a "
+                        + "list of one (a 1D layer has one axis).");
+            }
+            v = v.get(0);
         }
-        return v.isNumber() ? v.asInt() : fallback;
+        return ConfigInts.read(v, fallback, where(cfg, cls), key);
     }
 
     private static boolean bool(JsonNode cfg, String key, boolean fallback) {

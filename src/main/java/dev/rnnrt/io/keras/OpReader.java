@@ -85,7 +85,7 @@ final class OpReader {
                 for (JsonNode t : xs) {
                     in.add(tensor(where, t));
                 }
-                return new Made(TensorOp.concatenate(name, config.path("axis").asInt(0)), in);
+                return new Made(TensorOp.concatenate(name, ConfigInts.read(config.path("axis"), 0, where, "axis")), in);
             }
             case "ExpandDims":
                 return new Made(TensorOp.expandDims(name, axis(where, config.path("axis"))),
@@ -130,7 +130,7 @@ final class OpReader {
             return TensorOp.Index.newAxis();
         }
         if (k.isIntegralNumber()) {
-            return TensorOp.Index.at(k.asInt());
+            return TensorOp.Index.at(ConfigInts.read(k, where, "index"));
         }
         String cls = k.path("class_name").asText("");
         if (cls.equals("__ellipsis__")) {
@@ -231,7 +231,7 @@ final class OpReader {
             if (k.isNull()) {
                 out.add(TensorOp.Index.newAxis());
             } else if (k.isIntegralNumber()) {
-                out.add(TensorOp.Index.at(k.asInt()));
+                out.add(TensorOp.Index.at(ConfigInts.read(k, where, "index")));
             } else if (k.path("class_name").asText("").equals("__ellipsis__")) {
                 out.add(TensorOp.Index.ellipsis());
             } else if (k.isObject() && k.has("start")) {
@@ -295,21 +295,21 @@ final class OpReader {
             }
         }
         try {
-            return TensorOp.Index.slice(bound(start), bound(stop), bound(step));
+            return TensorOp.Index.slice(bound(where, start), bound(where, stop), bound(where, step));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(where + ": " + e.getMessage(), e);
         }
     }
 
-    private static Integer bound(JsonNode b) {
-        return b.isMissingNode() || b.isNull() ? null : b.asInt();
+    private static Integer bound(String where, JsonNode b) {
+        return b.isMissingNode() || b.isNull() ? null : ConfigInts.read(b, where, "slice bound");
     }
 
     private int axis(String where, JsonNode v) {
         if (!v.isIntegralNumber()) {
             throw new ModelLoadException(where + " needs an integer axis; got " + (v.isMissingNode() ? "none" : v) + ".");
         }
-        return v.asInt();
+        return ConfigInts.read(v, where, "axis");
     }
 
     private int[] axes(String where, JsonNode v, String noneMeans) {

@@ -224,7 +224,7 @@ class KerasRefusalTest {
         cfg.put("batch_input_shape", null);
         Path nullShape = dir.resolve("null_shape.h5");
         KerasFileWriter.writeHdf5(nullShape, "2.4.0", sequential(layer("LSTM", "lstm", cfg)), Map.of());
-        assertRefused(() -> KerasModelLoader.load(nullShape), "input shape is null", "expected a list");
+        assertRefused(() -> KerasModelLoader.load(nullShape), "null_shape.h5", "'lstm'", "batch_input_shape is null", "expected a list");
         Path scalarShape = dir.resolve("scalar_shape.h5");
         KerasFileWriter.writeHdf5(scalarShape, "2.4.0", sequential(layer("LSTM", "lstm", Map.of("units", 3,
                 "input_shape", 5))), Map.of());
