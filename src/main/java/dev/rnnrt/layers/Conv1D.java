@@ -128,8 +128,7 @@ public final class Conv1D extends Layer {
                     + shapeText(x) + ".");
         }
         if (x[0] >= 0 && outTime(x[0]) < 1) {
-            throw new IllegalArgumentException(describe() + " needs at least " + ((kernelSize - 1) * dilation + 1)
-                    + " timesteps with padding '" + padding + "'; got " + shapeText(x) + ".");
+            throw new IllegalArgumentException(tooFewSteps(shapeText(x)));
         }
         return List.of(new int[] {x[0] < 0 ? -1 : outTime(x[0]), filters});
     }
@@ -150,8 +149,7 @@ public final class Conv1D extends Layer {
         int time = x.dim(1);
         int outT = outTime(time);
         if (outT < 1) {
-            throw new IllegalArgumentException(describe() + " needs at least " + ((kernelSize - 1) * dilation + 1)
-                    + " timesteps with padding '" + padding + "'; got " + time + ".");
+            throw new IllegalArgumentException(tooFewSteps(time + " timesteps"));
         }
         int span = (kernelSize - 1) * dilation;
         int padLeft = switch (padding) {
@@ -216,6 +214,25 @@ public final class Conv1D extends Layer {
     public String describeOptions() {
         return "filters=" + filters + ", kernel_size=" + kernelSize + ", strides=" + stride + ", padding=" + padding
                 + (dilation > 1 ? ", dilation_rate=" + dilation : "") + ", activation=" + activation.kerasName();
+    }
+
+    /**
+     * The refusal of an input too short for one output step, saying what Keras computes for this
+     * padding (keras/src/ops/operation_utils.py compute_conv_output_shape): with 'valid',
+     * floor((T − (K − 1)·dilation − 1) / strides) + 1 steps, so one step needs the kernel's whole span
+     * (Keras gives an empty output up to strides − 1 steps short, and refuses shorter inputs); with
+     * 'same' and 'causal', floor((T − 1) / strides) + 1 steps, so any T ≥ 1 gives one.
+     */
+    private String tooFewSteps(String got) {
+        int span = (kernelSize - 1) * dilation + 1;
+        if (padding.equals("valid")) {
+            return describe() + " needs at least " + span + " timesteps with padding 'valid' (one output step takes "
+                    + (dilation > 1 ? "(kernel_size - 1) * dilation_rate + 1 = " : "kernel_size = ") + span
+                    + " steps; Keras would give no output step); got " + got + ". Give longer sequences, or use a "
+                    + "model with padding 'same' or 'causal', which take any length from 1.";
+        }
+        return describe() + " needs at least 1 timestep with padding '" + padding + "' (it gives ceil(timesteps / "
+                + stride + ") output steps); got " + got + ".";
     }
 
     private int outTime(int time) {

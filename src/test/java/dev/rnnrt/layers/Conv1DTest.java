@@ -139,6 +139,40 @@ class Conv1DTest {
         return out;
     }
 
+    /**
+     * How many steps each padding needs, as Keras computes the output length: 'valid' the kernel's
+     * dilated span, 'same' and 'causal' one step (fewer steps than the kernel are fine); the message
+     * says that number, for the static shape and for a call.
+     */
+    @Test
+    void theStepsNeededAreThoseOfThePadding() {
+        RandomTensors r = new RandomTensors(5303L);
+        Tensor kernel = r.uniform(0.5, 3, 2, 4);
+        Tensor bias = r.uniform(0.5, 4);
+        for (String padding : new String[] {"causal", "same", "valid"}) {
+            Conv1D conv = new Conv1D("conv", 4, 3, 1, 2, padding, OutputActivation.named("linear", KerasVersion.KERAS_3),
+                    true);
+            conv.setWeights(List.of(kernel, bias));
+            int needed = padding.equals("valid") ? 5 : 1;       // (3 - 1) * 2 + 1 steps, or any step
+            assertEquals(1, conv.outputShapes(List.of(new int[] {needed, 2})).get(0)[0], padding);
+            assertEquals(1, conv.call(List.of(r.uniform(1, 2, needed, 2)), null).get(0).dim(1), padding);
+            String want = "needs at least " + needed + (needed == 1 ? " timestep " : " timesteps ") + "with padding '"
+                    + padding + "'";
+            IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
+                    () -> conv.outputShapes(List.of(new int[] {needed - 1, 2})));
+            assertTrue(shape.getMessage().contains(want) && shape.getMessage().contains("[batch, " + (needed - 1) + ", 2]"),
+                    padding + ": " + shape.getMessage());
+            IllegalArgumentException call = assertThrows(IllegalArgumentException.class,
+                    () -> conv.call(List.of(Tensor.zeros(2, needed - 1, 2)), null));
+            assertTrue(call.getMessage().contains(want) && call.getMessage().contains("got " + (needed - 1) + " timesteps"),
+                    padding + ": " + call.getMessage());
+            if (padding.equals("valid")) {
+                assertTrue(call.getMessage().contains("(kernel_size - 1) * dilation_rate + 1 = 5")
+                        && call.getMessage().contains("padding 'same' or 'causal'"), call.getMessage());
+            }
+        }
+    }
+
     /** Too few steps for the kernel are refused when the model is built; null weights by name. */
     @Test
     void tooShortInputsAndNullWeightsAreRefused() {
