@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.rnnrt.api.Backend;
 import dev.rnnrt.api.Tensor;
-import dev.rnnrt.io.keras.KerasModelLoader;
 import dev.rnnrt.io.keras.LoadedModel;
 import dev.rnnrt.layers.InputValueException;
 import dev.rnnrt.io.npy.NpyDtype;
@@ -130,7 +129,7 @@ final class PredictCommand implements Callable<Integer> {
     private int run(PrintStream out, PrintStream err, Backend.Opened choice, String prec, boolean example,
                     Path modelPath, List<Path> inputPaths) throws IOException {
         long loadStart = System.nanoTime();
-        LoadedModel loaded = KerasModelLoader.load(modelPath, choice.backend());
+        LoadedModel loaded = ModelFiles.load(modelPath, choice.backend());
         double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
         for (String w : loaded.warnings()) {
             err.println("rnnrt: warning: " + w);

@@ -1,6 +1,5 @@
 package dev.rnnrt.cli;
 
-import dev.rnnrt.io.keras.KerasModelLoader;
 import dev.rnnrt.io.keras.LoadedModel;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,7 +21,7 @@ final class SummaryCommand implements Runnable {
     @Override
     public void run() {
         CliException.requireNonEmpty("--model", model);
-        LoadedModel loaded = KerasModelLoader.load(model);
+        LoadedModel loaded = ModelFiles.load(model, dev.rnnrt.backend.cpu.reference.RecurrentReference.INSTANCE);
         PrintStream out = Main.Streams.out();
         out.println("File: " + model + " (" + loaded.format() + ", keras_version "
                 + (loaded.kerasVersion() == null ? "unknown" : loaded.kerasVersion()) + ")");

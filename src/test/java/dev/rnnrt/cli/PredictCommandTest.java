@@ -353,6 +353,31 @@ class PredictCommandTest {
                 && text.contains("Total params"), text);
     }
 
+    /** A save_weights file given as --model is named as such, with what to do in command-line terms. */
+    @Test
+    void aWeightsOnlyFileSaysItHasNoModelConfig() {
+        Path weights = dir.resolve("weights.h5");
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(weights)) {
+            f.putAttribute("keras_version", "2.4.0");
+            f.putAttribute("backend", "tensorflow");
+            f.putAttribute("layer_names", new String[] {"dense"});
+            f.putGroup("dense").putAttribute("weight_names", new String[] {"dense/kernel:0"});
+        }
+        Path x = dir.resolve("x.npy");
+        dev.rnnrt.io.npy.NpyWriter.write(x, new dev.rnnrt.testing.RandomTensors(91L).uniform(1, 2, 3, 4), false);
+        String[][] commands = {{"summary", "--model", weights.toString()},
+            {"predict", "--model", weights.toString(), "--input", x.toString(), "--output-dir",
+                dir.resolve("out").toString(), "--device", "cpu", "--quiet"}};
+        for (String[] command : commands) {
+            assertFails(1, weights + " holds a model's weights but no model config", command);
+            for (String part : new String[] {"model.save_weights", "--model needs the whole model",
+                "model.save(\"model.keras\")", "KerasModelLoader.loadWeights(file, json)", "model.to_json()"}) {
+                assertTrue(err().contains(part), command[0] + ": stderr lacks '" + part + "': " + err());
+            }
+        }
+        assertFalse(java.nio.file.Files.exists(dir.resolve("out")), "predict wrote nothing");
+    }
+
     private void assertFails(int code, String part, String... args) {
         out.reset();
         err.reset();

@@ -137,7 +137,7 @@ public final class KerasModelLoader {
             if (config == null) {
                 throw new ModelLoadException(source + " holds weights only (no model_config attribute), as "
                         + "save_weights writes. Load it with KerasModelLoader.loadWeights(file, architectureJson), "
-                        + "giving the architecture from model.to_json().");
+                        + "giving the architecture from model.to_json().", ModelLoadException.Kind.WEIGHTS_ONLY);
             }
             Node mw = h5.child(root, "model_weights");
             if (!(mw instanceof Group weights)) {

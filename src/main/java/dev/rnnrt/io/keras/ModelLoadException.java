@@ -9,11 +9,32 @@ public final class ModelLoadException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** What was wrong, where a caller such as the command line says it in its own terms. */
+    public enum Kind {
+        /** Anything not listed below; the message says what. */
+        OTHER,
+        /** The file holds weights but no model config (as {@code save_weights} writes): nothing to build. */
+        WEIGHTS_ONLY
+    }
+
+    private final Kind kind;
+
     public ModelLoadException(String message) {
-        super(message);
+        this(message, Kind.OTHER);
     }
 
     public ModelLoadException(String message, Throwable cause) {
         super(message, cause);
+        this.kind = Kind.OTHER;
+    }
+
+    public ModelLoadException(String message, Kind kind) {
+        super(message);
+        this.kind = kind;
+    }
+
+    /** What was wrong; {@link Kind#OTHER} unless the loader marked it. */
+    public Kind kind() {
+        return kind;
     }
 }
