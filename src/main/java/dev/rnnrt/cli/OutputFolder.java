@@ -65,6 +65,13 @@ final class OutputFolder implements AutoCloseable {
      */
     private FileChannel lockCheck;
     private boolean complete;
+    /**
+     * Set by the first {@link #close()}, the run's own or the shutdown hook's. complete(), partial()
+     * and close() hold this object's monitor, so a hook that runs while the outputs are being put in
+     * place waits until they all are, and one that ran first leaves nothing for them to place: the
+     * lock is never let go of while a result is still moving into the folder.
+     */
+    private boolean closed;
 
     private OutputFolder(Path dir, boolean overwrite) {
         this.dir = dir;
@@ -317,7 +324,10 @@ final class OutputFolder implements AutoCloseable {
     }
 
     /** A new temporary file beside output {@code k}, removed unless the run completes. */
-    Path partial(int k) {
+    synchronized Path partial(int k) {
+        if (closed) {
+            throw new CliException("the run was stopped; no more results go into " + dir + ".");
+        }
         try {
             return newPartial(".out_" + k + ".npy.");
         } catch (IOException e) {
@@ -329,7 +339,10 @@ final class OutputFolder implements AutoCloseable {
      * Puts the complete outputs in place (partial k becomes out_k.npy), removes an earlier run's
      * summary.json first and its extra out_k.npy after, then writes summary.json.
      */
-    void complete(List<Path> done, byte[] summary) {
+    synchronized void complete(List<Path> done, byte[] summary) {
+        if (closed) {
+            throw new CliException("the run was stopped before its results were put in place in " + dir + ".");
+        }
         Path summaryPath = dir.resolve(SUMMARY_FILE);
         try {
             if (overwrite) {
@@ -387,7 +400,11 @@ final class OutputFolder implements AutoCloseable {
 
     /** Removes what an unfinished run left (temporary files, folders it created that are empty) and the lock. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         removePartials();
         try {
             Runtime.getRuntime().removeShutdownHook(cleanup);

@@ -141,6 +141,31 @@ class OutputFolderTest {
     }
 
     /**
+     * A run whose folder was closed under it (the shutdown hook, on Ctrl-C or kill, while the main
+     * thread goes on) puts nothing in place afterwards and makes no new temporary files: its lock is
+     * gone, so another run may be writing there by then.
+     */
+    @Test
+    void aRunClosedUnderItPlacesNothingAfterwards() throws IOException {
+        Path results = Files.createDirectory(dir.resolve("stopped"));
+        OutputFolder folder = OutputFolder.open(results, false, 1);
+        Path partial = folder.partial(0);
+        NpyWriter.write(partial, Tensor.of(new float[] {1.5f, -2.5f}, 2, 1), true);
+        folder.close();                                 // what the shutdown hook does
+        assertEquals(List.of(), names(results), "the temporary file and the lock are gone");
+        try (OutputFolder next = OutputFolder.open(results, false, 1)) {      // another run takes the folder
+            CliException late = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                    () -> folder.complete(List.of(partial), "{}".getBytes(StandardCharsets.UTF_8)));
+            assertTrue(late.getMessage().contains("stopped"), late.getMessage());
+            org.junit.jupiter.api.Assertions.assertThrows(CliException.class, () -> folder.partial(0));
+            folder.close();                             // the run's own close, after the hook's: a no-op
+            assertEquals(List.of(OutputFolder.LOCK_FILE), names(results),
+                    "nothing placed, and the other run's lock left alone");
+        }
+        assertEquals(List.of(), names(results));
+    }
+
+    /**
      * While a run holds its folder, a run of another process into it is refused and leaves the first
      * run's temporary files alone: reading the lock file back does not drop the lock, which a POSIX
      * lock does when any descriptor of the file is closed.
