@@ -432,8 +432,10 @@ public final class KerasModelLoader {
         if (layer instanceof RecurrentLayer r && factory.frozenCells(r) != null) {
             return r.weightNames().size();                   // RNN around one frozen cell
         }
-        if (layer instanceof Bidirectional b && factory.frozenCells(b) != null) {
-            return b.forwardLayer().weightNames().size() + b.backwardLayer().weightNames().size();
+        if (layer instanceof Bidirectional b && factory.frozenDirections(b) != null) {
+            boolean[] frozen = factory.frozenDirections(b);
+            return (frozen[0] ? b.forwardLayer().weightNames().size() : 0)
+                    + (frozen[1] ? b.backwardLayer().weightNames().size() : 0);
         }
         if (layer instanceof BidirectionalStack b && factory.frozenCells(b) != null) {
             return frozenWeightCount(b.forwardLayer(), factory.frozenCells(b.forwardLayer()))
@@ -488,7 +490,17 @@ public final class KerasModelLoader {
                 // as Keras 2's convert_nested_bidirectional does
                 List<Tensor> forward = List.of();
                 List<Tensor> backward = List.of();
-                if (raw.size() == nf + nb || raw.size() % 2 == 0) {
+                // a trainable layer lists its trainable direction's weights first: with a frozen forward
+                // layer and a trainable backward_layer, the backward layer's (see LayerFactory)
+                boolean[] frozen = factory.frozenDirections(b);
+                boolean backwardFirst = raw.size() == nf + nb && e.trainable() && frozen != null && frozen[0]
+                        && !frozen[1];
+                if (backwardFirst) {
+                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer().className(),
+                            raw.subList(0, nb), b.backwardLayer().units());
+                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
+                            raw.subList(nb, raw.size()), b.forwardLayer().units());
+                } else if (raw.size() == nf + nb || raw.size() % 2 == 0) {
                     int split = raw.size() == nf + nb ? nf : raw.size() / 2;
                     forward = WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
                             raw.subList(0, split), b.forwardLayer().units());

@@ -127,6 +127,55 @@ final class LayerFactory {
         return frozenCells.get(stack);
     }
 
+    /**
+     * The Bidirectional layers around one cell per direction where Keras counts a direction's
+     * weights as non-trainable in a trainable Bidirectional: {forward, backward}. A trainable
+     * Bidirectional lists its weights as trainable_weights + non_trainable_weights, each the forward
+     * layer's then the backward's (Keras 2's base Layer gathers them from its children, Keras 3's
+     * filters its weights by each variable's trainable flag), so a frozen forward layer with a
+     * trainable backward_layer saves the backward layer's weights first.
+     */
+    private final Map<Bidirectional, boolean[]> frozenDirections = new java.util.IdentityHashMap<>();
+
+    /**
+     * Which directions of a Bidirectional around one cell per direction Keras counts as
+     * non-trainable while the Bidirectional itself is trainable: {forward, backward}; null for neither.
+     */
+    boolean[] frozenDirections(Bidirectional b) {
+        return frozenDirections.get(b);
+    }
+
+    /**
+     * Whether Keras counts all weights of one direction of a Bidirectional around one cell as
+     * non-trainable while the Bidirectional is trainable. {@code spec} is the direction's config.
+     * <ul>
+     *   <li>tf.keras (2.x "-tf" and 2.4+): base_layer.py's trainable_weights is empty for a layer
+     *       with trainable=False, and an LSTM, GRU or SimpleRNN gives its cell its own trainable; an
+     *       RNN around a frozen cell has no trainable weights either. Bidirectional sets its own
+     *       trainable without passing it on (wrappers.py, rnn/bidirectional.py).</li>
+     *   <li>Standalone Keras 2.1.4 to 2.3.1: Bidirectional's trainable setter, which Layer.__init__
+     *       calls, sets both directions' trainable to its own, so only a frozen cell counts; 2.0.9's
+     *       RNN took its weights' trainability from its cell alone; other versions as tf.keras.</li>
+     *   <li>Keras 3.2+: a variable is non-trainable when the layer that created it (the cell) was
+     *       frozen then (layer.py _track_variable): an LSTM, GRU or SimpleRNN with trainable=False,
+     *       or an RNN's frozen cell; an RNN's own trainable=False leaves its cell's weights
+     *       trainable. Keras 3.0 and 3.1 marked none.</li>
+     * </ul>
+     */
+    private boolean plainDirectionFrozen(RecurrentLayer layer, JsonNode spec) {
+        boolean cellFrozen = frozenCells.containsKey(layer);       // RNN around a frozen cell, where marked
+        boolean layerFrozen = !bool(spec.path("config"), "trainable", true);
+        if (version.major() >= 3) {
+            return cellFrozen || layerFrozen && !"RNN".equals(text(spec, "class_name", "")) && version.minor() >= 2;
+        }
+        boolean standalone = version.major() == 2 && !version.tfKeras() && version.minor() <= 3;
+        if (standalone && (version.minor() == 0 && version.patch() == 9 || version.minor() > 1
+                || version.minor() == 1 && version.patch() >= 4)) {
+            return cellFrozen;
+        }
+        return cellFrozen || layerFrozen;
+    }
+
     /** Warnings about the file's layers (precision Keras computed in), for the loaded model. */
     private final List<String> warnings = new ArrayList<>();
     /** The dtype policies already warned about, so that a model warns once per policy. */
@@ -315,8 +364,12 @@ final class LayerFactory {
                 Bidirectional.MergeMode m = mode.isMissingNode() ? Bidirectional.MergeMode.CONCAT
                         : Bidirectional.MergeMode.named(mode.isNull() ? null : mode.asText());
                 Bidirectional bi = Bidirectional.of(name, forward, m, backward, version.bidirectionalZeroesMaskedOutputs());
-                if (frozenCells.containsKey(forward)) {              // RNN around one frozen cell
-                    frozenCells.put(bi, frozenCells.get(forward));
+                // a derived backward layer is the forward layer's copy, frozen as it is
+                boolean forwardFrozen = plainDirectionFrozen(forward, cfg.path("layer"));
+                boolean backwardFrozen = backward == null ? forwardFrozen
+                        : plainDirectionFrozen(backward, cfg.path("backward_layer"));
+                if (forwardFrozen || backwardFrozen) {
+                    frozenDirections.put(bi, new boolean[] {forwardFrozen, backwardFrozen});
                 }
                 return bi;
             }

@@ -1,0 +1,300 @@
+package dev.rnnrt.io.keras;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.Lstm;
+import dev.rnnrt.layers.RecurrentLayer;
+import dev.rnnrt.layers.SimpleRnn;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code Bidirectional(LSTM / GRU / SimpleRNN)} with a frozen direction, in .h5 files as Keras
+ * writes them: a layer's weights are its trainable weights, then its non-trainable ones, each list
+ * the forward layer's then the backward layer's (tf.keras' base_layer.py gathers them from the two
+ * child layers; Keras 3's layer.py filters its weights by each variable's trainable flag, set from
+ * the cell that created it). A frozen forward layer with a trainable backward_layer is therefore
+ * saved after it. Both directions have the same shapes and weights of their own, so reading them
+ * the wrong way round gives other numbers; the expected model is built in Java with each
+ * direction's weights set by hand.
+ */
+class BidirectionalFrozenDirectionTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int I = 4;
+    private static final int H = 3;
+    private static final String[] CLASSES = {"LSTM", "GRU", "SimpleRNN"};
+
+    @TempDir
+    Path dir;
+
+    private final RandomTensors random = new RandomTensors(20260412);
+
+    /** How one direction is written in the config. */
+    private enum Direction {
+        /** LSTM(…), trainable. */
+        TRAINABLE,
+        /** LSTM(…, trainable=False). */
+        FROZEN,
+        /** RNN(LSTMCell(…), trainable=False): the RNN frozen, its cell's config trainable. */
+        FROZEN_RNN,
+        /** RNN(LSTMCell(…, trainable=False)). */
+        FROZEN_CELL
+    }
+
+    /** tf.keras 2.9 and 3.6 (model.save("m.h5")): a frozen forward layer's weights come after the backward's. */
+    @Test
+    void aFrozenForwardLayerIsSavedAfterATrainableBackwardLayer() {
+        for (String version : List.of("2.9.0", "2.15.0", "3.6.0")) {
+            for (String cls : CLASSES) {
+                check(version, cls, Direction.FROZEN, Direction.TRAINABLE, true, true);
+                check(version, cls, Direction.FROZEN_CELL, Direction.TRAINABLE, true, true);
+            }
+        }
+        // tf.keras' RNN with trainable=False has no trainable weights; Keras 3 keeps its cell's weights trainable
+        check("2.9.0", "GRU", Direction.FROZEN_RNN, Direction.TRAINABLE, true, true);
+        check("3.6.0", "GRU", Direction.FROZEN_RNN, Direction.TRAINABLE, true, false);
+    }
+
+    /**
+     * The forward layer first: a frozen backward layer, both frozen, and a frozen Bidirectional
+     * (all its weights non-trainable, each direction in turn).
+     */
+    @Test
+    void otherFrozenDirectionsKeepTheForwardLayerFirst() {
+        for (String version : List.of("2.9.0", "3.6.0")) {
+            for (String cls : CLASSES) {
+                check(version, cls, Direction.TRAINABLE, Direction.FROZEN, true, false);
+                check(version, cls, Direction.FROZEN, Direction.FROZEN, true, false);
+                check(version, cls, Direction.FROZEN_CELL, Direction.FROZEN_CELL, true, false);
+                check(version, cls, Direction.FROZEN, Direction.TRAINABLE, false, false);
+                check(version, cls, Direction.TRAINABLE, Direction.FROZEN_CELL, false, false);
+            }
+        }
+    }
+
+    /**
+     * A nested tf.keras model keeps one list: the trainable weights of its layers, then the
+     * non-trainable ones. A frozen forward layer's weights are among the latter, a trainable
+     * backward layer's among the former; a frozen LSTM without a backward_layer freezes both
+     * directions. Standalone Keras 2.2.4's Bidirectional sets both directions' trainable to its own.
+     */
+    @Test
+    void nestedModelsListAFrozenDirectionAmongTheNonTrainableWeights() {
+        for (String cls : CLASSES) {
+            nested("2.9.0", cls, true, new int[] {1, 2, 0});     // backward, Dense, then the frozen forward
+            nested("2.9.0", cls, false, new int[] {2, 0, 1});    // Dense, then both frozen directions
+            nested("2.2.4", cls, false, new int[] {0, 1, 2});    // all trainable
+        }
+    }
+
+    /**
+     * Writes Bidirectional(forward, backward_layer=backward) as {@code version} saves it, the
+     * directions' weights in the file backward first where {@code backwardFirst}, and checks the
+     * loaded model against the same model built in Java.
+     */
+    private void check(String version, String cls, Direction forward, Direction backward, boolean trainable,
+                       boolean backwardFirst) {
+        String what = version + " Bidirectional(" + cls + " " + forward + ", backward_layer " + backward
+                + (trainable ? "" : ", trainable=False") + ")" + (backwardFirst ? ", backward weights first" : "");
+        Bidirectional expected = javaBidirectional(cls);
+        List<Tensor> fw = randomWeights(expected.forwardLayer());
+        List<Tensor> bw = randomWeights(expected.backwardLayer());
+        expected.forwardLayer().setWeights(fw);
+        expected.backwardLayer().setWeights(bw);
+        Model java = Model.sequential("java").input(-1, I).add(expected).build();
+
+        boolean keras3 = version.startsWith("3");
+        Map<String, Object> bi = new LinkedHashMap<>();
+        bi.put("name", "bidirectional");
+        bi.put("trainable", trainable);
+        bi.put("merge_mode", "concat");
+        bi.put("layer", direction(cls, forward, false, keras3));
+        bi.put("backward_layer", direction(cls, backward, true, keras3));
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        for (boolean back : backwardFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
+            putWeights(lw, "bidirectional/" + (back ? "backward_" : "forward_") + cls.toLowerCase(), cls, keras3,
+                    back ? bw : fw);
+        }
+        JsonNode config = keras3 ? keras3Model(Map.of("class_name", "Bidirectional", "config", bi))
+                : keras2Model(List.of(Map.of("class_name", "Bidirectional", "config", bi)));
+        Path file = dir.resolve("bidirectional_" + cls + "_" + forward + "_" + backward + "_" + trainable + "_"
+                + version + ".h5");
+        KerasFileWriter.writeHdf5(file, version, config, Map.of("bidirectional", lw));
+        Tensor x = random.uniform(1, 3, 5, I);
+        Compare.assertIdentical(what, java.predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /**
+     * A Sequential holding a nested Sequential [Bidirectional(frozen cls, backward_layer trainable cls
+     * where {@code explicitBackward}), Dense]; the nested model's list holds the forward layer's (0),
+     * backward layer's (1) and Dense's (2) weights in {@code order}.
+     */
+    private void nested(String version, String cls, boolean explicitBackward, int[] order) {
+        Bidirectional bi = javaBidirectional(cls);
+        List<Tensor> fw = randomWeights(bi.forwardLayer());
+        List<Tensor> bw = randomWeights(bi.backwardLayer());
+        bi.forwardLayer().setWeights(fw);
+        bi.backwardLayer().setWeights(bw);
+        Dense dense = Dense.builder(2).name("dense").build();
+        List<Tensor> dw = List.of(random.uniform(0.5, 2 * H, 2), random.uniform(0.5, 2));
+        dense.setWeights(dw);
+        Model java = Model.sequential("java").input(-1, I).add(bi).add(dense).build();
+
+        Map<String, Object> biCfg = new LinkedHashMap<>();
+        biCfg.put("name", "bidirectional");
+        biCfg.put("merge_mode", "concat");
+        biCfg.put("layer", direction(cls, Direction.FROZEN, false, false));
+        if (explicitBackward) {
+            biCfg.put("backward_layer", direction(cls, Direction.TRAINABLE, true, false));
+        }
+        Map<String, Object> inner = Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers",
+                List.of(Map.of("class_name", "InputLayer", "config", Map.of("name", "input_1",
+                                "batch_input_shape", nullFirst(-1, I))),
+                        Map.of("class_name", "Bidirectional", "config", biCfg),
+                        Map.of("class_name", "Dense", "config", Map.of("name", "dense", "units", 2,
+                                "activation", "linear")))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "outer",
+                "layers", List.of(inner))));
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        for (int part : order) {
+            if (part == 2) {
+                lw.put("dense/kernel:0", dw.get(0)).put("dense/bias:0", dw.get(1));
+            } else {
+                putWeights(lw, "bidirectional/" + (part == 1 ? "backward_" : "forward_") + cls.toLowerCase(), cls,
+                        false, part == 1 ? bw : fw);
+            }
+        }
+        Path file = dir.resolve("nested_" + cls + "_" + explicitBackward + "_" + version + ".h5");
+        KerasFileWriter.writeHdf5(file, version, config, Map.of("inner", lw));
+        Tensor x = random.uniform(1, 3, 5, I);
+        Compare.assertIdentical(version + " nested Bidirectional(" + cls + " frozen"
+                + (explicitBackward ? ", backward_layer trainable" : "") + ")", java.predict(x),
+                KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /** Bidirectional(cls) in Java: both directions return sequences, the backward one goes backwards. */
+    private static Bidirectional javaBidirectional(String cls) {
+        return Bidirectional.of("bidirectional", javaLayer(cls, false), Bidirectional.MergeMode.CONCAT,
+                javaLayer(cls, true));
+    }
+
+    private static RecurrentLayer javaLayer(String cls, boolean backwards) {
+        String name = (backwards ? "backward_" : "forward_") + cls.toLowerCase();
+        switch (cls) {
+            case "LSTM":
+                return Lstm.builder(H).name(name).returnSequences(true).goBackwards(backwards).build();
+            case "GRU":
+                return Gru.builder(H).name(name).resetAfter(true).returnSequences(true).goBackwards(backwards).build();
+            default:
+                return SimpleRnn.builder(H).name(name).returnSequences(true).goBackwards(backwards).build();
+        }
+    }
+
+    private List<Tensor> randomWeights(RecurrentLayer layer) {
+        layer.build(I);
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : layer.getWeights()) {
+            out.add(random.uniform(0.6, t.shape()));
+        }
+        return out;
+    }
+
+    /** One direction's config: the layer, or an RNN around its cell. */
+    private static Map<String, Object> direction(String cls, Direction how, boolean backwards, boolean keras3) {
+        String name = cls.toLowerCase() + (backwards ? "_1" : "");
+        Map<String, Object> cfg = new LinkedHashMap<>();
+        cfg.put("units", H);
+        cfg.put("activation", "tanh");
+        if (!cls.equals("SimpleRNN")) {
+            cfg.put("recurrent_activation", "sigmoid");
+        }
+        if (cls.equals("GRU")) {
+            cfg.put("reset_after", true);
+        }
+        cfg.put("use_bias", true);
+        if (how == Direction.TRAINABLE || how == Direction.FROZEN) {
+            cfg.put("name", name);
+            cfg.put("trainable", how == Direction.TRAINABLE);
+            cfg.put("return_sequences", true);
+            cfg.put("go_backwards", backwards);
+            return layer(cls, cfg, keras3);
+        }
+        cfg.put("name", cls.toLowerCase() + "_cell");
+        cfg.put("trainable", how != Direction.FROZEN_CELL);
+        Map<String, Object> rnn = new LinkedHashMap<>();
+        rnn.put("name", "rnn" + (backwards ? "_1" : ""));
+        rnn.put("trainable", how != Direction.FROZEN_RNN);
+        rnn.put("return_sequences", true);
+        rnn.put("go_backwards", backwards);
+        rnn.put("cell", layer(cls + "Cell", cfg, keras3));
+        return layer("RNN", rnn, keras3);
+    }
+
+    private static Map<String, Object> layer(String cls, Map<String, Object> cfg, boolean keras3) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (keras3) {
+            out.put("module", "keras.layers");
+        }
+        out.put("class_name", cls);
+        out.put("config", cfg);
+        return out;
+    }
+
+    /** A direction's weights under its own names (Keras 3: the variables' paths). */
+    private static void putWeights(KerasFileWriter.LayerWeights lw, String prefix, String cls, boolean keras3,
+                                   List<Tensor> w) {
+        String[] names = {"kernel", "recurrent_kernel", "bias"};
+        for (int k = 0; k < w.size(); k++) {
+            lw.put(prefix + "/" + cls.toLowerCase() + "_cell/" + names[k] + (keras3 ? "" : ":0"), w.get(k));
+        }
+    }
+
+    private static JsonNode keras2Model(List<Object> layers) {
+        List<Object> all = new ArrayList<>();
+        all.add(Map.of("class_name", "InputLayer", "config", Map.of("name", "input_1",
+                "batch_input_shape", nullFirst(-1, I))));
+        all.addAll(layers);
+        return JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2", "layers", all)));
+    }
+
+    /** A Keras 3 functional model: an input, then the layer. */
+    private static JsonNode keras3Model(Map<String, Object> layer) {
+        Map<String, Object> in = new LinkedHashMap<>();
+        in.put("class_name", "InputLayer");
+        in.put("config", Map.of("name", "input", "batch_shape", nullFirst(-1, I)));
+        in.put("name", "input");
+        in.put("inbound_nodes", List.of());
+        Map<String, Object> l = new LinkedHashMap<>(layer);
+        l.put("name", "bidirectional");
+        l.put("inbound_nodes", List.of(Map.of("args", List.of(Map.of("class_name", "__keras_tensor__",
+                "config", Map.of("shape", nullFirst(-1, I), "dtype", "float32",
+                        "keras_history", List.of("input", 0, 0)))), "kwargs", Map.of())));
+        return JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
+                "trainable", true, "layers", List.of(in, l),
+                "input_layers", List.of(List.of("input", 0, 0)),
+                "output_layers", List.of(List.of("bidirectional", 0, 0)))));
+    }
+
+    /** [null, d1, d2, …] with -1 written as null. */
+    private static List<Object> nullFirst(int... dims) {
+        List<Object> out = new ArrayList<>();
+        out.add(null);
+        for (int d : dims) {
+            out.add(d < 0 ? null : d);
+        }
+        return out;
+    }
+}
