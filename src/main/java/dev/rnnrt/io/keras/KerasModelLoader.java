@@ -516,12 +516,18 @@ public final class KerasModelLoader {
                 b.forwardLayer().setWeights(forward);
                 b.backwardLayer().setWeights(backward);
             } else if (layer instanceof StackedRnn s) {
-                s.setWeights(stackedWeights(where, s, raw, absent, factory.frozenCells(s)));
+                // Keras 3 lists a frozen layer's weights as its weights property orders them, cell by
+                // cell (layer.py non_trainable_weights); Keras 2 its stack's trainable cells first
+                boolean inCellOrder = !e.trainable() && factory.version().major() >= 3;
+                s.setWeights(stackedWeights(where, s, raw, absent, inCellOrder ? null : factory.frozenCells(s)));
             } else if (layer instanceof BidirectionalStack b) {
                 // a frozen layer lists each direction in turn (its non-trainable weights are each
-                // direction's weights); a trainable one both directions' trainable cells first
-                bidirectionalStackWeights(where, b, raw, absent, factory.frozenCells(b.forwardLayer()),
-                        factory.frozenCells(b.backwardLayer()), e.trainable());
+                // direction's weights: in Keras 2 its trainable cells first, in Keras 3 cell by cell);
+                // a trainable one both directions' trainable cells first
+                boolean inCellOrder = !e.trainable() && factory.version().major() >= 3;
+                bidirectionalStackWeights(where, b, raw, absent,
+                        inCellOrder ? null : factory.frozenCells(b.forwardLayer()),
+                        inCellOrder ? null : factory.frozenCells(b.backwardLayer()), e.trainable());
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {

@@ -101,6 +101,83 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Keras 3's model.save("m.h5") of a frozen RNN([LSTMCell(trainable=False), LSTMCell()]), alone
+     * and in a frozen Bidirectional: a frozen layer's non-trainable weights are its weights, cell by
+     * cell (layer.py), not the trainable cell first as Keras 2 lists them. The cells have the same
+     * shapes (units = input features), so the other order would swap them silently.
+     */
+    @Test
+    void keras3FrozenStacksListTheirCellsInOrder() {
+        for (boolean bidirectional : new boolean[] {false, true}) {
+            List<dev.rnnrt.layers.StackedRnn> stacks = new ArrayList<>();
+            for (int d = 0; d < (bidirectional ? 2 : 1); d++) {
+                stacks.add(dev.rnnrt.layers.StackedRnn.builder(Lstm.builder(I).build(), Lstm.builder(I).build())
+                        .name(d == 0 ? "rnn" : "backward_rnn").returnSequences(true).goBackwards(d == 1).build());
+            }
+            List<List<Tensor>> w = new ArrayList<>();
+            for (dev.rnnrt.layers.StackedRnn s : stacks) {
+                s.build(I);
+                List<Tensor> sw = new ArrayList<>();
+                for (Tensor t : s.getWeights()) {
+                    sw.add(random.uniform(0.6, t.shape()));
+                }
+                s.setWeights(sw);
+                w.add(sw);
+            }
+            dev.rnnrt.layers.Layer expected = bidirectional ? dev.rnnrt.layers.BidirectionalStack.of("bidirectional",
+                    stacks.get(0), Bidirectional.MergeMode.CONCAT, stacks.get(1), true) : stacks.get(0);
+            Model java = Model.sequential("java").input(-1, I).add(expected).build();
+
+            List<Object> cells = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("name", "lstm_cell" + (k == 0 ? "" : "_1"));
+                c.put("units", I);
+                c.put("activation", "tanh");
+                c.put("recurrent_activation", "sigmoid");
+                c.put("use_bias", true);
+                c.put("trainable", k == 1);
+                cells.add(layer("LSTMCell", c, true));
+            }
+            Map<String, Object> rnn = new LinkedHashMap<>();
+            rnn.put("name", "rnn");
+            rnn.put("trainable", false);
+            rnn.put("return_sequences", true);
+            Map<String, Object> stacked = new LinkedHashMap<>();
+            stacked.put("name", "stacked_rnn_cells");
+            stacked.put("cells", cells);
+            rnn.put("cell", layer("StackedRNNCells", stacked, true));
+            Map<String, Object> top = layer("RNN", rnn, true);
+            String name = "rnn";
+            if (bidirectional) {
+                Map<String, Object> bi = new LinkedHashMap<>();
+                bi.put("name", "bidirectional");
+                bi.put("trainable", false);
+                bi.put("layer", top);
+                Map<String, Object> back = new LinkedHashMap<>(rnn);
+                back.put("name", "backward_rnn");
+                back.put("go_backwards", true);
+                bi.put("backward_layer", layer("RNN", back, true));
+                top = layer("Bidirectional", bi, true);
+                name = "bidirectional";
+            }
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            String[] names = {"kernel", "recurrent_kernel", "bias"};
+            for (int d = 0; d < w.size(); d++) {
+                for (int j = 0; j < w.get(d).size(); j++) {
+                    lw.put(name + "/" + (d == 0 ? "forward_rnn" : "backward_rnn") + "/lstm_cell" + (j < 3 ? "" : "_1")
+                            + "/" + names[j % 3], w.get(d).get(j));
+                }
+            }
+            Path file = dir.resolve("keras3_frozen_stack_" + bidirectional + ".h5");
+            KerasFileWriter.writeHdf5(file, "3.6.0", keras3Model(name, top), Map.of(name, lw));
+            Tensor x = random.uniform(1, 3, 5, I);
+            Compare.assertIdentical("Keras 3 frozen " + (bidirectional ? "Bidirectional(RNN(cells))" : "RNN(cells)")
+                    + " with a frozen first cell", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
+    /**
      * Writes Bidirectional(forward, backward_layer=backward) as {@code version} saves it, the
      * directions' weights in the file backward first where {@code backwardFirst}, and checks the
      * loaded model against the same model built in Java.
@@ -128,7 +205,7 @@ class BidirectionalFrozenDirectionTest {
             putWeights(lw, "bidirectional/" + (back ? "backward_" : "forward_") + cls.toLowerCase(), cls, keras3,
                     back ? bw : fw);
         }
-        JsonNode config = keras3 ? keras3Model(Map.of("class_name", "Bidirectional", "config", bi))
+        JsonNode config = keras3 ? keras3Model("bidirectional", Map.of("class_name", "Bidirectional", "config", bi))
                 : keras2Model(List.of(Map.of("class_name", "Bidirectional", "config", bi)));
         Path file = dir.resolve("bidirectional_" + cls + "_" + forward + "_" + backward + "_" + trainable + "_"
                 + version + ".h5");
@@ -270,22 +347,22 @@ class BidirectionalFrozenDirectionTest {
         return JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2", "layers", all)));
     }
 
-    /** A Keras 3 functional model: an input, then the layer. */
-    private static JsonNode keras3Model(Map<String, Object> layer) {
+    /** A Keras 3 functional model: an input, then the layer named {@code name}. */
+    private static JsonNode keras3Model(String name, Map<String, Object> layer) {
         Map<String, Object> in = new LinkedHashMap<>();
         in.put("class_name", "InputLayer");
         in.put("config", Map.of("name", "input", "batch_shape", nullFirst(-1, I)));
         in.put("name", "input");
         in.put("inbound_nodes", List.of());
         Map<String, Object> l = new LinkedHashMap<>(layer);
-        l.put("name", "bidirectional");
+        l.put("name", name);
         l.put("inbound_nodes", List.of(Map.of("args", List.of(Map.of("class_name", "__keras_tensor__",
                 "config", Map.of("shape", nullFirst(-1, I), "dtype", "float32",
                         "keras_history", List.of("input", 0, 0)))), "kwargs", Map.of())));
         return JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "k3",
                 "trainable", true, "layers", List.of(in, l),
                 "input_layers", List.of(List.of("input", 0, 0)),
-                "output_layers", List.of(List.of("bidirectional", 0, 0)))));
+                "output_layers", List.of(List.of(name, 0, 0)))));
     }
 
     /** [null, d1, d2, …] with -1 written as null. */
