@@ -31,6 +31,8 @@ public final class Conv1D extends Layer {
     /** The kernel [K, C, filters] seen as [K·C, filters]: one tensor per setWeights, so the backend can keep it packed. */
     private volatile Tensor kernel;
     private volatile Tensor bias;
+    /** Input channels C of the model the layer was last built in ({@link #build(List)}); 0 while unknown. */
+    private volatile int builtChannels;
 
     /** Block of windows laid out at once: at most this many floats of windows and outputs together. */
     static final int BLOCK_FLOATS = 1 << 19;
@@ -93,8 +95,24 @@ public final class Conv1D extends Layer {
         return useBias ? List.of("kernel", "bias") : List.of("kernel");
     }
 
-    /** Sets [kernel [K, C, filters], bias [filters]] (bias only with use_bias); copied. */
-    public void setWeights(List<Tensor> weights) {
+    /**
+     * Notes the input's channel count C, where known, so that {@link #setWeights} can refuse a kernel
+     * for another C. Makes no weights: a Conv1D takes them from {@code setWeights}.
+     */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int c = lastAxis(inputShapes);
+        if (c >= 1) {
+            builtChannels = c;
+        }
+    }
+
+    /**
+     * Sets [kernel [K, C, filters], bias [filters]] (bias only with use_bias); copied. Where C is
+     * known (from weights set before, or the model the layer was built in) a kernel for another C is
+     * refused, naming the layer, the weight, the expected and the actual shape.
+     */
+    public synchronized void setWeights(List<Tensor> weights) {
         int expected = useBias ? 2 : 1;
         if (weights == null || weights.size() != expected) {
             throw new IllegalArgumentException(describe() + " has " + expected + " weight(s); got "
@@ -108,6 +126,10 @@ public final class Conv1D extends Layer {
         if (k.rank() != 3 || k.dim(0) != kernelSize || k.dim(2) != filters) {
             throw new IllegalArgumentException(describe() + ": weight 'kernel' must have shape [" + kernelSize
                     + ", C, " + filters + "]; got " + Tensor.shapeString(k.shape()) + ".");
+        }
+        int known = knownChannels();
+        if (known > 0) {
+            checkWeightShape("kernel", k, kernelSize, known, filters);
         }
         if (useBias && !weights.get(1).hasShape(filters)) {
             throw new IllegalArgumentException(describe() + ": weight 'bias' must have shape [" + filters + "]; got "
@@ -202,6 +224,12 @@ public final class Conv1D extends Layer {
     private int channels() {
         Tensor k = kernel;
         return k == null ? 0 : k.dim(0) / kernelSize;
+    }
+
+    /** Input channels C as the weights or, before them, the model the layer was built in fix them; 0 while unknown. */
+    private int knownChannels() {
+        int c = channels();
+        return c > 0 ? c : builtChannels;
     }
 
     @Override

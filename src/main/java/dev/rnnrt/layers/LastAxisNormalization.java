@@ -16,6 +16,8 @@ abstract sealed class LastAxisNormalization extends Layer permits BatchNormaliza
     final double epsilon;
     final boolean center;
     final boolean scale;
+    /** The normalized axis' size in the model the layer was last built in ({@link #build(List)}); 0 while unknown. */
+    private volatile int builtFeatures;
 
     /**
      * @param axis the axis normalized, counting the batch axis as 0: -1 (the last, Keras' default) or
@@ -69,6 +71,15 @@ abstract sealed class LastAxisNormalization extends Layer permits BatchNormaliza
         return List.of(x.clone());
     }
 
+    /** Notes the size of the input's last axis, where known, so that setWeights can refuse weights of another size. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        int c = lastAxis(inputShapes);
+        if (c >= 1) {
+            builtFeatures = c;
+        }
+    }
+
     @Override
     public long parameterCount() {
         return (long) features() * weightNames().size();
@@ -80,16 +91,24 @@ abstract sealed class LastAxisNormalization extends Layer permits BatchNormaliza
                 + (scale ? "" : ", scale=False");
     }
 
-    /** The weights named by {@link #weightNames()}, each [C] with one C, in float64; a clear error otherwise. */
+    /**
+     * The weights named by {@link #weightNames()}, each [C] with one C, in float64; a clear error
+     * otherwise. Where C is known (from the weights set before, or the model the layer was built in)
+     * weights of another size are refused, naming the weight, the expected and the actual shape.
+     */
     final double[][] vectors(List<Tensor> weights) {
         List<String> names = weightNames();
         if (weights == null || weights.size() != names.size()) {
             throw new IllegalArgumentException(describe() + " has " + names.size() + " weight(s) ("
                     + String.join(", ", names) + "); got " + (weights == null ? 0 : weights.size()) + ".");
         }
+        int known = features() > 0 ? features() : builtFeatures;
         double[][] out = new double[names.size()][];
         for (int k = 0; k < out.length; k++) {
             Tensor w = weights.get(k);
+            if (known > 0) {
+                checkWeightShape(names.get(k), w, known);
+            }
             int channels = weights.get(0) == null ? -1 : weights.get(0).size();
             if (w == null || w.rank() != 1 || w.size() != channels) {
                 throw new IllegalArgumentException(describe() + ": weight '" + names.get(k) + "' must have shape ["

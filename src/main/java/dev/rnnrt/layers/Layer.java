@@ -188,6 +188,18 @@ public abstract class Layer {
     }
 
     /**
+     * Refuses a weight that is null or not of the {@code expected} shape, naming this layer, the
+     * weight, the expected and the actual shape.
+     */
+    protected final void checkWeightShape(String weight, Tensor t, int... expected) {
+        if (t == null || !t.hasShape(expected)) {
+            throw new IllegalArgumentException(describe() + ": weight '" + weight + "' must have shape "
+                    + Tensor.shapeString(expected) + "; got " + (t == null ? "null" : Tensor.shapeString(t.shape()))
+                    + ".");
+        }
+    }
+
+    /**
      * The number of values of an output of this shape (batch axis included), checked to fit a Java
      * array; otherwise an error naming the layer, the shape and what to do.
      */

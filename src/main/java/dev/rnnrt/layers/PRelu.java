@@ -12,6 +12,8 @@ import java.util.List;
 public final class PRelu extends Layer {
 
     private volatile Tensor alpha;
+    /** The input shape without the batch axis of the model the layer was last built in; null while unknown. */
+    private volatile int[] builtShape;
 
     public PRelu(String name) {
         super(name != null ? name : uniqueName("p_re_lu"));
@@ -22,7 +24,19 @@ public final class PRelu extends Layer {
         return "PReLU";
     }
 
-    /** Sets [alpha], shaped like the input without the batch axis (1 along shared axes); copied. */
+    /** Notes the input shape, so that {@link #setWeights} can refuse an alpha that does not fit it. */
+    @Override
+    public void build(List<int[]> inputShapes) {
+        if (!inputShapes.isEmpty()) {
+            builtShape = inputShapes.get(0).clone();
+        }
+    }
+
+    /**
+     * Sets [alpha], shaped like the input without the batch axis (1 along shared axes); copied. Where
+     * the input shape is known (the layer was built in a model) an alpha that does not fit it is
+     * refused, naming the layer, the weight and both shapes.
+     */
     public void setWeights(List<Tensor> weights) {
         if (weights == null || weights.size() != 1) {
             throw new IllegalArgumentException(describe() + " has 1 weight (alpha); got "
@@ -32,6 +46,10 @@ public final class PRelu extends Layer {
             throw new IllegalArgumentException(describe() + ": weight 'alpha' is null.");
         }
         Tensor a = weights.get(0);
+        int[] known = builtShape;
+        if (known != null) {
+            check(a, known);
+        }
         alpha = Tensor.of(a.data(), a.shape());
     }
 
@@ -93,9 +111,10 @@ public final class PRelu extends Layer {
             ok = a.dim(d) == 1 || a.dim(d) == shapeWithoutBatch[d];
         }
         if (!ok) {
-            throw new IllegalArgumentException(describe() + ": weight 'alpha' " + Tensor.shapeString(a.shape())
-                    + " does not fit inputs " + shapeText(shapeWithoutBatch) + " (each axis the input's size, or 1 "
-                    + "where shared).");
+            String expected = shapeText(shapeWithoutBatch).replaceFirst("^\\[batch(, )?", "[");
+            throw new IllegalArgumentException(describe() + ": weight 'alpha' must have shape " + expected
+                    + ", the shape of its inputs " + shapeText(shapeWithoutBatch) + " without the batch axis (1 along "
+                    + "shared axes); got " + Tensor.shapeString(a.shape()) + ".");
         }
     }
 }

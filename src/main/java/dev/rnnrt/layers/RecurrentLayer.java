@@ -796,13 +796,6 @@ public abstract class RecurrentLayer extends Layer {
         }
     }
 
-    private void checkWeightShape(String weight, Tensor t, int... expected) {
-        if (t == null || !t.hasShape(expected)) {
-            throw new IllegalArgumentException(describe() + ": weight '" + weight + "' must have shape "
-                    + Tensor.shapeString(expected) + "; got " + shapeOf(t) + ".");
-        }
-    }
-
     private List<Tensor> zeroStates(int batch) {
         List<Tensor> zeros = new ArrayList<>();
         for (int s = 0; s < kind.stateCount(); s++) {
