@@ -3,8 +3,9 @@ package dev.rnnrt.io.keras;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * The integer fields of a Keras config (units, filters, kernel_size, input shape sizes, axes, …),
- * read strictly in one place, so that no wrong number becomes a model of another size.
+ * The integer fields of a Keras config (units, filters, kernel_size, input shape sizes, axes, the
+ * node and tensor indices of the inputs a layer is called on, …), read strictly in one place, so
+ * that no wrong number becomes a model of another size or another graph.
  *
  * <p>Keras writes these as JSON integers. Keras 1 and 2 store some of them as the user passed them
  * (keras/layers/recurrent.py {@code self.units = units}; conv_utils.normalize_tuple checks only

@@ -1043,7 +1043,10 @@ final class ConfigReader {
             }
             case "Any": {
                 JsonNode cfg = op.path("config");
-                if (cfg.path("axis").asInt(0) != -1 || cfg.path("keepdims").asBoolean(false)) {
+                JsonNode axis = cfg.path("axis");       // None (every axis) or a list of axes: not Masking's mask
+                if (axis.isMissingNode() || axis.isNull() || axis.isArray()
+                        || ConfigInts.read(axis, operationWhere(ref, "Any"), "axis") != -1
+                        || cfg.path("keepdims").asBoolean(false)) {
                     return null;
                 }
                 List<String> inner = new ArrayList<>();
@@ -1083,6 +1086,11 @@ final class ConfigReader {
         return result;
     }
 
+    /** "model.keras, operation 'any' (Any)": where a config field of the operation that made {@code ref} is. */
+    private String operationWhere(String ref, String cls) {
+        return source + ", operation '" + ref.replaceAll("\\[\\d+]$", "") + "' (" + cls + ")";
+    }
+
     private RecordedMask combine(String ref, int depth) {
         RecordedMask leaf = computedMask(ref);
         if (leaf != null) {
@@ -1098,7 +1106,8 @@ final class ConfigReader {
         if (depth > 64 || !MASK_COMBINING.contains(cls)) {
             return null;
         }
-        if (cls.equals("Concatenate") && op.path("config").path("axis").asInt(-1) != -1) {
+        if (cls.equals("Concatenate")
+                && ConfigInts.read(op.path("config").path("axis"), -1, operationWhere(ref, cls), "axis") != -1) {
             return null;                                   // masks joined along time: not an OR of terms
         }
         Set<RecordedMask> leaves = new java.util.LinkedHashSet<>();
@@ -1340,8 +1349,12 @@ final class ConfigReader {
         if (!h.isArray() || h.size() < 3 || !h.get(0).isTextual()) {
             throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
         }
-        int node = h.get(1).asInt();
-        int k = h.get(2).asInt();
+        // the node and tensor indices are JSON integers: Keras 2's inbound_nodes entries
+        // [name, node_index, tensor_index, kwargs] (keras/engine/node.py serialize), Keras 3's
+        // keras_history (keras/src/saving/serialization_lib.py) and input/output_layers lists
+        String where = source + ", an input of layer '" + layerName + "'";
+        int node = ConfigInts.read(h.get(1), where, "the node index in " + h);
+        int k = ConfigInts.read(h.get(2), where, "the tensor index in " + h);
         if (node < 0 || k < 0) {
             throw new ModelLoadException(source + ": cannot read an input of layer '" + layerName + "': " + h + ".");
         }

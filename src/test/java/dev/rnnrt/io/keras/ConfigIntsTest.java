@@ -94,4 +94,90 @@ class ConfigIntsTest {
                 "\"5\"");
         assertRefused(file("shape.h5", 3, 3, 4, Arrays.asList(null, 5, 2.5)), "'conv'", "2.5");
     }
+
+    /** Conv1D 'conv' then LSTM 'lstm' as a Keras 2.2.4 functional Model, the LSTM's inbound entry ["conv", node, tensor, {}]. */
+    private Path functional(String name, Object node, Object tensor) {
+        Map<String, Object> conv = new LinkedHashMap<>();
+        conv.put("name", "conv");
+        conv.put("filters", 4);
+        conv.put("kernel_size", List.of(3));
+        conv.put("padding", "causal");
+        List<Object> layers = List.of(
+                Map.of("name", "x", "class_name", "InputLayer", "inbound_nodes", List.of(),
+                        "config", Map.of("name", "x", "batch_input_shape", Arrays.asList(null, 5, 2))),
+                Map.of("name", "conv", "class_name", "Conv1D", "config", conv,
+                        "inbound_nodes", List.of(List.of(List.of("x", 0, 0, Map.of())))),
+                Map.of("name", "lstm", "class_name", "LSTM", "config", Map.of("name", "lstm", "units", 3),
+                        "inbound_nodes", List.of(List.of(List.of("conv", node, tensor, Map.of())))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Model", "config", Map.of("name", "m", "layers", layers,
+                "input_layers", List.of(List.of("x", 0, 0)), "output_layers", List.of(List.of("lstm", 0, 0)))));
+        Path p = dir.resolve(name);
+        KerasFileWriter.writeHdf5(p, "2.2.4", config, weights);
+        return p;
+    }
+
+    /** Keras 2's inbound_nodes hold the node and tensor index as integers: anything else is refused, not read as 0. */
+    @Test
+    void inboundNodeIndicesAreIntegersOrRefused() {
+        Tensor x = new RandomTensors(SEED + 2).uniform(1, 2, 5, 2);
+        Compare.assertIdentical("the functional model is the sequential one",
+                KerasModelLoader.load(file("seq.h5", 3, 3, 4, Arrays.asList(null, 5, 2))).model().predict(x),
+                KerasModelLoader.load(functional("fn.h5", 0, 0)).model().predict(x));
+        assertRefused(functional("node_text.h5", "0", 0), "node_text.h5", "an input of layer 'lstm'",
+                "the node index in [\"conv\",\"0\",0,{}] is \"0\"");
+        assertRefused(functional("node_half.h5", 0.5, 0), "'lstm'", "the node index", "is 0.5");
+        assertRefused(functional("tensor_wraps.h5", 0, 4294967296L), "'lstm'", "the tensor index",
+                "is 4294967296");     // asInt() made it 0
+    }
+
+    /**
+     * Masking then LSTM 'lstm' as Keras 3 saves it: the LSTM called on keras_history ["masking",
+     * node, 0] with the mask Any(NotEqual(x, 0), axis) computed.
+     */
+    private Path keras3(String name, Object node, Object anyAxis) throws java.io.IOException {
+        List<Object> layers = List.of(
+                Map.of("name", "x", "class_name", "InputLayer", "inbound_nodes", List.of(),
+                        "config", Map.of("name", "x", "batch_shape", Arrays.asList(null, null, 2))),
+                operation("NotEqual", "not_equal", Map.of("name", "not_equal"), List.of(tensor("x", 0), 0.0)),
+                operation("Any", "any", Map.of("axis", anyAxis, "keepdims", false), List.of(tensor("not_equal", 0))),
+                Map.of("name", "masking", "class_name", "Masking", "config", Map.of("name", "masking", "mask_value", 0.0),
+                        "inbound_nodes", List.of(Map.of("args", List.of(tensor("x", 0)), "kwargs", Map.of()))),
+                Map.of("name", "lstm", "class_name", "LSTM", "config", Map.of("name", "lstm", "units", 3),
+                        "inbound_nodes", List.of(Map.of("args", List.of(tensor("masking", node)),
+                                "kwargs", Map.of("mask", tensor("any", 0))))));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Functional", "config", Map.of("name", "m",
+                "layers", layers, "input_layers", List.of(List.of("x", 0, 0)), "output_layers", List.of(List.of("lstm", 0, 0)))));
+        RandomTensors random = new RandomTensors(SEED + 3);
+        Path p = dir.resolve(name);
+        KerasFileWriter.writeKeras(p, config, Map.of("lstm/cell",
+                List.of(random.uniform(0.5, 2, 12), random.uniform(0.5, 3, 12), random.uniform(0.5, 12))));
+        return p;
+    }
+
+    private static Map<String, Object> tensor(String layer, Object node) {
+        return Map.of("class_name", "__keras_tensor__", "config", Map.of("shape", List.of(), "dtype", "float32",
+                "keras_history", List.of(layer, node, 0)));
+    }
+
+    private static Map<String, Object> operation(String cls, String name, Map<String, Object> config, List<Object> args) {
+        return Map.of("module", "keras.src.ops.numpy", "class_name", cls, "config", config, "registered_name", cls,
+                "name", name, "inbound_nodes", List.of(Map.of("args", args, "kwargs", Map.of())));
+    }
+
+    /** Keras 3's keras_history holds integers: anything else is refused, not read as 0. */
+    @Test
+    void kerasHistoryIndicesAreIntegersOrRefused() throws java.io.IOException {
+        KerasModelLoader.load(keras3("ok.keras", 0, -1)).model();
+        assertRefused(keras3("history_wraps.keras", 4294967296L, -1), "history_wraps.keras", "an input of layer 'lstm'",
+                "the node index", "is 4294967296");     // asInt() made it 0
+    }
+
+    /** The axis of Masking's recorded mask, any(not_equal(x, 0), axis=-1), is an integer: anything else is refused. */
+    @Test
+    void maskAxesAreIntegersOrRefused() throws java.io.IOException {
+        assertRefused(keras3("axis_text.keras", 0, "-1"), "axis_text.keras", "operation 'any' (Any)",
+                "axis is \"-1\"");                    // asInt() made it -1
+        assertRefused(keras3("axis_wraps.keras", 0, 4294967295L), "operation 'any' (Any)",
+                "axis is 4294967295");                  // asInt() made it -1
+    }
 }
