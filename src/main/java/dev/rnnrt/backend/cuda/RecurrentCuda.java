@@ -205,10 +205,15 @@ public final class RecurrentCuda implements RecurrentBackend, AutoCloseable {
         return out;
     }
 
+    /** The refusal of a call after {@link #close()}: what was closed and what to do. */
+    static final String CLOSED = "The CUDA backend (RecurrentCuda) was used after it was closed. Close it (or the "
+            + "Backend.Opened holding it) only once the layers and models built with it are done; to run again, open a "
+            + "new one (Backend.CUDA.open()) and build or load the model with it.";
+
     /** Checks that the backend is not closed and makes its context current. */
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("The CUDA backend was used after it was closed.");
+            throw new IllegalStateException(CLOSED);
         }
         ctx.makeCurrent();
     }

@@ -133,7 +133,9 @@ class RecurrentCudaReuseTest {
         cuda.close();
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> layer.call(Tensor.wrap(new float[2 * 3 * 4], 2, 3, 4), null, null));
-        assertEquals("The CUDA backend was used after it was closed.", e.getMessage());
+        assertEquals("The CUDA backend (RecurrentCuda) was used after it was closed. Close it (or the Backend.Opened "
+                + "holding it) only once the layers and models built with it are done; to run again, open a new one "
+                + "(Backend.CUDA.open()) and build or load the model with it.", e.getMessage());
     }
 
     private static RecurrentLayer layer(RecurrentCuda cuda, RandomTensors r, int in, int h) {
