@@ -16,6 +16,8 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -24,8 +26,9 @@ import java.util.stream.Stream;
  * The folder {@code predict} writes its results to: out_0.npy, out_1.npy, … and summary.json.
  *
  * <p>What it guarantees: one run at a time writes to a folder (a lock, {@code .rnnrt-predict.lock},
- * held for the run and removed after; a link or any other file under that name is refused, never
- * followed or overwritten); outputs are written to temporary files of their own and put
+ * held for the run and removed after, and within one JVM a registry of the folders held; a link or
+ * any other file under that name is refused, never followed or overwritten); outputs are written
+ * to temporary files of their own and put
  * in place only when every one is complete; summary.json is written last, so a folder whose
  * summary.json is missing holds no complete run, and one that has it holds exactly that run's
  * outputs (with {@code --overwrite}, the old summary.json goes first and out_k.npy files of an
@@ -47,6 +50,13 @@ final class OutputFolder implements AutoCloseable {
     /** What a run writes into its lock file: a UUID of its own. */
     private static final Pattern TOKEN = Pattern.compile(UUID_TEXT);
     private static final int TOKEN_LENGTH = 36;
+    /**
+     * The lock files held by the live OutputFolders of this JVM, by the folder's real path. A second
+     * one for such a folder is refused before it opens the lock file at all: closing its descriptor of
+     * the file would drop the first one's lock, a POSIX record lock, which the kernel drops when the
+     * process closes any descriptor of the file.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path dir;
     private final boolean overwrite;
@@ -64,6 +74,8 @@ final class OutputFolder implements AutoCloseable {
      * process closes any descriptor of the file, not only the one that took it.
      */
     private FileChannel lockCheck;
+    /** This folder's entry in {@link #HELD}, while it has one; null before and after. */
+    private Path held;
     private boolean complete;
     /**
      * Set by the first {@link #close()}, the run's own or the shutdown hook's. complete(), partial()
@@ -166,6 +178,16 @@ final class OutputFolder implements AutoCloseable {
      */
     private void lock() {
         Path lockPath = dir.resolve(LOCK_FILE);
+        Path key;
+        try {
+            key = dir.toRealPath().resolve(LOCK_FILE);
+        } catch (IOException e) {
+            throw new CliException("cannot read the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
+        }
+        if (!HELD.add(key)) {
+            throw busy();                       // another OutputFolder of this JVM: its lock file is left untouched
+        }
+        held = key;
         String token = java.util.UUID.randomUUID().toString();
         for (int attempt = 0; attempt < 10; attempt++) {
             try {
@@ -185,8 +207,7 @@ final class OutputFolder implements AutoCloseable {
                 }
                 if (lock == null) {
                     unlock();
-                    throw new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, "
-                            + "or choose another --output-dir.");
+                    throw busy();
                 }
                 String notOurs = notALockFile(lockPath, lockChannel);
                 if (notOurs != null) {
@@ -209,6 +230,12 @@ final class OutputFolder implements AutoCloseable {
         }
         throw new CliException("cannot take the lock of the output folder " + dir + " (" + LOCK_FILE + " keeps "
                 + "changing); is another rnnrt predict starting there?");
+    }
+
+    /** The refusal of a folder another run holds, whether of this process or another. */
+    private CliException busy() {
+        return new CliException("another rnnrt predict is writing to " + dir + "; wait for it to finish, "
+                + "or choose another --output-dir.");
     }
 
     /** Refuses a lock path that is there as something other than a plain file (a link, a folder, a pipe). */
@@ -419,6 +446,10 @@ final class OutputFolder implements AutoCloseable {
             // the lock goes with the process
         }
         unlock();
+        if (held != null) {
+            HELD.remove(held);
+            held = null;
+        }
         if (!complete) {
             for (Path p : created) {
                 try {

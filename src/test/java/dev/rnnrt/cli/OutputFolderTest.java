@@ -192,6 +192,41 @@ class OutputFolderTest {
     }
 
     /**
+     * A second OutputFolder of the same JVM on a folder a live one holds (named another way too) is
+     * refused as a second process is, and the first still holds its lock against another process:
+     * the second never opens the lock file, whose closing would drop the first one's POSIX lock.
+     */
+    @Test
+    void aSecondFolderInTheSameJvmIsRefusedAndTheFirstKeepsItsLock() throws Exception {
+        Path x = input(4);
+        Path results = dir.resolve("results");
+        try (OutputFolder live = OutputFolder.open(results, false, 1)) {
+            Path partial = live.partial(0);
+            Files.write(partial, new byte[] {1, 2, 3});
+            Path link = Files.createSymbolicLink(dir.resolve("link"), results);
+            for (Path same : new Path[] {results, results.resolve("."), link}) {
+                CliException e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                        () -> OutputFolder.open(same, false, 1));
+                assertTrue(e.getMessage().contains("another rnnrt predict is writing to " + same), e.getMessage());
+            }
+            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
+                    "--input", x.toString(), "--output-dir", results.toString(), "--device", "cpu", "--quiet")
+                    .redirectErrorStream(true).start();
+            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
+            assertEquals(1, other.exitValue(), text);
+            assertTrue(text.contains("another rnnrt predict is writing to"), text);
+            assertTrue(Files.exists(partial), "the live run's temporary file is left alone");
+            assertFalse(Files.exists(results.resolve("out_0.npy")), "the other run wrote nothing");
+        }
+        assertFalse(Files.exists(results), "the unfinished run removed its temporary file, lock and folder");
+        try (OutputFolder again = OutputFolder.open(results, false, 1)) {
+            assertTrue(Files.exists(results.resolve(OutputFolder.LOCK_FILE)), "a closed folder's lock may be taken again");
+        }
+    }
+
+    /**
      * A link, or a file that is not a lock file, under the lock file's name is refused and left as it
      * is: no file it leads to is truncated, written or created.
      */
