@@ -437,11 +437,25 @@ public final class KerasModelLoader {
             return (frozen[0] ? b.forwardLayer().weightNames().size() : 0)
                     + (frozen[1] ? b.backwardLayer().weightNames().size() : 0);
         }
-        if (layer instanceof BidirectionalStack b && factory.frozenCells(b) != null) {
-            return frozenWeightCount(b.forwardLayer(), factory.frozenCells(b.forwardLayer()))
-                    + frozenWeightCount(b.backwardLayer(), factory.frozenCells(b.backwardLayer()));
+        if (layer instanceof BidirectionalStack b) {
+            int[] frozen = frozenDirectionCounts(b, factory);
+            return frozen[0] + frozen[1];
         }
         return layer instanceof BatchNormalization ? 2 : layer instanceof Normalization ? rawWeightCount("", layer) : 0;
+    }
+
+    /**
+     * The number of weights of each direction of a trainable Bidirectional around stacked cells
+     * that Keras counts as non-trainable, {forward, backward}: its frozen cells', or all of a
+     * direction that tf.keras' RNN freezes whole (see LayerFactory.frozenStackDirections).
+     */
+    private static int[] frozenDirectionCounts(BidirectionalStack b, LayerFactory factory) {
+        boolean[] whole = factory.frozenStackDirections(b);
+        return new int[] {
+            whole != null && whole[0] ? b.forwardLayer().weightNames().size()
+                    : frozenWeightCount(b.forwardLayer(), factory.frozenCells(b.forwardLayer())),
+            whole != null && whole[1] ? b.backwardLayer().weightNames().size()
+                    : frozenWeightCount(b.backwardLayer(), factory.frozenCells(b.backwardLayer()))};
     }
 
     /** The number of weights of a stack's {@code frozen} cells (none for null). */
@@ -518,16 +532,18 @@ public final class KerasModelLoader {
             } else if (layer instanceof StackedRnn s) {
                 // Keras 3 lists a frozen layer's weights as its weights property orders them, cell by
                 // cell (layer.py non_trainable_weights); Keras 2 its stack's trainable cells first
-                boolean inCellOrder = !e.trainable() && factory.version().major() >= 3;
+                boolean inCellOrder = !e.trainable() && factory.frozenInCellOrder(s);
                 s.setWeights(stackedWeights(where, s, raw, absent, inCellOrder ? null : factory.frozenCells(s)));
             } else if (layer instanceof BidirectionalStack b) {
                 // a frozen layer lists each direction in turn (its non-trainable weights are each
-                // direction's weights: in Keras 2 its trainable cells first, in Keras 3 cell by cell);
-                // a trainable one both directions' trainable cells first
-                boolean inCellOrder = !e.trainable() && factory.version().major() >= 3;
+                // direction's weights: trainable cells first, or cell by cell in Keras 3 and tf.keras
+                // 2.6-2.11, see LayerFactory.frozenInCellOrder); a trainable one both directions'
+                // trainable weights first
+                boolean inCellOrder = !e.trainable() && factory.frozenInCellOrder(b);
                 bidirectionalStackWeights(where, b, raw, absent,
                         inCellOrder ? null : factory.frozenCells(b.forwardLayer()),
-                        inCellOrder ? null : factory.frozenCells(b.backwardLayer()), e.trainable());
+                        inCellOrder ? null : factory.frozenCells(b.backwardLayer()),
+                        e.trainable() ? frozenDirectionCounts(b, factory) : null);
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -638,14 +654,14 @@ public final class KerasModelLoader {
     /**
      * A Bidirectional stack's weights: the forward stack's, then the backward's (Keras 3: under
      * forward_layer/ and backward_layer/), each read as {@link #stackedWeights} reads a stack's. In a
-     * Keras 2 list with frozen cells (each stack's own: {@code forwardFrozen}, {@code backwardFrozen},
+     * list with frozen weights (each stack's own cells: {@code forwardFrozen}, {@code backwardFrozen},
      * which differ where the config gives a backward_layer), a trainable layer lists the trainable
-     * cells of both stacks first, then the frozen ones of both; a frozen layer lists each stack in
-     * turn (its weights, trainable cells first).
+     * weights of both stacks first, then the non-trainable ones of both ({@code frozenCounts}, per
+     * direction; null for a frozen layer); a frozen layer lists each stack in turn.
      */
     private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
                                                   String absent, boolean[] forwardFrozen, boolean[] backwardFrozen,
-                                                  boolean layerTrainable) {
+                                                  int[] frozenCounts) {
         int nf = b.forwardLayer().weightNames().size();
         int nb = b.backwardLayer().weightNames().size();
         List<NamedWeight> fw = new ArrayList<>();
@@ -654,9 +670,9 @@ public final class KerasModelLoader {
             for (NamedWeight w : raw) {
                 (w.name().contains("backward_layer/") ? bw : fw).add(w);
             }
-        } else if (raw.size() == nf + nb && (forwardFrozen != null || backwardFrozen != null) && layerTrainable) {
-            int tf = nf - frozenWeightCount(b.forwardLayer(), forwardFrozen);
-            int tb = nb - frozenWeightCount(b.backwardLayer(), backwardFrozen);
+        } else if (raw.size() == nf + nb && frozenCounts != null && frozenCounts[0] + frozenCounts[1] > 0) {
+            int tf = nf - frozenCounts[0];
+            int tb = nb - frozenCounts[1];
             fw.addAll(raw.subList(0, tf));
             bw.addAll(raw.subList(tf, tf + tb));
             fw.addAll(raw.subList(tf + tb, tf + tb + nf - tf));

@@ -78,10 +78,11 @@ final class LayerFactory {
     }
 
     /**
-     * The RNN layers whose configs freeze cells (trainable=False on a cell, or on StackedRNNCells):
-     * Keras 2 counts a frozen cell's weights as non-trainable even in a trainable layer, so it saves
-     * a stack's trainable cells' weights first, then the frozen ones', and in a nested model's list
-     * puts them among the non-trainable weights. (Keras 3 before 3.2 did not mark such weights.)
+     * The RNN layers whose configs freeze cells (trainable=False on a cell, or in Keras 2 on
+     * StackedRNNCells): Keras counts a frozen cell's weights as non-trainable even in a trainable
+     * layer, so it saves a stack's trainable cells' weights first, then the frozen ones', and in a
+     * nested model's list puts them among the non-trainable weights. (Keras 3 before 3.2 did not
+     * mark such weights; Keras 3's StackedRNNCells with trainable=False leaves its cells' marks.)
      */
     private final Map<Layer, boolean[]> frozenCells = new java.util.IdentityHashMap<>();
 
@@ -112,19 +113,97 @@ final class LayerFactory {
     }
 
     /**
-     * The cells of one direction of a Bidirectional around stacked cells whose weights Keras counts
-     * as non-trainable: those its config freezes, or in a Keras 2 file all of them where the RNN
-     * layer itself says trainable=False (tf.keras' RNN then lists none of its weights as trainable,
-     * whatever its cells say, so a trainable Bidirectional lists the other direction's weights
-     * first; Keras 3 leaves such cells' weights trainable). Null for none.
+     * The Bidirectional layers around stacked cells where Keras counts all weights of a direction
+     * as non-trainable in a trainable Bidirectional, whatever its cells say: {forward, backward}.
+     * tf.keras' RNN with trainable=False lists none of its weights as trainable, so a trainable
+     * Bidirectional lists the other direction's weights first; the frozen direction's own list keeps
+     * its stack's order (its trainable cells first). Keras 3, whose RNN leaves its cells' weights
+     * trainable, and the standalone Keras versions whose Bidirectional sets both directions'
+     * trainable to its own ({@link #bidirectionalSetsDirectionsTrainable}), have none.
      */
-    private boolean[] directionFrozen(StackedRnn stack, JsonNode spec) {
-        if (version.major() == 2 && !bool(spec.path("config"), "trainable", true)) {
-            boolean[] all = new boolean[stack.cells().size()];
-            java.util.Arrays.fill(all, true);
-            return all;
+    private final Map<BidirectionalStack, boolean[]> frozenStackDirections = new java.util.IdentityHashMap<>();
+
+    /** Which directions of a trainable Bidirectional around stacked cells are frozen whole; null for neither. */
+    boolean[] frozenStackDirections(BidirectionalStack b) {
+        return frozenStackDirections.get(b);
+    }
+
+    /**
+     * The frozen Bidirectional layers around stacked cells whose .h5 weights list each direction's
+     * cells in cell order. tf.keras 2.6 to 2.11 always built Bidirectional trainable (its __init__
+     * ends with {@code self._trainable = True}), so trainable=False in its config comes from the
+     * base Layer's trainable setter, which sets every nested layer's trainable, and a frozen
+     * layer's non-trainable weights are its children's weights in turn (base_layer.py). Keras 3
+     * lists a frozen layer's weights property, cell by cell. Others list each direction's trainable
+     * cells first (standalone Keras 2's RNN and StackedRNNCells).
+     */
+    private final java.util.Set<BidirectionalStack> frozenInCellOrder =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+    /**
+     * Whether {@code layer}, saved with trainable=False, lists its cells' weights in cell order in
+     * .h5 files rather than its trainable cells first: Keras 3, and a frozen Bidirectional around
+     * stacked cells from tf.keras 2.6 to 2.11 (see {@link #frozenInCellOrder}).
+     */
+    boolean frozenInCellOrder(Layer layer) {
+        return version.major() >= 3 || layer instanceof BidirectionalStack b && frozenInCellOrder.contains(b);
+    }
+
+    /**
+     * Standalone Keras 2.0.9 and 2.1.4 to 2.3.1: Bidirectional's trainable setter, which Layer.__init__
+     * calls, sets both directions' trainable to its own, and 2.0.9's RNN took its weights'
+     * trainability from its cell alone, so an RNN's own trainable=False does not freeze a direction.
+     */
+    private boolean bidirectionalSetsDirectionsTrainable() {
+        boolean standalone = version.major() == 2 && !version.tfKeras() && version.minor() <= 3;
+        return standalone && (version.minor() == 0 && version.patch() == 9 || version.minor() > 1
+                || version.minor() == 1 && version.patch() >= 4);
+    }
+
+    /**
+     * Records how a Bidirectional around stacked cells lists its weights where its config says
+     * trainable=False, and refuses the config where Keras versions wrote it in two orders that the
+     * file does not tell apart: tf.keras 2.12 to 2.15 take Bidirectional's trainable from its
+     * argument (or its layer's) without passing it on, so a Bidirectional made with trainable=False
+     * lists each direction's trainable cells first, while one frozen later by the trainable setter
+     * lists them in cell order, and both save the same config. tf.keras before 2.6 ("-tf" versions,
+     * 2.4, 2.5) is refused alike: its Bidirectional is not in the sources rnnrt follows. Where every
+     * direction's trainable cells already come first in cell order, both orders are one.
+     */
+    private void recordFrozenStackOrder(String name, BidirectionalStack b, JsonNode cfg) {
+        if (version.major() != 2 || bool(cfg, "trainable", true)) {
+            return;
         }
-        return frozenCells.get(stack);
+        boolean standalone = !version.tfKeras() && version.minor() <= 3;
+        if (standalone) {
+            return;                                          // each direction's trainable cells first
+        }
+        boolean tfKeras26To211 = !version.tfKeras() && version.minor() >= 6 && version.minor() <= 11;
+        if (!tfKeras26To211 && (reordered(frozenCells.get(b.forwardLayer()))
+                || reordered(frozenCells.get(b.backwardLayer())))) {
+            throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): it is frozen "
+                    + "(trainable=False) around stacked cells of which some are frozen and a later one is not. "
+                    + (version.tfKeras() || version.minor() < 6
+                    ? "Keras " + version + " does not say in which order it then saves the cells' weights"
+                    : "Keras " + version + " saves the cells' weights in cell order if the Bidirectional was frozen "
+                    + "after it was made (layer.trainable = False), or each direction's trainable cells first if it "
+                    + "was made with trainable=False, and the file is the same either way")
+                    + "; rnnrt cannot tell which weights belong to which cell. Save the model with the "
+                    + "Bidirectional trainable (or with Keras 3) and load it again.");
+        }
+        frozenInCellOrder.add(b);
+    }
+
+    /** Whether a stack's cells {@code frozen} put a frozen cell before a trainable one (null: none frozen). */
+    private static boolean reordered(boolean[] frozen) {
+        boolean seenFrozen = false;
+        for (int k = 0; frozen != null && k < frozen.length; k++) {
+            if (!frozen[k] && seenFrozen) {
+                return true;
+            }
+            seenFrozen |= frozen[k];
+        }
+        return false;
     }
 
     /**
@@ -168,9 +247,7 @@ final class LayerFactory {
         if (version.major() >= 3) {
             return cellFrozen || layerFrozen && !"RNN".equals(text(spec, "class_name", "")) && version.minor() >= 2;
         }
-        boolean standalone = version.major() == 2 && !version.tfKeras() && version.minor() <= 3;
-        if (standalone && (version.minor() == 0 && version.patch() == 9 || version.minor() > 1
-                || version.minor() == 1 && version.patch() >= 4)) {
+        if (bidirectionalSetsDirectionsTrainable()) {
             return cellFrozen;
         }
         return cellFrozen || layerFrozen;
@@ -326,9 +403,8 @@ final class LayerFactory {
                             ? Bidirectional.MergeMode.CONCAT : Bidirectional.MergeMode.named(mode.isNull() ? null
                             : mode.asText()), backwardStack, version.bidirectionalZeroesMaskedOutputs());
                     // each direction freezes its own config's cells (a derived backward stack the forward's)
-                    boolean[] forwardFrozen = directionFrozen(stack, cfg.path("layer"));
-                    boolean[] backwardFrozen = backwardStack == null ? forwardFrozen
-                            : directionFrozen(backwardStack, cfg.path("backward_layer"));
+                    boolean[] forwardFrozen = frozenCells.get(stack);
+                    boolean[] backwardFrozen = backwardStack == null ? forwardFrozen : frozenCells.get(backwardStack);
                     if (forwardFrozen != null) {
                         frozenCells.put(b.forwardLayer(), forwardFrozen);
                     }
@@ -338,6 +414,15 @@ final class LayerFactory {
                     if (forwardFrozen != null || backwardFrozen != null) {
                         frozenCells.put(b, forwardFrozen != null ? forwardFrozen : backwardFrozen);
                     }
+                    // tf.keras: an RNN with trainable=False freezes its whole direction (see frozenStackDirections)
+                    boolean rnnFreezes = version.major() == 2 && !bidirectionalSetsDirectionsTrainable();
+                    boolean forwardWhole = rnnFreezes && !bool(cfg.path("layer").path("config"), "trainable", true);
+                    boolean backwardWhole = backwardStack == null ? forwardWhole : rnnFreezes
+                            && !bool(cfg.path("backward_layer").path("config"), "trainable", true);
+                    if (forwardWhole || backwardWhole) {
+                        frozenStackDirections.put(b, new boolean[] {forwardWhole, backwardWhole});
+                    }
+                    recordFrozenStackOrder(name, b, cfg);
                     return b;
                 }
                 if (!(inner instanceof RecurrentLayer forward)) {
@@ -677,6 +762,8 @@ final class LayerFactory {
                             + "'; rnnrt stacks LSTMCell, GRUCell and SimpleRNNCell.");
                 }
                 JsonNode cc = c.path("config");
+                // Keras 3's StackedRNNCells(trainable=False) leaves its cells' weights trainable: each cell
+                // creates its own, marked by the cell's trainable (layer.py _track_variable)
                 frozen[k] = stackFrozen || !bool(cc, "trainable", true);
                 String cellName = text(cc, "name", WeightStore.snake(cls));
                 for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique

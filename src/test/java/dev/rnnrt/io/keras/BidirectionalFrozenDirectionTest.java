@@ -178,6 +178,93 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * A trainable Bidirectional around two stacks of two LSTMCells with units = input features (so
+     * that any two cells have the same shapes). tf.keras 2.9: a forward RNN(trainable=False) whose
+     * first cell is frozen lists none of its weights as trainable, so the backward stack's come
+     * first; its own list is its StackedRNNCells' weights, the trainable cell first. Keras 3.6: a
+     * StackedRNNCells(trainable=False) leaves its cells' weights trainable (each cell creates its
+     * own), so the forward stack's come first, cell by cell, then the backward stack's trainable
+     * cell, then its frozen one.
+     */
+    @Test
+    void trainableBidirectionalsAroundStacksListEachVariableAsKerasMarksIt() {
+        // {direction, cell} in the file's order
+        stacks("2.9.0", new boolean[] {true, false}, new boolean[][] {{true, false}, {false, false}}, false,
+                new int[][] {{1, 0}, {1, 1}, {0, 1}, {0, 0}});
+    }
+
+    /**
+     * Bidirectional(RNN([LSTMCell, LSTMCell])) with an explicit backward_layer, trainable: RNN k has
+     * trainable=False where {@code rnnFrozen[k]}, its cell j trainable=False where {@code
+     * cellFrozen[k][j]}, its StackedRNNCells trainable=False where {@code stackFrozen} (forward only).
+     */
+    private void stacks(String version, boolean[] rnnFrozen, boolean[][] cellFrozen, boolean stackFrozen,
+                        int[][] order) {
+        boolean keras3 = version.startsWith("3");
+        List<dev.rnnrt.layers.StackedRnn> stacks = new ArrayList<>();
+        List<List<Tensor>> w = new ArrayList<>();
+        List<Object> specs = new ArrayList<>();
+        for (int d = 0; d < 2; d++) {
+            dev.rnnrt.layers.StackedRnn s = dev.rnnrt.layers.StackedRnn.builder(Lstm.builder(I).build(),
+                    Lstm.builder(I).build()).name(d == 0 ? "rnn" : "backward_rnn").returnSequences(true)
+                    .goBackwards(d == 1).build();
+            s.build(I);
+            List<Tensor> sw = new ArrayList<>();
+            for (Tensor t : s.getWeights()) {
+                sw.add(random.uniform(0.6, t.shape()));
+            }
+            s.setWeights(sw);
+            stacks.add(s);
+            w.add(sw);
+            List<Object> cells = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                Map<String, Object> c = new LinkedHashMap<>();
+                c.put("name", "lstm_cell" + (k == 0 ? "" : "_1"));
+                c.put("units", I);
+                c.put("activation", "tanh");
+                c.put("recurrent_activation", "sigmoid");
+                c.put("use_bias", true);
+                c.put("trainable", !cellFrozen[d][k]);
+                cells.add(layer("LSTMCell", c, keras3));
+            }
+            Map<String, Object> stacked = new LinkedHashMap<>();
+            stacked.put("name", "stacked_rnn_cells");
+            stacked.put("trainable", !(stackFrozen && d == 0));
+            stacked.put("cells", cells);
+            Map<String, Object> rnn = new LinkedHashMap<>();
+            rnn.put("name", d == 0 ? "rnn" : "backward_rnn");
+            rnn.put("trainable", !rnnFrozen[d]);
+            rnn.put("return_sequences", true);
+            rnn.put("go_backwards", d == 1);
+            rnn.put("cell", layer("StackedRNNCells", stacked, keras3));
+            specs.add(layer("RNN", rnn, keras3));
+        }
+        Model java = Model.sequential("java").input(-1, I).add(dev.rnnrt.layers.BidirectionalStack.of("bidirectional",
+                stacks.get(0), Bidirectional.MergeMode.CONCAT, stacks.get(1), true)).build();
+        Map<String, Object> bi = new LinkedHashMap<>();
+        bi.put("name", "bidirectional");
+        bi.put("trainable", true);
+        bi.put("merge_mode", "concat");
+        bi.put("layer", specs.get(0));
+        bi.put("backward_layer", specs.get(1));
+        Map<String, Object> top = layer("Bidirectional", bi, keras3);
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        String[] names = {"kernel", "recurrent_kernel", "bias"};
+        for (int[] o : order) {
+            for (int j = 0; j < 3; j++) {
+                lw.put("bidirectional/" + (o[0] == 0 ? "forward_rnn" : "backward_rnn") + "/lstm_cell"
+                        + (o[1] == 0 ? "" : "_1") + "/" + names[j] + (keras3 ? "" : ":0"), w.get(o[0]).get(3 * o[1] + j));
+            }
+        }
+        Path file = dir.resolve("stacks_" + version + ".h5");
+        KerasFileWriter.writeHdf5(file, version, keras3 ? keras3Model("bidirectional", top) : keras2Model(List.of(top)),
+                Map.of("bidirectional", lw));
+        Tensor x = random.uniform(1, 3, 5, I);
+        Compare.assertIdentical(version + " trainable Bidirectional around stacks", java.predict(x),
+                KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /**
      * Writes Bidirectional(forward, backward_layer=backward) as {@code version} saves it, the
      * directions' weights in the file backward first where {@code backwardFirst}, and checks the
      * loaded model against the same model built in Java.

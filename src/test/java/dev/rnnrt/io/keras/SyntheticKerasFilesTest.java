@@ -637,24 +637,35 @@ class SyntheticKerasFilesTest {
         KerasFileWriter.writeHdf5(biH5, "2.9.0", biCfg, Map.of("bidirectional", bwh));
         Compare.assertIdentical("a frozen first cell in both directions", biJava.predict(x),
                 KerasModelLoader.load(biH5).model().predict(x));
-        // the Bidirectional layer itself frozen: each direction in turn, its trainable cells first
-        KerasFileWriter.LayerWeights fwh = new KerasFileWriter.LayerWeights();
-        int[][] frozenOrder = {{0, 1}, {0, 2}, {0, 0}, {1, 1}, {1, 2}, {1, 0}};
-        for (int[] o : frozenOrder) {
-            for (int j = 0; j < 3; j++) {
-                fwh.put("bidirectional/" + (o[0] == 0 ? "forward" : "backward") + "/cell_" + o[1] + "/" + names[j],
-                        bw.get(9 * o[0] + 3 * o[1] + j));
-            }
-        }
+        // the Bidirectional layer itself frozen: each direction in turn. tf.keras 2.6-2.11 froze it only
+        // through the trainable setter, which freezes every nested layer: each direction's cells in order.
+        // tf.keras 2.12+ wrote either that or each direction's trainable cells first: refused.
         JsonNode frozenBiCfg = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "k2",
                 "layers", List.of(spec("Masking", "masking",
                         Map.of("mask_value", 0.0, "batch_input_shape", nullFirst(-1, I))),
                         spec("Bidirectional", "bidirectional", Map.of("merge_mode", "sum", "trainable", false,
                                 "layer", Map.of("class_name", "RNN", "config", rnnCfg)))))));
-        Path frozenBi = dir.resolve("frozen_bidirectional.h5");
-        KerasFileWriter.writeHdf5(frozenBi, "2.9.0", frozenBiCfg, Map.of("bidirectional", fwh));
-        Compare.assertIdentical("a frozen Bidirectional around a stack with a frozen cell", biJava.predict(x),
-                KerasModelLoader.load(frozenBi).model().predict(x));
+        int[][] cellOrder = {{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}};
+        for (Object[] c : new Object[][] {{"2.9.0", cellOrder}, {"2.6.0", cellOrder}, {"2.11.0", cellOrder}}) {
+            KerasFileWriter.LayerWeights fwh = new KerasFileWriter.LayerWeights();
+            for (int[] o : (int[][]) c[1]) {
+                for (int j = 0; j < 3; j++) {
+                    fwh.put("bidirectional/" + (o[0] == 0 ? "forward" : "backward") + "/cell_" + o[1] + "/" + names[j],
+                            bw.get(9 * o[0] + 3 * o[1] + j));
+                }
+            }
+            Path frozenBi = dir.resolve("frozen_bidirectional_" + c[0] + ".h5");
+            KerasFileWriter.writeHdf5(frozenBi, (String) c[0], frozenBiCfg, Map.of("bidirectional", fwh));
+            Model loadedBi = KerasModelLoader.load(frozenBi).model();
+            Compare.assertIdentical(c[0] + ": a frozen Bidirectional around a stack with a frozen cell",
+                    biJava.predict(x), loadedBi.predict(x));
+        }
+        for (String v : new String[] {"2.12.0", "2.15.0", "2.5.0", "2.2.4-tf"}) {
+            Path ambiguous = dir.resolve("frozen_bidirectional_" + v + ".h5");
+            KerasFileWriter.writeHdf5(ambiguous, v, frozenBiCfg, Map.of("bidirectional", bwh));
+            assertRefusal(ambiguous, "layer 'bidirectional' (Bidirectional)", "frozen (trainable=False) around stacked "
+                    + "cells", "Save the model with the Bidirectional trainable");
+        }
 
         // unroll=True: Keras 2.2.4's unrolled TensorFlow loop repeats the previous output
         Map<String, Object> unrolled = new LinkedHashMap<>(layerSpec("LSTM", "lstm", Map.of("unroll", true), H));
