@@ -764,7 +764,7 @@ final class LayerFactory {
                 JsonNode cc = c.path("config");
                 // Keras 3's StackedRNNCells(trainable=False) leaves its cells' weights trainable: each cell
                 // creates its own, marked by the cell's trainable (layer.py _track_variable)
-                frozen[k] = stackFrozen || !bool(cc, "trainable", true);
+                frozen[k] = stackFrozen && version.major() < 3 || !bool(cc, "trainable", true);
                 String cellName = text(cc, "name", WeightStore.snake(cls));
                 for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique
                     cellName = text(cc, "name", WeightStore.snake(cls)) + "_" + n;

@@ -191,6 +191,8 @@ class BidirectionalFrozenDirectionTest {
         // {direction, cell} in the file's order
         stacks("2.9.0", new boolean[] {true, false}, new boolean[][] {{true, false}, {false, false}}, false,
                 new int[][] {{1, 0}, {1, 1}, {0, 1}, {0, 0}});
+        stacks("3.6.0", new boolean[] {false, false}, new boolean[][] {{false, false}, {true, false}}, true,
+                new int[][] {{0, 0}, {0, 1}, {1, 1}, {1, 0}});
     }
 
     /**
