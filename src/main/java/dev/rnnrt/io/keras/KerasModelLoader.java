@@ -426,6 +426,9 @@ public final class KerasModelLoader {
         while (layer instanceof TimeDistributed t) {
             layer = t.inner();
         }
+        if (layer instanceof StackedRnn s && factory.frozenWhole(s)) {
+            return s.weightNames().size();                   // standalone Keras 2's frozen StackedRNNCells
+        }
         if (layer instanceof StackedRnn s && factory.frozenCells(s) != null) {
             return frozenWeightCount(s, factory.frozenCells(s));
         }

@@ -78,7 +78,7 @@ final class LayerFactory {
     }
 
     /**
-     * The RNN layers whose configs freeze cells (trainable=False on a cell, or in Keras 2 on
+     * The RNN layers whose configs freeze cells (trainable=False on a cell, or in tf.keras on
      * StackedRNNCells): Keras counts a frozen cell's weights as non-trainable even in a trainable
      * layer, so it saves a stack's trainable cells' weights first, then the frozen ones', and in a
      * nested model's list puts them among the non-trainable weights. (Keras 3 before 3.2 did not
@@ -113,13 +113,29 @@ final class LayerFactory {
     }
 
     /**
+     * The stacks whose StackedRNNCells says trainable=False in standalone Keras 2.0.9 to 2.3.1. Its
+     * trainable_weights are then empty, so Keras counts all the stack's weights as non-trainable (in
+     * a nested model's list, or a trainable Bidirectional's), but its non_trainable_weights still
+     * list the trainable cells' weights (by each cell's own trainable) first, then the frozen
+     * cells' (recurrent.py), so the cells' order in the stack's own list follows the cells alone.
+     */
+    private final java.util.Set<StackedRnn> frozenWholeStacks =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+    /** Whether Keras counts all weights of this stack as non-trainable, whatever its cells say (see frozenWholeStacks). */
+    boolean frozenWhole(StackedRnn s) {
+        return frozenWholeStacks.contains(s);
+    }
+
+    /**
      * The Bidirectional layers around stacked cells where Keras counts all weights of a direction
      * as non-trainable in a trainable Bidirectional, whatever its cells say: {forward, backward}.
      * tf.keras' RNN with trainable=False lists none of its weights as trainable, so a trainable
      * Bidirectional lists the other direction's weights first; the frozen direction's own list keeps
      * its stack's order (its trainable cells first). Keras 3, whose RNN leaves its cells' weights
      * trainable, and the standalone Keras versions whose Bidirectional sets both directions'
-     * trainable to its own ({@link #bidirectionalSetsDirectionsTrainable}), have none.
+     * trainable to its own ({@link #bidirectionalSetsDirectionsTrainable}), have none, except
+     * standalone Keras' StackedRNNCells with trainable=False ({@link #frozenWholeStacks}).
      */
     private final Map<BidirectionalStack, boolean[]> frozenStackDirections = new java.util.IdentityHashMap<>();
 
@@ -416,9 +432,12 @@ final class LayerFactory {
                     }
                     // tf.keras: an RNN with trainable=False freezes its whole direction (see frozenStackDirections)
                     boolean rnnFreezes = version.major() == 2 && !bidirectionalSetsDirectionsTrainable();
-                    boolean forwardWhole = rnnFreezes && !bool(cfg.path("layer").path("config"), "trainable", true);
+                    // standalone Keras 2: a StackedRNNCells with trainable=False freezes its whole direction
+                    boolean forwardWhole = rnnFreezes && !bool(cfg.path("layer").path("config"), "trainable", true)
+                            || frozenWholeStacks.contains(stack);
                     boolean backwardWhole = backwardStack == null ? forwardWhole : rnnFreezes
-                            && !bool(cfg.path("backward_layer").path("config"), "trainable", true);
+                            && !bool(cfg.path("backward_layer").path("config"), "trainable", true)
+                            || frozenWholeStacks.contains(backwardStack);
                     if (forwardWhole || backwardWhole) {
                         frozenStackDirections.put(b, new boolean[] {forwardWhole, backwardWhole});
                     }
@@ -750,6 +769,7 @@ final class LayerFactory {
             boolean unrolled = bool(cfg, "unroll", false);
             boolean[] frozen = new boolean[list.size()];
             boolean stackFrozen = !bool(cell.path("config"), "trainable", true);
+            boolean standaloneStack = version.major() == 2 && !version.tfKeras() && version.minor() <= 3;
             checkKerasClass(source, cell, "layer '" + name + "' (RNN), its cell");
             for (int k = 0; k < list.size(); k++) {
                 JsonNode c = list.get(k);
@@ -763,8 +783,9 @@ final class LayerFactory {
                 }
                 JsonNode cc = c.path("config");
                 // Keras 3's StackedRNNCells(trainable=False) leaves its cells' weights trainable: each cell
-                // creates its own, marked by the cell's trainable (layer.py _track_variable)
-                frozen[k] = stackFrozen && version.major() < 3 || !bool(cc, "trainable", true);
+                // creates its own, marked by the cell's trainable (layer.py _track_variable); standalone
+                // Keras 2's lists its trainable cells first all the same (see frozenWholeStacks)
+                frozen[k] = stackFrozen && version.major() < 3 && !standaloneStack || !bool(cc, "trainable", true);
                 String cellName = text(cc, "name", WeightStore.snake(cls));
                 for (int n = 1; taken.contains(cellName); n++) {      // names within a stack are unique
                     cellName = text(cc, "name", WeightStore.snake(cls)) + "_" + n;
@@ -791,6 +812,9 @@ final class LayerFactory {
                             && !version.stackedCellStatesReversed())
                     .build();
             recordFrozen(stack, frozen);
+            if (stackFrozen && standaloneStack) {
+                frozenWholeStacks.add(stack);
+            }
             return stack;
         }
         checkKerasClass(source, cell, "layer '" + name + "' (RNN), its cell");

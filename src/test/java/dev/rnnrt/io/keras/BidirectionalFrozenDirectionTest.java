@@ -196,6 +196,87 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
+     * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
+     * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
+     * second cell first, alone and in a Bidirectional (each direction in turn, both frozen whole).
+     */
+    @Test
+    void standaloneKeras2FrozenStackedCellsListTheirTrainableCellFirst() {
+        for (String version : List.of("2.1.6", "2.3.1")) {
+            for (boolean bidirectional : new boolean[] {false, true}) {
+                List<dev.rnnrt.layers.StackedRnn> stacks = new ArrayList<>();
+                List<List<Tensor>> w = new ArrayList<>();
+                for (int d = 0; d < (bidirectional ? 2 : 1); d++) {
+                    dev.rnnrt.layers.StackedRnn s = dev.rnnrt.layers.StackedRnn.builder(Lstm.builder(I).build(),
+                            Lstm.builder(I).build()).name(d == 0 ? "rnn" : "backward_rnn").returnSequences(true)
+                            .goBackwards(d == 1).build();
+                    s.build(I);
+                    List<Tensor> sw = new ArrayList<>();
+                    for (Tensor t : s.getWeights()) {
+                        sw.add(random.uniform(0.6, t.shape()));
+                    }
+                    s.setWeights(sw);
+                    stacks.add(s);
+                    w.add(sw);
+                }
+                dev.rnnrt.layers.Layer expected = bidirectional ? dev.rnnrt.layers.BidirectionalStack.of(
+                        "bidirectional", stacks.get(0), Bidirectional.MergeMode.CONCAT, stacks.get(1), true)
+                        : stacks.get(0);
+                Model java = Model.sequential("java").input(-1, I).add(expected).build();
+                List<Object> cells = new ArrayList<>();
+                for (int k = 0; k < 2; k++) {
+                    Map<String, Object> c = new LinkedHashMap<>();
+                    c.put("name", "lstm_cell_" + (k + 1));
+                    c.put("units", I);
+                    c.put("activation", "tanh");
+                    c.put("recurrent_activation", "sigmoid");
+                    c.put("use_bias", true);
+                    c.put("implementation", 1);
+                    c.put("trainable", k == 1);
+                    cells.add(layer("LSTMCell", c, false));
+                }
+                Map<String, Object> stacked = new LinkedHashMap<>();
+                stacked.put("name", "stacked_rnn_cells_1");
+                stacked.put("trainable", false);
+                stacked.put("cells", cells);
+                Map<String, Object> rnn = new LinkedHashMap<>();
+                rnn.put("name", "rnn_1");
+                rnn.put("trainable", true);
+                rnn.put("return_sequences", true);
+                rnn.put("cell", layer("StackedRNNCells", stacked, false));
+                Map<String, Object> top = layer("RNN", rnn, false);
+                String name = "rnn_1";
+                if (bidirectional) {
+                    Map<String, Object> bi = new LinkedHashMap<>();
+                    bi.put("name", "bidirectional_1");
+                    bi.put("trainable", true);
+                    bi.put("merge_mode", "concat");
+                    bi.put("layer", top);
+                    top = layer("Bidirectional", bi, false);
+                    name = "bidirectional_1";
+                }
+                KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+                String[] names = {"kernel", "recurrent_kernel", "bias"};
+                for (int d = 0; d < w.size(); d++) {
+                    for (int cell : new int[] {1, 0}) {                  // the trainable cell first
+                        for (int j = 0; j < 3; j++) {
+                            lw.put(name + "/" + (bidirectional ? (d == 0 ? "forward_" : "backward_") : "") + "rnn_1/"
+                                    + "lstm_cell_" + (cell + 1) + "/" + names[j] + ":0", w.get(d).get(3 * cell + j));
+                        }
+                    }
+                }
+                Path file = dir.resolve("standalone_frozen_stack_" + version + "_" + bidirectional + ".h5");
+                KerasFileWriter.writeHdf5(file, version, keras2Model(List.of(top)), Map.of(name, lw));
+                Tensor x = random.uniform(1, 3, 5, I);
+                Compare.assertIdentical(version + " " + (bidirectional ? "Bidirectional(" : "") + "RNN(StackedRNNCells("
+                        + "trainable=False)) with a frozen first cell" + (bidirectional ? ")" : ""), java.predict(x),
+                        KerasModelLoader.load(file).model().predict(x));
+            }
+        }
+    }
+
+    /**
      * Bidirectional(RNN([LSTMCell, LSTMCell])) with an explicit backward_layer, trainable: RNN k has
      * trainable=False where {@code rnnFrozen[k]}, its cell j trainable=False where {@code
      * cellFrozen[k][j]}, its StackedRNNCells trainable=False where {@code stackFrozen} (forward only).
