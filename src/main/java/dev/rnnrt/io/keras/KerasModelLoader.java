@@ -359,6 +359,10 @@ public final class KerasModelLoader {
                 throw new ModelLoadException(where + ": the file holds " + flat.size() + " weight arrays for it, its "
                         + "layers need " + all + " (" + expected + "). The config and the weights disagree.");
             }
+            if (version.major() >= 3) {
+                out.putAll(keras3NestedWeights(where, version, leaves, flat, factory));
+                continue;
+            }
             int t = 0;
             int n = trainable;
             for (int i = 0; i < leaves.size(); i++) {
@@ -368,6 +372,116 @@ public final class KerasModelLoader {
                 n += fixed[i];
                 out.put(leaves.get(i), mine);
             }
+        }
+        return out;
+    }
+
+    /**
+     * Keras 3's legacy .h5 lists a nested model's weights as its trainable_weights, then its
+     * non_trainable_weights, each its weights filtered by each variable's own trainable flag
+     * (layer.py). From 3.2 a variable is non-trainable when the layer or cell that created it was
+     * frozen then (_track_variable), so a wrapper with trainable=False around trainable layers (an
+     * RNN around a trainable cell, a Bidirectional, a TimeDistributed) keeps its weights among the
+     * trainable ones. Keras 3.0 and 3.1 marked a frozen layer's weights only when it was frozen
+     * after it was built (the trainable setter), and save the same config either way: where the
+     * two readings split the list otherwise, the file is refused. Each layer gets its weights in
+     * the order it lists them itself: a trainable one its trainable weights first, a frozen one
+     * its weights in turn.
+     */
+    private static Map<ConfigReader.Entry, List<NamedWeight>> keras3NestedWeights(String where, KerasVersion version,
+            List<ConfigReader.Entry> leaves, List<NamedWeight> flat, LayerFactory factory) {
+        boolean[][] marks = new boolean[leaves.size()][];
+        for (int i = 0; i < leaves.size(); i++) {
+            marks[i] = keras3Marks(where, leaves.get(i).layer(), factory, true);
+        }
+        Map<ConfigReader.Entry, List<NamedWeight>> out = splitByMarks(leaves, flat, marks);
+        if (version.minor() >= 2) {
+            return out;
+        }
+        boolean[][] madeFrozen = new boolean[leaves.size()][];
+        for (int i = 0; i < leaves.size(); i++) {
+            madeFrozen[i] = keras3Marks(where, leaves.get(i).layer(), factory, false);
+        }
+        if (!splitByMarks(leaves, flat, madeFrozen).equals(out)) {
+            List<String> frozen = new ArrayList<>();
+            for (int i = 0; i < leaves.size(); i++) {
+                if (!java.util.Arrays.equals(marks[i], madeFrozen[i])) {
+                    frozen.add("'" + leaves.get(i).layer().name() + "'");
+                }
+            }
+            throw new ModelLoadException(where + ": its layer(s) " + String.join(", ", frozen) + " are frozen "
+                    + "(trainable=False) in the config. Keras " + version + " lists a frozen layer's weights among the "
+                    + "nested model's trainable weights if the layer was made with trainable=False, among the "
+                    + "non-trainable ones if it was frozen after it was built (layer.trainable = False), and saves the "
+                    + "same config either way, so rnnrt cannot tell which weights belong to which layer. Save the "
+                    + "model with Keras 3.2 or later, or as a .keras file, and load it again.");
+        }
+        return out;
+    }
+
+    /**
+     * Splits a nested model's list, its layers' unmarked weights in turn then their marked ones
+     * ({@code marks[i]}, in layer i's weights order), into each layer's own list: a trainable
+     * layer's unmarked weights then its marked ones, a frozen layer's in its weights order.
+     */
+    private static Map<ConfigReader.Entry, List<NamedWeight>> splitByMarks(List<ConfigReader.Entry> leaves,
+            List<NamedWeight> flat, boolean[][] marks) {
+        int n = 0;
+        for (boolean[] m : marks) {
+            for (boolean b : m) {
+                n += b ? 0 : 1;
+            }
+        }
+        int t = 0;
+        Map<ConfigReader.Entry, List<NamedWeight>> out = new HashMap<>();
+        for (int i = 0; i < leaves.size(); i++) {
+            List<NamedWeight> unmarked = new ArrayList<>();
+            List<NamedWeight> marked = new ArrayList<>();
+            List<NamedWeight> inOrder = new ArrayList<>();
+            for (boolean m : marks[i]) {
+                NamedWeight w = flat.get(m ? n++ : t++);
+                (m ? marked : unmarked).add(w);
+                inOrder.add(w);
+            }
+            unmarked.addAll(marked);
+            out.put(leaves.get(i), leaves.get(i).trainable() ? unmarked : inOrder);
+        }
+        return out;
+    }
+
+    /**
+     * Which of a layer's weights, in its weights order, Keras 3 marks non-trainable: moving
+     * statistics always, and where {@code byConfig} those of a layer or cell whose own config says
+     * trainable=False (see LayerFactory.createdFrozen).
+     */
+    private static boolean[] keras3Marks(String where, Layer layer, LayerFactory factory, boolean byConfig) {
+        while (layer instanceof TimeDistributed t) {
+            layer = t.inner();
+        }
+        List<Layer> parts = new ArrayList<>();
+        if (layer instanceof Bidirectional b) {
+            parts.add(b.forwardLayer());
+            parts.add(b.backwardLayer());
+        } else if (layer instanceof BidirectionalStack b) {
+            parts.addAll(b.forwardLayer().cells());
+            parts.addAll(b.backwardLayer().cells());
+        } else if (layer instanceof StackedRnn s) {
+            parts.addAll(s.cells());
+        } else {
+            parts.add(layer);
+        }
+        List<Boolean> marks = new ArrayList<>();
+        for (Layer p : parts) {
+            boolean frozen = byConfig && factory.createdFrozen(p);
+            int n = rawWeightCount(where, p);
+            for (int k = 0; k < n; k++) {
+                boolean statistic = p instanceof BatchNormalization && k >= n - 2 || p instanceof Normalization;
+                marks.add(frozen || statistic);
+            }
+        }
+        boolean[] out = new boolean[marks.size()];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = marks.get(k);
         }
         return out;
     }

@@ -113,6 +113,20 @@ final class LayerFactory {
     }
 
     /**
+     * Whether the config of the layer (or cell) that creates a layer's weights says trainable=False:
+     * an LSTM, GRU or SimpleRNN's own (Keras 3 passes it to its cell), an RNN's cell's, each cell's
+     * of a stack, each direction's of a Bidirectional, a TimeDistributed's inner layer's. Keras 3.2+
+     * marks the weights of such a layer non-trainable when it creates them (layer.py
+     * _track_variable); a wrapper's own trainable=False marks none.
+     */
+    private final Map<Layer, Boolean> createdFrozen = new java.util.IdentityHashMap<>();
+
+    /** Whether the config of the layer that creates {@code layer}'s own weights says trainable=False (see createdFrozen). */
+    boolean createdFrozen(Layer layer) {
+        return createdFrozen.getOrDefault(layer, false);
+    }
+
+    /**
      * The stacks whose StackedRNNCells says trainable=False in standalone Keras 2.0.9 to 2.3.1. Its
      * trainable_weights are then empty, so Keras counts all the stack's weights as non-trainable (in
      * a nested model's list, or a trainable Bidirectional's), but its non_trainable_weights still
@@ -379,8 +393,10 @@ final class LayerFactory {
         checkKerasClass(source, layerSpec, "layer '" + name + "' (" + cls + ")");
         checkPrecision(cls, name, cfg.path("dtype"));
         try {
-            return build(cls, name, cfg, callKwargs == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance()
-                    : callKwargs);
+            Layer layer = build(cls, name, cfg, callKwargs == null
+                    ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : callKwargs);
+            createdFrozen.putIfAbsent(layer, !bool(cfg, "trainable", true));   // an RNN's: its cell's, recorded first
+            return layer;
         } catch (ModelLoadException e) {
             throw e;
         } catch (IllegalArgumentException e) {
@@ -441,6 +457,13 @@ final class LayerFactory {
                     if (forwardWhole || backwardWhole) {
                         frozenStackDirections.put(b, new boolean[] {forwardWhole, backwardWhole});
                     }
+                    for (int k = 0; k < stack.cells().size(); k++) {
+                        createdFrozen.put(b.forwardLayer().cells().get(k), createdFrozen(stack.cells().get(k)));
+                    }
+                    StackedRnn backwardSource = backwardStack == null ? stack : backwardStack;
+                    for (int k = 0; k < backwardSource.cells().size(); k++) {
+                        createdFrozen.put(b.backwardLayer().cells().get(k), createdFrozen(backwardSource.cells().get(k)));
+                    }
                     recordFrozenStackOrder(name, b, cfg);
                     return b;
                 }
@@ -475,6 +498,8 @@ final class LayerFactory {
                 if (forwardFrozen || backwardFrozen) {
                     frozenDirections.put(bi, new boolean[] {forwardFrozen, backwardFrozen});
                 }
+                createdFrozen.put(bi.forwardLayer(), createdFrozen(forward));
+                createdFrozen.put(bi.backwardLayer(), createdFrozen(backward == null ? forward : backward));
                 return bi;
             }
             case "TimeDistributed": {
@@ -904,7 +929,9 @@ final class LayerFactory {
         // the version's default recurrent_activation (hard_sigmoid before Keras 2.3) is not theirs
         b.activation(cudnn ? dev.rnnrt.api.Activation.TANH
                 : elementwise(name, cls, activationName(cfg, "activation", "tanh")));
-        return b.build();
+        RecurrentLayer layer = b.build();
+        createdFrozen.put(layer, !bool(cfg, "trainable", true));    // a cell's config: the cell's own
+        return layer;
     }
 
     private dev.rnnrt.api.Activation elementwise(String name, String cls, String activation) {

@@ -196,6 +196,83 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Keras 3's model.save("m.h5") of a model holding a nested Sequential [RNN(LSTMCell(I),
+     * trainable=False), LSTM(I), TimeDistributed(Dense(I), trainable=False), Dense(I)]: the nested
+     * model's list is its weights filtered by each variable's trainable flag, and the frozen RNN and
+     * TimeDistributed leave their trainable cell's and layer's weights trainable (3.2+), so the list
+     * is in layer order (in 3.0 and 3.1 too, which marked none). Same-shaped layers, so a frozen
+     * layer read after the others swaps weights. A frozen LSTM in a 3.1 file is refused: 3.1 marked
+     * its weights only if it was frozen after it was built, and saved the same config either way.
+     */
+    @Test
+    void keras3NestedModelsListAFrozenWrappersTrainableWeightsAmongTheTrainableOnes() {
+        dev.rnnrt.layers.Layer rnn = Lstm.builder(I).name("rnn").returnSequences(true).build();
+        dev.rnnrt.layers.Layer lstm = Lstm.builder(I).name("lstm").returnSequences(true).build();
+        Dense tdDense = Dense.builder(I).name("dense").build();
+        Dense dense = Dense.builder(I).name("dense_1").build();
+        List<Tensor> all = new ArrayList<>();
+        for (RecurrentLayer r : List.of((RecurrentLayer) rnn, (RecurrentLayer) lstm)) {
+            List<Tensor> w = randomWeights(r);
+            r.setWeights(w);
+            all.addAll(w);
+        }
+        for (Dense d : List.of(tdDense, dense)) {
+            List<Tensor> w = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+            d.setWeights(w);
+            all.addAll(w);
+        }
+        Model java = Model.sequential("java").input(-1, I).add(rnn).add(lstm)
+                .add(dev.rnnrt.layers.TimeDistributed.of("time_distributed", tdDense)).add(dense).build();
+
+        Map<String, Object> cell = new LinkedHashMap<>();
+        cell.put("name", "lstm_cell");
+        cell.put("units", I);
+        cell.put("trainable", true);
+        Map<String, Object> rnnCfg = new LinkedHashMap<>();
+        rnnCfg.put("name", "rnn");
+        rnnCfg.put("trainable", false);
+        rnnCfg.put("return_sequences", true);
+        rnnCfg.put("cell", layer("LSTMCell", cell, true));
+        Map<String, Object> lstmCfg = new LinkedHashMap<>();
+        lstmCfg.put("name", "lstm");
+        lstmCfg.put("units", I);
+        lstmCfg.put("return_sequences", true);
+        Map<String, Object> tdCfg = new LinkedHashMap<>();
+        tdCfg.put("name", "time_distributed");
+        tdCfg.put("trainable", false);
+        tdCfg.put("layer", layer("Dense", Map.of("name", "dense", "units", I, "trainable", true), true));
+        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(-1, I)),
+                true);
+        Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", true, "layers",
+                List.of(input, layer("RNN", rnnCfg, true), layer("LSTM", lstmCfg, true),
+                        layer("TimeDistributed", tdCfg, true),
+                        layer("Dense", Map.of("name", "dense_1", "units", I), true))), true);
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        String[] names = {"rnn/lstm_cell/kernel", "rnn/lstm_cell/recurrent_kernel", "rnn/lstm_cell/bias",
+            "lstm/lstm_cell/kernel", "lstm/lstm_cell/recurrent_kernel", "lstm/lstm_cell/bias",
+            "time_distributed/dense/kernel", "time_distributed/dense/bias", "dense_1/kernel", "dense_1/bias"};
+        for (int k = 0; k < names.length; k++) {
+            lw.put(names[k], all.get(k));
+        }
+        Tensor x = random.uniform(1, 3, 5, I);
+        for (String version : List.of("3.1.0", "3.2.0", "3.6.0")) {
+            Path file = dir.resolve("keras3_nested_frozen_wrappers_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, keras3Model("inner", inner), Map.of("inner", lw));
+            Compare.assertIdentical(version + " nested frozen RNN and TimeDistributed around trainable layers",
+                    java.predict(x), KerasModelLoader.load(file).model().predict(x));
+        }
+        // an LSTM(trainable=False): 3.1 marked its weights only if it was frozen after it was built
+        lstmCfg.put("trainable", false);
+        Path old = dir.resolve("keras3_nested_frozen_lstm_3.1.0.h5");
+        KerasFileWriter.writeHdf5(old, "3.1.0", keras3Model("inner", inner), Map.of("inner", lw));
+        ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                () -> KerasModelLoader.load(old));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("nested model 'inner'")
+                && e.getMessage().contains("'inner/lstm' are frozen")
+                && e.getMessage().contains("Keras 3.2 or later"), e.getMessage());
+    }
+
+    /**
      * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
      * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
      * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
