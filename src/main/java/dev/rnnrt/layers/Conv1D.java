@@ -97,14 +97,23 @@ public final class Conv1D extends Layer {
 
     /**
      * Notes the input's channel count C, where known, so that {@link #setWeights} can refuse a kernel
-     * for another C. Makes no weights: a Conv1D takes them from {@code setWeights}.
+     * for another C. Makes no weights: a Conv1D takes them from {@code setWeights}. As Keras' build,
+     * the first model fixes C: a model that gives the layer another C is refused.
+     *
+     * @throws IllegalArgumentException if C is known (weights, or an earlier model) and differs
      */
     @Override
-    public void build(List<int[]> inputShapes) {
+    public synchronized void build(List<int[]> inputShapes) {
         int c = lastAxis(inputShapes);
-        if (c >= 1) {
-            builtChannels = c;
+        if (c < 1) {
+            return;
         }
+        int known = knownChannels();
+        if (known > 0 && known != c) {
+            throw new IllegalArgumentException(describe() + " was built for inputs of " + known + " channels; it cannot "
+                    + "take " + c + ". Give it inputs of " + known + " channels, or a new Conv1D layer for these.");
+        }
+        builtChannels = c;
     }
 
     /**

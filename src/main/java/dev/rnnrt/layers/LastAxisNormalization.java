@@ -71,13 +71,26 @@ abstract sealed class LastAxisNormalization extends Layer permits BatchNormaliza
         return List.of(x.clone());
     }
 
-    /** Notes the size of the input's last axis, where known, so that setWeights can refuse weights of another size. */
+    /**
+     * Notes the size of the input's last axis, where known, so that setWeights can refuse weights of
+     * another size. As Keras' build, the first model fixes it: a model that gives the layer another
+     * size is refused.
+     *
+     * @throws IllegalArgumentException if the size is known (weights, or an earlier model) and differs
+     */
     @Override
-    public void build(List<int[]> inputShapes) {
+    public synchronized void build(List<int[]> inputShapes) {
         int c = lastAxis(inputShapes);
-        if (c >= 1) {
-            builtFeatures = c;
+        if (c < 1) {
+            return;
         }
+        int known = features() > 0 ? features() : builtFeatures;
+        if (known > 0 && known != c) {
+            throw new IllegalArgumentException(describe() + " was built for inputs of " + known + " features; it cannot "
+                    + "take " + c + ". Give it inputs of " + known + " features, or a new " + className()
+                    + " layer for these.");
+        }
+        builtFeatures = c;
     }
 
     @Override

@@ -91,6 +91,46 @@ class WeightChannelsTest {
                 "Layer 'bn2' (BatchNormalization): weight 'gamma' must have shape [4]; got [2]");
     }
 
+    /**
+     * A layer reused in a second model is held to the channel count of the first, as Keras' build
+     * fixes it: the second model is refused when built, and the first keeps taking its weights.
+     */
+    @Test
+    void aLayerReusedInAModelOfOtherChannelsIsRefusedThereAndKeepsTheFirst() {
+        RandomTensors r = new RandomTensors(SEED + 3);
+        Conv1D conv = new Conv1D("conv", 5, 3, 1, 1, "causal", OutputActivation.named("linear", KerasVersion.KERAS_3), true);
+        BatchNormalization bn = new BatchNormalization("bn", -1, 1e-3, true, true);
+        LayerNormalization ln = new LayerNormalization("ln", -1, 1e-3, true, true);
+        Model first = Model.sequential("first").input(-1, 4).add(conv).add(bn).add(ln).build();
+        assertRefused(() -> Model.sequential("second").input(-1, 6).add(conv).build(),
+                "Layer 'conv' (Conv1D)", "built for inputs of 4 channels", "cannot take 6");
+        assertRefused(() -> Model.sequential("second").input(-1, 3).add(bn).build(),
+                "Layer 'bn' (BatchNormalization)", "built for inputs of 5 features", "cannot take 3");
+        assertRefused(() -> Model.sequential("second").input(-1, 3).add(ln).build(),
+                "Layer 'ln' (LayerNormalization)", "built for inputs of 5 features", "cannot take 3");
+        Model.sequential("same").input(7, 4).add(conv).build();            // the same channels: taken
+        Tensor kernel = r.uniform(0.5, 3, 4, 5);
+        Tensor bias = r.uniform(0.5, 5);
+        conv.setWeights(List.of(kernel, bias));
+        List<Tensor> bnWeights = List.of(r.uniform(1, 5), r.uniform(1, 5), r.uniform(1, 5),
+                Tensor.of(new float[] {0.5f, 1, 1.5f, 2, 2.5f}, 5));
+        bn.setWeights(bnWeights);
+        List<Tensor> lnWeights = List.of(r.uniform(1, 5), r.uniform(1, 5));
+        ln.setWeights(lnWeights);
+        Tensor x = r.uniform(1, 2, 6, 4);
+        Conv1D conv2 = new Conv1D("conv2", 5, 3, 1, 1, "causal", OutputActivation.named("linear", KerasVersion.KERAS_3), true);
+        conv2.setWeights(List.of(kernel, bias));
+        BatchNormalization bn2 = new BatchNormalization("bn2", -1, 1e-3, true, true);
+        bn2.setWeights(bnWeights);
+        LayerNormalization ln2 = new LayerNormalization("ln2", -1, 1e-3, true, true);
+        ln2.setWeights(lnWeights);
+        Tensor expected = x;
+        for (Layer l : List.<Layer>of(conv2, bn2, ln2)) {
+            expected = l.call(List.of(expected), Collections.singletonList(null)).get(0);
+        }
+        Compare.assertClose("seed " + (SEED + 3), expected, first.predict(x), Tolerance.FP32);
+    }
+
     private static void assertRefused(Executable call, String... parts) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         for (String part : parts) {
