@@ -12,7 +12,7 @@ import java.util.List;
 public final class PRelu extends Layer {
 
     private volatile Tensor alpha;
-    /** The input shape without the batch axis of the model the layer was last built in; null while unknown. */
+    /** The input shape without the batch axis of the first model the layer was built in; null while unknown. */
     private volatile int[] builtShape;
 
     public PRelu(String name) {
@@ -24,11 +24,24 @@ public final class PRelu extends Layer {
         return "PReLU";
     }
 
-    /** Notes the input shape, so that {@link #setWeights} can refuse an alpha that does not fit it. */
+    /**
+     * Notes the input shape of the first model the layer is built in, so that {@link #setWeights} can
+     * refuse an alpha that does not fit it; a later model of another rank is refused (an alpha fits
+     * one rank). A later model whose sizes differ along shared axes takes the same alpha, so its
+     * sizes are checked against the alpha when it runs.
+     */
     @Override
-    public void build(List<int[]> inputShapes) {
-        if (!inputShapes.isEmpty()) {
-            builtShape = inputShapes.get(0).clone();
+    public synchronized void build(List<int[]> inputShapes) {
+        if (inputShapes.isEmpty()) {
+            return;
+        }
+        int[] x = inputShapes.get(0);
+        int[] known = builtShape;
+        if (known == null) {
+            builtShape = x.clone();
+        } else if (known.length != x.length) {
+            throw new IllegalArgumentException(describe() + " was built for inputs " + shapeText(known)
+                    + "; it cannot take " + shapeText(x) + ", of another rank. Use a new PReLU layer for these.");
         }
     }
 

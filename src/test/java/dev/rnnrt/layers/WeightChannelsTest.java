@@ -131,6 +131,29 @@ class WeightChannelsTest {
         Compare.assertClose("seed " + (SEED + 3), expected, first.predict(x), Tolerance.FP32);
     }
 
+    /**
+     * A PReLU reused in a second model keeps the first model's input shape for its alpha: the first
+     * model's alpha is taken, one of another rank is refused when built.
+     */
+    @Test
+    void aPreluReusedInASecondModelKeepsTheFirstModelsShape() {
+        RandomTensors r = new RandomTensors(SEED + 4);
+        PRelu prelu = new PRelu("prelu");
+        Model first = Model.sequential("first").input(6, 4).add(prelu).build();
+        assertRefused(() -> Model.sequential("second").input(4).add(prelu).build(),
+                "Layer 'prelu' (PReLU) was built for inputs [batch, 6, 4]", "cannot take [batch, 4]");
+        Model.sequential("second").input(7, 4).add(prelu).build();      // alpha [1, 4] would fit both
+        Tensor alpha = r.uniform(0.5, 6, 4);
+        prelu.setWeights(List.of(alpha));
+        Tensor x = r.uniform(1, 2, 6, 4);
+        float[] y = first.predict(x).data();
+        for (int i = 0; i < y.length; i++) {
+            float v = x.data()[i];
+            float want = v > 0 ? v : alpha.data()[i % 24] * v;
+            assertTrue(Math.abs(y[i] - want) <= 1e-6f * Math.abs(want), "seed " + (SEED + 4) + ", element " + i);
+        }
+    }
+
     private static void assertRefused(Executable call, String... parts) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         for (String part : parts) {
