@@ -51,12 +51,14 @@ final class OutputFolder implements AutoCloseable {
     private static final Pattern TOKEN = Pattern.compile(UUID_TEXT);
     private static final int TOKEN_LENGTH = 36;
     /**
-     * The lock files held by the live OutputFolders of this JVM, by the folder's real path. A second
-     * one for such a folder is refused before it opens the lock file at all: closing its descriptor of
-     * the file would drop the first one's lock, a POSIX record lock, which the kernel drops when the
-     * process closes any descriptor of the file.
+     * The folders the live OutputFolders of this JVM hold, by the folder's identity: its file key
+     * (device and inode), which every name of the folder shares (a link, another mount, another case
+     * on a case-insensitive file system, a new name after a move), or its real path where the file
+     * system has no file key. A second one for such a folder is refused before it opens the lock file
+     * at all: closing its descriptor of the file would drop the first one's lock, a POSIX record lock,
+     * which the kernel drops when the process closes any descriptor of the file.
      */
-    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+    private static final Set<Object> HELD = ConcurrentHashMap.newKeySet();
 
     private final Path dir;
     private final boolean overwrite;
@@ -75,7 +77,7 @@ final class OutputFolder implements AutoCloseable {
      */
     private FileChannel lockCheck;
     /** This folder's entry in {@link #HELD}, while it has one; null before and after. */
-    private Path held;
+    private Object held;
     private boolean complete;
     /**
      * Set by the first {@link #close()}, the run's own or the shutdown hook's. complete(), partial()
@@ -178,9 +180,10 @@ final class OutputFolder implements AutoCloseable {
      */
     private void lock() {
         Path lockPath = dir.resolve(LOCK_FILE);
-        Path key;
+        Object key;
         try {
-            key = dir.toRealPath().resolve(LOCK_FILE);
+            Object fileKey = Files.readAttributes(dir, BasicFileAttributes.class).fileKey();
+            key = fileKey != null ? fileKey : dir.toRealPath();
         } catch (IOException e) {
             throw new CliException("cannot read the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
         }

@@ -227,6 +227,35 @@ class OutputFolderTest {
     }
 
     /**
+     * A folder a live OutputFolder holds is the same folder under a new name after a move: a second
+     * OutputFolder of the JVM is refused there without opening the lock file, and the first keeps its
+     * lock against another process.
+     */
+    @Test
+    void aHeldFolderMovedToANewNameIsStillRefusedInTheSameJvm() throws Exception {
+        Path x = input(4);
+        Path results = dir.resolve("results");
+        Path moved = dir.resolve("moved");
+        try (OutputFolder live = OutputFolder.open(results, false, 1)) {
+            Path partial = live.partial(0);
+            Files.move(results, moved);
+            CliException e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                    () -> OutputFolder.open(moved, false, 1));
+            assertTrue(e.getMessage().contains("another rnnrt predict is writing to " + moved), e.getMessage());
+            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
+                    "--input", x.toString(), "--output-dir", moved.toString(), "--device", "cpu", "--quiet")
+                    .redirectErrorStream(true).start();
+            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
+            assertEquals(1, other.exitValue(), text);
+            assertTrue(text.contains("another rnnrt predict is writing to"), text);
+            assertTrue(Files.exists(moved.resolve(partial.getFileName())), "the live run's temporary file is left alone");
+            assertFalse(Files.exists(moved.resolve("out_0.npy")), "the other run wrote nothing");
+        }
+    }
+
+    /**
      * A link, or a file that is not a lock file, under the lock file's name is refused and left as it
      * is: no file it leads to is truncated, written or created.
      */
