@@ -1,6 +1,8 @@
 package dev.rnnrt.cli;
 
 import dev.rnnrt.io.FileErrors;
+import dev.rnnrt.io.npy.NpyDtype;
+import dev.rnnrt.io.npy.NpyWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -80,10 +82,11 @@ final class OutputFolder implements AutoCloseable {
     private Object held;
     private boolean complete;
     /**
-     * Set by the first {@link #close()}, the run's own or the shutdown hook's. complete(), partial()
-     * and close() hold this object's monitor, so a hook that runs while the outputs are being put in
-     * place waits until they all are, and one that ran first leaves nothing for them to place: the
-     * lock is never let go of while a result is still moving into the folder.
+     * Set by the first {@link #close()}, the run's own or the shutdown hook's. complete(), partial(),
+     * writer() and close() hold this object's monitor, so a hook that runs while the outputs are being
+     * put in place waits until they all are, and one that ran first leaves nothing for them to place
+     * and no file to make again: the lock is never let go of while a result is still moving into the
+     * folder.
      */
     private boolean closed;
 
@@ -363,6 +366,18 @@ final class OutputFolder implements AutoCloseable {
         } catch (IOException e) {
             throw new CliException("cannot write to the output folder " + dir + " (" + FileErrors.reason(e) + ").", e);
         }
+    }
+
+    /**
+     * Opens a writer on a temporary file {@link #partial} made, under the same monitor as close(): a
+     * shutdown hook that removed the file first cannot have it made again by the writer, to be left
+     * behind once the lock is gone.
+     */
+    synchronized NpyWriter writer(Path partial, NpyDtype dtype, int[] shape) {
+        if (closed || !partials.contains(partial)) {
+            throw new CliException("the run was stopped; no more results go into " + dir + ".");
+        }
+        return NpyWriter.create(partial, dtype, shape, true);
     }
 
     /**

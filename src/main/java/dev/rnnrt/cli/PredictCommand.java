@@ -227,7 +227,7 @@ final class PredictCommand implements Callable<Integer> {
                         if (folder != null) {
                             Path partial = folder.partial(k);
                             partials.add(partial);
-                            writers.add(NpyWriter.create(partial, NpyDtype.FLOAT32, s, true));
+                            writers.add(folder.writer(partial, NpyDtype.FLOAT32, s));
                         }
                     }
                 }

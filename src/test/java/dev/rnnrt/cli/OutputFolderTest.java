@@ -158,6 +158,9 @@ class OutputFolderTest {
                     () -> folder.complete(List.of(partial), "{}".getBytes(StandardCharsets.UTF_8)));
             assertTrue(late.getMessage().contains("stopped"), late.getMessage());
             org.junit.jupiter.api.Assertions.assertThrows(CliException.class, () -> folder.partial(0));
+            // a writer on the temporary file the hook removed does not make it again
+            org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
+                    () -> folder.writer(partial, dev.rnnrt.io.npy.NpyDtype.FLOAT32, new int[] {2, 1}));
             folder.close();                             // the run's own close, after the hook's: a no-op
             assertEquals(List.of(OutputFolder.LOCK_FILE), names(results),
                     "nothing placed, and the other run's lock left alone");
