@@ -180,16 +180,7 @@ class OutputFolderTest {
         try (OutputFolder live = OutputFolder.open(results, false, 1)) {
             Path partial = live.partial(0);
             Files.write(partial, new byte[] {1, 2, 3});
-            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
-                    "--input", x.toString(), "--output-dir", results.toString(), "--device", "cpu", "--quiet")
-                    .redirectErrorStream(true).start();
-            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
-            assertEquals(1, other.exitValue(), text);
-            assertTrue(text.contains("another rnnrt predict is writing to"), text);
-            assertTrue(Files.exists(partial), "the live run's temporary file is left alone");
-            assertFalse(Files.exists(results.resolve("out_0.npy")), "the other run wrote nothing");
+            assertAnotherProcessIsRefused(x, results, partial);
         }
         assertFalse(Files.exists(results), "the unfinished run removed its temporary file, lock and folder");
     }
@@ -212,16 +203,7 @@ class OutputFolderTest {
                         () -> OutputFolder.open(same, false, 1));
                 assertTrue(e.getMessage().contains("another rnnrt predict is writing to " + same), e.getMessage());
             }
-            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
-                    "--input", x.toString(), "--output-dir", results.toString(), "--device", "cpu", "--quiet")
-                    .redirectErrorStream(true).start();
-            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
-            assertEquals(1, other.exitValue(), text);
-            assertTrue(text.contains("another rnnrt predict is writing to"), text);
-            assertTrue(Files.exists(partial), "the live run's temporary file is left alone");
-            assertFalse(Files.exists(results.resolve("out_0.npy")), "the other run wrote nothing");
+            assertAnotherProcessIsRefused(x, results, partial);
         }
         assertFalse(Files.exists(results), "the unfinished run removed its temporary file, lock and folder");
         try (OutputFolder again = OutputFolder.open(results, false, 1)) {
@@ -245,16 +227,7 @@ class OutputFolderTest {
             CliException e = org.junit.jupiter.api.Assertions.assertThrows(CliException.class,
                     () -> OutputFolder.open(moved, false, 1));
             assertTrue(e.getMessage().contains("another rnnrt predict is writing to " + moved), e.getMessage());
-            Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
-                    "--input", x.toString(), "--output-dir", moved.toString(), "--device", "cpu", "--quiet")
-                    .redirectErrorStream(true).start();
-            String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
-            assertEquals(1, other.exitValue(), text);
-            assertTrue(text.contains("another rnnrt predict is writing to"), text);
-            assertTrue(Files.exists(moved.resolve(partial.getFileName())), "the live run's temporary file is left alone");
-            assertFalse(Files.exists(moved.resolve("out_0.npy")), "the other run wrote nothing");
+            assertAnotherProcessIsRefused(x, moved, moved.resolve(partial.getFileName()));
         }
     }
 
@@ -323,5 +296,23 @@ class OutputFolderTest {
         assertTrue(err().contains("/sys/kernel is not writable (/sys/kernel/.rnnrt-predict.lock: permission denied)"),
                 err());
         assertEquals(1, err().strip().lines().count(), err());
+    }
+
+    /**
+     * Runs predict into {@code folder} in a child JVM while this JVM's run holds it: the child is
+     * refused (exit 1, saying another run is writing there), leaves {@code livePartial} alone and
+     * writes no output.
+     */
+    private static void assertAnotherProcessIsRefused(Path x, Path folder, Path livePartial) throws Exception {
+        Process other = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", MODEL,
+                "--input", x.toString(), "--output-dir", folder.toString(), "--device", "cpu", "--quiet")
+                .redirectErrorStream(true).start();
+        String text = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(other.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the other run ends");
+        assertEquals(1, other.exitValue(), text);
+        assertTrue(text.contains("another rnnrt predict is writing to"), text);
+        assertTrue(Files.exists(livePartial), "the live run's temporary file is left alone");
+        assertFalse(Files.exists(folder.resolve("out_0.npy")), "the other run wrote nothing");
     }
 }
