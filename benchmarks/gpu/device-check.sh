@@ -3,11 +3,13 @@
 # it, then runs
 #   1. the GPU test suite (every @Tag("gpu") test)          -> gpu-tests.txt
 #   2. the GPU benchmark and PyTorch/cuDNN (gpu/run-gpu.sh)  -> *.csv, env.txt, gpu-benchmark.txt
-#   3. with --jmh, the JMH CUDA benchmark (gpu/run-jmh-gpu.sh) -> jmh-cuda.json, jmh-cuda.txt
+#   3. with --jmh, the JMH CUDA benchmark (gpu/run-jmh-gpu.sh) -> jmh-cuda.json, jmh-cuda.txt,
+#                                                               jmh-cuda-stderr.txt
 # and keeps going when one part fails, so that one run brings back all it can. Each part has a time
 # limit of its own (TESTS_TIMEOUT, BENCH_TIMEOUT, JMH_TIMEOUT seconds) and all of them together
 # one more (TOTAL_TIMEOUT, default 540 s, under a device call's 600): a part gets what is left of
-# the total when that is less than its own limit, and one that would get under 30 s is left out.
+# the total when that is less than its own limit, and is left out when that is under 30 s (a part
+# whose own limit is under 30 s runs with it while the total allows).
 # Everything goes into one file, OUT_DIR/device-check.tgz, rewritten after each part, so that a run
 # cut short from outside still brings back the parts that finished; the test log also lies beside
 # it. Exit status: that of the tests.
@@ -30,7 +32,7 @@ limit() {
   local left=$((deadline - SECONDS))
   local t=$2
   [ "$left" -lt "$t" ] && t=$left
-  if [ "$t" -lt 30 ]; then
+  if [ "$t" -lt 30 ] && [ "$t" -lt "$2" ]; then
     echo "device-check: $1 left out, ${left} s of TOTAL_TIMEOUT left" | tee -a "$out/device-check.txt" >&2
     echo 0
   else
@@ -67,8 +69,8 @@ fi
 if [ "$jmh" = 1 ]; then
   t=$(limit "the JMH benchmark" "${JMH_TIMEOUT:-240}")
   if [ "$t" -gt 0 ]; then
-    timeout "$t" bash benchmarks/gpu/run-jmh-gpu.sh "$out" > /dev/null 2>&1 \
-      || echo "device-check: the JMH benchmark stopped early (status $?); see jmh-cuda.txt" \
+    timeout "$t" bash benchmarks/gpu/run-jmh-gpu.sh "$out" > /dev/null 2> "$out/jmh-cuda-stderr.txt" \
+      || echo "device-check: the JMH benchmark stopped early (status $?); see jmh-cuda.txt and jmh-cuda-stderr.txt" \
          | tee -a "$out/device-check.txt" >&2
   fi
 fi
