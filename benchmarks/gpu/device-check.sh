@@ -16,6 +16,10 @@
 #
 #     bash benchmarks/gpu/device-check.sh OUT_DIR [--jmh] [units,..] [batches,..] [times,..]
 set -uo pipefail
+if [ $# -lt 1 ] || [ -z "$1" ] || [ "$1" = "--jmh" ]; then
+  echo "usage: bash benchmarks/gpu/device-check.sh OUT_DIR [--jmh] [units,..] [batches,..] [times,..]" >&2
+  exit 2
+fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dest=$(mkdir -p "$1" && cd "$1" && pwd)
 shift
