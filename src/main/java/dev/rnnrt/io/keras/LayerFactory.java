@@ -482,8 +482,10 @@ final class LayerFactory {
                                 + "again.");
                     }
                     if (!(b instanceof RecurrentLayer rb)) {
-                        throw new ModelLoadException(source + ", layer '" + name
-                                + "' (Bidirectional): backward_layer must be SimpleRNN, LSTM or GRU.");
+                        throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): its "
+                                + "backward_layer is " + b.describe() + "; it must be a SimpleRNN, LSTM or GRU "
+                                + "layer (or an RNN of cells) running the other way, as Keras requires. Export the "
+                                + "model again with such a backward_layer, or without one.");
                     }
                     backward = rb;
                 }

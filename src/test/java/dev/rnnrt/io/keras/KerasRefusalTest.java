@@ -252,6 +252,17 @@ class KerasRefusalTest {
                 "rnn3/c_1/recurrent_kernel");
     }
 
+    /** A Bidirectional whose backward_layer is no recurrent layer is refused saying what it is. */
+    @Test
+    void aBackwardLayerThatIsNotRecurrentIsNamed() {
+        Map<String, Object> forward = Map.of("class_name", "LSTM", "config", Map.of("units", 3, "name", "fw"));
+        Map<String, Object> dense = Map.of("class_name", "Dense", "config", Map.of("units", 3, "name", "dn"));
+        Path p = lstmFile("backward_dense.h5", layer("Bidirectional", "bi",
+                Map.of("layer", forward, "backward_layer", dense)), random.uniform(1, 2, 12));
+        assertRefused(() -> KerasModelLoader.load(p), "'bi' (Bidirectional)", "backward_layer is Layer 'dn' (Dense",
+                "must be a SimpleRNN, LSTM or GRU");
+    }
+
     /** An architecture that is not a model's config, or none at all, is named as such. */
     @Test
     void anArchitectureWithoutAModelClassIsNamedAsSuch() {
