@@ -105,10 +105,11 @@ final class ConfigReader {
 
     /**
      * A model nested in another as a layer (Keras: a Sequential or functional model called like a
-     * layer), which holds the weights of the layers inlined from it: its name and the key Keras 3
-     * gives its weight group.
+     * layer), which holds the weights of the layers inlined from it: its name, the key Keras 3
+     * gives its weight group, and whether its own config says it is trainable (a frozen model lists
+     * its weights in another order than a trainable one in some Keras versions).
      */
-    record Scope(String name, String positionalKey) {
+    record Scope(String name, String positionalKey, boolean trainable) {
     }
 
     /** Keras' model classes, which a config may use as a layer (a nested model). */
@@ -489,7 +490,7 @@ final class ConfigReader {
                 if (inputShape == null && entries.isEmpty()) {
                     inputShape = inner.inputs().values().iterator().next();
                 }
-                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls)), entries)
+                previous = inline(inner, nestedName, 0, List.of(from), new Scope(nestedName, positionalKey(cls), trainable(spec)), entries)
                         .get(0);
                 continue;
             }
@@ -574,7 +575,7 @@ final class ConfigReader {
             if (isModel(cls)) {
                 Parsed inner = nested(spec, layerName);
                 batchSizes.addAll(inner.batchSizes());      // its layers run on this model's batches
-                Scope scope = new Scope(layerName, positionalKey(cls));
+                Scope scope = new Scope(layerName, positionalKey(cls), trainable(spec));
                 // Keras 3 numbers a nested model's calls from 0 in the layers' inputs (and counts a
                 // Functional's own first node only in input_layers / output_layers, read there);
                 // Keras 2 counts it everywhere, which the references show
@@ -693,7 +694,7 @@ final class ConfigReader {
         LayerFactory.checkKerasClass(source, spec, "layer '" + name + "' (TimeDistributed)");
         JsonNode innerSpec = lc.path("layer");
         Parsed inner = nested(innerSpec, name, true);     // run on [batch·steps, ...]: open
-        Scope scope = new Scope(name, positionalKey + "/layer");
+        Scope scope = new Scope(name, positionalKey + "/layer", trainable(innerSpec));
         for (Entry e : inner.layers()) {
             weightsOnly.add(e.weightsOnlyIn(scope));
         }

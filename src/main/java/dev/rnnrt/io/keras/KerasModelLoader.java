@@ -377,35 +377,48 @@ public final class KerasModelLoader {
     }
 
     /**
+     * Which of a layer's weights Keras 3 marks non-trainable, under one reading of a config that
+     * says trainable=False (Keras saves the same config whether a layer was made frozen or frozen
+     * after it was built, and the two mark its weights otherwise in some versions).
+     */
+    private enum Keras3Marks {
+        /**
+         * Moving statistics, and the weights of each layer or cell whose own config says
+         * trainable=False: Keras 3.2+ marks a variable non-trainable when the layer that creates it
+         * is frozen then (layer.py _track_variable), and the trainable setter marks a built layer's
+         * weights and its sublayers' (any Keras 3).
+         */
+        CONFIG,
+        /** Moving statistics only: Keras 3.0 and 3.1 marked no weight of a layer made with trainable=False. */
+        STATISTICS
+    }
+
+    /**
      * Keras 3's legacy .h5 lists a nested model's weights as its trainable_weights, then its
-     * non_trainable_weights, each its weights filtered by each variable's own trainable flag
-     * (layer.py). From 3.2 a variable is non-trainable when the layer or cell that created it was
-     * frozen then (_track_variable), so a wrapper with trainable=False around trainable layers (an
-     * RNN around a trainable cell, a Bidirectional, a TimeDistributed) keeps its weights among the
-     * trainable ones. Keras 3.0 and 3.1 marked a frozen layer's weights only when it was frozen
-     * after it was built (the trainable setter), and save the same config either way: where the
-     * two readings split the list otherwise, the file is refused. Each layer gets its weights in
-     * the order it lists them itself: a trainable one its trainable weights first, a frozen one
-     * its weights in turn.
+     * non_trainable_weights (layer.py): a trainable model filters its weights, layer by layer, by
+     * each variable's own trainable flag ({@link Keras3Marks}), so a wrapper with trainable=False
+     * around trainable layers (an RNN around a trainable cell, a Bidirectional, a TimeDistributed)
+     * keeps their weights among the trainable ones; a model whose own config says trainable=False
+     * lists all its weights in layer order. Each layer gets its weights in the order it lists them
+     * itself: a trainable one its unmarked weights first, a frozen one its weights in turn. Where the
+     * readings of a frozen layer (made frozen, or frozen after it was built) split the list
+     * otherwise, the file is refused: Keras 3.0 and 3.1 marked the weights only in the second.
      */
     private static Map<ConfigReader.Entry, List<NamedWeight>> keras3NestedWeights(String where, KerasVersion version,
             List<ConfigReader.Entry> leaves, List<NamedWeight> flat, LayerFactory factory) {
+        boolean modelFrozen = !leaves.get(0).scope().get(0).trainable();
         boolean[][] marks = new boolean[leaves.size()][];
+        boolean[][] other = new boolean[leaves.size()][];
+        Keras3Marks otherReading = version.minor() >= 2 ? Keras3Marks.CONFIG : Keras3Marks.STATISTICS;
         for (int i = 0; i < leaves.size(); i++) {
-            marks[i] = keras3Marks(where, leaves.get(i).layer(), factory, true);
+            marks[i] = keras3Marks(where, leaves.get(i).layer(), factory, Keras3Marks.CONFIG);
+            other[i] = keras3Marks(where, leaves.get(i).layer(), factory, otherReading);
         }
-        Map<ConfigReader.Entry, List<NamedWeight>> out = splitByMarks(leaves, flat, marks);
-        if (version.minor() >= 2) {
-            return out;
-        }
-        boolean[][] madeFrozen = new boolean[leaves.size()][];
-        for (int i = 0; i < leaves.size(); i++) {
-            madeFrozen[i] = keras3Marks(where, leaves.get(i).layer(), factory, false);
-        }
-        if (!splitByMarks(leaves, flat, madeFrozen).equals(out)) {
+        Map<ConfigReader.Entry, List<NamedWeight>> out = splitByMarks(leaves, flat, marks, modelFrozen);
+        if (!splitByMarks(leaves, flat, other, modelFrozen).equals(out)) {
             List<String> frozen = new ArrayList<>();
             for (int i = 0; i < leaves.size(); i++) {
-                if (!java.util.Arrays.equals(marks[i], madeFrozen[i])) {
+                if (!java.util.Arrays.equals(marks[i], other[i])) {
                     frozen.add("'" + leaves.get(i).layer().name() + "'");
                 }
             }
@@ -420,41 +433,49 @@ public final class KerasModelLoader {
     }
 
     /**
-     * Splits a nested model's list, its layers' unmarked weights in turn then their marked ones
-     * ({@code marks[i]}, in layer i's weights order), into each layer's own list: a trainable
-     * layer's unmarked weights then its marked ones, a frozen layer's in its weights order.
+     * Splits a nested model's list into each layer's own list. A trainable model lists its layers'
+     * unmarked weights in turn, then their marked ones ({@code marks[i]}, in layer i's weights
+     * order); a frozen one ({@code modelFrozen}) each layer's weights in turn. Each layer's own list:
+     * a trainable layer's unmarked weights then its marked ones, a frozen layer's in its weights order.
      */
     private static Map<ConfigReader.Entry, List<NamedWeight>> splitByMarks(List<ConfigReader.Entry> leaves,
-            List<NamedWeight> flat, boolean[][] marks) {
+            List<NamedWeight> flat, boolean[][] marks, boolean modelFrozen) {
         int n = 0;
         for (boolean[] m : marks) {
             for (boolean b : m) {
-                n += b ? 0 : 1;
+                n += b || modelFrozen ? 0 : 1;
             }
         }
         int t = 0;
         Map<ConfigReader.Entry, List<NamedWeight>> out = new HashMap<>();
         for (int i = 0; i < leaves.size(); i++) {
-            List<NamedWeight> unmarked = new ArrayList<>();
-            List<NamedWeight> marked = new ArrayList<>();
             List<NamedWeight> inOrder = new ArrayList<>();
             for (boolean m : marks[i]) {
-                NamedWeight w = flat.get(m ? n++ : t++);
-                (m ? marked : unmarked).add(w);
-                inOrder.add(w);
+                inOrder.add(flat.get(m && !modelFrozen ? n++ : t++));
             }
-            unmarked.addAll(marked);
-            out.put(leaves.get(i), leaves.get(i).trainable() ? unmarked : inOrder);
+            out.put(leaves.get(i), leaves.get(i).trainable() ? ownOrder(inOrder, marks[i]) : inOrder);
+        }
+        return out;
+    }
+
+    /** A trainable layer's own list in Keras 3: its unmarked weights, then its marked ones. */
+    private static <T> List<T> ownOrder(List<T> inOrder, boolean[] marks) {
+        List<T> out = new ArrayList<>();
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < marks.length; k++) {
+                if (marks[k] == (pass == 1)) {
+                    out.add(inOrder.get(k));
+                }
+            }
         }
         return out;
     }
 
     /**
-     * Which of a layer's weights, in its weights order, Keras 3 marks non-trainable: moving
-     * statistics always, and where {@code byConfig} those of a layer or cell whose own config says
-     * trainable=False (see LayerFactory.createdFrozen).
+     * Which of a layer's weights, in its weights order, Keras 3 marks non-trainable under one
+     * reading of the config (see {@link Keras3Marks} and LayerFactory.createdFrozen).
      */
-    private static boolean[] keras3Marks(String where, Layer layer, LayerFactory factory, boolean byConfig) {
+    private static boolean[] keras3Marks(String where, Layer layer, LayerFactory factory, Keras3Marks reading) {
         while (layer instanceof TimeDistributed t) {
             layer = t.inner();
         }
@@ -472,7 +493,7 @@ public final class KerasModelLoader {
         }
         List<Boolean> marks = new ArrayList<>();
         for (Layer p : parts) {
-            boolean frozen = byConfig && factory.createdFrozen(p);
+            boolean frozen = reading != Keras3Marks.STATISTICS && factory.createdFrozen(p);
             int n = rawWeightCount(where, p);
             for (int k = 0; k < n; k++) {
                 boolean statistic = p instanceof BatchNormalization && k >= n - 2 || p instanceof Normalization;

@@ -273,6 +273,70 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Keras 3's model.save("m.h5") of a model holding a nested Sequential that is itself frozen
+     * (trainable=False in its own config) around [BatchNormalization, LSTM(I, trainable=False),
+     * BatchNormalization]: a frozen model's trainable_weights are empty and its non_trainable_weights
+     * are its weights, layer by layer (layer.py), so the list is in layer order, moving statistics
+     * included. Read as a split list (trainable weights, then moving statistics and the frozen
+     * LSTM's), the weights come out shifted. The frozen LSTM does not make a 3.1 file ambiguous
+     * here: the whole list is in layer order whichever way it was frozen.
+     */
+    @Test
+    void keras3FrozenNestedModelsListTheirWeightsInLayerOrder() {
+        dev.rnnrt.layers.BatchNormalization bn = new dev.rnnrt.layers.BatchNormalization("bn", -1, 1e-3, true, true);
+        Lstm lstm = Lstm.builder(I).name("lstm").returnSequences(true).build();
+        dev.rnnrt.layers.BatchNormalization bn1 = new dev.rnnrt.layers.BatchNormalization("bn_1", -1, 1e-3, true,
+                true);
+        List<Tensor> all = new ArrayList<>(normWeights());
+        bn.setWeights(all);
+        List<Tensor> lw = randomWeights(lstm);
+        lstm.setWeights(lw);
+        all.addAll(lw);
+        List<Tensor> bw1 = normWeights();
+        bn1.setWeights(bw1);
+        all.addAll(bw1);
+        Model java = Model.sequential("java").input(-1, I).add(bn).add(lstm).add(bn1).build();
+
+        Map<String, Object> lstmCfg = new LinkedHashMap<>();
+        lstmCfg.put("name", "lstm");
+        lstmCfg.put("units", I);
+        lstmCfg.put("return_sequences", true);
+        lstmCfg.put("trainable", false);
+        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(-1, I)),
+                true);
+        Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", false, "layers",
+                List.of(input, layer("BatchNormalization", Map.of("name", "bn", "axis", -1, "trainable", true), true),
+                        layer("LSTM", lstmCfg, true),
+                        layer("BatchNormalization", Map.of("name", "bn_1", "axis", -1, "trainable", true), true))),
+                true);
+        KerasFileWriter.LayerWeights weights = new KerasFileWriter.LayerWeights();
+        String[] names = {"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance",
+            "lstm/lstm_cell/kernel", "lstm/lstm_cell/recurrent_kernel", "lstm/lstm_cell/bias",
+            "bn_1/gamma", "bn_1/beta", "bn_1/moving_mean", "bn_1/moving_variance"};
+        for (int k = 0; k < names.length; k++) {
+            weights.put(names[k], all.get(k));
+        }
+        Tensor x = random.uniform(1, 3, 5, I);
+        for (String version : List.of("3.1.0", "3.2.0", "3.6.0")) {
+            Path file = dir.resolve("keras3_frozen_nested_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, keras3Model("inner", inner), Map.of("inner", weights));
+            Compare.assertIdentical(version + " frozen nested model: its weights in layer order", java.predict(x),
+                    KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
+    /** BatchNormalization's gamma, beta, moving mean and a positive moving variance, each [I]. */
+    private List<Tensor> normWeights() {
+        Tensor variance = random.uniform(0.5, I);
+        float[] v = variance.data().clone();
+        for (int k = 0; k < v.length; k++) {
+            v[k] = Math.abs(v[k]) + 0.5f;
+        }
+        return new ArrayList<>(List.of(random.uniform(1, I), random.uniform(0.5, I), random.uniform(0.5, I),
+                Tensor.of(v, I)));
+    }
+
+    /**
      * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
      * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
      * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
