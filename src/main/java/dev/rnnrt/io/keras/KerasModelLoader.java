@@ -197,6 +197,10 @@ public final class KerasModelLoader {
             if (!e.firstCall()) {                    // a shared layer's weights are stored once
                 continue;
             }
+            if (e.scope().isEmpty() && store.nestedWeightsFlat() && version.major() == 3 && version.minor() < 2
+                    && e.trainable()) {
+                keras3FrozenPartsOrder(source, version, e, factory);
+            }
             List<NamedWeight> raw;
             String absent;                           // why the file has none for it, where it has none
             if (e.scope().isEmpty()) {
@@ -469,6 +473,33 @@ public final class KerasModelLoader {
             }
         }
         return out;
+    }
+
+    /**
+     * Refuses a trainable layer of a Keras 3.0 or 3.1 .h5 file (not in a nested model) whose own
+     * list depends on how its frozen parts were frozen: a layer or cell made with trainable=False
+     * kept its weights trainable in those versions, one frozen after it was built (layer.trainable
+     * = False) did not, and both save the same config. A trainable Bidirectional with a frozen
+     * forward layer, or a stack with a frozen cell before a trainable one, lists its weights in
+     * turn in the first case, the trainable ones first in the second.
+     */
+    private static void keras3FrozenPartsOrder(String source, KerasVersion version, ConfigReader.Entry e,
+            LayerFactory factory) {
+        String where = source + ", layer '" + e.layer().name() + "' (" + e.className() + ")";
+        boolean[] marks = keras3Marks(where, e.layer(), factory, Keras3Marks.CONFIG);
+        boolean[] made = keras3Marks(where, e.layer(), factory, Keras3Marks.STATISTICS);
+        List<Integer> inOrder = new ArrayList<>();
+        for (int k = 0; k < marks.length; k++) {
+            inOrder.add(k);
+        }
+        if (!ownOrder(inOrder, marks).equals(ownOrder(inOrder, made))) {
+            throw new ModelLoadException(where + ": it is trainable but some of its layers or cells are frozen "
+                    + "(trainable=False) in the config, before trainable ones. Keras " + version + " lists their weights "
+                    + "in turn if they were made with trainable=False, the trainable ones first if they were frozen "
+                    + "after they were built (layer.trainable = False), and saves the same config either way, so rnnrt "
+                    + "cannot tell which weights belong where. Save the model with Keras 3.2 or later, or as a .keras "
+                    + "file, and load it again.");
+        }
     }
 
     /**

@@ -337,6 +337,41 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Keras 3.0 and 3.1 marked the weights of a layer made with trainable=False trainable all the
+     * same (_track_variable did not look at the layer), but those of a layer frozen after it was
+     * built (layer.trainable = False) non-trainable, and both save the same config. A trainable
+     * Bidirectional with a frozen forward layer (or cell) and a trainable backward_layer lists the
+     * forward weights first in the first case, the backward ones first in the second: refused. A
+     * frozen backward layer, or a frozen Bidirectional, lists them forward first either way.
+     */
+    @Test
+    void keras31TopLevelLayersWithAFrozenPartBeforeATrainableOneAreRefused() {
+        for (Direction forward : List.of(Direction.FROZEN, Direction.FROZEN_CELL)) {
+            Map<String, Object> bi = new LinkedHashMap<>();
+            bi.put("name", "bidirectional");
+            bi.put("trainable", true);
+            bi.put("merge_mode", "concat");
+            bi.put("layer", direction("LSTM", forward, false, true));
+            bi.put("backward_layer", direction("LSTM", Direction.TRAINABLE, true, true));
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            Bidirectional shapes = javaBidirectional("LSTM");
+            putWeights(lw, "bidirectional/forward_lstm", "LSTM", true, randomWeights(shapes.forwardLayer()));
+            putWeights(lw, "bidirectional/backward_lstm", "LSTM", true, randomWeights(shapes.backwardLayer()));
+            Path file = dir.resolve("keras31_bidirectional_" + forward + ".h5");
+            KerasFileWriter.writeHdf5(file, "3.1.0", keras3Model("bidirectional",
+                    Map.of("class_name", "Bidirectional", "config", bi)), Map.of("bidirectional", lw));
+            ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                    () -> KerasModelLoader.load(file), forward.toString());
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("layer 'bidirectional' (Bidirectional)")
+                    && e.getMessage().contains("frozen after they were built")
+                    && e.getMessage().contains("Keras 3.2 or later, or as a .keras file"), e.getMessage());
+        }
+        check("3.1.0", "LSTM", Direction.TRAINABLE, Direction.FROZEN, true, false);
+        check("3.1.0", "LSTM", Direction.FROZEN, Direction.TRAINABLE, false, false);
+        check("3.0.0", "GRU", Direction.FROZEN_RNN, Direction.TRAINABLE, true, false);
+    }
+
+    /**
      * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
      * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
      * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
