@@ -393,6 +393,11 @@ public final class KerasModelLoader {
          * weights and its sublayers' (any Keras 3).
          */
         CONFIG,
+        /**
+         * As CONFIG, but a MultiHeadAttention made with trainable=False marks none: it builds its
+         * EinsumDense sublayers without passing its trainable on, so they create trainable weights.
+         */
+        SUBLAYERS_BUILT_TRAINABLE,
         /** Moving statistics only: Keras 3.0 and 3.1 marked no weight of a layer made with trainable=False. */
         STATISTICS
     }
@@ -406,14 +411,15 @@ public final class KerasModelLoader {
      * lists all its weights in layer order. Each layer gets its weights in the order it lists them
      * itself: a trainable one its unmarked weights first, a frozen one its weights in turn. Where the
      * readings of a frozen layer (made frozen, or frozen after it was built) split the list
-     * otherwise, the file is refused: Keras 3.0 and 3.1 marked the weights only in the second.
+     * otherwise, the file is refused: Keras 3.0 and 3.1 marked the weights only in the second, and
+     * a MultiHeadAttention's only in the second in every Keras 3 version.
      */
     private static Map<ConfigReader.Entry, List<NamedWeight>> keras3NestedWeights(String where, KerasVersion version,
             List<ConfigReader.Entry> leaves, List<NamedWeight> flat, LayerFactory factory) {
         boolean modelFrozen = !leaves.get(0).scope().get(0).trainable();
         boolean[][] marks = new boolean[leaves.size()][];
         boolean[][] other = new boolean[leaves.size()][];
-        Keras3Marks otherReading = version.minor() >= 2 ? Keras3Marks.CONFIG : Keras3Marks.STATISTICS;
+        Keras3Marks otherReading = version.minor() >= 2 ? Keras3Marks.SUBLAYERS_BUILT_TRAINABLE : Keras3Marks.STATISTICS;
         for (int i = 0; i < leaves.size(); i++) {
             marks[i] = keras3Marks(where, leaves.get(i).layer(), factory, Keras3Marks.CONFIG);
             other[i] = keras3Marks(where, leaves.get(i).layer(), factory, otherReading);
@@ -425,6 +431,15 @@ public final class KerasModelLoader {
                 if (!java.util.Arrays.equals(marks[i], other[i])) {
                     frozen.add("'" + leaves.get(i).layer().name() + "'");
                 }
+            }
+            if (version.minor() >= 2) {
+                throw new ModelLoadException(where + ": its layer(s) " + String.join(", ", frozen) + " "
+                        + "(MultiHeadAttention) are frozen (trainable=False) in the config. Keras " + version + " lists "
+                        + "a MultiHeadAttention's weights among the nested model's trainable weights if it was made "
+                        + "with trainable=False (it builds its EinsumDense sublayers trainable), among the "
+                        + "non-trainable ones if it was frozen after it was built (layer.trainable = False), and saves "
+                        + "the same config either way, so rnnrt cannot tell which weights belong to which layer. Save "
+                        + "the model as a .keras file, and load it again.");
             }
             throw new ModelLoadException(where + ": its layer(s) " + String.join(", ", frozen) + " are frozen "
                     + "(trainable=False) in the config. Keras " + version + " lists a frozen layer's weights among the "
@@ -524,7 +539,8 @@ public final class KerasModelLoader {
         }
         List<Boolean> marks = new ArrayList<>();
         for (Layer p : parts) {
-            boolean frozen = reading != Keras3Marks.STATISTICS && factory.createdFrozen(p);
+            boolean frozen = reading != Keras3Marks.STATISTICS && factory.createdFrozen(p)
+                    && !(reading == Keras3Marks.SUBLAYERS_BUILT_TRAINABLE && p instanceof MultiHeadAttention);
             int n = rawWeightCount(where, p);
             for (int k = 0; k < n; k++) {
                 boolean statistic = p instanceof BatchNormalization && k >= n - 2 || p instanceof Normalization;

@@ -372,6 +372,64 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * Keras 3's MultiHeadAttention builds its EinsumDense sublayers without passing its trainable
+     * on: made with trainable=False, its weights stay trainable and sit among a nested model's
+     * trainable weights; frozen after it was built, the trainable setter marks them non-trainable.
+     * Both save the same config, so a nested model [MultiHeadAttention(trainable=False), Dense] is
+     * refused (in every Keras 3 version); in a nested model that is itself frozen the list is in
+     * layer order either way.
+     */
+    @Test
+    void keras3FrozenMultiHeadAttentionInANestedModelIsRefused() throws Exception {
+        for (boolean modelTrainable : new boolean[] {true, false}) {
+            String inner = """
+                    {"module": "keras", "class_name": "Functional", "config": {"name": "inner", "trainable": %s,
+                     "layers": [
+                      {"module": "keras.layers", "class_name": "InputLayer", "name": "q",
+                       "config": {"name": "q", "batch_shape": [null, null, 4]}, "inbound_nodes": []},
+                      {"module": "keras.layers", "class_name": "MultiHeadAttention", "name": "mha",
+                       "config": {"name": "mha", "trainable": false, "num_heads": 2, "key_dim": 2},
+                       "inbound_nodes": [{"args": [
+                        {"class_name": "__keras_tensor__", "config": {"keras_history": ["q", 0, 0]}},
+                        {"class_name": "__keras_tensor__", "config": {"keras_history": ["q", 0, 0]}}], "kwargs": {}}]},
+                      {"module": "keras.layers", "class_name": "Dense", "name": "dense",
+                       "config": {"name": "dense", "units": 4},
+                       "inbound_nodes": [{"args": [
+                        {"class_name": "__keras_tensor__", "config": {"keras_history": ["mha", 0, 0]}}], "kwargs": {}}]}],
+                     "input_layers": [["q", 0, 0]], "output_layers": [["dense", 0, 0]]}}
+                    """.formatted(modelTrainable);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> spec = JSON.readValue(inner, Map.class);
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            String[] parts = {"query", "key", "value"};
+            List<Tensor> mha = new ArrayList<>();
+            for (String part : parts) {
+                lw.put("mha/" + part + "/kernel", random.uniform(0.5, I, 2, 2));
+                lw.put("mha/" + part + "/bias", random.uniform(0.5, 2, 2));
+            }
+            lw.put("mha/attention_output/kernel", random.uniform(0.5, 2, 2, I));
+            lw.put("mha/attention_output/bias", random.uniform(0.5, I));
+            lw.put("dense/kernel", random.uniform(0.5, I, I));
+            lw.put("dense/bias", random.uniform(0.5, I));
+            Path file = dir.resolve("keras3_nested_frozen_mha_" + modelTrainable + ".h5");
+            JsonNode config = keras3Model("inner", spec);
+            // Keras 3 numbers a nested Functional's calls from 1 in output_layers
+            ((com.fasterxml.jackson.databind.node.ObjectNode) config.path("config")).set("output_layers",
+                    JSON.valueToTree(List.of(List.of("inner", 1, 0))));
+            KerasFileWriter.writeHdf5(file, "3.6.0", config, Map.of("inner", lw));
+            if (!modelTrainable) {
+                KerasModelLoader.load(file).model().predict(random.uniform(1, 2, 3, I));
+                continue;
+            }
+            ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
+                    () -> KerasModelLoader.load(file));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("nested model 'inner'")
+                    && e.getMessage().contains("'inner/mha' (MultiHeadAttention)")
+                    && e.getMessage().contains("as a .keras file"), e.getMessage());
+        }
+    }
+
+    /**
      * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
      * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
      * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
