@@ -337,7 +337,6 @@ public final class KerasModelLoader {
             List<NamedWeight> flat = store.weights(model.getKey(), "Model", leaves.get(0).scope().get(0).positionalKey());
             int[] total = new int[leaves.size()];
             int[] fixed = new int[leaves.size()];
-            int trainable = 0;
             int all = 0;
             StringBuilder expected = new StringBuilder();
             for (int i = 0; i < leaves.size(); i++) {
@@ -348,7 +347,6 @@ public final class KerasModelLoader {
                         && (e.layer() instanceof RecurrentLayer || e.layer() instanceof StackedRnn
                         || e.layer() instanceof Bidirectional || e.layer() instanceof BidirectionalStack);
                 fixed[i] = e.trainable() || cellsDecide ? nonTrainableCount(e.layer(), factory) : total[i];
-                trainable += total[i] - fixed[i];
                 all += total[i];
                 if (total[i] > 0) {
                     expected.append(expected.length() == 0 ? "" : ", ").append(e.layer().name()).append(' ')
@@ -367,17 +365,67 @@ public final class KerasModelLoader {
                 out.putAll(keras3NestedWeights(where, version, leaves, flat, factory));
                 continue;
             }
-            int t = 0;
-            int n = trainable;
+            List<List<Integer>> parts = keras2NestedOrder(leaves, 0, leaves.size(), 1);
+            List<Integer> order = new ArrayList<>(parts.get(0));
+            order.addAll(parts.get(1));
+            Map<Integer, List<NamedWeight>> own = new HashMap<>();
+            Map<Integer, List<NamedWeight>> notTrained = new HashMap<>();
+            int at = 0;
+            for (int piece : order) {
+                int i = piece >> 1;
+                int count = (piece & 1) == 0 ? total[i] - fixed[i] : fixed[i];
+                ((piece & 1) == 0 ? own : notTrained).put(i, flat.subList(at, at + count));
+                at += count;
+            }
             for (int i = 0; i < leaves.size(); i++) {
-                List<NamedWeight> mine = new ArrayList<>(flat.subList(t, t + total[i] - fixed[i]));
-                mine.addAll(flat.subList(n, n + fixed[i]));
-                t += total[i] - fixed[i];
-                n += fixed[i];
+                List<NamedWeight> mine = new ArrayList<>(own.get(i));
+                mine.addAll(notTrained.get(i));
                 out.put(leaves.get(i), mine);
             }
         }
         return out;
+    }
+
+    /**
+     * The order in which Keras 2 lists the weights of leaves [from, to) of a nested model, all
+     * inside the same models down to {@code depth}: {trainable part, non-trainable part}, each a
+     * list of pieces (2i: leaf i's trainable weights, 2i + 1: its non-trainable ones). A model's
+     * trainable_weights are its layers' trainable weights in turn, its non_trainable_weights their
+     * non-trainable ones; a model that is frozen itself (trainable=False in its own config) has no
+     * trainable weights, and its non_trainable_weights are its layers' trainable weights, then
+     * their non-trainable ones (standalone Keras' network.py, tf.keras' training.py), so in a
+     * trainable model around it all its weights come among the non-trainable ones. The outermost
+     * model lists the same either way.
+     */
+    private static List<List<Integer>> keras2NestedOrder(List<ConfigReader.Entry> leaves, int from, int to,
+            int depth) {
+        List<Integer> trained = new ArrayList<>();
+        List<Integer> notTrained = new ArrayList<>();
+        int i = from;
+        while (i < to) {
+            List<ConfigReader.Scope> scope = leaves.get(i).scope();
+            if (scope.size() <= depth) {
+                trained.add(2 * i);
+                notTrained.add(2 * i + 1);
+                i++;
+                continue;
+            }
+            ConfigReader.Scope model = scope.get(depth);
+            int end = i + 1;
+            while (end < to && leaves.get(end).scope().size() > depth
+                    && leaves.get(end).scope().get(depth).name().equals(model.name())) {
+                end++;
+            }
+            List<List<Integer>> inner = keras2NestedOrder(leaves, i, end, depth + 1);
+            if (model.trainable()) {
+                trained.addAll(inner.get(0));
+            } else {
+                notTrained.addAll(inner.get(0));
+            }
+            notTrained.addAll(inner.get(1));
+            i = end;
+        }
+        return List.of(trained, notTrained);
     }
 
     /**

@@ -430,6 +430,58 @@ class BidirectionalFrozenDirectionTest {
     }
 
     /**
+     * A Keras 2 model holding a nested Sequential [Dense, Sequential "inner" (trainable=False in
+     * its own config, its Dense trainable: standalone Keras' model.trainable = False, or tf.keras'
+     * Model(..., trainable=False), sets only the model's flag), Dense]. A frozen model has no
+     * trainable weights, so the outer nested model lists the first and last Dense's weights, then
+     * the inner model's. The three Dense layers have the same shapes: read in layer order, the inner
+     * and the last Dense swap weights. The outermost model's own flag changes nothing.
+     */
+    @Test
+    void keras2FrozenModelsInsideNestedModelsComeAmongTheNonTrainableWeights() {
+        List<Dense> denses = new ArrayList<>();
+        List<List<Tensor>> w = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            Dense d = Dense.builder(I).name("d" + k).build();
+            List<Tensor> dw = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+            d.setWeights(dw);
+            denses.add(d);
+            w.add(dw);
+        }
+        Model java = Model.sequential("java").input(-1, I).add(denses.get(0)).add(denses.get(1)).add(denses.get(2))
+                .build();
+        Tensor x = random.uniform(1, 3, 5, I);
+        for (String version : List.of("2.2.4", "2.9.0")) {
+            for (boolean outerTrainable : new boolean[] {true, false}) {
+                Map<String, Object> inner = Map.of("class_name", "Sequential", "config", Map.of("name", "inner",
+                        "trainable", false, "layers", List.of(
+                                Map.of("class_name", "InputLayer", "config", Map.of("name", "input_2",
+                                        "batch_input_shape", nullFirst(-1, I))),
+                                denseSpec("d1", true))));
+                Map<String, Object> outer = Map.of("class_name", "Sequential", "config", Map.of("name", "outer",
+                        "trainable", outerTrainable, "layers", List.of(
+                                Map.of("class_name", "InputLayer", "config", Map.of("name", "input_1",
+                                        "batch_input_shape", nullFirst(-1, I))),
+                                denseSpec("d0", true), inner, denseSpec("d2", true))));
+                JsonNode config = keras2Model(List.of(outer));
+                KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+                for (int k : new int[] {0, 2, 1}) {
+                    lw.put("d" + k + "/kernel:0", w.get(k).get(0)).put("d" + k + "/bias:0", w.get(k).get(1));
+                }
+                Path file = dir.resolve("keras2_frozen_inner_" + version + "_" + outerTrainable + ".h5");
+                KerasFileWriter.writeHdf5(file, version, config, Map.of("outer", lw));
+                Compare.assertIdentical(version + " frozen model inside a nested model (outer trainable="
+                        + outerTrainable + ")", java.predict(x), KerasModelLoader.load(file).model().predict(x));
+            }
+        }
+    }
+
+    private static Map<String, Object> denseSpec(String name, boolean trainable) {
+        return Map.of("class_name", "Dense", "config", Map.of("name", name, "units", I, "activation", "linear",
+                "trainable", trainable));
+    }
+
+    /**
      * Standalone Keras 2.0.9 to 2.3.1: a StackedRNNCells with trainable=False has no trainable
      * weights, but its non_trainable_weights list its trainable cells' weights first (recurrent.py),
      * so RNN(StackedRNNCells([LSTMCell(trainable=False), LSTMCell()], trainable=False)) saves the
