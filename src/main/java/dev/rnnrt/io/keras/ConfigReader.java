@@ -106,8 +106,9 @@ final class ConfigReader {
     /**
      * A model nested in another as a layer (Keras: a Sequential or functional model called like a
      * layer), which holds the weights of the layers inlined from it: its name, the key Keras 3
-     * gives its weight group, and whether its own config says it is trainable (a frozen model lists
-     * its weights in another order than a trainable one in some Keras versions).
+     * gives its weight group, and whether it lists its weights as a trainable model (its own config
+     * says trainable, and so does the TimeDistributed around it, if any): a frozen model lists its
+     * weights in another order than a trainable one in some Keras versions.
      */
     record Scope(String name, String positionalKey, boolean trainable) {
     }
@@ -694,7 +695,8 @@ final class ConfigReader {
         LayerFactory.checkKerasClass(source, spec, "layer '" + name + "' (TimeDistributed)");
         JsonNode innerSpec = lc.path("layer");
         Parsed inner = nested(innerSpec, name, true);     // run on [batch·steps, ...]: open
-        Scope scope = new Scope(name, positionalKey + "/layer", trainable(innerSpec));
+        // a frozen TimeDistributed lists its model's weights as a frozen model does (Keras 3: in layer order)
+        Scope scope = new Scope(name, positionalKey + "/layer", trainable(spec) && trainable(innerSpec));
         for (Entry e : inner.layers()) {
             weightsOnly.add(e.weightsOnlyIn(scope));
         }

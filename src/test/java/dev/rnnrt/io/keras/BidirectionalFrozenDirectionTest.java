@@ -325,6 +325,49 @@ class BidirectionalFrozenDirectionTest {
         }
     }
 
+    /**
+     * Keras 3's model.save("m.h5") of TimeDistributed(Sequential([BatchNormalization,
+     * BatchNormalization]), trainable=False), made frozen: the TimeDistributed's own flag leaves its
+     * model and layers trainable, but a frozen layer lists its weights in order (layer.py), so the
+     * list is in layer order. The two BatchNormalization layers have the same shapes: split into
+     * trainable weights and moving statistics, the first would take the second's gamma and beta as
+     * its statistics.
+     */
+    @Test
+    void keras3FrozenTimeDistributedAroundAModelListsItsWeightsInLayerOrder() {
+        dev.rnnrt.layers.BatchNormalization bn = new dev.rnnrt.layers.BatchNormalization("bn", -1, 1e-3, true, true);
+        dev.rnnrt.layers.BatchNormalization bn1 = new dev.rnnrt.layers.BatchNormalization("bn_1", -1, 1e-3, true,
+                true);
+        List<Tensor> all = new ArrayList<>(normWeights());
+        bn.setWeights(all);
+        List<Tensor> bw1 = normWeights();
+        bn1.setWeights(bw1);
+        all.addAll(bw1);
+        Model java = Model.sequential("java").input(-1, I).add(bn).add(bn1).build();
+
+        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(I)),
+                true);
+        Map<String, Object> model = layer("Sequential", Map.of("name", "inner", "trainable", true, "layers",
+                List.of(input, layer("BatchNormalization", Map.of("name", "bn", "axis", -1, "trainable", true), true),
+                        layer("BatchNormalization", Map.of("name", "bn_1", "axis", -1, "trainable", true), true))),
+                true);
+        Map<String, Object> td = new LinkedHashMap<>();
+        td.put("name", "time_distributed");
+        td.put("trainable", false);
+        td.put("layer", model);
+        KerasFileWriter.LayerWeights weights = new KerasFileWriter.LayerWeights();
+        String[] names = {"gamma", "beta", "moving_mean", "moving_variance"};
+        for (int k = 0; k < all.size(); k++) {
+            weights.put("time_distributed/" + (k < 4 ? "bn/" : "bn_1/") + names[k % 4], all.get(k));
+        }
+        Path file = dir.resolve("keras3_frozen_time_distributed_model.h5");
+        KerasFileWriter.writeHdf5(file, "3.6.0", keras3Model("time_distributed", layer("TimeDistributed", td, true)),
+                Map.of("time_distributed", weights));
+        Tensor x = random.uniform(1, 3, 5, I);
+        Compare.assertIdentical("frozen TimeDistributed around a model: its weights in layer order", java.predict(x),
+                KerasModelLoader.load(file).model().predict(x));
+    }
+
     /** BatchNormalization's gamma, beta, moving mean and a positive moving variance, each [I]. */
     private List<Tensor> normWeights() {
         Tensor variance = random.uniform(0.5, I);
