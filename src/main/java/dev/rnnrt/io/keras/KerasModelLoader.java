@@ -472,8 +472,13 @@ public final class KerasModelLoader {
             marks[i] = keras3Marks(where, leaves.get(i).layer(), factory, Keras3Marks.CONFIG);
             other[i] = keras3Marks(where, leaves.get(i).layer(), factory, otherReading);
         }
-        Map<ConfigReader.Entry, List<NamedWeight>> out = splitByMarks(leaves, flat, marks, modelFrozen);
-        if (!splitByMarks(leaves, flat, other, modelFrozen).equals(out)) {
+        if (modelFrozen) {
+            // layer order whatever the marks; each layer's own list as rnnrt reads that version's
+            // layers (Keras 3.0 and 3.1: as if made frozen, their top-level files' only unrefused reading)
+            return splitByMarks(leaves, flat, version.minor() >= 2 ? marks : other, true);
+        }
+        Map<ConfigReader.Entry, List<NamedWeight>> out = splitByMarks(leaves, flat, marks, false);
+        if (!splitByMarks(leaves, flat, other, false).equals(out)) {
             List<String> frozen = new ArrayList<>();
             for (int i = 0; i < leaves.size(); i++) {
                 if (!java.util.Arrays.equals(marks[i], other[i])) {
@@ -490,7 +495,7 @@ public final class KerasModelLoader {
                         + "the model as a .keras file, and load it again.");
             }
             throw new ModelLoadException(where + ": its layer(s) " + String.join(", ", frozen) + " are frozen "
-                    + "(trainable=False) in the config. Keras " + version + " lists a frozen layer's weights among the "
+                    + "(trainable=False), or hold frozen layers or cells, in the config. Keras " + version + " lists a frozen layer's weights among the "
                     + "nested model's trainable weights if the layer was made with trainable=False, among the "
                     + "non-trainable ones if it was frozen after it was built (layer.trainable = False), and saves the "
                     + "same config either way, so rnnrt cannot tell which weights belong to which layer. Save the "

@@ -368,6 +368,42 @@ class BidirectionalFrozenDirectionTest {
                 KerasModelLoader.load(file).model().predict(x));
     }
 
+    /**
+     * Keras 3's model.save("m.h5") of a nested Sequential made with trainable=False around a
+     * trainable Bidirectional(LSTM(trainable=False), backward_layer=LSTM()): the frozen model lists
+     * its weights in layer order, the Bidirectional's forward layer then its backward layer,
+     * however the forward layer was frozen, so a 3.1 file is not ambiguous; in 3.6 too.
+     */
+    @Test
+    void keras3FrozenNestedModelsListABidirectionalsDirectionsInOrder() {
+        for (String version : List.of("3.1.0", "3.6.0")) {
+            Bidirectional expected = javaBidirectional("LSTM");
+            List<Tensor> fw = randomWeights(expected.forwardLayer());
+            List<Tensor> bw = randomWeights(expected.backwardLayer());
+            expected.forwardLayer().setWeights(fw);
+            expected.backwardLayer().setWeights(bw);
+            Model java = Model.sequential("java").input(-1, I).add(expected).build();
+            Map<String, Object> bi = new LinkedHashMap<>();
+            bi.put("name", "bidirectional");
+            bi.put("trainable", true);
+            bi.put("merge_mode", "concat");
+            bi.put("layer", direction("LSTM", Direction.FROZEN, false, true));
+            bi.put("backward_layer", direction("LSTM", Direction.TRAINABLE, true, true));
+            Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape",
+                    nullFirst(-1, I)), true);
+            Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", false, "layers",
+                    List.of(input, layer("Bidirectional", bi, true))), true);
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            putWeights(lw, "bidirectional/forward_lstm", "LSTM", true, fw);
+            putWeights(lw, "bidirectional/backward_lstm", "LSTM", true, bw);
+            Path file = dir.resolve("keras3_frozen_nested_bidirectional_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, keras3Model("inner", inner), Map.of("inner", lw));
+            Tensor x = random.uniform(1, 3, 5, I);
+            Compare.assertIdentical(version + " frozen nested model around Bidirectional(frozen LSTM)",
+                    java.predict(x), KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
     /** BatchNormalization's gamma, beta, moving mean and a positive moving variance, each [I]. */
     private List<Tensor> normWeights() {
         Tensor variance = random.uniform(0.5, I);
