@@ -268,7 +268,9 @@ final class LayerFactory {
      *   <li>Keras 3.2+: a variable is non-trainable when the layer that created it (the cell) was
      *       frozen then (layer.py _track_variable): an LSTM, GRU or SimpleRNN with trainable=False,
      *       or an RNN's frozen cell; an RNN's own trainable=False leaves its cell's weights
-     *       trainable. Keras 3.0 and 3.1 marked none.</li>
+     *       trainable. Keras 3.0 and 3.1 marked none of a layer made frozen (those of one frozen
+     *       after it was built, under the same config, they did: KerasModelLoader refuses such
+     *       files where the two orders differ).</li>
      * </ul>
      */
     private boolean plainDirectionFrozen(RecurrentLayer layer, JsonNode spec) {
