@@ -107,8 +107,8 @@ final class ConfigReader {
      * A model nested in another as a layer (Keras: a Sequential or functional model called like a
      * layer), which holds the weights of the layers inlined from it: its name, the key Keras 3
      * gives its weight group, and whether it lists its weights as a trainable model (its own config
-     * says trainable, and so does the TimeDistributed around it, if any): a frozen model lists its
-     * weights in another order than a trainable one in some Keras versions.
+     * says trainable; for a model inside TimeDistributed, in Keras 3 the TimeDistributed's config): a
+     * frozen model lists its weights in another order than a trainable one in some Keras versions.
      */
     record Scope(String name, String positionalKey, boolean trainable) {
     }
@@ -695,8 +695,12 @@ final class ConfigReader {
         LayerFactory.checkKerasClass(source, spec, "layer '" + name + "' (TimeDistributed)");
         JsonNode innerSpec = lc.path("layer");
         Parsed inner = nested(innerSpec, name, true);     // run on [batch·steps, ...]: open
-        // a frozen TimeDistributed lists its model's weights as a frozen model does (Keras 3: in layer order)
-        Scope scope = new Scope(name, positionalKey + "/layer", trainable(spec) && trainable(innerSpec));
+        // Keras 3 lists the weights of a frozen TimeDistributed in layer order, those of a trainable one
+        // by each variable's own flag, whatever the model's own flag says (layer.py); Keras 2 gathers
+        // the model's own trainable and non-trainable weights, so there the model's flag counts (a
+        // frozen TimeDistributed inside a nested model is refused below)
+        Scope scope = new Scope(name, positionalKey + "/layer",
+                factory.version().major() >= 3 ? trainable(spec) : trainable(innerSpec));
         for (Entry e : inner.layers()) {
             weightsOnly.add(e.weightsOnlyIn(scope));
         }

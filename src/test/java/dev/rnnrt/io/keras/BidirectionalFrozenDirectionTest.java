@@ -404,6 +404,46 @@ class BidirectionalFrozenDirectionTest {
         }
     }
 
+    /**
+     * Keras 3's model.save("m.h5") of a trainable TimeDistributed(Sequential([Dense, Dense(trainable=
+     * False), Dense], trainable=False)): the model made frozen leaves its layers as they were made, so
+     * the TimeDistributed, trainable, lists its weights by each variable's own flag (layer.py): the
+     * first and last Dense's, then the frozen one's. The model's own flag does not count here; only a
+     * frozen TimeDistributed lists them in layer order. The three Dense layers have the same shapes:
+     * read in layer order, the second and third swap weights.
+     */
+    @Test
+    void keras3TrainableTimeDistributedAroundAFrozenModelListsItsWeightsByTheirOwnFlags() {
+        List<List<Tensor>> w = new ArrayList<>();
+        dev.rnnrt.model.SequentialBuilder java = Model.sequential("java").input(-1, I);
+        List<Object> layers = new ArrayList<>();
+        layers.add(layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(I)), true));
+        for (int k = 0; k < 3; k++) {
+            Dense d = Dense.builder(I).name("d" + k).build();
+            List<Tensor> dw = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+            d.setWeights(dw);
+            java.add(d);
+            w.add(dw);
+            layers.add(layer("Dense", Map.of("name", "d" + k, "units", I, "activation", "linear",
+                    "trainable", k != 1), true));
+        }
+        Map<String, Object> td = new LinkedHashMap<>();
+        td.put("name", "time_distributed");
+        td.put("trainable", true);
+        td.put("layer", layer("Sequential", Map.of("name", "inner", "trainable", false, "layers", layers), true));
+        KerasFileWriter.LayerWeights weights = new KerasFileWriter.LayerWeights();
+        for (int k : new int[] {0, 2, 1}) {
+            weights.put("time_distributed/d" + k + "/kernel", w.get(k).get(0))
+                    .put("time_distributed/d" + k + "/bias", w.get(k).get(1));
+        }
+        Path file = dir.resolve("keras3_time_distributed_frozen_model.h5");
+        KerasFileWriter.writeHdf5(file, "3.6.0", keras3Model("time_distributed", layer("TimeDistributed", td, true)),
+                Map.of("time_distributed", weights));
+        Tensor x = random.uniform(1, 3, 5, I);
+        Compare.assertIdentical("trainable TimeDistributed around a frozen model: its weights by their own flags",
+                java.build().predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
     /** BatchNormalization's gamma, beta, moving mean and a positive moving variance, each [I]. */
     private List<Tensor> normWeights() {
         Tensor variance = random.uniform(0.5, I);
