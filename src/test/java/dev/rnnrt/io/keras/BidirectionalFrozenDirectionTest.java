@@ -523,13 +523,18 @@ class BidirectionalFrozenDirectionTest {
             String[] parts = {"query", "key", "value"};
             List<Tensor> mha = new ArrayList<>();
             for (String part : parts) {
-                lw.put("mha/" + part + "/kernel", random.uniform(0.5, I, 2, 2));
-                lw.put("mha/" + part + "/bias", random.uniform(0.5, 2, 2));
+                mha.add(random.uniform(0.5, I, 2, 2));
+                mha.add(random.uniform(0.5, 2, 2));
+                lw.put("mha/" + part + "/kernel", mha.get(mha.size() - 2));
+                lw.put("mha/" + part + "/bias", mha.get(mha.size() - 1));
             }
-            lw.put("mha/attention_output/kernel", random.uniform(0.5, 2, 2, I));
-            lw.put("mha/attention_output/bias", random.uniform(0.5, I));
-            lw.put("dense/kernel", random.uniform(0.5, I, I));
-            lw.put("dense/bias", random.uniform(0.5, I));
+            mha.add(random.uniform(0.5, 2, 2, I));
+            mha.add(random.uniform(0.5, I));
+            lw.put("mha/attention_output/kernel", mha.get(6));
+            lw.put("mha/attention_output/bias", mha.get(7));
+            List<Tensor> dense = List.of(random.uniform(0.5, I, I), random.uniform(0.5, I));
+            lw.put("dense/kernel", dense.get(0));
+            lw.put("dense/bias", dense.get(1));
             Path file = dir.resolve("keras3_nested_frozen_mha_" + modelTrainable + ".h5");
             JsonNode config = keras3Model("inner", spec);
             // Keras 3 numbers a nested Functional's calls from 1 in output_layers
@@ -537,7 +542,17 @@ class BidirectionalFrozenDirectionTest {
                     JSON.valueToTree(List.of(List.of("inner", 1, 0))));
             KerasFileWriter.writeHdf5(file, "3.6.0", config, Map.of("inner", lw));
             if (!modelTrainable) {
-                KerasModelLoader.load(file).model().predict(random.uniform(1, 2, 3, I));
+                // the query, key and value projections have the same shapes: read out of order, they mix
+                dev.rnnrt.layers.MultiHeadAttention m = new dev.rnnrt.layers.MultiHeadAttention("mha", 2, 2, 2, true,
+                        -1, false, false);
+                m.setWeights(mha);
+                Dense d = Dense.builder(I).name("dense").build();
+                d.setWeights(dense);
+                Model java = Model.functional("java").input("q", -1, I).add(m, "q", "q").add(d, "mha")
+                        .outputs("dense").build();
+                Tensor x = random.uniform(1, 2, 3, I);
+                Compare.assertIdentical("frozen nested model around a frozen MultiHeadAttention: layer order",
+                        java.predict(x), KerasModelLoader.load(file).model().predict(x));
                 continue;
             }
             ModelLoadException e = org.junit.jupiter.api.Assertions.assertThrows(ModelLoadException.class,
