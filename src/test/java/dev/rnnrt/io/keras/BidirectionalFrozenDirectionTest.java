@@ -241,8 +241,7 @@ class BidirectionalFrozenDirectionTest {
         tdCfg.put("name", "time_distributed");
         tdCfg.put("trainable", false);
         tdCfg.put("layer", layer("Dense", Map.of("name", "dense", "units", I, "trainable", true), true));
-        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(-1, I)),
-                true);
+        Map<String, Object> input = innerInput(-1, I);
         Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", true, "layers",
                 List.of(input, layer("RNN", rnnCfg, true), layer("LSTM", lstmCfg, true),
                         layer("TimeDistributed", tdCfg, true),
@@ -302,12 +301,9 @@ class BidirectionalFrozenDirectionTest {
         lstmCfg.put("units", I);
         lstmCfg.put("return_sequences", true);
         lstmCfg.put("trainable", false);
-        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(-1, I)),
-                true);
+        Map<String, Object> input = innerInput(-1, I);
         Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", false, "layers",
-                List.of(input, layer("BatchNormalization", Map.of("name", "bn", "axis", -1, "trainable", true), true),
-                        layer("LSTM", lstmCfg, true),
-                        layer("BatchNormalization", Map.of("name", "bn_1", "axis", -1, "trainable", true), true))),
+                List.of(input, batchNormalization("bn"), layer("LSTM", lstmCfg, true), batchNormalization("bn_1"))),
                 true);
         KerasFileWriter.LayerWeights weights = new KerasFileWriter.LayerWeights();
         String[] names = {"bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance",
@@ -345,11 +341,9 @@ class BidirectionalFrozenDirectionTest {
         all.addAll(bw1);
         Model java = Model.sequential("java").input(-1, I).add(bn).add(bn1).build();
 
-        Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(I)),
-                true);
+        Map<String, Object> input = innerInput(I);
         Map<String, Object> model = layer("Sequential", Map.of("name", "inner", "trainable", true, "layers",
-                List.of(input, layer("BatchNormalization", Map.of("name", "bn", "axis", -1, "trainable", true), true),
-                        layer("BatchNormalization", Map.of("name", "bn_1", "axis", -1, "trainable", true), true))),
+                List.of(input, batchNormalization("bn"), batchNormalization("bn_1"))),
                 true);
         Map<String, Object> td = new LinkedHashMap<>();
         td.put("name", "time_distributed");
@@ -383,14 +377,9 @@ class BidirectionalFrozenDirectionTest {
             expected.forwardLayer().setWeights(fw);
             expected.backwardLayer().setWeights(bw);
             Model java = Model.sequential("java").input(-1, I).add(expected).build();
-            Map<String, Object> bi = new LinkedHashMap<>();
-            bi.put("name", "bidirectional");
-            bi.put("trainable", true);
-            bi.put("merge_mode", "concat");
-            bi.put("layer", direction("LSTM", Direction.FROZEN, false, true));
-            bi.put("backward_layer", direction("LSTM", Direction.TRAINABLE, true, true));
-            Map<String, Object> input = layer("InputLayer", Map.of("name", "inner_input", "batch_shape",
-                    nullFirst(-1, I)), true);
+            Map<String, Object> bi = bidirectionalConfig(true, direction("LSTM", Direction.FROZEN, false, true),
+                    direction("LSTM", Direction.TRAINABLE, true, true));
+            Map<String, Object> input = innerInput(-1, I);
             Map<String, Object> inner = layer("Sequential", Map.of("name", "inner", "trainable", false, "layers",
                     List.of(input, layer("Bidirectional", bi, true))), true);
             KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
@@ -417,7 +406,7 @@ class BidirectionalFrozenDirectionTest {
         List<List<Tensor>> w = new ArrayList<>();
         dev.rnnrt.model.SequentialBuilder java = Model.sequential("java").input(-1, I);
         List<Object> layers = new ArrayList<>();
-        layers.add(layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(I)), true));
+        layers.add(innerInput(I));
         for (int k = 0; k < 3; k++) {
             Dense d = Dense.builder(I).name("d" + k).build();
             List<Tensor> dw = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
@@ -466,12 +455,8 @@ class BidirectionalFrozenDirectionTest {
     @Test
     void keras31TopLevelLayersWithAFrozenPartBeforeATrainableOneAreRefused() {
         for (Direction forward : List.of(Direction.FROZEN, Direction.FROZEN_CELL)) {
-            Map<String, Object> bi = new LinkedHashMap<>();
-            bi.put("name", "bidirectional");
-            bi.put("trainable", true);
-            bi.put("merge_mode", "concat");
-            bi.put("layer", direction("LSTM", forward, false, true));
-            bi.put("backward_layer", direction("LSTM", Direction.TRAINABLE, true, true));
+            Map<String, Object> bi = bidirectionalConfig(true, direction("LSTM", forward, false, true),
+                    direction("LSTM", Direction.TRAINABLE, true, true));
             KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
             Bidirectional shapes = javaBidirectional("LSTM");
             putWeights(lw, "bidirectional/forward_lstm", "LSTM", true, randomWeights(shapes.forwardLayer()));
@@ -744,12 +729,7 @@ class BidirectionalFrozenDirectionTest {
         }
         Model java = Model.sequential("java").input(-1, I).add(dev.rnnrt.layers.BidirectionalStack.of("bidirectional",
                 stacks.get(0), Bidirectional.MergeMode.CONCAT, stacks.get(1), true)).build();
-        Map<String, Object> bi = new LinkedHashMap<>();
-        bi.put("name", "bidirectional");
-        bi.put("trainable", true);
-        bi.put("merge_mode", "concat");
-        bi.put("layer", specs.get(0));
-        bi.put("backward_layer", specs.get(1));
+        Map<String, Object> bi = bidirectionalConfig(true, specs.get(0), specs.get(1));
         Map<String, Object> top = layer("Bidirectional", bi, keras3);
         KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
         String[] names = {"kernel", "recurrent_kernel", "bias"};
@@ -784,12 +764,8 @@ class BidirectionalFrozenDirectionTest {
         Model java = Model.sequential("java").input(-1, I).add(expected).build();
 
         boolean keras3 = version.startsWith("3");
-        Map<String, Object> bi = new LinkedHashMap<>();
-        bi.put("name", "bidirectional");
-        bi.put("trainable", trainable);
-        bi.put("merge_mode", "concat");
-        bi.put("layer", direction(cls, forward, false, keras3));
-        bi.put("backward_layer", direction(cls, backward, true, keras3));
+        Map<String, Object> bi = bidirectionalConfig(trainable, direction(cls, forward, false, keras3),
+                direction(cls, backward, true, keras3));
         KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
         for (boolean back : backwardFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
             putWeights(lw, "bidirectional/" + (back ? "backward_" : "forward_") + cls.toLowerCase(), cls, keras3,
@@ -908,6 +884,27 @@ class BidirectionalFrozenDirectionTest {
         rnn.put("go_backwards", backwards);
         rnn.put("cell", layer(cls + "Cell", cfg, keras3));
         return layer("RNN", rnn, keras3);
+    }
+
+    /** A Bidirectional's config: named "bidirectional", merge_mode concat, with both directions given. */
+    private static Map<String, Object> bidirectionalConfig(boolean trainable, Object forward, Object backward) {
+        Map<String, Object> bi = new LinkedHashMap<>();
+        bi.put("name", "bidirectional");
+        bi.put("trainable", trainable);
+        bi.put("merge_mode", "concat");
+        bi.put("layer", forward);
+        bi.put("backward_layer", backward);
+        return bi;
+    }
+
+    /** Keras 3: the InputLayer of a nested model, named "inner_input", of shape [null, dims…]. */
+    private static Map<String, Object> innerInput(int... dims) {
+        return layer("InputLayer", Map.of("name", "inner_input", "batch_shape", nullFirst(dims)), true);
+    }
+
+    /** Keras 3: a trainable BatchNormalization over the last axis. */
+    private static Map<String, Object> batchNormalization(String name) {
+        return layer("BatchNormalization", Map.of("name", name, "axis", -1, "trainable", true), true);
     }
 
     private static Map<String, Object> layer(String cls, Map<String, Object> cfg, boolean keras3) {
