@@ -19,15 +19,18 @@ import java.util.regex.Pattern;
  * float32, float64, int32, int64; anything else is refused naming what the file holds.
  *
  * <p>The header is numpy's fixed dictionary literal ({@code {'descr': '<f4', 'fortran_order':
- * False, 'shape': (3, 4), }}), matched strictly: no other keys, no other values.
+ * False, 'shape': (3, 4), }}, its keys and strings in single quotes or, as numpy also reads, double
+ * quotes), matched strictly: no other keys, no other values.
  */
 public final class NpyReader implements AutoCloseable {
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-    private static final Pattern ORDER = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
-    private static final Pattern KEY = Pattern.compile("'([a-z_]+)'\\s*:");
+    // keys and strings in single quotes, as numpy.save writes them, or double quotes, which numpy
+    // reads too (a Python literal) and some other writers use
+    private static final Pattern DESCR = Pattern.compile("(['\"])descr\\1\\s*:\\s*(['\"])([^'\"]*)\\2");
+    private static final Pattern ORDER = Pattern.compile("(['\"])fortran_order\\1\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("(['\"])shape\\1\\s*:\\s*\\(([^)]*)\\)");
+    private static final Pattern KEY = Pattern.compile("(['\"])([A-Za-z_]+)\\1\\s*:");
 
     private final Path path;
     private final FileChannel channel;
@@ -113,7 +116,7 @@ public final class NpyReader implements AutoCloseable {
         Matcher keys = KEY.matcher(header);
         java.util.Set<String> seen = new java.util.HashSet<>();
         while (keys.find()) {
-            String k = keys.group(1);
+            String k = keys.group(2);
             if (!k.equals("descr") && !k.equals("fortran_order") && !k.equals("shape")) {
                 throw new NpyException(path + ": unexpected key '" + k + "' in the .npy header.");
             }
@@ -129,17 +132,17 @@ public final class NpyReader implements AutoCloseable {
         if (!d.find() || !o.find() || !s.find()) {
             throw new NpyException(path + ": the .npy header lacks descr, fortran_order or shape: " + abbreviate(header));
         }
-        String descr = d.group(1);
+        String descr = d.group(3);
         NpyDtype dtype = NpyDtype.of(descr.replace("|", "<"));
         if (dtype == null) {
             throw new NpyException(path + " holds dtype '" + descr + "'; rnnrt reads little-endian float32 (<f4), "
                     + "float64 (<f8), int32 (<i4) and int64 (<i8). Convert it with array.astype(numpy.float32).");
         }
-        if (o.group(1).equals("True")) {
+        if (o.group(2).equals("True")) {
             throw new NpyException(path + " is stored in Fortran order; rnnrt reads C order. Save "
                     + "numpy.ascontiguousarray(array) instead.");
         }
-        String[] parts = s.group(1).split(",");
+        String[] parts = s.group(2).split(",");
         java.util.List<Integer> dims = new java.util.ArrayList<>();
         for (String p : parts) {
             String t = p.trim();
@@ -153,7 +156,7 @@ public final class NpyReader implements AutoCloseable {
                 }
                 dims.add((int) v);
             } catch (NumberFormatException e) {
-                throw new NpyException(path + ": cannot read the shape (" + s.group(1) + ") in the .npy header.");
+                throw new NpyException(path + ": cannot read the shape (" + s.group(2) + ") in the .npy header.");
             }
         }
         int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();

@@ -186,6 +186,34 @@ class NpyTest {
         }
     }
 
+    /**
+     * A header in double quotes (a Python literal numpy reads as well, and some other writers use)
+     * reads as numpy reads it; quotes that do not pair are still refused.
+     */
+    @Test
+    void headersInDoubleQuotesReadAsNumpyReadsThem() throws IOException {
+        java.util.Random random = new java.util.Random(4242);
+        float[] v = new float[6];
+        for (int k = 0; k < v.length; k++) {
+            v[k] = (float) random.nextGaussian();
+        }
+        Path p = header("{\"descr\": \"<f4\", \"fortran_order\": False, \"shape\": (2, 3), }", 24);
+        byte[] b = Files.readAllBytes(p);
+        ByteBuffer data = ByteBuffer.wrap(b, b.length - 24, 24).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) {
+            data.putFloat(f);
+        }
+        Files.write(p, b);
+        try (NpyReader r = NpyReader.open(p)) {
+            assertArrayEquals(new int[] {2, 3}, r.shape());
+            assertArrayEquals(v, r.readRows(0, 2).data());
+        }
+        Path mixed = header("{\"descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24);
+        refused(mixed, "lacks descr");
+        Path twice = header("{'descr': '<f4', \"descr\": \"<f8\", 'fortran_order': False, 'shape': (2, 3), }", 48);
+        refused(twice, "gives 'descr' twice");
+    }
+
     /** A .npy header of the given dtype and shape followed by {@code dataBytes} zero bytes. */
     private static Path writeHeaderOnly(Path p, String descr, String shape, int dataBytes) throws IOException {
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
