@@ -368,6 +368,9 @@ public final class KerasModelLoader {
             List<List<Integer>> parts = keras2NestedOrder(leaves, 0, leaves.size(), 1);
             List<Integer> order = new ArrayList<>(parts.get(0));
             order.addAll(parts.get(1));
+            if (frozenTimeDistributed(entries, model.getKey())) {
+                order = frozenTimeDistributedOrder(source, model.getKey(), version, leaves, total, fixed, order);
+            }
             Map<Integer, List<NamedWeight>> own = new HashMap<>();
             Map<Integer, List<NamedWeight>> notTrained = new HashMap<>();
             int at = 0;
@@ -381,6 +384,70 @@ public final class KerasModelLoader {
                 List<NamedWeight> mine = new ArrayList<>(own.get(i));
                 mine.addAll(notTrained.get(i));
                 out.put(leaves.get(i), mine);
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code name} is a TimeDistributed around a model whose config says trainable=False. */
+    private static boolean frozenTimeDistributed(List<ConfigReader.Entry> entries, String name) {
+        for (ConfigReader.Entry e : entries) {
+            if (e.scope().isEmpty() && e.firstCall() && e.layer().name().equals(name)) {
+                return e.layer() instanceof TimeDistributed && !e.trainable();
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The order in which a TimeDistributed around a model, with trainable=False, lists the model's
+     * weights in a Keras 2 .h5 file (pieces as in {@link #keras2NestedOrder}; {@code trainableFirst}
+     * is the order of a trainable one). Standalone Keras 2.0 hands trainable_weights and
+     * non_trainable_weights to the model, 2.1 to 2.3 also its trainable flag (wrappers.py), so its
+     * layers' trainable weights come first either way. tf.keras 2.6 to 2.15 build the wrapper's
+     * non_trainable_weights of a frozen layer from its children's variables (base_layer.py), and a
+     * model's variables are its layers' weights in layer order (training.py): each layer's own
+     * list in turn. tf.keras before 2.6 is not in the sources rnnrt follows: where the two orders
+     * split the list otherwise, the file is refused; so is, in any tf.keras, a model nested inside
+     * the wrapped one where they differ.
+     */
+    private static List<Integer> frozenTimeDistributedOrder(String source, String name, KerasVersion version,
+            List<ConfigReader.Entry> leaves, int[] total, int[] fixed, List<Integer> trainableFirst) {
+        if (!version.tfKeras() && version.minor() <= 3) {
+            return trainableFirst;
+        }
+        List<Integer> layerOrder = new ArrayList<>();
+        boolean deeper = false;
+        for (int i = 0; i < leaves.size(); i++) {
+            layerOrder.add(2 * i);
+            layerOrder.add(2 * i + 1);
+            deeper |= leaves.get(i).scope().size() > 1;
+        }
+        boolean followed = !version.tfKeras() && version.minor() >= 6 && !deeper;
+        if (followed || splitIndices(layerOrder, total, fixed).equals(splitIndices(trainableFirst, total, fixed))) {
+            return layerOrder;
+        }
+        String why = deeper
+                ? "it wraps a model that holds another model, whose weights Keras " + version + " may list in "
+                        + "another order than rnnrt can check"
+                : "Keras " + version + " is older than the tf.keras 2.6 to 2.15 sources rnnrt follows, which list "
+                        + "them in layer order, while standalone Keras lists the trainable ones first";
+        throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps a model and is "
+                + "frozen (trainable=False), so its weights are listed either in layer order or trainable ones "
+                + "first, which here gives layers other weights; " + why + ". Save the model with the layer "
+                + "trainable, with tf.keras 2.6 or later, or with Keras 3.");
+    }
+
+    /** For each leaf, the indices of its weights in the nested list when its pieces come in {@code order}. */
+    private static Map<Integer, List<Integer>> splitIndices(List<Integer> order, int[] total, int[] fixed) {
+        Map<Integer, List<Integer>> out = new HashMap<>();
+        int at = 0;
+        for (int piece : order) {
+            int i = piece >> 1;
+            int count = (piece & 1) == 0 ? total[i] - fixed[i] : fixed[i];
+            List<Integer> mine = out.computeIfAbsent(i, k -> new ArrayList<>());
+            for (int k = 0; k < count; k++) {
+                mine.add(at++);
             }
         }
         return out;

@@ -1,0 +1,183 @@
+package dev.rnnrt.io.keras;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.BatchNormalization;
+import dev.rnnrt.layers.Dense;
+import dev.rnnrt.model.Model;
+import dev.rnnrt.testing.Compare;
+import dev.rnnrt.testing.RandomTensors;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code TimeDistributed(Sequential([...]), trainable=False)} at the top of a Keras 2 .h5 file:
+ * the TimeDistributed's group holds the model's weights as one list, in layer order in tf.keras
+ * 2.6 to 2.15 (a frozen layer's non-trainable weights are its children's variables), trainable
+ * ones first in standalone Keras (its wrapper hands the flag and the weights to the model). Two
+ * BatchNormalization layers of the same shapes, with moving statistics of their own, take each
+ * other's weights when the list is split the wrong way; expected outputs come from the layers set
+ * by hand.
+ */
+class FrozenTimeDistributedModelTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int I = 3;
+    private static final String[] BN = {"gamma", "beta", "moving_mean", "moving_variance"};
+
+    @TempDir
+    Path dir;
+
+    private final RandomTensors random = new RandomTensors(20261202);
+
+    @Test
+    void tfKerasListsAFrozenTimeDistributedModelsWeightsInLayerOrder() {
+        for (String version : List.of("2.6.0", "2.9.0", "2.15.0")) {
+            List<List<Tensor>> w = List.of(normWeights(), normWeights());
+            List<String> names = new ArrayList<>();
+            List<Tensor> values = new ArrayList<>();
+            for (int l = 0; l < 2; l++) {
+                for (int k = 0; k < 4; k++) {
+                    names.add("time_distributed/bn" + l + "/" + BN[k] + ":0");
+                    values.add(w.get(l).get(k));
+                }
+            }
+            Path file = write("tf_keras_" + version, version, names, values);
+            Tensor x = random.uniform(1, 2, 4, I);
+            Compare.assertIdentical(version + " frozen TimeDistributed(Sequential([BN, BN])): layer order",
+                    expected(w).predict(x), KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
+    @Test
+    void standaloneKerasListsTheTrainableWeightsFirst() {
+        for (String version : List.of("2.2.4", "2.3.1")) {
+            List<List<Tensor>> w = List.of(normWeights(), normWeights());
+            List<String> names = new ArrayList<>();
+            List<Tensor> values = new ArrayList<>();
+            for (int[] part : new int[][] {{0, 1}, {2, 3}}) {
+                for (int l = 0; l < 2; l++) {
+                    for (int k : part) {
+                        names.add("time_distributed/bn" + l + "/" + BN[k] + ":0");
+                        values.add(w.get(l).get(k));
+                    }
+                }
+            }
+            Path file = write("standalone_" + version, version, names, values);
+            Tensor x = random.uniform(1, 2, 4, I);
+            Compare.assertIdentical(version + " frozen TimeDistributed(Sequential([BN, BN])): trainable first",
+                    expected(w).predict(x), KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
+    /** tf.keras before 2.6 is not in the sources followed: refused where the two orders differ. */
+    @Test
+    void olderTfKerasIsRefusedWhereTheOrdersDiffer() {
+        for (String version : List.of("2.2.4-tf", "2.4.0", "2.5.0")) {
+            List<String> names = new ArrayList<>();
+            List<Tensor> values = new ArrayList<>();
+            for (int l = 0; l < 2; l++) {
+                List<Tensor> w = normWeights();
+                for (int k = 0; k < 4; k++) {
+                    names.add("time_distributed/bn" + l + "/" + BN[k] + ":0");
+                    values.add(w.get(k));
+                }
+            }
+            Path file = write("old_" + version, version, names, values);
+            ModelLoadException e = assertThrows(ModelLoadException.class, () -> KerasModelLoader.load(file), version);
+            assertTrue(e.getMessage().contains("layer 'time_distributed' (TimeDistributed)")
+                    && e.getMessage().contains("frozen (trainable=False)")
+                    && e.getMessage().contains("tf.keras 2.6 or later"), e.getMessage());
+        }
+    }
+
+    /** Where both orders agree (layers without non-trainable weights), older tf.keras files load. */
+    @Test
+    void olderTfKerasLoadsWhereTheOrdersAgree() {
+        Dense d0 = Dense.builder(I).name("d0").build();
+        Dense d1 = Dense.builder(I).name("d1").build();
+        List<Tensor> w0 = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+        List<Tensor> w1 = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+        d0.setWeights(w0);
+        d1.setWeights(w1);
+        Model java = Model.sequential("java").input(-1, I).add(d0).add(d1).build();
+        List<Map<String, Object>> layers = List.of(
+                spec("Dense", "d0", Map.of("units", I, "activation", "linear", "batch_input_shape",
+                        nullFirst(I))),
+                spec("Dense", "d1", Map.of("units", I, "activation", "linear")));
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights()
+                .put("time_distributed/d0/kernel:0", w0.get(0)).put("time_distributed/d0/bias:0", w0.get(1))
+                .put("time_distributed/d1/kernel:0", w1.get(0)).put("time_distributed/d1/bias:0", w1.get(1));
+        Path file = dir.resolve("old_dense.h5");
+        KerasFileWriter.writeHdf5(file, "2.4.0", config(layers), Map.of("time_distributed", lw));
+        Tensor x = random.uniform(1, 2, 4, I);
+        Compare.assertIdentical("2.4.0 frozen TimeDistributed(Sequential([Dense, Dense]))",
+                java.predict(x), KerasModelLoader.load(file).model().predict(x));
+    }
+
+    /** The two BatchNormalization layers as set by hand, run on each step. */
+    private static Model expected(List<List<Tensor>> w) {
+        BatchNormalization bn0 = new BatchNormalization("bn0", -1, 1e-3, true, true);
+        BatchNormalization bn1 = new BatchNormalization("bn1", -1, 1e-3, true, true);
+        bn0.setWeights(w.get(0));
+        bn1.setWeights(w.get(1));
+        return Model.sequential("java").input(-1, I).add(bn0).add(bn1).build();
+    }
+
+    private Path write(String name, String version, List<String> names, List<Tensor> values) {
+        Map<String, Object> bn0 = spec("BatchNormalization", "bn0", Map.of("axis", -1, "epsilon", 0.001,
+                "center", true, "scale", true, "batch_input_shape", nullFirst(I)));
+        Map<String, Object> bn1 = spec("BatchNormalization", "bn1", Map.of("axis", -1, "epsilon", 0.001,
+                "center", true, "scale", true));
+        KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+        for (int k = 0; k < names.size(); k++) {
+            lw.put(names.get(k), values.get(k));
+        }
+        Path file = dir.resolve(name + ".h5");
+        KerasFileWriter.writeHdf5(file, version, config(List.of(bn0, bn1)), Map.of("time_distributed", lw));
+        return file;
+    }
+
+    /** A Keras 2 Sequential holding TimeDistributed(Sequential(layers), trainable=False) over [batch, 4, I]. */
+    private static JsonNode config(List<Map<String, Object>> layers) {
+        Map<String, Object> td = spec("TimeDistributed", "time_distributed", Map.of("trainable", false,
+                "batch_input_shape", nullFirst(4, I),
+                "layer", Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers", layers))));
+        return JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                Map.of("name", "outer", "layers", List.of(td))));
+    }
+
+    private static Map<String, Object> spec(String cls, String name, Map<String, Object> cfg) {
+        Map<String, Object> c = new LinkedHashMap<>(cfg);
+        c.put("name", name);
+        return Map.of("class_name", cls, "config", c);
+    }
+
+    private static List<Integer> nullFirst(int... dims) {
+        List<Integer> out = new ArrayList<>();
+        out.add(null);
+        for (int d : dims) {
+            out.add(d);
+        }
+        return out;
+    }
+
+    /** BatchNormalization's gamma, beta, moving mean and a positive moving variance, each [I]. */
+    private List<Tensor> normWeights() {
+        float[] v = random.uniform(0.5, I).data().clone();
+        for (int k = 0; k < v.length; k++) {
+            v[k] = Math.abs(v[k]) + 0.5f;
+        }
+        return new ArrayList<>(List.of(random.uniform(1, I), random.uniform(0.5, I), random.uniform(0.5, I),
+                Tensor.of(v, I)));
+    }
+}
