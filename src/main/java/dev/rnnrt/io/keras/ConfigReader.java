@@ -711,10 +711,14 @@ final class ConfigReader {
             throw new ModelLoadException(source + ": the model inside TimeDistributed '" + name + "': " + e.getMessage(), e);
         }
         KerasVersion v = factory.version();
-        if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3 && nestedWeightsFlat) {
+        // tf.keras 2.6-2.15 list its model's weights in layer order among the nested model's non-trainable
+        // ones (KerasModelLoader.keras2NestedOrder); standalone Keras and older tf.keras are not followed here
+        boolean layerOrder = v.major() == 2 && !v.tfKeras() && v.minor() >= 6;
+        if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3 && nestedWeightsFlat && !layerOrder) {
             throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps a model and is "
-                    + "frozen (trainable=False) inside a nested model, whose weights Keras 2 then keeps in an order "
-                    + "rnnrt does not rebuild. Save the model with the layer trainable, or with Keras 3.");
+                    + "frozen (trainable=False) inside a nested model, whose weights Keras " + v + " then keeps in an "
+                    + "order rnnrt does not rebuild. Save the model with the layer trainable, with tf.keras 2.6 or "
+                    + "later, or with Keras 3.");
         }
         if (LayerFactory.timeDistributedPassesInnerMask(v, batchFixed())) {
             for (int k = 0; k < model.outputNames().size(); k++) {

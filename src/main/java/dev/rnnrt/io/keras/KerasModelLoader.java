@@ -365,7 +365,7 @@ public final class KerasModelLoader {
                 out.putAll(keras3NestedWeights(where, version, leaves, flat, factory));
                 continue;
             }
-            List<List<Integer>> parts = keras2NestedOrder(leaves, 0, leaves.size(), 1);
+            List<List<Integer>> parts = keras2NestedOrder(where, version, leaves, 0, leaves.size(), 1);
             List<Integer> order = new ArrayList<>(parts.get(0));
             order.addAll(parts.get(1));
             if (frozenTimeDistributed(entries, model.getKey())) {
@@ -392,7 +392,7 @@ public final class KerasModelLoader {
     /** Whether {@code name} is a TimeDistributed around a model whose config says trainable=False. */
     private static boolean frozenTimeDistributed(List<ConfigReader.Entry> entries, String name) {
         for (ConfigReader.Entry e : entries) {
-            if (e.scope().isEmpty() && e.firstCall() && e.layer().name().equals(name)) {
+            if (e.firstCall() && e.layer().name().equals(name)) {
                 return e.layer() instanceof TimeDistributed && !e.trainable();
             }
         }
@@ -462,10 +462,13 @@ public final class KerasModelLoader {
      * trainable weights, and its non_trainable_weights are its layers' trainable weights, then
      * their non-trainable ones (standalone Keras' network.py, tf.keras' training.py), so in a
      * trainable model around it all its weights come among the non-trainable ones. The outermost
-     * model lists the same either way.
+     * model lists the same either way. In tf.keras 2.6 to 2.15 a TimeDistributed around a model,
+     * with trainable=False, has no trainable weights, and its non-trainable ones are the model's
+     * weights in layer order (see {@link #frozenTimeDistributedOrder}); other versions' such files
+     * are refused when read (ConfigReader).
      */
-    private static List<List<Integer>> keras2NestedOrder(List<ConfigReader.Entry> leaves, int from, int to,
-            int depth) {
+    private static List<List<Integer>> keras2NestedOrder(String where, KerasVersion version,
+            List<ConfigReader.Entry> leaves, int from, int to, int depth) {
         List<Integer> trained = new ArrayList<>();
         List<Integer> notTrained = new ArrayList<>();
         int i = from;
@@ -483,7 +486,25 @@ public final class KerasModelLoader {
                     && leaves.get(end).scope().get(depth).name().equals(model.name())) {
                 end++;
             }
-            List<List<Integer>> inner = keras2NestedOrder(leaves, i, end, depth + 1);
+            if (frozenTimeDistributed(leaves, model.name())) {
+                if (version.tfKeras() || version.minor() < 6) {
+                    throw new IllegalStateException("frozen TimeDistributed around a model in a nested model of "
+                            + "Keras " + version + ", which ConfigReader refuses");
+                }
+                for (int k = i; k < end; k++) {
+                    if (leaves.get(k).scope().size() > depth + 1) {
+                        throw new ModelLoadException(where + ", layer '" + model.name() + "' (TimeDistributed): it "
+                                + "is frozen (trainable=False) and wraps a model that holds another model, whose "
+                                + "weights Keras " + version + " may list in another order than rnnrt can check. "
+                                + "Save the model with the layer trainable, or with Keras 3.");
+                    }
+                    notTrained.add(2 * k);
+                    notTrained.add(2 * k + 1);
+                }
+                i = end;
+                continue;
+            }
+            List<List<Integer>> inner = keras2NestedOrder(where, version, leaves, i, end, depth + 1);
             if (model.trainable()) {
                 trained.addAll(inner.get(0));
             } else {

@@ -124,13 +124,67 @@ class FrozenTimeDistributedModelTest {
                 java.predict(x), KerasModelLoader.load(file).model().predict(x));
     }
 
+    /**
+     * The same TimeDistributed inside a nested Sequential, after a trainable Dense: tf.keras 2.6 to
+     * 2.15 list the nested model's weights as its trainable ones (the Dense's: the frozen
+     * TimeDistributed has none), then its non-trainable ones (the TimeDistributed's model's, in layer
+     * order). Older tf.keras and standalone Keras files of such a model are refused.
+     */
+    @Test
+    void tfKerasListsAFrozenTimeDistributedModelInANestedModelInLayerOrder() {
+        for (String version : List.of("2.6.0", "2.9.0", "2.15.0", "2.4.0", "2.3.1", "2.2.4-tf")) {
+            Dense d = Dense.builder(I).name("d").build();
+            List<Tensor> dw = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+            d.setWeights(dw);
+            List<List<Tensor>> w = List.of(normWeights(), normWeights());
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights()
+                    .put("d/kernel:0", dw.get(0)).put("d/bias:0", dw.get(1));
+            for (int l = 0; l < 2; l++) {
+                for (int k = 0; k < 4; k++) {
+                    lw.put("time_distributed/bn" + l + "/" + BN[k] + ":0", w.get(l).get(k));
+                }
+            }
+            Map<String, Object> td = frozenTimeDistributed(List.of(
+                    spec("BatchNormalization", "bn0", Map.of("axis", -1, "epsilon", 0.001, "center", true,
+                            "scale", true, "batch_input_shape", nullFirst(I))),
+                    spec("BatchNormalization", "bn1", Map.of("axis", -1, "epsilon", 0.001, "center", true,
+                            "scale", true))));
+            Map<String, Object> nested = spec("Sequential", "m", Map.of("layers", List.of(
+                    spec("Dense", "d", Map.of("units", I, "activation", "linear", "batch_input_shape",
+                            nullFirst(4, I))), td)));
+            Path file = dir.resolve("nested_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                    Map.of("name", "outer", "layers", List.of(nested)))), Map.of("m", lw));
+            if (version.equals("2.6.0") || version.equals("2.9.0") || version.equals("2.15.0")) {
+                Tensor x = random.uniform(1, 2, 4, I);
+                Compare.assertIdentical(version + " frozen TimeDistributed(Sequential([BN, BN])) in a nested model",
+                        expected(d, w).predict(x), KerasModelLoader.load(file).model().predict(x));
+            } else {
+                ModelLoadException e = assertThrows(ModelLoadException.class, () -> KerasModelLoader.load(file),
+                        version);
+                assertTrue(e.getMessage().contains("layer 'm/time_distributed' (TimeDistributed)")
+                        && e.getMessage().contains("inside a nested model")
+                        && e.getMessage().contains("tf.keras 2.6 or later"), e.getMessage());
+            }
+        }
+    }
+
     /** The two BatchNormalization layers as set by hand, run on each step. */
     private static Model expected(List<List<Tensor>> w) {
+        return expected(null, w);
+    }
+
+    /** The same after {@code first}, where not null. */
+    private static Model expected(Dense first, List<List<Tensor>> w) {
         BatchNormalization bn0 = new BatchNormalization("bn0", -1, 1e-3, true, true);
         BatchNormalization bn1 = new BatchNormalization("bn1", -1, 1e-3, true, true);
         bn0.setWeights(w.get(0));
         bn1.setWeights(w.get(1));
-        return Model.sequential("java").input(-1, I).add(bn0).add(bn1).build();
+        dev.rnnrt.model.SequentialBuilder java = Model.sequential("java").input(-1, I);
+        if (first != null) {
+            java.add(first);
+        }
+        return java.add(bn0).add(bn1).build();
     }
 
     private Path write(String name, String version, List<String> names, List<Tensor> values) {
@@ -148,12 +202,20 @@ class FrozenTimeDistributedModelTest {
     }
 
     /** A Keras 2 Sequential holding TimeDistributed(Sequential(layers), trainable=False) over [batch, 4, I]. */
+    @SuppressWarnings("unchecked")
     private static JsonNode config(List<Map<String, Object>> layers) {
-        Map<String, Object> td = spec("TimeDistributed", "time_distributed", Map.of("trainable", false,
-                "batch_input_shape", nullFirst(4, I),
-                "layer", Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers", layers))));
+        Map<String, Object> td = new LinkedHashMap<>(frozenTimeDistributed(layers));
+        Map<String, Object> cfg = new LinkedHashMap<>((Map<String, Object>) td.get("config"));
+        cfg.put("batch_input_shape", nullFirst(4, I));
+        td.put("config", cfg);
         return JSON.valueToTree(Map.of("class_name", "Sequential", "config",
                 Map.of("name", "outer", "layers", List.of(td))));
+    }
+
+    /** TimeDistributed(Sequential(layers), trainable=False), Keras 2's config. */
+    private static Map<String, Object> frozenTimeDistributed(List<Map<String, Object>> layers) {
+        return spec("TimeDistributed", "time_distributed", Map.of("trainable", false,
+                "layer", Map.of("class_name", "Sequential", "config", Map.of("name", "inner", "layers", layers))));
     }
 
     private static Map<String, Object> spec(String cls, String name, Map<String, Object> cfg) {
