@@ -696,9 +696,10 @@ final class ConfigReader {
         JsonNode innerSpec = lc.path("layer");
         Parsed inner = nested(innerSpec, name, true);     // run on [batch·steps, ...]: open
         // Keras 3 lists the weights of a frozen TimeDistributed in layer order, those of a trainable one
-        // by each variable's own flag, whatever the model's own flag says (layer.py); Keras 2 gathers
-        // the model's own trainable and non-trainable weights, so there the model's flag counts (a
-        // frozen TimeDistributed inside a nested model is refused below)
+        // by each variable's own flag, whatever the model's own flag says (layer.py); a trainable one of
+        // Keras 2 gathers the model's own trainable and non-trainable weights, so there the model's flag
+        // counts (a frozen one: KerasModelLoader.frozenTimeDistributedOrder; inside a nested model it is
+        // refused below, but in tf.keras 2.6-2.15)
         Scope scope = new Scope(name, positionalKey + "/layer",
                 factory.version().major() >= 3 ? trainable(spec) : trainable(innerSpec));
         for (Entry e : inner.layers()) {
