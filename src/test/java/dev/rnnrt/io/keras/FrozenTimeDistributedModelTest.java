@@ -169,6 +169,47 @@ class FrozenTimeDistributedModelTest {
         }
     }
 
+    /**
+     * A frozen TimeDistributed(Sequential([BN, BN])) inside the model of a trainable TimeDistributed at
+     * the top, after a Dense: tf.keras 2.6 to 2.15 list the outer wrapper's weights as its model's
+     * trainable ones (the Dense's), then its non-trainable ones (the inner wrapper's model's, in layer
+     * order).
+     */
+    @Test
+    void tfKerasListsAFrozenTimeDistributedInsideATrainableOneInLayerOrder() {
+        for (String version : List.of("2.6.0", "2.15.0")) {
+            Dense d = Dense.builder(I).name("d").build();
+            List<Tensor> dw = List.of(random.uniform(0.6, I, I), random.uniform(0.6, I));
+            d.setWeights(dw);
+            List<List<Tensor>> w = List.of(normWeights(), normWeights());
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights()
+                    .put("outer_td/d/kernel:0", dw.get(0)).put("outer_td/d/bias:0", dw.get(1));
+            for (int l = 0; l < 2; l++) {
+                for (int k = 0; k < 4; k++) {
+                    lw.put("outer_td/time_distributed/bn" + l + "/" + BN[k] + ":0", w.get(l).get(k));
+                }
+            }
+            Map<String, Object> td = frozenTimeDistributed(List.of(
+                    spec("BatchNormalization", "bn0", Map.of("axis", -1, "epsilon", 0.001, "center", true,
+                            "scale", true, "batch_input_shape", nullFirst(I))),
+                    spec("BatchNormalization", "bn1", Map.of("axis", -1, "epsilon", 0.001, "center", true,
+                            "scale", true))));
+            Map<String, Object> innerModel = Map.of("class_name", "Sequential", "config", Map.of("name", "m",
+                    "layers", List.of(spec("Dense", "d", Map.of("units", I, "activation", "linear",
+                            "batch_input_shape", nullFirst(2, I))), td)));
+            Map<String, Object> outer = spec("TimeDistributed", "outer_td", Map.of("layer", innerModel,
+                    "batch_input_shape", nullFirst(3, 2, I)));
+            Path file = dir.resolve("in_trainable_" + version + ".h5");
+            KerasFileWriter.writeHdf5(file, version, JSON.valueToTree(Map.of("class_name", "Sequential", "config",
+                    Map.of("name", "outer", "layers", List.of(outer)))), Map.of("outer_td", lw));
+            Tensor x = random.uniform(1, 2, 3, 2, I);
+            Model exp = expected(d, w);
+            Tensor flat = x.reshape(6, 2, I);
+            Compare.assertIdentical(version + " frozen TimeDistributed in a trainable one",
+                    exp.predict(flat).reshape(2, 3, 2, I), KerasModelLoader.load(file).model().predict(x));
+        }
+    }
+
     /** The two BatchNormalization layers as set by hand, run on each step. */
     private static Model expected(List<List<Tensor>> w) {
         return expected(null, w);
