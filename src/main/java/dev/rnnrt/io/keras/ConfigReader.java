@@ -712,8 +712,8 @@ final class ConfigReader {
             throw new ModelLoadException(source + ": the model inside TimeDistributed '" + name + "': " + e.getMessage(), e);
         }
         KerasVersion v = factory.version();
-        // tf.keras 2.6-2.15 list its model's weights in layer order among the nested model's non-trainable
-        // ones (KerasModelLoader.keras2NestedOrder); standalone Keras and older tf.keras are not followed here
+        // tf.keras 2.6-2.15 list its model's variables among the nested model's non-trainable ones
+        // (KerasModelLoader.tfKerasVariablesOrder); standalone Keras and older tf.keras are not followed here
         boolean layerOrder = v.major() == 2 && !v.tfKeras() && v.minor() >= 6;
         if (!trainable(spec) && !prefix.isEmpty() && v.major() < 3 && nestedWeightsFlat && !layerOrder) {
             throw new ModelLoadException(source + ", layer '" + name + "' (TimeDistributed): it wraps a model and is "

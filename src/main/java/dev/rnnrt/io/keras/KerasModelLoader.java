@@ -365,7 +365,7 @@ public final class KerasModelLoader {
                 out.putAll(keras3NestedWeights(where, version, leaves, flat, factory));
                 continue;
             }
-            List<List<Integer>> parts = keras2NestedOrder(where, version, leaves, 0, leaves.size(), 1);
+            List<List<Integer>> parts = keras2NestedOrder(version, leaves, 0, leaves.size(), 1);
             List<Integer> order = new ArrayList<>(parts.get(0));
             order.addAll(parts.get(1));
             if (frozenTimeDistributed(entries, model.getKey())) {
@@ -407,14 +407,17 @@ public final class KerasModelLoader {
      * layers' trainable weights come first either way. tf.keras 2.6 to 2.15 build the wrapper's
      * non_trainable_weights of a frozen layer from its children's variables (base_layer.py), and a
      * model's variables are its layers' weights in layer order (training.py): each layer's own
-     * list in turn. tf.keras before 2.6 is not in the sources rnnrt follows: where the two orders
-     * split the list otherwise, the file is refused; so is, in any tf.keras, a model nested inside
-     * the wrapped one where they differ.
+     * list in turn, models inside it likewise ({@link #tfKerasVariablesOrder}). tf.keras before 2.6
+     * is not in the sources rnnrt follows: where layer order and trainable-first order split the
+     * list otherwise, the file is refused.
      */
     private static List<Integer> frozenTimeDistributedOrder(String source, String name, KerasVersion version,
             List<ConfigReader.Entry> leaves, int[] total, int[] fixed, List<Integer> trainableFirst) {
         if (!version.tfKeras() && version.minor() <= 3) {
             return trainableFirst;
+        }
+        if (!version.tfKeras() && version.minor() >= 6) {
+            return tfKerasVariablesOrder(version, leaves, 0, leaves.size(), 1);
         }
         List<Integer> layerOrder = new ArrayList<>();
         boolean deeper = false;
@@ -423,8 +426,7 @@ public final class KerasModelLoader {
             layerOrder.add(2 * i + 1);
             deeper |= leaves.get(i).scope().size() > 1;
         }
-        boolean followed = !version.tfKeras() && version.minor() >= 6 && !deeper;
-        if (followed || splitIndices(layerOrder, total, fixed).equals(splitIndices(trainableFirst, total, fixed))) {
+        if (splitIndices(layerOrder, total, fixed).equals(splitIndices(trainableFirst, total, fixed))) {
             return layerOrder;
         }
         String why = deeper
@@ -436,6 +438,55 @@ public final class KerasModelLoader {
                 + "frozen (trainable=False), so its weights are listed either in layer order or trainable ones "
                 + "first, which here gives layers other weights; " + why + ". Save the model with the layer "
                 + "trainable, with tf.keras 2.6 or later, or with Keras 3.");
+    }
+
+    /**
+     * The order in which tf.keras 2.6 to 2.15 list the variables of leaves [from, to) of a model,
+     * all inside the same models down to {@code depth} (pieces as in {@link #keras2NestedOrder}): a
+     * model's variables are its layers' weights in layer order, whatever its trainable flag
+     * (training.py), a layer's weights its trainable ones, then its non-trainable ones
+     * (base_layer.py). So a model inside lists its own layers in turn, a TimeDistributed around a
+     * model with trainable=False that model's variables, and a trainable one its model's trainable
+     * weights, then its non-trainable ones.
+     */
+    private static List<Integer> tfKerasVariablesOrder(KerasVersion version, List<ConfigReader.Entry> leaves,
+            int from, int to, int depth) {
+        List<Integer> out = new ArrayList<>();
+        int i = from;
+        while (i < to) {
+            List<ConfigReader.Scope> scope = leaves.get(i).scope();
+            if (scope.size() <= depth) {
+                out.add(2 * i);
+                out.add(2 * i + 1);
+                i++;
+                continue;
+            }
+            ConfigReader.Scope model = scope.get(depth);
+            int end = i + 1;
+            while (end < to && leaves.get(end).scope().size() > depth
+                    && leaves.get(end).scope().get(depth).name().equals(model.name())) {
+                end++;
+            }
+            if (trainableTimeDistributed(leaves, model.name())) {
+                List<List<Integer>> parts = keras2NestedOrder(version, leaves, i, end, depth + 1);
+                out.addAll(parts.get(0));
+                out.addAll(parts.get(1));
+            } else {
+                out.addAll(tfKerasVariablesOrder(version, leaves, i, end, depth + 1));
+            }
+            i = end;
+        }
+        return out;
+    }
+
+    /** Whether {@code name} is a TimeDistributed around a model whose config says trainable=True. */
+    private static boolean trainableTimeDistributed(List<ConfigReader.Entry> entries, String name) {
+        for (ConfigReader.Entry e : entries) {
+            if (e.firstCall() && e.layer().name().equals(name)) {
+                return e.layer() instanceof TimeDistributed && e.trainable();
+            }
+        }
+        return false;
     }
 
     /** For each leaf, the indices of its weights in the nested list when its pieces come in {@code order}. */
@@ -464,11 +515,11 @@ public final class KerasModelLoader {
      * trainable model around it all its weights come among the non-trainable ones. The outermost
      * model lists the same either way. In tf.keras 2.6 to 2.15 a TimeDistributed around a model,
      * with trainable=False, has no trainable weights, and its non-trainable ones are the model's
-     * weights in layer order (see {@link #frozenTimeDistributedOrder}); other versions' such files
-     * are refused when read (ConfigReader).
+     * variables ({@link #tfKerasVariablesOrder}); other versions' such files are refused when read
+     * (ConfigReader).
      */
-    private static List<List<Integer>> keras2NestedOrder(String where, KerasVersion version,
-            List<ConfigReader.Entry> leaves, int from, int to, int depth) {
+    private static List<List<Integer>> keras2NestedOrder(KerasVersion version, List<ConfigReader.Entry> leaves,
+            int from, int to, int depth) {
         List<Integer> trained = new ArrayList<>();
         List<Integer> notTrained = new ArrayList<>();
         int i = from;
@@ -491,20 +542,11 @@ public final class KerasModelLoader {
                     throw new IllegalStateException("frozen TimeDistributed around a model in a nested model of "
                             + "Keras " + version + ", which ConfigReader refuses");
                 }
-                for (int k = i; k < end; k++) {
-                    if (leaves.get(k).scope().size() > depth + 1) {
-                        throw new ModelLoadException(where + ", layer '" + model.name() + "' (TimeDistributed): it "
-                                + "is frozen (trainable=False) and wraps a model that holds another model, whose "
-                                + "weights Keras " + version + " may list in another order than rnnrt can check. "
-                                + "Save the model with the layer trainable, or with Keras 3.");
-                    }
-                    notTrained.add(2 * k);
-                    notTrained.add(2 * k + 1);
-                }
+                notTrained.addAll(tfKerasVariablesOrder(version, leaves, i, end, depth + 1));
                 i = end;
                 continue;
             }
-            List<List<Integer>> inner = keras2NestedOrder(where, version, leaves, i, end, depth + 1);
+            List<List<Integer>> inner = keras2NestedOrder(version, leaves, i, end, depth + 1);
             if (model.trainable()) {
                 trained.addAll(inner.get(0));
             } else {

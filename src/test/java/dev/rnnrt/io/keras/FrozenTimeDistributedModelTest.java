@@ -210,22 +210,90 @@ class FrozenTimeDistributedModelTest {
         }
     }
 
-    /** The two BatchNormalization layers as set by hand, run on each step. */
+    /**
+     * A frozen TimeDistributed around Sequential([Sequential([bn0, bn1]), TimeDistributed(Sequential([bn2,
+     * bn3]))]), at the top and inside a nested model: tf.keras 2.6 to 2.15 list the variables of the
+     * wrapped model, so the model inside it in its own layer order (bn0's four weights, bn1's), and the
+     * trainable TimeDistributed inside as its weights: its model's trainable ones, then its
+     * non-trainable ones (bn2's and bn3's gamma and beta, then their moving statistics).
+     */
+    @Test
+    void tfKerasListsModelsInsideAFrozenTimeDistributedModelAsTheirVariables() {
+        for (String version : List.of("2.6.0", "2.15.0")) {
+            for (boolean nested : new boolean[] {false, true}) {
+                List<List<Tensor>> w = List.of(normWeights(), normWeights(), normWeights(), normWeights());
+                String group = nested ? "m" : "time_distributed";
+                String at = nested ? "time_distributed/" : "";
+                KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+                for (int l = 0; l < 2; l++) {
+                    for (int k = 0; k < 4; k++) {
+                        lw.put(at + "inner/bn" + l + "/" + BN[k] + ":0", w.get(l).get(k));
+                    }
+                }
+                for (int[] part : new int[][] {{0, 1}, {2, 3}}) {
+                    for (int l = 2; l < 4; l++) {
+                        for (int k : part) {
+                            lw.put(at + "td2/bn" + l + "/" + BN[k] + ":0", w.get(l).get(k));
+                        }
+                    }
+                }
+                Map<String, Object> inner = spec("Sequential", "inner", Map.of("layers", List.of(
+                        bnSpec("bn0", nullFirst(2, I)), bnSpec("bn1", null))));
+                Map<String, Object> td2 = spec("TimeDistributed", "td2", Map.of("layer", Map.of("class_name",
+                        "Sequential", "config", Map.of("name", "inner2", "layers", List.of(
+                                bnSpec("bn2", nullFirst(I)), bnSpec("bn3", null))))));
+                Map<String, Object> td = new LinkedHashMap<>(spec("TimeDistributed", "time_distributed",
+                        new LinkedHashMap<>(Map.of("trainable", false, "layer", Map.of("class_name", "Sequential",
+                                "config", Map.of("name", "wrapped", "layers", List.of(inner, td2)))))));
+                Map<String, Object> top = nested
+                        ? spec("Sequential", "m", Map.of("layers", List.of(withInput(td)))) : withInput(td);
+                Path file = dir.resolve("deeper_" + version + "_" + nested + ".h5");
+                KerasFileWriter.writeHdf5(file, version, JSON.valueToTree(Map.of("class_name", "Sequential",
+                        "config", Map.of("name", "outer", "layers", List.of(top)))), Map.of(group, lw));
+                Tensor x = random.uniform(1, 2, 4, 2, I);
+                Model exp = expected(null, w);
+                Compare.assertIdentical(version + (nested ? " nested" : " top") + ": models inside a frozen "
+                        + "TimeDistributed", exp.predict(x.reshape(8, 2, I)).reshape(2, 4, 2, I),
+                        KerasModelLoader.load(file).model().predict(x));
+            }
+        }
+    }
+
+    /** A BatchNormalization's Keras 2 config, with the model's input shape where not null. */
+    private static Map<String, Object> bnSpec(String name, List<Integer> inputShape) {
+        Map<String, Object> cfg = new LinkedHashMap<>(Map.of("axis", -1, "epsilon", 0.001, "center", true,
+                "scale", true));
+        if (inputShape != null) {
+            cfg.put("batch_input_shape", inputShape);
+        }
+        return spec("BatchNormalization", name, cfg);
+    }
+
+    /** The TimeDistributed's spec taking [batch, 4, 2, I]. */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> withInput(Map<String, Object> td) {
+        Map<String, Object> cfg = new LinkedHashMap<>((Map<String, Object>) td.get("config"));
+        cfg.put("batch_input_shape", nullFirst(4, 2, I));
+        return Map.of("class_name", td.get("class_name"), "config", cfg);
+    }
+
+    /** The BatchNormalization layers (bn0, bn1, ...) as set by hand, run on each step. */
     private static Model expected(List<List<Tensor>> w) {
         return expected(null, w);
     }
 
     /** The same after {@code first}, where not null. */
     private static Model expected(Dense first, List<List<Tensor>> w) {
-        BatchNormalization bn0 = new BatchNormalization("bn0", -1, 1e-3, true, true);
-        BatchNormalization bn1 = new BatchNormalization("bn1", -1, 1e-3, true, true);
-        bn0.setWeights(w.get(0));
-        bn1.setWeights(w.get(1));
         dev.rnnrt.model.SequentialBuilder java = Model.sequential("java").input(-1, I);
         if (first != null) {
             java.add(first);
         }
-        return java.add(bn0).add(bn1).build();
+        for (int l = 0; l < w.size(); l++) {
+            BatchNormalization bn = new BatchNormalization("bn" + l, -1, 1e-3, true, true);
+            bn.setWeights(w.get(l));
+            java.add(bn);
+        }
+        return java.build();
     }
 
     private Path write(String name, String version, List<String> names, List<Tensor> values) {
