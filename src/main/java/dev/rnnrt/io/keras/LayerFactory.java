@@ -486,8 +486,8 @@ final class LayerFactory {
                     if (!(b instanceof RecurrentLayer rb)) {
                         throw new ModelLoadException(source + ", layer '" + name + "' (Bidirectional): its "
                                 + "backward_layer is " + b.describe() + "; it must be a SimpleRNN, LSTM or GRU "
-                                + "layer (or an RNN of cells) running the other way, as Keras requires. Export the "
-                                + "model again with such a backward_layer, or without one.");
+                                + "layer (or an RNN around one such cell) running the other way, as Keras requires. "
+                                + "Export the model again with such a backward_layer, or without one.");
                     }
                     backward = rb;
                 }

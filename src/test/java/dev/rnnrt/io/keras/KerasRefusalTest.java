@@ -260,7 +260,7 @@ class KerasRefusalTest {
         Path p = lstmFile("backward_dense.h5", layer("Bidirectional", "bi",
                 Map.of("layer", forward, "backward_layer", dense)), random.uniform(1, 2, 12));
         assertRefused(() -> KerasModelLoader.load(p), "'bi' (Bidirectional)", "backward_layer is Layer 'dn' (Dense",
-                "must be a SimpleRNN, LSTM or GRU");
+                "must be a SimpleRNN, LSTM or GRU layer (or an RNN around one such cell)");
     }
 
     /** An architecture that is not a model's config, or none at all, is named as such. */
