@@ -696,14 +696,15 @@ class RecurrentCpuFuzzTest {
         int t = bt[1];
         d.log.append(" B=").append(b).append(" T=").append(t);
         RecurrentBackend fast = d.fast();
-        Function<RecurrentBackend, StackedRnn> make = backend -> {
+        java.util.function.BiFunction<RecurrentBackend, Boolean, StackedRnn> makeStack = (backend, carries) -> {
             List<RecurrentLayer> layers = new ArrayList<>();
             for (CellConfig c : cells) {
                 layers.add(c.builder().backend(backend).build());
             }
             return StackedRnn.builder(layers).returnSequences(sequences).returnState(state).goBackwards(backwards)
-                    .zeroOutputForMask(zero).stateful(stateful).build();
+                    .zeroOutputForMask(zero).stateful(carries).build();
         };
+        Function<RecurrentBackend, StackedRnn> make = backend -> makeStack.apply(backend, stateful);
         StackedRnn ref = make.apply(RecurrentReference.INSTANCE);
         StackedRnn fst = make.apply(fast);
         ref.build(in);
@@ -727,13 +728,20 @@ class RecurrentCpuFuzzTest {
                 }
             }
             List<Mask> masks = mask == null ? null : java.util.Collections.singletonList(mask);
-            compareAll(d.context("StackedRnn call " + call), ref.call(inputs, masks), fst.call(inputs, masks),
-                    stateful ? null : () -> {
-                        StackedRnn stepwise = make.apply(StepwiseReference.INSTANCE);
-                        stepwise.build(in);
-                        stepwise.setWeights(w);
-                        return stepwise.call(nudge(inputs, d.seed), masks);
-                    });
+            // the conditioning check runs a stack that carries nothing, started from the states the
+            // reference carries into this call (unless the call gives its own)
+            List<Tensor> perturbedInputs = new ArrayList<>(inputs);
+            if (stateful && inputs.size() == 1) {
+                for (RecurrentLayer cell : ref.cells()) {
+                    perturbedInputs.addAll(cell.states());
+                }
+            }
+            compareAll(d.context("StackedRnn call " + call), ref.call(inputs, masks), fst.call(inputs, masks), () -> {
+                StackedRnn stepwise = makeStack.apply(StepwiseReference.INSTANCE, false);
+                stepwise.build(in);
+                stepwise.setWeights(w);
+                return stepwise.call(nudge(perturbedInputs, d.seed), masks);
+            });
         }
     }
 
