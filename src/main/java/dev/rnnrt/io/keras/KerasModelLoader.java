@@ -441,6 +441,20 @@ public final class KerasModelLoader {
     }
 
     /**
+     * The end of the run of leaves from {@code i} (below {@code to}) that lie in the same model at
+     * {@code depth} as leaf {@code i}.
+     */
+    private static int sameModelEnd(List<ConfigReader.Entry> leaves, int i, int to, int depth) {
+        String model = leaves.get(i).scope().get(depth).name();
+        int end = i + 1;
+        while (end < to && leaves.get(end).scope().size() > depth
+                && leaves.get(end).scope().get(depth).name().equals(model)) {
+            end++;
+        }
+        return end;
+    }
+
+    /**
      * The order in which tf.keras 2.6 to 2.15 list the variables of leaves [from, to) of a model,
      * all inside the same models down to {@code depth} (pieces as in {@link #keras2NestedOrder}): a
      * model's variables are its layers' weights in layer order, whatever its trainable flag
@@ -462,11 +476,7 @@ public final class KerasModelLoader {
                 continue;
             }
             ConfigReader.Scope model = scope.get(depth);
-            int end = i + 1;
-            while (end < to && leaves.get(end).scope().size() > depth
-                    && leaves.get(end).scope().get(depth).name().equals(model.name())) {
-                end++;
-            }
+            int end = sameModelEnd(leaves, i, to, depth);
             if (trainableTimeDistributed(leaves, model.name())) {
                 List<List<Integer>> parts = keras2NestedOrder(version, leaves, i, end, depth + 1);
                 out.addAll(parts.get(0));
@@ -532,11 +542,7 @@ public final class KerasModelLoader {
                 continue;
             }
             ConfigReader.Scope model = scope.get(depth);
-            int end = i + 1;
-            while (end < to && leaves.get(end).scope().size() > depth
-                    && leaves.get(end).scope().get(depth).name().equals(model.name())) {
-                end++;
-            }
+            int end = sameModelEnd(leaves, i, to, depth);
             if (frozenTimeDistributed(leaves, model.name())) {
                 if (version.tfKeras() || version.minor() < 6) {
                     throw new IllegalStateException("frozen TimeDistributed around a model in a nested model of "
