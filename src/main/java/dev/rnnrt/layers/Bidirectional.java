@@ -370,6 +370,12 @@ public final class Bidirectional extends Layer {
         backward.resetState();
     }
 
+    /** Both directions' carried states. */
+    @Override
+    public SavedStates saveStates() {
+        return SavedStates.of(List.of(forward, backward));
+    }
+
     @Override
     public String describeOptions() {
         return "merge_mode=" + mergeMode.kerasName() + ", layer=" + forward.className() + "("

@@ -270,6 +270,12 @@ public final class BidirectionalStack extends Layer {
         backward.resetState();
     }
 
+    /** Both stacks' carried states. */
+    @Override
+    public SavedStates saveStates() {
+        return SavedStates.of(List.of(forward, backward));
+    }
+
     @Override
     public String describeOptions() {
         return "merge_mode=" + mergeMode.kerasName() + ", layer=RNN(" + forward.describeOptions() + ")"

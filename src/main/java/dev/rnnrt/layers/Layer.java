@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A Keras layer that can sit in a model: it knows its output shapes for given input shapes, how
@@ -142,6 +143,56 @@ public abstract class Layer {
 
     /** Forgets carried state; a no-op for layers without any. */
     public void resetState() {
+    }
+
+    /**
+     * The states this layer carries from call to call, as they are now, to put back with
+     * {@link SavedStates#restore()}: a model, or a layer made of several recurrent layers, takes
+     * them before a call and restores them when the call fails part way, so that a failed call
+     * leaves every state as it was. {@link SavedStates#NONE} for layers without carried states
+     * (the default).
+     */
+    public SavedStates saveStates() {
+        return SavedStates.NONE;
+    }
+
+    /** Carried states taken by {@link #saveStates()}, to put back after a call that failed. */
+    @FunctionalInterface
+    public interface SavedStates {
+
+        /** Nothing to put back: a layer without carried states. */
+        SavedStates NONE = () -> { };
+
+        /** Puts the states back as they were when they were taken. */
+        void restore();
+
+        /** The states of all of {@code layers}, restored together. */
+        static SavedStates of(List<? extends Layer> layers) {
+            List<SavedStates> each = new ArrayList<>();
+            for (Layer l : layers) {
+                SavedStates s = l.saveStates();
+                if (s != NONE) {
+                    each.add(s);
+                }
+            }
+            return each.isEmpty() ? NONE : () -> each.forEach(SavedStates::restore);
+        }
+
+        /**
+         * Runs {@code call}, and when it throws, puts the states of {@code layers} back as they
+         * were before it and rethrows: for calls that run several stateful layers, or one several
+         * times, where a failure after the first has advanced some states would otherwise leave
+         * them so. The caller holds the lock that serialises the layers' stateful calls.
+         */
+        static <T> T restoringOnFailure(List<? extends Layer> layers, Supplier<T> call) {
+            SavedStates before = of(layers);
+            try {
+                return call.get();
+            } catch (RuntimeException | Error e) {
+                before.restore();
+                throw e;
+            }
+        }
     }
 
     /** The options worth showing in a model summary, Keras names, e.g. "units=64, activation=tanh". */

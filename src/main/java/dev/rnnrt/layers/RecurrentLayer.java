@@ -51,7 +51,12 @@ public abstract class RecurrentLayer extends Layer {
     private final RecurrentBackend backend;
 
     private volatile CellSpec cell; // null until built
-    private List<Tensor> statefulStates; // guarded by this; null until the first stateful call
+    /**
+     * Guarded by this; null until the first stateful call. Replaced by a new list of new tensors,
+     * never written in place (backends must not modify their arguments), so {@link #saveStates()}
+     * keeps the list itself.
+     */
+    private List<Tensor> statefulStates;
 
     RecurrentLayer(CellKind kind, RecurrentLayerBuilder<?> b, Activation recurrentActivation) {
         super(b.name != null ? b.name : defaultName(kind));
@@ -225,6 +230,7 @@ public abstract class RecurrentLayer extends Layer {
      *                     false skips a step; not modified
      * @return the output and final states; {@link RecurrentOutput#asList()} gives what Keras returns.
      *         They are the caller's: a stateful layer carries copies of the states into its next call
+     *         (a call that throws changes no carried states)
      * @throws IllegalArgumentException naming the layer, the expected and the actual shape when an
      *                                  argument does not fit
      */
@@ -658,6 +664,20 @@ public abstract class RecurrentLayer extends Layer {
             copies.add(copy(s));
         }
         statefulStates = List.copyOf(copies);
+    }
+
+    /** The carried states of a stateful layer as they are now, to put back after a failed call. */
+    @Override
+    public synchronized SavedStates saveStates() {
+        if (!stateful) {
+            return SavedStates.NONE;
+        }
+        List<Tensor> held = statefulStates;
+        return () -> {
+            synchronized (this) {
+                statefulStates = held;
+            }
+        };
     }
 
     /** The states a stateful layer carries into its next call (copies); empty before its first call. */

@@ -472,6 +472,12 @@ public final class StackedRnn extends Layer {
         }
     }
 
+    /** Every cell's carried states (stateful stacks); {@link SavedStates#NONE} otherwise. */
+    @Override
+    public SavedStates saveStates() {
+        return SavedStates.of(cells);
+    }
+
     @Override
     public String describeOptions() {
         StringBuilder sb = new StringBuilder("cells=[");

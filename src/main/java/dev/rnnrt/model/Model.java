@@ -19,7 +19,8 @@ import java.util.Map;
  * <p>{@link #predict} runs the whole model on a batch. Runs of stacked layers whose backend keeps
  * values on a device go to it as one call ({@link #stackedRuns()}). A model without stateful layers
  * is safe to call from several threads at once. With stateful layers, calls are serialised and each call
- * starts from the states the previous one left, until {@link #resetStates()}.
+ * starts from the states the previous one left, until {@link #resetStates()}; a call that throws
+ * leaves them as they were before it.
  */
 public final class Model {
 
@@ -276,7 +277,8 @@ public final class Model {
     }
 
     /**
-     * Runs the model on one batch.
+     * Runs the model on one batch. When it throws, a stateful model's states are as they were
+     * before the call, also where the failure came after some stateful layers had run.
      *
      * @param inputValues one tensor per model input, in {@link #inputNames()} order, each with the
      *                    batch axis first and the same batch size; not modified
@@ -296,7 +298,7 @@ public final class Model {
         }
         if (stateful) {
             synchronized (this) {
-                return run(inputValues);
+                return Layer.SavedStates.restoringOnFailure(layers(), () -> run(inputValues));
             }
         }
         return run(inputValues);
@@ -312,7 +314,10 @@ public final class Model {
      * conditions are checked before anything runs, and so is the size of each joined output: one of
      * 2^31 values or more, which no Java array holds, is refused (predict on parts of the input).
      * A layer's {@link InputValueException} gives the place of the value in the layer's input with
-     * its batch axis counting all N sequences, as for one batch.
+     * its batch axis counting all N sequences, as for one batch. When the call throws, a stateful
+     * model's states are as they were before it, whichever chunk failed: the states the earlier
+     * chunks advanced go back, so that a call with the input fixed gives what it would have given
+     * without the failed one.
      *
      * @param inputValues one tensor per model input, each [N, ...] with the same N; not modified
      * @param batchSize   the most sequences per chunk, ≥ 1
@@ -343,14 +348,17 @@ public final class Model {
             return predict(inputValues);
         }
         checkJoinedOutputs(inputValues, n);
-        List<List<Tensor>> parts;
         if (stateful) {
             synchronized (this) {
-                parts = runChunks(inputValues, n, batchSize);
+                return Layer.SavedStates.restoringOnFailure(layers(), () -> runJoined(inputValues, n, batchSize));
             }
-        } else {
-            parts = runChunks(inputValues, n, batchSize);
         }
+        return runJoined(inputValues, n, batchSize);
+    }
+
+    /** The chunks in order, their outputs joined. */
+    private List<Tensor> runJoined(List<Tensor> inputValues, int n, int batchSize) {
+        List<List<Tensor>> parts = runChunks(inputValues, n, batchSize);
         List<Tensor> joined = new ArrayList<>();
         for (int o = 0; o < outputs.size(); o++) {
             List<Tensor> pieces = new ArrayList<>();
