@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Keras {@code Bidirectional(layer, merge_mode, backward_layer)} (keras/src/layers/rnn/bidirectional.py).
@@ -293,29 +294,41 @@ public final class Bidirectional extends Layer {
         }
     }
 
-    /** Inputs: x [B, T, I], then optionally forward and backward initial states. */
+    /**
+     * Inputs: x [B, T, I], then optionally forward and backward initial states. A stateful layer's
+     * call that throws leaves both directions' carried states as they were.
+     */
     @Override
     public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
         checkInputCount(inputs.size());
         Tensor x = inputs.get(0);
         Mask mask = masks == null || masks.isEmpty() ? null : masks.get(0);
-        List<Tensor> fStates = null;
-        List<Tensor> bStates = null;
-        if (inputs.size() > 1) {
+        boolean given = inputs.size() > 1;
+        if (given) {
             checkStates(inputs.size() - 1);
-            fStates = inputs.subList(1, 1 + forward.stateCount());
-            bStates = inputs.subList(1 + forward.stateCount(), inputs.size());
         }
+        List<Tensor> fStates = given ? inputs.subList(1, 1 + forward.stateCount()) : null;
+        List<Tensor> bStates = given ? inputs.subList(1 + forward.stateCount(), inputs.size()) : null;
         if (forward.returnSequences() && x.rank() == 3) {
             // the merged sequence must fit a Java array, though each direction's does
             valueCount(x.dim(0), x.dim(1), mergeMode == MergeMode.CONCAT ? forward.units() + backward.units()
                     : forward.units());
         }
-        // one backend gets both directions together and may run them at once (CUDA: two streams)
-        RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
-        // asList: the output, then the states where the layers return them
-        return mergedOutputs(both[0].asList(), both[1].asList(), forward.returnSequences(), forward.timeMajor(),
-                mergeMode);
+        Supplier<List<Tensor>> run = () -> {
+            // one backend gets both directions together and may run them at once (CUDA: two streams)
+            RecurrentOutput[] both = RecurrentLayer.callBoth(forward, fStates, backward, bStates, x, mask);
+            // asList: the output, then the states where the layers return them
+            return mergedOutputs(both[0].asList(), both[1].asList(), forward.returnSequences(), forward.timeMajor(),
+                    mergeMode);
+        };
+        if (!isStateful()) {
+            return run.get();
+        }
+        // directions on two backends run one after the other: when the second fails, the first's
+        // states go back, so that a failed call leaves both as they were
+        synchronized (this) {
+            return SavedStates.restoringOnFailure(List.of(forward, backward), run);
+        }
     }
 
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * Keras {@code Bidirectional(RNN(StackedRNNCells([...])))}: {@link Bidirectional}'s rules around a
@@ -200,7 +201,10 @@ public final class BidirectionalStack extends Layer {
                 backward.outputShapes(part(inputShapes, false)), mergeMode);
     }
 
-    /** Inputs: x [B, T, I], then optionally the forward stack's initial states and the backward's. */
+    /**
+     * Inputs: x [B, T, I], then optionally the forward stack's initial states and the backward's.
+     * A stateful layer's call that throws leaves both stacks' carried states as they were.
+     */
     @Override
     public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
         checkInputCount(inputs.size());
@@ -213,8 +217,17 @@ public final class BidirectionalStack extends Layer {
             int b = backward.cells().get(backward.cells().size() - 1).units();
             valueCount(x.dim(0), x.dim(1), mergeMode == Bidirectional.MergeMode.CONCAT ? f + b : f);
         }
-        return Bidirectional.mergedOutputs(forward.call(part(inputs, true), m), backward.call(part(inputs, false), m),
+        Supplier<List<Tensor>> run = () -> Bidirectional.mergedOutputs(
+                forward.call(part(inputs, true), m), backward.call(part(inputs, false), m),
                 forward.returnSequences(), false, mergeMode);
+        if (!isStateful()) {
+            return run.get();
+        }
+        // the stacks run one after the other: when the backward one fails, the forward one's states
+        // go back, so that a failed call leaves both as they were
+        synchronized (this) {
+            return SavedStates.restoringOnFailure(List.of(forward, backward), run);
+        }
     }
 
     /** x, with the forward stack's (first) or the backward stack's initial states when given. */

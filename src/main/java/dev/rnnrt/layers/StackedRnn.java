@@ -321,7 +321,10 @@ public final class StackedRnn extends Layer {
         return out;
     }
 
-    /** Inputs: x [B, T, I], then optionally the cells' initial states; the mask applies to x. */
+    /**
+     * Inputs: x [B, T, I], then optionally the cells' initial states; the mask applies to x. A
+     * stateful stack's call that throws leaves every cell's carried states as they were.
+     */
     @Override
     public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
         checkInputCount(inputs.size());
@@ -334,7 +337,19 @@ public final class StackedRnn extends Layer {
                 return listOf(onDevice);
             }
         }
-        Tensor seq = x;
+        if (!stateful) {
+            return runCells(inputs, mask);
+        }
+        // the cells run one after the other: when a later one fails, the earlier ones' states go
+        // back, so that a failed call leaves every cell's states as they were
+        synchronized (this) {
+            return SavedStates.restoringOnFailure(cells, () -> runCells(inputs, mask));
+        }
+    }
+
+    /** The cells one after the other on the host: inputs as {@link #call}, mask x's or null. */
+    private List<Tensor> runCells(List<Tensor> inputs, Mask mask) {
+        Tensor seq = inputs.get(0);
         Mask m = mask;
         List<List<Tensor>> initial = inputs.size() > 1 ? perCell(inputs.subList(1, inputs.size())) : null;
         List<List<Tensor>> states = new ArrayList<>();

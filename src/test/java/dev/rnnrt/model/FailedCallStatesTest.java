@@ -6,14 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnnrt.api.Backend;
+import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.backend.CellSpec;
+import dev.rnnrt.backend.LoopSpec;
 import dev.rnnrt.backend.RecurrentBackend;
+import dev.rnnrt.backend.RecurrentResult;
 import dev.rnnrt.backend.cuda.CudaProbe;
 import dev.rnnrt.layers.Bidirectional;
+import dev.rnnrt.layers.BidirectionalStack;
 import dev.rnnrt.layers.Embedding;
 import dev.rnnrt.layers.Gru;
 import dev.rnnrt.layers.Initializer;
 import dev.rnnrt.layers.InputValueException;
+import dev.rnnrt.layers.Layer;
 import dev.rnnrt.layers.Lstm;
 import dev.rnnrt.layers.Merge;
 import dev.rnnrt.layers.RecurrentLayerBuilder;
@@ -24,14 +30,16 @@ import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * A call of a stateful model that fails part way (a bad value in a later chunk, a shape error in
- * a later layer) leaves every carried state as it was: the error is the one a fresh model gives,
- * and the next good call gives what it gives on a twin that never saw the failed call. On each
- * backend usable here: the CPU reference, the fast CPU path, and CUDA where a device is visible.
+ * A call of a stateful model or layer that fails part way (a bad value in a later chunk, a shape
+ * error in a later layer, a backend that fails for one direction or cell) leaves every carried
+ * state as it was: the error is the one a fresh model gives, and the next good call gives what it
+ * gives on a twin that never saw the failed call. On each backend usable here: the CPU reference,
+ * the fast CPU path, and CUDA where a device is visible.
  */
 class FailedCallStatesTest {
 
@@ -144,6 +152,56 @@ class FailedCallStatesTest {
         }
     }
 
+    /**
+     * Layers made of several recurrent layers, called directly, whose later part fails on its
+     * backend: Bidirectional with its directions on two backends, a stack whose second cell fails,
+     * and a Bidirectional stack whose backward stack fails.
+     */
+    @Test
+    void aBackendFailingForOnePartOfALayerLeavesEveryPartsStatesAsTheyWere() {
+        for (Backend backend : backends()) {
+            try (Backend.Opened opened = backend.open()) {
+                RecurrentBackend be = opened.backend();
+                List<Function<FailingBackend, Layer>> makers = List.of(
+                        f -> Bidirectional.of("bi", seeded(Gru.builder(3), 60).returnSequences(true).stateful(true)
+                                .backend(be).build(), Bidirectional.MergeMode.CONCAT,
+                                seeded(Gru.builder(3), 70).returnSequences(true).stateful(true).goBackwards(true)
+                                        .backend(f).build()),
+                        f -> StackedRnn.builder(seeded(Lstm.builder(4), 80).backend(be).build(),
+                                seeded(Gru.builder(3), 90).backend(f).build()).name("stack").stateful(true).build(),
+                        f -> BidirectionalStack.of("bistack", StackedRnn.builder(
+                                        seeded(SimpleRnn.builder(3), 100).backend(be).build(),
+                                        seeded(Lstm.builder(2), 110).backend(be).build()).stateful(true).build(),
+                                Bidirectional.MergeMode.SUM, StackedRnn.builder(
+                                        seeded(Gru.builder(4), 120).backend(f).build(),
+                                        seeded(Lstm.builder(2), 130).backend(f).build()).goBackwards(true)
+                                        .stateful(true).build(), true));
+                for (int k = 0; k < makers.size(); k++) {
+                    RandomTensors r = new RandomTensors(SEED + 20 + 10 * k + backend.ordinal());
+                    FailingBackend failing = new FailingBackend(be);
+                    Layer layer = makers.get(k).apply(failing);
+                    Layer twin = makers.get(k).apply(new FailingBackend(be));
+                    String what = backend + ", " + layer.describe();
+                    Tensor first = r.uniform(1, 2, 5, 3);
+                    Tensor next = r.uniform(1, 2, 4, 3);
+
+                    Compare.assertIdentical(what + ": twins agree", call(twin, first), call(layer, first));
+                    failing.fail = true;
+                    IllegalStateException e = assertThrows(IllegalStateException.class,
+                            () -> call(layer, r.uniform(1, 2, 5, 3)), what);
+                    assertEquals(FailingBackend.MESSAGE, e.getMessage());
+                    failing.fail = false;
+                    Compare.assertClose(what + ": the call after the failed one, seed " + r.seed(), call(twin, next),
+                            call(layer, next), Tolerance.FP32);
+                }
+            }
+        }
+    }
+
+    private static Tensor call(Layer layer, Tensor x) {
+        return layer.call(List.of(x), null).get(0);
+    }
+
     /** The largest absolute difference between two tensors of one shape. */
     private static double difference(Tensor a, Tensor b) {
         double d = 0;
@@ -151,5 +209,31 @@ class FailedCallStatesTest {
             d = Math.max(d, Math.abs(a.data()[k] - b.data()[k]));
         }
         return d;
+    }
+
+    /** A backend that runs another one's arithmetic, or fails while {@link #fail} is set. */
+    private static final class FailingBackend implements RecurrentBackend {
+
+        static final String MESSAGE = "the device failed (a test of what a failure leaves)";
+
+        private final RecurrentBackend inner;
+        volatile boolean fail;
+
+        FailingBackend(RecurrentBackend inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public String name() {
+            return "failing " + inner.name();
+        }
+
+        @Override
+        public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState) {
+            if (fail) {
+                throw new IllegalStateException(MESSAGE);
+            }
+            return inner.forward(cell, loop, x, mask, initialState);
+        }
     }
 }
