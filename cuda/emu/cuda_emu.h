@@ -40,10 +40,10 @@ inline float4 make_float4(float x, float y, float z, float w) {
 
 // ---- built-in variables: set by the emulator for the thread it runs (all kernels run under its
 // one lock, so plain globals suffice) ----
-extern uint3 threadIdx;
-extern uint3 blockIdx;
-extern dim3 blockDim;
-extern dim3 gridDim;
+extern uint3 threadIdx __attribute__((visibility("hidden")));
+extern uint3 blockIdx __attribute__((visibility("hidden")));
+extern dim3 blockDim __attribute__((visibility("hidden")));
+extern dim3 gridDim __attribute__((visibility("hidden")));
 constexpr int warpSize = 32;
 
 // ---- device functions, with their exact-math meaning (the GPU's approximate intrinsics and its
@@ -79,10 +79,12 @@ inline long long min(long long a, long long b) { return a < b ? a : b; }
 inline long long max(long long a, long long b) { return a > b ? a : b; }
 
 // ---- synchronisation: provided by the emulator's block scheduler (cuda/emu/scheduler.cpp) ----
-extern "C" void rnnrt_emu_syncthreads();
-extern "C" float rnnrt_emu_shfl_xor_f32(unsigned int mask, float v, int lane_mask, int width);
-extern "C" int rnnrt_emu_shfl_xor_i32(unsigned int mask, int v, int lane_mask, int width);
-extern "C" void* rnnrt_emu_dynamic_shared();
+// (hidden: called directly inside libcuda.so.1, not through its PLT)
+#define RNNRT_EMU_INTERNAL __attribute__((visibility("hidden")))
+extern "C" RNNRT_EMU_INTERNAL void rnnrt_emu_syncthreads();
+extern "C" RNNRT_EMU_INTERNAL float rnnrt_emu_shfl_xor_f32(unsigned int mask, float v, int lane_mask, int width);
+extern "C" RNNRT_EMU_INTERNAL int rnnrt_emu_shfl_xor_i32(unsigned int mask, int v, int lane_mask, int width);
+extern "C" RNNRT_EMU_INTERNAL void* rnnrt_emu_dynamic_shared();
 
 inline void __syncthreads() { rnnrt_emu_syncthreads(); }
 inline float __shfl_xor_sync(unsigned int mask, float v, int lane_mask, int width = warpSize) {

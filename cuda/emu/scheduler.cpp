@@ -113,15 +113,19 @@ void* dynamicShared = nullptr;
     siglongjmp(block.abort, 1);
 }
 
-int linearIndex(const uint3& t) {
-    return static_cast<int>(t.x + blockDim.x * (t.y + blockDim.y * t.z));
-}
+void switchAway(Fiber& f);
 
 [[noreturn]] void fiberMain() {
     Fiber& f = block.fibers[block.current];
     block.grid->kernel->invoke(block.grid->kernel->fn, block.grid->params);
     f.state = State::DONE;
     block.live--;
+    int t = block.current;
+    Warp& w = block.warps[t / 32];
+    if (w.arrived != 0 && (w.mask & (1u << (t % 32)))) {
+        fail("kernel %s: lane %d of warp %d exited while lanes of its warp wait for it at __shfl_xor_sync (mask "
+             "0x%08x)", block.grid->kernel->name.c_str(), t % 32, t / 32, w.mask);
+    }
     // threads that exited count as arrived: the others at the barrier may go on
     if (block.live > 0 && block.atBarrier == block.live) {
         for (Fiber& o : block.fibers) {
@@ -129,8 +133,26 @@ int linearIndex(const uint3& t) {
         }
         block.atBarrier = 0;
     }
-    emu_switch(&f.sp, block.schedulerSp);
+    switchAway(f);
     __builtin_unreachable();
+}
+
+// Leaves fiber f (waiting or done) for the next ready fiber after it, or for the scheduler when
+// none is ready (all done, or a deadlock). Whoever resumes f has set block.current and threadIdx.
+void switchAway(Fiber& f) {
+    int n = block.count;
+    for (int step = 1; step < n; step++) {
+        int k = block.current + step;
+        if (k >= n) k -= n;
+        Fiber& next = block.fibers[k];
+        if (next.state == State::READY) {
+            block.current = k;
+            threadIdx = next.tid;
+            emu_switch(&f.sp, next.sp);
+            return;
+        }
+    }
+    emu_switch(&f.sp, block.schedulerSp);
 }
 
 void prepare(Fiber& f) {
@@ -152,7 +174,7 @@ void prepare(Fiber& f) {
     f.state = State::READY;
 }
 
-Fiber& self() {
+inline Fiber& self() {
     if (block.current < 0) {
         fail("kernel %s waits at a barrier or a warp shuffle, but the emulator runs its threads one after another "
              "(cuda/emu/build.sh marks a kernel interleaved when its .cu file uses __syncthreads or __shfl)",
@@ -162,8 +184,7 @@ Fiber& self() {
 }
 
 void yield(Fiber& f) {
-    emu_switch(&f.sp, block.schedulerSp);
-    threadIdx = f.tid;
+    switchAway(f);
 }
 
 const char* describeStates() {
@@ -193,22 +214,15 @@ void runBlockInterleaved() {
     }
     block.live = n;
     block.atBarrier = 0;
-    while (block.live > 0) {
-        bool progressed = false;
-        for (int k = 0; k < n; k++) {
-            Fiber& f = block.fibers[k];
-            if (f.state != State::READY) continue;
-            block.current = k;
-            threadIdx = f.tid;
-            emu_switch(&block.schedulerSp, f.sp);
-            progressed = true;
-        }
-        block.current = -1;
-        if (!progressed) {
-            fail("kernel %s deadlocked in block (%u, %u, %u): %s, and none can go on (a barrier or shuffle that not "
-                 "every thread it waits for reaches)", block.grid->kernel->name.c_str(), blockIdx.x, blockIdx.y,
-                 blockIdx.z, describeStates());
-        }
+    // fibers switch to each other; the scheduler gets control back when none is ready
+    block.current = 0;
+    threadIdx = block.fibers[0].tid;
+    emu_switch(&block.schedulerSp, block.fibers[0].sp);
+    block.current = -1;
+    if (block.live > 0) {
+        fail("kernel %s deadlocked in block (%u, %u, %u): %s, and none can go on (a barrier or shuffle that not "
+             "every thread it waits for reaches)", block.grid->kernel->name.c_str(), blockIdx.x, blockIdx.y,
+             blockIdx.z, describeStates());
     }
 }
 
@@ -359,7 +373,7 @@ namespace {
 
 uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
     emu::Fiber& f = emu::self();
-    int t = emu::linearIndex(f.tid);
+    int t = block.current;  // fibers are numbered by their linear thread index
     int lane = t % 32;
     emu::Warp& w = block.warps[t / 32];
     const char* name = block.grid->kernel->name.c_str();
@@ -369,15 +383,16 @@ uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
     if (!(mask & (1u << lane))) {
         emu::fail("kernel %s: lane %d calls __shfl_xor_sync with mask 0x%08x, which leaves it out", name, lane, mask);
     }
-    for (int l = 0; l < 32; l++) {
-        if (!(mask & (1u << l))) continue;
-        int other = t - lane + l;
-        if (other >= block.count || block.fibers[other].state == emu::State::DONE) {
-            emu::fail("kernel %s: __shfl_xor_sync with mask 0x%08x names lane %d of warp %d, which %s", name, mask, l,
-                      t / 32, other >= block.count ? "does not exist (the block is smaller)" : "has exited");
-        }
-    }
     if (w.arrived == 0) {
+        // the first lane to arrive checks the mask for the whole warp
+        for (int l = 0; l < 32; l++) {
+            if (!(mask & (1u << l))) continue;
+            int other = t - lane + l;
+            if (other >= block.count || block.fibers[other].state == emu::State::DONE) {
+                emu::fail("kernel %s: __shfl_xor_sync with mask 0x%08x names lane %d of warp %d, which %s", name, mask,
+                          l, t / 32, other >= block.count ? "does not exist (the block is smaller)" : "has exited");
+            }
+        }
         w.mask = mask;
     } else if (w.mask != mask) {
         emu::fail("kernel %s: lanes of warp %d meet at __shfl_xor_sync with different masks (0x%08x, 0x%08x)", name,
@@ -389,18 +404,15 @@ uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
     if (w.arrived == mask) {
         w.arrived = 0;
         w.generation++;
-        for (int l = 0; l < 32; l++) {
-            int other = t - lane + l;
-            if ((mask & (1u << l)) && block.fibers[other].state == emu::State::AT_WARP_BARRIER) {
-                block.fibers[other].state = emu::State::READY;
-            }
+        for (uint32_t waiting = mask & ~(1u << lane); waiting != 0; waiting &= waiting - 1) {
+            block.fibers[t - lane + __builtin_ctz(waiting)].state = emu::State::READY;
         }
     } else {
         f.state = emu::State::AT_WARP_BARRIER;
         emu::yield(f);
     }
     int src = lane ^ laneMask;
-    if (src / width != lane / width) {
+    if (((src ^ lane) & ~(width - 1)) != 0) {
         src = lane;  // outside the lane's segment: its own value
     }
     if (!(mask & (1u << src))) {
