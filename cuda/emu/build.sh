@@ -46,10 +46,13 @@ for src in driver memory scheduler ptx cublas; do
   "$CXX" "${flags[@]}" -c "$here/$src.cpp" -o "$out/obj/$src.o"
 done
 
-"$CXX" -shared -Wl,-soname,libcuda.so.1 -o "$out/libcuda.so.1" \
+# linked beside the old libraries, then renamed over them: a JVM still running the old ones keeps them
+"$CXX" -shared -Wl,-soname,libcuda.so.1 -o "$out/obj/libcuda.so.1" \
   "$out/obj/driver.o" "$out/obj/memory.o" "$out/obj/scheduler.o" "$out/obj/ptx.o" "${objs[@]}" -lpthread
 echo 'libcublas.so.12 { global: cublas*; local: *; };' > "$out/obj/cublas.map"
-"$CXX" -shared -Wl,-soname,libcublas.so.12 -Wl,--version-script="$out/obj/cublas.map" -o "$out/libcublas.so.12" \
-  "$out/obj/cublas.o" "$out/libcuda.so.1"
+"$CXX" -shared -Wl,-soname,libcublas.so.12 -Wl,--version-script="$out/obj/cublas.map" -o "$out/obj/libcublas.so.12" \
+  "$out/obj/cublas.o" "$out/obj/libcuda.so.1"
+mv -f "$out/obj/libcuda.so.1" "$out/libcuda.so.1"
+mv -f "$out/obj/libcublas.so.12" "$out/libcublas.so.12"
 kernels="$(grep -c 'emu::Registrar' "$out"/gen/*.cpp | awk -F: '{s += $2} END {print s}')"
 echo "cuda-emu: built $out/libcuda.so.1 ($kernels kernels) and $out/libcublas.so.12" >&2
