@@ -31,7 +31,7 @@ for e in "${excluded[@]}"; do
 done
 rm -rf "$root/target/surefire-reports"
 status=0
-(cd "$root" && mvn -o test -Drnnrt.ptx.skip=true -Dgroups=gpu "-Dtest=$filter" \
+(cd "$root" && mvn test -Drnnrt.ptx.skip=true -Dgroups=gpu "-Dtest=$filter" \
   -Dsurefire.failIfNoSpecifiedTests=false "$@") || status=$?
 
 # counts from surefire's reports of this run
