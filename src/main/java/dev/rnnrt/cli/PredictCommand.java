@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rnnrt predict}: runs a Keras model on .npy inputs, batch by batch, and writes one .npy per
- * output plus summary.json. Without {@code --model} it runs the bundled example.
+ * output plus summary.json. Without {@code --model} it runs the bundled example. An output with NaN
+ * or infinite values is written as computed, with a warning that counts them and says whether the
+ * inputs held such values ({@link NonFinite}).
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Runs a Keras model on .npy inputs and writes DIR/out_0.npy, DIR/out_1.npy, … "
@@ -148,8 +150,12 @@ final class PredictCommand implements Callable<Integer> {
         try (OutputFolder folder = outputDir == null ? null
                 : OutputFolder.open(outputDir, overwrite, m.outputNames().size())) {
             Run result = predict(m, readers, n, folder);
+            List<String> nonFinite = nonFiniteWarnings(m, example, inputPaths, readers, result);
+            for (String w : nonFinite) {
+                err.println("rnnrt: warning: " + w);
+            }
             Map<String, Object> summary = summary(loaded, modelPath, inputPaths, readers, result, choice, prec,
-                    loadSeconds, example);
+                    loadSeconds, example, nonFinite);
             if (folder != null) {
                 folder.complete(result.partials(),
                         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(summary));
@@ -196,9 +202,11 @@ final class PredictCommand implements Callable<Integer> {
 
     /**
      * What a run produced: the output shapes, the outputs themselves when kept in memory (no output
-     * folder) or their complete temporary files, timings.
+     * folder) or their complete temporary files, timings, and the NaN and infinite values of each
+     * input and output, counted as the batches passed.
      */
-    private record Run(List<int[]> shapes, List<Tensor> kept, List<Path> partials, int sequences, double seconds) {
+    private record Run(List<int[]> shapes, List<Tensor> kept, List<Path> partials, int sequences, double seconds,
+                       List<NonFinite> inputsNonFinite, List<NonFinite> outputsNonFinite) {
     }
 
     private Run predict(Model m, List<NpyReader> readers, int n, OutputFolder folder) {
@@ -207,6 +215,11 @@ final class PredictCommand implements Callable<Integer> {
         List<Path> partials = new ArrayList<>();
         List<List<Tensor>> kept = new ArrayList<>();
         List<int[]> shapes = new ArrayList<>();
+        List<NonFinite> inputsNonFinite = new ArrayList<>();
+        for (int i = 0; i < readers.size(); i++) {
+            inputsNonFinite.add(new NonFinite());
+        }
+        List<NonFinite> outputsNonFinite = new ArrayList<>();
         boolean progress = !quiet && System.console() != null;
         long start = System.nanoTime();
         ProgressBar bar = new ProgressBar(Main.Streams.err(), progress, n, start);
@@ -214,8 +227,10 @@ final class PredictCommand implements Callable<Integer> {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
                 List<Tensor> batch = new ArrayList<>();
-                for (NpyReader r : readers) {
-                    batch.add(r.readRows(from, count));
+                for (int i = 0; i < readers.size(); i++) {
+                    Tensor x = readers.get(i).readRows(from, count);
+                    inputsNonFinite.get(i).add(x.data(), (long) from * (x.size() / count));
+                    batch.add(x);
                 }
                 List<Tensor> y = predictBatch(m, batch, from, count, n);
                 if (from == 0) {
@@ -224,6 +239,7 @@ final class PredictCommand implements Callable<Integer> {
                         s[0] = n;
                         shapes.add(s);
                         kept.add(new ArrayList<>());
+                        outputsNonFinite.add(new NonFinite());
                         if (folder != null) {
                             Path partial = folder.partial(k);
                             partials.add(partial);
@@ -232,10 +248,12 @@ final class PredictCommand implements Callable<Integer> {
                     }
                 }
                 for (int k = 0; k < outputs; k++) {
+                    Tensor yk = y.get(k);
+                    outputsNonFinite.get(k).add(yk.data(), (long) from * (yk.size() / count));
                     if (writers.isEmpty()) {
-                        kept.get(k).add(y.get(k));
+                        kept.get(k).add(yk);
                     } else {
-                        writers.get(k).append(y.get(k));
+                        writers.get(k).append(yk);
                     }
                 }
                 bar.update(from + count, System.nanoTime());
@@ -261,7 +279,7 @@ final class PredictCommand implements Callable<Integer> {
                 joined.add(concat(kept.get(k), shapes.get(k)));
             }
         }
-        return new Run(shapes, joined, partials, n, seconds);
+        return new Run(shapes, joined, partials, n, seconds, inputsNonFinite, outputsNonFinite);
     }
 
     /**
@@ -329,8 +347,32 @@ final class PredictCommand implements Callable<Integer> {
         }
     }
 
+    /** The warnings of {@link NonFinite#warnings} for this run's inputs and outputs. */
+    private List<String> nonFiniteWarnings(Model m, boolean example, List<Path> inputPaths, List<NpyReader> readers,
+                                           Run run) {
+        List<String> inputFiles = new ArrayList<>();
+        List<int[]> inputShapes = new ArrayList<>();
+        for (int k = 0; k < readers.size(); k++) {
+            NpyReader r = readers.get(k);
+            // a float64 value beyond float32's range is read as ±infinity, as Keras casts it to float32
+            inputFiles.add((example ? "example_input.npy" : inputPaths.get(k).toString())
+                    + (r.dtype() == NpyDtype.FLOAT64 ? ", float64 read as float32" : ""));
+            inputShapes.add(r.shape());
+        }
+        List<String> outputFiles = null;
+        if (outputDir != null) {
+            outputFiles = new ArrayList<>();
+            for (int k = 0; k < run.shapes().size(); k++) {
+                outputFiles.add("out_" + k + ".npy");
+            }
+        }
+        return NonFinite.warnings(m.inputNames(), inputFiles, inputShapes, run.inputsNonFinite(), m.outputNames(),
+                outputFiles, run.shapes(), run.outputsNonFinite());
+    }
+
     private Map<String, Object> summary(LoadedModel loaded, Path modelPath, List<Path> inputPaths, List<NpyReader> readers,
-                                        Run run, Backend.Opened choice, String prec, double loadSeconds, boolean example) {
+                                        Run run, Backend.Opened choice, String prec, double loadSeconds, boolean example,
+                                        List<String> nonFinite) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("rnnrt_version", Main.version());
         s.put("model", example ? "bundled example (example_model.h5)" : modelPath.toString());
@@ -344,6 +386,7 @@ final class PredictCommand implements Callable<Integer> {
             i.put("file", example ? "example_input.npy" : inputPaths.get(k).toString());
             i.put("shape", readers.get(k).shape());
             i.put("dtype", readers.get(k).dtype().descr());
+            i.put("non_finite", run.inputsNonFinite().get(k).json());
             ins.add(i);
         }
         s.put("inputs", ins);
@@ -353,6 +396,7 @@ final class PredictCommand implements Callable<Integer> {
             o.put("name", loaded.model().outputNames().get(k));
             o.put("file", "out_" + k + ".npy");
             o.put("shape", run.shapes().get(k));
+            o.put("non_finite", run.outputsNonFinite().get(k).json());
             outs.add(o);
         }
         s.put("outputs", outs);
@@ -363,7 +407,9 @@ final class PredictCommand implements Callable<Integer> {
         s.put("load_time_s", round(loadSeconds));
         s.put("wall_time_s", round(run.seconds()));
         s.put("sequences_per_second", round(run.sequences() / Math.max(run.seconds(), 1e-9)));
-        s.put("warnings", loaded.warnings());
+        List<String> warnings = new ArrayList<>(loaded.warnings());
+        warnings.addAll(nonFinite);
+        s.put("warnings", warnings);
         return s;
     }
 
