@@ -63,9 +63,12 @@ public final class AdvancedActivation extends Layer {
         return new AdvancedActivation(name, "ELU", "alpha=" + alpha, x -> x > 0 ? x : alpha * Math.expm1(x));
     }
 
-    /** Keras 2's {@code ThresholdedReLU(theta)}: x above theta, else 0. */
+    /**
+     * Keras 2's {@code ThresholdedReLU(theta)}: x above theta, else 0, computed as Keras does, x
+     * times (x > theta): NaN and −∞ give NaN (0 · x), not 0.
+     */
     public static AdvancedActivation thresholdedRelu(String name, double theta) {
-        return new AdvancedActivation(name, "ThresholdedReLU", "theta=" + theta, x -> x > (float) theta ? x : 0);
+        return new AdvancedActivation(name, "ThresholdedReLU", "theta=" + theta, x -> x * (x > (float) theta ? 1 : 0));
     }
 
     @Override

@@ -59,6 +59,22 @@ class AdvancedActivationTest {
         assertEquals(0f, thresholded[0], "ThresholdedReLU(theta=0.1) at 0.1f");
     }
 
+    /**
+     * Keras computes ThresholdedReLU as {@code inputs * cast(inputs > theta)}: a NaN or −∞ input
+     * gives NaN (0 · x), +∞ stays +∞, and x below theta gives 0 of x's sign.
+     */
+    @Test
+    void thresholdedReluMultipliesByTheComparisonAsKerasDoes() {
+        Tensor x = Tensor.of(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0.7f, 0.9f}, 1, 5);
+        float[] y = AdvancedActivation.thresholdedRelu(null, 0.5).call(List.of(x), Collections.singletonList(null))
+                .get(0).data();
+        assertTrue(Float.isNaN(y[0]), "NaN in: " + y[0]);
+        assertTrue(Float.isNaN(y[1]), "-inf in: " + y[1]);
+        assertEquals(Float.POSITIVE_INFINITY, y[2]);
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(y[3]), "-0.7 in: " + y[3]);
+        assertEquals(0.9f, y[4]);
+    }
+
     @Test
     void badInputIsRefusedWithTheReason() {
         PRelu prelu = new PRelu("prelu");
