@@ -17,7 +17,9 @@ namespace emu {
 namespace {
 
 constexpr uint32_t UNINITIALISED = 0x7fc0baddu;  // a quiet NaN as float
-constexpr uint8_t CANARY = 0xcd;
+// The pads' canary: this word at every 4-byte aligned address, so that a float read from a pad is a
+// NaN too (another quiet NaN than UNINITIALISED, telling the two apart in a dump).
+constexpr uint32_t CANARY = 0x7fcdcdcdu;
 
 struct Allocation {
     uint8_t* region;       // mmap'd, guard pages included
@@ -50,15 +52,20 @@ const Allocation* find(uint64_t p, uint64_t extra) {
     return p < a.base + a.bytes + extra ? &a : nullptr;
 }
 
+// The canary's byte at address p (little-endian x86-64).
+uint8_t canaryByte(const uint8_t* p) {
+    return static_cast<uint8_t>(CANARY >> (8 * (reinterpret_cast<uintptr_t>(p) % 4)));
+}
+
 bool padsIntact(const Allocation& a) {
     const uint8_t* dataStart = a.region + page();
     const uint8_t* dataEnd = a.region + a.regionBytes - page();
     const uint8_t* base = reinterpret_cast<const uint8_t*>(a.base);
     for (const uint8_t* p = dataStart; p < base; p++) {
-        if (*p != CANARY) return false;
+        if (*p != canaryByte(p)) return false;
     }
     for (const uint8_t* p = base + a.bytes; p < dataEnd; p++) {
-        if (*p != CANARY) return false;
+        if (*p != canaryByte(p)) return false;
     }
     return true;
 }
@@ -83,7 +90,10 @@ uint64_t allocate(uint64_t bytes) {
     }
     uint8_t* dataEnd = region + pg + data;
     uint64_t base = (reinterpret_cast<uint64_t>(dataEnd) - bytes) & ~uint64_t{255};
-    std::memset(region + pg, CANARY, data);
+    uint32_t* pads = reinterpret_cast<uint32_t*>(region + pg);  // page-aligned
+    for (size_t k = 0; k < data / 4; k++) {
+        pads[k] = CANARY;
+    }
     uint32_t* words = reinterpret_cast<uint32_t*>(base);
     for (uint64_t k = 0; k < bytes / 4; k++) {
         words[k] = UNINITIALISED;

@@ -467,6 +467,18 @@ CASE(aWriteOneFloatBeforeAnAllocationIsAnIllegalAddress) {
                .c_str());
 }
 
+CASE(aReadOneFloatPastAnAllocationGivesNan) {
+    start();
+    CUdeviceptr src = alloc(100 * 4), dst = alloc(4 * 4);
+    EXPECT(fill(src, 0, 100), SUCCESS);
+    int offset = 98, n = 4;  // src[98], src[99], then two floats past its end
+    EXPECT(launch(fn("emutest_copy"), 1, 4, 0, nullptr, {&src, &offset, &dst, &n}), SUCCESS);
+    std::vector<float> v = download(dst, 4);
+    CHECK(v[0] == 98 && v[1] == 99, "dst = %g %g, expected 98 99", v[0], v[1]);
+    CHECK(std::isnan(v[2]) && std::isnan(v[3]), "reading past the allocation gave %g (0x%08x), %g (0x%08x), not NaN",
+          v[2], bits(v[2]), v[3], bits(v[3]));
+}
+
 CASE(anIllegalAddressIsStickyUntilTheLastReferenceIsReleased) {
     start();
     CUcontext ctx;
