@@ -3,13 +3,15 @@
 //   - one after another, to the end (kernels without barriers or warp operations), or
 //   - as fibers (kernels with __syncthreads or __shfl_*_sync): each thread has a stack of its own
 //     and runs until it waits at a barrier; the block barrier releases when every thread that has
-//     not exited waits at it, a warp shuffle when every lane its mask names has arrived.
+//     not exited waits at it, a warp shuffle when every lane its mask names has arrived (lanes of a
+//     warp with disjoint masks, such as its two halves, shuffle independently).
 // All live threads waiting with none able to go on is a deadlock: the launch fails naming the
 // kernel instead of hanging. A fault (a read or write past an allocation's guard page) in a kernel
 // fails the launch too, as CUDA_ERROR_ILLEGAL_ADDRESS.
 //
 // Strict: a shuffle whose mask leaves out the calling lane, names a lane that has exited or does
-// not exist, or differs between the lanes of one shuffle fails the launch (undefined on a GPU).
+// not exist, or overlaps the mask of a shuffle lanes of its warp wait at without being equal to it
+// fails the launch (undefined on a GPU).
 // Permissive: threads that have exited count as arrived at __syncthreads (what current GPUs do);
 // barriers at different places in the code count as one (bar.sync 0 does not tell them apart).
 #include <setjmp.h>
@@ -72,13 +74,20 @@ struct Fiber {
     void* sp = nullptr;
     uint3 tid{};
     State state = State::READY;
+    // at a warp shuffle: the value it gives, the lane it reads, and what it receives
+    uint32_t shuffleValue = 0;
+    int shuffleSource = 0;
+    uint32_t shuffleResult = 0;
+};
+
+// A warp shuffle some lanes of a warp wait at: it completes when every lane of its mask arrived.
+struct Shuffle {
+    uint32_t mask;
+    uint32_t arrived;
 };
 
 struct Warp {
-    uint32_t values[2][32];
-    uint32_t arrived = 0;   // lanes waiting at the current shuffle
-    uint32_t mask = 0;      // the current shuffle's mask
-    unsigned generation = 0;
+    std::vector<Shuffle> pending;  // disjoint masks
 };
 
 // The block running (one at a time: the emulator's lock is held).
@@ -121,10 +130,11 @@ void switchAway(Fiber& f);
     f.state = State::DONE;
     block.live--;
     int t = block.current;
-    Warp& w = block.warps[t / 32];
-    if (w.arrived != 0 && (w.mask & (1u << (t % 32)))) {
-        fail("kernel %s: lane %d of warp %d exited while lanes of its warp wait for it at __shfl_xor_sync (mask "
-             "0x%08x)", block.grid->kernel->name.c_str(), t % 32, t / 32, w.mask);
+    for (const Shuffle& s : block.warps[t / 32].pending) {
+        if (s.mask & (1u << (t % 32))) {
+            fail("kernel %s: lane %d of warp %d exited while lanes of its warp wait for it at __shfl_xor_sync (mask "
+                 "0x%08x)", block.grid->kernel->name.c_str(), t % 32, t / 32, s.mask);
+        }
     }
     // threads that exited count as arrived: the others at the barrier may go on
     if (block.live > 0 && block.atBarrier == block.live) {
@@ -375,6 +385,7 @@ uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
     emu::Fiber& f = emu::self();
     int t = block.current;  // fibers are numbered by their linear thread index
     int lane = t % 32;
+    int first = t - lane;   // the warp's lane 0
     emu::Warp& w = block.warps[t / 32];
     const char* name = block.grid->kernel->name.c_str();
     if (width < 1 || width > 32 || (width & (width - 1)) != 0) {
@@ -382,34 +393,6 @@ uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
     }
     if (!(mask & (1u << lane))) {
         emu::fail("kernel %s: lane %d calls __shfl_xor_sync with mask 0x%08x, which leaves it out", name, lane, mask);
-    }
-    if (w.arrived == 0) {
-        // the first lane to arrive checks the mask for the whole warp
-        for (int l = 0; l < 32; l++) {
-            if (!(mask & (1u << l))) continue;
-            int other = t - lane + l;
-            if (other >= block.count || block.fibers[other].state == emu::State::DONE) {
-                emu::fail("kernel %s: __shfl_xor_sync with mask 0x%08x names lane %d of warp %d, which %s", name, mask,
-                          l, t / 32, other >= block.count ? "does not exist (the block is smaller)" : "has exited");
-            }
-        }
-        w.mask = mask;
-    } else if (w.mask != mask) {
-        emu::fail("kernel %s: lanes of warp %d meet at __shfl_xor_sync with different masks (0x%08x, 0x%08x)", name,
-                  t / 32, w.mask, mask);
-    }
-    int slot = w.generation & 1;
-    w.values[slot][lane] = bits;
-    w.arrived |= 1u << lane;
-    if (w.arrived == mask) {
-        w.arrived = 0;
-        w.generation++;
-        for (uint32_t waiting = mask & ~(1u << lane); waiting != 0; waiting &= waiting - 1) {
-            block.fibers[t - lane + __builtin_ctz(waiting)].state = emu::State::READY;
-        }
-    } else {
-        f.state = emu::State::AT_WARP_BARRIER;
-        emu::yield(f);
     }
     int src = lane ^ laneMask;
     if (((src ^ lane) & ~(width - 1)) != 0) {
@@ -419,7 +402,47 @@ uint32_t shuffleXor(unsigned mask, uint32_t bits, int laneMask, int width) {
         emu::fail("kernel %s: lane %d reads lane %d with __shfl_xor_sync, which the mask 0x%08x leaves out", name, lane,
                   src, mask);
     }
-    return w.values[slot][src];
+    emu::Shuffle* s = nullptr;
+    for (emu::Shuffle& p : w.pending) {
+        if (p.mask == mask) {
+            s = &p;
+        } else if (p.mask & mask) {
+            emu::fail("kernel %s: lanes of warp %d meet at __shfl_xor_sync with different masks (0x%08x, 0x%08x)", name,
+                      t / 32, p.mask, mask);
+        }
+    }
+    if (s == nullptr) {
+        // the first lane to arrive checks the mask for the others
+        for (int l = 0; l < 32; l++) {
+            if (!(mask & (1u << l))) continue;
+            int other = first + l;
+            if (other >= block.count || block.fibers[other].state == emu::State::DONE) {
+                emu::fail("kernel %s: __shfl_xor_sync with mask 0x%08x names lane %d of warp %d, which %s", name, mask,
+                          l, t / 32, other >= block.count ? "does not exist (the block is smaller)" : "has exited");
+            }
+        }
+        w.pending.push_back(emu::Shuffle{mask, 0});
+        s = &w.pending.back();
+    }
+    f.shuffleValue = bits;
+    f.shuffleSource = src;
+    s->arrived |= 1u << lane;
+    if (s->arrived != mask) {
+        f.state = emu::State::AT_WARP_BARRIER;
+        emu::yield(f);
+        return f.shuffleResult;  // set by the lane that arrived last
+    }
+    // the last lane to arrive: every lane of the mask receives its source's value
+    *s = w.pending.back();
+    w.pending.pop_back();
+    for (uint32_t lanes = mask; lanes != 0; lanes &= lanes - 1) {
+        emu::Fiber& o = block.fibers[first + __builtin_ctz(lanes)];
+        o.shuffleResult = block.fibers[first + o.shuffleSource].shuffleValue;
+    }
+    for (uint32_t lanes = mask & ~(1u << lane); lanes != 0; lanes &= lanes - 1) {
+        block.fibers[first + __builtin_ctz(lanes)].state = emu::State::READY;
+    }
+    return f.shuffleResult;
 }
 
 }  // namespace

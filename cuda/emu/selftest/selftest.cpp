@@ -352,6 +352,17 @@ CASE(barrierAndShuffleRunWhenEveryThreadTakesPart) {
     }
 }
 
+CASE(aButterflySumOverEachWarpGivesEveryLaneTheSum) {
+    start();
+    CUdeviceptr out = alloc(96 * 4);
+    EXPECT(sync(out, 9, 96), SUCCESS);
+    std::vector<float> v = download(out, 96);
+    for (int t = 0; t < 96; t++) {
+        float want = static_cast<float>(32 * 32 * (t / 32) + 31 * 32 / 2);
+        CHECK(v[t] == want, "out[%d] = %g, expected %g", t, v[t], want);
+    }
+}
+
 CASE(aBarrierOneThreadWaitsAtWhileItsWarpWaitsForItIsADeadlock) {
     start();
     CUdeviceptr out = alloc(64 * 4);
@@ -397,6 +408,14 @@ CASE(aFullMaskShuffleInAPartialWarpNamesMissingLanes) {
     EXPECT(sync(out, 0, 48), LAUNCH_FAILED,
            "cuda-emu: kernel emutest_sync: __shfl_xor_sync with mask 0xffffffff names lane 16 of warp 1, which does "
            "not exist (the block is smaller)");
+}
+
+CASE(halfWarpsShufflingOnTheirOwnAfterABarrierRun) {
+    start();
+    CUdeviceptr out = alloc(64 * 4);
+    EXPECT(sync(out, 5, 64), SUCCESS);
+    std::vector<float> v = download(out, 64);
+    for (int t = 0; t < 64; t++) CHECK(v[t] == static_cast<float>(t ^ 1), "out[%d] = %g, expected %d", t, v[t], t ^ 1);
 }
 
 CASE(aFaultInAKernelRunAsFibersIsAnIllegalAddress) {

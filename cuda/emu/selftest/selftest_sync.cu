@@ -47,6 +47,10 @@ extern "C" __global__ void emutest_sync(float* out, int mode) {
         case 8:  // reads shared memory nobody wrote
             v = s[t];
             break;
+        case 9:  // correct: a butterfly sum over each warp, as rnnrt's fused kernels reduce
+            v = (float)t;
+            for (int off = 16; off > 0; off /= 2) v += __shfl_xor_sync(full, v, off);
+            break;
         default:
             v = -1.0f;
     }
