@@ -32,9 +32,9 @@ extern "C" __global__ void emutest_shared(float* out, int n, int mode) {
 }
 
 // 16 KiB of static shared memory beside the dynamic: out[0] = fixed[0] unwritten, out[1] = the
-// sum of n floats of dynamic shared memory written and read back
+// sum of n floats of dynamic shared memory written and read back (volatile: nvcc keeps fixed)
 extern "C" __global__ void emutest_static_shared(float* out, int n) {
-    __shared__ float fixed[4096];
+    __shared__ volatile float fixed[4096];
     extern __shared__ float dyn[];
     out[0] = fixed[0];
     for (int k = 0; k < n; k++) dyn[k] = 1.0f;
