@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs rnnrt's GPU-tagged tests on the CUDA emulator (cuda/emu/README.md): builds it, puts its
-# libcuda.so.1 and libcublas.so.12 first on LD_LIBRARY_PATH (the forked test JVM inherits it), and
-# runs `mvn test -Dgroups=gpu` without rebuilding the PTX. Extra arguments go to mvn.
+# Runs rnnrt's GPU-tagged tests on the CUDA emulator (cuda/emu/README.md): runs the emulator's
+# self-test (selftest.sh), builds it, puts its libcuda.so.1 and libcublas.so.12 first on
+# LD_LIBRARY_PATH (the forked test JVM inherits it), and runs `mvn test -Dgroups=gpu` without
+# rebuilding the PTX. Extra arguments go to mvn.
 # Fails when any test fails or is skipped: a skipped GPU test here means the probe did not see the
 # emulated device, and the run checked nothing.
 #
@@ -22,6 +23,8 @@ excluded=(
 )
 # (GpuBenchmark, the GPU benchmark program, is not a test and never runs here.)
 
+# first the emulator's own checks (seconds): a check that refuses nothing would let every test pass
+bash "$here/selftest.sh"
 bash "$here/build.sh" "$out"
 export LD_LIBRARY_PATH="$out${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
