@@ -326,9 +326,7 @@ public final class Bidirectional extends Layer {
         }
         // directions on two backends run one after the other: when the second fails, the first's
         // states go back, so that a failed call leaves both as they were
-        synchronized (this) {
-            return SavedStates.restoringOnFailure(List.of(forward, backward), run);
-        }
+        return SavedStates.restoringOnFailure(List.of(this), run);
     }
 
     /** Sequence outputs keep the mask (both of them with merge_mode None); states carry none. */
@@ -381,6 +379,16 @@ public final class Bidirectional extends Layer {
     public void resetState() {
         forward.resetState();
         backward.resetState();
+    }
+
+    /** A stateful layer's lock, and its parts', guard its carried states. */
+    @Override
+    void addStateLocks(List<Layer> out) {
+        if (isStateful()) {
+            out.add(this);
+            forward.addStateLocks(out);
+            backward.addStateLocks(out);
+        }
     }
 
     /** Both directions' carried states. */

@@ -225,9 +225,7 @@ public final class BidirectionalStack extends Layer {
         }
         // the stacks run one after the other: when the backward one fails, the forward one's states
         // go back, so that a failed call leaves both as they were
-        synchronized (this) {
-            return SavedStates.restoringOnFailure(List.of(forward, backward), run);
-        }
+        return SavedStates.restoringOnFailure(List.of(this), run);
     }
 
     /** x, with the forward stack's (first) or the backward stack's initial states when given. */
@@ -281,6 +279,16 @@ public final class BidirectionalStack extends Layer {
     public void resetState() {
         forward.resetState();
         backward.resetState();
+    }
+
+    /** A stateful layer's lock, and its parts', guard its carried states. */
+    @Override
+    void addStateLocks(List<Layer> out) {
+        if (isStateful()) {
+            out.add(this);
+            forward.addStateLocks(out);
+            backward.addStateLocks(out);
+        }
     }
 
     /** Both stacks' carried states. */

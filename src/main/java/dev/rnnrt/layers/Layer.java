@@ -4,10 +4,14 @@ import dev.rnnrt.api.Mask;
 import dev.rnnrt.api.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -20,8 +24,15 @@ import java.util.function.Supplier;
 public abstract class Layer {
 
     private static final Map<String, AtomicInteger> NAME_COUNTERS = new ConcurrentHashMap<>();
+    private static final AtomicLong MADE = new AtomicLong();
 
     private final String name;
+    /**
+     * The order layers were made in. A layer made of others makes them after itself, so that
+     * taking the locks of stateful layers in this order takes a layer's before its parts', as its
+     * own calls do ({@link SavedStates#restoringOnFailure}).
+     */
+    private final long made = MADE.getAndIncrement();
 
     protected Layer(String name) {
         if (name == null || name.isBlank()) {
@@ -156,6 +167,14 @@ public abstract class Layer {
         return SavedStates.NONE;
     }
 
+    /**
+     * Adds the layers whose locks guard this layer's carried states: a stateful recurrent layer
+     * itself; a stateful layer made of recurrent layers, itself and its parts'. Nothing for
+     * layers without carried states (the default).
+     */
+    void addStateLocks(List<Layer> out) {
+    }
+
     /** Carried states taken by {@link #saveStates()}, to put back after a call that failed. */
     @FunctionalInterface
     public interface SavedStates {
@@ -182,15 +201,42 @@ public abstract class Layer {
          * Runs {@code call}, and when it throws, puts the states of {@code layers} back as they
          * were before it and rethrows: for calls that run several stateful layers, or one several
          * times, where a failure after the first has advanced some states would otherwise leave
-         * them so. The caller holds the lock that serialises the layers' stateful calls.
+         * them so. From taking the states to putting them back it holds the locks of the
+         * stateful layers among {@code layers} and of their parts, so that no other call, reset
+         * or model sharing a layer changes their states in between, to be undone by the restore.
          */
         static <T> T restoringOnFailure(List<? extends Layer> layers, Supplier<T> call) {
-            SavedStates before = of(layers);
-            try {
-                return call.get();
-            } catch (RuntimeException | Error e) {
-                before.restore();
-                throw e;
+            Set<Layer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            List<Layer> locks = new ArrayList<>();
+            for (Layer l : layers) {
+                List<Layer> mine = new ArrayList<>();
+                l.addStateLocks(mine);
+                for (Layer m : mine) {
+                    if (seen.add(m)) {
+                        locks.add(m);
+                    }
+                }
+            }
+            // one order for every caller, a layer before its parts as its own calls take them: no deadlock
+            locks.sort(Comparator.comparingLong(l -> l.made));
+            return holding(locks, 0, () -> {
+                SavedStates before = of(layers);
+                try {
+                    return call.get();
+                } catch (RuntimeException | Error e) {
+                    before.restore();
+                    throw e;
+                }
+            });
+        }
+
+        /** Runs {@code body} holding the locks of {@code locks} from index {@code k} on, in order. */
+        private static <T> T holding(List<Layer> locks, int k, Supplier<T> body) {
+            if (k == locks.size()) {
+                return body.get();
+            }
+            synchronized (locks.get(k)) {
+                return holding(locks, k + 1, body);
             }
         }
     }

@@ -680,6 +680,14 @@ public abstract class RecurrentLayer extends Layer {
         };
     }
 
+    /** A stateful layer's lock guards its carried states. */
+    @Override
+    void addStateLocks(List<Layer> out) {
+        if (stateful) {
+            out.add(this);
+        }
+    }
+
     /** The states a stateful layer carries into its next call (copies); empty before its first call. */
     public synchronized List<Tensor> states() {
         requireStateful("states");

@@ -342,9 +342,7 @@ public final class StackedRnn extends Layer {
         }
         // the cells run one after the other: when a later one fails, the earlier ones' states go
         // back, so that a failed call leaves every cell's states as they were
-        synchronized (this) {
-            return SavedStates.restoringOnFailure(cells, () -> runCells(inputs, mask));
-        }
+        return SavedStates.restoringOnFailure(List.of(this), () -> runCells(inputs, mask));
     }
 
     /** The cells one after the other on the host: inputs as {@link #call}, mask x's or null. */
@@ -484,6 +482,17 @@ public final class StackedRnn extends Layer {
     public void resetState() {
         for (RecurrentLayer c : cells) {
             c.resetState();
+        }
+    }
+
+    /** A stateful layer's lock, and its parts', guard its carried states. */
+    @Override
+    void addStateLocks(List<Layer> out) {
+        if (isStateful()) {
+            out.add(this);
+            for (RecurrentLayer c : cells) {
+                c.addStateLocks(out);
+            }
         }
     }
 

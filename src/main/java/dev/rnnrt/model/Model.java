@@ -20,7 +20,8 @@ import java.util.Map;
  * values on a device go to it as one call ({@link #stackedRuns()}). A model without stateful layers
  * is safe to call from several threads at once. With stateful layers, calls are serialised and each call
  * starts from the states the previous one left, until {@link #resetStates()}; a call that throws
- * leaves them as they were before it.
+ * leaves them as they were before it. A call holds its stateful layers' locks from start to end, so
+ * that another model sharing one of them, or a direct call or reset of one, waits for it.
  */
 public final class Model {
 

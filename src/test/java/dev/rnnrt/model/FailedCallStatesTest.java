@@ -30,6 +30,9 @@ import dev.rnnrt.testing.RandomTensors;
 import dev.rnnrt.testing.Tolerance;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -198,6 +201,121 @@ class FailedCallStatesTest {
         }
     }
 
+    /**
+     * While a call of a stateful model waits in its failing last layer, another thread works with
+     * a stateful layer that call has already run, through a second model that shares it: resets
+     * it and calls it with another batch size. What that thread did is not undone when the failed
+     * call puts its states back: the second model's calls give what the layer gives from zeros,
+     * and go on doing so with that batch size. For a recurrent layer, and for each layer made of
+     * several.
+     */
+    @Test
+    void aFailedCallPutsNoStatesBackOverWhatAnotherThreadDidMeanwhile() throws Exception {
+        try (Backend.Opened opened = Backend.CPU_REFERENCE.open()) {
+            RecurrentBackend be = opened.backend();
+            List<Supplier<Layer>> makers = List.of(
+                    () -> seeded(Lstm.builder(4), 140).returnSequences(true).stateful(true).backend(be).build(),
+                    () -> Bidirectional.of("bi", seeded(Gru.builder(3), 180).returnSequences(true).stateful(true)
+                                    .backend(be).build(), Bidirectional.MergeMode.CONCAT,
+                            seeded(Gru.builder(3), 190).returnSequences(true).stateful(true).goBackwards(true)
+                                    .backend(be).build()),
+                    () -> StackedRnn.builder(seeded(Lstm.builder(4), 200).backend(be).build(),
+                            seeded(Gru.builder(3), 210).backend(be).build()).returnSequences(true).stateful(true)
+                            .build(),
+                    () -> BidirectionalStack.of("bistack", StackedRnn.builder(
+                            seeded(SimpleRnn.builder(3), 220).backend(be).build(),
+                            seeded(Lstm.builder(2), 230).backend(be).build()).returnSequences(true).stateful(true)
+                            .build(), Bidirectional.MergeMode.SUM, true));
+            for (int k = 0; k < makers.size(); k++) {
+                RandomTensors r = new RandomTensors(SEED + 50 + k);
+                FailingBackend failing = new FailingBackend(be);
+                Layer shared = makers.get(k).get();
+                Model a = Model.sequential("a").input(-1, 3).add(shared)
+                        .add(seeded(Gru.builder(3), 150).name("gru").stateful(true).backend(failing).build()).build();
+                Model b = Model.sequential("b").input(-1, 3).add(shared).build();
+                Layer twin = makers.get(k).get();
+                String what = shared.describe();
+                List<Tensor> y = List.of(r.uniform(1, 3, 4, 3), r.uniform(1, 3, 5, 3));
+
+                a.predict(r.uniform(1, 2, 5, 3));
+                failing.fail = true;
+                failing.pause = new CountDownLatch(1);
+                AtomicReference<Throwable> failed = new AtomicReference<>();
+                Thread caller = new Thread(() -> failed.set(assertThrows(IllegalStateException.class,
+                        () -> a.predict(r.uniform(1, 2, 6, 3)))));
+                caller.start();
+                assertTrue(failing.paused.await(10, TimeUnit.SECONDS), what + ": the failing call did not reach its "
+                        + "last layer");
+                List<Tensor> fromB = new ArrayList<>();
+                AtomicReference<Throwable> other = new AtomicReference<>();
+                Thread meanwhile = new Thread(() -> {
+                    try {
+                        b.resetStates();
+                        fromB.add(b.predict(y.get(0)));
+                    } catch (Throwable t) {
+                        other.set(t);
+                    }
+                });
+                meanwhile.start();
+                // it either waits for the failing call to end, or has done its work before that ends
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (meanwhile.getState() != Thread.State.BLOCKED && meanwhile.getState() != Thread.State.TERMINATED
+                        && System.nanoTime() < until) {
+                    Thread.sleep(1);
+                }
+                failing.pause.countDown();
+                caller.join(10_000);
+                meanwhile.join(10_000);
+
+                assertEquals(FailingBackend.MESSAGE, failed.get().getMessage(), what);
+                assertEquals(null, other.get(), what);
+                Compare.assertClose(what + ": the second model's call after its reset, seed " + r.seed(),
+                        call(twin, y.get(0)), fromB.get(0), Tolerance.FP32);
+                Compare.assertClose(what + ": the second model's next call, seed " + r.seed(), call(twin, y.get(1)),
+                        b.predict(y.get(1)), Tolerance.FP32);
+            }
+        }
+    }
+
+    /**
+     * Two models that share two stateful layers and run them in opposite orders, called from two
+     * threads at once, each holding its layers' locks for the whole call: both finish, the locks
+     * being taken in one order whatever the model's.
+     */
+    @Test
+    void modelsSharingStatefulLayersInOppositeOrdersDoNotDeadlock() throws Exception {
+        try (Backend.Opened opened = Backend.CPU_REFERENCE.open()) {
+            RecurrentBackend be = opened.backend();
+            Lstm first = seeded(Lstm.builder(3), 240).returnSequences(true).stateful(true).backend(be).build();
+            Gru second = seeded(Gru.builder(3), 250).returnSequences(true).stateful(true).backend(be).build();
+            Model ab = Model.sequential("ab").input(-1, 3).add(first).add(second).build();
+            Model ba = Model.sequential("ba").input(-1, 3).add(second).add(first).build();
+            Tensor x = new RandomTensors(SEED + 70).uniform(1, 1, 2, 3);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> threads = new ArrayList<>();
+            for (Model m : List.of(ab, ba)) {
+                threads.add(new Thread(() -> {
+                    try {
+                        for (int k = 0; k < 500; k++) {
+                            m.predict(x);
+                        }
+                    } catch (Throwable t) {
+                        failure.set(t);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.setDaemon(true);
+                t.start();
+            }
+            for (Thread t : threads) {
+                t.join(30_000);
+                assertEquals(Thread.State.TERMINATED, t.getState(), "the two models' calls wait for each other");
+            }
+            assertEquals(null, failure.get());
+        }
+    }
+
     private static Tensor call(Layer layer, Tensor x) {
         return layer.call(List.of(x), null).get(0);
     }
@@ -218,6 +336,9 @@ class FailedCallStatesTest {
 
         private final RecurrentBackend inner;
         volatile boolean fail;
+        /** When set, a failing call counts down {@link #paused} and waits for this before it throws. */
+        volatile CountDownLatch pause;
+        final CountDownLatch paused = new CountDownLatch(1);
 
         FailingBackend(RecurrentBackend inner) {
             this.inner = inner;
@@ -231,6 +352,15 @@ class FailedCallStatesTest {
         @Override
         public RecurrentResult forward(CellSpec cell, LoopSpec loop, Tensor x, Mask mask, List<Tensor> initialState) {
             if (fail) {
+                CountDownLatch p = pause;
+                if (p != null) {
+                    paused.countDown();
+                    try {
+                        p.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 throw new IllegalStateException(MESSAGE);
             }
             return inner.forward(cell, loop, x, mask, initialState);
