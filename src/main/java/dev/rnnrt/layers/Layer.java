@@ -185,7 +185,10 @@ public abstract class Layer {
         /** Puts the states back as they were when they were taken. */
         void restore();
 
-        /** The states of all of {@code layers}, restored together. */
+        /**
+         * The states of all of {@code layers}, restored together: each is put back even where
+         * another's restore throws, and then the first such failure is thrown.
+         */
         static SavedStates of(List<? extends Layer> layers) {
             List<SavedStates> each = new ArrayList<>();
             for (Layer l : layers) {
@@ -194,14 +197,34 @@ public abstract class Layer {
                     each.add(s);
                 }
             }
-            return each.isEmpty() ? NONE : () -> each.forEach(SavedStates::restore);
+            return each.isEmpty() ? NONE : () -> {
+                Throwable first = null;
+                for (SavedStates s : each) {
+                    try {
+                        s.restore();
+                    } catch (RuntimeException | Error e) {
+                        if (first == null) {
+                            first = e;
+                        } else if (first != e) {
+                            first.addSuppressed(e);
+                        }
+                    }
+                }
+                if (first instanceof Error e) {
+                    throw e;
+                }
+                if (first != null) {
+                    throw (RuntimeException) first;
+                }
+            };
         }
 
         /**
          * Runs {@code call}, and when it throws, puts the states of {@code layers} back as they
          * were before it and rethrows: for calls that run several stateful layers, or one several
          * times, where a failure after the first has advanced some states would otherwise leave
-         * them so. From taking the states to putting them back it holds the locks of the
+         * them so. Where putting them back throws too, that failure is added to the call's as
+         * suppressed. From taking the states to putting them back it holds the locks of the
          * stateful layers among {@code layers} and of their parts, so that no other call, reset
          * or model sharing a layer changes their states in between, to be undone by the restore.
          */
@@ -223,8 +246,14 @@ public abstract class Layer {
                 SavedStates before = of(layers);
                 try {
                     return call.get();
-                } catch (RuntimeException | Error e) {
-                    before.restore();
+                } catch (Throwable e) {
+                    try {
+                        before.restore();
+                    } catch (Throwable restoring) {
+                        if (restoring != e) {
+                            e.addSuppressed(restoring);
+                        }
+                    }
                     throw e;
                 }
             });

@@ -316,6 +316,77 @@ class FailedCallStatesTest {
         }
     }
 
+    /**
+     * A layer of the user's whose states cannot be put back (its restore throws) before a
+     * stateful LSTM, in a call that fails in its last layer: the call's own failure is what the
+     * caller gets, with the restore's added as suppressed, and the LSTM's states go back all the
+     * same.
+     */
+    @Test
+    void aRestoreThatThrowsHidesNeitherTheFailureNorTheOtherLayersRestores() {
+        try (Backend.Opened opened = Backend.CPU_REFERENCE.open()) {
+            RecurrentBackend be = opened.backend();
+            RandomTensors r = new RandomTensors(SEED + 60);
+            FailingBackend failing = new FailingBackend(be);
+            Supplier<Lstm> lstm = () -> seeded(Lstm.builder(4), 160).name("lstm").returnSequences(true)
+                    .stateful(true).backend(be).build();
+            Model model = Model.sequential("m").input(-1, 3).add(new Unrestorable()).add(lstm.get())
+                    .add(seeded(Gru.builder(3), 170).name("gru").stateful(true).backend(failing).build()).build();
+            Lstm twin = lstm.get();
+            Tensor first = r.uniform(1, 2, 5, 3);
+            Tensor next = r.uniform(1, 2, 4, 3);
+
+            model.predict(first);
+            twin.call(first);
+            failing.fail = true;
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> model.predict(r.uniform(1, 2, 5, 3)));
+            assertEquals(FailingBackend.MESSAGE, e.getMessage());
+            assertEquals(1, e.getSuppressed().length);
+            assertEquals(Unrestorable.MESSAGE, e.getSuppressed()[0].getMessage());
+            failing.fail = false;
+            Compare.assertClose("the LSTM's call after the failed one, seed " + r.seed(), twin.call(next).output(),
+                    model.layers().get(1).call(List.of(next), null).get(0), Tolerance.FP32);
+        }
+    }
+
+    /** A stateful layer of the user's that passes its input on and cannot put its states back. */
+    private static final class Unrestorable extends Layer {
+
+        static final String MESSAGE = "these states cannot be put back";
+
+        Unrestorable() {
+            super("unrestorable");
+        }
+
+        @Override
+        public String className() {
+            return "Unrestorable";
+        }
+
+        @Override
+        public List<int[]> outputShapes(List<int[]> inputShapes) {
+            return List.of(inputShapes.get(0));
+        }
+
+        @Override
+        public List<Tensor> call(List<Tensor> inputs, List<Mask> masks) {
+            return List.of(inputs.get(0));
+        }
+
+        @Override
+        public boolean isStateful() {
+            return true;
+        }
+
+        @Override
+        public SavedStates saveStates() {
+            return () -> {
+                throw new UnsupportedOperationException(MESSAGE);
+            };
+        }
+    }
+
     private static Tensor call(Layer layer, Tensor x) {
         return layer.call(List.of(x), null).get(0);
     }
