@@ -45,7 +45,8 @@ public final class AdvancedActivation extends Layer {
                     }
                     double th = (float) threshold;
                     double negativePart = negativeSlope != 0 ? Math.max(0, th - x) : 0;
-                    double y = th != 0 ? (x > th ? x : 0) : Math.max(0, x);
+                    // x times (x > threshold), as Keras computes it: NaN and −∞ give NaN (0 · x), not 0
+                    double y = th != 0 ? x * (x > th ? 1 : 0) : Math.max(0, x);
                     if (maxValue != null) {
                         y = Math.min(Math.max(y, 0), (float) (double) maxValue);
                     }

@@ -75,6 +75,22 @@ class AdvancedActivationTest {
         assertEquals(0.9f, y[4]);
     }
 
+    /**
+     * Keras' relu with a threshold computes {@code x * cast(x > threshold)} too (Keras 2.2.3 to 3,
+     * before the clip and the negative slope): a NaN or −∞ input gives NaN, +∞ stays +∞.
+     */
+    @Test
+    void reluWithAThresholdMultipliesByTheComparisonAsKerasDoes() {
+        Tensor x = Tensor.of(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0.7f, 0.9f}, 1, 5);
+        float[] y = AdvancedActivation.relu(null, null, 0, 0.5).call(List.of(x), Collections.singletonList(null))
+                .get(0).data();
+        assertTrue(Float.isNaN(y[0]), "NaN in: " + y[0]);
+        assertTrue(Float.isNaN(y[1]), "-inf in: " + y[1]);
+        assertEquals(Float.POSITIVE_INFINITY, y[2]);
+        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(y[3]), "-0.7 in: " + y[3]);
+        assertEquals(0.9f, y[4]);
+    }
+
     @Test
     void badInputIsRefusedWithTheReason() {
         PRelu prelu = new PRelu("prelu");
