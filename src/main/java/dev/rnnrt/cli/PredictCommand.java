@@ -220,6 +220,10 @@ final class PredictCommand implements Callable<Integer> {
             inputsNonFinite.add(new NonFinite());
         }
         List<NonFinite> outputsNonFinite = new ArrayList<>();
+        // per row of a batch: whether its sequence's inputs hold a NaN or infinite value so far (a
+        // stateful model's row i continues row i of the batch before, so its flag stays set)
+        boolean[] nonFiniteRows = new boolean[Math.min(batchSize, n)];
+        boolean stateful = m.isStateful();
         boolean progress = !quiet && System.console() != null;
         long start = System.nanoTime();
         ProgressBar bar = new ProgressBar(Main.Streams.err(), progress, n, start);
@@ -227,9 +231,13 @@ final class PredictCommand implements Callable<Integer> {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
                 List<Tensor> batch = new ArrayList<>();
+                if (!stateful) {
+                    Arrays.fill(nonFiniteRows, false);
+                }
                 for (int i = 0; i < readers.size(); i++) {
                     Tensor x = readers.get(i).readRows(from, count);
-                    inputsNonFinite.get(i).add(x.data(), (long) from * (x.size() / count));
+                    int row = x.size() / count;
+                    inputsNonFinite.get(i).addInput(x.data(), (long) from * row, row, nonFiniteRows);
                     batch.add(x);
                 }
                 List<Tensor> y = predictBatch(m, batch, from, count, n);
@@ -249,7 +257,8 @@ final class PredictCommand implements Callable<Integer> {
                 }
                 for (int k = 0; k < outputs; k++) {
                     Tensor yk = y.get(k);
-                    outputsNonFinite.get(k).add(yk.data(), (long) from * (yk.size() / count));
+                    int row = yk.size() / count;
+                    outputsNonFinite.get(k).addOutput(yk.data(), (long) from * row, row, nonFiniteRows);
                     if (writers.isEmpty()) {
                         kept.get(k).add(yk);
                     } else {

@@ -212,8 +212,8 @@ class PredictNonFiniteTest {
         String input = "input 'x' (" + dir.resolve("x.npy") + "): 3 of 189 values are NaN or ±infinite (2 NaN, "
                 + "1 ±infinite), the first at [5, 2, 1]";
         for (String w : warnings) {
-            assertTrue(w.endsWith("; the inputs hold such values too, and Keras carries them into the outputs as "
-                    + "well: " + input + "."), w);
+            assertTrue(w.endsWith("; each is in a sequence whose inputs hold NaN or infinite values, which Keras "
+                    + "carries into the outputs too: " + input + "."), w);
             assertFalse(w.contains("every input is finite"), w);
         }
         assertTrue(warnings.get(0).startsWith("output 'leaky' (out_0.npy): ") && warnings.get(0).contains("[5, 2, "),
@@ -231,10 +231,79 @@ class PredictNonFiniteTest {
         List<String> warnings = predictAndCheck(model, x, false);
         assertTrue(warnings.size() >= 2, "the seed " + SEED + " overflows at least two outputs: " + warnings);
         for (String w : warnings) {
-            assertTrue(w.contains("every input is finite, so the model made them: a value passed float32's range")
+            assertTrue(w.contains("every input is finite, so the model made them, for example where a value passed float32's "
+                    + "range")
                     && w.contains("README.md, \"Backends\""), w);
             assertFalse(w.contains("input 'x'"), w);
         }
+    }
+
+    /**
+     * A NaN input in one sequence and an overflow in another whose inputs are all finite: the
+     * warning does not lay the overflow on the NaN input, but counts the values of each kind and
+     * gives the first index of those the model made.
+     */
+    @Test
+    void anOverflowInAnotherSequenceThanTheNaNInputIsToldApart() throws IOException {
+        Path model = model(dir.resolve("m.h5"), 1);
+        Tensor x = new RandomTensors(SEED + 4).uniform(1, 9, 7, 3);
+        float[] v = x.data();
+        v[x.offset(5, 2, 1)] = Float.NaN;                  // second batch of four
+        for (int t = 0; t < 7; t++) {                      // sequence 2, first batch: finite, but past float32's range inside
+            for (int i = 0; i < 3; i++) {
+                v[x.offset(2, t, i)] = (i % 2 == 0 ? 1 : -1) * Float.MAX_VALUE;
+            }
+        }
+        List<String> warnings = predictAndCheck(model, x, false);
+        assertFalse(warnings.isEmpty(), "the seed " + (SEED + 4) + " gives no NaN outputs");
+        String input = "input 'x' (" + dir.resolve("x.npy") + "): 1 of 189 values are NaN or ±infinite (1 NaN, "
+                + "0 ±infinite), the first at [5, 2, 1]";
+        List<String> names = new ArrayList<>();
+        new ObjectMapper().readTree(dir.resolve("results/summary.json").toFile()).get("outputs")
+                .forEach(o -> names.add(o.get("name").asText()));
+        int mixed = 0;
+        for (int k = 0; k < names.size(); k++) {
+            Tensor y = readAll(dir.resolve("results/out_" + k + ".npy"));
+            int row = y.size() / 9;
+            long inNaNRow = 0;
+            long elsewhere = 0;
+            int firstElsewhere = -1;
+            for (int j = 0; j < y.size(); j++) {
+                if (!Float.isFinite(y.data()[j])) {
+                    if (j / row == 5) {
+                        inNaNRow++;
+                    } else {
+                        elsewhere++;
+                        firstElsewhere = firstElsewhere < 0 ? j : firstElsewhere;
+                    }
+                }
+            }
+            String head = "output '" + names.get(k) + "' (out_" + k + ".npy): ";
+            List<String> mine = warnings.stream().filter(w -> w.startsWith(head)).toList();
+            if (inNaNRow + elsewhere == 0) {
+                continue;
+            }
+            String w = mine.get(0);
+            assertTrue(w.contains(input), w);
+            if (elsewhere == 0) {
+                assertTrue(w.contains("; each is in a sequence whose inputs hold NaN or infinite values"), w);
+            } else if (inNaNRow == 0) {
+                assertTrue(w.contains("; each is in a sequence whose inputs are all finite, so the model made them"), w);
+            } else {
+                int[] at = new int[y.rank()];
+                for (int d = y.rank() - 1, rest = firstElsewhere; d >= 0; d--) {
+                    at[d] = rest % y.dim(d);
+                    rest /= y.dim(d);
+                }
+                assertTrue(w.contains("; " + inNaNRow + " are in sequences whose inputs hold NaN or infinite values, "
+                        + "which Keras carries into the outputs too (" + input + "); the other " + elsewhere
+                        + ", the first at " + Arrays.toString(at) + ", are in sequences whose inputs are all finite, "
+                        + "so the model made them, for example where a value passed float32's range"), w);
+                assertFalse(w.contains("every input is finite"), w);
+                mixed++;
+            }
+        }
+        assertTrue(mixed >= 1, "no output has NaN or infinite values of both kinds: " + warnings);
     }
 
     /** A float64 value beyond float32's range is read as infinity, as Keras casts it; the warning says so. */
