@@ -284,11 +284,7 @@ public final class BidirectionalStack extends Layer {
     /** A stateful layer's lock, and its parts', guard its carried states. */
     @Override
     void addStateLocks(List<Layer> out) {
-        if (isStateful()) {
-            out.add(this);
-            forward.addStateLocks(out);
-            backward.addStateLocks(out);
-        }
+        addStateLocksWith(out, forward, backward);
     }
 
     /** Both stacks' carried states. */

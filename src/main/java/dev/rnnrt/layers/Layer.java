@@ -175,6 +175,16 @@ public abstract class Layer {
     void addStateLocks(List<Layer> out) {
     }
 
+    /** {@link #addStateLocks} of a layer made of {@code parts}: its own lock, then its parts'. */
+    final void addStateLocksWith(List<Layer> out, Layer... parts) {
+        if (isStateful()) {
+            out.add(this);
+            for (Layer p : parts) {
+                p.addStateLocks(out);
+            }
+        }
+    }
+
     /** Carried states taken by {@link #saveStates()}, to put back after a call that failed. */
     @FunctionalInterface
     public interface SavedStates {

@@ -488,12 +488,7 @@ public final class StackedRnn extends Layer {
     /** A stateful layer's lock, and its parts', guard its carried states. */
     @Override
     void addStateLocks(List<Layer> out) {
-        if (isStateful()) {
-            out.add(this);
-            for (RecurrentLayer c : cells) {
-                c.addStateLocks(out);
-            }
-        }
+        addStateLocksWith(out, cells.toArray(new Layer[0]));
     }
 
     /** Every cell's carried states (stateful stacks); {@link SavedStates#NONE} otherwise. */

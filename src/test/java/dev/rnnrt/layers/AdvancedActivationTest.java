@@ -65,14 +65,7 @@ class AdvancedActivationTest {
      */
     @Test
     void thresholdedReluMultipliesByTheComparisonAsKerasDoes() {
-        Tensor x = Tensor.of(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0.7f, 0.9f}, 1, 5);
-        float[] y = AdvancedActivation.thresholdedRelu(null, 0.5).call(List.of(x), Collections.singletonList(null))
-                .get(0).data();
-        assertTrue(Float.isNaN(y[0]), "NaN in: " + y[0]);
-        assertTrue(Float.isNaN(y[1]), "-inf in: " + y[1]);
-        assertEquals(Float.POSITIVE_INFINITY, y[2]);
-        assertEquals(Float.floatToIntBits(-0f), Float.floatToIntBits(y[3]), "-0.7 in: " + y[3]);
-        assertEquals(0.9f, y[4]);
+        multipliesByTheComparison(AdvancedActivation.thresholdedRelu(null, 0.5));
     }
 
     /**
@@ -81,9 +74,13 @@ class AdvancedActivationTest {
      */
     @Test
     void reluWithAThresholdMultipliesByTheComparisonAsKerasDoes() {
+        multipliesByTheComparison(AdvancedActivation.relu(null, null, 0, 0.5));
+    }
+
+    /** x · (x > 0.5): NaN and −∞ give NaN, +∞ stays +∞, −0.7 gives −0, 0.9 stays. */
+    private static void multipliesByTheComparison(AdvancedActivation layer) {
         Tensor x = Tensor.of(new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0.7f, 0.9f}, 1, 5);
-        float[] y = AdvancedActivation.relu(null, null, 0, 0.5).call(List.of(x), Collections.singletonList(null))
-                .get(0).data();
+        float[] y = layer.call(List.of(x), Collections.singletonList(null)).get(0).data();
         assertTrue(Float.isNaN(y[0]), "NaN in: " + y[0]);
         assertTrue(Float.isNaN(y[1]), "-inf in: " + y[1]);
         assertEquals(Float.POSITIVE_INFINITY, y[2]);
