@@ -46,6 +46,32 @@ __host__ __device__ __forceinline__ float rnnrt_squareplus(float x) {
     return x >= 0.0f ? 0.5f * x + 0.5f * root : 1.0f / (0.5f * root - 0.5f * x);
 }
 
+// Rarely used activations with double arithmetic: inlined by default, where they cost the pointwise
+// kernels a few registers (at most 32, eight blocks of 256 threads per SM as before); a kernel that
+// cannot spare them defines RNNRT_RARE as __noinline__ before including this file (inlined, they
+// take the fused LSTM step from 63 registers, four blocks per SM, to 80, three).
+#ifndef RNNRT_RARE
+#define RNNRT_RARE __forceinline__
+#endif
+
+// tanh_shrink, x - tanh(x), which cancels near 0: below |x| = 0.1 tanh's Taylor series from x^3 on
+// (x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835; the first term left out is below 3e-10 of the sum),
+// above it the difference in double, where tanh's rounding is 1e-13 of the result or less.
+__host__ __device__ RNNRT_RARE float rnnrt_tanh_shrink(float x) {
+    if (fabsf(x) < 0.1f) {
+        float x2 = x * x;
+        return x * x2 * (1.0f / 3.0f + x2 * (-2.0f / 15.0f + x2 * (17.0f / 315.0f + x2 * (-62.0f / 2835.0f))));
+    }
+    return (float) ((double) x - tanh((double) x));
+}
+
+// The exact GELU, x * Phi(x) = x * erfc(-x / sqrt 2) / 2: erfc keeps the digits that 1 + erf(x / sqrt 2)
+// cancels for negative x (all of them below x = -5.7 in float), and double keeps those that rounding
+// x / sqrt 2 to float would cost in the tail (erfc's relative slope there is 2u, u = -x / sqrt 2).
+__host__ __device__ RNNRT_RARE float rnnrt_gelu(float x) {
+    return (float) (0.5 * (double) x * erfc(-(double) x * 0.70710678118654752440));
+}
+
 // x clipped to [lo, hi]; NaN stays NaN.
 __host__ __device__ __forceinline__ float rnnrt_clip(float x, float lo, float hi) {
     return x > hi ? hi : (x < lo ? lo : x);
@@ -71,7 +97,7 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_SWISH: return x * rnnrt_sigmoid(x);
         case ACT_HARD_SILU: return x * (rnnrt_clip(x + 3.0f, 0.0f, 6.0f) / 6.0f);   // x * 6 would overflow first
         case ACT_MISH: return x * tanhf(rnnrt_softplus(x));
-        case ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+        case ACT_GELU: return rnnrt_gelu(x);
         case ACT_EXPONENTIAL: return expf(x);
         // Keras 3.7 to 3.10's additions, with the defaults a name gets: celu alpha = 1, the shrinks'
         // threshold = 0.5, squareplus b = 4
@@ -84,7 +110,7 @@ __host__ __device__ __forceinline__ float rnnrt_activate(int code, float x) {
         case ACT_SPARSE_PLUS: return x <= -1.0f ? 0.0f : (x < 1.0f ? 0.25f * ((x + 1.0f) * (x + 1.0f)) : x);
         case ACT_SPARSE_SIGMOID: return x <= -1.0f ? 0.0f : (x >= 1.0f ? 1.0f : 0.5f * (x + 1.0f));
         case ACT_SQUAREPLUS: return rnnrt_squareplus(x);
-        case ACT_TANH_SHRINK: return x - tanhf(x);
+        case ACT_TANH_SHRINK: return rnnrt_tanh_shrink(x);
         // NaN: an unknown code must not pass silently
 #ifdef __CUDA_ARCH__
         default: return __int_as_float(0x7fc00000);

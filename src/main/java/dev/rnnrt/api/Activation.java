@@ -116,11 +116,15 @@ public enum Activation {
             return x * Math.tanh(softplus(x));
         }
     },
-    /** The exact GELU, {@code x * Φ(x)} with the normal CDF: Keras' default {@code approximate=False}. */
+    /**
+     * The exact GELU, {@code x * Φ(x)} with the normal CDF: Keras' default {@code approximate=False}.
+     * Φ(x) = erfc(-x/√2) / 2, which keeps its digits for negative x, where {@code 1 + erf(x/√2)}
+     * cancels (all of them below x ≈ -8).
+     */
     GELU("gelu") {
         @Override
         public double apply(double x) {
-            return 0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0)));
+            return 0.5 * x * Erf.erfc(-x / Math.sqrt(2.0));
         }
     },
     EXPONENTIAL("exponential") {
@@ -208,10 +212,20 @@ public enum Activation {
             return x >= 0 ? 0.5 * x + 0.5 * root : 0.25 * SQUAREPLUS_B / (0.5 * root - 0.5 * x);
         }
     },
-    /** Keras 3.7+'s {@code tanh_shrink}: {@code x - tanh(x)}. */
+    /**
+     * Keras 3.7+'s {@code tanh_shrink}: {@code x - tanh(x)}. Below |x| = 0.1 the difference cancels
+     * (all digits near |x| = 1e-8), so there it is tanh's Taylor series from x³ on:
+     * x³/3 - 2x⁵/15 + 17x⁷/315 - 62x⁹/2835 + 1382x¹¹/155925 - 21844x¹³/6081075, whose first
+     * term left out is below 5e-15 of the sum.
+     */
     TANH_SHRINK("tanh_shrink") {
         @Override
         public double apply(double x) {
+            if (Math.abs(x) < 0.1) {
+                double x2 = x * x;
+                return x * x2 * (1.0 / 3 + x2 * (-2.0 / 15 + x2 * (17.0 / 315 + x2 * (-62.0 / 2835
+                        + x2 * (1382.0 / 155925 + x2 * (-21844.0 / 6081075))))));
+            }
             return x - Math.tanh(x);
         }
     };

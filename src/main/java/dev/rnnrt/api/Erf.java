@@ -1,7 +1,7 @@
 package dev.rnnrt.api;
 
 /**
- * The error function in float64, for the exact GELU. The JDK has none.
+ * The error function and its complement in float64, for the exact GELU. The JDK has neither.
  *
  * <p>|x| &lt; 2.5: the Maclaurin series {@code 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))}, whose
  * largest term there is below e^6.25 ≈ 520, so it loses under three digits to cancellation.
@@ -23,6 +23,25 @@ final class Erf {
         double a = Math.abs(x);
         double r = a < 2.5 ? series(a) : 1.0 - erfcContinuedFraction(a);
         return x < 0 ? -r : r;
+    }
+
+    /**
+     * erfc(x) = 1 - erf(x), without the cancellation of that difference where erf(x) is near 1:
+     * for x ≥ 2.5 the continued fraction itself (relative precision down to erfc's underflow), for
+     * x ≤ -2.5 {@code 2 - erfc(-x)}, and between them {@code 1 - erf(x)}, which is at least 4e-4
+     * there and keeps twelve digits.
+     */
+    static double erfc(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        if (x >= 2.5) {
+            return erfcContinuedFraction(x);
+        }
+        if (x <= -2.5) {
+            return 2.0 - erfcContinuedFraction(-x);
+        }
+        return 1.0 - (x < 0 ? -series(-x) : series(x));
     }
 
     private static double series(double x) {

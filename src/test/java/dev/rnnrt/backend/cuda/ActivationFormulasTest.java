@@ -48,6 +48,53 @@ class ActivationFormulasTest {
     }
 
     /**
+     * Every activation to a relative 1e-6 (about eight float32 roundings) where a formula could lose
+     * its digits to cancellation: |x| from 2^-40 to 2^-1 in steps of a quarter octave, both signs,
+     * and the tails, |x| from 1 to 40 in steps of 1/4. An absolute error of a few roundings of x
+     * passes the coarse grid above but is all the digits of x - tanh(x) near 0, or of GELU's
+     * 1 + erf(x/√2) at x = -6. Values below 1e-30 are compared to 1e-36 absolute (the float64
+     * formulas of the enum themselves lose their relative digits in GELU's far tail).
+     */
+    @Test
+    void everyKernelActivationKeepsItsRelativeDigitsNearZeroAndInTheTails(@TempDir Path dir)
+            throws IOException, InterruptedException {
+        assumeTrue(HostNvcc.present(), "nvcc is not on the PATH; the host build of rnnrt_activate needs it");
+        int codes = Activation.values().length;
+        List<String> lines = HostNvcc.compileAndRun(dir, "activation_digits",
+                "#include <cmath>\n#include <cstdio>\n#include \"common.cuh\"\nint main() {\n"
+                + "  for (int code = 0; code < " + codes + "; code++)\n"
+                + "    for (int s = -1; s <= 1; s += 2) {\n"
+                + "      for (int k = -160; k <= -4; k++) {\n"
+                + "        float x = s * ldexpf(powf(2.0f, (k % 4) * 0.25f), k / 4);\n"
+                + "        printf(\"%d %a %a\\n\", code, (double) x, (double) rnnrt_activate(code, x));\n"
+                + "      }\n"
+                + "      for (int k = 4; k <= 160; k++) {\n"
+                + "        float x = s * k * 0.25f;\n"
+                + "        printf(\"%d %a %a\\n\", code, (double) x, (double) rnnrt_activate(code, x));\n"
+                + "      }\n"
+                + "    }\n  return 0;\n}\n");
+        assertEquals(codes * 2 * (157 + 157), lines.size());
+        StringBuilder failures = new StringBuilder();
+        for (String line : lines) {
+            String[] f = line.split(" ");
+            Activation a = Activation.values()[Integer.parseInt(f[0])];
+            double x = Double.parseDouble(f[1]);
+            double expected = a.apply(x);
+            if (a == Activation.HARD_SHRINK && Math.abs(x) == 0.5 || Math.abs(expected) > Float.MAX_VALUE) {
+                continue; // the jump itself; past float32's range (exponential at 40)
+            }
+            double actual = f[2].contains("inf") || f[2].contains("nan") ? Double.NaN : Double.parseDouble(f[2]);
+            double allowed = Math.abs(expected) < 1e-30 ? 1e-36 : 1e-6 * Math.abs(expected);
+            if (!(Math.abs(actual - expected) <= allowed)) {
+                failures.append(a).append(" at x=").append(x).append(": expected ").append(expected).append(", got ")
+                        .append(actual).append(" (relative error ").append(Math.abs(actual - expected) / Math.abs(expected))
+                        .append(")\n");
+            }
+        }
+        assertTrue(failures.length() == 0, failures.toString());
+    }
+
+    /**
      * Every activation at NaN, the infinities and the ends of the float range:
      * NaN where the enum gives NaN (fmaxf and fminf would turn it into a number), and finite where the
      * enum is finite (squareplus's sum would pass FLT_MAX above about 1.7e38).
