@@ -2,7 +2,9 @@ package dev.rnnrt.io.keras;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rnnrt.api.KerasVersion;
 import dev.rnnrt.layers.Layer;
 import dev.rnnrt.model.Model;
@@ -24,7 +26,12 @@ import java.util.Set;
  */
 final class ConfigReader {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Keras writes its configs with Python's json module, which writes a float's nan and infinities
+     * as NaN, Infinity and -Infinity (not JSON, but what every Keras file with such a value holds).
+     */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     /**
      * One call of a layer of the config, in order, with where its inputs come from, and, where the

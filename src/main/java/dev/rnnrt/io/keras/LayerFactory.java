@@ -528,7 +528,7 @@ final class LayerFactory {
                 return Embedding.of(name, in, out, bool(cfg, "mask_zero", false), Initializer.zeros());
             }
             case "Masking":
-                return Masking.of(name, cfg.path("mask_value").asDouble(0.0));
+                return Masking.of(name, number(cfg, cls, "mask_value", 0.0));
             case "Activation":
                 return ActivationLayer.of(name, activation(cfg, "activation", "linear"));
             case "RepeatVector":
@@ -586,7 +586,7 @@ final class LayerFactory {
                             + "BatchNormalization (its modes and running statistics) is not supported; load the model "
                             + "in Keras 2 and save it again.");
                 }
-                return new BatchNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
+                return new BatchNormalization(name, axis(cfg, cls, name), number(cfg, cls, "epsilon", 1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true), bool(cfg, "renorm", false));
             }
             case "LayerNormalization": {
@@ -594,7 +594,7 @@ final class LayerFactory {
                     throw new ModelLoadException(source + ", layer '" + name + "' (LayerNormalization): rms_scaling=True "
                             + "is not supported.");
                 }
-                return new LayerNormalization(name, axis(cfg, cls, name), cfg.path("epsilon").asDouble(1e-3),
+                return new LayerNormalization(name, axis(cfg, cls, name), number(cfg, cls, "epsilon", 1e-3),
                         bool(cfg, "center", true), bool(cfg, "scale", true));
             }
             case "MultiHeadAttention": {
@@ -705,15 +705,15 @@ final class LayerFactory {
             }
             case "ReLU": {
                 JsonNode max = cfg.path("max_value");
-                return AdvancedActivation.relu(name, max.isNumber() ? max.asDouble() : null,
-                        cfg.path("negative_slope").asDouble(0), cfg.path("threshold").asDouble(0));
+                return AdvancedActivation.relu(name, max.isNull() || max.isMissingNode() ? null : number(cfg, cls, "max_value", null),
+                        number(cfg, cls, "negative_slope", 0.0), number(cfg, cls, "threshold", 0.0));
             }
             case "LeakyReLU":
-                return AdvancedActivation.leakyRelu(name, cfg.path("negative_slope").asDouble(cfg.path("alpha").asDouble(0.3)));
+                return AdvancedActivation.leakyRelu(name, number(cfg, cls, "negative_slope", number(cfg, cls, "alpha", 0.3)));
             case "ELU":
-                return AdvancedActivation.elu(name, cfg.path("alpha").asDouble(1.0));
+                return AdvancedActivation.elu(name, number(cfg, cls, "alpha", 1.0));
             case "ThresholdedReLU":
-                return AdvancedActivation.thresholdedRelu(name, cfg.path("theta").asDouble(1.0));
+                return AdvancedActivation.thresholdedRelu(name, number(cfg, cls, "theta", 1.0));
             case "PReLU":
                 return new PRelu(name);
             case "Softmax": {
@@ -1105,6 +1105,24 @@ final class LayerFactory {
     private static boolean bool(JsonNode cfg, String key, boolean fallback) {
         JsonNode v = cfg.path(key);
         return v.isBoolean() ? v.asBoolean() : fallback;
+    }
+
+    /**
+     * A number of a layer's config: {@code fallback} where the key is missing (Keras' default), the
+     * value where it is a number (NaN and the infinities included); anything else (null, a string, a
+     * list) is refused, naming the layer and the value, rather than read as the default.
+     */
+    private Double number(JsonNode cfg, String cls, String key, Double fallback) {
+        JsonNode v = cfg.path(key);
+        if (v.isMissingNode() && fallback != null) {
+            return fallback;
+        }
+        if (!v.isNumber()) {
+            throw new ModelLoadException(where(cfg, cls) + ": " + key + " is " + (v.isMissingNode() ? "missing" : v)
+                    + "; expected a number" + (fallback != null ? " (Keras' default is " + fallback + ")" : "")
+                    + ". Correct the config, or save the model again from Keras.");
+        }
+        return v.asDouble();
     }
 
     private static String text(JsonNode cfg, String key, String fallback) {

@@ -1,6 +1,9 @@
 package dev.rnnrt.io.keras;
 
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rnnrt.api.Tensor;
 import io.jhdf.HdfFile;
 import io.jhdf.WritableHdfFile;
@@ -34,7 +37,19 @@ final class KerasFileWriter {
         }
     }
 
+    /** JSON as Python's json module writes it: a float's nan and infinities as bare NaN, Infinity, -Infinity. */
+    private static final ObjectMapper PYTHON_JSON = JsonMapper.builder().disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+            .build();
+
     private KerasFileWriter() {
+    }
+
+    static String pythonJson(JsonNode config) {
+        try {
+            return PYTHON_JSON.writeValueAsString(config);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** A Keras 2 ".h5" full-model file. */
@@ -67,7 +82,7 @@ final class KerasFileWriter {
             }
             WritableGroup mw = f;
             if (config != null) {
-                f.putAttribute("model_config", config.toString());
+                f.putAttribute("model_config", pythonJson(config));
                 mw = f.putGroup("model_weights");
             }
             if (kerasVersion != null) {
@@ -123,7 +138,7 @@ final class KerasFileWriter {
             try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
                 entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion + "\", \"date_saved\": \"2026-11-22@12:00:00\"}")
                         .getBytes(StandardCharsets.UTF_8));
-                entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
+                entry(zip, "config.json", pythonJson(config).getBytes(StandardCharsets.UTF_8));
                 entry(zip, "model.weights.h5", Files.readAllBytes(h5));
             }
         } finally {
@@ -165,7 +180,7 @@ final class KerasFileWriter {
         try (OutputStream out = Files.newOutputStream(path); ZipOutputStream zip = new ZipOutputStream(out)) {
             // the order tf.keras 2.11 zipped its temporary folder in varies; this is one it wrote
             entry(zip, "variables.h5", tfKeras211Variables(groups, counts, varsNames));
-            entry(zip, "config.json", config.toString().getBytes(StandardCharsets.UTF_8));
+            entry(zip, "config.json", pythonJson(config).getBytes(StandardCharsets.UTF_8));
             if (kerasVersion != null) {
                 entry(zip, "metadata.json", ("{\"keras_version\": \"" + kerasVersion
                         + "\", \"date_saved\": \"2023-03-10@14:02:17\"}").getBytes(StandardCharsets.UTF_8));
