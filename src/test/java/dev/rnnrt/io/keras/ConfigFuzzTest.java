@@ -26,12 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * or object, or removed — in the graph features a config can use (nested models, shared layers,
  * operations between layers, recorded masks, attention, stacked cells, TimeDistributed around a
  * model), and checks that every load either
- * succeeds or fails with a ModelLoadException: never another exception or a hang.
+ * succeeds or fails with a ModelLoadException: never another exception or a hang. For a longer
+ * hunt: {@code -Drnnrt.fuzz.mutations=N} per config, {@code -Drnnrt.fuzz.seed=S}.
  */
 class ConfigFuzzTest {
 
-    private static final long SEED = 20261201L;
-    private static final int MUTATIONS_PER_CONFIG = 400;
+    private static final long SEED = Long.getLong("rnnrt.fuzz.seed", 20261201L);
+    private static final int MUTATIONS_PER_CONFIG = Integer.getInteger("rnnrt.fuzz.mutations", 400);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** tf.keras: a nested functional base network called twice, TFOpLambda operations, a shared Dense. */

@@ -17,12 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mutates real Keras files — truncation, flipped bytes, overwritten blocks — and checks that
  * every load either succeeds or fails with a ModelLoadException: never another exception, an
- * error such as OutOfMemoryError, a native crash or a hang.
+ * error such as OutOfMemoryError, a native crash or a hang. For a longer hunt:
+ * {@code -Drnnrt.fuzz.mutations=N} per file, {@code -Drnnrt.fuzz.seed=S}.
  */
 class KerasFuzzTest {
 
-    private static final long SEED = 20261122L;
-    private static final int MUTATIONS_PER_FILE = 150;
+    private static final long SEED = Long.getLong("rnnrt.fuzz.seed", 20261122L);
+    private static final int MUTATIONS_PER_FILE = Integer.getInteger("rnnrt.fuzz.mutations", 150);
     private static final List<String> FILES = List.of("bilstm_repeatvector_bilstm_tfk224.h5", "masking_lstm_k220.h5",
             "simplernn_flatten_fixedbatch_k213.h5", "keras1_lstm_theano_sequential.h5", "emg_2gru_k392.keras",
             "emg_reshape_lstm_unroll_k392.keras");
