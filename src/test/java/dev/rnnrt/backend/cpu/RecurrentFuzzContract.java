@@ -820,6 +820,96 @@ public abstract class RecurrentFuzzContract {
         });
     }
 
+    // ---- stacked layers ---------------------------------------------------------------------------
+
+    @Test
+    public void stackedLayerModels() throws Exception {
+        runCases("stackedLayerModels", 8, CASES, this::stackedLayers);
+    }
+
+    /**
+     * [Masking(0)] → one to three recurrent or Bidirectional layers (all but the last returning
+     * sequences), Dense or TimeDistributed(Dense) between or after them: a backend that keeps a
+     * stack's values between its layers (the CUDA backend's stack call) runs them as one.
+     */
+    private void stackedLayers(Draw d) {
+        int in = d.width();
+        boolean masking = d.coin();
+        int count = d.between(1, 3);
+        List<Function<RecurrentBackend, Layer>> makers = new ArrayList<>();
+        long perStep = 0;
+        int width = in;
+        String[] heads = {"linear", "relu", "tanh", "sigmoid", "softmax", "swish"};
+        for (int k = 0; k < count; k++) {
+            CellConfig c = d.cell(d.width());
+            boolean last = k == count - 1;
+            LoopConfig loop = new LoopConfig(!last || d.coin(), false, d.coin(), d.coin(), false, false);
+            MergeMode merge = d.random.nextInt(3) == 0 ? d.pick(new MergeMode[] {MergeMode.CONCAT, MergeMode.SUM,
+                    MergeMode.AVE, MergeMode.MUL}) : null;
+            String name = "rnn_" + k;
+            String biName = "bi_" + k;
+            d.log.append(" ").append(merge == null ? "" : "Bidirectional[" + merge + "](").append(c).append(' ')
+                    .append(loop).append(merge == null ? "" : ")");
+            makers.add(backend -> {
+                RecurrentLayer l = loop.apply(c.builder().name(name), backend);
+                return merge == null ? l : Bidirectional.of(biName, l, merge, null);
+            });
+            int dirs = merge == null ? 1 : 2;
+            perStep += dirs * (long) c.kind().gates() * c.units() * (width + c.units());
+            width = merge == MergeMode.CONCAT ? 2 * c.units() : c.units();
+            if (d.random.nextInt(3) == 0 || last && d.coin()) {
+                int units = d.width();
+                String act = d.pick(heads);
+                boolean td = loop.returnSequences() && d.coin();
+                d.log.append(td ? " TimeDistributed(Dense(" : " Dense(").append(units).append(", ").append(act)
+                        .append(td ? "))" : ")");
+                String dense = "dense_" + k;
+                String tdName = "td_" + k;
+                makers.add(backend -> {
+                    Dense layer = Dense.builder(units).name(dense).activation(act).backend(backend).build();
+                    return td ? TimeDistributed.of(tdName, layer) : layer;
+                });
+                width = units;
+            }
+        }
+        int[] bt = d.batchAndTime(perStep);
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" I=").append(in).append(" masking=").append(masking).append(" B=").append(b).append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        Function<RecurrentBackend, Model> make = backend -> {
+            var m = Model.sequential("fuzz_stack_" + d.seed).input(-1, in);
+            if (masking) {
+                m.add(dev.rnnrt.layers.Masking.of(0.0));
+            }
+            for (Function<RecurrentBackend, Layer> l : makers) {
+                m.add(l.apply(backend));
+            }
+            return m.build();
+        };
+        Tensor x = d.tensors.uniform(1.5, b, t, in);
+        if (masking) {
+            // whole steps of zeros, masked: some sequences padded at the end, some steps here and there
+            float[] v = x.data();
+            for (int row = 0; row < b; row++) {
+                int length = d.coin() ? t : d.between(0, t);
+                for (int s = 0; s < t; s++) {
+                    if (s >= length || d.random.nextInt(8) == 0) {
+                        java.util.Arrays.fill(v, (row * t + s) * in, (row * t + s + 1) * in, 0f);
+                    }
+                }
+            }
+        }
+        Model ref = make.apply(RecurrentReference.INSTANCE);
+        Model fst = make.apply(fast);
+        Model stepwise = make.apply(StepwiseReference.INSTANCE);
+        dev.rnnrt.testing.StackModels.sameRandomWeights(d.tensors, x, ref, fst, stepwise);
+        int chunk = d.between(1, b);
+        d.log.append(" chunk=").append(chunk);
+        compareAll(d.context("stacked layers"), ref.predict(List.of(x), chunk), fst.predict(List.of(x), chunk),
+                () -> stepwise.predict(List.of(nudge(x, d.seed)), chunk));
+    }
+
     // ---- two callers at once ----------------------------------------------------------------------
 
     @Test
