@@ -28,7 +28,10 @@ final class WeightConversions {
         List<Tensor> w = values(raw);
         if (w.size() == 3 && w.get(2).rank() == 1) {
             int gates = cls.equals("LSTM") ? 4 : cls.equals("GRU") ? 3 : 1;
-            if (gates > 1 && w.get(2).size() == 2 * gates * units && w.get(1).rank() == 2 && w.get(1).dim(0) == units) {
+            // CuDNN's layout: a bias of both halves, with kernels of Keras' shapes (anything else is left
+            // for the shape check, which names the layer and the shapes)
+            if (gates > 1 && w.get(2).size() == 2 * gates * units && w.get(1).rank() == 2 && w.get(1).dim(0) == units
+                    && w.get(1).dim(1) == gates * units && w.get(0).rank() == 2 && w.get(0).dim(1) == gates * units) {
                 return fromCudnn(w, gates, units, cls.equals("GRU"));
             }
         }
@@ -53,7 +56,8 @@ final class WeightConversions {
             recurrent.add(find(where, raw, "U_" + g));
             bias.add(find(where, raw, "b_" + g));
         }
-        return List.of(concatLast(kernel), concatLast(recurrent), concatLast(bias));
+        return List.of(concatLast(where, "W", gates, kernel), concatLast(where, "U", gates, recurrent),
+                concatLast(where, "b", gates, bias));
     }
 
     /**
@@ -131,8 +135,24 @@ final class WeightConversions {
                 + raw.stream().map(NamedWeight::name).toList() + ".");
     }
 
-    private static Tensor concatLast(List<Tensor> parts) {
+    /**
+     * The gates' arrays side by side along their last axis; refused unless every one has the rank
+     * (1 or 2) and, for rank 2, the rows of the first, as Keras 1 made them.
+     */
+    private static Tensor concatLast(String where, String kind, String[] gates, List<Tensor> parts) {
         Tensor first = parts.get(0);
+        for (Tensor p : parts) {
+            if (p.rank() < 1 || p.rank() > 2 || p.rank() != first.rank() || p.rank() == 2 && p.dim(0) != first.dim(0)) {
+                StringBuilder shapes = new StringBuilder();
+                for (int g = 0; g < gates.length; g++) {
+                    shapes.append(g == 0 ? "" : ", ").append(kind).append('_').append(gates[g]).append(' ')
+                            .append(java.util.Arrays.toString(parts.get(g).shape()));
+                }
+                throw new ModelLoadException(where + ": Keras 1 per-gate weights " + shapes + " do not fit together: each "
+                        + kind + "_* should be " + (kind.equals("b") ? "[units]" : kind.equals("W") ? "[input, units]"
+                        : "[units, units]") + ". The file is corrupt or was not written by Keras 1; save the model again.");
+            }
+        }
         int rows = first.rank() == 1 ? 1 : first.dim(0);
         int total = 0;
         for (Tensor p : parts) {

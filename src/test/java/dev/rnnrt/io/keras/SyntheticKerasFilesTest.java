@@ -2,6 +2,7 @@ package dev.rnnrt.io.keras;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -3379,6 +3380,41 @@ class SyntheticKerasFilesTest {
                 KerasFileWriter.writeHdf5(file, "1.2.2", backend, config, Map.of("rnn_1", lw));
                 Compare.assertIdentical(cls + " on " + backend, java.predict(x), KerasModelLoader.load(file).model().predict(x));
             }
+        }
+    }
+
+    /**
+     * Keras 1 per-gate weights whose shapes do not fit together (a gate's W with other rows, a b
+     * of rank 2, a U of rank 3: a damaged file) are refused naming the layer and the shapes; they
+     * were copied out of their arrays' bounds (ArrayIndexOutOfBoundsException) or read wrongly.
+     */
+    @Test
+    void keras1PerGateWeightsThatDoNotFitAreRefused() {
+        Map<String, Object> cfg = new LinkedHashMap<>(Map.of("output_dim", H, "return_sequences", false,
+                "activation", "tanh", "inner_activation", "hard_sigmoid", "consume_less", "cpu"));
+        cfg.put("batch_input_shape", nullFirst(T, I));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", List.of(spec("LSTM", "rnn_1", cfg))));
+        String[][] cases = {{"W", "f", "rows"}, {"b", "c", "rank2"}, {"U", "o", "rank3"}};
+        for (String[] c : cases) {
+            KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+            for (String g : new String[] {"i", "c", "f", "o"}) {
+                Tensor w = random.uniform(0.6, I, H);
+                Tensor u = random.uniform(0.6, H, H);
+                Tensor b = random.uniform(0.6, H);
+                if (g.equals(c[1])) {
+                    switch (c[2]) {
+                        case "rows" -> w = random.uniform(0.6, I + 1, H);
+                        case "rank2" -> b = random.uniform(0.6, 1, H);
+                        default -> u = random.uniform(0.6, H, H, 1);
+                    }
+                }
+                lw.put("rnn_1_W_" + g, w).put("rnn_1_U_" + g, u).put("rnn_1_b_" + g, b);
+            }
+            Path file = dir.resolve("keras1_bad_" + c[2] + ".h5");
+            KerasFileWriter.writeHdf5(file, "1.2.2", "theano", config, Map.of("rnn_1", lw));
+            ModelLoadException e = assertThrows(ModelLoadException.class, () -> KerasModelLoader.load(file), c[2]);
+            assertTrue(e.getMessage().contains("rnn_1") && e.getMessage().contains(c[0] + "_" + c[1] + " [")
+                    && e.getMessage().contains("do not fit together"), e.getMessage());
         }
     }
 
