@@ -93,7 +93,9 @@ final class KerasFileWriter {
             }
             for (Map.Entry<String, LayerWeights> layer : weights.entrySet()) {
                 WritableGroup g = mw.putGroup(layer.getKey());
-                g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));
+                if (!layer.getValue().byName.isEmpty()) { // a layer without weights: jhdf cannot write the empty list
+                    g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));
+                }
                 for (Map.Entry<String, Tensor> w : layer.getValue().byName.entrySet()) {
                     put(g, w.getKey(), w.getValue());
                 }
@@ -252,7 +254,7 @@ final class KerasFileWriter {
         g.putDataset(parts[parts.length - 1], nested(t));
     }
 
-    /** A Float for a scalar (rank 0), float[] for rank 1, float[][] for rank 2, float[][][] for rank 3. */
+    /** A Float for a scalar (rank 0), float[] for rank 1, float[][] for rank 2, and so on. */
     private static Object nested(Tensor t) {
         float[] d = t.data();
         switch (t.rank()) {
@@ -276,8 +278,23 @@ final class KerasFileWriter {
                 }
                 return m;
             }
-            default:
-                throw new IllegalArgumentException("rank " + t.rank());
+            default: {
+                Object m = java.lang.reflect.Array.newInstance(float.class, t.shape());
+                fill(m, d, 0, t.dim(-1));
+                return m;
+            }
         }
+    }
+
+    /** Fills nested float arrays from flat values in C order; returns the next offset. */
+    private static int fill(Object m, float[] d, int offset, int last) {
+        if (m instanceof float[] row) {
+            System.arraycopy(d, offset, row, 0, last);
+            return offset + last;
+        }
+        for (int k = 0; k < java.lang.reflect.Array.getLength(m); k++) {
+            offset = fill(java.lang.reflect.Array.get(m, k), d, offset, last);
+        }
+        return offset;
     }
 }
