@@ -93,9 +93,7 @@ final class KerasFileWriter {
             }
             for (Map.Entry<String, LayerWeights> layer : weights.entrySet()) {
                 WritableGroup g = mw.putGroup(layer.getKey());
-                if (!layer.getValue().byName.isEmpty()) { // a layer without weights: jhdf cannot write the empty list
-                    g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));
-                }
+                g.putAttribute("weight_names", layer.getValue().byName.keySet().toArray(new String[0]));
                 for (Map.Entry<String, Tensor> w : layer.getValue().byName.entrySet()) {
                     put(g, w.getKey(), w.getValue());
                 }

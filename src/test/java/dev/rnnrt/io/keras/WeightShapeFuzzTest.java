@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real Keras .h5 files rewritten with one weight array changed — an axis one longer or shorter, an
+ * Real Keras .h5 files and .keras archives rewritten with one weight array changed — an axis one longer or shorter, an
  * axis added or removed, two axes swapped, the array dropped or given twice — and loaded. A change
  * of the number of values must be refused with a ModelLoadException (loading would run with
  * weights of the wrong shape); every other change may load, but must not fail with anything but a
@@ -33,17 +33,46 @@ class WeightShapeFuzzTest {
     private static final int MUTATIONS_PER_FILE = Integer.getInteger("rnnrt.fuzz.mutations", 40);
     private static final List<String> FILES = List.of("bilstm_repeatvector_bilstm_tfk224.h5", "masking_lstm_k220.h5",
             "simplernn_flatten_fixedbatch_k213.h5", "keras1_lstm_theano_sequential.h5",
-            "circuit_3gru_resetafter_true_tfk230.h5", "sunspot_conv1d_3lstm_k214.h5");
+            "circuit_3gru_resetafter_true_tfk230.h5", "sunspot_conv1d_3lstm_k214.h5", "emg_2gru_k392.keras",
+            "emg_reshape_lstm_unroll_k392.keras");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
 
-    /** A file's attributes and weights, in its order. */
-    private record Parts(String version, String backend, JsonNode config, Map<String, Map<String, Tensor>> weights) {
+    /**
+     * A file's attributes and weights, in its order: for .h5, layer → weight name → array; for
+     * .keras, the path of a vars group below "layers" → its vars by index.
+     */
+    private record Parts(boolean archive, String version, String backend, JsonNode config,
+                         Map<String, Map<String, Tensor>> weights) {
+
+        void write(Path file, Map<String, Map<String, Tensor>> w) throws java.io.IOException {
+            if (archive) {
+                Map<String, List<Tensor>> vars = new LinkedHashMap<>();
+                w.forEach((group, byIndex) -> vars.put(group, new ArrayList<>(byIndex.values())));
+                KerasFileWriter.writeKeras(file, version, config, vars, Map.of());
+            } else {
+                // (layers without weights are left out: jhdf cannot write their empty weight_names
+                // and reads the empty group it writes instead back as corrupt)
+                Map<String, KerasFileWriter.LayerWeights> out = new LinkedHashMap<>();
+                w.forEach((l, byName) -> {
+                    if (byName.isEmpty()) {
+                        return;
+                    }
+                    KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
+                    byName.forEach(lw::put);
+                    out.put(l, lw);
+                });
+                KerasFileWriter.writeHdf5(file, version, backend, config, out);
+            }
+        }
     }
 
-    private static Parts read(Path file) {
+    private static Parts read(Path file) throws java.io.IOException {
+        if (file.toString().endsWith(".keras")) {
+            return readArchive(file);
+        }
         try (Hdf5 h5 = Hdf5.open(file, file.toString())) {
             Group root = h5.root();
             Group mw = (Group) h5.child(root, "model_weights");
@@ -58,18 +87,62 @@ class WeightShapeFuzzTest {
                 weights.put(layer, w);
             }
             String backend = h5.stringAttribute(root, "backend");
-            return new Parts(h5.stringAttribute(root, "keras_version"), backend == null ? "tensorflow" : backend,
+            return new Parts(false, h5.stringAttribute(root, "keras_version"), backend == null ? "tensorflow" : backend,
                     ConfigReader.parse(h5.stringAttribute(root, "model_config"), file.toString()), weights);
         }
     }
 
+    private static Parts readArchive(Path file) throws java.io.IOException {
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        try (java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(java.nio.file.Files.newInputStream(file))) {
+            for (java.util.zip.ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                entries.put(e.getName(), zip.readAllBytes());
+            }
+        }
+        String utf8 = new String(entries.get("metadata.json"), java.nio.charset.StandardCharsets.UTF_8);
+        String version = ConfigReader.parse(utf8, "metadata.json").path("keras_version").asText();
+        JsonNode config = ConfigReader.parse(new String(entries.get("config.json"), java.nio.charset.StandardCharsets.UTF_8),
+                "config.json");
+        Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
+        try (Hdf5 h5 = Hdf5.open(entries.get("model.weights.h5"), "model.weights.h5")) {
+            collectVars(h5, (Group) h5.child(h5.root(), "layers"), "", weights);
+        }
+        return new Parts(true, version, null, config, weights);
+    }
+
+    /** Every non-empty vars group below {@code group}, by its path, its vars in index order. */
+    private static void collectVars(Hdf5 h5, Group group, String path, Map<String, Map<String, Tensor>> out) {
+        for (String child : h5.children(group)) {
+            if (!(h5.child(group, child) instanceof Group g)) {
+                continue;
+            }
+            if (child.equals("vars")) {
+                Map<String, Tensor> vars = new LinkedHashMap<>();
+                for (int k = 0; h5.child(g, Integer.toString(k)) != null; k++) {
+                    vars.put(Integer.toString(k), h5.floatDataset(g, Integer.toString(k), new long[] {Long.MAX_VALUE}));
+                }
+                if (!vars.isEmpty()) {
+                    out.put(path, vars);
+                }
+            } else {
+                collectVars(h5, g, path.isEmpty() ? child : path + "/" + child, out);
+            }
+        }
+    }
+
     @Test
-    void aWeightOfAnotherShapeIsRefusedAndNothingElseBreaks() {
+    void aWeightOfAnotherShapeIsRefusedAndNothingElseBreaks() throws java.io.IOException {
         SplittableRandom random = new SplittableRandom(SEED);
         int refused = 0;
         int total = 0;
         for (String name : FILES) {
             Parts parts = read(KerasTestFiles.path(name));
+            // the file rewritten unchanged loads, and gives the original's numbers
+            Path same = dir.resolve("unchanged_" + name);
+            parts.write(same, parts.weights());
+            Tensor x = inputFor(KerasModelLoader.load(KerasTestFiles.path(name)).model());
+            dev.rnnrt.testing.Compare.assertIdentical(name + " rewritten", KerasModelLoader.load(KerasTestFiles.path(name))
+                    .model().predict(x), KerasModelLoader.load(same).model().predict(x));
             List<String[]> all = new ArrayList<>();
             parts.weights().forEach((layer, w) -> w.keySet().forEach(n -> all.add(new String[] {layer, n})));
             for (int m = 0; m < MUTATIONS_PER_FILE; m++) {
@@ -133,6 +206,13 @@ class WeightShapeFuzzTest {
                     }
                     case 4 -> {
                         layer.remove(pick[1]);
+                        if (parts.archive()) { // the vars after it move up one index, as if it had never been saved
+                            List<Tensor> rest = new ArrayList<>(layer.values());
+                            layer.clear();
+                            for (int k = 0; k < rest.size(); k++) {
+                                layer.put(Integer.toString(k), rest.get(k));
+                            }
+                        }
                         what = "dropped";
                         countChanges = true;
                     }
@@ -142,14 +222,13 @@ class WeightShapeFuzzTest {
                         countChanges = true;
                     }
                 }
-                Map<String, KerasFileWriter.LayerWeights> out = new LinkedHashMap<>();
-                weights.forEach((l, w) -> {
-                    KerasFileWriter.LayerWeights lw = new KerasFileWriter.LayerWeights();
-                    w.forEach(lw::put);
-                    out.put(l, lw);
-                });
-                Path file = dir.resolve("mutant" + total + ".h5");
-                KerasFileWriter.writeHdf5(file, parts.version(), parts.backend(), parts.config(), out);
+                Path file = dir.resolve("mutant" + total + name.substring(name.lastIndexOf('.')));
+                if (parts.archive() && kind == 5) {
+                    // a var given twice in an archive is one more index
+                    layer.remove(pick[1] + "_again");
+                    layer.put(Integer.toString(layer.size()), t);
+                }
+                parts.write(file, weights);
                 String context = name + ": " + pick[0] + "/" + pick[1] + " " + Arrays.toString(shape) + " " + what
                         + " (seed " + SEED + ", mutation " + m + ")";
                 total++;
@@ -171,6 +250,17 @@ class WeightShapeFuzzTest {
             }
         }
         assertTrue(refused >= total / 2, refused + " of " + total + " refused");
+    }
+
+     /** Random values for the model's one input, batch 3 (or its fixed batch), unknown steps as 7. */
+    private static Tensor inputFor(dev.rnnrt.model.Model m) {
+        int[] perSequence = m.inputShapes().get(0);
+        int[] shape = new int[perSequence.length + 1];
+        shape[0] = m.fixedBatchSize().orElse(3);
+        for (int k = 0; k < perSequence.length; k++) {
+            shape[k + 1] = perSequence[k] < 0 ? 7 : perSequence[k];
+        }
+        return new dev.rnnrt.testing.RandomTensors(5).uniform(1, shape);
     }
 
     /** t's values in a new shape: the overlap of every axis kept, the rest zero. */
