@@ -48,9 +48,10 @@ import org.junit.jupiter.api.TestInstance;
  * masks (random, rows or every step masked, leading and trailing padding), zero_output_for_mask,
  * time_major, stateful calls with resetStates, the step API, Bidirectional (every merge mode, an
  * inner go_backwards layer, an explicit backward layer, initial states), stacked cells, models with
- * Embedding(mask_zero) and Dense or TimeDistributed(Dense) heads, and calls from two threads at
- * once: of one layer and of one model (each caller gets its own right result) and of a stateful
- * layer (the calls run one after the other, in either order).
+ * Embedding(mask_zero) and Dense or TimeDistributed(Dense) heads, models of stacked recurrent and
+ * Bidirectional layers with Dense heads, calls from two threads at once: of one layer and of one
+ * model (each caller gets its own right result) and of a stateful layer (the calls run one after
+ * the other, in either order), and a call with one wrong argument followed by a right one.
  *
  * <p>States that grow past float32's range (unbounded activations in the gates) are not compared:
  * see {@link #compareAll}.
@@ -818,6 +819,91 @@ public abstract class RecurrentFuzzContract {
             return buildModel(d, seed, StepwiseReference.INSTANCE, vocab, embed, t, c, mode, nudged)
                     .predict(List.of(x), chunk);
         });
+    }
+
+    // ---- bad input --------------------------------------------------------------------------------
+
+    @Test
+    public void badInputThenGoodInput() throws Exception {
+        runCases("badInputThenGoodInput", 9, CASES, this::badThenGood);
+    }
+
+    /**
+     * A call with one argument wrong — x of another rank or feature size, a mask or an initial
+     * state of another shape, one state too few or too many — fails with an
+     * IllegalArgumentException naming the layer, changes no carried state, and leaves the layer
+     * (and its backend: no device error left behind) giving the reference's numbers on the next,
+     * right call.
+     */
+    private void badThenGood(Draw d) {
+        int units = d.width();
+        int in = d.width();
+        CellConfig c = d.cell(units, true);
+        boolean stateful = d.coin();
+        LoopConfig loop = new LoopConfig(d.coin(), d.coin(), d.coin(), d.coin(), stateful, false);
+        int[] bt = d.batchAndTime((long) c.kind().gates() * units * (in + units) * 3);
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(" ").append(c).append(" I=").append(in).append(" ").append(loop).append(" B=").append(b)
+                .append(" T=").append(t);
+        RecurrentBackend fast = d.fast();
+        RecurrentLayer ref = loop.apply(c.builder().name("checked_layer"), RecurrentReference.INSTANCE);
+        randomWeights(d, ref, c, in);
+        RecurrentLayer fst = loop.apply(c.builder().name("checked_layer"), fast);
+        fst.setWeights(ref.getWeights());
+        if (stateful) {                                      // states to keep through the bad call
+            Tensor x0 = d.tensors.uniform(1.5, b, t, in);
+            compareAll(d.context("first call"), ref.call(x0).asList(), fst.call(x0).asList(), null);
+        }
+        int states = c.kind().stateCount();
+        Tensor x = d.tensors.uniform(1.5, b, t, in);
+        Tensor badX = x;
+        Mask badMask = null;
+        List<Tensor> badStates = null;
+        String what;
+        switch (d.random.nextInt(6)) {
+            case 0 -> {
+                badX = d.coin() ? d.tensors.uniform(1, b, in) : d.tensors.uniform(1, b, t, in, 2);
+                what = "x of rank " + badX.rank();
+            }
+            case 1 -> {
+                badX = d.tensors.uniform(1, b, t, in + (in > 1 && d.coin() ? -1 : 1));
+                what = "x of " + badX.dim(2) + " features";
+            }
+            case 2 -> {
+                badMask = d.coin() || t == 1 ? Mask.all(b + 1, t) : Mask.all(b, t - 1);
+                what = "a mask of another shape";
+            }
+            case 3 -> {
+                badStates = d.states(states + (d.coin() ? 1 : -1), b, units);
+                what = badStates.size() + " initial states";
+            }
+            case 4 -> {
+                badStates = new ArrayList<>(d.states(states, b, units));
+                int k = d.random.nextInt(states);
+                badStates.set(k, d.coin() ? d.tensors.uniform(1, b + 1, units) : d.tensors.uniform(1, b, units + 1));
+                what = "initial state " + k + " of shape " + java.util.Arrays.toString(badStates.get(k).shape());
+            }
+            default -> {
+                badStates = new ArrayList<>(d.states(states, b, units));
+                badStates.set(0, d.tensors.uniform(1, units));
+                what = "an initial state of rank 1";
+            }
+        }
+        d.log.append(" bad: ").append(what);
+        List<Tensor> before = stateful ? fst.states() : null;
+        Tensor bx = badX;
+        Mask bm = badMask;
+        List<Tensor> bs = badStates;
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> fst.call(bx, bs, bm), d.context("the bad call"));
+        assertTrue(e.getMessage().contains("'checked_layer'"), d.context("the message names the layer: ") + e.getMessage());
+        if (stateful) {
+            compareAll(d.context("carried states after the bad call"), before, fst.states(), null);
+        }
+        Mask mask = d.mask(b, t);
+        compareAll(d.context("the right call after it"), ref.call(x, null, mask).asList(), fst.call(x, null, mask).asList(),
+                null);
     }
 
     // ---- stacked layers ---------------------------------------------------------------------------
