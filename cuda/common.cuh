@@ -56,11 +56,15 @@ __host__ __device__ __forceinline__ float rnnrt_squareplus(float x) {
 
 // tanh_shrink, x - tanh(x), which cancels near 0: below |x| = 0.1 tanh's Taylor series from x^3 on
 // (x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835; the first term left out is below 3e-10 of the sum),
-// above it the difference in double, where tanh's rounding is 1e-13 of the result or less.
+// above it the difference in double, where tanh's rounding is 1e-13 of the result or less. A zero
+// result is +0, as Keras' x - tanh(x) gives it (at x = -0, and where x^3/3 underflows): the series
+// alone gives -0 for negative x. (Not by adding +0: nvcc contracts that into an fma, whose exact
+// tiny negative product still rounds to -0.)
 __host__ __device__ RNNRT_RARE float rnnrt_tanh_shrink(float x) {
     if (fabsf(x) < 0.1f) {
         float x2 = x * x;
-        return x * x2 * (1.0f / 3.0f + x2 * (-2.0f / 15.0f + x2 * (17.0f / 315.0f + x2 * (-62.0f / 2835.0f))));
+        float s = x * x2 * (1.0f / 3.0f + x2 * (-2.0f / 15.0f + x2 * (17.0f / 315.0f + x2 * (-62.0f / 2835.0f))));
+        return s == 0.0f ? 0.0f : s;
     }
     return (float) ((double) x - tanh((double) x));
 }

@@ -216,7 +216,8 @@ public enum Activation {
      * Keras 3.7+'s {@code tanh_shrink}: {@code x - tanh(x)}. Below |x| = 0.1 the difference cancels
      * (all digits near |x| = 1e-8), so there it is tanh's Taylor series from x³ on:
      * x³/3 - 2x⁵/15 + 17x⁷/315 - 62x⁹/2835 + 1382x¹¹/155925 - 21844x¹³/6081075, whose first
-     * term left out is below 5e-15 of the sum.
+     * term left out is below 5e-15 of the sum. A zero result is +0, as Keras' x - tanh(x) gives it
+     * (at x = -0, and where x³/3 underflows): the series alone would give -0 for negative x.
      */
     TANH_SHRINK("tanh_shrink") {
         @Override
@@ -224,7 +225,7 @@ public enum Activation {
             if (Math.abs(x) < 0.1) {
                 double x2 = x * x;
                 return x * x2 * (1.0 / 3 + x2 * (-2.0 / 15 + x2 * (17.0 / 315 + x2 * (-62.0 / 2835
-                        + x2 * (1382.0 / 155925 + x2 * (-21844.0 / 6081075))))));
+                        + x2 * (1382.0 / 155925 + x2 * (-21844.0 / 6081075)))))) + 0.0;
             }
             return x - Math.tanh(x);
         }

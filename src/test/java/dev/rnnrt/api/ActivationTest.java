@@ -130,6 +130,21 @@ class ActivationTest {
     }
 
     /**
+     * The sign of a zero result as Keras' formulas give it: x - tanh(x) is +0 at x = ±0 and where
+     * x³/3 underflows (x - x), x * Φ(x) keeps the sign of x (-0 at x = -0 and in GELU's underflowed
+     * tail).
+     */
+    @Test
+    void geluAndTanhShrinkGiveZerosOfKerasSign() {
+        for (double x : new double[] {0.0, -0.0, 1e-200, -1e-200, Double.MIN_VALUE, -Double.MIN_VALUE}) {
+            assertEquals(0.0, Activation.TANH_SHRINK.apply(x), "tanh_shrink at " + x); // equal bits: +0
+        }
+        assertEquals(-0.0, Activation.GELU.apply(-0.0));
+        assertEquals(0.0, Activation.GELU.apply(0.0));
+        assertEquals(-0.0, Activation.GELU.apply(-40));
+    }
+
+    /**
      * erfc on both sides of each seam of its formulas (±2.5, 1.5) and where 1 - erf(x) would cancel
      * (erfc down to 4e-4 at x = 2.5: a relative 3e-12 there), to a relative 1e-14 of mpmath values at
      * 60 digits from the same doubles; and GELU where it takes erfc there (x = -3.5, -3.25).
