@@ -709,7 +709,10 @@ final class LayerFactory {
                         number(cfg, cls, "negative_slope", 0.0), number(cfg, cls, "threshold", 0.0));
             }
             case "LeakyReLU":
-                return AdvancedActivation.leakyRelu(name, number(cfg, cls, "negative_slope", number(cfg, cls, "alpha", 0.3)));
+                // Keras 2's alpha, where given, replaces Keras 3's negative_slope (Keras 3's
+                // keras/src/layers/activations/leaky_relu.py __init__); Keras 2 knows only alpha
+                return AdvancedActivation.leakyRelu(name, cfg.has("alpha") ? number(cfg, cls, "alpha", 0.3)
+                        : number(cfg, cls, "negative_slope", 0.3));
             case "ELU":
                 return AdvancedActivation.elu(name, number(cfg, cls, "alpha", 1.0));
             case "ThresholdedReLU":

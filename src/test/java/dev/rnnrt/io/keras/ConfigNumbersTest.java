@@ -69,6 +69,46 @@ class ConfigNumbersTest {
         return p;
     }
 
+    /** As {@link #model}, without a layer before the LSTM, as a Keras 3 ".keras" archive. */
+    private Path keras3Model(String file, Map<String, Object> after) throws java.io.IOException {
+        Map<String, Object> lstmCfg = new LinkedHashMap<>(Map.of("units", 3, "return_sequences", true));
+        lstmCfg.put("batch_input_shape", Arrays.asList(null, 5, 2));
+        JsonNode config = JSON.valueToTree(Map.of("class_name", "Sequential", "config", Map.of("name", "s",
+                "layers", List.of(layer("LSTM", "lstm", lstmCfg), after))));
+        Path p = dir.resolve(file);
+        KerasFileWriter.writeKeras(p, config, Map.of("lstm/cell", List.of(kernel, recurrent, bias)));
+        return p;
+    }
+
+    /**
+     * LeakyReLU with both alpha (Keras 2's name) and negative_slope: Keras 3 takes alpha
+     * (keras/src/layers/activations/leaky_relu.py: a given alpha replaces negative_slope); Keras 2
+     * does not load such a config.
+     */
+    @Test
+    void leakyReluTakesAlphaOverNegativeSlopeAsKeras3Does() throws java.io.IOException {
+        Tensor x = random.uniform(1, 4, 5, 2);
+        Map<String, Object> both = new LinkedHashMap<>();
+        both.put("negative_slope", 0.5);
+        both.put("alpha", 0.1);
+        Tensor actual = KerasModelLoader.load(keras3Model("both.keras", layer("LeakyReLU", "leaky", both)))
+                .model().predict(x);
+        Tensor alpha = KerasModelLoader.load(keras3Model("alpha.keras",
+                layer("LeakyReLU", "leaky", Map.of("negative_slope", 0.1)))).model().predict(x);
+        Tensor slope = KerasModelLoader.load(keras3Model("slope.keras",
+                layer("LeakyReLU", "leaky", Map.of("negative_slope", 0.5)))).model().predict(x);
+        Compare.assertIdentical("LeakyReLU(negative_slope=0.5, alpha=0.1) as negative_slope=0.1", alpha, actual);
+        assertTrue(Compare.relativeError(toDouble(slope), alpha.data()) > 1e-3, "the two slopes differ on these inputs");
+    }
+
+    private static double[] toDouble(Tensor t) {
+        double[] d = new double[t.size()];
+        for (int k = 0; k < d.length; k++) {
+            d[k] = t.data()[k];
+        }
+        return d;
+    }
+
     /**
      * Masking(mask_value=NaN) masks nothing (Keras' inputs != NaN is true everywhere, NaN inputs
      * included), and ReLU(max_value=Infinity) is a plain relu: the files hold the bare tokens.
