@@ -47,6 +47,11 @@ final class OpReader {
     }
 
     /** A keras.ops entry of a Keras 3 config ({@code node}: its one inbound node, {"args", "kwargs"}). */
+    /** Whether a relu option is missing or the number 0 (a string, null or list is not: refused). */
+    private static boolean zeroOrAbsent(JsonNode v) {
+        return v.isMissingNode() || v.isNumber() && v.asDouble() == 0;
+    }
+
     Made keras3(String name, String cls, JsonNode config, JsonNode node) {
         JsonNode args = node.path("args");
         JsonNode kwargs = node.path("kwargs");
@@ -58,7 +63,7 @@ final class OpReader {
             case "Absolute", "Abs", "Negative", "Exp", "Log", "Sqrt", "Square", "Tanh", "Sigmoid", "Relu":
                 return new Made(TensorOp.unary(name, unary(cls)), List.of(tensor(where, arg(args, kwargs, 0, "x"))));
             case "ReLU": {      // keras.activations.relu on a Keras tensor: an operation, so the mask stops there
-                if (config.path("negative_slope").asDouble(0) != 0 || config.path("threshold").asDouble(0) != 0
+                if (!zeroOrAbsent(config.path("negative_slope")) || !zeroOrAbsent(config.path("threshold"))
                         || !config.path("max_value").isMissingNode() && !config.path("max_value").isNull()) {
                     throw new ModelLoadException(where + " has negative_slope, max_value or threshold set; rnnrt "
                             + "computes keras.activations.relu between layers only as max(x, 0). Use a ReLU layer for "
