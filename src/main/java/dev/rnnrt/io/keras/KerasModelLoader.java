@@ -968,7 +968,14 @@ public final class KerasModelLoader {
         if (raw.get(0).name().contains("/cell/cells/")) {
             Map<String, List<NamedWeight>> byKey = new HashMap<>();
             for (NamedWeight w : raw) {
-                String rest = w.name().substring(w.name().indexOf("/cell/cells/") + "/cell/cells/".length());
+                int at = w.name().indexOf("/cell/cells/");
+                String rest = at < 0 ? "" : w.name().substring(at + "/cell/cells/".length());
+                if (rest.indexOf('/') < 1) {
+                    // the names come from the file: a damaged one may put a weight beside the cells' groups
+                    throw new ModelLoadException(where + ": weight '" + w.name() + "' is not in a cell's group "
+                            + "cell/cells/<cell>/, as '" + raw.get(0).name() + "' is. The file is damaged; export "
+                            + "the model again.");
+                }
                 byKey.computeIfAbsent(rest.substring(0, rest.indexOf('/')), k -> new ArrayList<>()).add(w);
             }
             ordered = new ArrayList<>();
