@@ -861,10 +861,12 @@ public final class KerasModelLoader {
                         + " values are NaN or infinite; the outputs will be too.");
             }
         }
+        // Keras 1 and 2 converted a recurrent bias of CuDNN's layout on loading; Keras 3 has no CuDNN layers
+        boolean cudnnLayout = factory.version().major() < 3;
         try {
             if (layer instanceof RecurrentLayer r) {
                 r.setWeights(checkCount(where, r, raw, absent, r.weightNames(),
-                        WeightConversions.recurrent(where, r.className(), raw, r.units())));
+                        WeightConversions.recurrent(where, r, raw, cudnnLayout)));
             } else if (layer instanceof Bidirectional b) {
                 int nf = b.forwardLayer().weightNames().size();
                 int nb = b.backwardLayer().weightNames().size();
@@ -884,16 +886,16 @@ public final class KerasModelLoader {
                 boolean backwardFirst = raw.size() == nf + nb && e.trainable() && frozen != null && frozen[0]
                         && !frozen[1];
                 if (backwardFirst) {
-                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer().className(),
-                            raw.subList(0, nb), b.backwardLayer().units());
-                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
-                            raw.subList(nb, raw.size()), b.forwardLayer().units());
+                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer(), raw.subList(0, nb),
+                            cudnnLayout);
+                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer(),
+                            raw.subList(nb, raw.size()), cudnnLayout);
                 } else if (raw.size() == nf + nb || raw.size() % 2 == 0) {
                     int split = raw.size() == nf + nb ? nf : raw.size() / 2;
-                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer().className(),
-                            raw.subList(0, split), b.forwardLayer().units());
-                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer().className(),
-                            raw.subList(split, raw.size()), b.backwardLayer().units());
+                    forward = WeightConversions.recurrent(where + " forward", b.forwardLayer(), raw.subList(0, split),
+                            cudnnLayout);
+                    backward = WeightConversions.recurrent(where + " backward", b.backwardLayer(),
+                            raw.subList(split, raw.size()), cudnnLayout);
                 }
                 if (forward.size() != nf || backward.size() != nb) {
                     throw new ModelLoadException(where + ": found " + raw.size() + " weight arrays, a Bidirectional "
@@ -907,7 +909,8 @@ public final class KerasModelLoader {
                 // Keras 3 lists a frozen layer's weights as its weights property orders them, cell by
                 // cell (layer.py non_trainable_weights); Keras 2 its stack's trainable cells first
                 boolean inCellOrder = !e.trainable() && factory.frozenInCellOrder(s);
-                s.setWeights(stackedWeights(where, s, raw, absent, inCellOrder ? null : factory.frozenCells(s)));
+                s.setWeights(stackedWeights(where, s, raw, absent, inCellOrder ? null : factory.frozenCells(s),
+                        cudnnLayout));
             } else if (layer instanceof BidirectionalStack b) {
                 // a frozen layer lists each direction in turn (its non-trainable weights are each
                 // direction's weights: trainable cells first, or cell by cell in Keras 3 and tf.keras
@@ -917,7 +920,7 @@ public final class KerasModelLoader {
                 bidirectionalStackWeights(where, b, raw, absent,
                         inCellOrder ? null : factory.frozenCells(b.forwardLayer()),
                         inCellOrder ? null : factory.frozenCells(b.backwardLayer()),
-                        e.trainable() ? frozenDirectionCounts(b, factory) : null);
+                        e.trainable() ? frozenDirectionCounts(b, factory) : null, cudnnLayout);
             } else if (layer instanceof Dense d) {
                 d.setWeights(required(where, raw, absent, "kernel, bias"));
             } else if (layer instanceof Embedding emb) {
@@ -955,10 +958,11 @@ public final class KerasModelLoader {
      * class ("lstm_cell", "lstm_cell_1", "gru_cell"); they are put in the cells' order by it.
      * Keras 2 lists them in that order, except that where the config freezes some cells and not
      * others ({@code frozen}) it lists the trainable cells' weights first, then the frozen ones'
-     * (StackedRNNCells' trainable_weights, then non_trainable_weights).
+     * (StackedRNNCells' trainable_weights, then non_trainable_weights). {@code cudnnLayout}: as
+     * {@link WeightConversions#recurrent} takes it.
      */
     private static List<Tensor> stackedWeights(String where, StackedRnn s, List<NamedWeight> raw, String absent,
-                                               boolean[] frozen) {
+                                               boolean[] frozen, boolean cudnnLayout) {
         List<String> names = s.weightNames();
         if (raw.isEmpty()) {
             throw new ModelLoadException(where + ": the file has no weights for it; its stacked cells need "
@@ -1025,8 +1029,8 @@ public final class KerasModelLoader {
         int at = 0;
         for (RecurrentLayer c : s.cells()) {
             int n = c.weightNames().size();
-            out.addAll(WeightConversions.recurrent(where + ", cell '" + c.name() + "'", c.className(),
-                    ordered.subList(at, at + n), c.units()));
+            out.addAll(WeightConversions.recurrent(where + ", cell '" + c.name() + "'", c, ordered.subList(at, at + n),
+                    cudnnLayout));
             at += n;
         }
         return out;
@@ -1038,11 +1042,12 @@ public final class KerasModelLoader {
      * list with frozen weights (each stack's own cells: {@code forwardFrozen}, {@code backwardFrozen},
      * which differ where the config gives a backward_layer), a trainable layer lists the trainable
      * weights of both stacks first, then the non-trainable ones of both ({@code frozenCounts}, per
-     * direction; null for a frozen layer); a frozen layer lists each stack in turn.
+     * direction; null for a frozen layer); a frozen layer lists each stack in turn. {@code cudnnLayout}:
+     * as {@link WeightConversions#recurrent} takes it.
      */
     private static void bidirectionalStackWeights(String where, BidirectionalStack b, List<NamedWeight> raw,
                                                   String absent, boolean[] forwardFrozen, boolean[] backwardFrozen,
-                                                  int[] frozenCounts) {
+                                                  int[] frozenCounts, boolean cudnnLayout) {
         int nf = b.forwardLayer().weightNames().size();
         int nb = b.backwardLayer().weightNames().size();
         List<NamedWeight> fw = new ArrayList<>();
@@ -1066,9 +1071,10 @@ public final class KerasModelLoader {
                     + (nf + nb) + " (forward " + b.forwardLayer().weightNames() + ", then backward "
                     + b.backwardLayer().weightNames() + "). The file may be truncated; export it again from Keras.");
         }
-        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, absent, forwardFrozen));
+        b.forwardLayer().setWeights(stackedWeights(where + " forward", b.forwardLayer(), fw, absent, forwardFrozen,
+                cudnnLayout));
         b.backwardLayer().setWeights(stackedWeights(where + " backward", b.backwardLayer(), bw, absent,
-                backwardFrozen));
+                backwardFrozen, cudnnLayout));
     }
 
     private static List<Tensor> checkCount(String where, RecurrentLayer r, List<NamedWeight> raw, String absent,

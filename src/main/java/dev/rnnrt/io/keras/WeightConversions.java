@@ -1,6 +1,8 @@
 package dev.rnnrt.io.keras;
 
 import dev.rnnrt.api.Tensor;
+import dev.rnnrt.layers.Gru;
+import dev.rnnrt.layers.RecurrentLayer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,21 +19,33 @@ final class WeightConversions {
     /**
      * The [kernel, recurrent_kernel, bias] (or without bias) of a recurrent layer.
      *
-     * @param cls   "LSTM", "GRU" or "SimpleRNN" (after mapping CuDNN classes)
-     * @param units H
+     * @param layer       the layer the weights are for (its class after mapping CuDNN classes, its units,
+     *                    a GRU's reset_after)
+     * @param cudnnLayout whether a bias of both halves is CuDNN's layout, to convert: in files of Keras 1
+     *                    and 2, whose loaders converted it (Keras 3 has no CuDNN layers and converts nothing)
      */
-    static List<Tensor> recurrent(String where, String cls, List<NamedWeight> raw, int units) {
+    static List<Tensor> recurrent(String where, RecurrentLayer layer, List<NamedWeight> raw, boolean cudnnLayout) {
+        String cls = layer.className();
+        int units = layer.units();
         List<Tensor> keras1 = fromKeras1(where, cls, raw);
         if (keras1 != null) {
             return keras1;
         }
         List<Tensor> w = values(raw);
-        if (w.size() == 3 && w.get(2).rank() == 1) {
+        if (cudnnLayout && w.size() == 3 && w.get(2).rank() == 1) {
             int gates = cls.equals("LSTM") ? 4 : cls.equals("GRU") ? 3 : 1;
             // CuDNN's layout: a bias of both halves, with kernels of Keras' shapes (anything else is left
             // for the shape check, which names the layer and the shapes)
             if (gates > 1 && w.get(2).size() == 2 * gates * units && w.get(1).rank() == 2 && w.get(1).dim(0) == units
                     && w.get(1).dim(1) == gates * units && w.get(0).rank() == 2 && w.get(0).dim(1) == gates * units) {
+                if (layer instanceof Gru g && !g.resetAfter()) {
+                    // Keras 2's _convert_rnn_weights: "CuDNNGRU is not compatible with GRU(reset_after=False)"
+                    throw new ModelLoadException(where + ": its bias [" + 2 * gates * units + "] is CuDNNGRU's "
+                            + "layout (an input and a recurrent bias for each of 3 gates x " + units + " units), which "
+                            + "only a GRU with reset_after=True computes with; this GRU has reset_after=False, and Keras "
+                            + "refuses these weights for it too. Load them with the model that saved them (CuDNNGRU, or "
+                            + "GRU with reset_after=True).");
+                }
                 return fromCudnn(w, gates, units, cls.equals("GRU"));
             }
         }
