@@ -20,21 +20,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real Keras .h5 files and .keras archives rewritten with one weight array changed — an axis one longer or shorter, an
- * axis added or removed, two axes swapped, the array dropped or given twice — and loaded. A change
- * of the number of values must be refused with a ModelLoadException (loading would run with
- * weights of the wrong shape); every other change may load, but must not fail with anything but a
- * ModelLoadException. For a longer hunt: {@code -Drnnrt.fuzz.mutations=N} per file,
- * {@code -Drnnrt.fuzz.seed=S}.
+ * Real Keras .h5 files and .keras archives (and textgenrnn's weights-only file of CuDNNLSTM
+ * weights, with its architecture JSON) rewritten with one weight array changed — an axis one
+ * longer or shorter, an axis added or removed, two axes swapped, the array dropped or given twice —
+ * and loaded. A change of the number of values must be refused with a ModelLoadException (loading
+ * would run with weights of the wrong shape; only the arrays of layers the model has are changed,
+ * since a weights-only file's others are not read); every other change may load, but must not fail
+ * with anything but a ModelLoadException. For a longer hunt: {@code -Drnnrt.fuzz.mutations=N} per
+ * file, {@code -Drnnrt.fuzz.seed=S}.
  */
 class WeightShapeFuzzTest {
 
     private static final long SEED = Long.getLong("rnnrt.fuzz.seed", 20261203L);
     private static final int MUTATIONS_PER_FILE = Integer.getInteger("rnnrt.fuzz.mutations", 40);
+    /** Weights only, in CuDNNLSTM's layout, read with the architecture of textgenrnn_lstm_part.json. */
+    private static final String TEXTGENRNN = "textgenrnn_cudnnlstm_weights_only_k215.h5";
     private static final List<String> FILES = List.of("bilstm_repeatvector_bilstm_tfk224.h5", "masking_lstm_k220.h5",
             "simplernn_flatten_fixedbatch_k213.h5", "keras1_lstm_theano_sequential.h5",
             "circuit_3gru_resetafter_true_tfk230.h5", "sunspot_conv1d_3lstm_k214.h5", "emg_2gru_k392.keras",
-            "emg_reshape_lstm_unroll_k392.keras");
+            "emg_reshape_lstm_unroll_k392.keras", "medaka_bigru_resetafter_false_k215.h5", TEXTGENRNN);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -44,8 +48,27 @@ class WeightShapeFuzzTest {
      * A file's attributes and weights, in its order: for .h5, layer → weight name → array; for
      * .keras, the path of a vars group below "layers" → its vars by index.
      */
-    private record Parts(boolean archive, String version, String backend, JsonNode config,
+    private record Parts(boolean archive, String version, String backend, JsonNode config, String architecture,
                          Map<String, Map<String, Tensor>> weights) {
+
+        /** The file's model: with its architecture JSON for a weights-only file. */
+        dev.rnnrt.model.Model load(Path file) {
+            return (architecture == null ? KerasModelLoader.load(file)
+                    : KerasModelLoader.loadWeights(file, architecture)).model();
+        }
+
+        /** The layers whose weights the model uses: a weights-only file also holds those of layers it lacks. */
+        boolean used(String layer) {
+            if (architecture == null) {
+                return true;
+            }
+            for (JsonNode l : config.path("config").path("layers")) {
+                if (l.path("name").asText().equals(layer)) {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         void write(Path file, Map<String, Map<String, Tensor>> w) throws java.io.IOException {
             if (archive) {
@@ -64,7 +87,11 @@ class WeightShapeFuzzTest {
                     byName.forEach(lw::put);
                     out.put(l, lw);
                 });
-                KerasFileWriter.writeHdf5(file, version, backend, config, out);
+                if (architecture != null) {
+                    KerasFileWriter.writeWeightsOnly(file, version, out);
+                } else {
+                    KerasFileWriter.writeHdf5(file, version, backend, config, out);
+                }
             }
         }
     }
@@ -73,9 +100,11 @@ class WeightShapeFuzzTest {
         if (file.toString().endsWith(".keras")) {
             return readArchive(file);
         }
+        String architecture = file.getFileName().toString().equals(TEXTGENRNN)
+                ? java.nio.file.Files.readString(KerasTestFiles.path("textgenrnn_lstm_part.json")) : null;
         try (Hdf5 h5 = Hdf5.open(file, file.toString())) {
             Group root = h5.root();
-            Group mw = (Group) h5.child(root, "model_weights");
+            Group mw = architecture != null ? root : (Group) h5.child(root, "model_weights");
             Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
             long[] budget = {Long.MAX_VALUE};
             for (String layer : h5.stringListAttribute(mw, "layer_names")) {
@@ -87,8 +116,9 @@ class WeightShapeFuzzTest {
                 weights.put(layer, w);
             }
             String backend = h5.stringAttribute(root, "backend");
+            String config = architecture != null ? architecture : h5.stringAttribute(root, "model_config");
             return new Parts(false, h5.stringAttribute(root, "keras_version"), backend == null ? "tensorflow" : backend,
-                    ConfigReader.parse(h5.stringAttribute(root, "model_config"), file.toString()), weights);
+                    ConfigReader.parse(config, file.toString()), architecture, weights);
         }
     }
 
@@ -107,7 +137,7 @@ class WeightShapeFuzzTest {
         try (Hdf5 h5 = Hdf5.open(entries.get("model.weights.h5"), "model.weights.h5")) {
             collectVars(h5, (Group) h5.child(h5.root(), "layers"), "", weights);
         }
-        return new Parts(true, version, null, config, weights);
+        return new Parts(true, version, null, config, null, weights);
     }
 
     /** Every non-empty vars group below {@code group}, by its path, its vars in index order. */
@@ -140,11 +170,15 @@ class WeightShapeFuzzTest {
             // the file rewritten unchanged loads, and gives the original's numbers
             Path same = dir.resolve("unchanged_" + name);
             parts.write(same, parts.weights());
-            Tensor x = inputFor(KerasModelLoader.load(KerasTestFiles.path(name)).model());
-            dev.rnnrt.testing.Compare.assertIdentical(name + " rewritten", KerasModelLoader.load(KerasTestFiles.path(name))
-                    .model().predict(x), KerasModelLoader.load(same).model().predict(x));
+            Tensor x = inputFor(parts.load(KerasTestFiles.path(name)), name.equals(TEXTGENRNN));
+            dev.rnnrt.testing.Compare.assertIdentical(name + " rewritten", parts.load(KerasTestFiles.path(name))
+                    .predict(x), parts.load(same).predict(x));
             List<String[]> all = new ArrayList<>();
-            parts.weights().forEach((layer, w) -> w.keySet().forEach(n -> all.add(new String[] {layer, n})));
+            parts.weights().forEach((layer, w) -> w.keySet().forEach(n -> {
+                if (parts.used(layer)) {
+                    all.add(new String[] {layer, n});
+                }
+            }));
             for (int m = 0; m < MUTATIONS_PER_FILE; m++) {
                 String[] pick = all.get(random.nextInt(all.size()));
                 Map<String, Map<String, Tensor>> weights = new LinkedHashMap<>();
@@ -234,7 +268,7 @@ class WeightShapeFuzzTest {
                 total++;
                 boolean loaded = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
                     try {
-                        KerasModelLoader.load(file);
+                        parts.load(file);
                         return true;
                     } catch (ModelLoadException e) {
                         return false;
@@ -252,15 +286,25 @@ class WeightShapeFuzzTest {
         assertTrue(refused >= total / 2, refused + " of " + total + " refused");
     }
 
-     /** Random values for the model's one input, batch 3 (or its fixed batch), unknown steps as 7. */
-    private static Tensor inputFor(dev.rnnrt.model.Model m) {
+    /**
+     * Random values for the model's one input, batch 3 (or its fixed batch), unknown steps as 7;
+     * for {@code tokens}, indices into textgenrnn's Embedding of 465 rows.
+     */
+    private static Tensor inputFor(dev.rnnrt.model.Model m, boolean tokens) {
         int[] perSequence = m.inputShapes().get(0);
         int[] shape = new int[perSequence.length + 1];
         shape[0] = m.fixedBatchSize().orElse(3);
         for (int k = 0; k < perSequence.length; k++) {
             shape[k + 1] = perSequence[k] < 0 ? 7 : perSequence[k];
         }
-        return new dev.rnnrt.testing.RandomTensors(5).uniform(1, shape);
+        Tensor x = new dev.rnnrt.testing.RandomTensors(5).uniform(1, shape);
+        if (tokens) {
+            float[] v = x.data();
+            for (int k = 0; k < v.length; k++) {
+                v[k] = (float) Math.floor((v[k] + 1) / 2 * 465) % 465;
+            }
+        }
+        return x;
     }
 
     /** t's values in a new shape: the overlap of every axis kept, the rest zero. */
