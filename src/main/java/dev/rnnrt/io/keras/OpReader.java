@@ -46,12 +46,12 @@ final class OpReader {
         return v != null && v.isObject() && v.path("class_name").asText("").equals("__keras_tensor__");
     }
 
-    /** A keras.ops entry of a Keras 3 config ({@code node}: its one inbound node, {"args", "kwargs"}). */
     /** Whether a relu option is missing or the number 0 (a string, null or list is not: refused). */
     private static boolean zeroOrAbsent(JsonNode v) {
         return v.isMissingNode() || v.isNumber() && v.asDouble() == 0;
     }
 
+    /** A keras.ops entry of a Keras 3 config ({@code node}: its one inbound node, {"args", "kwargs"}). */
     Made keras3(String name, String cls, JsonNode config, JsonNode node) {
         JsonNode args = node.path("args");
         JsonNode kwargs = node.path("kwargs");
