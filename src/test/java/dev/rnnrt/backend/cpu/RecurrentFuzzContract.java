@@ -51,7 +51,8 @@ import org.junit.jupiter.api.TestInstance;
  * Embedding(mask_zero) and Dense or TimeDistributed(Dense) heads, models of stacked recurrent and
  * Bidirectional layers with Dense heads, calls from two threads at once: of one layer and of one
  * model (each caller gets its own right result) and of a stateful layer (the calls run one after
- * the other, in either order), and a call with one wrong argument followed by a right one.
+ * the other, in either order), and a call with one wrong argument followed by a right one, of a
+ * layer, a Bidirectional layer or a stack of cells.
  *
  * <p>States that grow past float32's range (unbounded activations in the gates) are not compared:
  * see {@link #compareAll}.
@@ -830,10 +831,11 @@ public abstract class RecurrentFuzzContract {
 
     /**
      * A call with one argument wrong — x of another rank or feature size, a mask or an initial
-     * state of another shape, one state too few or too many — fails with an
-     * IllegalArgumentException naming the layer, changes no carried state, and leaves the layer
-     * (and its backend: no device error left behind) giving the reference's numbers on the next,
-     * right call.
+     * state of another shape, one state too few or too many, and for a stateful layer x of another
+     * batch size than its carried states — fails with an IllegalArgumentException naming the layer
+     * and what was wrong (so that it fails for that reason, not another), changes no carried state,
+     * and leaves the layer (and its backend: no device error left behind) giving the reference's
+     * numbers on the next, right call.
      */
     private void badThenGood(Draw d) {
         int units = d.width();
@@ -861,33 +863,45 @@ public abstract class RecurrentFuzzContract {
         Mask badMask = null;
         List<Tensor> badStates = null;
         String what;
-        switch (d.random.nextInt(6)) {
+        String said;                                         // what the message must say was wrong
+        switch (d.random.nextInt(stateful ? 7 : 6)) {
             case 0 -> {
                 badX = d.coin() ? d.tensors.uniform(1, b, in) : d.tensors.uniform(1, b, t, in, 2);
                 what = "x of rank " + badX.rank();
+                said = "rank " + badX.rank();
             }
             case 1 -> {
                 badX = d.tensors.uniform(1, b, t, in + (in > 1 && d.coin() ? -1 : 1));
                 what = "x of " + badX.dim(2) + " features";
+                said = "expects input [batch, timesteps, " + in + "]";
             }
             case 2 -> {
                 badMask = d.coin() || t == 1 ? Mask.all(b + 1, t) : Mask.all(b, t - 1);
                 what = "a mask of another shape";
+                said = "the mask must have shape [batch, timesteps] = [" + b + ", " + t + "]";
             }
             case 3 -> {
                 badStates = d.states(states + (d.coin() ? 1 : -1), b, units);
                 what = badStates.size() + " initial states";
+                said = "initial_state must be " + states + " tensor(s)";
             }
             case 4 -> {
                 badStates = new ArrayList<>(d.states(states, b, units));
                 int k = d.random.nextInt(states);
                 badStates.set(k, d.coin() ? d.tensors.uniform(1, b + 1, units) : d.tensors.uniform(1, b, units + 1));
                 what = "initial state " + k + " of shape " + java.util.Arrays.toString(badStates.get(k).shape());
+                said = "initial_state[" + k + "] must have shape [" + b + ", " + units + "]";
             }
-            default -> {
+            case 5 -> {
                 badStates = new ArrayList<>(d.states(states, b, units));
                 badStates.set(0, d.tensors.uniform(1, units));
                 what = "an initial state of rank 1";
+                said = "initial_state[0] must have shape [" + b + ", " + units + "]";
+            }
+            default -> {
+                badX = d.tensors.uniform(1, b + 1, t, in);
+                what = "x of " + (b + 1) + " sequences on states carried for " + b;
+                said = "holds states for a batch of " + b + " sequences";
             }
         }
         d.log.append(" bad: ").append(what);
@@ -897,13 +911,183 @@ public abstract class RecurrentFuzzContract {
         List<Tensor> bs = badStates;
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> fst.call(bx, bs, bm), d.context("the bad call"));
-        assertTrue(e.getMessage().contains("'checked_layer'"), d.context("the message names the layer: ") + e.getMessage());
+        assertTrue(e.getMessage().contains("'checked_layer'") && e.getMessage().contains(said),
+                d.context("the message names the layer and says '" + said + "': ") + e.getMessage());
         if (stateful) {
             compareAll(d.context("carried states after the bad call"), before, fst.states(), null);
         }
         Mask mask = d.mask(b, t);
         compareAll(d.context("the right call after it"), ref.call(x, null, mask).asList(), fst.call(x, null, mask).asList(),
                 null);
+    }
+
+    @Test
+    public void badInputThenGoodInputWrapped() throws Exception {
+        runCases("badInputThenGoodInputWrapped", 10, CASES, this::badThenGoodWrapped);
+    }
+
+    /**
+     * {@link #badThenGood} for a Bidirectional layer (both directions on one backend, which may run
+     * them together) or a StackedRnn of two or three cells, stateful or not: initial states one too
+     * few or too many, one direction's or one cell's state of another shape, a mask of another shape,
+     * x of another feature size, and for a stateful layer x of another batch size. The bad call fails
+     * with an IllegalArgumentException naming the layer (or its direction or cell) and what was
+     * wrong; no direction or cell keeps changed states (one that ran before the failing one is put
+     * back); the next, right call gives the reference's numbers.
+     */
+    private void badThenGoodWrapped(Draw d) {
+        int in = d.width();
+        boolean stateful = d.coin();
+        boolean bidirectional = d.coin();
+        List<CellConfig> cells = new ArrayList<>();
+        int count = bidirectional ? 1 : d.between(2, 3);
+        long perStep = 0;
+        int width = in;
+        for (int k = 0; k < count; k++) {
+            CellConfig c = d.cell(d.width(), true);
+            cells.add(c);
+            perStep += (long) c.kind().gates() * c.units() * (width + c.units());
+            width = c.units();
+        }
+        boolean sequences = d.coin();
+        boolean backwards = d.coin();
+        MergeMode merge = d.pick(MergeMode.values());
+        int[] bt = d.batchAndTime(perStep * (bidirectional ? 2 : 1) * 3);
+        int b = bt[0];
+        int t = bt[1];
+        d.log.append(bidirectional ? " Bidirectional[" + merge + "](" + cells.get(0) + ")" : " StackedRnn" + cells)
+                .append(" I=").append(in).append(" seq=").append(sequences).append(" backwards=").append(backwards)
+                .append(" stateful=").append(stateful).append(" B=").append(b).append(" T=").append(t);
+        // the units of each initial state, in the order the layer takes them (forward, then backward;
+        // each cell's in turn)
+        List<Integer> stateUnits = new ArrayList<>();
+        for (int dir = 0; dir < (bidirectional ? 2 : 1); dir++) {
+            for (CellConfig c : cells) {
+                for (int k = 0; k < c.kind().stateCount(); k++) {
+                    stateUnits.add(c.units());
+                }
+            }
+        }
+        Function<RecurrentBackend, Layer> make = backend -> {
+            if (bidirectional) {
+                // its directions are named after it: forward_checked_layer, backward_checked_layer
+                RecurrentLayer inner = cells.get(0).builder().name("checked_layer").returnSequences(sequences)
+                        .goBackwards(backwards).stateful(stateful).backend(backend).build();
+                return Bidirectional.of("checked_layer", inner, merge, null);
+            }
+            List<RecurrentLayer> layers = new ArrayList<>();
+            for (int k = 0; k < cells.size(); k++) {
+                layers.add(cells.get(k).builder().name("cell_" + k).backend(backend).build());
+            }
+            return StackedRnn.builder(layers).name("checked_layer").returnSequences(sequences).goBackwards(backwards)
+                    .stateful(stateful).build();
+        };
+        Layer ref = make.apply(RecurrentReference.INSTANCE);
+        Layer fst = make.apply(d.fast());
+        List<Tensor> w = new ArrayList<>();
+        if (ref instanceof Bidirectional bi) {
+            bi.build(in);
+            for (RecurrentLayer dir : List.of(bi.forwardLayer(), bi.backwardLayer())) {
+                w.addAll(d.weightsLike(dir.getWeights(), Math.max(in, dir.units())));
+            }
+            bi.setWeights(w);
+            ((Bidirectional) fst).setWeights(w);
+        } else {
+            StackedRnn stack = (StackedRnn) ref;
+            stack.build(in);
+            int fanIn = in;
+            for (RecurrentLayer cell : stack.cells()) {
+                w.addAll(d.weightsLike(cell.getWeights(), Math.max(fanIn, cell.units())));
+                fanIn = cell.units();
+            }
+            stack.setWeights(w);
+            ((StackedRnn) fst).setWeights(w);
+        }
+        if (stateful) {                                      // states to keep through the bad call
+            Tensor x0 = d.tensors.uniform(1.5, b, t, in);
+            compareAll(d.context("first call"), ref.call(List.of(x0), null), fst.call(List.of(x0), null), null);
+        }
+        Tensor x = d.tensors.uniform(1.5, b, t, in);
+        List<Tensor> bad = new ArrayList<>(List.of(x));
+        Mask badMask = null;
+        String what;
+        String said;                                         // what the message must say was wrong
+        switch (d.random.nextInt(stateful ? 5 : 4)) {
+            case 0 -> {
+                int n = stateUnits.size() + (d.coin() ? 1 : -1);
+                for (int k = 0; k < n; k++) {
+                    bad.add(d.tensors.uniform(1, b, stateUnits.get(Math.min(k, stateUnits.size() - 1))));
+                }
+                what = n + " initial states";
+                // one too many is more inputs than the layer takes
+                said = n > stateUnits.size() ? "input(s); got " + (n + 1) : "initial_state must be "
+                        + stateUnits.size() + " tensors";
+            }
+            case 1 -> {
+                int k = d.random.nextInt(stateUnits.size());
+                for (int j = 0; j < stateUnits.size(); j++) {
+                    int u = stateUnits.get(j);
+                    bad.add(j != k ? d.tensors.uniform(1, b, u)
+                            : d.coin() ? d.tensors.uniform(1, b + 1, u) : d.tensors.uniform(1, b, u + 1));
+                }
+                what = "initial state " + k + " of shape " + java.util.Arrays.toString(bad.get(k + 1).shape());
+                said = "must have shape [" + b + ", " + stateUnits.get(k) + "]";
+            }
+            case 2 -> {
+                badMask = d.coin() || t == 1 ? Mask.all(b + 1, t) : Mask.all(b, t - 1);
+                what = "a mask of another shape";
+                said = "the mask must have shape [batch, timesteps] = [" + b + ", " + t + "]";
+            }
+            case 3 -> {
+                bad.set(0, d.tensors.uniform(1, b, t, in + (in > 1 && d.coin() ? -1 : 1)));
+                what = "x of " + bad.get(0).dim(2) + " features";
+                said = "expects input [batch, timesteps, " + in + "]";
+            }
+            default -> {
+                bad.set(0, d.tensors.uniform(1, b + 1, t, in));
+                what = "x of " + (b + 1) + " sequences on states carried for " + b;
+                said = "holds states for a batch of " + b + " sequences";
+            }
+        }
+        d.log.append(" bad: ").append(what);
+        List<Tensor> before = stateful ? carried(fst) : null;
+        List<Mask> bm = badMask == null ? null : List.of(badMask);
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> fst.call(bad, bm), d.context("the bad call"));
+        assertTrue(e.getMessage().contains("checked_layer") && e.getMessage().contains(said),
+                d.context("the message names the layer and says '" + said + "': ") + e.getMessage());
+        if (stateful) {
+            List<Tensor> after = carried(fst);
+            assertEquals(before.size(), after.size(), d.context("carried states after the bad call"));
+            for (int k = 0; k < before.size(); k++) {
+                Compare.assertIdentical(d.context("carried state " + k + " after the bad call"), before.get(k),
+                        after.get(k));
+            }
+        }
+        Mask mask = d.mask(b, t);
+        List<Tensor> good = new ArrayList<>(List.of(x));
+        if (d.coin()) {
+            d.log.append(" init");
+            for (int u : stateUnits) {
+                good.add(d.tensors.uniform(1, b, u));
+            }
+        }
+        List<Mask> masks = mask == null ? null : List.of(mask);
+        compareAll(d.context("the right call after it"), ref.call(good, masks), fst.call(good, masks), null);
+        if (stateful) {
+            compareAll(d.context("carried states after the right call"), carried(ref), carried(fst), null);
+        }
+    }
+
+    /** The carried states of a stateful Bidirectional (forward's, then backward's) or StackedRnn (each cell's). */
+    private static List<Tensor> carried(Layer layer) {
+        List<Tensor> out = new ArrayList<>();
+        List<RecurrentLayer> parts = layer instanceof Bidirectional bi ? List.of(bi.forwardLayer(), bi.backwardLayer())
+                : ((StackedRnn) layer).cells();
+        for (RecurrentLayer p : parts) {
+            out.addAll(p.states());
+        }
+        return out;
     }
 
     // ---- stacked layers ---------------------------------------------------------------------------
