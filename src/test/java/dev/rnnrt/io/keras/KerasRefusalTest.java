@@ -32,7 +32,8 @@ class KerasRefusalTest {
 
     private final RandomTensors random = new RandomTensors(77);
 
-    private static ModelLoadException assertRefused(Executable load, String... parts) {
+    /** Runs {@code load}: it must throw a ModelLoadException whose message holds every part. */
+    static ModelLoadException assertRefused(Executable load, String... parts) {
         ModelLoadException e = assertThrows(ModelLoadException.class, load);
         for (String p : parts) {
             assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());

@@ -1,8 +1,5 @@
 package dev.rnnrt.io.keras;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rnnrt.api.Activation;
@@ -21,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,13 +37,6 @@ class WeightLayoutRefusalTest {
 
     private final RandomTensors random = new RandomTensors(4242);
 
-    private static ModelLoadException assertRefused(Executable load, String... parts) {
-        ModelLoadException e = assertThrows(ModelLoadException.class, load);
-        for (String p : parts) {
-            assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
-        }
-        return e;
-    }
 
     private static Map<String, Object> layer(String cls, String name, Map<String, Object> cfg) {
         Map<String, Object> c = new LinkedHashMap<>(cfg);
@@ -89,7 +78,7 @@ class WeightLayoutRefusalTest {
         Tensor u = random.uniform(0.6, H, 3 * H);
         Tensor b = random.uniform(0.6, 6 * H);
         Path before = h5("gru_before.h5", "2.2.4", oneLayer("GRU", Map.of("reset_after", false)), k, u, b);
-        assertRefused(() -> KerasModelLoader.load(before), "layer 'rnn' (GRU)", "[" + 6 * H + "]", "CuDNNGRU",
+        KerasRefusalTest.assertRefused(() -> KerasModelLoader.load(before), "layer 'rnn' (GRU)", "[" + 6 * H + "]", "CuDNNGRU",
                 "reset_after=False", "reset_after=True");
 
         Path after = h5("gru_after.h5", "2.2.4", oneLayer("GRU", Map.of("reset_after", true,
@@ -120,7 +109,7 @@ class WeightLayoutRefusalTest {
             // Keras 3 keys the layer's group by its class: layers/lstm/cell/vars, layers/gru/cell/vars
             KerasFileWriter.writeKeras(archive, oneLayer(cls, options), Map.of(cls.toLowerCase() + "/cell",
                     List.of(k, u, b)));
-            assertRefused(() -> KerasModelLoader.load(archive), "layer 'rnn' (" + cls + ")", "bias",
+            KerasRefusalTest.assertRefused(() -> KerasModelLoader.load(archive), "layer 'rnn' (" + cls + ")", "bias",
                     "[" + 2 * gates * H + "]");
 
             Path keras2 = h5(cls + ".h5", "2.3.1", oneLayer(cls, options), k, u, b);
@@ -171,7 +160,7 @@ class WeightLayoutRefusalTest {
             }
             Path p = dir.resolve("stacked_" + bad.length() + ".h5");
             KerasFileWriter.writeHdf5(p, "2.15.0", config, Map.of("rnn", lw));
-            assertRefused(() -> KerasModelLoader.load(p), "layer 'rnn' (RNN)", "weight '" + bad + "'", "cell/cells/");
+            KerasRefusalTest.assertRefused(() -> KerasModelLoader.load(p), "layer 'rnn' (RNN)", "weight '" + bad + "'", "cell/cells/");
         }
     }
 }
